@@ -1,0 +1,77 @@
+/* Memory, strings and time helpers shared by every layer. No project dependencies. */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Allocation helpers. Running out of memory is not an input error: these abort
+ * the process with a message instead of returning NULL, so callers never carry
+ * half-built state. Every pointer they return is owned by the caller.
+ */
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+/* Grows *p (an array of *cap elements of size elem) to hold at least need elements. */
+void xgrow(void **p, size_t *cap, size_t need, size_t elem);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+static inline void freep(void *p)
+{
+    free(*(void **)p);
+}
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+
+/* Returns true if s equals t; either may be NULL (two NULLs are equal). */
+bool streq_null(const char *s, const char *t);
+
+/*
+ * Levenshtein distance between a and b, capped: returns at most max + 1.
+ * Used for "did you mean" suggestions.
+ */
+size_t str_edit_distance(const char *a, const char *b, size_t max);
+
+/* Milliseconds on the monotonic clock. */
+uint64_t time_mono_ms(void);
+/* Milliseconds since the Unix epoch (wall clock). */
+uint64_t time_wall_ms(void);
+/*
+ * Formats a wall-clock time in milliseconds as ISO 8601 in UTC with
+ * milliseconds ("2026-11-22T10:00:00.123Z") into buf, which must hold 32 bytes.
+ * Returns buf.
+ */
+char *time_format_wall_ms(uint64_t ms, char buf[static 32]);
+
+/*
+ * Durations, written as a number followed by a unit without a space:
+ * "250ms", "5s", "2min", "1h". Fractions are not accepted ("0.5s": write "500ms").
+ *
+ * dur_parse: on success stores milliseconds in *ret_ms and returns 0; returns
+ * -EINVAL for a malformed string (with no change to *ret_ms) and -ERANGE when the
+ * value does not fit. dur_format writes the shortest exact spelling into buf
+ * (32 bytes) and returns buf; dur_parse(dur_format(x)) == x.
+ */
+int dur_parse(const char *s, uint64_t *ret_ms);
+char *dur_format(uint64_t ms, char buf[static 32]);
+
+/*
+ * Writes len bytes to path atomically: a temporary file in the same directory,
+ * fsync, rename over path, fsync of the directory. mode is applied to the new
+ * file. Returns 0 or a negative errno; on failure path is unchanged.
+ */
+int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
+
+/*
+ * Reads the whole file at path into a NUL-terminated buffer owned by the
+ * caller, refusing files larger than max bytes (-EFBIG). Returns 0 or a
+ * negative errno; *ret_buf and *ret_len are set only on success.
+ */
+int read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len);

@@ -1,0 +1,149 @@
+/*
+ * vigil.yaml: the cluster configuration, the same file on every node.
+ *
+ * Loading never logs: every problem becomes a diagnostic with the file, line
+ * and column it concerns, so that `vigil verify`, `vigild` and (later) the
+ * replicated configuration path all report problems identically.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CFG_DEFAULT_PATH "/etc/vigil/vigil.yaml"
+#define CFG_MAX_FILE_SIZE (4u * 1024 * 1024)
+#define CFG_MAX_NETWORKS  8 /* knet's link limit */
+#define CFG_MAX_NODES     32
+
+enum cfg_severity { CFG_SEV_ERROR, CFG_SEV_WARNING, CFG_SEV_MAX };
+
+/* One problem found while loading. line and col are 1-based; 0 means unknown. */
+struct cfg_diag {
+    char *file;
+    int line;
+    int col;
+    enum cfg_severity severity;
+    char *msg;
+};
+
+/* A growing list of diagnostics, in the order of the file where possible. */
+struct cfg_diags {
+    struct cfg_diag *v;
+    size_t n;
+    size_t cap;
+    size_t n_errors;
+};
+
+void cfg_diags_init(struct cfg_diags *d);
+/* Frees every diagnostic; d may then be reused. Accepts a zeroed d. */
+void cfg_diags_clear(struct cfg_diags *d);
+/* Appends a diagnostic; file may be NULL. The strings are copied. */
+void cfg_diags_add(struct cfg_diags *d, enum cfg_severity sev, const char *file, int line, int col,
+                   const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/*
+ * Writes each diagnostic as one line "FILE:LINE:COL: error: MESSAGE" (or
+ * "warning:"), omitting ":LINE:COL" parts that are unknown.
+ */
+void cfg_diags_print(const struct cfg_diags *d, FILE *out);
+
+enum cfg_tie_breaker {
+    CFG_TIE_LOWEST,  /* the half holding the lowest node id wins a 50/50 split */
+    CFG_TIE_HIGHEST, /* the half holding the highest node id wins */
+    CFG_TIE_NODE,    /* the half holding tie_breaker_node wins */
+    CFG_TIE_NONE,    /* an exact split leaves both halves without quorum */
+    CFG_TIE_MAX
+};
+
+enum cfg_engine {
+    CFG_ENGINE_MANAGED,  /* vigild runs Corosync as a supervised child (default) */
+    CFG_ENGINE_EXTERNAL, /* the admin runs Corosync; vigild only connects to it */
+    CFG_ENGINE_MAX
+};
+
+struct cfg_network {
+    char *name;
+};
+
+struct cfg_node {
+    char *name;
+    uint32_t id;
+    /* addr[i] is the node's address on networks[i], as written (no prefix length). */
+    char **addr;
+};
+
+struct cfg {
+    char *file; /* path it was loaded from (or the name given to cfg_load_string) */
+    char *cluster_name;
+    char *key_path;
+    enum cfg_engine engine;
+    uint64_t interval_ms; /* heartbeat interval */
+    uint32_t misses;      /* heartbeats missed in a row before a node is declared failed */
+    size_t n_networks;
+    struct cfg_network *networks; /* best first */
+    size_t n_nodes;
+    struct cfg_node *nodes; /* in file order */
+    enum cfg_tie_breaker tie_breaker;
+    uint32_t tie_breaker_node_id; /* for CFG_TIE_NODE */
+};
+
+/* Flags for the loaders. */
+enum {
+    /* Check files the configuration names (the key: present, readable, sane size). */
+    CFG_LOAD_CHECK_FILES = 1u << 0,
+};
+
+/*
+ * Parses and validates a configuration. Every problem found is appended to
+ * diags (errors and warnings; all of them, not only the first). Returns 0 and
+ * stores a new configuration, owned by the caller (free with cfg_free), in
+ * *ret when there were no errors; returns -EINVAL (errors in the file) or
+ * another negative errno (file unreadable, too large) and leaves *ret
+ * untouched otherwise. Warnings alone do not fail the load.
+ */
+int cfg_load_file(const char *path, unsigned flags, struct cfg **ret, struct cfg_diags *diags);
+/* The same, from memory; name is used as the file name in diagnostics. */
+int cfg_load_string(const char *buf, size_t len, const char *name, unsigned flags,
+                    struct cfg **ret, struct cfg_diags *diags);
+
+/* Frees a configuration; accepts NULL. */
+void cfg_free(struct cfg *c);
+
+/*
+ * Writes the normalised form of c as YAML (every default spelled out, block
+ * style, durations in their shortest exact unit). Loading that text gives a
+ * configuration equal to c (cfg_equal). Returns a string owned by the caller.
+ */
+char *cfg_print(const struct cfg *c);
+
+/* True if a and b describe the same cluster (the file name is ignored). */
+bool cfg_equal(const struct cfg *a, const struct cfg *b);
+
+/* Lookups; return NULL or -1 when absent. */
+const struct cfg_node *cfg_node_by_id(const struct cfg *c, uint32_t id);
+const struct cfg_node *cfg_node_by_name(const struct cfg *c, const char *name);
+int cfg_network_index(const struct cfg *c, const char *name);
+
+/* The Corosync timers vigil derives from the heartbeat settings. */
+struct cfg_timers {
+    uint64_t token_ms;         /* node declared failed after this silence */
+    uint64_t consensus_ms;     /* corosync consensus: 1.2 x token, rounded up */
+    uint64_t ping_interval_ms; /* knet link ping interval, per link */
+    uint64_t ping_timeout_ms;  /* knet link declared down after this silence */
+    uint32_t pong_count;       /* pongs needed before a link is up again */
+};
+
+/* Computes the timers for c. The formula is documented in vigil.yaml(5). */
+void cfg_derive_timers(const struct cfg *c, struct cfg_timers *ret);
+
+/*
+ * Renders corosync.conf for c: knet transport, one link per network with
+ * priorities in order (passive link mode), the derived timers, crypto with the
+ * cluster key, the node list, and votequorum (two_node for two nodes, the
+ * tie-breaker otherwise). Returns a string owned by the caller.
+ */
+char *cfg_corosync_conf(const struct cfg *c);
+
+/* Names for enums, as written in vigil.yaml. */
+const char *cfg_engine_name(enum cfg_engine e);
