@@ -17,6 +17,19 @@
 #define CFG_MAX_NETWORKS  8 /* knet's link limit */
 #define CFG_MAX_NODES     32
 
+/* Defaults and limits of vigil.yaml; vigil.yaml(5) documents the same values. */
+#define CFG_DEFAULT_KEY_PATH    "/etc/vigil/authkey"
+#define CFG_DEFAULT_INTERVAL_MS 100
+#define CFG_DEFAULT_MISSES      4
+#define CFG_MIN_INTERVAL_MS     10
+#define CFG_MAX_INTERVAL_MS     5000
+#define CFG_MIN_MISSES          2
+#define CFG_MAX_MISSES          60
+#define CFG_MIN_TOKEN_MS        100   /* interval x misses */
+#define CFG_MAX_TOKEN_MS        60000
+#define CFG_MIN_KEY_SIZE        128   /* bytes, checked with CFG_LOAD_CHECK_FILES */
+#define CFG_MAX_KEY_SIZE        4096
+
 enum cfg_severity { CFG_SEV_ERROR, CFG_SEV_WARNING, CFG_SEV_MAX };
 
 /* One problem found while loading. line and col are 1-based; 0 means unknown. */
@@ -145,5 +158,7 @@ void cfg_derive_timers(const struct cfg *c, struct cfg_timers *ret);
  */
 char *cfg_corosync_conf(const struct cfg *c);
 
-/* Names for enums, as written in vigil.yaml. */
+/* Names for enums, as written in vigil.yaml; NULL for values out of range. */
 const char *cfg_engine_name(enum cfg_engine e);
+/* "lowest", "highest", "none", or "node" for CFG_TIE_NODE (the file names the node). */
+const char *cfg_tie_breaker_name(enum cfg_tie_breaker t);

@@ -1,0 +1,1054 @@
+"""vigil-lab: an N-node vigil cluster on one Linux machine, in namespaces.
+
+Layout of a lab with prefix P (default "vl", or $VIGIL_LAB_PREFIX):
+
+  netns P-net        one bridge per network: "priv" and "pub"
+  netns P-nI         node nI: lo, priv0 = 192.0.2.I/24, pub0 = 198.51.100.I/24
+                     (veth; the peer ends nI-priv / nI-pub sit on the bridges)
+  netns P-client     pub0 = 198.51.100.250/24 on the pub bridge
+  /run/vigil-lab/P/  the lab's state:
+      lab.json             the parameters the lab was built with
+      vigil.yaml, authkey  the cluster configuration and key (mode 0400)
+      pins/nI              the node's private mount namespace, bind-mounted
+                           (it lives on with no process in it)
+      nI/run               the node's /run               (cleared before each start)
+      nI/corosync          the node's /var/lib/corosync
+      nI/vigil             the node's /var/lib/vigil
+      nI/etc               the node's /etc/vigil (vigil.yaml, authkey)
+      nI/log               the node's /var/log/corosync
+      nI/vigild.log        vigild's stdout and stderr (Corosync's output too)
+      nI/vigild.pid        "PID STARTTIME" of the running vigild
+
+No interface is ever created in the root network namespace: veths are created
+in the bridge namespace with their peer placed straight into the node's. IPv6
+is disabled in every lab namespace, so nothing but the two IPv4 documentation
+ranges is ever addressed.
+
+Every process of a node runs in the node's network namespace and its private
+mount namespace (nsenter --net --mount). Processes are only ever ended by PID:
+the PIDs of a lab namespace, found by comparing /proc/PID/ns/{net,mnt} with the
+lab's namespace files, as `ip netns pids` does.
+
+Python 3 standard library only. Use the Lab class from tests and benchmarks;
+`lab/vigil-lab` is the command-line front end (see main()).
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STATE_ROOT = "/run/vigil-lab"
+NETNS_DIR = "/run/netns"
+
+# Heartbeat networks, best first: (name, /24 prefix). Node i is PREFIX.i.
+NETWORKS = (("priv", "192.0.2"), ("pub", "198.51.100"))
+CLIENT_HOST = 250
+CLIENT_NETWORK = "pub"
+MAX_NODES = 32
+
+# Paths inside a node (its private mount namespace).
+NODE_CONFIG = "/etc/vigil/vigil.yaml"
+NODE_KEY = "/etc/vigil/authkey"
+NODE_SOCKET = "/run/vigil/vigild.sock"
+# Host directory -> node state subdirectory bound over it.
+NODE_BINDS = (
+    ("/var/lib/corosync", "corosync"),
+    ("/var/lib/vigil", "vigil"),
+    ("/etc/vigil", "etc"),
+    ("/var/log/corosync", "log"),
+)
+
+NFT_TABLE = "vigil_lab"
+
+
+class LabError(Exception):
+    """A lab operation failed; the message says what and why."""
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def wait_until(predicate, timeout, what, interval=0.2):
+    """Calls predicate() until it returns a true value, and returns that value.
+
+    Exceptions raised by predicate count as "not yet". Raises TimeoutError
+    naming `what` (and the last exception, if any) after `timeout` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    last_exc = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+            last_exc = None
+        except Exception as e:  # noqa: BLE001 - the predicate may fail while waiting
+            last_exc = e
+        if time.monotonic() >= deadline:
+            detail = f" (last error: {last_exc!r})" if last_exc else ""
+            raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}{detail}")
+        time.sleep(interval)
+
+
+def run(argv, check=True, input=None, timeout=30, env=None):
+    """Runs argv, capturing text output; raises LabError on failure if check."""
+    try:
+        p = subprocess.run(argv, input=input, capture_output=True, text=True,
+                           timeout=timeout, env=env, stdin=None if input is not None
+                           else subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        raise LabError(f"{shlex.join(argv)}: timed out after {timeout}s") from e
+    except FileNotFoundError as e:
+        raise LabError(f"{argv[0]}: not found") from e
+    if check and p.returncode != 0:
+        msg = (p.stderr or p.stdout).strip()
+        raise LabError(f"{shlex.join(argv)}: exit {p.returncode}: {msg}")
+    return p
+
+
+def _proc_stat(pid):
+    """Returns (comm, state, starttime) of pid, or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except OSError:
+        return None
+    lp, rp = data.index("("), data.rindex(")")
+    rest = data[rp + 2:].split()
+    return data[lp + 1:rp], rest[0], int(rest[19])
+
+
+def pid_alive(pid, comm=None, starttime=None):
+    """True if pid exists, is not a zombie, and matches comm/starttime if given."""
+    st = _proc_stat(pid)
+    if st is None or st[1] in ("Z", "X"):
+        return False
+    if comm is not None and st[0] != comm:
+        return False
+    if starttime is not None and st[2] != starttime:
+        return False
+    return True
+
+
+def ns_pids(ns_file, kind="net"):
+    """PIDs of live processes whose `kind` namespace is the one at ns_file.
+
+    This is what `ip netns pids` does (same device and inode), for any kind.
+    """
+    try:
+        st = os.stat(ns_file)
+    except OSError:
+        return []
+    ident = (st.st_dev, st.st_ino)
+    me = os.getpid()
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        pid = int(entry)
+        if pid == me:
+            continue
+        try:
+            s = os.stat(f"/proc/{pid}/ns/{kind}")
+        except OSError:
+            continue
+        if (s.st_dev, s.st_ino) == ident and pid_alive(pid):
+            pids.append(pid)
+    return sorted(pids)
+
+
+def _mountpoints():
+    """Mount points of this mount namespace, in mount order."""
+    points = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            point = line.split()[4]
+            # mountinfo escapes space, tab, newline and backslash as octal.
+            points.append(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), point))
+    return points
+
+
+def _is_mountpoint(path):
+    return os.path.realpath(path) in _mountpoints()
+
+
+def _clear_dir(path):
+    """Removes everything inside path (not path itself, which may be bound)."""
+    for entry in os.listdir(path):
+        full = os.path.join(path, entry)
+        if os.path.isdir(full) and not os.path.islink(full):
+            shutil.rmtree(full)
+        else:
+            os.unlink(full)
+
+
+def make_config(nodes, networks=2, name="lab", key=NODE_KEY, interval=None, misses=None,
+                tie_breaker="lowest", overrides=None):
+    """Returns vigil.yaml text for a standard lab of `nodes` nodes.
+
+    networks is how many of NETWORKS (priv, pub) carry heartbeat. interval is a
+    duration string ("100ms") or a number of milliseconds; interval and misses
+    are left out (vigild's defaults apply) when None. overrides maps a node
+    name to a dict of address overrides, e.g. {"n2": {"priv": "192.0.2.300"}},
+    to build deliberately bad configurations.
+    """
+    overrides = overrides or {}
+    nets = [n for n, _ in NETWORKS[:networks]]
+    lines = [f"cluster: {{name: {name}, key: {key}}}"]
+    hb = []
+    if interval is not None:
+        hb.append(f"interval: {interval}ms" if isinstance(interval, (int, float))
+                  else f"interval: {interval}")
+    if misses is not None:
+        hb.append(f"misses: {misses}")
+    if hb:
+        lines.append("heartbeat: {" + ", ".join(hb) + "}")
+    lines.append("networks: [" + ", ".join(f"{{name: {n}}}" for n in nets) + "]")
+    lines.append("nodes:")
+    for i in range(1, nodes + 1):
+        node = f"n{i}"
+        addrs = {n: f"{p}.{i}" for n, p in NETWORKS[:networks]}
+        addrs.update(overrides.get(node, {}))
+        a = ", ".join(f"{n}: {v}" for n, v in addrs.items())
+        lines.append(f"  - {{name: {node}, id: {i}, addresses: {{{a}}}}}")
+    lines.append(f"quorum: {{tie_breaker: {tie_breaker}}}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- the lab
+
+
+class Lab:
+    """One namespace lab, identified by its prefix.
+
+    All methods are safe to call again after a failure. A Lab object keeps no
+    state that the state directory does not also hold, so several objects (or
+    CLI runs) can act on the same lab one after another.
+    """
+
+    def __init__(self, prefix=None, build_dir=None, state_root=STATE_ROOT):
+        self.prefix = prefix or os.environ.get("VIGIL_LAB_PREFIX") or "vl"
+        if not re.fullmatch(r"[a-z][a-z0-9]{0,11}", self.prefix):
+            raise LabError(f"bad lab prefix {self.prefix!r}: want [a-z][a-z0-9]{{0,11}}")
+        self.build_dir = os.path.abspath(
+            build_dir or os.environ.get("VIGIL_BUILD") or os.path.join(REPO, "build"))
+        self.state = os.path.join(state_root, self.prefix)
+        self.vigild_bin = os.path.join(self.build_dir, "src/daemon/vigild")
+        self.vigil_bin = os.path.join(self.build_dir, "src/cli/vigil")
+        self._procs = {}  # pid -> Popen, for daemons this object started (reaping)
+
+    # ---------------------------------------------------------- names
+
+    @property
+    def net_ns(self):
+        return f"{self.prefix}-net"
+
+    @property
+    def client_ns(self):
+        return f"{self.prefix}-client"
+
+    def node_ns(self, node):
+        return f"{self.prefix}-{node}"
+
+    def node_dir(self, node):
+        return os.path.join(self.state, node)
+
+    def pin(self, node):
+        return os.path.join(self.state, "pins", node)
+
+    @property
+    def params(self):
+        """The parameters the lab was built with, or None if there is no lab."""
+        try:
+            with open(os.path.join(self.state, "lab.json")) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    @property
+    def nodes(self):
+        p = self.params
+        return [f"n{i}" for i in range(1, p["nodes"] + 1)] if p else []
+
+    @property
+    def networks(self):
+        """Heartbeat networks of the lab, best first."""
+        p = self.params
+        return [n for n, _ in NETWORKS[:p["networks"]]] if p else []
+
+    def address(self, node, network):
+        i = int(self._check_node(node)[1:])
+        return f"{dict(NETWORKS)[network]}.{i}"
+
+    def _check_node(self, node):
+        if node not in self.nodes:
+            raise LabError(f"no node {node!r} in lab {self.prefix} (nodes: "
+                           f"{', '.join(self.nodes) or 'none'})")
+        return node
+
+    def _lab_namespaces(self):
+        """Names of the existing network namespaces that belong to this lab."""
+        pat = re.compile(rf"{re.escape(self.prefix)}-(n\d+|net|client)")
+        try:
+            names = os.listdir(NETNS_DIR)
+        except FileNotFoundError:
+            return []
+        return sorted(n for n in names if pat.fullmatch(n))
+
+    def _ns_exists(self, ns):
+        return os.path.exists(os.path.join(NETNS_DIR, ns))
+
+    # ---------------------------------------------------------- up
+
+    def up(self, nodes=3, networks=2, config=None, interval=None, misses=None, wait=False,
+           timeout=90, verbose=False, log=None):
+        """Builds the lab (or completes a half-built one) and starts vigild everywhere.
+
+        config is a vigil.yaml to use instead of the generated one (its nodes must
+        use the standard lab addresses; the lab key is at /etc/vigil/authkey in every
+        node). Waits until every vigild answers on its control socket, and with
+        wait=True until every node reports a quorate cluster with all nodes online.
+        """
+        log = log or (lambda msg: None)
+        if os.geteuid() != 0:
+            raise LabError("the lab needs root")
+        if not 1 <= nodes <= MAX_NODES:
+            raise LabError(f"--nodes must be 1..{MAX_NODES}")
+        if not 1 <= networks <= len(NETWORKS):
+            raise LabError(f"--networks must be 1..{len(NETWORKS)} "
+                           f"({', '.join(n for n, _ in NETWORKS)})")
+        if config is not None and (interval is not None or misses is not None):
+            raise LabError("--config and --heartbeat-interval/--misses exclude each other")
+        for b in (self.vigild_bin, self.vigil_bin):
+            if not os.access(b, os.X_OK):
+                raise LabError(f"{b}: missing; build first (ninja -C {self.build_dir}) "
+                               "or set VIGIL_BUILD")
+        config_text = None
+        if config is not None:
+            with open(config) as f:
+                config_text = f.read()
+        self.build(nodes, networks, interval=interval, misses=misses, verbose=verbose,
+                   config_path=config, config_text=config_text, log=log)
+        self._ensure_config(config_text)
+        for node in self.nodes:
+            if not self.vigild_running(node):
+                log(f"{node}: starting vigild")
+                self.start_vigild(node)
+        for node in self.nodes:
+            self.wait_answering(node, timeout=timeout)
+        if wait:
+            self.wait_formed(timeout=timeout)
+
+    def build(self, nodes=3, networks=2, interval=None, misses=None, verbose=False,
+              config_path=None, config_text=None, log=None):
+        """Builds (or completes) the lab's namespaces, links and mounts; starts nothing.
+
+        A lab of this prefix built with other parameters is torn down first.
+        """
+        log = log or (lambda msg: None)
+        want = {"nodes": nodes, "networks": networks, "interval": interval,
+                "misses": misses, "verbose": verbose,
+                "config": os.path.abspath(config_path) if config_path else None,
+                "config_sha256": hashlib.sha256(config_text.encode()).hexdigest()
+                if config_text is not None else None}
+        have = self.params
+        if (have is not None and have != want) or (have is None and self._lab_namespaces()):
+            log(f"lab {self.prefix} exists with other settings: tearing it down first")
+            self.down()
+        os.makedirs(self.state, exist_ok=True)
+        with open(os.path.join(self.state, "lab.json"), "w") as f:
+            json.dump(want, f)
+        self._ensure_network()
+        for node in self.nodes:
+            self._ensure_node(node)
+        self._ensure_client()
+
+    def _ensure_netns(self, ns):
+        if not self._ns_exists(ns):
+            run(["ip", "netns", "add", ns])
+        elif not _is_mountpoint(os.path.join(NETNS_DIR, ns)):
+            # A stale file (e.g. left by a reboot): replace it.
+            run(["ip", "netns", "delete", ns], check=False)
+            run(["ip", "netns", "add", ns])
+        for key in ("all", "default"):
+            run(self._in_net(ns, ["sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=1"]))
+        run(["ip", "-n", ns, "link", "set", "lo", "up"])
+
+    @staticmethod
+    def _in_net(ns, argv):
+        """argv run in network namespace ns only (for nft, sysctl)."""
+        return ["nsenter", f"--net={os.path.join(NETNS_DIR, ns)}", "--"] + argv
+
+    def _links(self, ns):
+        """{ifname: link JSON} of a namespace."""
+        p = run(["ip", "-n", ns, "-j", "-d", "link", "show"])
+        return {link["ifname"]: link for link in json.loads(p.stdout or "[]")}
+
+    def _ensure_network(self):
+        self._ensure_netns(self.net_ns)
+        links = self._links(self.net_ns)
+        for net, _ in NETWORKS:
+            if net not in links:
+                run(["ip", "-n", self.net_ns, "link", "add", net, "type", "bridge",
+                     "stp_state", "0", "forward_delay", "0"])
+            run(["ip", "-n", self.net_ns, "link", "set", net, "up"])
+
+    def _ensure_port(self, ns, ifname, peer, net, addr):
+        """Connects ns to bridge `net`: ifname in ns (with addr), peer on the bridge."""
+        have = self._links(ns)
+        if ifname not in have:
+            # Remove a half-made peer, then create the pair inside the bridge
+            # namespace with the node end moved straight into the node's.
+            run(["ip", "-n", self.net_ns, "link", "del", peer], check=False)
+            run(["ip", "-n", self.net_ns, "link", "add", peer, "type", "veth",
+                 "peer", "name", ifname, "netns", ns])
+        run(["ip", "-n", self.net_ns, "link", "set", peer, "master", net, "up"])
+        run(["ip", "-n", ns, "addr", "replace", f"{addr}/24", "dev", ifname])
+        run(["ip", "-n", ns, "link", "set", ifname, "up"])
+
+    def _ensure_node(self, node):
+        ns = self.node_ns(node)
+        if not self._ns_exists(ns) and _is_mountpoint(self.pin(node)):
+            # Processes left in the node's mount namespace belong to a network
+            # namespace that is gone: end them before the node is rebuilt.
+            self._kill_ns(self.pin(node), "mnt", f"{node} rebuild")
+        self._ensure_netns(ns)
+        for net, _ in NETWORKS:
+            self._ensure_port(ns, f"{net}0", f"{node}-{net}", net, self.address(node, net))
+        self._ensure_mounts(node)
+
+    def _ensure_client(self):
+        self._ensure_netns(self.client_ns)
+        net = CLIENT_NETWORK
+        self._ensure_port(self.client_ns, f"{net}0", f"client-{net}", net,
+                          f"{dict(NETWORKS)[net]}.{CLIENT_HOST}")
+
+    def _ensure_pins_dir(self):
+        """The pins directory is a private mount, so mount namespaces can be bound there."""
+        pins = os.path.join(self.state, "pins")
+        os.makedirs(pins, exist_ok=True)
+        if not _is_mountpoint(pins):
+            run(["mount", "--bind", pins, pins])
+        run(["mount", "--make-private", pins])
+
+    def _ensure_mounts(self, node):
+        """Creates the node's private mount namespace with its own /run and state dirs."""
+        d = self.node_dir(node)
+        pin = self.pin(node)
+        ok = os.path.join(d, "mounts.ok")
+        if _is_mountpoint(pin) and os.path.exists(ok):
+            return
+        self._ensure_pins_dir()
+        if _is_mountpoint(pin):
+            # Half set up by a failed run: start that namespace again.
+            self._kill_pids(ns_pids(pin, "mnt"), f"{node} mount namespace")
+            run(["umount", pin])
+        for host_dir, sub in NODE_BINDS:
+            os.makedirs(host_dir, exist_ok=True)  # the mount point, on the host
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        os.makedirs(os.path.join(d, "run"), exist_ok=True)
+        open(pin, "a").close()
+        run(["unshare", f"--mount={pin}", "--propagation", "private", "true"])
+        q = shlex.quote
+        script = ["set -e"]
+        for host_dir, sub in NODE_BINDS:
+            script.append(f"mount --bind {q(os.path.join(d, sub))} {q(host_dir)}")
+        script.append("mount -t tmpfs -o mode=1777,size=64m vigil-lab-shm /dev/shm")
+        # Drop the copies of namespace files (/run/netns/...) this mount namespace
+        # inherited: they would keep other namespaces alive after their deletion.
+        script.append("for m in $(findmnt -rn -t nsfs -o TARGET | sort -r); do "
+                      "umount -l \"$m\"; done")
+        # Last: /run hides the lab state directory (and /run/netns) in the node.
+        script.append(f"mount --bind {q(os.path.join(d, 'run'))} /run")
+        run(["nsenter", f"--mount={pin}", f"--net={os.path.join(NETNS_DIR, self.node_ns(node))}",
+             "--", "/bin/sh", "-c", "\n".join(script)])
+        open(ok, "w").close()
+
+    def _ensure_config(self, config_text):
+        key = os.path.join(self.state, "authkey")
+        if not os.path.exists(key):
+            fd = os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o400)
+            with os.fdopen(fd, "wb") as f:
+                f.write(os.urandom(256))
+        p = self.params
+        if config_text is None:
+            config_text = make_config(p["nodes"], p["networks"], interval=p["interval"],
+                                      misses=p["misses"])
+        with open(os.path.join(self.state, "vigil.yaml"), "w") as f:
+            f.write(config_text)
+        for node in self.nodes:
+            etc = os.path.join(self.node_dir(node), "etc")
+            self._write(os.path.join(etc, "vigil.yaml"), config_text, 0o644)
+            with open(key, "rb") as f:
+                self._write(os.path.join(etc, "authkey"), f.read(), 0o400)
+
+    @staticmethod
+    def _write(path, data, mode):
+        """Writes a file atomically with the given mode."""
+        tmp = path + ".tmp"
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, "wb" if isinstance(data, bytes) else "w") as f:
+            f.write(data)
+        os.rename(tmp, path)
+
+    # ---------------------------------------------------------- running things in nodes
+
+    def _env(self):
+        env = dict(os.environ)
+        env["PATH"] = ":".join([os.path.join(self.build_dir, "src/cli"),
+                                os.path.join(self.build_dir, "src/daemon"),
+                                env.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")])
+        return env
+
+    def node_argv(self, node, argv, cwd="/"):
+        """argv prefixed so that it runs inside the node (or the client)."""
+        if node == "client":
+            if not self._ns_exists(self.client_ns):
+                raise LabError(f"lab {self.prefix} has no client namespace")
+            return ["nsenter", f"--net={os.path.join(NETNS_DIR, self.client_ns)}", "--"] + argv
+        self._check_node(node)
+        if not _is_mountpoint(self.pin(node)):
+            raise LabError(f"{node}: no mount namespace (run up)")
+        return ["nsenter", f"--mount={self.pin(node)}",
+                f"--net={os.path.join(NETNS_DIR, self.node_ns(node))}",
+                f"--wd={cwd}", "--"] + argv
+
+    def exec(self, node, argv, check=False, timeout=30, input=None):
+        """Runs argv in the node, captured; returns the CompletedProcess."""
+        return run(self.node_argv(node, list(argv)), check=check, timeout=timeout,
+                   input=input, env=self._env())
+
+    def spawn(self, node, argv, logfile):
+        """Starts a long-lived process in the node, in a new session, output appended
+        to logfile (a host path). Returns the Popen; its pid is the process's pid
+        (nsenter execs it without forking)."""
+        with open(logfile, "ab") as out:
+            out.write(f"=== vigil-lab {time.strftime('%Y-%m-%dT%H:%M:%S')}: "
+                      f"{shlex.join(argv)}\n".encode())
+            out.flush()
+            p = subprocess.Popen(self.node_argv(node, argv), stdin=subprocess.DEVNULL,
+                                 stdout=out, stderr=out, start_new_session=True,
+                                 env=self._env())
+        self._procs[p.pid] = p
+        return p
+
+    def _reap(self):
+        for pid, p in list(self._procs.items()):
+            if p.poll() is not None:
+                del self._procs[pid]
+
+    def vigil(self, node, *args, timeout=15, check=False):
+        """Runs the vigil CLI in a node; returns the CompletedProcess."""
+        return self.exec(node, [self.vigil_bin, *args], check=check, timeout=timeout)
+
+    def status(self, node, timeout=15):
+        """`vigil status --json` of a node, parsed. Raises LabError if it fails."""
+        p = self.vigil(node, "status", "--json", timeout=timeout)
+        if p.returncode != 0:
+            raise LabError(f"{node}: vigil status: exit {p.returncode}: {p.stderr.strip()}")
+        try:
+            return json.loads(p.stdout)
+        except ValueError as e:
+            raise LabError(f"{node}: vigil status --json: not JSON: {p.stdout!r}") from e
+
+    def events(self, node, timeout=15):
+        """`vigil events --json` of a node: a list of dicts. Raises LabError if it fails."""
+        p = self.vigil(node, "events", "--json", timeout=timeout)
+        if p.returncode != 0:
+            raise LabError(f"{node}: vigil events: exit {p.returncode}: {p.stderr.strip()}")
+        try:
+            return [json.loads(line) for line in p.stdout.splitlines() if line.strip()]
+        except ValueError as e:
+            raise LabError(f"{node}: vigil events --json: not JSON lines: {p.stdout!r}") from e
+
+    # ---------------------------------------------------------- vigild
+
+    def log_path(self, node):
+        return os.path.join(self.node_dir(node), "vigild.log")
+
+    def _pidfile(self, node):
+        return os.path.join(self.node_dir(node), "vigild.pid")
+
+    def vigild_pid(self, node):
+        """PID of the node's running vigild (the one the lab started), or None."""
+        self._reap()
+        try:
+            with open(self._pidfile(node)) as f:
+                pid, start = (int(x) for x in f.read().split())
+        except (OSError, ValueError):
+            return None
+        if not pid_alive(pid, starttime=start):
+            return None
+        # Only count it while it is still in the node (it is, unless PID reuse).
+        net = os.stat(os.path.join(NETNS_DIR, self.node_ns(node)))
+        try:
+            s = os.stat(f"/proc/{pid}/ns/net")
+        except OSError:
+            return None
+        return pid if (s.st_dev, s.st_ino) == (net.st_dev, net.st_ino) else None
+
+    def vigild_running(self, node):
+        return self.vigild_pid(node) is not None
+
+    def daemon_pids(self, node, comm):
+        """PIDs of the node's processes whose name (/proc/PID/comm) is comm."""
+        pids = ns_pids(os.path.join(NETNS_DIR, self.node_ns(node)))
+        return [p for p in pids if pid_alive(p, comm=comm)]
+
+    def start_vigild(self, node, config=NODE_CONFIG, config_text=None, extra_args=()):
+        """Clears the node's /run and starts vigild there; returns its Popen.
+
+        With config_text, that text is written to /etc/vigil/custom.yaml in the
+        node and used instead. Refuses if processes still run in the node.
+        """
+        self._check_node(node)
+        left = sorted(set(ns_pids(os.path.join(NETNS_DIR, self.node_ns(node))))
+                      | set(ns_pids(self.pin(node), "mnt")))
+        if left:
+            raise LabError(f"{node}: processes still running ({left}); poweroff first")
+        if config_text is not None:
+            self._write(os.path.join(self.node_dir(node), "etc", "custom.yaml"),
+                        config_text, 0o644)
+            config = "/etc/vigil/custom.yaml"
+        _clear_dir(os.path.join(self.node_dir(node), "run"))
+        args = [self.vigild_bin, "-c", config]
+        if self.params and self.params.get("verbose"):
+            args.append("-v")
+        p = self.spawn(node, args + list(extra_args), self.log_path(node))
+        st = _proc_stat(p.pid)
+        with open(self._pidfile(node), "w") as f:
+            f.write(f"{p.pid} {st[2] if st else 0}\n")
+        return p
+
+    def wait_answering(self, node, timeout=60):
+        """Waits until the node's vigild answers `vigil status`; fails early if it exits."""
+        sock = os.path.join(self.node_dir(node), "run", os.path.relpath(NODE_SOCKET, "/run"))
+
+        def answering():
+            if not self.vigild_running(node):
+                raise LabError(f"{node}: vigild is not running; log tail:\n"
+                               + self.log_tail(node, 20))
+            if not os.path.exists(sock):
+                return False
+            return self.vigil(node, "status", "--json", timeout=10).returncode == 0
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if answering():
+                    return
+            except LabError:
+                raise
+            if time.monotonic() >= deadline:
+                raise LabError(f"{node}: vigild did not answer on {NODE_SOCKET} within "
+                               f"{timeout}s; log tail:\n" + self.log_tail(node, 20))
+            time.sleep(0.2)
+
+    def formed(self, nodes=None):
+        """True if every given node (default: all) reports a quorate cluster in
+        which exactly the given nodes are online and all of the lab's nodes are known."""
+        nodes = nodes or self.nodes
+        for node in nodes:
+            s = self.status(node)
+            if not s.get("quorate"):
+                return False
+            online = sorted(n["name"] for n in s.get("nodes", []) if n.get("state") == "online")
+            if online != sorted(nodes):
+                return False
+        return True
+
+    def wait_formed(self, nodes=None, timeout=90):
+        wait_until(lambda: self.formed(nodes), timeout,
+                   f"a quorate cluster of {', '.join(nodes or self.nodes)}")
+
+    def run_vigild(self, node, config_text, timeout=30, name="check.yaml"):
+        """Runs one extra vigild in the node with config_text (written to
+        /etc/vigil/NAME there), next to the node's running one, and waits for it
+        to exit. Returns (returncode, output, path); returncode is None if it was
+        still running after timeout (it and its children are then killed by PID)."""
+        self._check_node(node)
+        self._write(os.path.join(self.node_dir(node), "etc", name), config_text, 0o644)
+        path = f"/etc/vigil/{name}"
+        p = subprocess.Popen(self.node_argv(node, [self.vigild_bin, "-c", path]),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, start_new_session=True, env=self._env())
+        try:
+            out, _ = p.communicate(timeout=timeout)
+            return p.returncode, out.decode(errors="replace"), path
+        except subprocess.TimeoutExpired:
+            self._kill_tree(p.pid)
+            out, _ = p.communicate(timeout=10)
+            return None, out.decode(errors="replace"), path
+
+    def _kill_tree(self, pid):
+        """SIGKILLs pid and its descendants (found by PPID), by PID."""
+        children = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat") as f:
+                        data = f.read()
+                    ppid = int(data[data.rindex(")") + 2:].split()[1])
+                    children.setdefault(ppid, []).append(int(entry))
+                except (OSError, ValueError):
+                    pass
+        todo, victims = [pid], []
+        while todo:
+            p = todo.pop()
+            victims.append(p)
+            todo.extend(children.get(p, []))
+        for p in victims:
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    # ---------------------------------------------------------- faults
+
+    def _kill_pids(self, pids, what, deadline=10.0):
+        """SIGKILLs the given PIDs and waits until none is alive (bounded)."""
+        end = time.monotonic() + deadline
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        while any(pid_alive(p) for p in pids):
+            self._reap()
+            if time.monotonic() > end:
+                raise LabError(f"{what}: processes survive SIGKILL: "
+                               f"{[p for p in pids if pid_alive(p)]}")
+            time.sleep(0.02)
+        self._reap()
+
+    def _kill_ns(self, ns_file, kind, what, rounds=50):
+        """Kills every process in a namespace, again until none is left (bounded)."""
+        for _ in range(rounds):
+            pids = ns_pids(ns_file, kind)
+            if not pids:
+                return
+            self._kill_pids(pids, what)
+        raise LabError(f"{what}: processes keep appearing: {ns_pids(ns_file, kind)}")
+
+    def poweroff(self, node):
+        """Kills every process of the node (SIGKILL, by PID) and takes its links down.
+
+        Returns the wall-clock time (ms) taken just before the first kill.
+        """
+        self._check_node(node)
+        ns = os.path.join(NETNS_DIR, self.node_ns(node))
+        pids = ns_pids(ns)
+        t0 = time.time() * 1000.0
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self._kill_ns(ns, "net", f"{node} poweroff")
+        self._kill_ns(self.pin(node), "mnt", f"{node} poweroff")
+        for net, _ in NETWORKS:
+            run(["ip", "-n", self.node_ns(node), "link", "set", f"{net}0", "down"])
+        try:
+            os.unlink(self._pidfile(node))
+        except FileNotFoundError:
+            pass
+        return t0
+
+    def poweron(self, node):
+        """Brings the node's links up, clears its /run and starts vigild."""
+        self._check_node(node)
+        if self.vigild_running(node):
+            return
+        self._kill_ns(os.path.join(NETNS_DIR, self.node_ns(node)), "net", f"{node} poweron")
+        self._kill_ns(self.pin(node), "mnt", f"{node} poweron")
+        for net, _ in NETWORKS:
+            run(["ip", "-n", self.node_ns(node), "link", "set", f"{net}0", "up"])
+        self.start_vigild(node)
+
+    def kill(self, node, daemon):
+        """SIGKILLs the node's vigild or corosync; returns the PIDs killed."""
+        self._check_node(node)
+        if daemon not in ("vigild", "corosync"):
+            raise LabError(f"kill: want vigild or corosync, not {daemon!r}")
+        pids = self.daemon_pids(node, daemon)
+        if not pids:
+            raise LabError(f"{node}: no {daemon} is running")
+        self._kill_pids(pids, f"{node} {daemon}")
+        return pids
+
+    def link(self, node, network, up):
+        """Takes one node's interface on one network down (up=False) or up."""
+        self._check_node(node)
+        if network not in dict(NETWORKS):
+            raise LabError(f"no network {network!r} (networks: "
+                           f"{', '.join(n for n, _ in NETWORKS)})")
+        run(["ip", "-n", self.node_ns(node), "link", "set", f"{network}0",
+             "up" if up else "down"])
+
+    def partition(self, sets):
+        """Cuts the cluster into sets of nodes that cannot reach each other on any
+        network (nftables in the node namespaces). sets is a list of lists of node
+        names; nodes in no set keep talking to everyone."""
+        seen = set()
+        for s in sets:
+            for node in s:
+                self._check_node(node)
+                if node in seen:
+                    raise LabError(f"partition: {node} is in two sets")
+                seen.add(node)
+        self.heal()
+        for s in sets:
+            others = [n for other in sets if other is not s for n in other]
+            addrs = ", ".join(self.address(n, net) for n in others for net, _ in NETWORKS)
+            if not addrs:
+                continue
+            ruleset = "\n".join([
+                f"table inet {NFT_TABLE} {{",
+                "    chain input {",
+                "        type filter hook input priority 0; policy accept;",
+                f"        ip saddr {{ {addrs} }} drop",
+                "    }",
+                "    chain output {",
+                "        type filter hook output priority 0; policy accept;",
+                f"        ip daddr {{ {addrs} }} drop",
+                "    }",
+                "}",
+                "",
+            ])
+            for node in s:
+                run(self._in_net(self.node_ns(node), ["nft", "-f", "-"]),
+                    input=ruleset)
+
+    def heal(self):
+        """Removes every partition rule."""
+        for node in self.nodes:
+            ns = self.node_ns(node)
+            if not self._ns_exists(ns):
+                continue
+            # Declaring the table first makes the delete succeed when it is absent.
+            run(self._in_net(ns, ["nft", "-f", "-"]),
+                input=f"table inet {NFT_TABLE}\ndelete table inet {NFT_TABLE}\n")
+
+    def restore(self, timeout=120):
+        """Undoes every fault: heal, all links up, every node powered on; then waits
+        for one quorate cluster of all nodes."""
+        self.heal()
+        for node in self.nodes:
+            for net, _ in NETWORKS:
+                self.link(node, net, True)
+        for node in self.nodes:
+            if not self.vigild_running(node):
+                self.poweroff(node)  # whatever is left of it
+                self.poweron(node)
+        for node in self.nodes:
+            self.wait_answering(node, timeout=timeout)
+        self.wait_formed(timeout=timeout)
+
+    # ---------------------------------------------------------- down
+
+    def down(self):
+        """Kills every process of the lab, unmounts, deletes namespaces and state."""
+        problems = []
+        names = set(self._lab_namespaces())
+        for ns in sorted(names):
+            try:
+                self._kill_ns(os.path.join(NETNS_DIR, ns), "net", ns)
+            except LabError as e:
+                problems.append(str(e))
+        pins = os.path.join(self.state, "pins")
+        if os.path.isdir(pins):
+            for entry in sorted(os.listdir(pins)):
+                pin = os.path.join(pins, entry)
+                try:
+                    self._kill_ns(pin, "mnt", f"{entry} mount namespace")
+                except LabError as e:
+                    problems.append(str(e))
+        # Unmount everything under the state dir, deepest (latest) first.
+        prefix = os.path.realpath(self.state) + "/"
+        for point in reversed(_mountpoints()):
+            if point.startswith(prefix) or point == prefix[:-1]:
+                p = run(["umount", point], check=False)
+                if p.returncode != 0:
+                    p = run(["umount", "-l", point], check=False)
+                    if p.returncode != 0:
+                        problems.append(f"umount {point}: {p.stderr.strip()}")
+        for ns in sorted(names):
+            p = run(["ip", "netns", "delete", ns], check=False)
+            if p.returncode != 0:
+                problems.append(f"ip netns delete {ns}: {p.stderr.strip()}")
+        self._reap()
+        if os.path.exists(self.state):
+            if any(m.startswith(prefix) for m in _mountpoints()):
+                problems.append(f"{self.state}: still has mounts; left in place")
+            else:
+                shutil.rmtree(self.state, ignore_errors=True)
+                try:
+                    os.rmdir(os.path.dirname(self.state))  # only if no other lab is left
+                except OSError:
+                    pass
+        if problems:
+            raise LabError("down: " + "; ".join(problems))
+
+    # ---------------------------------------------------------- reporting
+
+    def log_tail(self, node, lines=50):
+        try:
+            with open(self.log_path(node), errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return "(no log)\n"
+
+    def logs(self, node):
+        self._check_node(node)
+        with open(self.log_path(node), errors="replace") as f:
+            return f.read()
+
+    def link_states(self, ns):
+        try:
+            links = self._links(ns)
+        except LabError:
+            return {}
+        return {name: ("up" if "UP" in link.get("flags", []) else "down")
+                for name, link in links.items() if name != "lo"}
+
+    def describe(self):
+        """Human-readable status of the lab."""
+        p = self.params
+        if p is None and not self._lab_namespaces():
+            return f"lab {self.prefix}: not up\n"
+        out = []
+        if p:
+            out.append(f"lab {self.prefix}: {p['nodes']} nodes, heartbeat networks "
+                       f"{', '.join(self.networks)}; state in {self.state}")
+        else:
+            out.append(f"lab {self.prefix}: broken (no lab.json); "
+                       f"namespaces: {' '.join(self._lab_namespaces())}; run down")
+        live = None
+        for node in self.nodes:
+            ns = self.node_ns(node)
+            if not self._ns_exists(ns):
+                out.append(f"  {node}: no namespace")
+                continue
+            vpid = self.vigild_pid(node)
+            cpids = self.daemon_pids(node, "corosync")
+            links = " ".join(f"{k}:{v}" for k, v in sorted(self.link_states(ns).items()))
+            out.append(f"  {node}: vigild {vpid or '-'}  corosync "
+                       f"{','.join(map(str, cpids)) or '-'}  links {links}")
+            if vpid and live is None:
+                live = node
+        if self._ns_exists(self.client_ns):
+            out.append(f"  client: {dict(NETWORKS)[CLIENT_NETWORK]}."
+                       f"{CLIENT_HOST} on {CLIENT_NETWORK}")
+        if live:
+            r = self.vigil(live, "status")
+            out.append(f"--- vigil status on {live} (exit {r.returncode}) ---")
+            out.append((r.stdout + r.stderr).rstrip())
+        else:
+            out.append("no live node")
+        return "\n".join(out) + "\n"
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def _parser():
+    ap = argparse.ArgumentParser(
+        prog="vigil-lab",
+        description="An N-node vigil cluster in network namespaces on this machine. "
+                    "Lab prefix: $VIGIL_LAB_PREFIX (default vl); build dir: $VIGIL_BUILD.")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    p = sub.add_parser("up", help="build the lab and start vigild on every node")
+    p.add_argument("--nodes", type=int, default=3)
+    p.add_argument("--networks", type=int, default=2,
+                   help="heartbeat networks: 1 = priv, 2 = priv and pub")
+    p.add_argument("--config", help="use this vigil.yaml (standard lab addresses; "
+                   "the key is /etc/vigil/authkey)")
+    p.add_argument("--heartbeat-interval", metavar="D", help="e.g. 100ms")
+    p.add_argument("--misses", type=int, metavar="M")
+    p.add_argument("--wait", action="store_true",
+                   help="wait until every node reports a quorate cluster of all nodes")
+    p.add_argument("-v", "--verbose", action="store_true", help="run vigild with -v")
+    p.add_argument("--timeout", type=float, default=90)
+    sub.add_parser("down", help="kill, unmount and delete everything of the lab")
+    sub.add_parser("status", help="show the lab's nodes, daemons and vigil status")
+    p = sub.add_parser("exec", help="run a command inside a node or the client")
+    p.add_argument("node")
+    p.add_argument("argv", nargs=argparse.REMAINDER)
+    for name, hlp in (("poweroff", "kill every process of a node, links down"),
+                      ("poweron", "links up, start vigild"),
+                      ("logs", "print the node's vigild log")):
+        sub.add_parser(name, help=hlp).add_argument("node")
+    p = sub.add_parser("kill", help="SIGKILL a node's vigild or corosync")
+    p.add_argument("node")
+    p.add_argument("daemon", choices=["vigild", "corosync"])
+    p = sub.add_parser("link", help="take a node's link on one network down or up")
+    p.add_argument("state", choices=["down", "up"])
+    p.add_argument("node")
+    p.add_argument("network")
+    p = sub.add_parser("partition", help="e.g. partition n1 n2,n3")
+    p.add_argument("sets", nargs="+")
+    sub.add_parser("heal", help="remove every partition")
+    return ap
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    if os.geteuid() != 0:
+        print("vigil-lab: needs root", file=sys.stderr)
+        return 1
+    lab = Lab()
+    try:
+        if args.cmd == "up":
+            lab.up(nodes=args.nodes, networks=args.networks, config=args.config,
+                   interval=args.heartbeat_interval, misses=args.misses, wait=args.wait,
+                   timeout=args.timeout, verbose=args.verbose,
+                   log=lambda m: print(f"vigil-lab: {m}", file=sys.stderr))
+            print(lab.describe(), end="")
+        elif args.cmd == "down":
+            lab.down()
+        elif args.cmd == "status":
+            print(lab.describe(), end="")
+        elif args.cmd == "exec":
+            if not args.argv:
+                print("vigil-lab exec: no command", file=sys.stderr)
+                return 2
+            cwd = os.getcwd()
+            if cwd == "/run" or cwd.startswith("/run/"):
+                cwd = "/"  # the node has its own /run
+            argv = lab.node_argv(args.node, args.argv, cwd=cwd)
+            sys.stdout.flush()
+            os.execvpe(argv[0], argv, lab._env())
+        elif args.cmd == "poweroff":
+            lab.poweroff(args.node)
+        elif args.cmd == "poweron":
+            lab.poweron(args.node)
+        elif args.cmd == "logs":
+            sys.stdout.write(lab.logs(args.node))
+        elif args.cmd == "kill":
+            pids = lab.kill(args.node, args.daemon)
+            print(f"killed {args.daemon} {' '.join(map(str, pids))} on {args.node}")
+        elif args.cmd == "link":
+            lab.link(args.node, args.network, args.state == "up")
+        elif args.cmd == "partition":
+            lab.partition([s.split(",") for s in args.sets])
+        elif args.cmd == "heal":
+            lab.heal()
+    except (LabError, TimeoutError, OSError) as e:
+        print(f"vigil-lab: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

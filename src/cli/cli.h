@@ -1,0 +1,82 @@
+/*
+ * vigil, the admin command: what its pieces share. Each subcommand lives in
+ * its own cmd_*.c file and is reached through the table in main.c.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit statuses, documented in vigil(8). */
+enum cli_exit {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_ERROR = 1,       /* an operation failed or the configuration is invalid */
+    CLI_EXIT_USAGE = 2,       /* bad command line */
+    CLI_EXIT_UNREACHABLE = 3, /* vigild could not be reached */
+    CLI_EXIT_MAX
+};
+
+#define CLI_DEFAULT_SOCKET "/run/vigil/vigild.sock"
+#define CLI_DEFAULT_KEY    "/etc/vigil/authkey"
+
+/* Options given before the command name, shared by every command. */
+struct cli_globals {
+    const char *socket_path; /* never NULL once main() has parsed the globals */
+};
+
+/*
+ * A subcommand. argv[0] is the command name; getopt_long is reset before the
+ * call. Returns an exit status (enum cli_exit) and prints its own errors.
+ */
+typedef int (*cli_cmd_fn)(int argc, char **argv, struct cli_globals *g);
+
+int cmd_status(int argc, char **argv, struct cli_globals *g);
+int cmd_events(int argc, char **argv, struct cli_globals *g);
+int cmd_verify(int argc, char **argv, struct cli_globals *g);
+int cmd_keygen(int argc, char **argv, struct cli_globals *g);
+
+/*
+ * Prints "vigil: MESSAGE\n" on stderr. Use it once, where an error is
+ * handled; it never exits.
+ */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Reports a command-line mistake: "vigil[ CMD]: MESSAGE" and a hint to run
+ * --help, on stderr. cmd may be NULL for the global options. Returns
+ * CLI_EXIT_USAGE so callers can write `return cli_usage_error(...)`.
+ */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Turns what getopt_long returned for a bad option (c is '?' or ':') into a
+ * usage error for cmd, naming the offending option. Must be called right
+ * after getopt_long returned c. Returns CLI_EXIT_USAGE.
+ */
+int cli_bad_option(const char *cmd, int c, char **argv);
+
+/*
+ * Reports positional arguments left after option parsing (argv[optind] on)
+ * as a usage error for cmd. Returns CLI_EXIT_OK when there are none,
+ * CLI_EXIT_USAGE otherwise.
+ */
+int cli_no_args(const char *cmd, int argc, char **argv);
+
+/*
+ * Writes s to out with every control character (including newlines and
+ * escape sequences) replaced by '?', so that text from the daemon or a file
+ * cannot drive the terminal. The length in bytes is preserved. s may be NULL
+ * (nothing is written).
+ */
+void cli_fputs_safe(const char *s, FILE *out);
+
+/* As cli_fputs_safe, padded with spaces to at least width bytes. */
+void cli_fputs_padded(const char *s, size_t width, FILE *out);
+
+/*
+ * Parses a decimal unsigned integer no larger than max, with nothing around
+ * it ("12", not "+12", " 12" or "12x"). Returns 0 and stores it in *ret, or
+ * -EINVAL / -ERANGE and leaves *ret untouched.
+ */
+int cli_parse_u64(const char *s, uint64_t max, uint64_t *ret);

@@ -1,0 +1,219 @@
+/* vigil status: the cluster as vigild on this node sees it. */
+#include "cli/cli.h"
+#include "cli/request.h"
+#include "cli/table.h"
+#include "base/util.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+static void status_usage(FILE *out)
+{
+    fprintf(out, "Usage: vigil status [--json] [-s PATH]\n"
+                 "Show the cluster as vigild on this node sees it: quorum, votes, the\n"
+                 "coordinator, the engine (Corosync), and every node with its links.\n"
+                 "\n"
+                 "Options:\n"
+                 "  -j, --json         print vigild's status object as JSON\n"
+                 "  -s, --socket PATH  vigild's control socket (default: " CLI_DEFAULT_SOCKET ")\n"
+                 "  -h, --help         show this help and exit\n"
+                 "\n"
+                 "Exit status: 0 ok, 1 error, 2 usage error, 3 vigild unreachable.\n");
+}
+
+/* The string member key of o, or dflt when absent or not a string. */
+static const char *jstr(json_t *o, const char *key, const char *dflt)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : dflt;
+}
+
+/* The integer member key of o in decimal, or "?" when absent or not an integer. */
+static const char *jint(json_t *o, const char *key, char buf[static 32])
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v))
+        return "?";
+    snprintf(buf, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    return buf;
+}
+
+/* The millisecond duration member key of o, as vigil.yaml spells durations. */
+static const char *jdur(json_t *o, const char *key, char buf[static 32])
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0)
+        return "?";
+    return dur_format((uint64_t)json_integer_value(v), buf);
+}
+
+/* Prints "LABEL  value" with the label column aligned and value sanitised. */
+static void field(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void field(const char *label, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    _cleanup_free_ char *value = xvasprintf(fmt, ap);
+    va_end(ap);
+    printf("%-13s", label);
+    cli_fputs_safe(value, stdout);
+    putchar('\n');
+}
+
+static void print_engine(json_t *engine)
+{
+    const char *state = jstr(engine, "state", "?");
+    const char *mode = jstr(engine, "mode", "?");
+    const char *shown = state;
+    if (strcmp(state, "lost") == 0)
+        shown = "LOST, Corosync died and is being restarted";
+    else if (strcmp(state, "stopped") == 0)
+        shown = "STOPPED";
+
+    json_t *restarts = json_object_get(engine, "restarts");
+    if (json_is_integer(restarts)) {
+        json_int_t n = json_integer_value(restarts);
+        field("Engine:", "%s (%s, %" JSON_INTEGER_FORMAT " %s)", shown, mode, n,
+              n == 1 ? "restart" : "restarts");
+    } else {
+        field("Engine:", "%s (%s)", shown, mode);
+    }
+}
+
+static void print_header(json_t *st)
+{
+    char b1[32], b2[32], b3[32];
+
+    field("Cluster:", "%s (vigild %s)", jstr(st, "cluster", "?"), jstr(st, "version", "?"));
+
+    json_t *votes = json_object_get(st, "votes");
+    json_t *quorate = json_object_get(st, "quorate");
+    const char *q =
+        json_is_boolean(quorate) ? (json_is_true(quorate) ? "QUORATE" : "NOT QUORATE") : "UNKNOWN";
+    field("Quorum:", "%s (votes: %s total, %s expected, %s needed)", q, jint(votes, "total", b1),
+          jint(votes, "expected", b2), jint(votes, "needed", b3));
+
+    field("Local node:", "%s (id %s)", jstr(st, "local_node", "?"), jint(st, "local_node_id", b1));
+
+    const char *coord = jstr(st, "coordinator", NULL);
+    if (coord)
+        field("Coordinator:", "%s", coord);
+    else
+        field("Coordinator:", "none (no quorum)");
+
+    print_engine(json_object_get(st, "engine"));
+
+    json_t *hb = json_object_get(st, "heartbeat");
+    field("Heartbeat:", "%s x %s misses = %s timeout", jdur(hb, "interval_ms", b1),
+          jint(hb, "misses", b2), jdur(hb, "token_ms", b3));
+}
+
+/* "up", "DOWN", "-" (node offline) or "?" (no such link reported) for one cell. */
+static const char *link_state(json_t *node, bool online, const char *network)
+{
+    if (!online)
+        return "-";
+    size_t i;
+    json_t *link;
+    json_array_foreach(json_object_get(node, "links"), i, link)
+    {
+        if (streq_null(jstr(link, "network", NULL), network))
+            return json_is_true(json_object_get(link, "up")) ? "up" : "DOWN";
+    }
+    return "?";
+}
+
+static void print_nodes(json_t *st)
+{
+    json_t *networks = json_object_get(st, "networks");
+    const char *coord = jstr(st, "coordinator", NULL);
+    size_t nnet = json_array_size(networks);
+    struct table *t = table_new(3 + nnet + 1);
+    size_t i, j;
+    json_t *node, *net;
+
+    table_add(t, "NODE");
+    table_add(t, "ID");
+    table_add(t, "STATE");
+    json_array_foreach(networks, j, net)
+    {
+        table_add(t, json_is_string(net) ? json_string_value(net) : "?");
+    }
+    table_add(t, NULL);
+
+    json_array_foreach(json_object_get(st, "nodes"), i, node)
+    {
+        char b[32];
+        const char *name = jstr(node, "name", "?");
+        const char *state = jstr(node, "state", "?");
+        bool online = strcmp(state, "online") == 0;
+        bool local = json_is_true(json_object_get(node, "local"));
+        bool is_coord = coord && strcmp(coord, name) == 0;
+
+        table_add(t, name);
+        table_add(t, jint(node, "id", b));
+        table_add(t, strcmp(state, "offline") == 0 ? "OFFLINE" : state);
+        json_array_foreach(networks, j, net)
+        {
+            table_add(t, link_state(node, online, json_string_value(net)));
+        }
+        table_add(t, local && is_coord ? "(local, coordinator)"
+                     : local           ? "(local)"
+                     : is_coord        ? "(coordinator)"
+                                       : NULL);
+    }
+    table_print(t, stdout);
+    table_free(t);
+}
+
+/* vigil status. */
+int cmd_status(int argc, char **argv, struct cli_globals *g)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"socket", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, ":js:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            json = true;
+            break;
+        case 's':
+            g->socket_path = optarg;
+            break;
+        case 'h':
+            status_usage(stdout);
+            return CLI_EXIT_OK;
+        default:
+            return cli_bad_option("status", c, argv);
+        }
+    }
+    if (cli_no_args("status", argc, argv) != CLI_EXIT_OK)
+        return CLI_EXIT_USAGE;
+
+    json_t *req = json_pack("{s:s}", "cmd", "status");
+    json_t *st = NULL;
+    int status = cli_request(g->socket_path, req, &st, NULL);
+    json_decref(req);
+    if (status != CLI_EXIT_OK)
+        return status;
+
+    if (!json_is_object(st)) {
+        status = cli_malformed("the status is not a JSON object");
+    } else if (json) {
+        json_dumpf(st, stdout, JSON_INDENT(2));
+        putchar('\n');
+    } else {
+        print_header(st);
+        putchar('\n');
+        print_nodes(st);
+    }
+    json_decref(st);
+    return status;
+}

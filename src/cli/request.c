@@ -1,0 +1,110 @@
+/* Requests to vigild, with every failure reported once in the user's terms. */
+#include "cli/request.h"
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <string.h>
+
+static int connect_error(const char *socket_path, int r)
+{
+    const char *hint = "is vigild running?";
+    if (r == -EACCES || r == -EPERM)
+        hint = "the control socket is for root only";
+    else if (r == -EAGAIN)
+        hint = "vigild is not accepting connections";
+    cli_error("cannot reach vigild at %s: %s (%s)", socket_path, strerror(-r), hint);
+    return CLI_EXIT_UNREACHABLE;
+}
+
+int cli_recv_error(const char *socket_path, const struct ctl_client *c, int r)
+{
+    switch (r) {
+    case 0:
+        cli_error("vigild at %s closed the connection without replying", socket_path);
+        return CLI_EXIT_ERROR;
+    case -ETIMEDOUT:
+        cli_error("no reply from vigild at %s within %d s (is it stuck?)", socket_path,
+                  CLI_REPLY_TIMEOUT_MS / 1000);
+        return CLI_EXIT_UNREACHABLE;
+    case -EBADMSG:
+        cli_error("malformed reply from vigild: %s", ctl_last_error(c));
+        return CLI_EXIT_ERROR;
+    case -EMSGSIZE:
+        cli_error("reply line from vigild is longer than %u MiB; refusing it",
+                  CTL_MAX_REPLY / (1024 * 1024));
+        return CLI_EXIT_ERROR;
+    case -EPROTO:
+        cli_error("vigild closed the connection in the middle of a reply");
+        return CLI_EXIT_ERROR;
+    default:
+        cli_error("cannot read the reply from vigild at %s: %s", socket_path, strerror(-r));
+        return CLI_EXIT_ERROR;
+    }
+}
+
+int cli_malformed(const char *what)
+{
+    cli_error("malformed reply from vigild: %s", what);
+    return CLI_EXIT_ERROR;
+}
+
+int cli_daemon_error(json_t *reply)
+{
+    const char *msg = json_string_value(json_object_get(reply, "error"));
+    fflush(stdout);
+    fputs("vigil: ", stderr);
+    cli_fputs_safe(msg ? msg : "vigild reported an error without a message", stderr);
+    fputc('\n', stderr);
+    return CLI_EXIT_ERROR;
+}
+
+int cli_request(const char *socket_path, json_t *req, json_t **ret_result,
+                struct ctl_client **ret_conn)
+{
+    struct ctl_client *c = NULL;
+    json_t *reply = NULL;
+    int status;
+
+    int r = ctl_connect(socket_path, &c);
+    if (r < 0)
+        return connect_error(socket_path, r);
+
+    r = ctl_send(c, req);
+    if (r < 0) {
+        cli_error("cannot send the request to vigild at %s: %s", socket_path, strerror(-r));
+        status = CLI_EXIT_ERROR;
+        goto out;
+    }
+
+    r = ctl_recv(c, CLI_REPLY_TIMEOUT_MS, NULL, &reply);
+    if (r < 0 || !reply) {
+        status = cli_recv_error(socket_path, c, r);
+        goto out;
+    }
+
+    json_t *ok = json_object_get(reply, "ok");
+    if (!json_is_boolean(ok)) {
+        status = cli_malformed("no boolean \"ok\" member");
+        goto out;
+    }
+    if (!json_is_true(ok)) {
+        status = cli_daemon_error(reply);
+        goto out;
+    }
+    json_t *result = json_object_get(reply, "result");
+    if (!result) {
+        status = cli_malformed("no \"result\" member");
+        goto out;
+    }
+
+    *ret_result = json_incref(result);
+    if (ret_conn) {
+        *ret_conn = c;
+        c = NULL;
+    }
+    status = CLI_EXIT_OK;
+out:
+    json_decref(reply);
+    ctl_close(c);
+    return status;
+}

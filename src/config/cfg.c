@@ -1,0 +1,79 @@
+/* The configuration object: freeing it, lookups and names. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "config/config.h"
+
+void cfg_free(struct cfg *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        free(c->nodes[i].name);
+        if (c->nodes[i].addr)
+            for (size_t j = 0; j < c->n_networks; j++)
+                free(c->nodes[i].addr[j]);
+        free(c->nodes[i].addr);
+    }
+    free(c->nodes);
+    for (size_t i = 0; i < c->n_networks; i++)
+        free(c->networks[i].name);
+    free(c->networks);
+    free(c->file);
+    free(c->cluster_name);
+    free(c->key_path);
+    free(c);
+}
+
+const struct cfg_node *cfg_node_by_id(const struct cfg *c, uint32_t id)
+{
+    for (size_t i = 0; i < c->n_nodes; i++)
+        if (c->nodes[i].id == id)
+            return &c->nodes[i];
+    return NULL;
+}
+
+const struct cfg_node *cfg_node_by_name(const struct cfg *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_nodes; i++)
+        if (streq_null(c->nodes[i].name, name))
+            return &c->nodes[i];
+    return NULL;
+}
+
+int cfg_network_index(const struct cfg *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_networks; i++)
+        if (streq_null(c->networks[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+const char *cfg_engine_name(enum cfg_engine e)
+{
+    switch (e) {
+    case CFG_ENGINE_MANAGED:
+        return "managed";
+    case CFG_ENGINE_EXTERNAL:
+        return "external";
+    default:
+        return NULL;
+    }
+}
+
+const char *cfg_tie_breaker_name(enum cfg_tie_breaker t)
+{
+    switch (t) {
+    case CFG_TIE_LOWEST:
+        return "lowest";
+    case CFG_TIE_HIGHEST:
+        return "highest";
+    case CFG_TIE_NODE:
+        return "node";
+    case CFG_TIE_NONE:
+        return "none";
+    default:
+        return NULL;
+    }
+}

@@ -1,0 +1,255 @@
+#include "daemon/cluster.h"
+#include "base/util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *engine_state_name(enum engine_state s)
+{
+    static const char *const names[ENGINE_STATE_MAX] = {"starting", "running", "lost",
+                                                        "stopped"};
+    return s < ENGINE_STATE_MAX ? names[s] : "unknown";
+}
+
+void cluster_init(struct cluster *cl, const struct cfg *cfg, struct eventlog *events)
+{
+    memset(cl, 0, sizeof(*cl));
+    cl->cfg = cfg;
+    cl->events = events;
+    cl->engine_state = ENGINE_STARTING;
+    cl->nodes = xcalloc(cfg->n_nodes, sizeof(*cl->nodes));
+}
+
+void cluster_done(struct cluster *cl)
+{
+    if (cl->nodes && cl->cfg)
+        for (size_t i = 0; i < cl->cfg->n_nodes; i++)
+            free(cl->nodes[i].version);
+    free(cl->nodes);
+    cl->nodes = NULL;
+}
+
+int cluster_node_index(const struct cluster *cl, uint32_t id)
+{
+    for (size_t i = 0; i < cl->cfg->n_nodes; i++)
+        if (cl->cfg->nodes[i].id == id)
+            return (int)i;
+    return -1;
+}
+
+const char *cluster_node_name(const struct cluster *cl, uint32_t id, char buf[static 32])
+{
+    int i = cluster_node_index(cl, id);
+    if (i >= 0)
+        return cl->cfg->nodes[i].name;
+    snprintf(buf, 32, "node-id-%u", id);
+    return buf;
+}
+
+/* The coordinator is the lowest node id among the members of a quorate partition. */
+static void recompute_coordinator(struct cluster *cl)
+{
+    uint32_t c = 0;
+    if (cl->quorate && cl->engine_state == ENGINE_RUNNING)
+        for (size_t i = 0; i < cl->cfg->n_nodes; i++)
+            if (cl->nodes[i].online && (c == 0 || cl->cfg->nodes[i].id < c))
+                c = cl->cfg->nodes[i].id;
+    if (c == cl->coordinator)
+        return;
+    cl->coordinator = c;
+    char buf[32];
+    if (c)
+        eventlog_add(cl->events, EV_COORDINATOR_CHANGED, cluster_node_name(cl, c, buf), NULL,
+                     "%s is now the coordinator", cluster_node_name(cl, c, buf));
+    else
+        eventlog_add(cl->events, EV_COORDINATOR_CHANGED, NULL, NULL,
+                     "no coordinator: this partition is not quorate");
+}
+
+void cluster_engine_connected(struct cluster *cl, uint32_t local_id)
+{
+    bool was_lost = cl->engine_state == ENGINE_LOST;
+    cl->local_id = local_id;
+    cl->engine_state = ENGINE_RUNNING;
+    if (was_lost)
+        eventlog_add(cl->events, EV_ENGINE_RESTORED, NULL, NULL,
+                     "connection to Corosync restored (restart %u)", cl->engine_restarts);
+}
+
+void cluster_engine_lost(struct cluster *cl, const char *why)
+{
+    if (cl->engine_state == ENGINE_LOST || cl->engine_state == ENGINE_STOPPED)
+        return;
+    bool was_running = cl->engine_state == ENGINE_RUNNING;
+    cl->engine_state = ENGINE_LOST;
+    if (was_running)
+        eventlog_add(cl->events, EV_ENGINE_LOST, NULL, NULL,
+                     "lost the connection to Corosync: %s; this node is out of the cluster", why);
+    for (size_t i = 0; i < cl->cfg->n_nodes; i++) {
+        cl->nodes[i].online = false;
+        memset(cl->nodes[i].link_up, 0, sizeof(cl->nodes[i].link_up));
+    }
+    if (cl->quorate) {
+        cl->quorate = false;
+        eventlog_add(cl->events, EV_QUORUM_LOST, NULL, NULL,
+                     "quorum lost: the engine is gone");
+    }
+    memset(&cl->votes, 0, sizeof(cl->votes));
+    recompute_coordinator(cl);
+}
+
+static bool id_in(uint32_t id, const uint32_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == id)
+            return true;
+    return false;
+}
+
+void cluster_apply_view(struct cluster *cl, const struct engine_view *v)
+{
+    for (size_t i = 0; i < cl->cfg->n_nodes; i++) {
+        struct node_view *nv = &cl->nodes[i];
+        const struct cfg_node *cn = &cl->cfg->nodes[i];
+        bool now = id_in(cn->id, v->members, v->n_members);
+        if (now == nv->online)
+            continue;
+        nv->online = now;
+        if (now) {
+            /* Links start as up for a peer we can hear; the next poll corrects them. */
+            for (size_t k = 0; k < cl->cfg->n_networks; k++)
+                nv->link_up[k] = true;
+            eventlog_add(cl->events, EV_NODE_JOINED, cn->name, NULL,
+                         "node %s (id %u) joined the cluster", cn->name, cn->id);
+            continue;
+        }
+        memset(nv->link_up, 0, sizeof(nv->link_up));
+        free(nv->version);
+        nv->version = NULL;
+        const char *why = "left the membership";
+        for (size_t k = 0; k < v->n_left; k++)
+            if (v->left[k] == cn->id)
+                why = v->left_reason[k] == ENGINE_LEAVE_CLEAN      ? "left cleanly"
+                      : v->left_reason[k] == ENGINE_LEAVE_PROCDOWN ? "left: its vigild died"
+                      : v->left_reason[k] == ENGINE_LEAVE_NODEDOWN ? "left: node lost"
+                                                                   : "left the membership";
+        eventlog_add(cl->events, EV_NODE_LEFT, cn->name, NULL, "node %s (id %u) %s", cn->name,
+                     cn->id, why);
+    }
+    recompute_coordinator(cl);
+}
+
+void cluster_apply_quorum(struct cluster *cl, const struct engine_quorum *q)
+{
+    bool was = cl->quorate;
+    cl->votes = *q;
+    cl->quorate = q->quorate;
+    if (q->quorate && !was)
+        eventlog_add(cl->events, EV_QUORUM_GAINED, NULL, NULL,
+                     "quorum gained: %u of %u votes (%u needed)", q->total_votes,
+                     q->expected_votes, q->needed_votes);
+    else if (!q->quorate && was)
+        eventlog_add(cl->events, EV_QUORUM_LOST, NULL, NULL,
+                     "quorum lost: %u of %u votes (%u needed); this partition may not run or "
+                     "recover services",
+                     q->total_votes, q->expected_votes, q->needed_votes);
+    recompute_coordinator(cl);
+}
+
+static void set_link(struct cluster *cl, size_t node, size_t net, bool up)
+{
+    struct node_view *nv = &cl->nodes[node];
+    if (nv->link_up[net] == up)
+        return;
+    nv->link_up[net] = up;
+    const char *name = cl->cfg->nodes[node].name, *netname = cl->cfg->networks[net].name;
+    bool local = cl->cfg->nodes[node].id == cl->local_id;
+    eventlog_add(cl->events, up ? EV_LINK_UP : EV_LINK_DOWN, name, netname,
+                 local ? "this node's heartbeat network %s is %s" : "link to %s on %s is %s",
+                 local ? netname : name, local ? (up ? "up" : "down") : netname,
+                 up ? "up" : "down");
+}
+
+void cluster_poll_links(struct cluster *cl, struct engine *e)
+{
+    if (cl->engine_state != ENGINE_RUNNING)
+        return;
+    int local = cluster_node_index(cl, cl->local_id);
+    bool any_up[CFG_MAX_NETWORKS] = {false};
+    bool any_peer = false;
+    for (size_t i = 0; i < cl->cfg->n_nodes; i++) {
+        if ((int)i == local || !cl->nodes[i].online)
+            continue;
+        any_peer = true;
+        for (size_t k = 0; k < cl->cfg->n_networks; k++) {
+            bool up = false;
+            if (engine_link_up(e, cl->cfg->nodes[i].id, (unsigned)k, &up) < 0)
+                up = false;
+            any_up[k] |= up;
+            set_link(cl, i, k, up);
+        }
+    }
+    /* Our own side of a network counts as up while any peer is reachable over it. */
+    if (local >= 0)
+        for (size_t k = 0; k < cl->cfg->n_networks; k++)
+            set_link(cl, (size_t)local, k, any_peer ? any_up[k] : true);
+}
+
+void cluster_apply_hello(struct cluster *cl, uint32_t nodeid, const char *version,
+                         uint64_t cfg_hash)
+{
+    int i = cluster_node_index(cl, nodeid);
+    if (i < 0)
+        return;
+    struct node_view *nv = &cl->nodes[i];
+    free(nv->version);
+    nv->version = xstrdup(version);
+    bool changed = nv->cfg_hash != cfg_hash;
+    nv->cfg_hash = cfg_hash;
+    if (changed && cfg_hash != cl->cfg_hash && nodeid != cl->local_id)
+        eventlog_add(cl->events, EV_CONFIG_MISMATCH, cl->cfg->nodes[i].name, NULL,
+                     "node %s runs a different configuration (hash %016llx, ours %016llx)",
+                     cl->cfg->nodes[i].name, (unsigned long long)cfg_hash,
+                     (unsigned long long)cl->cfg_hash);
+}
+
+json_t *cluster_status_json(const struct cluster *cl)
+{
+    const struct cfg *c = cl->cfg;
+    struct cfg_timers t;
+    cfg_derive_timers(c, &t);
+    char buf[32];
+
+    json_t *nets = json_array();
+    for (size_t k = 0; k < c->n_networks; k++)
+        json_array_append_new(nets, json_string(c->networks[k].name));
+
+    json_t *nodes = json_array();
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        const struct node_view *nv = &cl->nodes[i];
+        json_t *links = json_array();
+        for (size_t k = 0; k < c->n_networks; k++)
+            json_array_append_new(links, json_pack("{s:s, s:b}", "network", c->networks[k].name,
+                                                   "up", nv->online && nv->link_up[k]));
+        json_array_append_new(
+            nodes, json_pack("{s:s, s:I, s:s, s:b, s:s?, s:o}", "name", c->nodes[i].name, "id",
+                             (json_int_t)c->nodes[i].id, "state", nv->online ? "online" : "offline",
+                             "local", c->nodes[i].id == cl->local_id, "version", nv->version,
+                             "links", links));
+    }
+
+    const char *local = cl->local_id ? cluster_node_name(cl, cl->local_id, buf) : NULL;
+    char cbuf[32];
+    const char *coord = cl->coordinator ? cluster_node_name(cl, cl->coordinator, cbuf) : NULL;
+    return json_pack(
+        "{s:s, s:s, s:{s:s, s:s, s:I}, s:b, s:{s:I, s:I, s:I}, s:s?, s:I, s:s?, s:{s:I, s:I, "
+        "s:I}, s:o, s:o}",
+        "cluster", c->cluster_name, "version", VIGIL_VERSION, "engine", "mode",
+        cfg_engine_name(c->engine), "state", engine_state_name(cl->engine_state), "restarts",
+        (json_int_t)cl->engine_restarts, "quorate", cl->quorate, "votes", "total",
+        (json_int_t)cl->votes.total_votes, "expected", (json_int_t)cl->votes.expected_votes,
+        "needed", (json_int_t)cl->votes.needed_votes, "local_node", local, "local_node_id",
+        (json_int_t)cl->local_id, "coordinator", coord, "heartbeat", "interval_ms",
+        (json_int_t)c->interval_ms, "misses", (json_int_t)c->misses, "token_ms",
+        (json_int_t)t.token_ms, "networks", nets, "nodes", nodes);
+}

@@ -1,0 +1,78 @@
+/*
+ * This node's view of the cluster: which nodes are members, quorum and votes,
+ * link status, the coordinator, and the engine's health. It is fed by the
+ * engine's callbacks and turns every change into events. It does no I/O of
+ * its own (links are read through the engine handed to cluster_poll_links).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "daemon/events.h"
+#include "engine/engine.h"
+
+enum engine_state {
+    ENGINE_STARTING, /* not connected yet since the daemon started */
+    ENGINE_RUNNING,  /* connected */
+    ENGINE_LOST,     /* the connection was lost; being restored */
+    ENGINE_STOPPED,  /* shut down on purpose */
+    ENGINE_STATE_MAX
+};
+
+struct node_view {
+    bool online; /* its vigild is a member of the process group */
+    bool link_up[CFG_MAX_NETWORKS];
+    char *version;     /* from its hello message; NULL until heard */
+    uint64_t cfg_hash; /* from its hello message */
+};
+
+struct cluster {
+    const struct cfg *cfg; /* not owned */
+    struct eventlog *events; /* not owned */
+    enum engine_state engine_state;
+    unsigned engine_restarts;
+    uint32_t local_id; /* 0 until the engine told us */
+    bool quorate;
+    struct engine_quorum votes;
+    uint32_t coordinator; /* 0: none (not quorate) */
+    uint32_t ring_nodeid;
+    uint64_t ring_seq;
+    uint64_t cfg_hash; /* hash of our configuration's normalised form */
+    struct node_view *nodes; /* indexed like cfg->nodes */
+};
+
+/* Sets up a view of cfg's nodes, all offline; events go to events. */
+void cluster_init(struct cluster *cl, const struct cfg *cfg, struct eventlog *events);
+/* Frees what cluster_init allocated; accepts a zeroed cl. */
+void cluster_done(struct cluster *cl);
+
+/* The engine connected: record our id, mark the engine running. */
+void cluster_engine_connected(struct cluster *cl, uint32_t local_id);
+/*
+ * The engine was lost: everything we knew is void. Every node is offline,
+ * quorum is lost and there is no coordinator until the engine is back.
+ */
+void cluster_engine_lost(struct cluster *cl, const char *why);
+/* A new process-group view. Unknown node ids are ignored (the caller logs them). */
+void cluster_apply_view(struct cluster *cl, const struct engine_view *v);
+/* A new quorum state. */
+void cluster_apply_quorum(struct cluster *cl, const struct engine_quorum *q);
+/* Reads every online peer's link status from the engine and reports changes. */
+void cluster_poll_links(struct cluster *cl, struct engine *e);
+/* Records a node's hello (version and configuration hash); reports a mismatch. */
+void cluster_apply_hello(struct cluster *cl, uint32_t nodeid, const char *version,
+                         uint64_t cfg_hash);
+
+/* Index of node id in cfg->nodes, or -1. */
+int cluster_node_index(const struct cluster *cl, uint32_t id);
+/* The name of node id, or "node <id>" style fallback in buf (32 bytes). */
+const char *cluster_node_name(const struct cluster *cl, uint32_t id, char buf[static 32]);
+
+/* The status object of the control protocol (caller owns it). */
+json_t *cluster_status_json(const struct cluster *cl);
+
+const char *engine_state_name(enum engine_state s);

@@ -1,0 +1,36 @@
+/*
+ * The control protocol, independent of the socket: one JSON object per line.
+ * Requests: {"cmd":"ping"}, {"cmd":"status"}, {"cmd":"events","since":N,"follow":B}.
+ * Replies: {"ok":true,"result":...} or {"ok":false,"error":"..."}.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "daemon/cluster.h"
+
+#define CTL_DEFAULT_SOCKET "/run/vigil/vigild.sock"
+#define CTL_MAX_REQUEST    65536 /* bytes in one request line, newline excluded */
+
+struct ctl_result {
+    json_t *reply;   /* owned by the caller */
+    bool follow;     /* keep the connection open and stream new events */
+    uint64_t since;  /* with follow: the last event sequence already sent */
+};
+
+/*
+ * Handles one request line (without its newline). Malformed or unknown
+ * requests get an error reply; nothing about the cluster changes for them.
+ * Always sets ret->reply.
+ */
+void ctl_handle(const struct cluster *cl, const char *line, size_t len, struct ctl_result *ret);
+
+/* A new error reply {"ok":false,"error":MESSAGE} (caller owns it). */
+json_t *ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Serialises reply as one compact line ending in '\n' (caller frees). */
+char *ctl_dump_line(const json_t *reply, size_t *ret_len);

@@ -1,0 +1,66 @@
+/*
+ * The cluster event stream: a bounded in-memory log of what this node saw
+ * happen, numbered by a sequence that only grows, with wall-clock times in
+ * milliseconds. `vigil events` reads it; followers are told of each new event.
+ */
+#pragma once
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+enum event_type {
+    EV_DAEMON_STARTED,
+    EV_NODE_JOINED,
+    EV_NODE_LEFT,
+    EV_QUORUM_GAINED,
+    EV_QUORUM_LOST,
+    EV_LINK_UP,
+    EV_LINK_DOWN,
+    EV_COORDINATOR_CHANGED,
+    EV_ENGINE_LOST,
+    EV_ENGINE_RESTORED,
+    EV_CONFIG_MISMATCH,
+    EV_TYPE_MAX
+};
+
+struct event {
+    uint64_t seq;
+    uint64_t ts_ms; /* wall clock */
+    enum event_type type;
+    char *node;    /* may be NULL */
+    char *network; /* may be NULL */
+    char *message;
+};
+
+struct eventlog;
+
+typedef void (*eventlog_notify_fn)(void *ctx, const struct event *ev);
+
+/* Creates a log keeping the newest `capacity` events (at least 1). Owned by the caller. */
+struct eventlog *eventlog_new(size_t capacity);
+/* Frees the log; accepts NULL. */
+void eventlog_free(struct eventlog *el);
+/* Sets the function told of every new event (NULL to unset). */
+void eventlog_set_notify(struct eventlog *el, eventlog_notify_fn fn, void *ctx);
+
+/*
+ * Appends an event stamped with the current wall clock. node and network may
+ * be NULL; the strings are copied. Returns the event, owned by the log and
+ * valid until it is pushed out by newer events.
+ */
+const struct event *eventlog_add(struct eventlog *el, enum event_type type, const char *node,
+                                 const char *network, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* The sequence number of the newest event, 0 if none. */
+uint64_t eventlog_last_seq(const struct eventlog *el);
+
+/* A new JSON array of the events with seq > since, oldest first (caller owns it). */
+json_t *eventlog_since_json(const struct eventlog *el, uint64_t since);
+
+/* A new JSON object for one event (caller owns it). */
+json_t *event_to_json(const struct event *ev);
+
+const char *event_type_name(enum event_type t);

@@ -1,0 +1,521 @@
+/*
+ * vigild: the per-node daemon. One libuv loop drives everything: the
+ * supervised Corosync child, the engine adapter's descriptors, the control
+ * socket and the timers. Nothing in the loop blocks.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "config/config.h"
+#include "daemon/cluster.h"
+#include "daemon/control.h"
+#include "daemon/ctl.h"
+#include "daemon/events.h"
+#include "daemon/peer.h"
+#include "engine/engine.h"
+#include "exec/proc.h"
+
+#define CPG_GROUP             "vigil"
+#define CONNECT_RETRY_MS      100
+#define EXTERNAL_RETRY_MS     500
+#define LINK_POLL_MS          250
+#define COROSYNC_STOP_MS      10000
+#define RESTART_WINDOW_MS     60000
+#define RESTART_MAX_IN_WINDOW 5
+#define EVENTLOG_CAPACITY     10000
+
+enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_FATAL = 2 };
+
+struct vigild {
+    uv_loop_t *loop;
+    const char *cfg_path, *socket_path, *run_dir, *state_dir;
+    char *corosync_bin, *corosync_conf;
+    struct cfg *cfg;
+    struct eventlog *events;
+    struct cluster cl;
+    struct engine *engine;
+    struct proc *corosync;
+    struct control *control;
+    uv_timer_t connect_timer, link_timer, restart_timer;
+    uv_signal_t sig_term, sig_int, sig_hup;
+    uint64_t restart_at[RESTART_MAX_IN_WINDOW];
+    unsigned n_restart_at;
+    bool stopping;
+    int exit_code;
+};
+
+static void shutdown_now(struct vigild *d, int code);
+static void start_corosync(struct vigild *d);
+static void schedule_connect(struct vigild *d);
+
+/* ---- events -------------------------------------------------------------- */
+
+static void on_event(void *ctx, const struct event *ev)
+{
+    struct vigild *d = ctx;
+    enum log_level lvl = LOG_LVL_INFO;
+    if (ev->type == EV_NODE_LEFT || ev->type == EV_QUORUM_LOST || ev->type == EV_LINK_DOWN ||
+        ev->type == EV_CONFIG_MISMATCH)
+        lvl = LOG_LVL_WARN;
+    if (ev->type == EV_ENGINE_LOST)
+        lvl = LOG_LVL_ERROR;
+    log_msg(lvl, "event %s: %s", event_type_name(ev->type), ev->message);
+    control_publish(d->control, ev);
+}
+
+/* ---- engine callbacks ---------------------------------------------------- */
+
+static void send_hello(struct vigild *d)
+{
+    char buf[32];
+    size_t len;
+    _cleanup_free_ char *msg =
+        peer_encode_hello(d->cl.local_id, cluster_node_name(&d->cl, d->cl.local_id, buf),
+                          VIGIL_VERSION, d->cl.cfg_hash, &len);
+    int r = engine_broadcast(d->engine, msg, len);
+    if (r < 0 && r != -ENOTCONN)
+        log_warn("could not send hello to the cluster: %s", strerror(-r));
+}
+
+static void on_connected(void *ctx, uint32_t local_id)
+{
+    struct vigild *d = ctx;
+    int idx = cluster_node_index(&d->cl, local_id);
+    if (idx < 0)
+        log_error("Corosync says this is node id %u, which vigil.yaml does not list", local_id);
+    else
+        log_info("connected to Corosync as node %s (id %u)", d->cfg->nodes[idx].name, local_id);
+    uv_timer_stop(&d->connect_timer);
+    cluster_engine_connected(&d->cl, local_id);
+}
+
+static void on_view(void *ctx, const struct engine_view *v)
+{
+    struct vigild *d = ctx;
+    for (size_t i = 0; i < v->n_members; i++)
+        if (cluster_node_index(&d->cl, v->members[i]) < 0)
+            log_warn("node id %u is a member of the cluster but is not in %s; ignoring it",
+                     v->members[i], d->cfg_path);
+    cluster_apply_view(&d->cl, v);
+    if (v->n_joined > 0)
+        send_hello(d);
+}
+
+static void on_ring(void *ctx, uint32_t ring_nodeid, uint64_t ring_seq)
+{
+    struct vigild *d = ctx;
+    d->cl.ring_nodeid = ring_nodeid;
+    d->cl.ring_seq = ring_seq;
+    log_debug("ring %u.%llu", ring_nodeid, (unsigned long long)ring_seq);
+}
+
+static void on_quorum(void *ctx, const struct engine_quorum *q)
+{
+    struct vigild *d = ctx;
+    cluster_apply_quorum(&d->cl, q);
+}
+
+static void on_deliver(void *ctx, uint32_t from, const void *msg, size_t len)
+{
+    struct vigild *d = ctx;
+    struct peer_msg m;
+    _cleanup_free_ char *err = NULL;
+    char buf[32];
+    if (peer_decode(from, msg, len, &m, &err) < 0) {
+        log_warn("dropped a malformed message from %s: %s", cluster_node_name(&d->cl, from, buf),
+                 err);
+        return;
+    }
+    if (m.type == PEER_HELLO)
+        cluster_apply_hello(&d->cl, from, m.hello.version, m.hello.cfg_hash);
+    peer_msg_clear(&m);
+}
+
+static void on_lost(void *ctx, int err)
+{
+    struct vigild *d = ctx;
+    if (d->stopping)
+        return;
+    cluster_engine_lost(&d->cl, strerror(-err));
+    if (d->cfg->engine == CFG_ENGINE_MANAGED && d->corosync && proc_running(d->corosync)) {
+        /* Never carry on beside a Corosync we cannot talk to: restart it. */
+        log_error("the connection to Corosync broke while it still runs; restarting it");
+        proc_signal(d->corosync, SIGKILL);
+        return;
+    }
+    if (d->cfg->engine == CFG_ENGINE_EXTERNAL)
+        schedule_connect(d);
+}
+
+static const struct engine_callbacks engine_cb = {
+    .connected = on_connected,
+    .view = on_view,
+    .ring = on_ring,
+    .quorum = on_quorum,
+    .deliver = on_deliver,
+    .lost = on_lost,
+};
+
+/* ---- connecting and supervising Corosync --------------------------------- */
+
+static void on_connect_timer(uv_timer_t *t)
+{
+    struct vigild *d = t->data;
+    if (d->stopping)
+        return;
+    int r = engine_connect(d->engine);
+    if (r == 0 || r == -EAGAIN)
+        return;
+    log_debug("connecting to Corosync: %s", strerror(-r));
+}
+
+static void schedule_connect(struct vigild *d)
+{
+    uint64_t every = d->cfg->engine == CFG_ENGINE_MANAGED ? CONNECT_RETRY_MS : EXTERNAL_RETRY_MS;
+    uv_timer_start(&d->connect_timer, on_connect_timer, every, every);
+}
+
+static void on_restart_timer(uv_timer_t *t)
+{
+    start_corosync(t->data);
+}
+
+/* Counts a restart; returns false if there were too many in the window. */
+static bool restart_allowed(struct vigild *d, uint64_t *ret_delay)
+{
+    uint64_t now = time_mono_ms();
+    unsigned k = 0;
+    for (unsigned i = 0; i < d->n_restart_at; i++)
+        if (now - d->restart_at[i] < RESTART_WINDOW_MS)
+            d->restart_at[k++] = d->restart_at[i];
+    d->n_restart_at = k;
+    if (k >= RESTART_MAX_IN_WINDOW)
+        return false;
+    d->restart_at[d->n_restart_at++] = now;
+    *ret_delay = k == 0 ? 0 : 100u << (k - 1); /* 0, 100, 200, 400, 800 ms */
+    return true;
+}
+
+static void on_corosync_exit(struct proc *p, int ws, void *ctx)
+{
+    struct vigild *d = ctx;
+    char desc[64];
+    proc_describe_status(ws, desc);
+    if (d->stopping) {
+        log_info("Corosync stopped (%s)", desc);
+        shutdown_now(d, d->exit_code);
+        return;
+    }
+    log_error("Corosync (pid %d) %s", (int)proc_pid(p), desc);
+    engine_disconnect(d->engine);
+    cluster_engine_lost(&d->cl, desc);
+    uv_timer_stop(&d->connect_timer);
+    uint64_t delay;
+    if (!restart_allowed(d, &delay)) {
+        log_error("Corosync failed %d times within %d s; giving up. See the Corosync messages "
+                  "above and %s",
+                  RESTART_MAX_IN_WINDOW, RESTART_WINDOW_MS / 1000, d->corosync_conf);
+        shutdown_now(d, EXIT_FATAL);
+        return;
+    }
+    d->cl.engine_restarts++;
+    log_info("restarting Corosync in %llu ms", (unsigned long long)delay);
+    uv_timer_start(&d->restart_timer, on_restart_timer, delay, 0);
+}
+
+static void start_corosync(struct vigild *d)
+{
+    proc_free(d->corosync);
+    d->corosync = NULL;
+    char flag_f[] = "-f", flag_c[] = "-c";
+    char *argv[] = {d->corosync_bin, flag_f, flag_c, d->corosync_conf, NULL};
+    struct proc_opts o = {.new_pgrp = true, .die_with_parent = true};
+    int r = proc_spawn(d->loop, argv, &o, on_corosync_exit, d, &d->corosync);
+    if (r < 0) {
+        log_error("cannot start %s: %s", d->corosync_bin, strerror(-r));
+        shutdown_now(d, EXIT_FATAL);
+        return;
+    }
+    log_info("started Corosync (pid %d) with %s", (int)proc_pid(d->corosync), d->corosync_conf);
+    schedule_connect(d);
+}
+
+static int write_corosync_conf(struct vigild *d)
+{
+    int r = mkdir(d->run_dir, 0755);
+    if (r < 0 && errno != EEXIST) {
+        log_error("cannot create %s: %s", d->run_dir, strerror(errno));
+        return -errno;
+    }
+    _cleanup_free_ char *text = cfg_corosync_conf(d->cfg);
+    r = write_file_atomic(d->corosync_conf, text, strlen(text), 0644);
+    if (r < 0)
+        log_error("cannot write %s: %s", d->corosync_conf, strerror(-r));
+    return r;
+}
+
+/* ---- timers, signals, shutdown ------------------------------------------- */
+
+static void on_link_timer(uv_timer_t *t)
+{
+    struct vigild *d = t->data;
+    cluster_poll_links(&d->cl, d->engine);
+}
+
+static void close_handle(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void shutdown_now(struct vigild *d, int code)
+{
+    d->exit_code = code;
+    d->stopping = true;
+    engine_free(d->engine);
+    d->engine = NULL;
+    proc_free(d->corosync);
+    d->corosync = NULL;
+    control_close(d->control);
+    d->control = NULL;
+    close_handle((uv_handle_t *)&d->connect_timer);
+    close_handle((uv_handle_t *)&d->link_timer);
+    close_handle((uv_handle_t *)&d->restart_timer);
+    close_handle((uv_handle_t *)&d->sig_term);
+    close_handle((uv_handle_t *)&d->sig_int);
+    close_handle((uv_handle_t *)&d->sig_hup);
+}
+
+static void on_stop_signal(uv_signal_t *s, int sig)
+{
+    struct vigild *d = s->data;
+    if (d->stopping) {
+        log_warn("second %s: stopping at once", strsignal(sig));
+        shutdown_now(d, d->exit_code);
+        return;
+    }
+    log_info("%s: leaving the cluster cleanly", strsignal(sig));
+    d->stopping = true;
+    engine_disconnect(d->engine);
+    d->cl.engine_state = ENGINE_STOPPED;
+    if (d->corosync && proc_running(d->corosync))
+        proc_stop(d->corosync, COROSYNC_STOP_MS);
+    else
+        shutdown_now(d, EXIT_OK);
+}
+
+static void on_hup(uv_signal_t *s, int sig)
+{
+    log_info("SIGHUP: configuration reload is not supported yet; restart vigild to apply changes");
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: vigild [OPTIONS]\n"
+            "The vigil cluster daemon: one per node.\n\n"
+            "  -c, --config FILE   configuration (default %s)\n"
+            "  -n, --check         check the configuration and exit (0 valid, 1 invalid)\n"
+            "  -s, --socket PATH   control socket (default %s)\n"
+            "      --run-dir DIR   runtime files, such as the generated corosync.conf\n"
+            "                      (default /run/vigil)\n"
+            "      --state-dir DIR persistent state (default /var/lib/vigil)\n"
+            "  -v, --verbose       log debug messages\n"
+            "      --syslog        log to syslog instead of stderr\n"
+            "  -h, --help          show this help\n"
+            "  -V, --version       show the version\n\n"
+            "See vigild(8), vigil(8) and vigil.yaml(5).\n",
+            CFG_DEFAULT_PATH, CTL_DEFAULT_SOCKET);
+}
+
+static int parse_args(struct vigild *d, int argc, char **argv, bool *check_only, bool *verbose,
+                      bool *use_syslog)
+{
+    enum { OPT_RUN_DIR = 256, OPT_STATE_DIR, OPT_SYSLOG };
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check", no_argument, NULL, 'n'},
+        {"socket", required_argument, NULL, 's'},
+        {"run-dir", required_argument, NULL, OPT_RUN_DIR},
+        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
+        {"verbose", no_argument, NULL, 'v'},
+        {"syslog", no_argument, NULL, OPT_SYSLOG},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "c:ns:vhV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            d->cfg_path = optarg;
+            break;
+        case 'n':
+            *check_only = true;
+            break;
+        case 's':
+            d->socket_path = optarg;
+            break;
+        case OPT_RUN_DIR:
+            d->run_dir = optarg;
+            break;
+        case OPT_STATE_DIR:
+            d->state_dir = optarg;
+            break;
+        case 'v':
+            *verbose = true;
+            break;
+        case OPT_SYSLOG:
+            *use_syslog = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("vigild %s\n", VIGIL_VERSION);
+            return 0;
+        default:
+            fprintf(stderr, "Try 'vigild --help'.\n");
+            return -EINVAL;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "vigild: unexpected argument '%s'\nTry 'vigild --help'.\n", argv[optind]);
+        return -EINVAL;
+    }
+    return 1;
+}
+
+static int load_config(struct vigild *d, bool check_only)
+{
+    struct cfg_diags diags;
+    cfg_diags_init(&diags);
+    int r = cfg_load_file(d->cfg_path, CFG_LOAD_CHECK_FILES, &d->cfg, &diags);
+    cfg_diags_print(&diags, stderr);
+    cfg_diags_clear(&diags);
+    if (r < 0) {
+        fprintf(stderr, "vigild: %s is not valid; nothing was started\n", d->cfg_path);
+        return r;
+    }
+    if (check_only)
+        printf("%s: configuration is valid\n", d->cfg_path);
+    return 0;
+}
+
+static void init_handles(struct vigild *d)
+{
+    uv_timer_t *timers[] = {&d->connect_timer, &d->link_timer, &d->restart_timer};
+    for (size_t i = 0; i < ARRAY_SIZE(timers); i++) {
+        uv_timer_init(d->loop, timers[i]);
+        timers[i]->data = d;
+    }
+    uv_signal_t *sigs[] = {&d->sig_term, &d->sig_int, &d->sig_hup};
+    for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+        uv_signal_init(d->loop, sigs[i]);
+        sigs[i]->data = d;
+    }
+    uv_signal_start(&d->sig_term, on_stop_signal, SIGTERM);
+    uv_signal_start(&d->sig_int, on_stop_signal, SIGINT);
+    uv_signal_start(&d->sig_hup, on_hup, SIGHUP);
+    uv_timer_start(&d->link_timer, on_link_timer, LINK_POLL_MS, LINK_POLL_MS);
+}
+
+/* In managed mode a Corosync that already runs here would fight ours: refuse. */
+static bool foreign_corosync_running(struct vigild *d)
+{
+    if (engine_connect(d->engine) != 0)
+        return false;
+    engine_disconnect(d->engine);
+    return true;
+}
+
+static int run(struct vigild *d)
+{
+    d->loop = uv_default_loop();
+    d->events = eventlog_new(EVENTLOG_CAPACITY);
+    cluster_init(&d->cl, d->cfg, d->events);
+    _cleanup_free_ char *printed = cfg_print(d->cfg);
+    d->cl.cfg_hash = peer_hash(printed, strlen(printed));
+    eventlog_set_notify(d->events, on_event, d);
+    d->engine = engine_corosync_new(d->loop, CPG_GROUP, &engine_cb, d);
+    init_handles(d);
+
+    int r = control_open(d->loop, d->socket_path, &d->cl, &d->control);
+    if (r == -EADDRINUSE) {
+        log_error("another vigild already answers on %s", d->socket_path);
+        return EXIT_FATAL;
+    }
+    if (r < 0) {
+        log_error("cannot open the control socket %s: %s", d->socket_path, strerror(-r));
+        return EXIT_FATAL;
+    }
+    eventlog_add(d->events, EV_DAEMON_STARTED, NULL, NULL, "vigild %s started (cluster %s, %s)",
+                 VIGIL_VERSION, d->cfg->cluster_name, d->cfg_path);
+
+    if (d->cfg->engine == CFG_ENGINE_MANAGED) {
+        if (foreign_corosync_running(d)) {
+            log_error("a Corosync not started by vigild already runs on this node; stop it, "
+                      "or set 'engine: external' in %s",
+                      d->cfg_path);
+            shutdown_now(d, EXIT_FATAL);
+        } else if (write_corosync_conf(d) < 0) {
+            shutdown_now(d, EXIT_FATAL);
+        } else {
+            start_corosync(d);
+        }
+    } else {
+        log_info("engine: external; connecting to the Corosync that runs on this node");
+        if (engine_connect(d->engine) != 0)
+            schedule_connect(d);
+    }
+    uv_run(d->loop, UV_RUN_DEFAULT);
+    return d->exit_code;
+}
+
+int main(int argc, char **argv)
+{
+    struct vigild d = {
+        .cfg_path = CFG_DEFAULT_PATH,
+        .socket_path = CTL_DEFAULT_SOCKET,
+        .run_dir = "/run/vigil",
+        .state_dir = "/var/lib/vigil",
+    };
+    bool check_only = false, verbose = false, use_syslog = false;
+    int r = parse_args(&d, argc, argv, &check_only, &verbose, &use_syslog);
+    if (r <= 0)
+        return r == 0 ? EXIT_OK : EXIT_CONFIG;
+    log_init("vigild", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO, use_syslog);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (load_config(&d, check_only) < 0)
+        return EXIT_CONFIG;
+    if (check_only) {
+        cfg_free(d.cfg);
+        return EXIT_OK;
+    }
+    const char *bin = getenv("VIGIL_COROSYNC");
+    d.corosync_bin = xstrdup(bin && *bin ? bin : "/usr/sbin/corosync");
+    d.corosync_conf = xasprintf("%s/corosync.conf", d.run_dir);
+
+    int code = run(&d);
+    uv_run(d.loop, UV_RUN_DEFAULT); /* let closing handles finish */
+    cluster_done(&d.cl);
+    eventlog_free(d.events);
+    cfg_free(d.cfg);
+    free(d.corosync_conf);
+    free(d.corosync_bin);
+    uv_loop_close(d.loop);
+    log_info("vigild exits with status %d", code);
+    return code;
+}

@@ -1,0 +1,49 @@
+/*
+ * Supervised child processes. A child's exit is seen at once through a pidfd
+ * polled by the event loop (never by polling kill(pid, 0), which succeeds on
+ * a zombie), and the child is reaped immediately.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+struct proc;
+
+/* Called once when the child has exited and been reaped; wstatus as from waitpid. */
+typedef void (*proc_exit_fn)(struct proc *p, int wstatus, void *ctx);
+
+struct proc_opts {
+    bool new_pgrp;        /* run in a process group of its own (signals go to the group) */
+    bool die_with_parent; /* SIGKILL the child if the daemon dies */
+};
+
+/*
+ * Starts argv[0] (an absolute path) with argv. Inherits stdin, stdout and
+ * stderr; every other file descriptor is closed in the child. Returns 0 and
+ * stores the handle, owned by the caller, in *ret; or a negative errno (for
+ * example -ENOENT when the program does not exist) and then cb never fires.
+ */
+int proc_spawn(uv_loop_t *loop, char *const argv[], const struct proc_opts *opts, proc_exit_fn cb,
+               void *ctx, struct proc **ret);
+
+pid_t proc_pid(const struct proc *p);
+bool proc_running(const struct proc *p);
+
+/* Sends sig to the child (its process group when new_pgrp). 0 or a negative errno. */
+int proc_signal(struct proc *p, int sig);
+
+/* Sends SIGTERM, then SIGKILL if the child is still there after grace_ms. */
+void proc_stop(struct proc *p, uint64_t grace_ms);
+
+/*
+ * Frees the handle. If the child still runs it is killed with SIGKILL first
+ * and reaped. Accepts NULL. Must not be called from the exit callback of p.
+ */
+void proc_free(struct proc *p);
+
+/* Describes a wait status ("exited with status 1", "killed by signal 9") in buf (64 bytes). */
+const char *proc_describe_status(int wstatus, char buf[static 64]);

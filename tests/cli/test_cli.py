@@ -1,0 +1,632 @@
+"""Tests of `vigil`, the admin command, as the operator sees it.
+
+The daemon is replaced by a tiny fake vigild in this file: a unix socket that
+reads one request line and answers with canned JSON lines. Binaries are found
+under $VIGIL_BUILD (default: <repo>/build). Run with:
+
+    /usr/bin/python3 -m pytest tests/cli
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import tempfile
+import threading
+import time
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("VIGIL_BUILD", os.path.join(REPO, "build"))
+VIGIL = os.path.join(BUILD, "src", "cli", "vigil")
+
+COMMANDS = {
+    "status": ["--json", "--socket", "--help"],
+    "events": ["--follow", "--json", "--since", "--utc", "--socket", "--help"],
+    "verify": ["--config", "--print", "--help"],
+    "keygen": ["--key", "--force", "--help"],
+}
+
+if not os.path.exists(VIGIL):
+    pytest.skip(f"{VIGIL} is not built (set VIGIL_BUILD)", allow_module_level=True)
+
+
+def run(*args, env=None, timeout=30, **kw):
+    """Runs vigil with args; the socket defaults to a path where nothing listens."""
+    e = dict(os.environ)
+    e.pop("VIGIL_SOCKET", None)
+    e.setdefault("TZ", "UTC")
+    if env:
+        e.update(env)
+    return subprocess.run([VIGIL, *args], capture_output=True, text=True, env=e,
+                          timeout=timeout, **kw)
+
+
+# ---- A fake vigild ----
+
+STATUS = {
+    "cluster": "demo", "version": "0.1.0",
+    "engine": {"mode": "managed", "state": "running", "restarts": 0},
+    "quorate": True, "votes": {"total": 3, "expected": 3, "needed": 2},
+    "local_node": "n1", "local_node_id": 1, "coordinator": "n1",
+    "heartbeat": {"interval_ms": 100, "misses": 4, "token_ms": 400},
+    "networks": ["priv", "pub"],
+    "nodes": [
+        {"name": "n1", "id": 1, "state": "online", "local": True,
+         "links": [{"network": "priv", "up": True}, {"network": "pub", "up": True}]},
+        {"name": "n2", "id": 2, "state": "online", "local": False,
+         "links": [{"network": "priv", "up": True}, {"network": "pub", "up": False}]},
+        {"name": "n3", "id": 3, "state": "offline", "local": False,
+         "links": [{"network": "priv", "up": False}, {"network": "pub", "up": False}]},
+    ],
+}
+
+# 2026-11-22T10:00:00.123Z and a few seconds later.
+EVENTS = [
+    {"seq": 16, "ts_ms": 1795341600123, "time": "2026-11-22T10:00:00.123Z",
+     "type": "link_down", "node": "n2", "network": "pub",
+     "message": "link to n2 on network pub is down"},
+    {"seq": 17, "ts_ms": 1795341601123, "time": "2026-11-22T10:00:01.123Z",
+     "type": "node_left", "node": "n3", "network": None,
+     "message": "node n3 (id 3) left the membership"},
+    {"seq": 18, "ts_ms": 1795341602000, "time": "2026-11-22T10:00:02.000Z",
+     "type": "quorum_lost", "node": None, "network": None,
+     "message": "this partition lost quorum"},
+]
+
+
+def line(obj):
+    return (json.dumps(obj) + "\n").encode()
+
+
+class FakeVigild:
+    """Listens on a unix socket; each connection is given to handler(conn, request).
+
+    The handler returns what to send (bytes, or a list of bytes and float
+    delays); the connection is then closed. Requests are recorded.
+    """
+
+    def __init__(self, path, handler):
+        self.path = path
+        self.handler = handler
+        self.requests = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(8)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                buf = b""
+                while not buf.endswith(b"\n"):
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+                req = json.loads(buf) if buf else None
+                self.requests.append(req)
+                out = self.handler(conn, req)
+                for piece in out if isinstance(out, list) else [out]:
+                    if isinstance(piece, (int, float)):
+                        time.sleep(piece)
+                    else:
+                        try:
+                            conn.sendall(piece)
+                        except OSError:
+                            break
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def sockdir():
+    # sockaddr_un holds 108 bytes: keep the path short whatever pytest's tmp_path is.
+    d = tempfile.mkdtemp(prefix="vigil-cli-", dir="/tmp")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def fake(sockdir):
+    servers = []
+
+    def start(handler):
+        if not callable(handler):
+            reply = handler
+            handler = lambda conn, req: reply  # noqa: E731
+        s = FakeVigild(os.path.join(sockdir, "vigild.sock"), handler)
+        servers.append(s)
+        return s
+
+    yield start
+    for s in servers:
+        s.close()
+
+
+def ok(result):
+    return line({"ok": True, "result": result})
+
+
+# ---- Help, version, usage errors ----
+
+def test_help_lists_every_command():
+    r = run("--help")
+    assert r.returncode == 0
+    for cmd in COMMANDS:
+        assert cmd in r.stdout
+    for opt in ("--socket", "--help", "--version", "VIGIL_SOCKET"):
+        assert opt in r.stdout
+
+
+@pytest.mark.parametrize("cmd", sorted(COMMANDS))
+def test_command_help_mentions_its_options(cmd):
+    r = run(cmd, "--help")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"Usage: vigil {cmd}")
+    for opt in COMMANDS[cmd]:
+        assert opt in r.stdout
+    assert run("help", cmd).stdout == r.stdout
+
+
+def test_version():
+    r = run("--version")
+    assert r.returncode == 0
+    assert r.stdout.startswith("vigil ")
+
+
+def test_no_command_is_a_usage_error():
+    r = run()
+    assert r.returncode == 2
+    assert "Usage: vigil" in r.stderr
+
+
+def test_unknown_command_suggests():
+    r = run("stauts")
+    assert r.returncode == 2
+    assert "vigil: unknown command 'stauts' (did you mean 'status'?)" in r.stderr
+    assert "Try 'vigil --help'" in r.stderr
+    r = run("frobnicate")
+    assert r.returncode == 2
+    assert "unknown command 'frobnicate'" in r.stderr
+    assert "did you mean" not in r.stderr
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--bogus"], "vigil: unknown option '--bogus'"),
+    (["-x", "status"], "vigil: unknown option '-x'"),
+    (["--socket"], "vigil: option '--socket' requires an argument"),
+    (["status", "--bogus"], "vigil status: unknown option '--bogus'"),
+    (["status", "-q"], "vigil status: unknown option '-q'"),
+    (["status", "--json=yes"], "vigil status: option '--json' does not take an argument"),
+    (["status", "extra"], "vigil status: unexpected argument 'extra'"),
+    (["events", "--since"], "vigil events: option '--since' requires an argument"),
+    (["events", "--since", "-1"], "--since wants an event sequence number, not '-1'"),
+    (["events", "--since", "12x"], "--since wants an event sequence number, not '12x'"),
+    (["events", "--since", "99999999999999999999"], "--since wants an event sequence number"),
+    (["verify", "-c"], "vigil verify: option '-c' requires an argument"),
+    (["keygen", "--forse"], "vigil keygen: unknown option '--forse'"),
+    (["help", "nope"], "unknown command 'nope'"),
+])
+def test_usage_errors(args, message):
+    r = run(*args)
+    assert r.returncode == 2
+    assert message in r.stderr
+    assert "--help' for more information" in r.stderr
+    assert r.stdout == ""
+
+
+# ---- verify ----
+
+CONFIG = """\
+cluster:
+  name: demo
+  key: {key}
+heartbeat:
+  interval: 100ms
+  misses: 4
+networks:
+  - name: priv
+  - name: pub
+nodes:
+  - name: n1
+    id: 1
+    addresses: {{priv: 192.0.2.1, pub: 198.51.100.1}}
+  - name: n2
+    id: 2
+    addresses: {{priv: 192.0.2.2, pub: 198.51.100.2}}
+  - name: n3
+    id: 3
+    addresses: {{priv: 192.0.2.3, pub: 198.51.100.3}}
+"""
+
+
+@pytest.fixture
+def keyfile(tmp_path):
+    p = tmp_path / "authkey"
+    p.write_bytes(os.urandom(256))
+    p.chmod(0o400)
+    return p
+
+
+@pytest.fixture
+def config(tmp_path, keyfile):
+    p = tmp_path / "vigil.yaml"
+    p.write_text(CONFIG.format(key=keyfile))
+    return p
+
+
+def test_verify_valid(config):
+    r = run("verify", "-c", str(config))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == (f"{config}: configuration is valid "
+                        "(3 nodes, 2 networks, heartbeat timeout 400ms)\n")
+
+
+def test_verify_default_path_is_etc():
+    r = run("verify")
+    assert "/etc/vigil/vigil.yaml" in r.stdout + r.stderr
+
+
+def test_verify_invalid_names_line_and_column(tmp_path, keyfile):
+    p = tmp_path / "bad.yaml"
+    p.write_text(CONFIG.format(key=keyfile).replace("misses: 4", "misses: lots"))
+    r = run("verify", "-c", str(p))
+    assert r.returncode == 1
+    assert r.stdout == ""
+    assert f"{p}:6:11: error:" in r.stderr
+    assert "configuration is invalid (1 error)" in r.stderr
+
+
+def test_verify_missing_key_file(tmp_path):
+    p = tmp_path / "vigil.yaml"
+    p.write_text(CONFIG.format(key=tmp_path / "nokey"))
+    r = run("verify", "--config", str(p))
+    assert r.returncode == 1
+    assert f"{p}:3:" in r.stderr
+    assert "error:" in r.stderr
+
+
+def test_verify_unreadable_file(tmp_path):
+    r = run("verify", "-c", str(tmp_path / "absent.yaml"))
+    assert r.returncode == 1
+    assert "absent.yaml" in r.stderr
+    assert "No such file or directory" in r.stderr
+
+
+def test_verify_print_round_trips(tmp_path, config):
+    r1 = run("verify", "-c", str(config), "--print")
+    assert r1.returncode == 0, r1.stderr
+    assert "configuration is valid" in r1.stderr
+    assert "configuration is valid" not in r1.stdout
+    printed = tmp_path / "printed.yaml"
+    printed.write_text(r1.stdout)
+    r2 = run("verify", "-c", str(printed), "-p")
+    assert r2.returncode == 0, r2.stderr
+    assert r2.stdout == r1.stdout
+    assert "(3 nodes, 2 networks, heartbeat timeout 400ms)" in r2.stderr
+
+
+# ---- keygen ----
+
+def test_keygen_writes_256_bytes_mode_0400(tmp_path):
+    key = tmp_path / "authkey"
+    r = run("keygen", "-k", str(key))
+    assert r.returncode == 0, r.stderr
+    assert str(key) in r.stdout
+    data = key.read_bytes()
+    assert len(data) == 256
+    assert len(set(data)) > 100  # random, not zeros
+    assert stat.S_IMODE(key.stat().st_mode) == 0o400
+    assert os.listdir(tmp_path) == ["authkey"]  # no temporary file left behind
+
+
+def test_keygen_refuses_to_overwrite(tmp_path):
+    key = tmp_path / "authkey"
+    assert run("keygen", "--key", str(key)).returncode == 0
+    before = key.read_bytes()
+    r = run("keygen", "--key", str(key))
+    assert r.returncode == 1
+    assert f"vigil: {key} already exists" in r.stderr
+    assert "splits" in r.stderr
+    assert "--force" in r.stderr
+    assert key.read_bytes() == before
+
+    r = run("keygen", "--key", str(key), "--force")
+    assert r.returncode == 0, r.stderr
+    after = key.read_bytes()
+    assert len(after) == 256 and after != before
+    assert stat.S_IMODE(key.stat().st_mode) == 0o400
+
+
+def test_keygen_key_is_accepted_by_verify(tmp_path):
+    key = tmp_path / "authkey"
+    assert run("keygen", "-k", str(key)).returncode == 0
+    cfg = tmp_path / "vigil.yaml"
+    cfg.write_text(CONFIG.format(key=key))
+    r = run("verify", "-c", str(cfg))
+    assert r.returncode == 0, r.stderr
+
+
+def test_keygen_missing_directory(tmp_path):
+    key = tmp_path / "nodir" / "authkey"
+    r = run("keygen", "-k", str(key))
+    assert r.returncode == 1
+    assert f"vigil: cannot write {key}: No such file or directory" in r.stderr
+
+
+# ---- Reaching the daemon ----
+
+def test_status_without_daemon(sockdir):
+    path = os.path.join(sockdir, "vigild.sock")
+    r = run("status", "--socket", path)
+    assert r.returncode == 3
+    assert r.stderr == (f"vigil: cannot reach vigild at {path}: "
+                        "No such file or directory (is vigild running?)\n")
+
+
+def test_default_socket_and_env_override(sockdir):
+    r = run("status")
+    assert r.returncode == 3
+    assert "cannot reach vigild at /run/vigil/vigild.sock" in r.stderr or \
+        os.path.exists("/run/vigil/vigild.sock")
+    path = os.path.join(sockdir, "env.sock")
+    r = run("events", env={"VIGIL_SOCKET": path})
+    assert r.returncode == 3
+    assert f"cannot reach vigild at {path}: " in r.stderr
+    # --socket, before or after the command, beats the environment.
+    other = os.path.join(sockdir, "opt.sock")
+    for args in (["-s", other, "status"], ["status", "-s", other]):
+        r = run(*args, env={"VIGIL_SOCKET": path})
+        assert f"cannot reach vigild at {other}: " in r.stderr
+
+
+def test_socket_that_refuses(sockdir):
+    path = os.path.join(sockdir, "dead.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(path)  # bound but not listening: connection refused
+    try:
+        r = run("-s", path, "status")
+    finally:
+        s.close()
+    assert r.returncode == 3
+    assert "Connection refused (is vigild running?)" in r.stderr
+
+
+# ---- status ----
+
+def row(out, name):
+    """The table row of node name, split into cells."""
+    for ln in out.splitlines():
+        cells = ln.split()
+        if cells and cells[0] == name:
+            return cells
+    raise AssertionError(f"no row for {name} in:\n{out}")
+
+
+def test_status_human(fake):
+    srv = fake(ok(STATUS))
+    r = run("-s", srv.path, "status")
+    assert r.returncode == 0, r.stderr
+    assert srv.requests == [{"cmd": "status"}]
+    out = r.stdout
+    assert "demo" in out
+    assert "QUORATE" in out and "NOT QUORATE" not in out
+    assert "3 total, 3 expected, 2 needed" in out
+    assert "100ms x 4 misses = 400ms" in out
+    assert "running" in out
+    header = row(out, "NODE")
+    assert header == ["NODE", "ID", "STATE", "priv", "pub"]
+    assert row(out, "n1") == ["n1", "1", "online", "up", "up", "(local,", "coordinator)"]
+    assert row(out, "n2") == ["n2", "2", "online", "up", "DOWN"]
+    assert row(out, "n3") == ["n3", "3", "OFFLINE", "-", "-"]
+    # Columns line up: every cell of a column starts at the same offset.
+    lines = [ln for ln in out.splitlines() if ln.split()[:1] in (["NODE"], ["n1"], ["n2"], ["n3"])]
+    assert len({ln.index("priv") if ln.startswith("NODE") else None for ln in lines[:1]}) == 1
+    col = lines[0].index("pub")
+    assert lines[2][col:col + 4] == "DOWN"
+    assert not any(ln.endswith(" ") for ln in out.splitlines())
+
+
+def test_status_not_quorate(fake):
+    st = json.loads(json.dumps(STATUS))
+    st.update(quorate=False, coordinator=None, votes={"total": 1, "expected": 3, "needed": 2})
+    st["engine"].update(state="lost", restarts=2)
+    for n in st["nodes"][1:]:
+        n["state"] = "offline"
+    srv = fake(ok(st))
+    r = run("-s", srv.path, "status")
+    assert r.returncode == 0, r.stderr
+    assert "NOT QUORATE" in r.stdout
+    assert "1 total, 3 expected, 2 needed" in r.stdout
+    assert "none" in r.stdout
+    assert "LOST" in r.stdout and "2 restarts" in r.stdout
+    assert row(r.stdout, "n1")[-1] == "(local)"
+    assert row(r.stdout, "n2") == ["n2", "2", "OFFLINE", "-", "-"]
+
+
+def test_status_json_round_trips(fake):
+    srv = fake(ok(STATUS))
+    r = run("-s", srv.path, "status", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == STATUS
+    assert r.stdout == json.dumps(STATUS, indent=2, separators=(",", ": ")) + "\n"
+
+
+def test_status_survives_odd_status(fake):
+    # Missing and mistyped members are shown as '?', never crash the CLI.
+    srv = fake(ok({"cluster": 7, "nodes": [{"name": "x\x1b[31m", "links": 3}, 5],
+                   "networks": ["a", 1]}))
+    r = run("-s", srv.path, "status")
+    assert r.returncode == 0, r.stderr
+    assert "\x1b" not in r.stdout
+    assert "UNKNOWN" in r.stdout
+
+
+def test_daemon_error(fake):
+    srv = fake(line({"ok": False, "error": "x"}))
+    r = run("-s", srv.path, "status")
+    assert r.returncode == 1
+    assert r.stderr == "vigil: x\n"
+    assert r.stdout == ""
+
+
+@pytest.mark.parametrize("reply,message", [
+    (b"this is not json\n", "vigil: malformed reply from vigild: "),
+    (b"[1, 2]\n", "malformed reply from vigild: expected a JSON object"),
+    (b'{"result": {}}\n', 'malformed reply from vigild: no boolean "ok" member'),
+    (b'{"ok": true}\n', 'malformed reply from vigild: no "result" member'),
+    (b'{"ok": true, "result": 5}\n', "malformed reply from vigild: the status is not"),
+    (b'{"ok": true, "res', "closed the connection in the middle of a reply"),
+    (b"", "closed the connection without replying"),
+])
+def test_bad_replies(fake, reply, message):
+    srv = fake(reply)
+    r = run("-s", srv.path, "status")
+    assert r.returncode == 1
+    assert message in r.stderr
+    assert r.stdout == ""
+
+
+def test_reply_line_too_long(fake):
+    big = b'{"ok":true,"result":{"cluster":"' + b"a" * (16 * 1024 * 1024) + b'"}}\n'
+    srv = fake(big)
+    r = run("-s", srv.path, "status")
+    assert r.returncode == 1
+    assert "longer than 16 MiB" in r.stderr
+
+
+def test_reply_timeout(fake):
+    srv = fake(lambda conn, req: [12.0])
+    t0 = time.monotonic()
+    r = run("-s", srv.path, "status")
+    elapsed = time.monotonic() - t0
+    assert r.returncode == 3
+    assert "no reply from vigild" in r.stderr and "within 10 s" in r.stderr
+    assert elapsed < 11.5
+
+
+# ---- events ----
+
+def test_events_human(fake):
+    srv = fake(ok({"events": EVENTS}))
+    r = run("-s", srv.path, "events", env={"TZ": "UTC"})
+    assert r.returncode == 0, r.stderr
+    assert srv.requests == [{"cmd": "events", "follow": False, "since": 0}]
+    assert r.stdout.splitlines() == [
+        "2026-11-22 10:00:00.123  link_down          n2  link to n2 on network pub is down",
+        "2026-11-22 10:00:01.123  node_left          n3  node n3 (id 3) left the membership",
+        "2026-11-22 10:00:02.000  quorum_lost        -  this partition lost quorum",
+    ]
+
+
+def test_events_local_time_and_utc(fake):
+    srv = fake(ok({"events": EVENTS[1:2]}))
+    r = run("-s", srv.path, "events", env={"TZ": "Asia/Kolkata"})  # UTC+5:30, no DST
+    assert r.stdout.startswith("2026-11-22 15:30:01.123  node_left")
+    r = run("-s", srv.path, "events", "--utc", env={"TZ": "Asia/Kolkata"})
+    assert r.stdout.startswith("2026-11-22T10:00:01.123Z  node_left")
+
+
+def test_events_unknown_type_and_odd_fields(fake):
+    evs = [{"seq": 1, "ts_ms": 1795341600123, "type": "brand_new_thing", "node": "n1",
+            "message": "something\nnew\x1b[2J"},
+           {"seq": 2, "time": "2026-11-22T10:00:00.000Z"}]
+    srv = fake(ok({"events": evs}))
+    r = run("-s", srv.path, "events")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "2026-11-22 10:00:00.123  brand_new_thing    n1  something?new?[2J"
+    assert lines[1].startswith("2026-11-22T10:00:00.000Z  ?")
+
+
+def test_events_json_and_since(fake):
+    srv = fake(ok({"events": EVENTS[1:]}))
+    r = run("-s", srv.path, "events", "--json", "--since", "16")
+    assert r.returncode == 0, r.stderr
+    assert srv.requests == [{"cmd": "events", "follow": False, "since": 16}]
+    lines = r.stdout.splitlines()
+    assert [json.loads(ln) for ln in lines] == EVENTS[1:]
+    assert all(" " not in ln.split('"message"')[0] for ln in lines)  # compact
+
+
+def test_events_missing_array(fake):
+    srv = fake(ok({"evts": []}))
+    r = run("-s", srv.path, "events")
+    assert r.returncode == 1
+    assert 'no "events" array' in r.stderr
+
+
+def follow_server(fake, gate, tail=b""):
+    """Answers a follow request with EVENTS[0], then streams the rest once gate is set."""
+    def handler(conn, req):
+        conn.sendall(ok({"events": EVENTS[:1]}))
+        gate.wait(20)
+        return [line({"event": EVENTS[1]}), 0.2, b'{"other":"ignored"}\n',
+                line({"event": EVENTS[2]}), tail, 0.2]
+    return fake(handler)
+
+
+def test_events_follow_streams_then_exits_when_closed(fake):
+    gate = threading.Event()
+    srv = follow_server(fake, gate)
+    p = subprocess.Popen([VIGIL, "-s", srv.path, "events", "--follow", "--json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        # The first event arrives while the stream is still open: output is flushed.
+        assert json.loads(p.stdout.readline()) == EVENTS[0]
+        gate.set()
+        assert json.loads(p.stdout.readline()) == EVENTS[1]
+        assert json.loads(p.stdout.readline()) == EVENTS[2]
+        assert p.wait(10) == 0
+        assert p.stdout.read() == ""
+    finally:
+        p.kill()
+        p.wait()
+    assert srv.requests == [{"cmd": "events", "follow": True, "since": 0}]
+
+
+def test_events_follow_daemon_error(fake):
+    gate = threading.Event()
+    gate.set()
+    srv = follow_server(fake, gate, tail=line({"ok": False, "error": "vigild is stopping"}))
+    r = run("-s", srv.path, "events", "-f")
+    assert r.returncode == 1
+    assert len(r.stdout.splitlines()) == 3
+    assert r.stderr == "vigil: vigild is stopping\n"
+
+
+def test_events_follow_garbage(fake):
+    gate = threading.Event()
+    gate.set()
+    srv = follow_server(fake, gate, tail=b"garbage\n")
+    r = run("-s", srv.path, "events", "-f")
+    assert r.returncode == 1
+    assert "malformed reply from vigild" in r.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_events_follow_exits_0_on_signal(fake, sig):
+    gate = threading.Event()
+    srv = follow_server(fake, gate)
+    p = subprocess.Popen([VIGIL, "-s", srv.path, "events", "--follow"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "link_down" in p.stdout.readline()
+        p.send_signal(sig)
+        assert p.wait(10) == 0
+        assert p.stderr.read() == ""
+    finally:
+        gate.set()
+        p.kill()
+        p.wait()

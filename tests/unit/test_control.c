@@ -1,0 +1,239 @@
+/*
+ * Unit tests for the control protocol (src/daemon/ctl.c) and the status
+ * object built from the cluster view (src/daemon/cluster.c).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/util.h"
+#include "daemon/cluster.h"
+#include "daemon/ctl.h"
+
+static const char *const yaml = "cluster: {name: demo, key: /nonexistent/authkey}\n"
+                                 "networks: [{name: priv}, {name: pub}]\n"
+                                 "nodes:\n"
+                                 "  - {name: n1, id: 1, addresses: {priv: 192.0.2.1, pub: "
+                                 "198.51.100.1}}\n"
+                                 "  - {name: n2, id: 2, addresses: {priv: 192.0.2.2, pub: "
+                                 "198.51.100.2}}\n"
+                                 "  - {name: n3, id: 3, addresses: {priv: 192.0.2.3, pub: "
+                                 "198.51.100.3}}\n";
+
+struct fixture {
+    struct cfg *cfg;
+    struct eventlog *events;
+    struct cluster cl;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = xcalloc(1, sizeof(*f));
+    struct cfg_diags d;
+    cfg_diags_init(&d);
+    if (cfg_load_string(yaml, strlen(yaml), "test.yaml", 0, &f->cfg, &d) < 0) {
+        cfg_diags_print(&d, stderr);
+        return -1;
+    }
+    cfg_diags_clear(&d);
+    f->events = eventlog_new(100);
+    cluster_init(&f->cl, f->cfg, f->events);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    cluster_done(&f->cl);
+    eventlog_free(f->events);
+    cfg_free(f->cfg);
+    free(f);
+    return 0;
+}
+
+/* Runs one request and returns the reply (caller decrefs). */
+static json_t *request(struct fixture *f, const char *line, struct ctl_result *res)
+{
+    struct ctl_result local;
+    if (!res)
+        res = &local;
+    ctl_handle(&f->cl, line, strlen(line), res);
+    assert_non_null(res->reply);
+    return res->reply;
+}
+
+static void assert_error(struct fixture *f, const char *line, const char *want)
+{
+    json_t *r = request(f, line, NULL);
+    assert_true(json_is_false(json_object_get(r, "ok")));
+    const char *err = json_string_value(json_object_get(r, "error"));
+    assert_non_null(err);
+    if (!strstr(err, want))
+        fail_msg("request %s: error '%s' does not contain '%s'", line, err, want);
+    json_decref(r);
+}
+
+static void test_malformed_requests(void **state)
+{
+    struct fixture *f = *state;
+    assert_error(f, "", "malformed request");
+    assert_error(f, "not json", "malformed request");
+    assert_error(f, "{\"cmd\":", "malformed request");
+    assert_error(f, "[\"status\"]", "expected a JSON object");
+    assert_error(f, "\"status\"", "malformed request");
+    assert_error(f, "{}", "missing 'cmd'");
+    assert_error(f, "{\"cmd\":42}", "'cmd' must be a string");
+    assert_error(f, "{\"cmd\":null}", "'cmd' must be a string");
+    assert_error(f, "{\"cmd\":\"status\",\"cmd\":\"ping\"}", "malformed request");
+    assert_error(f, "{\"cmd\":\"explode\"}", "unknown command 'explode'");
+    assert_error(f, "{\"cmd\":\"status\",\"verbose\":true}", "unknown field 'verbose'");
+    assert_error(f, "{\"cmd\":\"events\",\"since\":-1}", "'since' must be a non-negative integer");
+    assert_error(f, "{\"cmd\":\"events\",\"since\":\"5\"}", "'since' must be");
+    assert_error(f, "{\"cmd\":\"events\",\"follow\":1}", "'follow' must be true or false");
+    assert_error(f, "{\"cmd\":\"status\"} trailing", "malformed request");
+    /* A very long unknown command name is cut in the reply. */
+    char *big = xasprintf("{\"cmd\":\"%0500d\"}", 7);
+    json_t *r = request(f, big, NULL);
+    assert_true(strlen(json_string_value(json_object_get(r, "error"))) < 120);
+    json_decref(r);
+    free(big);
+    /* Nothing of the cluster changed. */
+    assert_int_equal(eventlog_last_seq(f->events), 0);
+}
+
+static void test_ping(void **state)
+{
+    struct fixture *f = *state;
+    json_t *r = request(f, "{\"cmd\":\"ping\"}", NULL);
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r, "result"), "version")),
+        VIGIL_VERSION);
+    json_decref(r);
+}
+
+static void test_status_follows_view(void **state)
+{
+    struct fixture *f = *state;
+    cluster_engine_connected(&f->cl, 2);
+    uint32_t members[] = {1, 2};
+    struct engine_view v = {.members = members, .n_members = 2, .joined = members, .n_joined = 2};
+    cluster_apply_view(&f->cl, &v);
+    struct engine_quorum q = {.quorate = true, .total_votes = 2, .expected_votes = 3,
+                              .needed_votes = 2};
+    cluster_apply_quorum(&f->cl, &q);
+
+    json_t *r = request(f, "{\"cmd\":\"status\"}", NULL);
+    json_t *s = json_object_get(r, "result");
+    assert_string_equal(json_string_value(json_object_get(s, "cluster")), "demo");
+    assert_true(json_is_true(json_object_get(s, "quorate")));
+    assert_string_equal(json_string_value(json_object_get(s, "local_node")), "n2");
+    assert_string_equal(json_string_value(json_object_get(s, "coordinator")), "n1");
+    json_t *votes = json_object_get(s, "votes");
+    assert_int_equal(json_integer_value(json_object_get(votes, "total")), 2);
+    assert_int_equal(json_integer_value(json_object_get(votes, "expected")), 3);
+    assert_int_equal(json_integer_value(json_object_get(votes, "needed")), 2);
+    json_t *nodes = json_object_get(s, "nodes");
+    assert_int_equal(json_array_size(nodes), 3);
+    json_t *n3 = json_array_get(nodes, 2);
+    assert_string_equal(json_string_value(json_object_get(n3, "name")), "n3");
+    assert_string_equal(json_string_value(json_object_get(n3, "state")), "offline");
+    json_t *n1 = json_array_get(nodes, 0);
+    assert_string_equal(json_string_value(json_object_get(n1, "state")), "online");
+    json_t *links = json_object_get(n1, "links");
+    assert_int_equal(json_array_size(links), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(links, 1), "network")),
+                        "pub");
+    json_decref(r);
+
+    /* n1 leaves: n2 becomes the coordinator; losing quorum removes it. */
+    uint32_t rest[] = {2};
+    uint32_t gone[] = {1};
+    enum engine_leave why[] = {ENGINE_LEAVE_NODEDOWN};
+    struct engine_view v2 = {.members = rest, .n_members = 1, .left = gone, .left_reason = why,
+                             .n_left = 1};
+    cluster_apply_view(&f->cl, &v2);
+    assert_int_equal(f->cl.coordinator, 2);
+    q.quorate = false;
+    q.total_votes = 1;
+    cluster_apply_quorum(&f->cl, &q);
+    assert_int_equal(f->cl.coordinator, 0);
+
+    struct ctl_result res;
+    r = request(f, "{\"cmd\":\"events\",\"since\":0}", &res);
+    json_t *evs = json_object_get(json_object_get(r, "result"), "events");
+    const char *want[] = {"node_joined",  "node_joined",         "quorum_gained",
+                          "coordinator_changed", "node_left", "coordinator_changed",
+                          "quorum_lost",  "coordinator_changed"};
+    assert_int_equal(json_array_size(evs), ARRAY_SIZE(want));
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++)
+        assert_string_equal(json_string_value(json_object_get(json_array_get(evs, i), "type")),
+                            want[i]);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(evs, 4), "message")),
+                        "node n1 (id 1) left: node lost");
+    assert_false(res.follow);
+    json_decref(r);
+
+    r = request(f, "{\"cmd\":\"events\",\"follow\":true,\"since\":6}", &res);
+    assert_true(res.follow);
+    assert_int_equal(res.since, 8);
+    assert_int_equal(json_array_size(json_object_get(json_object_get(r, "result"), "events")), 2);
+    json_decref(r);
+}
+
+static void test_engine_lost_clears_view(void **state)
+{
+    struct fixture *f = *state;
+    cluster_engine_connected(&f->cl, 1);
+    uint32_t members[] = {1, 2, 3};
+    struct engine_view v = {.members = members, .n_members = 3};
+    cluster_apply_view(&f->cl, &v);
+    struct engine_quorum q = {.quorate = true, .total_votes = 3, .expected_votes = 3,
+                              .needed_votes = 2};
+    cluster_apply_quorum(&f->cl, &q);
+    assert_int_equal(f->cl.coordinator, 1);
+    cluster_engine_lost(&f->cl, "killed by signal 9");
+    json_t *r = request(f, "{\"cmd\":\"status\"}", NULL);
+    json_t *s = json_object_get(r, "result");
+    assert_true(json_is_false(json_object_get(s, "quorate")));
+    assert_true(json_is_null(json_object_get(s, "coordinator")));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(s, "engine"), "state")), "lost");
+    json_t *nodes = json_object_get(s, "nodes");
+    for (size_t i = 0; i < json_array_size(nodes); i++)
+        assert_string_equal(json_string_value(json_object_get(json_array_get(nodes, i), "state")),
+                            "offline");
+    json_decref(r);
+    cluster_engine_connected(&f->cl, 1);
+    assert_int_equal(f->cl.engine_state, ENGINE_RUNNING);
+}
+
+static void test_dump_line(void **state)
+{
+    json_t *e = ctl_error("bad \"%s\"", "x\ny");
+    size_t n;
+    char *line = ctl_dump_line(e, &n);
+    assert_int_equal(strlen(line), n);
+    assert_int_equal(line[n - 1], '\n');
+    assert_null(memchr(line, '\n', n - 1)); /* exactly one line */
+    free(line);
+    json_decref(e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_malformed_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_follows_view, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_engine_lost_clears_view, setup, teardown),
+        cmocka_unit_test(test_dump_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,116 @@
+/* Unit tests for peer messages (src/daemon/peer.c): malformed input is rejected with a reason. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/util.h"
+#include "daemon/peer.h"
+
+static void test_hello_roundtrip(void **state)
+{
+    size_t len;
+    char *msg = peer_encode_hello(2, "n2", "0.1.0", 0x0123456789abcdefull, &len);
+    struct peer_msg m;
+    char *err = NULL;
+    assert_int_equal(peer_decode(2, msg, len, &m, &err), 0);
+    assert_null(err);
+    assert_int_equal(m.type, PEER_HELLO);
+    assert_int_equal(m.proto, PEER_PROTO_VERSION);
+    assert_int_equal(m.hello.node_id, 2);
+    assert_string_equal(m.hello.node, "n2");
+    assert_string_equal(m.hello.version, "0.1.0");
+    assert_true(m.hello.cfg_hash == 0x0123456789abcdefull);
+    peer_msg_clear(&m);
+    free(msg);
+}
+
+static void expect_reject(uint32_t from, const char *msg, size_t len, const char *want)
+{
+    struct peer_msg m;
+    memset(&m, 0, sizeof(m));
+    char *err = NULL;
+    assert_int_equal(peer_decode(from, msg, len, &m, &err), -EINVAL);
+    assert_non_null(err);
+    if (!strstr(err, want))
+        fail_msg("error '%s' does not contain '%s'", err, want);
+    free(err);
+}
+
+static void test_malformed(void **state)
+{
+    static const struct {
+        const char *msg;
+        const char *want;
+    } bad[] = {
+        {"", "not JSON"},
+        {"garbage", "not JSON"},
+        {"{\"v\":1,", "not JSON"},
+        {"[1,2]", "not a JSON object"},
+        {"{\"type\":\"hello\"}", "protocol version"},
+        {"{\"v\":\"1\",\"type\":\"hello\"}", "protocol version"},
+        {"{\"v\":0,\"type\":\"hello\"}", "protocol version"},
+        {"{\"v\":99,\"type\":\"hello\"}", "not supported"},
+        {"{\"v\":1}", "type"},
+        {"{\"v\":1,\"type\":7}", "type"},
+        {"{\"v\":1,\"type\":\"launch\"}", "unknown message type 'launch'"},
+        {"{\"v\":1,\"type\":\"hello\",\"id\":2}", "bad hello"},
+        {"{\"v\":1,\"type\":\"hello\",\"id\":3,\"node\":\"n3\",\"version\":\"1\",\"config\":"
+         "\"0123456789abcdef\"}",
+         "claims node id 3 but came from node id 2"},
+        {"{\"v\":1,\"type\":\"hello\",\"id\":2,\"node\":\"n2\",\"version\":\"1\",\"config\":"
+         "\"xyz\"}",
+         "config hash"},
+        {"{\"v\":1,\"type\":\"hello\",\"id\":2,\"node\":5,\"version\":\"1\",\"config\":"
+         "\"0123456789abcdef\"}",
+         "bad hello"},
+        {"{\"v\":1,\"v\":1,\"type\":\"hello\"}", "not JSON"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+        expect_reject(2, bad[i].msg, strlen(bad[i].msg), bad[i].want);
+}
+
+static void test_binary_and_oversized(void **state)
+{
+    const char bin[] = {'{', 0, '\xff', '}'};
+    expect_reject(1, bin, sizeof(bin), "not JSON");
+    size_t big = PEER_MAX_MESSAGE + 1;
+    char *buf = xmalloc(big);
+    memset(buf, ' ', big);
+    expect_reject(1, buf, big, "exceeds the limit");
+    free(buf);
+}
+
+static void test_unknown_fields_ignored(void **state)
+{
+    const char *msg = "{\"v\":2,\"type\":\"hello\",\"id\":4,\"node\":\"n4\",\"version\":\"0.2\","
+                      "\"config\":\"00000000000000ff\",\"future\":{\"x\":1}}";
+    struct peer_msg m;
+    char *err = NULL;
+    assert_int_equal(peer_decode(4, msg, strlen(msg), &m, &err), 0);
+    assert_true(m.hello.cfg_hash == 0xff);
+    peer_msg_clear(&m);
+}
+
+static void test_hash(void **state)
+{
+    assert_true(peer_hash("a", 1) != peer_hash("b", 1));
+    assert_true(peer_hash("abc", 3) == peer_hash("abc", 3));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hello_roundtrip),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_binary_and_oversized),
+        cmocka_unit_test(test_unknown_fields_ignored),
+        cmocka_unit_test(test_hash),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
