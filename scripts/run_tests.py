@@ -101,6 +101,7 @@ def main():
         ("unit", stage_unit),
         ("asan", stage_asan),
         ("fuzz", stage_fuzz),
+        ("daemon", lambda: stage_pytest("tests/daemon", extra)),
         ("cli", lambda: stage_pytest("tests/cli", extra)),
         ("cluster", lambda: stage_pytest("tests/cluster", extra)),
     ]

@@ -95,7 +95,11 @@ static void print_header(json_t *st)
     field("Quorum:", "%s (votes: %s total, %s expected, %s needed)", q, jint(votes, "total", b1),
           jint(votes, "expected", b2), jint(votes, "needed", b3));
 
-    field("Local node:", "%s (id %s)", jstr(st, "local_node", "?"), jint(st, "local_node_id", b1));
+    const char *local = jstr(st, "local_node", NULL);
+    if (local)
+        field("Local node:", "%s (id %s)", local, jint(st, "local_node_id", b1));
+    else
+        field("Local node:", "unknown (not connected to Corosync)");
 
     const char *coord = jstr(st, "coordinator", NULL);
     if (coord)

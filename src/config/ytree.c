@@ -144,9 +144,88 @@ static int build_event(struct builder *b, struct fy_event *ev)
     return 0;
 }
 
+/*
+ * Decodes one UTF-8 sequence at p (n bytes available). Returns its length and
+ * stores the code point, or returns 0 for an invalid sequence.
+ */
+static size_t utf8_decode(const unsigned char *p, size_t n, unsigned *ret)
+{
+    static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
+    size_t len;
+    unsigned cp;
+    if (p[0] < 0x80) {
+        *ret = p[0];
+        return 1;
+    } else if ((p[0] & 0xe0) == 0xc0) {
+        len = 2, cp = p[0] & 0x1f;
+    } else if ((p[0] & 0xf0) == 0xe0) {
+        len = 3, cp = p[0] & 0x0f;
+    } else if ((p[0] & 0xf8) == 0xf0) {
+        len = 4, cp = p[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    *ret = cp;
+    return len;
+}
+
+/* YAML 1.2's c-printable set, which the parser does not fully enforce. */
+static bool yaml_printable(unsigned cp)
+{
+    return cp == 0x09 || cp == 0x0a || cp == 0x0d || (cp >= 0x20 && cp <= 0x7e) || cp == 0x85 ||
+           (cp >= 0xa0 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) ||
+           (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+/*
+ * Checks that buf is UTF-8 made of characters YAML allows. libfyaml 0.7.12
+ * can loop forever on some invalid bytes (found by fuzzing: "%\xae"), so this
+ * runs before the parser sees the text. Returns 0, or -EINVAL after adding a
+ * diagnostic at the first bad character.
+ */
+static int check_text(const char *buf, size_t len, const char *name, struct cfg_diags *diags)
+{
+    const unsigned char *p = (const unsigned char *)buf;
+    int line = 1, col = 1;
+    for (size_t i = 0; i < len;) {
+        unsigned cp = 0;
+        size_t n = utf8_decode(p + i, len - i, &cp);
+        if (n == 0) {
+            cfg_diags_add(diags, CFG_SEV_ERROR, name, line, col,
+                          "invalid UTF-8 (byte 0x%02x); vigil.yaml must be UTF-8 text", p[i]);
+            return -EINVAL;
+        }
+        if (!yaml_printable(cp)) {
+            cfg_diags_add(diags, CFG_SEV_ERROR, name, line, col,
+                          "character U+%04X is not allowed in YAML text", cp);
+            return -EINVAL;
+        }
+        i += n;
+        if (cp == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    return 0;
+}
+
 int ytree_parse(const char *buf, size_t len, const char *name, struct cfg_diags *diags,
                 struct ynode **ret_root)
 {
+    if (check_text(buf, len, name, diags) < 0)
+        return -EINVAL;
+
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
     dcfg.fp = NULL;

@@ -440,6 +440,26 @@ static bool foreign_corosync_running(struct vigild *d)
     return true;
 }
 
+static void start_engine(struct vigild *d)
+{
+    if (d->cfg->engine == CFG_ENGINE_EXTERNAL) {
+        log_info("engine: external; connecting to the Corosync that runs on this node");
+        if (engine_connect(d->engine) != 0)
+            schedule_connect(d);
+        return;
+    }
+    if (foreign_corosync_running(d)) {
+        log_error("a Corosync not started by vigild already runs on this node; stop it, or set "
+                  "'engine: external' in %s",
+                  d->cfg_path);
+        shutdown_now(d, EXIT_FATAL);
+    } else if (write_corosync_conf(d) < 0) {
+        shutdown_now(d, EXIT_FATAL);
+    } else {
+        start_corosync(d);
+    }
+}
+
 static int run(struct vigild *d)
 {
     d->loop = uv_default_loop();
@@ -452,32 +472,17 @@ static int run(struct vigild *d)
     init_handles(d);
 
     int r = control_open(d->loop, d->socket_path, &d->cl, &d->control);
-    if (r == -EADDRINUSE) {
-        log_error("another vigild already answers on %s", d->socket_path);
-        return EXIT_FATAL;
-    }
     if (r < 0) {
-        log_error("cannot open the control socket %s: %s", d->socket_path, strerror(-r));
-        return EXIT_FATAL;
-    }
-    eventlog_add(d->events, EV_DAEMON_STARTED, NULL, NULL, "vigild %s started (cluster %s, %s)",
-                 VIGIL_VERSION, d->cfg->cluster_name, d->cfg_path);
-
-    if (d->cfg->engine == CFG_ENGINE_MANAGED) {
-        if (foreign_corosync_running(d)) {
-            log_error("a Corosync not started by vigild already runs on this node; stop it, "
-                      "or set 'engine: external' in %s",
-                      d->cfg_path);
-            shutdown_now(d, EXIT_FATAL);
-        } else if (write_corosync_conf(d) < 0) {
-            shutdown_now(d, EXIT_FATAL);
-        } else {
-            start_corosync(d);
-        }
+        if (r == -EADDRINUSE)
+            log_error("another vigild already answers on %s", d->socket_path);
+        else
+            log_error("cannot open the control socket %s: %s", d->socket_path, strerror(-r));
+        shutdown_now(d, EXIT_FATAL);
     } else {
-        log_info("engine: external; connecting to the Corosync that runs on this node");
-        if (engine_connect(d->engine) != 0)
-            schedule_connect(d);
+        eventlog_add(d->events, EV_DAEMON_STARTED, NULL, NULL,
+                     "vigild %s started (cluster %s, %s)", VIGIL_VERSION, d->cfg->cluster_name,
+                     d->cfg_path);
+        start_engine(d);
     }
     uv_run(d->loop, UV_RUN_DEFAULT);
     return d->exit_code;

@@ -1,0 +1,136 @@
+"""Fixtures for the lab tests: one namespace lab per test module.
+
+Run as root: /usr/bin/python3 -m pytest tests/cluster
+
+Each module gets its own lab (prefix "t" + a hash of the module name and pid),
+LAB_NODES nodes (a module attribute, default 3), built once and reused by the
+module's tests. Before and after every test the lab is restored (healed, links
+up, every node powered on, one quorate cluster of all nodes), so tests may
+break it freely. The lab is always torn down: at module end, at exit, and on
+SIGTERM/SIGINT. When a test fails, every node's vigild log, status and events
+are printed (shown by pytest under "Captured stdout teardown").
+"""
+
+import atexit
+import hashlib
+import os
+import signal
+import sys
+
+import pytest
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(REPO, "lab"))
+
+from vigillab import Lab, LabError, wait_until  # noqa: E402,F401 - re-exported
+
+# Deadlines are generous on purpose: tests wait for conditions, they never time them.
+FORM_TIMEOUT = 120
+LOG_TAIL_LINES = 150
+
+_live_labs = []
+
+
+def _down_all():
+    for lab in list(_live_labs):
+        try:
+            lab.down()
+        except Exception as e:  # noqa: BLE001 - best effort at exit
+            print(f"vigil-lab {lab.prefix}: down failed: {e}", file=sys.stderr)
+        _live_labs.remove(lab)
+
+
+atexit.register(_down_all)
+
+
+def _sigterm(signum, frame):
+    # Turn SIGTERM into the same path as Ctrl-C, so pytest runs the finalizers.
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+signal.signal(signal.SIGTERM, _sigterm)
+
+
+def pytest_configure(config):
+    if os.geteuid() != 0:
+        pytest.exit("the lab tests need root", returncode=2)
+
+
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    setattr(item, f"rep_{rep.when}", rep)
+
+
+def dump_lab(lab, tail=LOG_TAIL_LINES):
+    """Prints every node's status, events and log tail (for failure reports)."""
+    for node in lab.nodes:
+        print(f"\n===== {lab.prefix} {node}: vigild pid {lab.vigild_pid(node)}, corosync "
+              f"{lab.daemon_pids(node, 'corosync')} =====")
+        for what in ("status", "events"):
+            try:
+                r = lab.vigil(node, what, "--json", timeout=10)
+                print(f"--- vigil {what} --json (exit {r.returncode}) ---")
+                print((r.stdout + r.stderr).rstrip())
+            except LabError as e:
+                print(f"--- vigil {what}: {e}")
+        print(f"--- vigild log (last {tail} lines) ---")
+        print(lab.log_tail(node, tail).rstrip())
+
+
+def _prefix(request):
+    h = hashlib.sha1(f"{request.module.__name__}:{os.getpid()}".encode()).hexdigest()
+    return "t" + h[:6]
+
+
+@pytest.fixture(scope="module")
+def lab(request):
+    """The module's lab, up and formed. Torn down at the end of the module."""
+    nodes = getattr(request.module, "LAB_NODES", 3)
+    lab = Lab(prefix=_prefix(request))
+    _live_labs.append(lab)
+    try:
+        try:
+            lab.up(nodes=nodes, wait=True, timeout=FORM_TIMEOUT)
+        except BaseException:
+            dump_lab(lab)
+            raise
+        yield lab
+    finally:
+        try:
+            lab.down()
+        finally:
+            if lab in _live_labs:
+                _live_labs.remove(lab)
+
+
+@pytest.fixture(autouse=True)
+def _healthy_lab(request):
+    """Restores the lab before each test; prints the logs when a test fails."""
+    if "lab" not in request.fixturenames:
+        yield
+        return
+    lab = request.getfixturevalue("lab")
+    try:
+        lab.restore(timeout=FORM_TIMEOUT)
+    except BaseException:
+        dump_lab(lab)
+        raise
+    yield
+    rep = getattr(request.node, "rep_call", None)
+    if rep is None or rep.failed:
+        dump_lab(lab)
+    lab.restore(timeout=FORM_TIMEOUT)
+
+
+@pytest.fixture
+def status(lab):
+    """status(node): the node's `vigil status --json`, parsed."""
+    return lab.status
+
+
+@pytest.fixture
+def events(lab):
+    """events(node): the node's `vigil events --json`, a list of dicts."""
+    return lab.events
