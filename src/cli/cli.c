@@ -33,7 +33,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 
 int cli_bad_option(const char *cmd, int c, char **argv)
 {
-    /* getopt_long leaves optind just past the element holding the bad option. */
+    /* The element holding the bad option: exact for long options, and for a short one
+     * unless it sits in the middle of a cluster such as -xj. */
     const char *arg = optind > 0 ? argv[optind - 1] : "";
     bool is_long = strncmp(arg, "--", 2) == 0;
 

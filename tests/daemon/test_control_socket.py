@@ -78,8 +78,8 @@ class Daemon:
 
     def connect(self):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(self.sock)  # blocking: waits for room in the listen backlog
         s.settimeout(10)
-        s.connect(self.sock)
         return s
 
     def raw(self, data):
@@ -232,11 +232,15 @@ def test_too_many_clients(daemon):
 def test_non_root_peer_refused(daemon):
     os.chmod(daemon.sock, 0o666)
     try:
-        code = ("import socket;s=socket.socket(socket.AF_UNIX);s.connect(%r);"
-                "s.sendall(b'{\"cmd\":\"status\"}\\n');print(s.recv(4096).decode())" % daemon.sock)
+        # The daemon refuses at once; the refusal is readable even if our write fails.
+        code = ("import socket;s=socket.socket(socket.AF_UNIX);s.connect(%r)\n"
+                "try: s.sendall(b'{\"cmd\":\"status\"}\\n')\n"
+                "except OSError: pass\n"
+                "print(s.recv(4096).decode())" % daemon.sock)
         out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                               "/usr/bin/python3", "-c", code], capture_output=True, text=True,
                              timeout=20)
+        assert out.stdout, out.stderr
         reply = json.loads(out.stdout)
         assert reply == {"ok": False,
                          "error": "permission denied: only root may use the control socket"}
