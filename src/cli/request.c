@@ -69,14 +69,20 @@ int cli_request(const char *socket_path, json_t *req, json_t **ret_result,
     if (r < 0)
         return connect_error(socket_path, r);
 
-    r = ctl_send(c, req);
-    if (r < 0) {
-        cli_error("cannot send the request to vigild at %s: %s", socket_path, strerror(-r));
+    int sent = ctl_send(c, req);
+    if (sent < 0 && sent != -EPIPE && sent != -ECONNRESET) {
+        cli_error("cannot send the request to vigild at %s: %s", socket_path, strerror(-sent));
         status = CLI_EXIT_ERROR;
         goto out;
     }
 
+    /* Even when the write failed, the daemon may have said why it refused us. */
     r = ctl_recv(c, CLI_REPLY_TIMEOUT_MS, NULL, &reply);
+    if ((r < 0 || !reply) && sent < 0) {
+        cli_error("cannot send the request to vigild at %s: %s", socket_path, strerror(-sent));
+        status = CLI_EXIT_ERROR;
+        goto out;
+    }
     if (r < 0 || !reply) {
         status = cli_recv_error(socket_path, c, r);
         goto out;

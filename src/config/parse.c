@@ -634,6 +634,7 @@ static void load_addresses(struct loader *ld, size_t ni, struct ynode *n, const 
         return;
     }
     const char **names = xcalloc(c->n_networks + 1, sizeof(*names));
+    const struct ynode **seen = xcalloc(c->n_networks + 1, sizeof(*seen)); /* key per network */
     for (size_t j = 0; j < c->n_networks; j++)
         names[j] = c->networks[j].name;
     for (size_t i = 0; i + 1 < n->n; i += 2) {
@@ -656,11 +657,13 @@ static void load_addresses(struct loader *ld, size_t ni, struct ynode *n, const 
                     q, all);
             continue;
         }
-        if (net >= 0 && src->addr[net]) {
+        if (net >= 0 && seen[net]) {
             err(ld, k, "duplicate key '%s' in the addresses of %s (first at line %d)", k->text,
-                who, src->addr[net]->line);
+                who, seen[net]->line);
             continue;
         }
+        if (net >= 0)
+            seen[net] = k;
         _cleanup_free_ char *qk = quote_node(k);
         _cleanup_free_ char *vlabel = xasprintf("%s: the address on network %s", who, qk);
         if (!is_scalar(ld, v, vlabel, "an IPv4 or IPv6 address"))
@@ -678,16 +681,11 @@ static void load_addresses(struct loader *ld, size_t ni, struct ynode *n, const 
         node->addr[net] = xstrdup(v->text);
         ld->bin[ni * c->n_networks + (size_t)net] = bin;
     }
+    /* A gap is reported when the key is absent, not when its value was bad. */
     for (size_t j = 0; ld->networks_ok && j < c->n_networks; j++)
-        if (c->networks[j].name && !src->addr[j] && !node->addr[j]) {
-            /* Only report a gap when the key is absent, not when its value was bad. */
-            bool present = false;
-            for (size_t i = 0; i + 1 < n->n && !present; i += 2)
-                present = n->items[i]->type == YN_SCALAR &&
-                          strcmp(n->items[i]->text, c->networks[j].name) == 0;
-            if (!present)
-                err(ld, n, "%s has no address on network '%s'", who, c->networks[j].name);
-        }
+        if (!seen[j])
+            err(ld, n, "%s has no address on network '%s'", who, c->networks[j].name);
+    free(seen);
     free(names);
 }
 

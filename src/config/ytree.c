@@ -141,6 +141,11 @@ static int build_event(struct builder *b, struct fy_event *ev)
         if (!set_single_quoted_text(n, ev->scalar.value, b->buf, b->len))
             set_text(n, ev->scalar.value);
         n->plain = ev->scalar.value && fy_token_scalar_style(ev->scalar.value) == FYSS_PLAIN;
+        /* libfyaml marks a quoted scalar at its first character: point at the quote. */
+        if (ev->scalar.value && n->col > 1 &&
+            (fy_token_scalar_style(ev->scalar.value) == FYSS_SINGLE_QUOTED ||
+             fy_token_scalar_style(ev->scalar.value) == FYSS_DOUBLE_QUOTED))
+            n->col--;
         break;
     case FYET_ALIAS:
         n = node_new(YN_ALIAS, m);
