@@ -6,6 +6,7 @@
 #include "base/util.h"
 #include "config/internal.h"
 
+/* Appends formatted text to b, growing it; aborts only on out of memory. */
 void cfg_buf_printf(struct cfg_buf *b, const char *fmt, ...)
 {
     va_list ap;
@@ -21,6 +22,7 @@ void cfg_buf_printf(struct cfg_buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* Hands b's text (never NULL) to the caller, who frees it; b is left empty. */
 char *cfg_buf_steal(struct cfg_buf *b)
 {
     char *s = b->s ? b->s : xstrdup("");

@@ -5,6 +5,7 @@
 #include "base/util.h"
 #include "config/config.h"
 
+/* Frees c and everything it owns; accepts NULL. */
 void cfg_free(struct cfg *c)
 {
     if (!c)
@@ -26,6 +27,7 @@ void cfg_free(struct cfg *c)
     free(c);
 }
 
+/* The node with this id, pointing into c (valid while c lives), or NULL. */
 const struct cfg_node *cfg_node_by_id(const struct cfg *c, uint32_t id)
 {
     for (size_t i = 0; i < c->n_nodes; i++)
@@ -34,6 +36,7 @@ const struct cfg_node *cfg_node_by_id(const struct cfg *c, uint32_t id)
     return NULL;
 }
 
+/* The node with this name, pointing into c (valid while c lives), or NULL. */
 const struct cfg_node *cfg_node_by_name(const struct cfg *c, const char *name)
 {
     for (size_t i = 0; i < c->n_nodes; i++)
@@ -42,6 +45,7 @@ const struct cfg_node *cfg_node_by_name(const struct cfg *c, const char *name)
     return NULL;
 }
 
+/* The index of the network named name in c->networks, or -1. */
 int cfg_network_index(const struct cfg *c, const char *name)
 {
     for (size_t i = 0; i < c->n_networks; i++)
@@ -50,6 +54,7 @@ int cfg_network_index(const struct cfg *c, const char *name)
     return -1;
 }
 
+/* The engine's name as written in vigil.yaml (a static string), or NULL if out of range. */
 const char *cfg_engine_name(enum cfg_engine e)
 {
     switch (e) {
@@ -62,6 +67,7 @@ const char *cfg_engine_name(enum cfg_engine e)
     }
 }
 
+/* The tie-breaker's keyword (a static string; "node" for CFG_TIE_NODE), or NULL. */
 const char *cfg_tie_breaker_name(enum cfg_tie_breaker t)
 {
     switch (t) {

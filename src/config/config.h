@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CFG_DEFAULT_PATH "/etc/vigil/vigil.yaml"
+#define CFG_DEFAULT_PATH  "/etc/vigil/vigil.yaml"
 #define CFG_MAX_FILE_SIZE (4u * 1024 * 1024)
 #define CFG_MAX_NETWORKS  8 /* knet's link limit */
 #define CFG_MAX_NODES     32
@@ -25,10 +25,11 @@
 #define CFG_MAX_INTERVAL_MS     5000
 #define CFG_MIN_MISSES          2
 #define CFG_MAX_MISSES          60
-#define CFG_MIN_TOKEN_MS        100   /* interval x misses */
+#define CFG_MIN_TOKEN_MS        100 /* interval x misses */
 #define CFG_MAX_TOKEN_MS        60000
-#define CFG_MIN_KEY_SIZE        128   /* bytes, checked with CFG_LOAD_CHECK_FILES */
+#define CFG_MIN_KEY_SIZE        128 /* bytes, checked with CFG_LOAD_CHECK_FILES */
 #define CFG_MAX_KEY_SIZE        4096
+#define CFG_MAX_NODE_ID         65535 /* knet's node ids are 16 bits; Corosync refuses more */
 
 enum cfg_severity { CFG_SEV_ERROR, CFG_SEV_WARNING, CFG_SEV_MAX };
 
@@ -117,8 +118,8 @@ enum {
  */
 int cfg_load_file(const char *path, unsigned flags, struct cfg **ret, struct cfg_diags *diags);
 /* The same, from memory; name is used as the file name in diagnostics. */
-int cfg_load_string(const char *buf, size_t len, const char *name, unsigned flags,
-                    struct cfg **ret, struct cfg_diags *diags);
+int cfg_load_string(const char *buf, size_t len, const char *name, unsigned flags, struct cfg **ret,
+                    struct cfg_diags *diags);
 
 /* Frees a configuration; accepts NULL. */
 void cfg_free(struct cfg *c);

@@ -37,10 +37,10 @@ struct ynode {
     enum ynode_type type;
     int line;
     int col;
-    bool plain;  /* scalar written without quotes or block style */
-    char *text;  /* scalar: its value, NUL-terminated; alias: the anchor name */
-    size_t len;  /* length of text (it may contain NUL bytes from escapes) */
-    size_t n;    /* number of items */
+    bool plain; /* scalar written without quotes or block style */
+    char *text; /* scalar: its value, NUL-terminated; alias: the anchor name */
+    size_t len; /* length of text (it may contain NUL bytes from escapes) */
+    size_t n;   /* number of items */
     struct ynode **items;
 };
 

@@ -23,10 +23,9 @@
 
 /* Where each accepted value came from, for messages that involve two nodes. */
 struct node_src {
-    struct ynode *entry;     /* the node's mapping */
-    struct ynode *name;      /* value nodes, NULL when absent */
+    struct ynode *entry; /* the node's mapping */
+    struct ynode *name;  /* value nodes, NULL when absent */
     struct ynode *id;
-    struct ynode *addresses;
     struct ynode **addr; /* [n_networks]: the value node of each address */
     bool name_ok;
     bool id_ok;
@@ -217,9 +216,8 @@ static bool has_nul(const struct ynode *n)
 static bool get_uint(struct loader *ld, const struct ynode *n, const char *label, uint64_t lo,
                      uint64_t hi, uint64_t *ret)
 {
-    _cleanup_free_ char *expected =
-        xasprintf("a whole number from %llu to %llu", (unsigned long long)lo,
-                  (unsigned long long)hi);
+    _cleanup_free_ char *expected = xasprintf("a whole number from %llu to %llu",
+                                              (unsigned long long)lo, (unsigned long long)hi);
     if (!is_scalar(ld, n, label, expected))
         return false;
     uint64_t v = 0;
@@ -241,8 +239,8 @@ static bool get_uint(struct loader *ld, const struct ynode *n, const char *label
         return false;
     }
     if (v < lo || v > hi) {
-        err(ld, n, "%s is %s; it must be from %llu to %llu", label, n->text,
-            (unsigned long long)lo, (unsigned long long)hi);
+        err(ld, n, "%s is %s; it must be from %llu to %llu", label, n->text, (unsigned long long)lo,
+            (unsigned long long)hi);
         return false;
     }
     *ret = v;
@@ -318,8 +316,8 @@ static bool get_duration(struct loader *ld, const struct ynode *n, const char *l
     if (r < 0) {
         _cleanup_free_ char *hint = has_nul(n) ? NULL : fraction_hint(n->text);
         if (hint)
-            err(ld, n, "%s: %s is not a duration: fractions are not accepted; write %s", label,
-                q, hint);
+            err(ld, n, "%s: %s is not a duration: fractions are not accepted; write %s", label, q,
+                hint);
         else if (!has_nul(n) && all_digits(n->text))
             err(ld, n, "%s: %s is not a duration: it needs a unit; write %sms (or s, min, h)",
                 label, q, n->text);
@@ -338,7 +336,8 @@ static bool name_chars_ok(const struct ynode *n, size_t max, const char *extra, 
         return false;
     for (size_t i = 0; i < n->len; i++) {
         char ch = n->text[i];
-        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+        bool alnum =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
         if (i == 0 && alnum_first && !alnum)
             return false;
         if (!alnum && !strchr(extra, ch))
@@ -368,8 +367,7 @@ static const char *get_name(struct loader *ld, const struct ynode *n, const char
 
 #define CLUSTER_NAME_RULE "1 to 32 letters, digits, '_' or '-'"
 #define NETWORK_NAME_RULE "1 to 15 letters, digits, '_' or '-'"
-#define NODE_NAME_RULE                                                                             \
-    "1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"
+#define NODE_NAME_RULE    "1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit"
 
 /* ---- Mappings ---- */
 
@@ -446,8 +444,8 @@ static void load_cluster(struct loader *ld, struct ynode *n)
     if (!walk_mapping(ld, n, "cluster", "in cluster", specs, ARRAY_SIZE(specs), f))
         return;
     if (f[0]) {
-        const char *name = get_name(ld, f[0], "cluster.name", "cluster name", 32, "_-", false,
-                                    CLUSTER_NAME_RULE);
+        const char *name =
+            get_name(ld, f[0], "cluster.name", "cluster name", 32, "_-", false, CLUSTER_NAME_RULE);
         if (name)
             ld->c->cluster_name = xstrdup(name);
     }
@@ -521,8 +519,7 @@ static void load_heartbeat(struct loader *ld, struct ynode *n)
             ld->c->interval_ms = v;
     }
     if (f[1]) {
-        ld->misses_ok =
-            get_uint(ld, f[1], "heartbeat.misses", CFG_MIN_MISSES, CFG_MAX_MISSES, &v);
+        ld->misses_ok = get_uint(ld, f[1], "heartbeat.misses", CFG_MIN_MISSES, CFG_MAX_MISSES, &v);
         if (ld->misses_ok)
             ld->c->misses = (uint32_t)v;
     }
@@ -653,13 +650,13 @@ static void load_addresses(struct loader *ld, size_t ni, struct ynode *n, const 
                 err(ld, k, "%s: address for undeclared network %s; did you mean '%s'?", who, q,
                     sug);
             else
-                err(ld, k, "%s: address for undeclared network %s (the networks are %s)", who,
-                    q, all);
+                err(ld, k, "%s: address for undeclared network %s (the networks are %s)", who, q,
+                    all);
             continue;
         }
         if (net >= 0 && seen[net]) {
-            err(ld, k, "duplicate key '%s' in the addresses of %s (first at line %d)", k->text,
-                who, seen[net]->line);
+            err(ld, k, "duplicate key '%s' in the addresses of %s (first at line %d)", k->text, who,
+                seen[net]->line);
             continue;
         }
         if (net >= 0)
@@ -671,8 +668,8 @@ static void load_addresses(struct loader *ld, size_t ni, struct ynode *n, const 
         struct addr_bin bin = {0};
         if (!parse_addr(v, &bin)) {
             _cleanup_free_ char *q = quote_node(v);
-            err(ld, v, "%s: address %s on network %s is not a valid IPv4 or IPv6 address", who,
-                q, qk);
+            err(ld, v, "%s: address %s on network %s is not a valid IPv4 or IPv6 address", who, q,
+                qk);
             continue;
         }
         if (net < 0)
@@ -705,8 +702,7 @@ static void load_node(struct loader *ld, size_t ni, struct ynode *e)
     walk_mapping(ld, e, who, where, specs, ARRAY_SIZE(specs), f);
     if (f[0]) {
         _cleanup_free_ char *label = xasprintf("%s: name", who);
-        const char *name =
-            get_name(ld, f[0], label, "node name", 63, "._-", true, NODE_NAME_RULE);
+        const char *name = get_name(ld, f[0], label, "node name", 63, "._-", true, NODE_NAME_RULE);
         if (name) {
             c->nodes[ni].name = xstrdup(name);
             src->name = f[0];
@@ -716,16 +712,14 @@ static void load_node(struct loader *ld, size_t ni, struct ynode *e)
     if (f[1]) {
         _cleanup_free_ char *label = xasprintf("%s: id", who);
         uint64_t id;
-        if (get_uint(ld, f[1], label, 1, INT32_MAX, &id)) {
+        if (get_uint(ld, f[1], label, 1, CFG_MAX_NODE_ID, &id)) {
             c->nodes[ni].id = (uint32_t)id;
             src->id = f[1];
             src->id_ok = true;
         }
     }
-    if (f[2]) {
-        src->addresses = f[2];
+    if (f[2])
         load_addresses(ld, ni, f[2], who);
-    }
 }
 
 /* Names, ids and addresses must be unique across nodes; a network uses one address family. */
@@ -930,14 +924,14 @@ static void check_key_file(struct loader *ld)
 static void load_root(struct loader *ld, struct ynode *root, unsigned flags)
 {
     static const struct key_spec specs[] = {
-        {"cluster", true},   {"engine", false}, {"heartbeat", false},
-        {"networks", true},  {"nodes", true},   {"quorum", false},
+        {"cluster", true},  {"engine", false}, {"heartbeat", false},
+        {"networks", true}, {"nodes", true},   {"quorum", false},
     };
     struct ynode *f[ARRAY_SIZE(specs)];
     if (root->type != YN_MAPPING) {
         _cleanup_free_ char *got = describe(root);
-        err(ld, root, "the file must be a mapping with the keys cluster, networks and nodes, not %s",
-            got);
+        err(ld, root,
+            "the file must be a mapping with the keys cluster, networks and nodes, not %s", got);
         return;
     }
     walk_mapping(ld, root, "the top level", "at the top level", specs, ARRAY_SIZE(specs), f);
@@ -973,14 +967,19 @@ static struct cfg *cfg_new(const char *name)
     return c;
 }
 
-int cfg_load_string(const char *buf, size_t len, const char *name, unsigned flags,
-                    struct cfg **ret, struct cfg_diags *diags)
+/*
+ * Loads a configuration from len bytes at buf (not necessarily NUL-terminated).
+ * All problems go to diags, sorted by position; on success *ret gets a new
+ * configuration owned by the caller. Returns 0, -EINVAL (errors in the text)
+ * or -EFBIG (larger than CFG_MAX_FILE_SIZE); *ret is untouched on failure.
+ */
+int cfg_load_string(const char *buf, size_t len, const char *name, unsigned flags, struct cfg **ret,
+                    struct cfg_diags *diags)
 {
     size_t first = diags->n, errors = diags->n_errors;
     if (len > CFG_MAX_FILE_SIZE) {
         cfg_diags_add(diags, CFG_SEV_ERROR, name, 0, 0,
-                      "the file is too large (%zu bytes; the limit is %u)", len,
-                      CFG_MAX_FILE_SIZE);
+                      "the file is too large (%zu bytes; the limit is %u)", len, CFG_MAX_FILE_SIZE);
         return -EFBIG;
     }
     struct ynode *root = NULL;
@@ -1012,6 +1011,11 @@ int cfg_load_string(const char *buf, size_t len, const char *name, unsigned flag
     return 0;
 }
 
+/*
+ * Reads path and loads it with cfg_load_string. A file that cannot be read
+ * gives one diagnostic without a position and its negative errno (-ENOENT,
+ * -EACCES, -EISDIR, -EFBIG, ...). Ownership as for cfg_load_string.
+ */
 int cfg_load_file(const char *path, unsigned flags, struct cfg **ret, struct cfg_diags *diags)
 {
     char *buf = NULL;

@@ -11,8 +11,8 @@
  */
 static bool plain_safe(const char *s)
 {
-    static const char *const special[] = {"y",   "n",  "yes", "no",    "on",   "off",
-                                          "true", "false", "null", "~"};
+    static const char *const special[] = {"y",   "n",    "yes",   "no",   "on",
+                                          "off", "true", "false", "null", "~"};
     if (!*s)
         return false;
     size_t dots = 0;

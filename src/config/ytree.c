@@ -14,6 +14,7 @@
 /* Deeper nesting than any valid vigil.yaml needs; bounds recursion in ytree_free. */
 #define YTREE_MAX_DEPTH 64
 
+/* Frees n and all its descendants; accepts NULL. */
 void ytree_free(struct ynode *n)
 {
     if (!n)
@@ -80,8 +81,7 @@ static void set_text(struct ynode *n, struct fy_token *t)
  * contains a quote, so this text only ever appears in an error message.
  * Returns false to let libfyaml produce the text.
  */
-static bool set_single_quoted_text(struct ynode *n, struct fy_token *t, const char *buf,
-                                   size_t len)
+static bool set_single_quoted_text(struct ynode *n, struct fy_token *t, const char *buf, size_t len)
 {
     if (!t || fy_token_scalar_style(t) != FYSS_SINGLE_QUOTED)
         return false;
@@ -140,7 +140,8 @@ static int build_event(struct builder *b, struct fy_event *ev)
         n = node_new(YN_SCALAR, m);
         if (!set_single_quoted_text(n, ev->scalar.value, b->buf, b->len))
             set_text(n, ev->scalar.value);
-        n->plain = ev->scalar.value && fy_token_scalar_style(ev->scalar.value) == FYSS_PLAIN;
+        /* An empty value has no token at all: it is a plain null. */
+        n->plain = !ev->scalar.value || fy_token_scalar_style(ev->scalar.value) == FYSS_PLAIN;
         /* libfyaml marks a quoted scalar at its first character: point at the quote. */
         if (ev->scalar.value && n->col > 1 &&
             (fy_token_scalar_style(ev->scalar.value) == FYSS_SINGLE_QUOTED ||
@@ -168,7 +169,14 @@ static int build_event(struct builder *b, struct fy_event *ev)
         }
         b->root = n;
     } else {
-        node_append(b->stack[b->depth - 1], n, &b->caps[b->depth - 1]);
+        struct ynode *parent = b->stack[b->depth - 1];
+        if (n->line == 0) {
+            /* No position (an empty value): use its key's, or the collection's. */
+            const struct ynode *near = parent->n ? parent->items[parent->n - 1] : parent;
+            n->line = near->line;
+            n->col = near->col;
+        }
+        node_append(parent, n, &b->caps[b->depth - 1]);
     }
     if (n->type == YN_SEQUENCE || n->type == YN_MAPPING) {
         if (b->depth == YTREE_MAX_DEPTH) {
@@ -259,6 +267,12 @@ static int check_text(const char *buf, size_t len, const char *name, struct cfg_
     return 0;
 }
 
+/*
+ * Parses buf into a tree owned by the caller (ytree_free); NULL root for an
+ * empty stream. On a syntax error, adds the diagnostics to diags, returns
+ * -EINVAL and leaves *ret_root untouched. libfyaml's output is collected,
+ * never printed.
+ */
 int ytree_parse(const char *buf, size_t len, const char *name, struct cfg_diags *diags,
                 struct ynode **ret_root)
 {

@@ -1,0 +1,912 @@
+/*
+ * Unit tests for src/config: loading vigil.yaml (values, defaults, every
+ * diagnostic an operator can see, byte for byte), key file checks, and the
+ * normalised print (load -> print -> load is equal; print is a fixed point).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/util.h"
+#include "config/config.h"
+
+/* ---- Helpers ---- */
+
+static char *data_path(const char *rel)
+{
+    const char *dir = getenv("VIGIL_TEST_DATA");
+    assert_non_null(dir);
+    return xasprintf("%s/configs/%s", dir, rel);
+}
+
+/* The diagnostics as cfg_diags_print writes them, with strip removed from each line start. */
+static char *diags_text(const struct cfg_diags *d, const char *strip)
+{
+    char *raw = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&raw, &len);
+    assert_non_null(f);
+    cfg_diags_print(d, f);
+    fclose(f);
+    if (!strip || !*strip)
+        return raw;
+    size_t sl = strlen(strip);
+    char *out = xmalloc(len + 1), *o = out;
+    for (const char *line = raw; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t ll = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        if (ll >= sl && memcmp(line, strip, sl) == 0) {
+            memcpy(o, line + sl, ll - sl);
+            o += ll - sl;
+        } else {
+            memcpy(o, line, ll);
+            o += ll;
+        }
+        line += ll;
+    }
+    *o = '\0';
+    free(raw);
+    return out;
+}
+
+/* Loads tests/unit/data/configs/<rel>; asserts the load result. */
+static struct cfg *load_valid(const char *rel)
+{
+    _cleanup_free_ char *path = data_path(rel);
+    struct cfg_diags d;
+    cfg_diags_init(&d);
+    struct cfg *c = NULL;
+    int r = cfg_load_file(path, 0, &c, &d);
+    if (r != 0 || d.n != 0) {
+        cfg_diags_print(&d, stderr);
+        fail_msg("%s: expected a clean load, got %d", rel, r);
+    }
+    assert_non_null(c);
+    assert_string_equal(c->file, path);
+    cfg_diags_clear(&d);
+    return c;
+}
+
+static struct cfg *load_text(const char *text, unsigned flags, int want_r, const char *want_diags)
+{
+    struct cfg_diags d;
+    cfg_diags_init(&d);
+    struct cfg *c = NULL;
+    int r = cfg_load_string(text, strlen(text), "test.yaml", flags, &c, &d);
+    _cleanup_free_ char *got = diags_text(&d, NULL);
+    if (strcmp(got, want_diags) != 0)
+        fail_msg("diagnostics differ:\n--- want\n%s--- got\n%s", want_diags, got);
+    assert_int_equal(r, want_r);
+    if (want_r == 0)
+        assert_non_null(c);
+    else
+        assert_null(c);
+    cfg_diags_clear(&d);
+    return c;
+}
+
+/* ---- Valid files ---- */
+
+static void test_minimal_defaults(void **state)
+{
+    struct cfg *c = load_valid("valid/minimal.yaml");
+    assert_string_equal(c->cluster_name, "solo");
+    assert_string_equal(c->key_path, "/etc/vigil/authkey");
+    assert_int_equal(c->engine, CFG_ENGINE_MANAGED);
+    assert_int_equal(c->interval_ms, 100);
+    assert_int_equal(c->misses, 4);
+    assert_int_equal(c->tie_breaker, CFG_TIE_LOWEST);
+    assert_int_equal(c->n_networks, 1);
+    assert_string_equal(c->networks[0].name, "lan");
+    assert_int_equal(c->n_nodes, 1);
+    assert_string_equal(c->nodes[0].name, "n1");
+    assert_int_equal(c->nodes[0].id, 1);
+    assert_string_equal(c->nodes[0].addr[0], "192.0.2.1");
+    cfg_free(c);
+}
+
+static void test_full_values(void **state)
+{
+    struct cfg *c = load_valid("valid/full.yaml");
+    assert_string_equal(c->cluster_name, "prod_db-1");
+    assert_string_equal(c->key_path, "/srv/vigil/cluster.key");
+    assert_int_equal(c->engine, CFG_ENGINE_EXTERNAL);
+    assert_int_equal(c->interval_ms, 50);
+    assert_int_equal(c->misses, 6);
+    assert_int_equal(c->n_networks, 3);
+    assert_string_equal(c->networks[0].name, "backbone");
+    assert_string_equal(c->networks[1].name, "svc");
+    assert_string_equal(c->networks[2].name, "mgmt");
+    assert_int_equal(c->n_nodes, 3);
+    /* Addresses are stored in network order whatever order the file used. */
+    assert_string_equal(c->nodes[0].name, "db1.example.org");
+    assert_int_equal(c->nodes[0].id, 10);
+    assert_string_equal(c->nodes[0].addr[0], "192.0.2.10");
+    assert_string_equal(c->nodes[0].addr[1], "198.51.100.10");
+    assert_string_equal(c->nodes[0].addr[2], "203.0.113.10");
+    assert_int_equal(c->nodes[2].id, 65535);
+    assert_int_equal(c->tie_breaker, CFG_TIE_NODE);
+    assert_int_equal(c->tie_breaker_node_id, 20);
+    cfg_free(c);
+}
+
+static void test_flow_style(void **state)
+{
+    struct cfg *c = load_valid("valid/flow.yaml");
+    assert_string_equal(c->cluster_name, "flowy");
+    assert_int_equal(c->interval_ms, 1000);
+    assert_int_equal(c->misses, 2);
+    assert_int_equal(c->n_nodes, 3);
+    assert_string_equal(c->nodes[1].name, "y");
+    assert_string_equal(c->nodes[1].addr[0], "192.0.2.6");
+    assert_string_equal(c->nodes[1].addr[1], "198.51.100.6");
+    assert_int_equal(c->tie_breaker, CFG_TIE_NONE);
+    cfg_free(c);
+}
+
+static void test_ipv6_and_quoting(void **state)
+{
+    struct cfg *c = load_valid("valid/ipv6.yaml");
+    assert_string_equal(c->nodes[0].addr[0], "2001:db8::1");
+    assert_string_equal(c->nodes[1].addr[0], "2001:db8::2");
+    assert_string_equal(c->nodes[2].addr[0], "2001:db8:0:0:0:0:0:3");
+    assert_string_equal(c->nodes[2].addr[1], "192.0.2.3");
+    assert_int_equal(c->interval_ms, 250);
+    cfg_free(c);
+
+    c = load_valid("valid/quoting.yaml");
+    assert_string_equal(c->cluster_name, "2024");
+    assert_string_equal(c->networks[0].name, "true");
+    assert_string_equal(c->nodes[0].name, "007");
+    assert_int_equal(c->tie_breaker, CFG_TIE_NODE);
+    assert_int_equal(c->tie_breaker_node_id, 2);
+    cfg_free(c);
+}
+
+static void test_lookups(void **state)
+{
+    struct cfg *c = load_valid("valid/full.yaml");
+    assert_ptr_equal(cfg_node_by_id(c, 20), &c->nodes[1]);
+    assert_null(cfg_node_by_id(c, 21));
+    assert_ptr_equal(cfg_node_by_name(c, "db3.example.org"), &c->nodes[2]);
+    assert_null(cfg_node_by_name(c, "db4"));
+    assert_int_equal(cfg_network_index(c, "mgmt"), 2);
+    assert_int_equal(cfg_network_index(c, "nope"), -1);
+    assert_string_equal(cfg_engine_name(CFG_ENGINE_EXTERNAL), "external");
+    assert_null(cfg_engine_name(CFG_ENGINE_MAX));
+    assert_string_equal(cfg_tie_breaker_name(CFG_TIE_HIGHEST), "highest");
+    cfg_free(c);
+}
+
+static void test_examples_load(void **state)
+{
+    const char *dir = getenv("VIGIL_TEST_DATA");
+    static const char *const ex[] = {"vigil.yaml", "two-node.yaml"};
+    for (size_t i = 0; i < ARRAY_SIZE(ex); i++) {
+        _cleanup_free_ char *path = xasprintf("%s/../../../examples/%s", dir, ex[i]);
+        struct cfg_diags d;
+        cfg_diags_init(&d);
+        struct cfg *c = NULL;
+        assert_int_equal(cfg_load_file(path, 0, &c, &d), 0);
+        assert_int_equal(d.n, 0);
+        cfg_free(c);
+        cfg_diags_clear(&d);
+    }
+}
+
+/* ---- Invalid files: the exact diagnostics ---- */
+
+static const struct {
+    const char *file;
+    const char *diags; /* every line, with the directory stripped */
+} invalid_cases[] = {
+    {"syntax-unclosed-flow.yaml",
+     "syntax-unclosed-flow.yaml:4:1: error: wrongly indented flow sequence\n"},
+    {"syntax-bad-indent.yaml",
+     "syntax-bad-indent.yaml:3:2: error: invalid indentation in mapping\n"},
+    {"syntax-tab.yaml",
+     "syntax-tab.yaml:2:1: error: tab character may not be used as indentation\n"},
+    {"syntax-then-semantic.yaml",
+     "syntax-then-semantic.yaml:5:1: error: flow sequence without a closing bracket\n"},
+    {"invalid-utf8.yaml",
+     "invalid-utf8.yaml:2:10: error: invalid UTF-8 (byte 0xc3); vigil.yaml must be UTF-8 text\n"},
+    {"control-char.yaml",
+     "control-char.yaml:2:13: error: character U+0001 is not allowed in YAML text\n"},
+    {"two-documents.yaml",
+     "two-documents.yaml:2:1: error: a second YAML document starts here; vigil.yaml holds "
+     "exactly one\n"},
+    {"not-a-mapping.yaml",
+     "not-a-mapping.yaml:1:1: error: the file must be a mapping with the keys cluster, networks "
+     "and nodes, not a list\n"},
+    {"scalar-document.yaml",
+     "scalar-document.yaml:1:1: error: the file must be a mapping with the keys cluster, "
+     "networks and nodes, not 'just some text'\n"},
+    {"empty.yaml",
+     "empty.yaml: error: the file is empty; it needs at least cluster, networks and nodes\n"},
+    {"only-comments.yaml",
+     "only-comments.yaml: error: the file is empty; it needs at least cluster, networks and "
+     "nodes\n"},
+    {"unknown-key-suggest.yaml",
+     "unknown-key-suggest.yaml:4:3: error: unknown key 'intervall' in heartbeat; did you mean "
+     "'interval'?\n"},
+    {"unknown-top-key.yaml",
+     "unknown-top-key.yaml:3:1: error: unknown key 'fencing' at the top level (the keys here are "
+     "cluster, engine, heartbeat, networks, nodes and quorum)\n"
+     "unknown-top-key.yaml:10:5: error: unknown key 'adresses' in node 'n1'; did you mean "
+     "'addresses'?\n"},
+    {"misses-not-integer.yaml",
+     "misses-not-integer.yaml:4:11: error: heartbeat.misses must be a whole number from 2 to 60, "
+     "not 'four'\n"},
+    {"quoted-integer.yaml",
+     "quoted-integer.yaml:4:20: error: node 'n1': id must be a whole number from 1 to "
+     "65535, not the quoted string \"1\" (write it without quotes)\n"},
+    {"networks-scalar.yaml",
+     "networks-scalar.yaml:3:11: error: networks must be a list of networks (- name: NAME), not "
+     "'priv'\n"},
+    {"cluster-sequence.yaml",
+     "cluster-sequence.yaml:2:3: error: cluster must be a mapping (key: value lines), not a "
+     "list\n"},
+    {"mixed-types.yaml",
+     "mixed-types.yaml:1:10: error: cluster must be a mapping (key: value lines), not 'demo'\n"
+     "mixed-types.yaml:2:9: error: engine must be managed or external, not a list\n"
+     "mixed-types.yaml:3:12: error: heartbeat must be a mapping (key: value lines), not "
+     "'100ms'\n"
+     "mixed-types.yaml:5:5: error: network #1 must be a mapping such as {name: priv}, not "
+     "'priv'\n"
+     "mixed-types.yaml:7:5: error: node #1 must be a mapping with name, id and addresses, not "
+     "'n1'\n"
+     "mixed-types.yaml:9:3: error: quorum must be a mapping (key: value lines), not a list\n"},
+    {"durations.yaml",
+     "durations.yaml:4:13: error: heartbeat.interval: '100 ms' is not a duration; write a whole "
+     "number followed by ms, s, min or h, with no space (e.g. 100ms, 5s, 2min)\n"},
+    {"duration-negative.yaml",
+     "duration-negative.yaml:2:23: error: heartbeat.interval: '-1s' is not a duration; write a "
+     "whole number followed by ms, s, min or h, with no space (e.g. 100ms, 5s, 2min)\n"},
+    {"duration-word.yaml",
+     "duration-word.yaml:2:23: error: heartbeat.interval: 'abc' is not a duration; write a whole "
+     "number followed by ms, s, min or h, with no space (e.g. 100ms, 5s, 2min)\n"},
+    {"duration-fraction.yaml",
+     "duration-fraction.yaml:2:23: error: heartbeat.interval: '1.5s' is not a duration: "
+     "fractions are not accepted; write 1500ms\n"},
+    {"duration-bare-number.yaml",
+     "duration-bare-number.yaml:2:23: error: heartbeat.interval: '100' is not a duration: it "
+     "needs a unit; write 100ms (or s, min, h)\n"},
+    {"interval-range.yaml",
+     "interval-range.yaml:3:13: error: heartbeat.interval is 5ms; it must be from 10ms to 5s\n"
+     "interval-range.yaml:4:11: error: heartbeat.misses is 61; it must be from 2 to 60\n"},
+    {"token-range.yaml",
+     "token-range.yaml:3:3: error: heartbeat timeout (interval x misses) is 20ms x 4 = 80ms; it "
+     "must be from 100ms to 60s\n"},
+    {"token-too-long.yaml",
+     "token-too-long.yaml:3:3: error: heartbeat timeout (interval x misses) is 5s x 20 = 100s; "
+     "it must be from 100ms to 60s\n"},
+    {"dup-node-name.yaml",
+     "dup-node-name.yaml:7:11: error: duplicate node name 'n1' (first at line 4)\n"},
+    {"dup-node-id.yaml",
+     "dup-node-id.yaml:8:9: error: node 'n2': id 7 is already used by node 'n1' (line 5)\n"},
+    {"dup-address.yaml",
+     "dup-address.yaml:12:13: error: node 'n2': address 192.0.2.1 is already used by node 'n1' "
+     "on network 'priv' (line 7)\n"},
+    {"dup-address-ipv6-spelling.yaml",
+     "dup-address-ipv6-spelling.yaml:9:23: error: node 'n2': address 2001:0db8:0::1 is already "
+     "used by node 'n1' on network 'priv' (line 6, as 2001:db8::1)\n"},
+    {"dup-network.yaml",
+     "dup-network.yaml:4:11: error: duplicate network name 'priv' (first at line 3)\n"},
+    {"dup-key.yaml",
+     "dup-key.yaml:3:3: error: duplicate key 'name' in cluster (first at line 2)\n"},
+    {"undeclared-network.yaml",
+     "undeclared-network.yaml:7:34: error: node 'n1': address for undeclared network 'pirv'; did "
+     "you mean 'priv'?\n"},
+    {"missing-address.yaml",
+     "missing-address.yaml:12:7: error: node 'n2' has no address on network 'pub'\n"},
+    {"bad-ip.yaml",
+     "bad-ip.yaml:6:23: error: node 'n1': address '192.0.2.300' on network 'priv' is not a valid "
+     "IPv4 or IPv6 address\n"},
+    {"family-mismatch.yaml",
+     "family-mismatch.yaml:9:23: error: node 'n2': address 2001:db8::2 on network 'priv' is "
+     "IPv6, but node 'n1' uses IPv4 there (line 6); all nodes on a network must use the same "
+     "address family\n"},
+    {"no-nodes.yaml", "no-nodes.yaml:3:8: error: nodes is empty; declare at least one node\n"},
+    {"missing-required.yaml",
+     "missing-required.yaml:1:1: error: missing required key 'networks' at the top level\n"
+     "missing-required.yaml:1:1: error: missing required key 'nodes' at the top level\n"
+     "missing-required.yaml:2:3: error: missing required key 'name' in cluster\n"},
+    {"tie-breaker-unknown.yaml",
+     "tie-breaker-unknown.yaml:8:16: error: quorum.tie_breaker 'n4' is not lowest, highest, none "
+     "or the name of a node; did you mean 'n1'?\n"},
+    {"bad-names.yaml",
+     "bad-names.yaml:1:17: error: cluster.name 'my cluster' is not a valid cluster name: use 1 "
+     "to 32 letters, digits, '_' or '-'\n"
+     "bad-names.yaml:2:19: error: network #1: name 'a-network-name-too-long' is not a valid "
+     "network name: use 1 to 15 letters, digits, '_' or '-'\n"
+     "bad-names.yaml:4:12: error: node #1: name '-n1' is not a valid node name: use 1 to 63 "
+     "letters, digits, '.', '_' or '-', starting with a letter or digit\n"
+     "bad-names.yaml:4:21: error: node #1: id is 0; it must be from 1 to 65535\n"},
+    {"engine-typo.yaml",
+     "engine-typo.yaml:2:9: error: engine must be managed or external, not 'manged'; did you "
+     "mean 'managed'?\n"},
+    {"key-relative.yaml",
+     "key-relative.yaml:1:28: error: cluster.key 'etc/vigil/authkey' must be an absolute path "
+     "(starting with /)\n"},
+    {"alias.yaml",
+     "alias.yaml:4:13: error: node #1: name must be a node name (1 to 63 letters, digits, '.', "
+     "'_' or '-', starting with a letter or digit), not the alias *n (anchors and aliases are "
+     "not supported)\n"},
+    {"too-many-networks.yaml",
+     "too-many-networks.yaml:2:100: error: too many networks: 9 are declared, at most 8 are "
+     "supported (knet's link limit)\n"},
+    {"node-errors.yaml",
+     "node-errors.yaml:6:16: error: node 'n1': addresses must be a mapping of network name to "
+     "address ({priv: 192.0.2.1}), not '192.0.2.1'\n"
+     "node-errors.yaml:10:13: error: node 'n2': the address on network 'priv' must be an IPv4 or "
+     "IPv6 address, not a list\n"
+     "node-errors.yaml:12:7: error: duplicate key 'priv' in the addresses of node 'n2' (first at "
+     "line 10)\n"
+     "node-errors.yaml:13:5: error: missing required key 'name' in node #3\n"
+     "node-errors.yaml:16:9: error: node 'n4': id is 99999999999; it must be from 1 to "
+     "65535\n"},
+    /* Several problems in one file: all of them, in the order of the file. */
+    {"many-errors.yaml",
+     "many-errors.yaml:2:9: error: cluster.name 'demo!' is not a valid cluster name: use 1 to 32 "
+     "letters, digits, '_' or '-'\n"
+     "many-errors.yaml:3:3: error: unknown key 'colour' in cluster (the keys here are name and "
+     "key)\n"
+     "many-errors.yaml:5:13: error: heartbeat.interval: '1.5s' is not a duration: fractions are "
+     "not accepted; write 1500ms\n"
+     "many-errors.yaml:6:11: error: heartbeat.misses is 1; it must be from 2 to 60\n"
+     "many-errors.yaml:9:11: error: duplicate network name 'priv' (first at line 8)\n"
+     "many-errors.yaml:15:9: error: node 'n2': id 1 is already used by node 'n1' (line 12)\n"
+     "many-errors.yaml:19:23: error: node 'n3': address '192.0.2.256' on network 'priv' is not a "
+     "valid IPv4 or IPv6 address\n"
+     "many-errors.yaml:21:16: error: quorum.tie_breaker 'n9' is not lowest, highest, none or the "
+     "name of a node; did you mean 'n1'?\n"},
+};
+
+static void test_invalid_files(void **state)
+{
+    _cleanup_free_ char *dir = data_path("invalid/");
+    for (size_t i = 0; i < ARRAY_SIZE(invalid_cases); i++) {
+        _cleanup_free_ char *path = xasprintf("%s%s", dir, invalid_cases[i].file);
+        struct cfg_diags d;
+        cfg_diags_init(&d);
+        struct cfg *c = (struct cfg *)&d; /* must stay untouched */
+        int r = cfg_load_file(path, 0, &c, &d);
+        _cleanup_free_ char *got = diags_text(&d, dir);
+        if (strcmp(got, invalid_cases[i].diags) != 0)
+            fail_msg("%s: diagnostics differ:\n--- want\n%s--- got\n%s", invalid_cases[i].file,
+                     invalid_cases[i].diags, got);
+        assert_int_equal(r, -EINVAL);
+        assert_ptr_equal(c, (struct cfg *)&d);
+        assert_true(d.n_errors > 0);
+        cfg_diags_clear(&d);
+    }
+}
+
+/* Every file in the invalid directory has a case in the table above. */
+static void test_invalid_files_all_covered(void **state)
+{
+    _cleanup_free_ char *dir = data_path("invalid");
+    DIR *dh = opendir(dir);
+    assert_non_null(dh);
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(dh)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        bool found = false;
+        for (size_t i = 0; i < ARRAY_SIZE(invalid_cases) && !found; i++)
+            found = strcmp(invalid_cases[i].file, de->d_name) == 0;
+        if (!found)
+            fail_msg("invalid/%s has no expected diagnostics", de->d_name);
+        n++;
+    }
+    closedir(dh);
+    assert_int_equal(n, ARRAY_SIZE(invalid_cases));
+    assert_true(n >= 25);
+}
+
+/* ---- Loading from memory: limits, warnings, edge cases ---- */
+
+#define NET1  "networks: [{name: priv}]\n"
+#define NODE1 "  - {name: n1, id: 1, addresses: {priv: 192.0.2.1}}\n"
+#define NODE2 "  - {name: n2, id: 2, addresses: {priv: 192.0.2.2}}\n"
+#define NODE3 "  - {name: n3, id: 3, addresses: {priv: 192.0.2.3}}\n"
+#define NODE4 "  - {name: n4, id: 4, addresses: {priv: 192.0.2.4}}\n"
+
+static void test_missing_file(void **state)
+{
+    struct cfg_diags d;
+    cfg_diags_init(&d);
+    struct cfg *c = NULL;
+    assert_int_equal(cfg_load_file("/nonexistent/vigil.yaml", 0, &c, &d), -ENOENT);
+    _cleanup_free_ char *got = diags_text(&d, NULL);
+    assert_string_equal(got,
+                        "/nonexistent/vigil.yaml: error: cannot read: No such file or directory\n");
+    assert_null(c);
+    cfg_diags_clear(&d);
+}
+
+static void test_too_large(void **state)
+{
+    size_t len = CFG_MAX_FILE_SIZE + 1;
+    char *big = xmalloc(len + 1);
+    memset(big, '#', len);
+    big[len] = '\0';
+    struct cfg_diags d;
+    cfg_diags_init(&d);
+    struct cfg *c = NULL;
+    assert_int_equal(cfg_load_string(big, len, "big.yaml", 0, &c, &d), -EFBIG);
+    _cleanup_free_ char *got = diags_text(&d, NULL);
+    assert_string_equal(got, "big.yaml: error: the file is too large (4194305 bytes; the limit is "
+                             "4194304)\n");
+    cfg_diags_clear(&d);
+
+    char tmpl[] = "/tmp/vigil-test-XXXXXX";
+    int fd = mkstemp(tmpl);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, big, len), (ssize_t)len);
+    close(fd);
+    assert_int_equal(cfg_load_file(tmpl, 0, &c, &d), -EFBIG);
+    _cleanup_free_ char *want =
+        xasprintf("%s: error: the file is too large (more than 4194304 bytes)\n", tmpl);
+    _cleanup_free_ char *got2 = diags_text(&d, NULL);
+    assert_string_equal(got2, want);
+    assert_null(c);
+    unlink(tmpl);
+    cfg_diags_clear(&d);
+    free(big);
+}
+
+static void test_directory_as_file(void **state)
+{
+    struct cfg_diags d;
+    cfg_diags_init(&d);
+    struct cfg *c = NULL;
+    assert_int_equal(cfg_load_file("/", 0, &c, &d), -EISDIR);
+    _cleanup_free_ char *got = diags_text(&d, NULL);
+    assert_string_equal(got, "/: error: cannot read: Is a directory\n");
+    cfg_diags_clear(&d);
+}
+
+static void test_two_node_tie_breaker_warning(void **state)
+{
+    struct cfg *c = load_text(
+        "cluster: {name: p}\n" NET1 "nodes:\n" NODE1 NODE2 "quorum: {tie_breaker: highest}\n", 0, 0,
+        "test.yaml:6:23: warning: quorum.tie_breaker is ignored in a "
+        "two-node cluster: two-node mode decides instead (see "
+        "vigil.yaml(5))\n");
+    assert_int_equal(c->tie_breaker, CFG_TIE_HIGHEST);
+    cfg_free(c);
+    /* The default says nothing. */
+    c = load_text("cluster: {name: p}\n" NET1 "nodes:\n" NODE1 NODE2
+                  "quorum: {tie_breaker: lowest}\n",
+                  0, 0, "");
+    cfg_free(c);
+}
+
+static void test_even_none_warning(void **state)
+{
+    struct cfg *c = load_text("cluster: {name: p}\n" NET1 "nodes:\n" NODE1 NODE2 NODE3 NODE4
+                              "quorum:\n  tie_breaker: none\n",
+                              0, 0,
+                              "test.yaml:9:16: warning: quorum.tie_breaker is none with an even "
+                              "number of nodes (4): after an exact half split no partition has "
+                              "quorum and every group stops\n");
+    assert_int_equal(c->tie_breaker, CFG_TIE_NONE);
+    cfg_free(c);
+    /* Three nodes cannot split in half. */
+    c = load_text("cluster: {name: p}\n" NET1 "nodes:\n" NODE1 NODE2 NODE3
+                  "quorum:\n  tie_breaker: none\n",
+                  0, 0, "");
+    cfg_free(c);
+}
+
+static void test_limits_and_edges(void **state)
+{
+    /* 32 nodes load; 33 do not. */
+    char *text = xstrdup("cluster: {name: big}\n" NET1 "nodes:\n");
+    for (int i = 1; i <= 33; i++) {
+        char *t =
+            xasprintf("%s  - {name: n%d, id: %d, addresses: {priv: 192.0.2.%d}}\n", text, i, i, i);
+        free(text);
+        text = t;
+        if (i == 32) {
+            struct cfg *c = load_text(text, 0, 0, "");
+            assert_int_equal(c->n_nodes, 32);
+            cfg_free(c);
+        }
+    }
+    load_text(text, 0, -EINVAL,
+              "test.yaml:36:5: error: too many nodes: 33 are declared, at most 32 are "
+              "supported\n");
+    free(text);
+
+    /* Boundaries of the heartbeat settings. */
+    struct cfg *c = load_text("cluster: {name: b}\nheartbeat: {interval: 10ms, misses: 10}\n" NET1
+                              "nodes:\n" NODE1,
+                              0, 0, "");
+    assert_int_equal(c->interval_ms, 10);
+    cfg_free(c);
+    c = load_text("cluster: {name: b}\nheartbeat: {interval: 5s, misses: 12}\n" NET1
+                  "nodes:\n" NODE1,
+                  0, 0, "");
+    assert_int_equal(c->interval_ms * c->misses, 60000);
+    cfg_free(c);
+    load_text("cluster: {name: b}\nheartbeat: {interval: 1min}\n" NET1 "nodes:\n" NODE1, 0, -EINVAL,
+              "test.yaml:2:23: error: heartbeat.interval is 1min; it must be from 10ms to 5s\n");
+    load_text("cluster: {name: b}\nheartbeat: {interval: 99999999999999999999h}\n" NET1
+              "nodes:\n" NODE1,
+              0, -EINVAL,
+              "test.yaml:2:23: error: heartbeat.interval is 99999999999999999999h; it must be "
+              "from 10ms to 5s\n");
+    /* A name of exactly the maximum length, and one longer. */
+    c = load_text("cluster: {name: abcdefghijklmnopqrstuvwxyz012345}\n" NET1 "nodes:\n" NODE1, 0, 0,
+                  "");
+    cfg_free(c);
+    load_text("cluster: {name: abcdefghijklmnopqrstuvwxyz0123456}\n" NET1 "nodes:\n" NODE1, 0,
+              -EINVAL,
+              "test.yaml:1:17: error: cluster.name 'abcdefghijklmnopqrstuvwxyz0123456' is not a "
+              "valid cluster name: use 1 to 32 letters, digits, '_' or '-'\n");
+    /* An empty value, a null key path, a non-text key. */
+    load_text("cluster: {name: }\n" NET1 "nodes:\n" NODE1, 0, -EINVAL,
+              "test.yaml:1:11: error: cluster.name must be a cluster name (1 to 32 letters, "
+              "digits, '_' or '-'), not an empty value\n");
+    load_text("cluster: {name: a, key: ~}\n" NET1 "nodes:\n" NODE1 "[x]: 1\n", 0, -EINVAL,
+              "test.yaml:1:25: error: cluster.key must be the absolute path of the key file, not "
+              "an empty value\n"
+              "test.yaml:5:1: error: keys must be plain text, not a list\n");
+    /* Escapes in a message stay on one line; long values are cut. */
+    load_text("cluster: {name: \"a\\nb\"}\n" NET1 "nodes:\n" NODE1, 0, -EINVAL,
+              "test.yaml:1:17: error: cluster.name 'a\\x0ab' is not a valid cluster name: use 1 "
+              "to 32 letters, digits, '_' or '-'\n");
+    load_text(
+        "cluster: {name: a}\n" NET1 "nodes:\n" NODE1
+        "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq: 1\n",
+        0, -EINVAL,
+        "test.yaml:5:1: error: unknown key 'qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq...' "
+        "at the top level (the keys here are cluster, engine, heartbeat, networks, nodes "
+        "and quorum)\n");
+    /* A single-quoted scalar with '' escapes (libfyaml 0.7.12 leaks those: see ytree.c). */
+    load_text("cluster: {name: 'a''''''''''''b'}\n" NET1 "nodes:\n" NODE1, 0, -EINVAL,
+              "test.yaml:1:17: error: cluster.name 'a''''''b' is not a valid cluster name: use 1 "
+              "to 32 letters, digits, '_' or '-'\n");
+    /* Two addresses of one node may not be the same either. */
+    load_text("cluster: {name: a}\nnetworks: [{name: x}, {name: y}]\nnodes:\n"
+              "  - {name: n1, id: 1, addresses: {x: 192.0.2.1, y: 192.0.2.1}}\n",
+              0, -EINVAL,
+              "test.yaml:4:52: error: node 'n1': address 192.0.2.1 is already used by node 'n1' "
+              "on network 'x' (line 4)\n");
+    /* Network names keep their meaning even without networks: only the address is checked. */
+    load_text("cluster: {name: a}\nnodes:\n  - {name: n1, id: 1, addresses: {x: 300.1.1.1}}\n", 0,
+              -EINVAL,
+              "test.yaml:1:1: error: missing required key 'networks' at the top level\n"
+              "test.yaml:3:38: error: node 'n1': address '300.1.1.1' on network 'x' is not a "
+              "valid IPv4 or IPv6 address\n");
+    /* A tie_breaker naming a node selects that node's id. */
+    c = load_text("cluster: {name: a}\n" NET1 "nodes:\n" NODE1 NODE2 NODE3
+                  "quorum: {tie_breaker: n3}\n",
+                  0, 0, "");
+    assert_int_equal(c->tie_breaker, CFG_TIE_NODE);
+    assert_int_equal(c->tie_breaker_node_id, 3);
+    cfg_free(c);
+}
+
+static void test_null_name_and_string_load(void **state)
+{
+    /* No name: diagnostics carry no file; the loaded file name is empty. */
+    struct cfg_diags d;
+    cfg_diags_init(&d);
+    struct cfg *c = NULL;
+    static const char bad[] = "cluster: {name: a}\n";
+    assert_int_equal(cfg_load_string(bad, sizeof(bad) - 1, NULL, 0, &c, &d), -EINVAL);
+    _cleanup_free_ char *got = diags_text(&d, NULL);
+    assert_string_equal(got, "1:1: error: missing required key 'networks' at the top level\n"
+                             "1:1: error: missing required key 'nodes' at the top level\n");
+    cfg_diags_clear(&d);
+    /* Not NUL-terminated: only len bytes are read. */
+    static const char good[] = "cluster: {name: a}\n" NET1 "nodes:\n" NODE1 "garbage: [";
+    size_t len = strlen(good) - strlen("garbage: [");
+    assert_int_equal(cfg_load_string(good, len, "mem", 0, &c, &d), 0);
+    assert_string_equal(c->file, "mem");
+    cfg_free(c);
+    cfg_diags_clear(&d);
+}
+
+/* libfyaml's own messages are collected into diagnostics, never printed. */
+static void test_syntax_error_is_silent(void **state)
+{
+    fflush(stderr);
+    int saved = dup(STDERR_FILENO);
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    assert_true(dup2(fileno(tmp), STDERR_FILENO) >= 0);
+    static const char *const bad[] = {"a: [1, 2\n", "a: 1\n  b: 2\n",  "%TAG !x\n---\n",
+                                      "a: *nope\n", "'unterminated\n", "? - x\n: y\n"};
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        struct cfg_diags d;
+        cfg_diags_init(&d);
+        struct cfg *c = NULL;
+        assert_int_equal(cfg_load_string(bad[i], strlen(bad[i]), "s.yaml", 0, &c, &d), -EINVAL);
+        assert_true(d.n_errors > 0);
+        cfg_diags_clear(&d);
+    }
+    fflush(stderr);
+    assert_true(dup2(saved, STDERR_FILENO) >= 0);
+    close(saved);
+    assert_int_equal(ftell(tmp), 0);
+    fclose(tmp);
+}
+
+static void test_deep_nesting(void **state)
+{
+    char *text = xstrdup("a: ");
+    for (int i = 0; i < 70; i++) {
+        char *t = xasprintf("%s[", text);
+        free(text);
+        text = t;
+    }
+    load_text(text, 0, -EINVAL, "test.yaml:1:67: error: nesting deeper than 64 levels\n");
+    free(text);
+}
+
+/* ---- Diagnostics ---- */
+
+static void test_diags_print_format(void **state)
+{
+    struct cfg_diags d;
+    cfg_diags_init(&d);
+    cfg_diags_add(&d, CFG_SEV_ERROR, "f.yaml", 3, 7, "bad %s", "thing");
+    cfg_diags_add(&d, CFG_SEV_WARNING, "f.yaml", 4, 0, "line only");
+    cfg_diags_add(&d, CFG_SEV_ERROR, "f.yaml", 0, 9, "no position");
+    cfg_diags_add(&d, CFG_SEV_WARNING, NULL, 0, 0, "nothing at all");
+    assert_int_equal(d.n, 4);
+    assert_int_equal(d.n_errors, 2);
+    _cleanup_free_ char *got = diags_text(&d, NULL);
+    assert_string_equal(got, "f.yaml:3:7: error: bad thing\n"
+                             "f.yaml:4: warning: line only\n"
+                             "f.yaml: error: no position\n"
+                             "warning: nothing at all\n");
+    cfg_diags_clear(&d);
+    assert_int_equal(d.n, 0);
+    cfg_diags_clear(&d); /* twice is fine */
+    cfg_diags_clear(NULL);
+}
+
+/* ---- Key file checks (CFG_LOAD_CHECK_FILES) ---- */
+
+static char *write_key(const char *dir, const char *name, size_t size, mode_t mode)
+{
+    char *path = xasprintf("%s/%s", dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    char *buf = xcalloc(1, size + 1);
+    memset(buf, 'k', size);
+    assert_int_equal(write(fd, buf, size), (ssize_t)size);
+    free(buf);
+    assert_int_equal(fchmod(fd, mode), 0);
+    close(fd);
+    return path;
+}
+
+static char *yaml_with_key(const char *key)
+{
+    return xasprintf("cluster:\n  name: k\n  key: %s\n" NET1 "nodes:\n" NODE1, key);
+}
+
+/* tmpl with every "KEY" replaced by key; owned by the caller. */
+static char *subst_key(const char *tmpl, const char *key)
+{
+    char *out = xstrdup("");
+    for (const char *p = tmpl;;) {
+        const char *k = strstr(p, "KEY");
+        char *next =
+            k ? xasprintf("%s%.*s%s", out, (int)(k - p), p, key) : xasprintf("%s%s", out, p);
+        free(out);
+        out = next;
+        if (!k)
+            return out;
+        p = k + 3;
+    }
+}
+
+static void check_key(const char *key, int want_r, const char *want_tmpl)
+{
+    _cleanup_free_ char *yaml = yaml_with_key(key);
+    _cleanup_free_ char *want = subst_key(want_tmpl ? want_tmpl : "", key);
+    struct cfg *c = load_text(yaml, CFG_LOAD_CHECK_FILES, want_r, want);
+    cfg_free(c);
+    /* Without the flag, the key file is not looked at. */
+    c = load_text(yaml, 0, 0, "");
+    cfg_free(c);
+}
+
+static void test_key_file(void **state)
+{
+    char tmpl[] = "/tmp/vigil-key-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    _cleanup_free_ char *good = write_key(tmpl, "good", 256, 0600);
+    _cleanup_free_ char *min = write_key(tmpl, "min", 128, 0400);
+    _cleanup_free_ char *max = write_key(tmpl, "max", 4096, 0600);
+    _cleanup_free_ char *small = write_key(tmpl, "small", 127, 0600);
+    _cleanup_free_ char *large = write_key(tmpl, "large", 4097, 0600);
+    _cleanup_free_ char *empty = write_key(tmpl, "empty", 0, 0600);
+    _cleanup_free_ char *group = write_key(tmpl, "group", 256, 0640);
+    _cleanup_free_ char *world = write_key(tmpl, "world", 256, 0644);
+    _cleanup_free_ char *missing = xasprintf("%s/missing", tmpl);
+
+    check_key(good, 0, NULL);
+    check_key(min, 0, NULL);
+    check_key(max, 0, NULL);
+    check_key(small, -EINVAL,
+              "test.yaml:3:8: error: key file KEY has 127 bytes; a key has 128 to 4096 bytes "
+              "(create one with corosync-keygen -k KEY)\n");
+    check_key(large, -EINVAL,
+              "test.yaml:3:8: error: key file KEY has 4097 bytes; a key has 128 to 4096 bytes "
+              "(create one with corosync-keygen -k KEY)\n");
+    check_key(empty, -EINVAL,
+              "test.yaml:3:8: error: key file KEY has 0 bytes; a key has 128 to 4096 bytes "
+              "(create one with corosync-keygen -k KEY)\n");
+    check_key(group, 0,
+              "test.yaml:3:8: warning: key file KEY is readable by group or others (mode 0640); "
+              "run chmod 600 KEY\n");
+    check_key(world, 0,
+              "test.yaml:3:8: warning: key file KEY is readable by group or others (mode 0644); "
+              "run chmod 600 KEY\n");
+    check_key(missing, -EINVAL,
+              "test.yaml:3:8: error: key file KEY cannot be read: No such file or directory\n");
+    check_key(tmpl, -EINVAL, "test.yaml:3:8: error: key file KEY is not a regular file\n");
+
+    if (geteuid() != 0) { /* root reads any file */
+        _cleanup_free_ char *locked = write_key(tmpl, "locked", 256, 0000);
+        check_key(locked, -EINVAL,
+                  "test.yaml:3:8: error: key file KEY cannot be read: Permission denied\n");
+        unlink(locked);
+    }
+
+    /* The default path is named as such, at the cluster mapping. */
+    if (access(CFG_DEFAULT_KEY_PATH, F_OK) != 0) {
+        load_text("cluster:\n  name: k\n" NET1 "nodes:\n" NODE1, CFG_LOAD_CHECK_FILES, -EINVAL,
+                  "test.yaml:2:3: error: key file /etc/vigil/authkey (the default) cannot be "
+                  "read: No such file or directory\n");
+    }
+
+    const char *const files[] = {good, min, max, small, large, empty, group, world};
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+        unlink(files[i]);
+    assert_int_equal(rmdir(tmpl), 0);
+}
+
+/* ---- Printing ---- */
+
+static const char *const valid_files[] = {
+    "valid/minimal.yaml",  "valid/three-node.yaml",  "valid/full.yaml",
+    "valid/flow.yaml",     "valid/two-node.yaml",    "valid/one-network.yaml",
+    "valid/tie-node.yaml", "valid/tie-highest.yaml", "valid/ipv6.yaml",
+    "valid/quoting.yaml",
+};
+
+static void test_print_roundtrip(void **state)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(valid_files); i++) {
+        struct cfg *a = load_valid(valid_files[i]);
+        char *text = cfg_print(a);
+        struct cfg_diags d;
+        cfg_diags_init(&d);
+        struct cfg *b = NULL;
+        if (cfg_load_string(text, strlen(text), "printed.yaml", 0, &b, &d) != 0) {
+            cfg_diags_print(&d, stderr);
+            fail_msg("%s: printed form does not load:\n%s", valid_files[i], text);
+        }
+        assert_int_equal(d.n, 0);
+        assert_true(cfg_equal(a, b));
+        char *again = cfg_print(b);
+        assert_string_equal(text, again); /* a fixed point */
+        free(again);
+        free(text);
+        cfg_free(b);
+        cfg_free(a);
+        cfg_diags_clear(&d);
+    }
+}
+
+static void test_print_exact(void **state)
+{
+    struct cfg *c = load_valid("valid/minimal.yaml");
+    char *text = cfg_print(c);
+    assert_string_equal(text, "cluster:\n"
+                              "  name: solo\n"
+                              "  key: /etc/vigil/authkey\n"
+                              "engine: managed\n"
+                              "heartbeat:\n"
+                              "  interval: 100ms\n"
+                              "  misses: 4\n"
+                              "networks:\n"
+                              "  - name: lan\n"
+                              "nodes:\n"
+                              "  - name: n1\n"
+                              "    id: 1\n"
+                              "    addresses:\n"
+                              "      lan: 192.0.2.1\n"
+                              "quorum:\n"
+                              "  tie_breaker: lowest\n");
+    free(text);
+    cfg_free(c);
+
+    c = load_valid("valid/quoting.yaml");
+    text = cfg_print(c);
+    assert_non_null(strstr(text, "  name: \"2024\"\n"));
+    assert_non_null(strstr(text, "  - name: \"true\"\n"));
+    assert_non_null(strstr(text, "      \"1\": \"::ffff:198.51.100.1\"\n"));
+    assert_non_null(strstr(text, "  tie_breaker: \"yes\"\n"));
+    free(text);
+    cfg_free(c);
+
+    c = load_valid("valid/full.yaml");
+    text = cfg_print(c);
+    assert_non_null(strstr(text, "engine: external\nheartbeat:\n  interval: 50ms\n  misses: 6\n"));
+    assert_non_null(strstr(text, "  tie_breaker: db2.example.org\n"));
+    free(text);
+    cfg_free(c);
+}
+
+static void test_equal(void **state)
+{
+    struct cfg *a = load_valid("valid/full.yaml");
+    struct cfg *b = load_valid("valid/full.yaml");
+    assert_true(cfg_equal(a, b));
+    free(b->file);
+    b->file = xstrdup("elsewhere.yaml"); /* the file name does not count */
+    assert_true(cfg_equal(a, b));
+    b->misses++;
+    assert_false(cfg_equal(a, b));
+    b->misses--;
+    b->tie_breaker_node_id = 10;
+    assert_false(cfg_equal(a, b));
+    b->tie_breaker_node_id = 20;
+    free(b->nodes[1].addr[2]);
+    b->nodes[1].addr[2] = xstrdup("203.0.113.21");
+    assert_false(cfg_equal(a, b));
+    cfg_free(a);
+    cfg_free(b);
+    cfg_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_minimal_defaults),
+        cmocka_unit_test(test_full_values),
+        cmocka_unit_test(test_flow_style),
+        cmocka_unit_test(test_ipv6_and_quoting),
+        cmocka_unit_test(test_lookups),
+        cmocka_unit_test(test_examples_load),
+        cmocka_unit_test(test_invalid_files),
+        cmocka_unit_test(test_invalid_files_all_covered),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_too_large),
+        cmocka_unit_test(test_directory_as_file),
+        cmocka_unit_test(test_two_node_tie_breaker_warning),
+        cmocka_unit_test(test_even_none_warning),
+        cmocka_unit_test(test_limits_and_edges),
+        cmocka_unit_test(test_null_name_and_string_load),
+        cmocka_unit_test(test_syntax_error_is_silent),
+        cmocka_unit_test(test_deep_nesting),
+        cmocka_unit_test(test_diags_print_format),
+        cmocka_unit_test(test_key_file),
+        cmocka_unit_test(test_print_roundtrip),
+        cmocka_unit_test(test_print_exact),
+        cmocka_unit_test(test_equal),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
