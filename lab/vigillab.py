@@ -12,6 +12,7 @@ Layout of a lab with prefix P (default "vl", or $VIGIL_LAB_PREFIX):
       pins/nI              the node's private mount namespace, bind-mounted
                            (it lives on with no process in it)
       nI/run               the node's /run               (cleared before each start)
+      nI/shm               the node's /dev/shm, a tmpfs  (cleared before each start)
       nI/corosync          the node's /var/lib/corosync
       nI/vigil             the node's /var/lib/vigil
       nI/etc               the node's /etc/vigil (vigil.yaml, authkey)
@@ -339,10 +340,11 @@ class Lab:
         self.build(nodes, networks, interval=interval, misses=misses, verbose=verbose,
                    config_path=config, config_text=config_text, log=log)
         self._ensure_config(config_text)
+        self.heal()
         for node in self.nodes:
             if not self.vigild_running(node):
                 log(f"{node}: starting vigild")
-                self.start_vigild(node)
+                self.poweron(node)  # ends what is left of an earlier run first
         for node in self.nodes:
             self.wait_answering(node, timeout=timeout)
         if wait:
@@ -456,13 +458,22 @@ class Lab:
             os.makedirs(host_dir, exist_ok=True)  # the mount point, on the host
             os.makedirs(os.path.join(d, sub), exist_ok=True)
         os.makedirs(os.path.join(d, "run"), exist_ok=True)
+        # The node's /dev/shm: a tmpfs of its own, mounted here (privately) so the
+        # lab can clear it between starts, as a reboot would. Killed Corosyncs
+        # leave their IPC rings and 8 MB blackbox files behind in it.
+        shm = os.path.join(d, "shm")
+        os.makedirs(shm, exist_ok=True)
+        if not _is_mountpoint(shm):
+            run(["mount", "-t", "tmpfs", "-o", "mode=1777,size=256m",
+                 f"vigil-lab-{self.prefix}-{node}-shm", shm])
+            run(["mount", "--make-private", shm])
         open(pin, "a").close()
         run(["unshare", f"--mount={pin}", "--propagation", "private", "true"])
         q = shlex.quote
         script = ["set -e"]
         for host_dir, sub in NODE_BINDS:
             script.append(f"mount --bind {q(os.path.join(d, sub))} {q(host_dir)}")
-        script.append("mount -t tmpfs -o mode=1777,size=64m vigil-lab-shm /dev/shm")
+        script.append(f"mount --bind {q(shm)} /dev/shm")
         # Drop the copies of namespace files (/run/netns/...) this mount namespace
         # inherited: they would keep other namespaces alive after their deletion.
         script.append("for m in $(findmnt -rn -t nsfs -o TARGET | sort -r); do "
@@ -588,15 +599,9 @@ class Lab:
                 pid, start = (int(x) for x in f.read().split())
         except (OSError, ValueError):
             return None
-        if not pid_alive(pid, starttime=start):
-            return None
-        # Only count it while it is still in the node (it is, unless PID reuse).
-        net = os.stat(os.path.join(NETNS_DIR, self.node_ns(node)))
-        try:
-            s = os.stat(f"/proc/{pid}/ns/net")
-        except OSError:
-            return None
-        return pid if (s.st_dev, s.st_ino) == (net.st_dev, net.st_ino) else None
+        # The start time guards against PID reuse. (No namespace check: for a
+        # moment after the start, the process is nsenter, still outside the node.)
+        return pid if pid_alive(pid, starttime=start) else None
 
     def vigild_running(self, node):
         return self.vigild_pid(node) is not None
@@ -621,7 +626,8 @@ class Lab:
             self._write(os.path.join(self.node_dir(node), "etc", "custom.yaml"),
                         config_text, 0o644)
             config = "/etc/vigil/custom.yaml"
-        _clear_dir(os.path.join(self.node_dir(node), "run"))
+        for sub in ("run", "shm"):  # as a reboot would
+            _clear_dir(os.path.join(self.node_dir(node), sub))
         args = [self.vigild_bin, "-c", config]
         if self.params and self.params.get("verbose"):
             args.append("-v")
@@ -749,6 +755,9 @@ class Lab:
         self._check_node(node)
         ns = os.path.join(NETNS_DIR, self.node_ns(node))
         pids = ns_pids(ns)
+        vigild = self.vigild_pid(node)  # may not have entered the namespace yet
+        if vigild and vigild not in pids:
+            pids.append(vigild)
         t0 = time.time() * 1000.0
         for pid in pids:
             try:

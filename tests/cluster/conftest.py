@@ -15,6 +15,7 @@ import atexit
 import hashlib
 import os
 import signal
+import subprocess
 import sys
 
 import pytest
@@ -63,18 +64,56 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{rep.when}", rep)
 
 
+def _where(pid):
+    """Where a process is (state, wait channel, current syscall): a clue when a daemon hangs."""
+    out = []
+    for name in ("wchan", "syscall"):
+        try:
+            with open(f"/proc/{pid}/{name}") as f:
+                out.append(f"{name}={f.read().strip()}")
+        except OSError as e:
+            out.append(f"{name}=? ({e.strerror})")
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            out.insert(0, "state=" + f.read().rsplit(")", 1)[1].split()[0])
+    except OSError:
+        pass
+    return " ".join(out)
+
+
+def _backtrace(pid):
+    """Every thread's stack of a live process, by gdb (it is paused for a moment)."""
+    try:
+        r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-nx", "-ex",
+                            "thread apply all bt"], capture_output=True, text=True, timeout=60)
+        return "\n".join(line for line in r.stdout.splitlines()
+                         if line.startswith(("#", "Thread")))
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"(no backtrace: {e})"
+
+
 def dump_lab(lab, tail=LOG_TAIL_LINES):
     """Prints every node's status, events and log tail (for failure reports)."""
     for node in lab.nodes:
         print(f"\n===== {lab.prefix} {node}: vigild pid {lab.vigild_pid(node)}, corosync "
               f"{lab.daemon_pids(node, 'corosync')} =====")
+        for comm in ("vigild", "corosync"):
+            for pid in lab.daemon_pids(node, comm):
+                print(f"{comm} {pid}: {_where(pid)}")
+        answered = True
         for what in ("status", "events"):
             try:
                 r = lab.vigil(node, what, "--json", timeout=10)
                 print(f"--- vigil {what} --json (exit {r.returncode}) ---")
                 print((r.stdout + r.stderr).rstrip())
+                answered = answered and r.returncode == 0
             except LabError as e:
                 print(f"--- vigil {what}: {e}")
+                answered = False
+        pid = lab.vigild_pid(node)
+        if not answered and pid:
+            print(f"--- vigild {pid} does not answer: its threads' stacks ---")
+            print(_backtrace(pid))
         print(f"--- vigild log (last {tail} lines) ---")
         print(lab.log_tail(node, tail).rstrip())
 

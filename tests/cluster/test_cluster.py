@@ -14,7 +14,7 @@ from vigillab import make_config, wait_until
 
 LAB_NODES = 3
 ALL = ["n1", "n2", "n3"]
-LINK_SETTLE_S = 5
+LINK_SETTLE_S = 15
 
 
 def _view(st):
