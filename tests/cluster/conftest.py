@@ -23,7 +23,9 @@ import pytest
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "lab"))
 
-from vigillab import Lab, LabError, wait_until  # noqa: E402,F401 - re-exported
+from vigillab import Lab, LabError, wait_until  # noqa: E402
+
+__all__ = ["Lab", "LabError", "wait_until", "dump_lab"]
 
 # Deadlines are generous on purpose: tests wait for conditions, they never time them.
 FORM_TIMEOUT = 120
