@@ -1,13 +1,13 @@
 #include "daemon/cluster.h"
 #include "base/util.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 const char *engine_state_name(enum engine_state s)
 {
-    static const char *const names[ENGINE_STATE_MAX] = {"starting", "running", "lost",
-                                                        "stopped"};
+    static const char *const names[ENGINE_STATE_MAX] = {"starting", "running", "lost", "stopped"};
     return s < ENGINE_STATE_MAX ? names[s] : "unknown";
 }
 
@@ -91,8 +91,7 @@ void cluster_engine_lost(struct cluster *cl, const char *why)
     }
     if (cl->quorate) {
         cl->quorate = false;
-        eventlog_add(cl->events, EV_QUORUM_LOST, NULL, NULL,
-                     "quorum lost: the engine is gone");
+        eventlog_add(cl->events, EV_QUORUM_LOST, NULL, NULL, "quorum lost: the engine is gone");
     }
     memset(&cl->votes, 0, sizeof(cl->votes));
     recompute_coordinator(cl);
@@ -146,8 +145,8 @@ void cluster_apply_quorum(struct cluster *cl, const struct engine_quorum *q)
     cl->quorate = q->quorate;
     if (q->quorate && !was)
         eventlog_add(cl->events, EV_QUORUM_GAINED, NULL, NULL,
-                     "quorum gained: %u of %u votes (%u needed)", q->total_votes,
-                     q->expected_votes, q->needed_votes);
+                     "quorum gained: %u of %u votes (%u needed)", q->total_votes, q->expected_votes,
+                     q->needed_votes);
     else if (!q->quorate && was)
         eventlog_add(cl->events, EV_QUORUM_LOST, NULL, NULL,
                      "quorum lost: %u of %u votes (%u needed); this partition may not run or "
@@ -170,26 +169,38 @@ static void set_link(struct cluster *cl, size_t node, size_t net, bool up)
                  up ? "up" : "down");
 }
 
-void cluster_poll_links(struct cluster *cl, struct engine *e)
+int cluster_query_links(struct cluster *cl, struct engine *e)
+{
+    if (cl->engine_state != ENGINE_RUNNING)
+        return -ENOTCONN;
+    uint32_t ids[CFG_MAX_NODES];
+    size_t n = 0;
+    for (size_t i = 0; i < cl->cfg->n_nodes && n < CFG_MAX_NODES; i++)
+        if (cl->nodes[i].online && cl->cfg->nodes[i].id != cl->local_id)
+            ids[n++] = cl->cfg->nodes[i].id;
+    return engine_query_links(e, ids, n, (unsigned)cl->cfg->n_networks);
+}
+
+void cluster_apply_links(struct cluster *cl, const struct engine_links *l)
 {
     if (cl->engine_state != ENGINE_RUNNING)
         return;
-    int local = cluster_node_index(cl, cl->local_id);
     bool any_up[CFG_MAX_NETWORKS] = {false};
     bool any_peer = false;
-    for (size_t i = 0; i < cl->cfg->n_nodes; i++) {
-        if ((int)i == local || !cl->nodes[i].online)
+    for (size_t j = 0; j < l->n_nodes; j++) {
+        int i = cluster_node_index(cl, l->nodes[j]);
+        /* A node that left while the query ran keeps its links down. */
+        if (i < 0 || !cl->nodes[i].online || l->nodes[j] == cl->local_id)
             continue;
         any_peer = true;
         for (size_t k = 0; k < cl->cfg->n_networks; k++) {
-            bool up = false;
-            if (engine_link_up(e, cl->cfg->nodes[i].id, (unsigned)k, &up) < 0)
-                up = false;
+            bool up = l->up[j * ENGINE_MAX_LINKS + k];
             any_up[k] |= up;
-            set_link(cl, i, k, up);
+            set_link(cl, (size_t)i, k, up);
         }
     }
     /* Our own side of a network counts as up while any peer is reachable over it. */
+    int local = cluster_node_index(cl, cl->local_id);
     if (local >= 0)
         for (size_t k = 0; k < cl->cfg->n_networks; k++)
             set_link(cl, (size_t)local, k, any_peer ? any_up[k] : true);
@@ -231,11 +242,11 @@ json_t *cluster_status_json(const struct cluster *cl)
         for (size_t k = 0; k < c->n_networks; k++)
             json_array_append_new(links, json_pack("{s:s, s:b}", "network", c->networks[k].name,
                                                    "up", nv->online && nv->link_up[k]));
-        json_array_append_new(
-            nodes, json_pack("{s:s, s:I, s:s, s:b, s:s?, s:o}", "name", c->nodes[i].name, "id",
-                             (json_int_t)c->nodes[i].id, "state", nv->online ? "online" : "offline",
-                             "local", c->nodes[i].id == cl->local_id, "version", nv->version,
-                             "links", links));
+        json_array_append_new(nodes, json_pack("{s:s, s:I, s:s, s:b, s:s?, s:o}", "name",
+                                               c->nodes[i].name, "id", (json_int_t)c->nodes[i].id,
+                                               "state", nv->online ? "online" : "offline", "local",
+                                               c->nodes[i].id == cl->local_id, "version",
+                                               nv->version, "links", links));
     }
 
     const char *local = cl->local_id ? cluster_node_name(cl, cl->local_id, buf) : NULL;

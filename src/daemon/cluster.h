@@ -31,7 +31,7 @@ struct node_view {
 };
 
 struct cluster {
-    const struct cfg *cfg; /* not owned */
+    const struct cfg *cfg;   /* not owned */
     struct eventlog *events; /* not owned */
     enum engine_state engine_state;
     unsigned engine_restarts;
@@ -41,7 +41,7 @@ struct cluster {
     uint32_t coordinator; /* 0: none (not quorate) */
     uint32_t ring_nodeid;
     uint64_t ring_seq;
-    uint64_t cfg_hash; /* hash of our configuration's normalised form */
+    uint64_t cfg_hash;       /* hash of our configuration's normalised form */
     struct node_view *nodes; /* indexed like cfg->nodes */
 };
 
@@ -61,8 +61,14 @@ void cluster_engine_lost(struct cluster *cl, const char *why);
 void cluster_apply_view(struct cluster *cl, const struct engine_view *v);
 /* A new quorum state. */
 void cluster_apply_quorum(struct cluster *cl, const struct engine_quorum *q);
-/* Reads every online peer's link status from the engine and reports changes. */
-void cluster_poll_links(struct cluster *cl, struct engine *e);
+/*
+ * Asks the engine for the link status of every online peer (answered later
+ * through cluster_apply_links). Returns 0 or a negative errno (-EBUSY: the
+ * previous query is still under way).
+ */
+int cluster_query_links(struct cluster *cl, struct engine *e);
+/* Records link status from the engine and reports changes as events. */
+void cluster_apply_links(struct cluster *cl, const struct engine_links *links);
 /* Records a node's hello (version and configuration hash); reports a mismatch. */
 void cluster_apply_hello(struct cluster *cl, uint32_t nodeid, const char *version,
                          uint64_t cfg_hash);

@@ -17,8 +17,8 @@ struct client {
     char *buf;
     size_t len, cap;
     bool follow;
-    bool closing;  /* uv_close called */
-    bool draining; /* a final reply is being flushed before the close */
+    bool closing;   /* uv_close called */
+    bool draining;  /* a final reply is being flushed before the close */
     uint64_t since; /* last event sequence sent to a follower */
 };
 
@@ -161,8 +161,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     memmove(c->buf, c->buf + start, c->len - start);
     c->len -= start;
     if (c->len > CTL_MAX_REQUEST)
-        send_and_close(c, ctl_error("request too large (the limit is %u bytes per line)",
-                                    CTL_MAX_REQUEST));
+        send_and_close(
+            c, ctl_error("request too large (the limit is %u bytes per line)", CTL_MAX_REQUEST));
 }
 
 /* Only root and the daemon's own user may use the socket. */
@@ -259,8 +259,7 @@ static bool socket_in_use(const char *path)
     return used;
 }
 
-int control_open(uv_loop_t *loop, const char *path, const struct cluster *cl,
-                 struct control **ret)
+int control_open(uv_loop_t *loop, const char *path, const struct cluster *cl, struct control **ret)
 {
     struct sockaddr_un sa;
     if (strlen(path) >= sizeof(sa.sun_path))

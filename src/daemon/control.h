@@ -9,7 +9,7 @@
 
 #include "daemon/cluster.h"
 
-#define CONTROL_MAX_CLIENTS     128
+#define CONTROL_MAX_CLIENTS      128
 #define CONTROL_MAX_QUEUED_BYTES (4u * 1024 * 1024) /* per follower before it is dropped */
 
 struct control;
@@ -20,8 +20,7 @@ struct control;
  * a stale socket file is replaced. Returns 0 and the server (owned by the
  * caller) in *ret, or a negative errno.
  */
-int control_open(uv_loop_t *loop, const char *path, const struct cluster *cl,
-                 struct control **ret);
+int control_open(uv_loop_t *loop, const char *path, const struct cluster *cl, struct control **ret);
 
 /* Sends ev to every client following the event stream. */
 void control_publish(struct control *ctl, const struct event *ev);

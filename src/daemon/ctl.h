@@ -17,9 +17,9 @@
 #define CTL_MAX_REQUEST    65536 /* bytes in one request line, newline excluded */
 
 struct ctl_result {
-    json_t *reply;   /* owned by the caller */
-    bool follow;     /* keep the connection open and stream new events */
-    uint64_t since;  /* with follow: the last event sequence already sent */
+    json_t *reply;  /* owned by the caller */
+    bool follow;    /* keep the connection open and stream new events */
+    uint64_t since; /* with follow: the last event sequence already sent */
 };
 
 /*

@@ -101,8 +101,8 @@ json_t *event_to_json(const struct event *ev)
     char ts[32];
     return json_pack("{s:I, s:I, s:s, s:s, s:s?, s:s?, s:s}", "seq", (json_int_t)ev->seq, "ts_ms",
                      (json_int_t)ev->ts_ms, "time", time_format_wall_ms(ev->ts_ms, ts), "type",
-                     event_type_name(ev->type), "node", ev->node, "network", ev->network,
-                     "message", ev->message);
+                     event_type_name(ev->type), "node", ev->node, "network", ev->network, "message",
+                     ev->message);
 }
 
 json_t *eventlog_since_json(const struct eventlog *el, uint64_t since)

@@ -24,9 +24,9 @@ char *peer_encode_hello(uint32_t node_id, const char *node, const char *version,
 {
     char hash[17];
     snprintf(hash, sizeof(hash), "%016" PRIx64, cfg_hash);
-    json_t *j = json_pack("{s:i, s:s, s:I, s:s, s:s, s:s}", "v", PEER_PROTO_VERSION, "type",
-                          "hello", "id", (json_int_t)node_id, "node", node, "version", version,
-                          "config", hash);
+    json_t *j =
+        json_pack("{s:i, s:s, s:I, s:s, s:s, s:s}", "v", PEER_PROTO_VERSION, "type", "hello", "id",
+                  (json_int_t)node_id, "node", node, "version", version, "config", hash);
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
     if (!s)
@@ -103,7 +103,8 @@ int peer_decode(uint32_t from_id, const void *data, size_t len, struct peer_msg 
     if (!json_is_integer(v) || json_integer_value(v) < 1)
         return fail(ret_err, j, "missing or bad protocol version 'v'");
     if (json_integer_value(v) > PEER_PROTO_VERSION + 1)
-        return fail(ret_err, j, "protocol version %" PRId64 " is not supported (this node speaks %d)",
+        return fail(ret_err, j,
+                    "protocol version %" PRId64 " is not supported (this node speaks %d)",
                     (int64_t)json_integer_value(v), PEER_PROTO_VERSION);
     if (!json_is_string(type))
         return fail(ret_err, j, "missing or bad message 'type'");

@@ -140,6 +140,12 @@ static void on_deliver(void *ctx, uint32_t from, const void *msg, size_t len)
     peer_msg_clear(&m);
 }
 
+static void on_links(void *ctx, const struct engine_links *links)
+{
+    struct vigild *d = ctx;
+    cluster_apply_links(&d->cl, links);
+}
+
 static void on_lost(void *ctx, int err)
 {
     struct vigild *d = ctx;
@@ -162,6 +168,7 @@ static const struct engine_callbacks engine_cb = {
     .ring = on_ring,
     .quorum = on_quorum,
     .deliver = on_deliver,
+    .links = on_links,
     .lost = on_lost,
 };
 
@@ -173,9 +180,8 @@ static void on_connect_timer(uv_timer_t *t)
     if (d->stopping)
         return;
     int r = engine_connect(d->engine);
-    if (r == 0 || r == -EAGAIN)
-        return;
-    log_debug("connecting to Corosync: %s", strerror(-r));
+    if (r < 0 && r != -EBUSY)
+        log_debug("connecting to Corosync: %s", strerror(-r));
 }
 
 static void schedule_connect(struct vigild *d)
@@ -268,7 +274,7 @@ static int write_corosync_conf(struct vigild *d)
 static void on_link_timer(uv_timer_t *t)
 {
     struct vigild *d = t->data;
-    cluster_poll_links(&d->cl, d->engine);
+    cluster_query_links(&d->cl, d->engine);
 }
 
 static void close_handle(uv_handle_t *h)
@@ -431,24 +437,16 @@ static void init_handles(struct vigild *d)
     uv_timer_start(&d->link_timer, on_link_timer, LINK_POLL_MS, LINK_POLL_MS);
 }
 
-/* In managed mode a Corosync that already runs here would fight ours: refuse. */
-static bool foreign_corosync_running(struct vigild *d)
-{
-    if (engine_connect(d->engine) != 0)
-        return false;
-    engine_disconnect(d->engine);
-    return true;
-}
-
 static void start_engine(struct vigild *d)
 {
     if (d->cfg->engine == CFG_ENGINE_EXTERNAL) {
         log_info("engine: external; connecting to the Corosync that runs on this node");
-        if (engine_connect(d->engine) != 0)
-            schedule_connect(d);
+        engine_connect(d->engine);
+        schedule_connect(d);
         return;
     }
-    if (foreign_corosync_running(d)) {
+    /* In managed mode a Corosync that already runs here would fight ours: refuse. */
+    if (engine_corosync_running()) {
         log_error("a Corosync not started by vigild already runs on this node; stop it, or set "
                   "'engine: external' in %s",
                   d->cfg_path);
@@ -479,9 +477,8 @@ static int run(struct vigild *d)
             log_error("cannot open the control socket %s: %s", d->socket_path, strerror(-r));
         shutdown_now(d, EXIT_FATAL);
     } else {
-        eventlog_add(d->events, EV_DAEMON_STARTED, NULL, NULL,
-                     "vigild %s started (cluster %s, %s)", VIGIL_VERSION, d->cfg->cluster_name,
-                     d->cfg_path);
+        eventlog_add(d->events, EV_DAEMON_STARTED, NULL, NULL, "vigild %s started (cluster %s, %s)",
+                     VIGIL_VERSION, d->cfg->cluster_name, d->cfg_path);
         start_engine(d);
     }
     uv_run(d->loop, UV_RUN_DEFAULT);

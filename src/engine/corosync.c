@@ -16,6 +16,8 @@
 #include <corosync/cpg.h>
 #include <corosync/votequorum.h>
 
+struct cs_job;
+
 struct cs_engine {
     struct engine base;
     uv_loop_t *loop;
@@ -23,17 +25,28 @@ struct cs_engine {
     bool connected;
     uint32_t local_nodeid;
 
+    /* Used on the loop thread only. */
     cpg_handle_t cpg;
     votequorum_handle_t vq;
-    cmap_handle_t stats;
-    bool have_cpg, have_vq, have_stats;
-
+    bool have_cpg, have_vq;
     uv_poll_t cpg_poll, vq_poll;
     bool cpg_poll_on, vq_poll_on;
-    bool quorum_dirty;
     bool quorate;
+    struct engine_quorum votes;
     int closing; /* poll handles still closing */
-    bool free_when_closed;
+
+    /*
+     * Requests that wait for Corosync's answer run on a worker thread, one at
+     * a time. The worker's own handles are touched only by the running job,
+     * or on the loop thread while no job runs.
+     */
+    struct cs_job *job; /* the job in flight, or NULL */
+    bool want_votes;
+    cmap_handle_t w_stats;
+    votequorum_handle_t w_vq;
+    bool have_w_stats, have_w_vq;
+    bool reset_worker; /* drop the worker's handles before the next request */
+    bool free_pending;
 };
 
 static int cs_to_errno(cs_error_t e)
@@ -63,7 +76,7 @@ static int cs_to_errno(cs_error_t e)
 const char *engine_leave_name(enum engine_leave r)
 {
     static const char *const names[ENGINE_LEAVE_MAX] = {"clean shutdown", "node down",
-                                                         "daemon died", "other"};
+                                                        "daemon died", "other"};
     return r < ENGINE_LEAVE_MAX ? names[r] : "unknown";
 }
 
@@ -159,36 +172,281 @@ static void on_cpg_totem(cpg_handle_t h, struct cpg_ring_id ring, uint32_t n, co
     ce->base.cb->ring(ce->base.ctx, ring.nodeid, ring.seq);
 }
 
+/* ---- the worker ---------------------------------------------------------- */
+
+enum job_kind { JOB_CONNECT, JOB_LINKS, JOB_VOTES };
+
+struct cs_job {
+    uv_work_t req;
+    struct cs_engine *ce;
+    enum job_kind kind;
+    int err;
+    uint32_t local; /* input of JOB_VOTES, output of JOB_CONNECT */
+    /* JOB_CONNECT */
+    cpg_handle_t cpg;
+    votequorum_handle_t vq;
+    bool quorate;
+    /* JOB_CONNECT and JOB_VOTES */
+    struct engine_quorum votes;
+    /* JOB_LINKS */
+    uint32_t *nodes;
+    size_t n_nodes;
+    unsigned n_links;
+    bool *up;
+};
+
+static void job_free(struct cs_job *j)
+{
+    free(j->nodes);
+    free(j->up);
+    free(j);
+}
+
+/* Worker thread: finalises the worker's handles (after a loss, or before freeing). */
+static void worker_reset(struct cs_engine *ce)
+{
+    if (ce->have_w_stats)
+        cmap_finalize(ce->w_stats);
+    if (ce->have_w_vq)
+        votequorum_finalize(ce->w_vq);
+    ce->have_w_stats = ce->have_w_vq = false;
+    ce->reset_worker = false;
+}
+
+static void fill_votes(const struct votequorum_info *info, struct engine_quorum *q)
+{
+    q->total_votes = info->total_votes;
+    q->expected_votes = info->node_expected_votes;
+    q->needed_votes = info->quorum;
+}
+
+static void on_vq_quorum(votequorum_handle_t h, uint64_t context, uint32_t quorate, uint32_t n,
+                         votequorum_node_t nodes[]);
+static void on_vq_expected(votequorum_handle_t h, uint64_t context, uint32_t expected);
+
+/* Worker thread: the whole connection sequence; every step waits for Corosync. */
+static void work_connect(struct cs_job *j)
+{
+    static cpg_model_v1_data_t model = {
+        .model = CPG_MODEL_V1,
+        .cpg_deliver_fn = on_cpg_deliver,
+        .cpg_confchg_fn = on_cpg_confchg,
+        .cpg_totem_confchg_fn = on_cpg_totem,
+        .flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF,
+    };
+    static votequorum_callbacks_t vq_cb = {
+        .votequorum_quorum_notify_fn = on_vq_quorum,
+        .votequorum_expectedvotes_notify_fn = on_vq_expected,
+    };
+    struct cs_engine *ce = j->ce;
+    bool have_cpg = false, have_vq = false;
+    cs_error_t r = cpg_model_initialize(&j->cpg, CPG_MODEL_V1, (cpg_model_data_t *)&model, ce);
+    have_cpg = r == CS_OK;
+    unsigned int local = 0;
+    if (r == CS_OK)
+        r = cpg_local_get(j->cpg, &local);
+    if (r == CS_OK)
+        r = votequorum_initialize(&j->vq, &vq_cb);
+    have_vq = have_cpg && r == CS_OK;
+    if (r == CS_OK) {
+        struct cpg_name name;
+        memset(&name, 0, sizeof(name));
+        name.length = (uint32_t)strlen(ce->group);
+        memcpy(name.value, ce->group, name.length);
+        r = cpg_join(j->cpg, &name);
+    }
+    if (r == CS_OK)
+        r = votequorum_trackstart(j->vq, (uint64_t)(uintptr_t)ce, CS_TRACK_CHANGES);
+    struct votequorum_info info;
+    memset(&info, 0, sizeof(info));
+    if (r == CS_OK)
+        r = votequorum_getinfo(j->vq, local, &info);
+    if (r != CS_OK) {
+        if (have_cpg)
+            cpg_finalize(j->cpg);
+        if (have_vq)
+            votequorum_finalize(j->vq);
+        j->err = r == CS_ERR_LIBRARY || r == CS_ERR_TRY_AGAIN ? -EAGAIN : cs_to_errno(r);
+        return;
+    }
+    j->local = local;
+    j->quorate = (info.flags & VOTEQUORUM_INFO_QUORATE) != 0;
+    fill_votes(&info, &j->votes);
+}
+
+/* Worker thread: link status from the statistics map. */
+static void work_links(struct cs_job *j)
+{
+    struct cs_engine *ce = j->ce;
+    if (!ce->have_w_stats) {
+        if (cmap_initialize_map(&ce->w_stats, CMAP_MAP_STATS) != CS_OK) {
+            j->err = -ENOTCONN;
+            return;
+        }
+        ce->have_w_stats = true;
+    }
+    for (size_t i = 0; i < j->n_nodes; i++) {
+        for (unsigned k = 0; k < j->n_links; k++) {
+            char key[96];
+            snprintf(key, sizeof(key), "stats.knet.node%u.link%u.connected", j->nodes[i], k);
+            uint8_t v = 0;
+            cs_error_t r = cmap_get_uint8(ce->w_stats, key, &v);
+            if (r == CS_ERR_LIBRARY || r == CS_ERR_BAD_HANDLE) {
+                worker_reset(ce);
+                j->err = -ENOTCONN;
+                return;
+            }
+            j->up[i * ENGINE_MAX_LINKS + k] = r == CS_OK && v != 0;
+        }
+    }
+}
+
+/* Worker thread: vote counts. */
+static void work_votes(struct cs_job *j)
+{
+    struct cs_engine *ce = j->ce;
+    if (!ce->have_w_vq) {
+        if (votequorum_initialize(&ce->w_vq, NULL) != CS_OK) {
+            j->err = -ENOTCONN;
+            return;
+        }
+        ce->have_w_vq = true;
+    }
+    struct votequorum_info info;
+    memset(&info, 0, sizeof(info));
+    cs_error_t r = votequorum_getinfo(ce->w_vq, j->local, &info);
+    if (r != CS_OK) {
+        worker_reset(ce);
+        j->err = cs_to_errno(r);
+        return;
+    }
+    fill_votes(&info, &j->votes);
+}
+
+static void on_work(uv_work_t *req)
+{
+    struct cs_job *j = req->data;
+    if (j->ce->reset_worker)
+        worker_reset(j->ce);
+    switch (j->kind) {
+    case JOB_CONNECT:
+        work_connect(j);
+        break;
+    case JOB_LINKS:
+        work_links(j);
+        break;
+    case JOB_VOTES:
+        work_votes(j);
+        break;
+    }
+}
+
+static void cs_close_all(struct cs_engine *ce);
+static void maybe_free(struct cs_engine *ce);
+static void start_job(struct cs_engine *ce, struct cs_job *j);
+
+static int start_poll(struct cs_engine *ce, uv_poll_t *p, bool *on, int fd, uv_poll_cb cb);
+static void on_cpg_readable(uv_poll_t *p, int status, int events);
+static void on_vq_readable(uv_poll_t *p, int status, int events);
+
+/* Loop thread: a connection attempt finished. */
+static void connect_done(struct cs_engine *ce, struct cs_job *j)
+{
+    if (j->err < 0)
+        return;
+    if (ce->free_pending || ce->connected) {
+        cpg_finalize(j->cpg);
+        votequorum_finalize(j->vq);
+        return;
+    }
+    ce->cpg = j->cpg;
+    ce->vq = j->vq;
+    ce->have_cpg = ce->have_vq = true;
+    int cfd = -1, vfd = -1;
+    int r = cpg_fd_get(ce->cpg, &cfd) == CS_OK && votequorum_fd_get(ce->vq, &vfd) == CS_OK
+                ? 0
+                : -ENOTCONN;
+    if (r == 0)
+        r = start_poll(ce, &ce->cpg_poll, &ce->cpg_poll_on, cfd, on_cpg_readable);
+    if (r == 0)
+        r = start_poll(ce, &ce->vq_poll, &ce->vq_poll_on, vfd, on_vq_readable);
+    if (r < 0) {
+        cs_close_all(ce);
+        return;
+    }
+    ce->connected = true;
+    ce->local_nodeid = j->local;
+    ce->quorate = j->quorate;
+    ce->votes = j->votes;
+    ce->votes.quorate = j->quorate;
+    ce->base.cb->connected(ce->base.ctx, ce->local_nodeid);
+    ce->base.cb->quorum(ce->base.ctx, &ce->votes);
+}
+
+static void on_work_done(uv_work_t *req, int status)
+{
+    struct cs_job *j = req->data;
+    struct cs_engine *ce = j->ce;
+    ce->job = NULL;
+    if (status < 0 && j->err == 0)
+        j->err = status;
+    if (j->kind == JOB_CONNECT) {
+        connect_done(ce, j);
+    } else if (!ce->free_pending && ce->connected && j->err == 0) {
+        if (j->kind == JOB_LINKS) {
+            struct engine_links l = {.nodes = j->nodes, .n_nodes = j->n_nodes, .up = j->up};
+            ce->base.cb->links(ce->base.ctx, &l);
+        } else {
+            ce->votes.total_votes = j->votes.total_votes;
+            ce->votes.expected_votes = j->votes.expected_votes;
+            ce->votes.needed_votes = j->votes.needed_votes;
+            ce->votes.quorate = ce->quorate;
+            ce->base.cb->quorum(ce->base.ctx, &ce->votes);
+        }
+    }
+    job_free(j);
+    if (ce->free_pending) {
+        maybe_free(ce);
+        return;
+    }
+    if (ce->want_votes && ce->connected) {
+        struct cs_job *v = xcalloc(1, sizeof(*v));
+        v->kind = JOB_VOTES;
+        v->local = ce->local_nodeid;
+        ce->want_votes = false;
+        start_job(ce, v);
+    }
+}
+
+static void start_job(struct cs_engine *ce, struct cs_job *j)
+{
+    j->ce = ce;
+    j->req.data = j;
+    ce->job = j;
+    if (uv_queue_work(ce->loop, &j->req, on_work, on_work_done) < 0) {
+        ce->job = NULL;
+        job_free(j);
+    }
+}
+
+/* ---- the loop thread ------------------------------------------------------ */
+
 static void on_vq_quorum(votequorum_handle_t h, uint64_t context, uint32_t quorate, uint32_t n,
                          votequorum_node_t nodes[])
 {
     struct cs_engine *ce = (struct cs_engine *)(uintptr_t)context;
     ce->quorate = quorate != 0;
-    ce->quorum_dirty = true;
+    ce->votes.quorate = ce->quorate;
+    ce->want_votes = true;
+    /* Quorum itself is reported at once; the vote counts follow from the worker. */
+    ce->base.cb->quorum(ce->base.ctx, &ce->votes);
 }
 
 static void on_vq_expected(votequorum_handle_t h, uint64_t context, uint32_t expected)
 {
     struct cs_engine *ce = (struct cs_engine *)(uintptr_t)context;
-    ce->quorum_dirty = true;
+    ce->want_votes = true;
 }
-
-/* Reads the vote counts after a quorum notification (outside the dispatch). */
-static void report_quorum(struct cs_engine *ce)
-{
-    struct votequorum_info info;
-    memset(&info, 0, sizeof(info));
-    struct engine_quorum q = {.quorate = ce->quorate};
-    if (votequorum_getinfo(ce->vq, ce->local_nodeid, &info) == CS_OK) {
-        q.total_votes = info.total_votes;
-        q.expected_votes = info.node_expected_votes;
-        q.needed_votes = info.quorum;
-    }
-    ce->quorum_dirty = false;
-    ce->base.cb->quorum(ce->base.ctx, &q);
-}
-
-static void cs_close_all(struct cs_engine *ce);
 
 static void lost(struct cs_engine *ce, int err)
 {
@@ -196,6 +454,17 @@ static void lost(struct cs_engine *ce, int err)
         return;
     cs_close_all(ce);
     ce->base.cb->lost(ce->base.ctx, err);
+}
+
+static void request_votes(struct cs_engine *ce)
+{
+    if (!ce->want_votes || ce->job || !ce->connected)
+        return;
+    struct cs_job *v = xcalloc(1, sizeof(*v));
+    v->kind = JOB_VOTES;
+    v->local = ce->local_nodeid;
+    ce->want_votes = false;
+    start_job(ce, v);
 }
 
 static void on_cpg_readable(uv_poll_t *p, int status, int events)
@@ -214,21 +483,27 @@ static void on_vq_readable(uv_poll_t *p, int status, int events)
         lost(ce, cs_to_errno(r));
         return;
     }
-    if (ce->quorum_dirty)
-        report_quorum(ce);
+    request_votes(ce);
 }
 
 static void on_poll_closed(uv_handle_t *h)
 {
     struct cs_engine *ce = h->data;
     ce->closing--;
-    if (ce->closing == 0 && ce->free_when_closed) {
-        free(ce->group);
-        free(ce);
-    }
+    maybe_free(ce);
 }
 
-/* Stops polling and finalizes every handle. The poll handles close asynchronously. */
+/* Frees the engine once it was asked to and nothing of it is in flight. */
+static void maybe_free(struct cs_engine *ce)
+{
+    if (!ce->free_pending || ce->closing > 0 || ce->job)
+        return;
+    worker_reset(ce); /* no job runs: the loop thread may touch the worker's handles */
+    free(ce->group);
+    free(ce);
+}
+
+/* Stops polling and finalizes the loop thread's handles. Polls close asynchronously. */
 static void cs_close_all(struct cs_engine *ce)
 {
     if (ce->cpg_poll_on) {
@@ -245,10 +520,12 @@ static void cs_close_all(struct cs_engine *ce)
         cpg_finalize(ce->cpg);
     if (ce->have_vq)
         votequorum_finalize(ce->vq);
-    if (ce->have_stats)
-        cmap_finalize(ce->stats);
-    ce->have_cpg = ce->have_vq = ce->have_stats = false;
+    ce->have_cpg = ce->have_vq = false;
     ce->connected = false;
+    ce->want_votes = false;
+    memset(&ce->votes, 0, sizeof(ce->votes));
+    /* The worker's handles belong to the old Corosync too. */
+    ce->reset_worker = true;
 }
 
 static int start_poll(struct cs_engine *ce, uv_poll_t *p, bool *on, int fd, uv_poll_cb cb)
@@ -266,75 +543,12 @@ static int cs_connect(struct engine *e)
     struct cs_engine *ce = (struct cs_engine *)e;
     if (ce->connected)
         return 0;
-
-    static cpg_model_v1_data_t model = {
-        .model = CPG_MODEL_V1,
-        .cpg_deliver_fn = on_cpg_deliver,
-        .cpg_confchg_fn = on_cpg_confchg,
-        .cpg_totem_confchg_fn = on_cpg_totem,
-        .flags = CPG_MODEL_V1_DELIVER_INITIAL_TOTEM_CONF,
-    };
-    static votequorum_callbacks_t vq_cb = {
-        .votequorum_quorum_notify_fn = on_vq_quorum,
-        .votequorum_expectedvotes_notify_fn = on_vq_expected,
-    };
-    int r;
-    cs_error_t cr = cpg_model_initialize(&ce->cpg, CPG_MODEL_V1, (cpg_model_data_t *)&model, ce);
-    if (cr != CS_OK)
-        return cr == CS_ERR_LIBRARY ? -EAGAIN : cs_to_errno(cr);
-    ce->have_cpg = true;
-    unsigned int local = 0;
-    cr = cpg_local_get(ce->cpg, &local);
-    if (cr != CS_OK)
-        goto fail_cs;
-    ce->local_nodeid = local;
-
-    cr = votequorum_initialize(&ce->vq, &vq_cb);
-    if (cr != CS_OK)
-        goto fail_cs;
-    ce->have_vq = true;
-    cr = cmap_initialize_map(&ce->stats, CMAP_MAP_STATS);
-    if (cr != CS_OK)
-        goto fail_cs;
-    ce->have_stats = true;
-
-    struct cpg_name name;
-    memset(&name, 0, sizeof(name));
-    name.length = (uint32_t)strlen(ce->group);
-    memcpy(name.value, ce->group, name.length);
-    cr = cpg_join(ce->cpg, &name);
-    if (cr != CS_OK)
-        goto fail_cs;
-    cr = votequorum_trackstart(ce->vq, (uint64_t)(uintptr_t)ce, CS_TRACK_CHANGES);
-    if (cr != CS_OK)
-        goto fail_cs;
-
-    int cfd = -1, vfd = -1;
-    if (cpg_fd_get(ce->cpg, &cfd) != CS_OK || votequorum_fd_get(ce->vq, &vfd) != CS_OK) {
-        cr = CS_ERR_LIBRARY;
-        goto fail_cs;
-    }
-    r = start_poll(ce, &ce->cpg_poll, &ce->cpg_poll_on, cfd, on_cpg_readable);
-    if (r == 0)
-        r = start_poll(ce, &ce->vq_poll, &ce->vq_poll_on, vfd, on_vq_readable);
-    if (r < 0) {
-        cs_close_all(ce);
-        return r;
-    }
-    ce->connected = true;
-    ce->base.cb->connected(ce->base.ctx, ce->local_nodeid);
-
-    /* The current quorum state: trackstart(CHANGES) reports only later changes. */
-    struct votequorum_info info;
-    memset(&info, 0, sizeof(info));
-    if (votequorum_getinfo(ce->vq, ce->local_nodeid, &info) == CS_OK)
-        ce->quorate = (info.flags & VOTEQUORUM_INFO_QUORATE) != 0;
-    report_quorum(ce);
+    if (ce->job)
+        return -EBUSY;
+    struct cs_job *j = xcalloc(1, sizeof(*j));
+    j->kind = JOB_CONNECT;
+    start_job(ce, j);
     return 0;
-
-fail_cs:
-    cs_close_all(ce);
-    return cr == CS_ERR_LIBRARY || cr == CS_ERR_TRY_AGAIN ? -EAGAIN : cs_to_errno(cr);
 }
 
 static void cs_disconnect(struct engine *e)
@@ -359,18 +573,23 @@ static int cs_broadcast(struct engine *e, const void *msg, size_t len)
     return cs_to_errno(cpg_mcast_joined(ce->cpg, CPG_TYPE_AGREED, &iov, 1));
 }
 
-static int cs_link_up(struct engine *e, uint32_t nodeid, unsigned link, bool *ret_up)
+static int cs_query_links(struct engine *e, const uint32_t *nodes, size_t n_nodes, unsigned n_links)
 {
     struct cs_engine *ce = (struct cs_engine *)e;
     if (!ce->connected)
         return -ENOTCONN;
-    char key[96];
-    snprintf(key, sizeof(key), "stats.knet.node%u.link%u.connected", nodeid, link);
-    uint8_t v = 0;
-    cs_error_t r = cmap_get_uint8(ce->stats, key, &v);
-    if (r != CS_OK)
-        return cs_to_errno(r);
-    *ret_up = v != 0;
+    if (ce->job)
+        return -EBUSY;
+    if (n_links > ENGINE_MAX_LINKS)
+        return -EINVAL;
+    struct cs_job *j = xcalloc(1, sizeof(*j));
+    j->kind = JOB_LINKS;
+    j->nodes = xcalloc(n_nodes + 1, sizeof(*j->nodes));
+    memcpy(j->nodes, nodes, n_nodes * sizeof(*nodes));
+    j->n_nodes = n_nodes;
+    j->n_links = n_links;
+    j->up = xcalloc((n_nodes + 1) * ENGINE_MAX_LINKS, sizeof(*j->up));
+    start_job(ce, j);
     return 0;
 }
 
@@ -378,19 +597,15 @@ static void cs_free(struct engine *e)
 {
     struct cs_engine *ce = (struct cs_engine *)e;
     cs_close_all(ce);
-    if (ce->closing > 0) {
-        ce->free_when_closed = true;
-        return;
-    }
-    free(ce->group);
-    free(ce);
+    ce->free_pending = true;
+    maybe_free(ce);
 }
 
 static const struct engine_ops cs_ops = {
     .connect = cs_connect,
     .disconnect = cs_disconnect,
     .broadcast = cs_broadcast,
-    .link_up = cs_link_up,
+    .query_links = cs_query_links,
     .free = cs_free,
 };
 
@@ -404,4 +619,14 @@ struct engine *engine_corosync_new(uv_loop_t *loop, const char *group,
     ce->loop = loop;
     ce->group = xstrdup(group);
     return &ce->base;
+}
+
+bool engine_corosync_running(void)
+{
+    cpg_handle_t h;
+    cpg_callbacks_t cb = {0};
+    if (cpg_initialize(&h, &cb) != CS_OK)
+        return false;
+    cpg_finalize(h);
+    return true;
 }

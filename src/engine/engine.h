@@ -5,6 +5,8 @@
  * Corosync adapter (engine_corosync_new) implements it with libcpg,
  * libvotequorum and libcmap; tests can implement it in memory. Callbacks are
  * invoked from the event loop, never from inside a call the daemon makes.
+ * Nothing here blocks the loop: requests that wait for the engine's answer
+ * run on a worker thread.
  */
 #pragma once
 
@@ -44,6 +46,13 @@ struct engine_quorum {
     uint32_t needed_votes; /* votes a partition needs to be quorate */
 };
 
+/* The result of a link query: up[i * ENGINE_MAX_LINKS + k] is link k to nodes[i]. */
+struct engine_links {
+    const uint32_t *nodes;
+    size_t n_nodes;
+    const bool *up;
+};
+
 struct engine_callbacks {
     /* The engine is connected; local_nodeid is this node's id. */
     void (*connected)(void *ctx, uint32_t local_nodeid);
@@ -55,6 +64,8 @@ struct engine_callbacks {
     void (*quorum)(void *ctx, const struct engine_quorum *q);
     /* A message broadcast by a member (including ourselves), in agreed order. */
     void (*deliver)(void *ctx, uint32_t from_nodeid, const void *msg, size_t len);
+    /* The answer to engine_query_links. */
+    void (*links)(void *ctx, const struct engine_links *links);
     /*
      * The connection to the engine is gone (the engine died or dropped us).
      * Every view and quorum known before is void. err is a negative errno.
@@ -65,17 +76,24 @@ struct engine_callbacks {
 struct engine;
 
 struct engine_ops {
-    /* Tries to connect; returns 0, -EAGAIN if the engine is not up yet, or another error. */
+    /*
+     * Starts an attempt to connect, off the event loop. Returns 0 when the
+     * attempt started or the engine is already connected, -EBUSY while an
+     * earlier attempt is still under way. The connected callback reports
+     * success; a failed attempt (the engine is not up yet) reports nothing and
+     * may simply be tried again.
+     */
     int (*connect)(struct engine *e);
     /* Leaves the group cleanly and disconnects; a no-op if not connected. */
     void (*disconnect)(struct engine *e);
     /* Broadcasts msg to every member in agreed order; 0 or a negative errno. */
     int (*broadcast)(struct engine *e, const void *msg, size_t len);
     /*
-     * Whether this node's link number `link` to `nodeid` is connected.
-     * Returns 0 and sets *ret_up, or a negative errno (-ENOENT: no such link).
+     * Asks, off the event loop, whether this node's links 0..n_links-1 to
+     * each of nodes are connected; the links callback answers. Returns 0, or
+     * -EBUSY while an earlier query is still under way, or -ENOTCONN.
      */
-    int (*link_up)(struct engine *e, uint32_t nodeid, unsigned link, bool *ret_up);
+    int (*query_links)(struct engine *e, const uint32_t *nodes, size_t n_nodes, unsigned n_links);
     /* Disconnects and frees; accepts NULL through engine_free. */
     void (*free)(struct engine *e);
 };
@@ -106,9 +124,10 @@ static inline int engine_broadcast(struct engine *e, const void *msg, size_t len
 {
     return e->ops->broadcast(e, msg, len);
 }
-static inline int engine_link_up(struct engine *e, uint32_t nodeid, unsigned link, bool *ret_up)
+static inline int engine_query_links(struct engine *e, const uint32_t *nodes, size_t n_nodes,
+                                     unsigned n_links)
 {
-    return e->ops->link_up(e, nodeid, link, ret_up);
+    return e->ops->query_links(e, nodes, n_nodes, n_links);
 }
 static inline void engine_free(struct engine *e)
 {
@@ -117,3 +136,9 @@ static inline void engine_free(struct engine *e)
 }
 
 const char *engine_leave_name(enum engine_leave r);
+
+/*
+ * True if a Corosync answers on this node. Blocks briefly: for start-up
+ * checks, before the event loop runs.
+ */
+bool engine_corosync_running(void);

@@ -57,7 +57,6 @@ static void child_exec(char *const argv[], const struct proc_opts *o, pid_t pare
     _exit(127);
 }
 
-
 static void release(struct proc *p)
 {
     if (p->poll_on) {
