@@ -344,6 +344,7 @@ static void on_work(uv_work_t *req)
 static void cs_close_all(struct cs_engine *ce);
 static void maybe_free(struct cs_engine *ce);
 static void start_job(struct cs_engine *ce, struct cs_job *j);
+static void request_votes(struct cs_engine *ce);
 
 static int start_poll(struct cs_engine *ce, uv_poll_t *p, bool *on, int fd, uv_poll_cb cb);
 static void on_cpg_readable(uv_poll_t *p, int status, int events);
@@ -409,13 +410,7 @@ static void on_work_done(uv_work_t *req, int status)
         maybe_free(ce);
         return;
     }
-    if (ce->want_votes && ce->connected) {
-        struct cs_job *v = xcalloc(1, sizeof(*v));
-        v->kind = JOB_VOTES;
-        v->local = ce->local_nodeid;
-        ce->want_votes = false;
-        start_job(ce, v);
-    }
+    request_votes(ce);
 }
 
 static void start_job(struct cs_engine *ce, struct cs_job *j)
