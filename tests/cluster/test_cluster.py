@@ -10,6 +10,7 @@ import time
 
 from labhelpers import (DETECT_TIMEOUT, events_since, last_seq, link_up, node_state, online,
                         wait_event, wait_status)
+import vigillab
 from vigillab import make_config, wait_until
 
 LAB_NODES = 3
@@ -139,6 +140,28 @@ def test_killed_corosync_is_restarted_by_vigild(lab, status):
     assert lab.vigild_pid("n2") == vigild, "vigild itself must survive its engine's death"
     new = lab.daemon_pids("n2", "corosync")
     assert new and not set(new) & set(old)
+
+
+def test_killed_vigild_takes_its_corosync_along(lab, status):
+    """A node whose vigild dies must leave the membership: its Corosync may not linger
+    in the ring without a daemon (vigild starts it with PR_SET_PDEATHSIG)."""
+    old = lab.daemon_pids("n2", "corosync")
+    assert old
+    marks = {n: last_seq(lab, n) for n in ("n1", "n3")}
+    lab.kill("n2", "vigild")
+    wait_until(lambda: not any(vigillab.pid_alive(p) for p in old), DETECT_TIMEOUT,
+               "n2's corosync to die with its vigild")
+    for node in ("n1", "n3"):
+        ev = wait_event(lab, node, "node_left", marks[node], subject="n2")
+        assert "n2" in ev["message"]
+        st = wait_status(lab, node, lambda s: node_state(s, "n2") == "offline",
+                         "n2 offline after its vigild was killed")
+        assert st["quorate"] is True and st["coordinator"] == "n1"
+    lab.poweron("n2")
+    lab.wait_answering("n2")
+    for node in ALL:
+        wait_status(lab, node, lambda s: s["quorate"] and online(s) == ALL,
+                    "n2 back after vigild was started again")
 
 
 def _bad_address_config(node="n2"):
