@@ -5,7 +5,9 @@ One lab for the module; the conftest restores it (healed, links up, all nodes on
 one quorate cluster) before and after every test.
 """
 
+import json
 import re
+import signal
 import time
 
 from labhelpers import (DETECT_TIMEOUT, events_since, last_seq, link_up, node_state, online,
@@ -162,6 +164,34 @@ def test_killed_vigild_takes_its_corosync_along(lab, status):
     for node in ALL:
         wait_status(lab, node, lambda s: s["quorate"] and online(s) == ALL,
                     "n2 back after vigild was started again")
+
+
+def test_events_follow_streams_a_node_loss(lab, tmp_path):
+    """`vigil events --follow --json` on n1 prints n3's node_left as it happens."""
+    out = tmp_path / "follow.jsonl"
+    mark = last_seq(lab, "n1")
+    follower = lab.spawn("n1", ["vigil", "events", "--follow", "--json", "--since", str(mark)],
+                         str(out))
+    try:
+        time.sleep(1)  # let it subscribe; a missed event would make the test fail, not pass
+        lab.poweroff("n3")
+
+        def streamed():
+            for line in out.read_text().splitlines():
+                if line.startswith("{"):
+                    ev = json.loads(line)
+                    if ev["type"] == "node_left" and ev["node"] == "n3":
+                        return ev
+            return None
+        ev = wait_until(streamed, DETECT_TIMEOUT, "node_left for n3 on the follow stream")
+        assert ev["seq"] > mark
+        assert follower.poll() is None, "the follower must keep running"
+    finally:
+        if follower.poll() is None:
+            follower.send_signal(signal.SIGINT)
+            assert follower.wait(timeout=15) == 0
+        lab.poweron("n3")
+        lab.wait_answering("n3")
 
 
 def _bad_address_config(node="n2"):
