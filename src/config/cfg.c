@@ -67,6 +67,19 @@ const char *cfg_engine_name(enum cfg_engine e)
     }
 }
 
+/* The link mode's name as written in vigil.yaml (a static string), or NULL if out of range. */
+const char *cfg_link_mode_name(enum cfg_link_mode m)
+{
+    switch (m) {
+    case CFG_LINK_ACTIVE:
+        return "active";
+    case CFG_LINK_PASSIVE:
+        return "passive";
+    default:
+        return NULL;
+    }
+}
+
 /* The tie-breaker's keyword (a static string; "node" for CFG_TIE_NODE), or NULL. */
 const char *cfg_tie_breaker_name(enum cfg_tie_breaker t)
 {

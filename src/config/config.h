@@ -30,6 +30,14 @@
 #define CFG_MIN_KEY_SIZE        128 /* bytes, checked with CFG_LOAD_CHECK_FILES */
 #define CFG_MAX_KEY_SIZE        4096
 #define CFG_MAX_NODE_ID         65535 /* knet's node ids are 16 bits; Corosync refuses more */
+/*
+ * Below this heartbeat timeout (interval x misses), passive link mode gets a
+ * warning: the knet ping timeout it implies (token / 3) is then short enough
+ * for links to flap on a busy or virtualised machine, and a link failover
+ * slower than the token costs a node. Measured in the namespace lab; see
+ * vigil.yaml(5).
+ */
+#define CFG_PASSIVE_MIN_TOKEN_MS 1500
 
 enum cfg_severity { CFG_SEV_ERROR, CFG_SEV_WARNING, CFG_SEV_MAX };
 
@@ -70,6 +78,12 @@ enum cfg_tie_breaker {
     CFG_TIE_MAX
 };
 
+enum cfg_link_mode {
+    CFG_LINK_ACTIVE,  /* knet sends each packet on every up link and drops duplicates (default) */
+    CFG_LINK_PASSIVE, /* knet sends on the up link with the highest priority only */
+    CFG_LINK_MODE_MAX
+};
+
 enum cfg_engine {
     CFG_ENGINE_MANAGED,  /* vigild runs Corosync as a supervised child (default) */
     CFG_ENGINE_EXTERNAL, /* the admin runs Corosync; vigild only connects to it */
@@ -94,6 +108,7 @@ struct cfg {
     enum cfg_engine engine;
     uint64_t interval_ms; /* heartbeat interval */
     uint32_t misses;      /* heartbeats missed in a row before a node is declared failed */
+    enum cfg_link_mode link_mode;
     size_t n_networks;
     struct cfg_network *networks; /* best first */
     size_t n_nodes;
@@ -152,14 +167,17 @@ struct cfg_timers {
 void cfg_derive_timers(const struct cfg *c, struct cfg_timers *ret);
 
 /*
- * Renders corosync.conf for c: knet transport, one link per network with
- * priorities in order (passive link mode), the derived timers, crypto with the
- * cluster key, the node list, and votequorum (two_node for two nodes, the
- * tie-breaker otherwise). Returns a string owned by the caller.
+ * Renders corosync.conf for c: knet transport in c's link mode, one link per
+ * network with priorities in order (the first network highest), the derived
+ * timers, crypto with the cluster key, the node list, and votequorum
+ * (two_node for two nodes, the tie-breaker for an even number of four or
+ * more, neither for an odd number). Returns a string owned by the caller.
  */
 char *cfg_corosync_conf(const struct cfg *c);
 
 /* Names for enums, as written in vigil.yaml; NULL for values out of range. */
 const char *cfg_engine_name(enum cfg_engine e);
+/* "active" or "passive". */
+const char *cfg_link_mode_name(enum cfg_link_mode m);
 /* "lowest", "highest", "none", or "node" for CFG_TIE_NODE (the file names the node). */
 const char *cfg_tie_breaker_name(enum cfg_tie_breaker t);

@@ -9,38 +9,52 @@
  * The one place the timer formula lives (vigil.yaml(5) documents it):
  *   token         = interval x misses
  *   consensus     = ceil(1.2 x token)
- *   ping_interval = interval
- *   ping_timeout  = token, but at least 2 x ping_interval
  *   pong_count    = 2
+ * active link mode (every link carries every packet, so no failover):
+ *   ping_interval = interval
+ *   ping_timeout  = token, but at least 2 x interval
+ * passive link mode (a link must be declared down well before the token expires):
+ *   ping_timeout  = floor(token / 3)
+ *   ping_interval = floor(ping_timeout / 4), but at least 10
  */
 void cfg_derive_timers(const struct cfg *c, struct cfg_timers *ret)
 {
     uint64_t token = c->interval_ms * c->misses;
     ret->token_ms = token;
     ret->consensus_ms = (token * 6 + 4) / 5;
-    ret->ping_interval_ms = c->interval_ms;
-    ret->ping_timeout_ms = token > 2 * c->interval_ms ? token : 2 * c->interval_ms;
     ret->pong_count = 2;
+    if (c->link_mode == CFG_LINK_PASSIVE) {
+        ret->ping_timeout_ms = token / 3;
+        ret->ping_interval_ms = ret->ping_timeout_ms / 4 > 10 ? ret->ping_timeout_ms / 4 : 10;
+    } else {
+        ret->ping_interval_ms = c->interval_ms;
+        ret->ping_timeout_ms = token > 2 * c->interval_ms ? token : 2 * c->interval_ms;
+    }
 }
 
 static void put_totem(struct cfg_buf *b, const struct cfg *c, const struct cfg_timers *t)
 {
+    const char *mode = cfg_link_mode_name(c->link_mode);
     cfg_buf_printf(b,
                    "totem {\n"
                    "\tversion: 2\n"
                    "\tcluster_name: %s\n"
                    "\ttransport: knet\n"
-                   "\tlink_mode: passive\n"
+                   "\tlink_mode: %s\n"
                    "\tcrypto_cipher: aes256\n"
                    "\tcrypto_hash: sha256\n"
                    "\tkeyfile: %s\n"
                    "\ttoken: %llu\n"
                    "\ttoken_coefficient: 0\n"
                    "\tconsensus: %llu\n",
-                   c->cluster_name, c->key_path, (unsigned long long)t->token_ms,
-                   (unsigned long long)t->consensus_ms);
+                   c->cluster_name, mode ? mode : "active", c->key_path,
+                   (unsigned long long)t->token_ms, (unsigned long long)t->consensus_ms);
     for (size_t i = 0; i < c->n_networks; i++) {
-        /* knet's passive mode sends on the up link with the highest priority. */
+        /*
+         * Passive mode sends on the up link with the highest priority, so the
+         * order of the networks decides; active mode sends on all of them and
+         * the priority does nothing, but keeps the file the same shape.
+         */
         cfg_buf_printf(b,
                        "\n"
                        "\t# network %s\n"
@@ -72,15 +86,21 @@ static void put_nodelist(struct cfg_buf *b, const struct cfg *c)
     cfg_buf_printf(b, "}\n");
 }
 
+/*
+ * Two nodes use two-node mode. The tie-breaker is written only for an even
+ * number of four or more nodes: an odd number cannot split into equal halves,
+ * and Corosync 3.1 disables auto_tie_breaker there with a critical log line.
+ */
 static void put_quorum(struct cfg_buf *b, const struct cfg *c)
 {
     cfg_buf_printf(b, "\nquorum {\n\tprovider: corosync_votequorum\n");
+    bool even = c->n_nodes >= 4 && c->n_nodes % 2 == 0;
     if (c->n_nodes == 2) {
         cfg_buf_printf(b, "\ttwo_node: 1\n");
-    } else if (c->tie_breaker == CFG_TIE_LOWEST || c->tie_breaker == CFG_TIE_HIGHEST) {
+    } else if (even && (c->tie_breaker == CFG_TIE_LOWEST || c->tie_breaker == CFG_TIE_HIGHEST)) {
         cfg_buf_printf(b, "\tauto_tie_breaker: 1\n\tauto_tie_breaker_node: %s\n",
                        c->tie_breaker == CFG_TIE_LOWEST ? "lowest" : "highest");
-    } else if (c->tie_breaker == CFG_TIE_NODE) {
+    } else if (even && c->tie_breaker == CFG_TIE_NODE) {
         cfg_buf_printf(b, "\tauto_tie_breaker: 1\n\tauto_tie_breaker_node: %u\n",
                        c->tie_breaker_node_id);
     }

@@ -51,6 +51,7 @@ struct loader {
     struct ynode *heartbeat;
     struct ynode *interval;
     struct ynode *misses;
+    struct ynode *link_mode; /* the value node, NULL when absent or not a keyword */
     struct ynode *tie_breaker;
     bool interval_ok, misses_ok, tie_ok;
 };
@@ -502,7 +503,9 @@ static void load_engine(struct loader *ld, struct ynode *n)
 
 static void load_heartbeat(struct loader *ld, struct ynode *n)
 {
-    static const struct key_spec specs[] = {{"interval", false}, {"misses", false}};
+    static const struct key_spec specs[] = {
+        {"interval", false}, {"misses", false}, {"link_mode", false}};
+    static const char *const modes[] = {"active", "passive"};
     struct ynode *f[ARRAY_SIZE(specs)];
     ld->heartbeat = n;
     if (!walk_mapping(ld, n, "heartbeat", "in heartbeat", specs, ARRAY_SIZE(specs), f)) {
@@ -522,6 +525,13 @@ static void load_heartbeat(struct loader *ld, struct ynode *n)
         ld->misses_ok = get_uint(ld, f[1], "heartbeat.misses", CFG_MIN_MISSES, CFG_MAX_MISSES, &v);
         if (ld->misses_ok)
             ld->c->misses = (uint32_t)v;
+    }
+    if (f[2]) {
+        int i = get_keyword(ld, f[2], "heartbeat.link_mode", modes, ARRAY_SIZE(modes));
+        if (i >= 0) {
+            ld->c->link_mode = i == 0 ? CFG_LINK_ACTIVE : CFG_LINK_PASSIVE;
+            ld->link_mode = f[2];
+        }
     }
 }
 
@@ -876,6 +886,25 @@ static void check_token(struct loader *ld)
         CFG_MAX_TOKEN_MS / 1000);
 }
 
+/* Passive link mode needs a long token to fail over between links in time (config.h). */
+static void check_link_mode(struct loader *ld)
+{
+    struct cfg *c = ld->c;
+    if (!ld->link_mode || c->link_mode != CFG_LINK_PASSIVE || (ld->interval && !ld->interval_ok) ||
+        (ld->misses && !ld->misses_ok))
+        return;
+    uint64_t token = c->interval_ms * c->misses;
+    if (token < CFG_MIN_TOKEN_MS || token >= CFG_PASSIVE_MIN_TOKEN_MS)
+        return; /* a token out of range is an error of its own */
+    char tk[32], min[32];
+    warn(ld, ld->link_mode,
+         "heartbeat.link_mode is passive with a heartbeat timeout of %s: on a busy or "
+         "virtualised machine knet links then flap, and losing the best network can be mistaken "
+         "for a node failure; use link_mode: active, or a heartbeat timeout (interval x misses) "
+         "of at least %s",
+         dur_format(token, tk), dur_format(CFG_PASSIVE_MIN_TOKEN_MS, min));
+}
+
 static void check_quorum(struct loader *ld)
 {
     struct cfg *c = ld->c;
@@ -950,6 +979,7 @@ static void load_root(struct loader *ld, struct ynode *root, unsigned flags)
     if (!ld->heartbeat)
         ld->heartbeat = root;
     check_token(ld);
+    check_link_mode(ld);
     check_quorum(ld);
     if ((flags & CFG_LOAD_CHECK_FILES) && ld->c->key_path && (ld->key || ld->cluster))
         check_key_file(ld);
@@ -963,6 +993,7 @@ static struct cfg *cfg_new(const char *name)
     c->engine = CFG_ENGINE_MANAGED;
     c->interval_ms = CFG_DEFAULT_INTERVAL_MS;
     c->misses = CFG_DEFAULT_MISSES;
+    c->link_mode = CFG_LINK_ACTIVE;
     c->tie_breaker = CFG_TIE_LOWEST;
     return c;
 }

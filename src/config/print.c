@@ -73,14 +73,15 @@ char *cfg_print(const struct cfg *c)
     struct cfg_buf b = {0};
     char dur[32];
     const char *engine = cfg_engine_name(c->engine);
+    const char *link_mode = cfg_link_mode_name(c->link_mode);
 
     cfg_buf_printf(&b, "cluster:\n  name: ");
     put_scalar(&b, c->cluster_name ? c->cluster_name : "");
     cfg_buf_printf(&b, "\n  key: ");
     put_scalar(&b, c->key_path ? c->key_path : CFG_DEFAULT_KEY_PATH);
     cfg_buf_printf(&b, "\nengine: %s\n", engine ? engine : "managed");
-    cfg_buf_printf(&b, "heartbeat:\n  interval: %s\n  misses: %u\n",
-                   dur_format(c->interval_ms, dur), c->misses);
+    cfg_buf_printf(&b, "heartbeat:\n  interval: %s\n  misses: %u\n  link_mode: %s\n",
+                   dur_format(c->interval_ms, dur), c->misses, link_mode ? link_mode : "active");
     cfg_buf_printf(&b, "networks:\n");
     for (size_t i = 0; i < c->n_networks; i++) {
         cfg_buf_printf(&b, "  - name: ");
@@ -112,8 +113,8 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
 {
     if (!streq_null(a->cluster_name, b->cluster_name) || !streq_null(a->key_path, b->key_path) ||
         a->engine != b->engine || a->interval_ms != b->interval_ms || a->misses != b->misses ||
-        a->n_networks != b->n_networks || a->n_nodes != b->n_nodes ||
-        a->tie_breaker != b->tie_breaker)
+        a->link_mode != b->link_mode || a->n_networks != b->n_networks ||
+        a->n_nodes != b->n_nodes || a->tie_breaker != b->tie_breaker)
         return false;
     if (a->tie_breaker == CFG_TIE_NODE && a->tie_breaker_node_id != b->tie_breaker_node_id)
         return false;

@@ -106,6 +106,7 @@ static void test_minimal_defaults(void **state)
     assert_int_equal(c->engine, CFG_ENGINE_MANAGED);
     assert_int_equal(c->interval_ms, 100);
     assert_int_equal(c->misses, 4);
+    assert_int_equal(c->link_mode, CFG_LINK_ACTIVE);
     assert_int_equal(c->tie_breaker, CFG_TIE_LOWEST);
     assert_int_equal(c->n_networks, 1);
     assert_string_equal(c->networks[0].name, "lan");
@@ -122,8 +123,9 @@ static void test_full_values(void **state)
     assert_string_equal(c->cluster_name, "prod_db-1");
     assert_string_equal(c->key_path, "/srv/vigil/cluster.key");
     assert_int_equal(c->engine, CFG_ENGINE_EXTERNAL);
-    assert_int_equal(c->interval_ms, 50);
+    assert_int_equal(c->interval_ms, 250);
     assert_int_equal(c->misses, 6);
+    assert_int_equal(c->link_mode, CFG_LINK_PASSIVE);
     assert_int_equal(c->n_networks, 3);
     assert_string_equal(c->networks[0].name, "backbone");
     assert_string_equal(c->networks[1].name, "svc");
@@ -186,6 +188,9 @@ static void test_lookups(void **state)
     assert_string_equal(cfg_engine_name(CFG_ENGINE_EXTERNAL), "external");
     assert_null(cfg_engine_name(CFG_ENGINE_MAX));
     assert_string_equal(cfg_tie_breaker_name(CFG_TIE_HIGHEST), "highest");
+    assert_string_equal(cfg_link_mode_name(CFG_LINK_ACTIVE), "active");
+    assert_string_equal(cfg_link_mode_name(CFG_LINK_PASSIVE), "passive");
+    assert_null(cfg_link_mode_name(CFG_LINK_MODE_MAX));
     cfg_free(c);
 }
 
@@ -322,6 +327,9 @@ static const struct {
      "missing-required.yaml:1:1: error: missing required key 'networks' at the top level\n"
      "missing-required.yaml:1:1: error: missing required key 'nodes' at the top level\n"
      "missing-required.yaml:2:3: error: missing required key 'name' in cluster\n"},
+    {"link-mode-unknown.yaml",
+     "link-mode-unknown.yaml:4:14: error: heartbeat.link_mode must be active or passive, not "
+     "'fast'\n"},
     {"tie-breaker-unknown.yaml",
      "tie-breaker-unknown.yaml:8:16: error: quorum.tie_breaker 'n4' is not lowest, highest, none "
      "or the name of a node; did you mean 'n1'?\n"},
@@ -510,6 +518,74 @@ static void test_even_none_warning(void **state)
                   "quorum:\n  tie_breaker: none\n",
                   0, 0, "");
     cfg_free(c);
+}
+
+static void test_link_mode_values(void **state)
+{
+    /* Written out as active. */
+    struct cfg *c = load_valid("valid/three-node.yaml");
+    assert_int_equal(c->link_mode, CFG_LINK_ACTIVE);
+    cfg_free(c);
+    /* Passive, with a heartbeat timeout long enough to need no warning. */
+    c = load_text(
+        "cluster: {name: p}\nheartbeat: {interval: 500ms, misses: 6, link_mode: passive}\n" NET1
+        "nodes:\n" NODE1,
+        0, 0, "");
+    assert_int_equal(c->link_mode, CFG_LINK_PASSIVE);
+    cfg_free(c);
+    /* The default, also when heartbeat is given without it. */
+    c = load_text("cluster: {name: p}\nheartbeat: {misses: 5}\n" NET1 "nodes:\n" NODE1, 0, 0, "");
+    assert_int_equal(c->link_mode, CFG_LINK_ACTIVE);
+    cfg_free(c);
+    /* Not a keyword, and not text at all. */
+    load_text("cluster: {name: p}\nheartbeat: {link_mode: Active}\n" NET1 "nodes:\n" NODE1, 0,
+              -EINVAL,
+              "test.yaml:2:24: error: heartbeat.link_mode must be active or passive, not 'Active'; "
+              "did you mean 'active'?\n");
+    load_text("cluster: {name: p}\nheartbeat: {link_mode: [active]}\n" NET1 "nodes:\n" NODE1, 0,
+              -EINVAL,
+              "test.yaml:2:24: error: heartbeat.link_mode must be active or passive, not a "
+              "list\n");
+}
+
+static void test_passive_warning(void **state)
+{
+    /* The default heartbeat (400ms) is far too short for passive failover. */
+    struct cfg *c = load_text(
+        "cluster: {name: p}\nheartbeat:\n  link_mode: passive\n" NET1 "nodes:\n" NODE1, 0, 0,
+        "test.yaml:3:14: warning: heartbeat.link_mode is passive with a "
+        "heartbeat timeout of 400ms: on a busy or virtualised machine knet "
+        "links then flap, and losing the best network can be mistaken for a "
+        "node failure; use link_mode: active, or a heartbeat timeout "
+        "(interval x misses) of at least 1500ms\n");
+    assert_int_equal(c->link_mode, CFG_LINK_PASSIVE);
+    cfg_free(c);
+    /* Just below the limit, and at it. */
+    c = load_text(
+        "cluster: {name: p}\nheartbeat: {interval: 214ms, misses: 7, link_mode: passive}\n" NET1
+        "nodes:\n" NODE1,
+        0, 0,
+        "test.yaml:2:52: warning: heartbeat.link_mode is passive with a heartbeat "
+        "timeout of 1498ms: on a busy or virtualised machine knet links then flap, and "
+        "losing the best network can be mistaken for a node failure; use link_mode: "
+        "active, or a heartbeat timeout (interval x misses) of at least 1500ms\n");
+    cfg_free(c);
+    c = load_text(
+        "cluster: {name: p}\nheartbeat: {interval: 500ms, misses: 3, link_mode: passive}\n" NET1
+        "nodes:\n" NODE1,
+        0, 0, "");
+    cfg_free(c);
+    /* Active mode with the same short heartbeat says nothing. */
+    c = load_text("cluster: {name: p}\nheartbeat: {link_mode: active}\n" NET1 "nodes:\n" NODE1, 0,
+                  0, "");
+    cfg_free(c);
+    /* A heartbeat timeout out of range is reported as such, without the warning. */
+    load_text(
+        "cluster: {name: p}\nheartbeat: {interval: 20ms, misses: 4, link_mode: passive}\n" NET1
+        "nodes:\n" NODE1,
+        0, -EINVAL,
+        "test.yaml:2:12: error: heartbeat timeout (interval x misses) is 20ms x 4 = 80ms; it "
+        "must be from 100ms to 60s\n");
 }
 
 static void test_limits_and_edges(void **state)
@@ -793,7 +869,7 @@ static const char *const valid_files[] = {
     "valid/minimal.yaml",  "valid/three-node.yaml",  "valid/full.yaml",
     "valid/flow.yaml",     "valid/two-node.yaml",    "valid/one-network.yaml",
     "valid/tie-node.yaml", "valid/tie-highest.yaml", "valid/ipv6.yaml",
-    "valid/quoting.yaml",
+    "valid/quoting.yaml",  "valid/four-node.yaml",   "valid/four-node-named.yaml",
 };
 
 static void test_print_roundtrip(void **state)
@@ -831,6 +907,7 @@ static void test_print_exact(void **state)
                               "heartbeat:\n"
                               "  interval: 100ms\n"
                               "  misses: 4\n"
+                              "  link_mode: active\n"
                               "networks:\n"
                               "  - name: lan\n"
                               "nodes:\n"
@@ -854,7 +931,8 @@ static void test_print_exact(void **state)
 
     c = load_valid("valid/full.yaml");
     text = cfg_print(c);
-    assert_non_null(strstr(text, "engine: external\nheartbeat:\n  interval: 50ms\n  misses: 6\n"));
+    assert_non_null(strstr(text, "engine: external\nheartbeat:\n  interval: 250ms\n  misses: 6\n"
+                                 "  link_mode: passive\nnetworks:\n"));
     assert_non_null(strstr(text, "  tie_breaker: db2.example.org\n"));
     free(text);
     cfg_free(c);
@@ -871,6 +949,10 @@ static void test_equal(void **state)
     b->misses++;
     assert_false(cfg_equal(a, b));
     b->misses--;
+    b->link_mode = CFG_LINK_ACTIVE;
+    assert_false(cfg_equal(a, b));
+    b->link_mode = CFG_LINK_PASSIVE;
+    assert_true(cfg_equal(a, b));
     b->tie_breaker_node_id = 10;
     assert_false(cfg_equal(a, b));
     b->tie_breaker_node_id = 20;
@@ -898,6 +980,8 @@ int main(void)
         cmocka_unit_test(test_directory_as_file),
         cmocka_unit_test(test_two_node_tie_breaker_warning),
         cmocka_unit_test(test_even_none_warning),
+        cmocka_unit_test(test_link_mode_values),
+        cmocka_unit_test(test_passive_warning),
         cmocka_unit_test(test_limits_and_edges),
         cmocka_unit_test(test_null_name_and_string_load),
         cmocka_unit_test(test_syntax_error_is_silent),

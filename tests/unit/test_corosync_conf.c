@@ -41,10 +41,11 @@ static struct cfg *load(const char *name)
     return c;
 }
 
-static void check_timers(uint64_t interval, uint32_t misses, uint64_t token, uint64_t consensus,
-                         uint64_t ping_interval, uint64_t ping_timeout)
+static void check_timers(enum cfg_link_mode mode, uint64_t interval, uint32_t misses,
+                         uint64_t token, uint64_t consensus, uint64_t ping_interval,
+                         uint64_t ping_timeout)
 {
-    struct cfg c = {.interval_ms = interval, .misses = misses};
+    struct cfg c = {.interval_ms = interval, .misses = misses, .link_mode = mode};
     struct cfg_timers t;
     memset(&t, 0xff, sizeof(t));
     cfg_derive_timers(&c, &t);
@@ -57,12 +58,26 @@ static void check_timers(uint64_t interval, uint32_t misses, uint64_t token, uin
 
 static void test_derive_timers(void **state)
 {
-    check_timers(100, 4, 400, 480, 100, 400);          /* the defaults */
-    check_timers(50, 2, 100, 120, 50, 100);            /* the shortest token */
-    check_timers(10, 10, 100, 120, 10, 100);           /* the shortest interval */
-    check_timers(333, 3, 999, 1199, 333, 999);         /* 1198.8 rounds up */
-    check_timers(5000, 12, 60000, 72000, 5000, 60000); /* the longest token */
-    check_timers(250, 3, 750, 900, 250, 750);
+    const enum cfg_link_mode A = CFG_LINK_ACTIVE;
+    check_timers(A, 100, 4, 400, 480, 100, 400);          /* the defaults */
+    check_timers(A, 50, 2, 100, 120, 50, 100);            /* the shortest token */
+    check_timers(A, 10, 10, 100, 120, 10, 100);           /* the shortest interval */
+    check_timers(A, 333, 3, 999, 1199, 333, 999);         /* 1198.8 rounds up */
+    check_timers(A, 5000, 12, 60000, 72000, 5000, 60000); /* the longest token */
+    check_timers(A, 250, 3, 750, 900, 250, 750);
+}
+
+/* Passive: the link is declared down after a third of the token, pinged four times in that. */
+static void test_derive_timers_passive(void **state)
+{
+    const enum cfg_link_mode P = CFG_LINK_PASSIVE;
+    check_timers(P, 500, 6, 3000, 3600, 250, 1000);
+    check_timers(P, 250, 6, 1500, 1800, 125, 500); /* the shortest without a warning */
+    check_timers(P, 100, 4, 400, 480, 33, 133);    /* the defaults: 133.3 and 33.3 round down */
+    check_timers(P, 40, 3, 120, 144, 10, 40);      /* exactly the 10ms floor */
+    check_timers(P, 50, 2, 100, 120, 10, 33);      /* 8ms raised to the floor */
+    check_timers(P, 10, 13, 130, 156, 10, 43);     /* 10.75ms rounds down to the floor */
+    check_timers(P, 5000, 12, 60000, 72000, 5000, 20000); /* the longest token */
 }
 
 /* Runs `corosync -t` on text with its keyfile pointing at a fresh key; skips without corosync. */
@@ -170,6 +185,16 @@ static void test_golden_full(void **state)
     check_golden("full");
 }
 
+static void test_golden_four_node(void **state)
+{
+    check_golden("four-node");
+}
+
+static void test_golden_four_node_named(void **state)
+{
+    check_golden("four-node-named");
+}
+
 /* What operators rely on, stated directly rather than only through the golden files. */
 static void test_conf_properties(void **state)
 {
@@ -187,6 +212,26 @@ static void test_conf_properties(void **state)
     for (const char *p = strchr(text, '{'); p; p = strchr(p + 1, '{'))
         assert_int_equal(p[1], '\n');
     assert_null(strstr(text, "two_node"));
+    assert_non_null(strstr(text, "\ttransport: knet\n\tlink_mode: active\n"));
+    /* Three nodes cannot tie: no tie-breaker (Corosync would disable it with a critical log). */
+    assert_null(strstr(text, "auto_tie_breaker"));
+    free(text);
+    cfg_free(c);
+
+    /* Passive mode keeps the priorities (they decide the order) and shortens the ping timeout. */
+    c = load("full");
+    text = cfg_corosync_conf(c);
+    assert_non_null(strstr(text, "\ttransport: knet\n\tlink_mode: passive\n"));
+    assert_non_null(strstr(text, "\t\tlinknumber: 0\n\t\tknet_link_priority: 3\n"
+                                 "\t\tknet_ping_interval: 125\n\t\tknet_ping_timeout: 500\n"));
+    assert_non_null(strstr(text, "\t\tlinknumber: 2\n\t\tknet_link_priority: 1\n"));
+    assert_null(strstr(text, "auto_tie_breaker")); /* three nodes, a named tie-breaker */
+    free(text);
+    cfg_free(c);
+
+    c = load("four-node-named");
+    text = cfg_corosync_conf(c);
+    assert_non_null(strstr(text, "\tauto_tie_breaker: 1\n\tauto_tie_breaker_node: 20\n"));
     free(text);
     cfg_free(c);
 
@@ -205,14 +250,66 @@ static void test_conf_properties(void **state)
     cfg_free(c);
 }
 
+/* A cluster of n nodes on one network, with the given tie_breaker. */
+static struct cfg *load_nodes(size_t n, const char *tie_breaker)
+{
+    char *text =
+        xasprintf("cluster: {name: n}\nnetworks: [{name: lan}]\nquorum: {tie_breaker: %s}\n"
+                  "nodes:\n",
+                  tie_breaker);
+    for (size_t i = 1; i <= n; i++) {
+        char *t = xasprintf("%s  - {name: n%zu, id: %zu, addresses: {lan: 192.0.2.%zu}}\n", text, i,
+                            i, i);
+        free(text);
+        text = t;
+    }
+    struct cfg_diags d;
+    cfg_diags_init(&d);
+    struct cfg *c = NULL;
+    if (cfg_load_string(text, strlen(text), "n.yaml", 0, &c, &d) != 0) {
+        cfg_diags_print(&d, stderr);
+        fail_msg("%zu nodes do not load", n);
+    }
+    cfg_diags_clear(&d);
+    free(text);
+    return c;
+}
+
+/* auto_tie_breaker appears exactly for an even number of nodes from four on. */
+static void test_tie_breaker_only_even(void **state)
+{
+    static const char *const ties[] = {"lowest", "highest", "n1", "none"};
+    for (size_t t = 0; t < ARRAY_SIZE(ties); t++) {
+        for (size_t n = 1; n <= CFG_MAX_NODES; n++) {
+            struct cfg *c = load_nodes(n, ties[t]);
+            char *text = cfg_corosync_conf(c);
+            bool want = n >= 4 && n % 2 == 0 && strcmp(ties[t], "none") != 0;
+            if ((strstr(text, "auto_tie_breaker") != NULL) != want)
+                fail_msg("%zu nodes, tie_breaker %s: auto_tie_breaker %s expected:\n%s", n, ties[t],
+                         want ? "is" : "is not", text);
+            assert_int_equal(strstr(text, "\ttwo_node: 1\n") != NULL, n == 2);
+            free(text);
+            cfg_free(c);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_derive_timers),   cmocka_unit_test(test_golden_three_node),
-        cmocka_unit_test(test_golden_two_node), cmocka_unit_test(test_golden_one_network),
-        cmocka_unit_test(test_golden_tie_node), cmocka_unit_test(test_golden_tie_highest),
-        cmocka_unit_test(test_golden_ipv6),     cmocka_unit_test(test_golden_full),
+        cmocka_unit_test(test_derive_timers),
+        cmocka_unit_test(test_derive_timers_passive),
+        cmocka_unit_test(test_golden_three_node),
+        cmocka_unit_test(test_golden_two_node),
+        cmocka_unit_test(test_golden_one_network),
+        cmocka_unit_test(test_golden_tie_node),
+        cmocka_unit_test(test_golden_tie_highest),
+        cmocka_unit_test(test_golden_ipv6),
+        cmocka_unit_test(test_golden_full),
+        cmocka_unit_test(test_golden_four_node),
+        cmocka_unit_test(test_golden_four_node_named),
         cmocka_unit_test(test_conf_properties),
+        cmocka_unit_test(test_tie_breaker_only_even),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
