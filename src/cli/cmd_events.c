@@ -65,9 +65,10 @@ static void print_event_human(json_t *ev, bool utc)
 
     cli_fputs_safe(when ? when : "?", stdout);
     fputs("  ", stdout);
-    cli_fputs_padded(type ? type : "?", 18, stdout);
+    /* Columns fit every event type and the usual node names; longer ones push the line. */
+    cli_fputs_padded(type ? type : "?", 20, stdout);
     fputc(' ', stdout);
-    cli_fputs_safe(node && *node ? node : "-", stdout);
+    cli_fputs_padded(node && *node ? node : "-", 6, stdout);
     fputs("  ", stdout);
     cli_fputs_safe(msg ? msg : "", stdout);
     fputc('\n', stdout);

@@ -432,6 +432,11 @@ static void on_vq_quorum(votequorum_handle_t h, uint64_t context, uint32_t quora
     struct cs_engine *ce = (struct cs_engine *)(uintptr_t)context;
     ce->quorate = quorate != 0;
     ce->votes.quorate = ce->quorate;
+    /* vigil gives every node one vote: the members present are the votes present. */
+    uint32_t members = 0;
+    for (uint32_t i = 0; i < n; i++)
+        members += nodes[i].state == VOTEQUORUM_NODESTATE_MEMBER;
+    ce->votes.total_votes = members;
     ce->want_votes = true;
     /* Quorum itself is reported at once; the vote counts follow from the worker. */
     ce->base.cb->quorum(ce->base.ctx, &ce->votes);

@@ -528,9 +528,9 @@ def test_events_human(fake):
     assert r.returncode == 0, r.stderr
     assert srv.requests == [{"cmd": "events", "follow": False, "since": 0}]
     assert r.stdout.splitlines() == [
-        "2026-11-22 10:00:00.123  link_down          n2  link to n2 on network pub is down",
-        "2026-11-22 10:00:01.123  node_left          n3  node n3 (id 3) left the membership",
-        "2026-11-22 10:00:02.000  quorum_lost        -  this partition lost quorum",
+        "2026-11-22 10:00:00.123  link_down            n2      link to n2 on network pub is down",
+        "2026-11-22 10:00:01.123  node_left            n3      node n3 (id 3) left the membership",
+        "2026-11-22 10:00:02.000  quorum_lost          -       this partition lost quorum",
     ]
 
 
@@ -550,7 +550,7 @@ def test_events_unknown_type_and_odd_fields(fake):
     r = run("-s", srv.path, "events")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
-    assert lines[0] == "2026-11-22 10:00:00.123  brand_new_thing    n1  something?new?[2J"
+    assert lines[0] == "2026-11-22 10:00:00.123  brand_new_thing      n1      something?new?[2J"
     assert lines[1].startswith("2026-11-22T10:00:00.000Z  ?")
 
 

@@ -41,6 +41,12 @@ def test_three_nodes_form_one_quorate_cluster(lab, status):
         views[node] = _view(st)
     assert len(set(views.values())) == 1, f"nodes disagree: {views}"
     assert len({status(n)["cluster"] for n in ALL}) == 1
+    # The quorum event quotes the votes present then: a quorate partition has at least 2.
+    for node in ALL:
+        gained = [e for e in lab.events(node) if e["type"] == "quorum_gained"]
+        assert gained, f"{node} logged no quorum_gained"
+        m = re.fullmatch(r"quorum gained: (\d) of 3 votes \(2 needed\)", gained[-1]["message"])
+        assert m and int(m.group(1)) >= 2, gained[-1]["message"]
 
 
 def test_poweroff_node_is_seen_offline_and_poweron_rejoins(lab, status):
