@@ -535,24 +535,36 @@ static void load_heartbeat(struct loader *ld, struct ynode *n)
     }
 }
 
+/*
+ * Checks that n is a non-empty list of at most max entries, reporting what is
+ * wrong with it. Returns how many entries to load (0: load none): the extra
+ * entries past max are reported once and then ignored.
+ */
+static size_t check_list(struct loader *ld, struct ynode *n, const char *key, const char *shape,
+                         const char *what, size_t max, const char *why)
+{
+    if (n->type != YN_SEQUENCE) {
+        err_type(ld, n, key, shape);
+        return 0;
+    }
+    if (n->n == 0) {
+        err(ld, n, "%s is empty; declare at least one %s", key, what);
+        return 0;
+    }
+    if (n->n <= max)
+        return n->n;
+    err(ld, n->items[max], "too many %s: %zu are declared, at most %zu are supported%s", key, n->n,
+        max, why);
+    return max;
+}
+
 static void load_networks(struct loader *ld, struct ynode *n)
 {
     static const struct key_spec specs[] = {{"name", true}};
-    if (n->type != YN_SEQUENCE) {
-        err_type(ld, n, "networks", "a list of networks (- name: NAME)");
+    size_t count = check_list(ld, n, "networks", "a list of networks (- name: NAME)", "network",
+                              CFG_MAX_NETWORKS, " (knet's link limit)");
+    if (count == 0)
         return;
-    }
-    if (n->n == 0) {
-        err(ld, n, "networks is empty; declare at least one network");
-        return;
-    }
-    size_t count = n->n;
-    if (count > CFG_MAX_NETWORKS) {
-        err(ld, n->items[CFG_MAX_NETWORKS],
-            "too many networks: %zu are declared, at most %d are supported (knet's link limit)",
-            n->n, CFG_MAX_NETWORKS);
-        count = CFG_MAX_NETWORKS;
-    }
     struct cfg *c = ld->c;
     c->networks = xcalloc(count, sizeof(*c->networks));
     ld->net_name = xcalloc(count, sizeof(*ld->net_name));
@@ -796,20 +808,11 @@ static void check_nodes_unique(struct loader *ld)
 
 static void load_nodes(struct loader *ld, struct ynode *n)
 {
-    if (n->type != YN_SEQUENCE) {
-        err_type(ld, n, "nodes", "a list of nodes (- name: NAME, id: ID, addresses: ...)");
+    size_t count =
+        check_list(ld, n, "nodes", "a list of nodes (- name: NAME, id: ID, addresses: ...)", "node",
+                   CFG_MAX_NODES, "");
+    if (count == 0)
         return;
-    }
-    if (n->n == 0) {
-        err(ld, n, "nodes is empty; declare at least one node");
-        return;
-    }
-    size_t count = n->n;
-    if (count > CFG_MAX_NODES) {
-        err(ld, n->items[CFG_MAX_NODES],
-            "too many nodes: %zu are declared, at most %d are supported", n->n, CFG_MAX_NODES);
-        count = CFG_MAX_NODES;
-    }
     struct cfg *c = ld->c;
     c->nodes = xcalloc(count, sizeof(*c->nodes));
     c->n_nodes = count;

@@ -16,14 +16,14 @@
 #include "daemon/ctl.h"
 
 static const char *const yaml = "cluster: {name: demo, key: /nonexistent/authkey}\n"
-                                 "networks: [{name: priv}, {name: pub}]\n"
-                                 "nodes:\n"
-                                 "  - {name: n1, id: 1, addresses: {priv: 192.0.2.1, pub: "
-                                 "198.51.100.1}}\n"
-                                 "  - {name: n2, id: 2, addresses: {priv: 192.0.2.2, pub: "
-                                 "198.51.100.2}}\n"
-                                 "  - {name: n3, id: 3, addresses: {priv: 192.0.2.3, pub: "
-                                 "198.51.100.3}}\n";
+                                "networks: [{name: priv}, {name: pub}]\n"
+                                "nodes:\n"
+                                "  - {name: n1, id: 1, addresses: {priv: 192.0.2.1, pub: "
+                                "198.51.100.1}}\n"
+                                "  - {name: n2, id: 2, addresses: {priv: 192.0.2.2, pub: "
+                                "198.51.100.2}}\n"
+                                "  - {name: n3, id: 3, addresses: {priv: 192.0.2.3, pub: "
+                                "198.51.100.3}}\n";
 
 struct fixture {
     struct cfg *cfg;
@@ -112,9 +112,8 @@ static void test_ping(void **state)
     struct fixture *f = *state;
     json_t *r = request(f, "{\"cmd\":\"ping\"}", NULL);
     assert_true(json_is_true(json_object_get(r, "ok")));
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(r, "result"), "version")),
-        VIGIL_VERSION);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "result"), "version")),
+                        VIGIL_VERSION);
     json_decref(r);
 }
 
@@ -125,8 +124,8 @@ static void test_status_follows_view(void **state)
     uint32_t members[] = {1, 2};
     struct engine_view v = {.members = members, .n_members = 2, .joined = members, .n_joined = 2};
     cluster_apply_view(&f->cl, &v);
-    struct engine_quorum q = {.quorate = true, .total_votes = 2, .expected_votes = 3,
-                              .needed_votes = 2};
+    struct engine_quorum q = {
+        .quorate = true, .total_votes = 2, .expected_votes = 3, .needed_votes = 2};
     cluster_apply_quorum(&f->cl, &q);
 
     json_t *r = request(f, "{\"cmd\":\"status\"}", NULL);
@@ -156,8 +155,8 @@ static void test_status_follows_view(void **state)
     uint32_t rest[] = {2};
     uint32_t gone[] = {1};
     enum engine_leave why[] = {ENGINE_LEAVE_NODEDOWN};
-    struct engine_view v2 = {.members = rest, .n_members = 1, .left = gone, .left_reason = why,
-                             .n_left = 1};
+    struct engine_view v2 = {
+        .members = rest, .n_members = 1, .left = gone, .left_reason = why, .n_left = 1};
     cluster_apply_view(&f->cl, &v2);
     assert_int_equal(f->cl.coordinator, 2);
     q.quorate = false;
@@ -168,9 +167,9 @@ static void test_status_follows_view(void **state)
     struct ctl_result res;
     r = request(f, "{\"cmd\":\"events\",\"since\":0}", &res);
     json_t *evs = json_object_get(json_object_get(r, "result"), "events");
-    const char *want[] = {"node_joined",  "node_joined",         "quorum_gained",
-                          "coordinator_changed", "node_left", "coordinator_changed",
-                          "quorum_lost",  "coordinator_changed"};
+    const char *want[] = {"node_joined",         "node_joined",        "quorum_gained",
+                          "coordinator_changed", "node_left",          "coordinator_changed",
+                          "quorum_lost",         "coordinator_changed"};
     assert_int_equal(json_array_size(evs), ARRAY_SIZE(want));
     for (size_t i = 0; i < ARRAY_SIZE(want); i++)
         assert_string_equal(json_string_value(json_object_get(json_array_get(evs, i), "type")),
@@ -194,8 +193,8 @@ static void test_engine_lost_clears_view(void **state)
     uint32_t members[] = {1, 2, 3};
     struct engine_view v = {.members = members, .n_members = 3};
     cluster_apply_view(&f->cl, &v);
-    struct engine_quorum q = {.quorate = true, .total_votes = 3, .expected_votes = 3,
-                              .needed_votes = 2};
+    struct engine_quorum q = {
+        .quorate = true, .total_votes = 3, .expected_votes = 3, .needed_votes = 2};
     cluster_apply_quorum(&f->cl, &q);
     assert_int_equal(f->cl.coordinator, 1);
     cluster_engine_lost(&f->cl, "killed by signal 9");
@@ -203,8 +202,8 @@ static void test_engine_lost_clears_view(void **state)
     json_t *s = json_object_get(r, "result");
     assert_true(json_is_false(json_object_get(s, "quorate")));
     assert_true(json_is_null(json_object_get(s, "coordinator")));
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(s, "engine"), "state")), "lost");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(s, "engine"), "state")),
+                        "lost");
     json_t *nodes = json_object_get(s, "nodes");
     for (size_t i = 0; i < json_array_size(nodes); i++)
         assert_string_equal(json_string_value(json_object_get(json_array_get(nodes, i), "state")),

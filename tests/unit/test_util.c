@@ -20,8 +20,8 @@ static void test_dur_parse_valid(void **state)
         const char *s;
         uint64_t ms;
     } ok[] = {
-        {"0ms", 0},     {"1ms", 1},          {"250ms", 250},     {"1s", 1000},
-        {"5s", 5000},   {"2min", 120000},    {"1h", 3600000},    {"007s", 7000},
+        {"0ms", 0},     {"1ms", 1},           {"250ms", 250},    {"1s", 1000},
+        {"5s", 5000},   {"2min", 120000},     {"1h", 3600000},   {"007s", 7000},
         {"100ms", 100}, {"86400s", 86400000}, {"10min", 600000},
     };
     for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
@@ -34,8 +34,8 @@ static void test_dur_parse_valid(void **state)
 static void test_dur_parse_invalid(void **state)
 {
     static const char *const bad[] = {
-        "",     "100",   "100 ms", "-1s",  "abc", "1.5s", "s",  "10m",
-        "1sec", " 1s",   "1s ",    "1S",   "+1s", "ms",   "1hh", "1 min",
+        "",     "100", "100 ms", "-1s", "abc", "1.5s", "s",   "10m",
+        "1sec", " 1s", "1s ",    "1S",  "+1s", "ms",   "1hh", "1 min",
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         uint64_t v = 777;
@@ -57,7 +57,7 @@ static void test_dur_parse_overflow(void **state)
 static void test_dur_format_roundtrip(void **state)
 {
     static const uint64_t vals[] = {0, 1, 100, 999, 1000, 1500, 60000, 90000, 3600000, 7200000};
-    static const char *const want[] = {"0ms",  "1ms",  "100ms", "999ms", "1s",
+    static const char *const want[] = {"0ms",    "1ms",  "100ms", "999ms", "1s",
                                        "1500ms", "1min", "90s",   "1h",    "2h"};
     for (size_t i = 0; i < ARRAY_SIZE(vals); i++) {
         char buf[32];
