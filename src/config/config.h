@@ -101,6 +101,42 @@ struct cfg_node {
     char **addr;
 };
 
+/* One `key: value` parameter of a fence device, passed to its agent as key=value. */
+struct cfg_fence_param {
+    char *key;
+    char *value;
+};
+
+struct cfg_fence_device {
+    char *name;
+    char *agent; /* absolute path of a program speaking the fence-agents protocol */
+    struct cfg_fence_param *params;
+    size_t n_params;
+    char *secrets;       /* file of key=value lines added to the agent's input; may be NULL */
+    uint64_t timeout_ms; /* per agent call; default 20s */
+};
+
+/* One device of a fencing level, with the port (plug) of the node on it, if any. */
+struct cfg_fence_ref {
+    size_t device; /* index into cfg.fence_devices */
+    char *port;    /* may be NULL: then no plug= is passed */
+};
+
+/* A level succeeds only if every one of its devices succeeds. */
+struct cfg_fence_level {
+    struct cfg_fence_ref *refs;
+    size_t n_refs;
+};
+
+/* Fencing of one node: levels tried in order; delay before fencing *this* node. */
+struct cfg_fence_node {
+    struct cfg_fence_level *levels;
+    size_t n_levels;
+    uint64_t delay_ms;
+};
+
+enum cfg_fence_action { CFG_FENCE_OFF, CFG_FENCE_REBOOT, CFG_FENCE_ACTION_MAX };
+
 struct cfg {
     char *file; /* path it was loaded from (or the name given to cfg_load_string) */
     char *cluster_name;
@@ -115,6 +151,15 @@ struct cfg {
     struct cfg_node *nodes; /* in file order */
     enum cfg_tie_breaker tie_breaker;
     uint32_t tie_breaker_node_id; /* for CFG_TIE_NODE */
+
+    /* fencing: */
+    bool fence_enabled;         /* default true */
+    bool fence_unsafe_recovery; /* only with fencing disabled: recover without fencing */
+    enum cfg_fence_action fence_action;
+    uint32_t fence_retries; /* extra attempts of a failed level before the next one */
+    size_t n_fence_devices;
+    struct cfg_fence_device *fence_devices;
+    struct cfg_fence_node *fence_nodes; /* n_nodes entries, indexed like nodes */
 };
 
 /* Flags for the loaders. */
