@@ -244,7 +244,11 @@ static void start_corosync(struct vigild *d)
     d->corosync = NULL;
     char flag_f[] = "-f", flag_c[] = "-c";
     char *argv[] = {d->corosync_bin, flag_f, flag_c, d->corosync_conf, NULL};
-    struct proc_opts o = {.new_pgrp = true, .die_with_parent = true};
+    struct proc_opts o = {.new_pgrp = true,
+                          .die_with_parent = true,
+                          .fd_in = PROC_INHERIT,
+                          .fd_out = PROC_INHERIT,
+                          .fd_err = PROC_INHERIT};
     int r = proc_spawn(d->loop, argv, &o, on_corosync_exit, d, &d->corosync);
     if (r < 0) {
         log_error("cannot start %s: %s", d->corosync_bin, strerror(-r));

@@ -41,6 +41,10 @@ static void child_exec(char *const argv[], const struct proc_opts *o, pid_t pare
             signal(s, SIG_DFL);
     if (o && o->new_pgrp)
         setpgid(0, 0);
+    int redirect[3] = {o ? o->fd_in : -1, o ? o->fd_out : -1, o ? o->fd_err : -1};
+    for (int i = 0; i < 3; i++)
+        if (redirect[i] >= 0 && redirect[i] != i && dup2(redirect[i], i) < 0)
+            _exit(127);
     if (o && o->die_with_parent) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)

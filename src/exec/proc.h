@@ -19,11 +19,20 @@ typedef void (*proc_exit_fn)(struct proc *p, int wstatus, void *ctx);
 struct proc_opts {
     bool new_pgrp;        /* run in a process group of its own (signals go to the group) */
     bool die_with_parent; /* SIGKILL the child if the daemon dies */
+    /*
+     * Descriptors for the child's stdin, stdout and stderr; a negative value (or
+     * no opts) inherits the daemon's. Zero is a valid descriptor, so callers set
+     * all three (PROC_INHERIT for the ones they do not redirect).
+     */
+    int fd_in, fd_out, fd_err;
 };
 
+#define PROC_INHERIT (-1)
+
 /*
- * Starts argv[0] (an absolute path) with argv. Inherits stdin, stdout and
- * stderr; every other file descriptor is closed in the child. Returns 0 and
+ * Starts argv[0] (an absolute path) with argv. stdin, stdout and stderr are
+ * the daemon's unless opts redirects them; every other file descriptor is
+ * closed in the child. Returns 0 and
  * stores the handle, owned by the caller, in *ret; or a negative errno (for
  * example -ENOENT when the program does not exist) and then cb never fires.
  */
