@@ -18,6 +18,7 @@
 
 #include "base/util.h"
 #include "fence/agent.h"
+#include "fence/fence.h"
 
 static char dir[] = "/tmp/vigil-fence-test-XXXXXX";
 
@@ -281,6 +282,162 @@ static void test_cancel(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- levels ---------------------------------------------------------------- */
+
+struct op_log {
+    char text[2048];
+    bool done, success;
+    size_t level;
+    char summary[512];
+};
+
+static void on_attempt(void *ctx, size_t level, unsigned attempt, const char *device,
+                       const struct fence_result *r)
+{
+    struct op_log *l = ctx;
+    size_t n = strlen(l->text);
+    snprintf(l->text + n, sizeof(l->text) - n, "L%zu.%u %s %s; ", level, attempt, device,
+             fence_outcome_name(r->outcome));
+}
+
+static void on_op_done(void *ctx, bool success, size_t level, const char *summary)
+{
+    struct op_log *l = ctx;
+    assert_false(l->done);
+    l->done = true;
+    l->success = success;
+    l->level = level;
+    snprintf(l->summary, sizeof(l->summary), "%s", summary);
+}
+
+static const struct fence_op_callbacks op_cb = {.attempt = on_attempt, .done = on_op_done};
+
+/* A cluster of one node (n3) with devices ok, fail and the given levels. */
+struct op_fixture {
+    struct cfg cfg;
+    struct cfg_node node;
+    struct cfg_fence_device devs[2];
+    struct cfg_fence_node fnode;
+    char *ok, *fail;
+};
+
+static void op_fixture_init(struct op_fixture *f, struct cfg_fence_level *levels, size_t n_levels,
+                            unsigned retries)
+{
+    memset(f, 0, sizeof(*f));
+    f->ok = write_script("fence_lvl_ok", "cat >/dev/null; exit 0", 0755);
+    f->fail =
+        write_script("fence_lvl_fail", "cat >/dev/null; echo 'PDU unreachable'; exit 1", 0755);
+    f->devs[0] =
+        (struct cfg_fence_device){.name = (char *)"ok", .agent = f->ok, .timeout_ms = 5000};
+    f->devs[1] =
+        (struct cfg_fence_device){.name = (char *)"fail", .agent = f->fail, .timeout_ms = 5000};
+    f->node = (struct cfg_node){.name = (char *)"n3", .id = 3};
+    f->fnode = (struct cfg_fence_node){.levels = levels, .n_levels = n_levels};
+    f->cfg.nodes = &f->node;
+    f->cfg.n_nodes = 1;
+    f->cfg.fence_enabled = true;
+    f->cfg.fence_retries = retries;
+    f->cfg.fence_devices = f->devs;
+    f->cfg.n_fence_devices = 2;
+    f->cfg.fence_nodes = &f->fnode;
+}
+
+static void run_op(struct op_fixture *f, struct op_log *l)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    memset(l, 0, sizeof(*l));
+    struct fence_op *op;
+    assert_int_equal(fence_op_start(&loop, &f->cfg, 0, &op_cb, l, &op), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_true(l->done);
+    free(f->ok);
+    free(f->fail);
+}
+
+static void test_level_two_after_level_one_fails(void **state)
+{
+    struct cfg_fence_ref r_fail = {.device = 1}, r_ok = {.device = 0, .port = (char *)"7"};
+    struct cfg_fence_level levels[] = {{&r_fail, 1}, {&r_ok, 1}};
+    struct op_fixture f;
+    op_fixture_init(&f, levels, 2, 1);
+    struct op_log l;
+    run_op(&f, &l);
+    assert_true(l.success);
+    assert_int_equal(l.level, 2);
+    assert_string_equal(l.text, "L1.1 fail failed; L1.2 fail failed; L2.1 ok success; ");
+    assert_string_equal(l.summary, "n3 fenced (off) by level 2");
+}
+
+static void test_level_needs_every_device(void **state)
+{
+    struct cfg_fence_ref both[] = {{.device = 0}, {.device = 1}};
+    struct cfg_fence_level levels[] = {{both, 2}};
+    struct op_fixture f;
+    op_fixture_init(&f, levels, 1, 0);
+    struct op_log l;
+    run_op(&f, &l);
+    assert_false(l.success);
+    assert_int_equal(l.level, 0);
+    assert_string_equal(l.text, "L1.1 ok success; L1.1 fail failed; ");
+    assert_string_equal(l.summary, "fencing n3 failed on every level (1); last error: fail: exited "
+                                   "with status 1: PDU unreachable");
+}
+
+static void test_unrunnable_device_falls_through(void **state)
+{
+    struct cfg_fence_ref r_missing = {.device = 1}, r_ok = {.device = 0};
+    struct cfg_fence_level levels[] = {{&r_missing, 1}, {&r_ok, 1}};
+    struct op_fixture f;
+    op_fixture_init(&f, levels, 2, 0);
+    f.devs[1].agent = (char *)"/nonexistent/fence_x";
+    struct op_log l;
+    run_op(&f, &l);
+    assert_true(l.success);
+    assert_string_equal(l.text, "L1.1 fail not run; L2.1 ok success; ");
+}
+
+static void test_node_without_levels(void **state)
+{
+    struct op_fixture f;
+    op_fixture_init(&f, NULL, 0, 0);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct fence_op *op;
+    struct op_log l = {0};
+    assert_int_equal(fence_op_start(&loop, &f.cfg, 0, &op_cb, &l, &op), -EINVAL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_false(l.done);
+    free(f.ok);
+    free(f.fail);
+}
+
+static void test_op_cancel(void **state)
+{
+    struct cfg_fence_ref r = {.device = 0};
+    struct cfg_fence_level levels[] = {{&r, 1}};
+    struct op_fixture f;
+    op_fixture_init(&f, levels, 1, 0);
+    _cleanup_free_ char *slow = write_script("fence_lvl_slow", "sleep 30", 0755);
+    f.devs[0].agent = slow;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct fence_op *op;
+    struct op_log l = {0};
+    assert_int_equal(fence_op_start(&loop, &f.cfg, 0, &op_cb, &l, &op), 0);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    fence_op_cancel(op);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_false(l.done);
+    free(f.ok);
+    free(f.fail);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +451,11 @@ int main(void)
         cmocka_unit_test(test_output_is_bounded),
         cmocka_unit_test(test_agent_not_runnable),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_level_two_after_level_one_fails),
+        cmocka_unit_test(test_level_needs_every_device),
+        cmocka_unit_test(test_unrunnable_device_falls_through),
+        cmocka_unit_test(test_node_without_levels),
+        cmocka_unit_test(test_op_cancel),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
