@@ -40,8 +40,168 @@ void peer_msg_clear(struct peer_msg *m)
     if (m->type == PEER_HELLO) {
         free(m->hello.node);
         free(m->hello.version);
+    } else if (m->type == PEER_FENCE) {
+        free(m->fence.node);
+        free(m->fence.action);
+        free(m->fence.device);
+        free(m->fence.outcome);
+        free(m->fence.reason);
+        for (size_t i = 0; i < m->fence.n_unclean; i++)
+            free(m->fence.unclean[i]);
+        free(m->fence.unclean);
     }
     memset(m, 0, sizeof(*m));
+}
+
+static const char *const fence_op_names[PEER_FENCE_OP_MAX] = {"request", "start",   "attempt",
+                                                              "result",  "confirm", "state"};
+
+const char *peer_fence_op_name(enum peer_fence_op op)
+{
+    return op < PEER_FENCE_OP_MAX ? fence_op_names[op] : "unknown";
+}
+
+static void set_opt_string(json_t *j, const char *key, const char *value)
+{
+    if (value)
+        json_object_set_new(j, key, json_string(value));
+}
+
+char *peer_encode_fence(const struct peer_msg *m, size_t *ret_len)
+{
+    json_t *j = json_pack("{s:i, s:s, s:s}", "v", PEER_PROTO_VERSION, "type", "fence", "op",
+                          peer_fence_op_name(m->fence.op));
+    set_opt_string(j, "node", m->fence.node);
+    set_opt_string(j, "action", m->fence.action);
+    set_opt_string(j, "device", m->fence.device);
+    set_opt_string(j, "outcome", m->fence.outcome);
+    set_opt_string(j, "reason", m->fence.reason);
+    if (m->fence.op == PEER_FENCE_ATTEMPT || m->fence.op == PEER_FENCE_RESULT)
+        json_object_set_new(j, "level", json_integer(m->fence.level));
+    if (m->fence.op == PEER_FENCE_ATTEMPT)
+        json_object_set_new(j, "attempt", json_integer(m->fence.attempt));
+    if (m->fence.op == PEER_FENCE_RESULT)
+        json_object_set_new(j, "ok", json_boolean(m->fence.ok));
+    if (m->fence.op == PEER_FENCE_STATE) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < m->fence.n_unclean; i++)
+            json_array_append_new(a, json_string(m->fence.unclean[i]));
+        json_object_set_new(j, "unclean", a);
+    }
+    char *s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (!s)
+        s = xstrdup("{}");
+    *ret_len = strlen(s);
+    return s;
+}
+
+/* A string field: absent is fine unless required; present must be a short string. */
+static int get_string(json_t *j, const char *key, bool required, char **ret, char **ret_err)
+{
+    json_t *v = json_object_get(j, key);
+    if (!v) {
+        if (!required)
+            return 0;
+        *ret_err = xasprintf("bad fence message: missing '%s'", key);
+        return -EINVAL;
+    }
+    if (!json_is_string(v) || json_string_length(v) > PEER_MAX_STRING ||
+        json_string_length(v) != strlen(json_string_value(v))) {
+        *ret_err = xasprintf("bad fence message: '%s' must be a string of at most %d bytes", key,
+                             PEER_MAX_STRING);
+        return -EINVAL;
+    }
+    *ret = xstrdup(json_string_value(v));
+    return 0;
+}
+
+static int get_uint(json_t *j, const char *key, uint32_t max, uint32_t *ret, char **ret_err)
+{
+    json_t *v = json_object_get(j, key);
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
+        *ret_err = xasprintf("bad fence message: '%s' must be an integer from 0 to %u", key, max);
+        return -EINVAL;
+    }
+    *ret = (uint32_t)json_integer_value(v);
+    return 0;
+}
+
+static int decode_fence_fields(json_t *j, struct peer_msg *m, char **ret_err)
+{
+    int r = 0;
+    bool need_node = m->fence.op != PEER_FENCE_STATE;
+    r = get_string(j, "node", need_node, &m->fence.node, ret_err);
+    if (r == 0)
+        r = get_string(j, "action", false, &m->fence.action, ret_err);
+    if (r == 0)
+        r = get_string(j, "device", m->fence.op == PEER_FENCE_ATTEMPT, &m->fence.device, ret_err);
+    if (r == 0)
+        r = get_string(j, "outcome", m->fence.op == PEER_FENCE_ATTEMPT, &m->fence.outcome, ret_err);
+    if (r == 0)
+        r = get_string(j, "reason", false, &m->fence.reason, ret_err);
+    if (r == 0 && (m->fence.op == PEER_FENCE_ATTEMPT || m->fence.op == PEER_FENCE_RESULT))
+        r = get_uint(j, "level", 1000, &m->fence.level, ret_err);
+    if (r == 0 && m->fence.op == PEER_FENCE_ATTEMPT)
+        r = get_uint(j, "attempt", 1000, &m->fence.attempt, ret_err);
+    if (r == 0 && m->fence.op == PEER_FENCE_RESULT) {
+        json_t *ok = json_object_get(j, "ok");
+        if (!json_is_boolean(ok)) {
+            *ret_err = xstrdup("bad fence message: 'ok' must be true or false");
+            r = -EINVAL;
+        } else {
+            m->fence.ok = json_is_true(ok);
+        }
+    }
+    if (r == 0 && m->fence.action && strcmp(m->fence.action, "off") != 0 &&
+        strcmp(m->fence.action, "reboot") != 0) {
+        *ret_err = xstrdup("bad fence message: 'action' must be off or reboot");
+        r = -EINVAL;
+    }
+    if (r == 0 && m->fence.op == PEER_FENCE_STATE) {
+        json_t *a = json_object_get(j, "unclean");
+        if (!json_is_array(a) || json_array_size(a) > PEER_MAX_LIST) {
+            *ret_err = xasprintf("bad fence message: 'unclean' must be a list of at most %d names",
+                                 PEER_MAX_LIST);
+            return -EINVAL;
+        }
+        m->fence.unclean = xcalloc(json_array_size(a) + 1, sizeof(char *));
+        for (size_t i = 0; i < json_array_size(a); i++) {
+            json_t *v = json_array_get(a, i);
+            if (!json_is_string(v) || json_string_length(v) > PEER_MAX_STRING) {
+                *ret_err = xstrdup("bad fence message: 'unclean' must hold node names");
+                return -EINVAL;
+            }
+            m->fence.unclean[m->fence.n_unclean++] = xstrdup(json_string_value(v));
+        }
+    }
+    return r;
+}
+
+static int decode_fence(json_t *j, struct peer_msg *ret, char **ret_err)
+{
+    const char *op = json_string_value(json_object_get(j, "op"));
+    if (!op) {
+        json_decref(j);
+        *ret_err = xstrdup("bad fence message: missing 'op'");
+        return -EINVAL;
+    }
+    ret->type = PEER_FENCE;
+    ret->fence.op = PEER_FENCE_OP_MAX;
+    for (int i = 0; i < PEER_FENCE_OP_MAX; i++)
+        if (strcmp(op, fence_op_names[i]) == 0)
+            ret->fence.op = (enum peer_fence_op)i;
+    if (ret->fence.op == PEER_FENCE_OP_MAX) {
+        *ret_err = xasprintf("bad fence message: unknown op '%.32s'", op);
+        json_decref(j);
+        memset(ret, 0, sizeof(*ret));
+        return -EINVAL;
+    }
+    int r = decode_fence_fields(j, ret, ret_err);
+    json_decref(j);
+    if (r < 0)
+        peer_msg_clear(ret);
+    return r;
 }
 
 static int fail(char **ret_err, json_t *j, const char *fmt, ...)
@@ -111,5 +271,9 @@ int peer_decode(uint32_t from_id, const void *data, size_t len, struct peer_msg 
     memset(ret, 0, sizeof(*ret));
     if (strcmp(json_string_value(type), "hello") == 0)
         return decode_hello(from_id, j, ret, ret_err);
+    if (strcmp(json_string_value(type), "fence") == 0) {
+        ret->proto = (uint32_t)json_integer_value(v);
+        return decode_fence(j, ret, ret_err);
+    }
     return fail(ret_err, j, "unknown message type '%.32s'", json_string_value(type));
 }

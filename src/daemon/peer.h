@@ -5,13 +5,28 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define PEER_PROTO_VERSION 1
 #define PEER_MAX_MESSAGE   (256u * 1024)
 
-enum peer_type { PEER_HELLO, PEER_TYPE_MAX };
+enum peer_type { PEER_HELLO, PEER_FENCE, PEER_TYPE_MAX };
+
+/* What a fence message says; every member applies them in the same order. */
+enum peer_fence_op {
+    PEER_FENCE_REQUEST, /* an admin asked for a fence (any member may send it) */
+    PEER_FENCE_START,   /* the coordinator starts fencing node */
+    PEER_FENCE_ATTEMPT, /* one device call of one level finished */
+    PEER_FENCE_RESULT,  /* the operation finished: ok or not */
+    PEER_FENCE_CONFIRM, /* an admin confirmed by hand that node is off */
+    PEER_FENCE_STATE,   /* the coordinator's list of unclean nodes, for members that join */
+    PEER_FENCE_OP_MAX
+};
+
+#define PEER_MAX_STRING 1024
+#define PEER_MAX_LIST   64
 
 struct peer_msg {
     enum peer_type type;
@@ -23,12 +38,33 @@ struct peer_msg {
             char *version; /* owned */
             uint64_t cfg_hash;
         } hello;
+        struct {
+            enum peer_fence_op op;
+            char *node;       /* owned; NULL only for PEER_FENCE_STATE */
+            char *action;     /* REQUEST: "off" or "reboot"; owned, may be NULL */
+            uint32_t level;   /* ATTEMPT, RESULT (0: every level failed) */
+            uint32_t attempt; /* ATTEMPT */
+            char *device;     /* ATTEMPT; owned, may be NULL */
+            char *outcome;    /* ATTEMPT; owned, may be NULL */
+            char *reason;     /* ATTEMPT, RESULT, CONFIRM; owned, may be NULL */
+            bool ok;          /* RESULT */
+            char **unclean;   /* STATE: node names; owned */
+            size_t n_unclean;
+        } fence;
     };
 };
 
 /* Encodes a hello; returns a buffer owned by the caller and its length. */
 char *peer_encode_hello(uint32_t node_id, const char *node, const char *version, uint64_t cfg_hash,
                         size_t *ret_len);
+
+/*
+ * Encodes a fence message from the fields of m->fence that its op uses.
+ * Returns a buffer owned by the caller and its length.
+ */
+char *peer_encode_fence(const struct peer_msg *m, size_t *ret_len);
+
+const char *peer_fence_op_name(enum peer_fence_op op);
 
 /*
  * Decodes a message that node from_id broadcast. Returns 0 and fills *ret

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -103,6 +104,93 @@ static void test_hash(void **state)
     assert_true(peer_hash("abc", 3) == peer_hash("abc", 3));
 }
 
+static void test_fence_roundtrip(void **state)
+{
+    char *unclean[] = {(char *)"n2", (char *)"n3"};
+    struct peer_msg in = {.type = PEER_FENCE};
+    in.fence.op = PEER_FENCE_ATTEMPT;
+    in.fence.node = (char *)"n3";
+    in.fence.level = 2;
+    in.fence.attempt = 1;
+    in.fence.device = (char *)"pdu1";
+    in.fence.outcome = (char *)"failed";
+    in.fence.reason = (char *)"exited with status 1";
+    size_t len;
+    char *msg = peer_encode_fence(&in, &len);
+    struct peer_msg m;
+    char *err = NULL;
+    assert_int_equal(peer_decode(1, msg, len, &m, &err), 0);
+    assert_int_equal(m.type, PEER_FENCE);
+    assert_int_equal(m.fence.op, PEER_FENCE_ATTEMPT);
+    assert_string_equal(m.fence.node, "n3");
+    assert_int_equal(m.fence.level, 2);
+    assert_int_equal(m.fence.attempt, 1);
+    assert_string_equal(m.fence.device, "pdu1");
+    assert_string_equal(m.fence.reason, "exited with status 1");
+    peer_msg_clear(&m);
+    free(msg);
+
+    struct peer_msg st = {.type = PEER_FENCE};
+    st.fence.op = PEER_FENCE_STATE;
+    st.fence.unclean = unclean;
+    st.fence.n_unclean = 2;
+    msg = peer_encode_fence(&st, &len);
+    assert_int_equal(peer_decode(1, msg, len, &m, &err), 0);
+    assert_int_equal(m.fence.n_unclean, 2);
+    assert_string_equal(m.fence.unclean[1], "n3");
+    assert_null(m.fence.node);
+    peer_msg_clear(&m);
+    free(msg);
+
+    struct peer_msg res = {.type = PEER_FENCE};
+    res.fence.op = PEER_FENCE_RESULT;
+    res.fence.node = (char *)"n3";
+    res.fence.ok = true;
+    res.fence.level = 1;
+    msg = peer_encode_fence(&res, &len);
+    assert_int_equal(peer_decode(1, msg, len, &m, &err), 0);
+    assert_true(m.fence.ok);
+    peer_msg_clear(&m);
+    free(msg);
+}
+
+static void test_fence_malformed(void **state)
+{
+    static const struct {
+        const char *msg;
+        const char *want;
+    } bad[] = {
+        {"{\"v\":1,\"type\":\"fence\"}", "missing 'op'"},
+        {"{\"v\":1,\"type\":\"fence\",\"op\":\"nuke\",\"node\":\"n1\"}", "unknown op 'nuke'"},
+        {"{\"v\":1,\"type\":\"fence\",\"op\":\"start\"}", "missing 'node'"},
+        {"{\"v\":1,\"type\":\"fence\",\"op\":\"start\",\"node\":7}", "'node' must be a string"},
+        {"{\"v\":1,\"type\":\"fence\",\"op\":\"result\",\"node\":\"n1\",\"level\":1}",
+         "'ok' must be true or false"},
+        {"{\"v\":1,\"type\":\"fence\",\"op\":\"result\",\"node\":\"n1\",\"level\":-4,"
+         "\"ok\":true}",
+         "'level' must be an integer"},
+        {"{\"v\":1,\"type\":\"fence\",\"op\":\"request\",\"node\":\"n1\",\"action\":"
+         "\"explode\"}",
+         "'action' must be off or reboot"},
+        {"{\"v\":1,\"type\":\"fence\",\"op\":\"attempt\",\"node\":\"n1\",\"level\":1,"
+         "\"attempt\":1}",
+         "missing 'device'"},
+        {"{\"v\":1,\"type\":\"fence\",\"op\":\"state\",\"unclean\":\"n1\"}",
+         "'unclean' must be a list"},
+        {"{\"v\":1,\"type\":\"fence\",\"op\":\"state\",\"unclean\":[1]}",
+         "'unclean' must hold node names"},
+        {"{\"v\":1,\"type\":\"fence\",\"op\":\"start\",\"node\":\"n\\u0000x\"}", "not JSON"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+        expect_reject(2, bad[i].msg, strlen(bad[i].msg), bad[i].want);
+    char *big = xmalloc(PEER_MAX_STRING + 200);
+    int n = snprintf(big, 100, "{\"v\":1,\"type\":\"fence\",\"op\":\"start\",\"node\":\"");
+    memset(big + n, 'x', PEER_MAX_STRING + 1);
+    strcpy(big + n + PEER_MAX_STRING + 1, "\"}");
+    expect_reject(2, big, strlen(big), "at most 1024 bytes");
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -111,6 +199,8 @@ int main(void)
         cmocka_unit_test(test_binary_and_oversized),
         cmocka_unit_test(test_unknown_fields_ignored),
         cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_fence_roundtrip),
+        cmocka_unit_test(test_fence_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
