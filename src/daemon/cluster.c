@@ -1,4 +1,5 @@
 #include "daemon/cluster.h"
+#include "daemon/peer.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -20,13 +21,114 @@ void cluster_init(struct cluster *cl, const struct cfg *cfg, struct eventlog *ev
     cl->nodes = xcalloc(cfg->n_nodes, sizeof(*cl->nodes));
 }
 
+const char *fence_state_name(enum fence_state s)
+{
+    static const char *const names[FENCE_STATE_MAX] = {"clean", "unclean", "fenced"};
+    return s < FENCE_STATE_MAX ? names[s] : "unknown";
+}
+
+static void set_note(struct node_view *nv, char *note)
+{
+    free(nv->fence_note);
+    nv->fence_note = note;
+    nv->fence_ts_ms = time_wall_ms();
+}
+
 void cluster_done(struct cluster *cl)
 {
     if (cl->nodes && cl->cfg)
-        for (size_t i = 0; i < cl->cfg->n_nodes; i++)
+        for (size_t i = 0; i < cl->cfg->n_nodes; i++) {
             free(cl->nodes[i].version);
+            free(cl->nodes[i].fence_note);
+        }
     free(cl->nodes);
     cl->nodes = NULL;
+}
+
+int cluster_node_index_by_name(const struct cluster *cl, const char *name)
+{
+    for (size_t i = 0; i < cl->cfg->n_nodes; i++)
+        if (strcmp(cl->cfg->nodes[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void apply_fence_result(struct cluster *cl, struct node_view *nv, const char *name,
+                               const char *by, const struct peer_msg *m)
+{
+    nv->fencing = false;
+    if (m->fence.ok) {
+        if (nv->online)
+            nv->fenced_online = true;
+        else
+            nv->fence = FENCE_STATE_FENCED;
+        nv->fence_failures = 0;
+        set_note(nv, xasprintf("fenced by %s: %s", by, m->fence.reason ? m->fence.reason : "ok"));
+        eventlog_add(cl->events, EV_FENCE_SUCCEEDED, name, NULL, "%s",
+                     m->fence.reason ? m->fence.reason : "fenced");
+        return;
+    }
+    nv->fence_failures++;
+    set_note(nv, xasprintf("fencing failed (%u time%s): %s", nv->fence_failures,
+                           nv->fence_failures == 1 ? "" : "s",
+                           m->fence.reason ? m->fence.reason : "every level failed"));
+    eventlog_add(cl->events, EV_FENCE_FAILED, name, NULL,
+                 "%s; %s stays unclean and will be tried again",
+                 m->fence.reason ? m->fence.reason : "fencing failed on every level", name);
+}
+
+int cluster_apply_fence(struct cluster *cl, uint32_t from, const struct peer_msg *m)
+{
+    char buf[32];
+    const char *by = cluster_node_name(cl, from, buf);
+    if (m->fence.op == PEER_FENCE_STATE) {
+        if (from != cl->coordinator)
+            return 0;
+        for (size_t k = 0; k < m->fence.n_unclean; k++) {
+            int i = cluster_node_index_by_name(cl, m->fence.unclean[k]);
+            if (i >= 0 && !cl->nodes[i].online && cl->nodes[i].fence == FENCE_STATE_CLEAN)
+                cl->nodes[i].fence = FENCE_STATE_UNCLEAN;
+        }
+        return 0;
+    }
+    int i = cluster_node_index_by_name(cl, m->fence.node);
+    if (i < 0)
+        return -ENOENT;
+    struct node_view *nv = &cl->nodes[i];
+    const char *name = cl->cfg->nodes[i].name;
+    switch (m->fence.op) {
+    case PEER_FENCE_REQUEST:
+        eventlog_add(cl->events, EV_FENCE_REQUESTED, name, NULL,
+                     "an administrator on %s asked to fence %s (%s)", by, name,
+                     m->fence.action ? m->fence.action : "off");
+        break;
+    case PEER_FENCE_START:
+        nv->fencing = true;
+        eventlog_add(cl->events, EV_FENCE_REQUESTED, name, NULL, "%s is fencing %s (%s)", by, name,
+                     m->fence.action ? m->fence.action : "off");
+        break;
+    case PEER_FENCE_ATTEMPT:
+        eventlog_add(cl->events, EV_FENCE_ATTEMPT, name, NULL,
+                     "fencing %s: level %u, device %s, attempt %u: %s%s%s", name, m->fence.level,
+                     m->fence.device, m->fence.attempt, m->fence.outcome,
+                     m->fence.reason ? ": " : "", m->fence.reason ? m->fence.reason : "");
+        break;
+    case PEER_FENCE_RESULT:
+        apply_fence_result(cl, nv, name, by, m);
+        break;
+    case PEER_FENCE_CONFIRM:
+        nv->fencing = false;
+        if (!nv->online)
+            nv->fence = FENCE_STATE_FENCED;
+        set_note(nv, xasprintf("confirmed off by an administrator on %s", by));
+        eventlog_add(cl->events, EV_FENCE_CONFIRMED, name, NULL,
+                     "an administrator on %s confirmed that %s is off; it counts as fenced", by,
+                     name);
+        break;
+    default:
+        break;
+    }
+    return 0;
 }
 
 int cluster_node_index(const struct cluster *cl, uint32_t id)
@@ -118,22 +220,39 @@ void cluster_apply_view(struct cluster *cl, const struct engine_view *v)
             /* Links start as up for a peer we can hear; the next poll corrects them. */
             for (size_t k = 0; k < cl->cfg->n_networks; k++)
                 nv->link_up[k] = true;
+            const char *was = nv->fence == FENCE_STATE_UNCLEAN  ? " (it had not been fenced)"
+                              : nv->fence == FENCE_STATE_FENCED ? " after being fenced"
+                                                                : "";
             eventlog_add(cl->events, EV_NODE_JOINED, cn->name, NULL,
-                         "node %s (id %u) joined the cluster", cn->name, cn->id);
+                         "node %s (id %u) joined the cluster%s", cn->name, cn->id, was);
+            nv->fence = FENCE_STATE_CLEAN;
+            nv->fencing = nv->fenced_online = false;
+            nv->fence_failures = 0;
             continue;
         }
         memset(nv->link_up, 0, sizeof(nv->link_up));
         free(nv->version);
         nv->version = NULL;
         const char *why = "left the membership";
+        bool clean = false;
         for (size_t k = 0; k < v->n_left; k++)
-            if (v->left[k] == cn->id)
-                why = v->left_reason[k] == ENGINE_LEAVE_CLEAN      ? "left cleanly"
+            if (v->left[k] == cn->id) {
+                clean = v->left_reason[k] == ENGINE_LEAVE_CLEAN;
+                why = clean                                        ? "left cleanly"
                       : v->left_reason[k] == ENGINE_LEAVE_PROCDOWN ? "left: its vigild died"
                       : v->left_reason[k] == ENGINE_LEAVE_NODEDOWN ? "left: node lost"
                                                                    : "left the membership";
-        eventlog_add(cl->events, EV_NODE_LEFT, cn->name, NULL, "node %s (id %u) %s", cn->name,
-                     cn->id, why);
+            }
+        /* Anything but a clean shutdown leaves the node unclean until it is fenced. */
+        nv->fence = clean               ? FENCE_STATE_CLEAN
+                    : nv->fenced_online ? FENCE_STATE_FENCED
+                                        : FENCE_STATE_UNCLEAN;
+        nv->fenced_online = false;
+        eventlog_add(cl->events, EV_NODE_LEFT, cn->name, NULL, "node %s (id %u) %s%s", cn->name,
+                     cn->id, why,
+                     nv->fence == FENCE_STATE_UNCLEAN
+                         ? "; it is unclean: nothing of it is recovered until it is fenced"
+                         : "");
     }
     recompute_coordinator(cl);
 }
@@ -242,17 +361,21 @@ json_t *cluster_status_json(const struct cluster *cl)
         for (size_t k = 0; k < c->n_networks; k++)
             json_array_append_new(links, json_pack("{s:s, s:b}", "network", c->networks[k].name,
                                                    "up", nv->online && nv->link_up[k]));
-        json_array_append_new(nodes, json_pack("{s:s, s:I, s:s, s:b, s:s?, s:o}", "name",
-                                               c->nodes[i].name, "id", (json_int_t)c->nodes[i].id,
-                                               "state", nv->online ? "online" : "offline", "local",
-                                               c->nodes[i].id == cl->local_id, "version",
-                                               nv->version, "links", links));
+        json_t *node = json_pack(
+            "{s:s, s:I, s:s, s:b, s:s?, s:o}", "name", c->nodes[i].name, "id",
+            (json_int_t)c->nodes[i].id, "state", nv->online ? "online" : "offline", "local",
+            c->nodes[i].id == cl->local_id, "version", nv->version, "links", links);
+        json_object_set_new(node, "fence",
+                            json_pack("{s:s, s:b, s:s?, s:I}", "state", fence_state_name(nv->fence),
+                                      "running", nv->fencing, "note", nv->fence_note, "failures",
+                                      (json_int_t)nv->fence_failures));
+        json_array_append_new(nodes, node);
     }
 
     const char *local = cl->local_id ? cluster_node_name(cl, cl->local_id, buf) : NULL;
     char cbuf[32];
     const char *coord = cl->coordinator ? cluster_node_name(cl, cl->coordinator, cbuf) : NULL;
-    return json_pack(
+    json_t *st = json_pack(
         "{s:s, s:s, s:{s:s, s:s, s:I}, s:b, s:{s:I, s:I, s:I}, s:s?, s:I, s:s?, s:{s:I, s:I, "
         "s:I}, s:o, s:o}",
         "cluster", c->cluster_name, "version", VIGIL_VERSION, "engine", "mode",
@@ -263,4 +386,9 @@ json_t *cluster_status_json(const struct cluster *cl)
         (json_int_t)cl->local_id, "coordinator", coord, "heartbeat", "interval_ms",
         (json_int_t)c->interval_ms, "misses", (json_int_t)c->misses, "token_ms",
         (json_int_t)t.token_ms, "networks", nets, "nodes", nodes);
+    json_object_set_new(st, "fencing",
+                        json_pack("{s:b, s:b, s:s}", "enabled", c->fence_enabled, "unsafe_recovery",
+                                  c->fence_unsafe_recovery, "action",
+                                  c->fence_action == CFG_FENCE_REBOOT ? "reboot" : "off"));
+    return st;
 }

@@ -23,11 +23,28 @@ enum engine_state {
     ENGINE_STATE_MAX
 };
 
+/*
+ * Whether a node's work may be recovered elsewhere. Every member derives it
+ * identically from the agreed membership and the fence messages.
+ */
+enum fence_state {
+    FENCE_STATE_CLEAN,   /* a member, or it left cleanly */
+    FENCE_STATE_UNCLEAN, /* it left without a clean shutdown and is not fenced yet */
+    FENCE_STATE_FENCED,  /* fenced (or confirmed off) since it left */
+    FENCE_STATE_MAX
+};
+
 struct node_view {
     bool online; /* its vigild is a member of the process group */
     bool link_up[CFG_MAX_NETWORKS];
     char *version;     /* from its hello message; NULL until heard */
     uint64_t cfg_hash; /* from its hello message */
+    enum fence_state fence;
+    bool fencing;            /* a fence operation on it is under way */
+    bool fenced_online;      /* fenced while still a member: its leaving is not unclean */
+    char *fence_note;        /* the last fence outcome, for operators; may be NULL */
+    uint64_t fence_ts_ms;    /* wall clock of fence_note */
+    unsigned fence_failures; /* failed operations since it became unclean */
 };
 
 struct cluster {
@@ -72,6 +89,20 @@ void cluster_apply_links(struct cluster *cl, const struct engine_links *links);
 /* Records a node's hello (version and configuration hash); reports a mismatch. */
 void cluster_apply_hello(struct cluster *cl, uint32_t nodeid, const char *version,
                          uint64_t cfg_hash);
+
+/*
+ * Applies a fence message broadcast by node `from` (agreed order): states,
+ * notes and events. Messages naming unknown nodes are ignored (returns
+ * -ENOENT so the caller can log it); a state list from another node than the
+ * coordinator is ignored.
+ */
+struct peer_msg;
+int cluster_apply_fence(struct cluster *cl, uint32_t from, const struct peer_msg *m);
+
+/* Index of node name in cfg->nodes, or -1. */
+int cluster_node_index_by_name(const struct cluster *cl, const char *name);
+
+const char *fence_state_name(enum fence_state s);
 
 /* Index of node id in cfg->nodes, or -1. */
 int cluster_node_index(const struct cluster *cl, uint32_t id);

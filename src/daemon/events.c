@@ -26,6 +26,11 @@ static const char *const type_names[EV_TYPE_MAX] = {
     [EV_ENGINE_LOST] = "engine_lost",
     [EV_ENGINE_RESTORED] = "engine_restored",
     [EV_CONFIG_MISMATCH] = "config_mismatch",
+    [EV_FENCE_REQUESTED] = "fence_requested",
+    [EV_FENCE_ATTEMPT] = "fence_attempt",
+    [EV_FENCE_SUCCEEDED] = "fence_succeeded",
+    [EV_FENCE_FAILED] = "fence_failed",
+    [EV_FENCE_CONFIRMED] = "fence_confirmed",
 };
 
 const char *event_type_name(enum event_type t)

@@ -2,6 +2,7 @@
  * Unit tests for the control protocol (src/daemon/ctl.c) and the status
  * object built from the cluster view (src/daemon/cluster.c).
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 #include "base/util.h"
 #include "daemon/cluster.h"
 #include "daemon/ctl.h"
+#include "daemon/peer.h"
 
 static const char *const yaml = "cluster: {name: demo, key: /nonexistent/authkey}\n"
                                 "networks: [{name: priv}, {name: pub}]\n"
@@ -175,7 +177,8 @@ static void test_status_follows_view(void **state)
         assert_string_equal(json_string_value(json_object_get(json_array_get(evs, i), "type")),
                             want[i]);
     assert_string_equal(json_string_value(json_object_get(json_array_get(evs, 4), "message")),
-                        "node n1 (id 1) left: node lost");
+                        "node n1 (id 1) left: node lost; it is unclean: nothing of it is "
+                        "recovered until it is fenced");
     assert_false(res.follow);
     json_decref(r);
 
@@ -225,6 +228,127 @@ static void test_dump_line(void **state)
     json_decref(e);
 }
 
+/* Sends a fence message as node `from` would broadcast it. */
+static void fence_msg(struct fixture *f, uint32_t from, enum peer_fence_op op, char *node, bool ok,
+                      char *reason)
+{
+    struct peer_msg m = {.type = PEER_FENCE};
+    m.fence.op = op;
+    m.fence.node = node;
+    m.fence.ok = ok;
+    m.fence.level = ok ? 1 : 0;
+    m.fence.reason = reason;
+    m.fence.device = (char *)"lab";
+    m.fence.outcome = (char *)(ok ? "success" : "failed");
+    assert_int_equal(cluster_apply_fence(&f->cl, from, &m), 0);
+}
+
+static const char *fence_state_of(struct fixture *f, const char *node)
+{
+    return fence_state_name(f->cl.nodes[cluster_node_index_by_name(&f->cl, node)].fence);
+}
+
+static void view(struct fixture *f, uint32_t *members, size_t n, uint32_t left,
+                 enum engine_leave why)
+{
+    struct engine_view v = {.members = members, .n_members = n};
+    if (left) {
+        v.left = &left;
+        v.left_reason = &why;
+        v.n_left = 1;
+    }
+    cluster_apply_view(&f->cl, &v);
+}
+
+static void test_fence_states(void **state)
+{
+    struct fixture *f = *state;
+    cluster_engine_connected(&f->cl, 1);
+    uint32_t all[] = {1, 2, 3}, two[] = {1, 2};
+    view(f, all, 3, 0, 0);
+    struct engine_quorum q = {
+        .quorate = true, .total_votes = 3, .expected_votes = 3, .needed_votes = 2};
+    cluster_apply_quorum(&f->cl, &q);
+    assert_string_equal(fence_state_of(f, "n3"), "clean");
+
+    /* Lost: unclean until fenced; a failed fence keeps it unclean and says why. */
+    view(f, two, 2, 3, ENGINE_LEAVE_NODEDOWN);
+    assert_string_equal(fence_state_of(f, "n3"), "unclean");
+    fence_msg(f, 1, PEER_FENCE_START, "n3", false, NULL);
+    assert_true(f->cl.nodes[2].fencing);
+    fence_msg(f, 1, PEER_FENCE_RESULT, "n3", false, "fencing n3 failed on every level (1)");
+    assert_string_equal(fence_state_of(f, "n3"), "unclean");
+    assert_false(f->cl.nodes[2].fencing);
+    assert_int_equal(f->cl.nodes[2].fence_failures, 1);
+    fence_msg(f, 1, PEER_FENCE_RESULT, "n3", true, "n3 fenced (off) by level 1");
+    assert_string_equal(fence_state_of(f, "n3"), "fenced");
+
+    json_t *r = request(f, "{\"cmd\":\"status\"}", NULL);
+    json_t *s = json_object_get(r, "result");
+    json_t *n3 = json_array_get(json_object_get(s, "nodes"), 2);
+    json_t *fence = json_object_get(n3, "fence");
+    assert_string_equal(json_string_value(json_object_get(fence, "state")), "fenced");
+    assert_string_equal(json_string_value(json_object_get(fence, "note")),
+                        "fenced by n1: n3 fenced (off) by level 1");
+    assert_true(json_is_boolean(json_object_get(json_object_get(s, "fencing"), "enabled")));
+    json_decref(r);
+
+    /* Back: clean again. */
+    view(f, all, 3, 0, 0);
+    assert_string_equal(fence_state_of(f, "n3"), "clean");
+
+    /* A clean shutdown is not unclean. */
+    view(f, two, 2, 3, ENGINE_LEAVE_CLEAN);
+    assert_string_equal(fence_state_of(f, "n3"), "clean");
+    view(f, all, 3, 0, 0);
+
+    /* Fenced while still a member (on demand): its leaving then is not unclean. */
+    fence_msg(f, 1, PEER_FENCE_RESULT, "n3", true, "n3 fenced (off) by level 1");
+    view(f, two, 2, 3, ENGINE_LEAVE_NODEDOWN);
+    assert_string_equal(fence_state_of(f, "n3"), "fenced");
+    view(f, all, 3, 0, 0);
+
+    /* A vigild that died leaves its node unclean too; an admin may confirm it off. */
+    view(f, two, 2, 3, ENGINE_LEAVE_PROCDOWN);
+    assert_string_equal(fence_state_of(f, "n3"), "unclean");
+    fence_msg(f, 2, PEER_FENCE_CONFIRM, "n3", false, NULL);
+    assert_string_equal(fence_state_of(f, "n3"), "fenced");
+
+    /* A fence message about an unknown node is refused. */
+    struct peer_msg m = {.type = PEER_FENCE};
+    m.fence.op = PEER_FENCE_START;
+    m.fence.node = (char *)"n9";
+    assert_int_equal(cluster_apply_fence(&f->cl, 1, &m), -ENOENT);
+
+    /* Event types, in order, from the first loss on. */
+    r = request(f, "{\"cmd\":\"events\"}", NULL);
+    json_t *evs = json_object_get(json_object_get(r, "result"), "events");
+    size_t n = json_array_size(evs);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(evs, n - 1), "type")),
+                        "fence_confirmed");
+    json_decref(r);
+}
+
+static void test_state_message_only_from_coordinator(void **state)
+{
+    struct fixture *f = *state;
+    cluster_engine_connected(&f->cl, 2);
+    uint32_t members[] = {1, 2};
+    view(f, members, 2, 0, 0);
+    struct engine_quorum q = {
+        .quorate = true, .total_votes = 2, .expected_votes = 3, .needed_votes = 2};
+    cluster_apply_quorum(&f->cl, &q);
+    char *unclean[] = {(char *)"n3"};
+    struct peer_msg m = {.type = PEER_FENCE};
+    m.fence.op = PEER_FENCE_STATE;
+    m.fence.unclean = unclean;
+    m.fence.n_unclean = 1;
+    assert_int_equal(cluster_apply_fence(&f->cl, 2, &m), 0); /* n2 is not the coordinator */
+    assert_string_equal(fence_state_of(f, "n3"), "clean");
+    assert_int_equal(cluster_apply_fence(&f->cl, 1, &m), 0);
+    assert_string_equal(fence_state_of(f, "n3"), "unclean");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +357,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status_follows_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_lost_clears_view, setup, teardown),
         cmocka_unit_test(test_dump_line),
+        cmocka_unit_test_setup_teardown(test_fence_states, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_state_message_only_from_coordinator, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
