@@ -159,6 +159,9 @@ static void recompute_coordinator(struct cluster *cl)
     if (c == cl->coordinator)
         return;
     cl->coordinator = c;
+    /* An operation of the old coordinator ends with it; the new one starts afresh. */
+    for (size_t i = 0; i < cl->cfg->n_nodes; i++)
+        cl->nodes[i].fencing = false;
     char buf[32];
     if (c)
         eventlog_add(cl->events, EV_COORDINATOR_CHANGED, cluster_node_name(cl, c, buf), NULL,

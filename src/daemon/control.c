@@ -29,7 +29,15 @@ struct control {
     const struct cluster *cl;
     struct client *clients;
     size_t n_clients;
+    control_action_fn action;
+    void *action_ctx;
 };
+
+void control_set_action(struct control *ctl, control_action_fn fn, void *ctx)
+{
+    ctl->action = fn;
+    ctl->action_ctx = ctx;
+}
 
 static void on_client_closed(uv_handle_t *h)
 {
@@ -114,6 +122,13 @@ static void handle_line(struct client *c, const char *line, size_t len)
 {
     struct ctl_result res;
     ctl_handle(c->ctl->cl, line, len, &res);
+    if (res.fence_node >= 0 && c->ctl->action) {
+        json_t *replaced = c->ctl->action(c->ctl->action_ctx, &res);
+        if (replaced) {
+            json_decref(res.reply);
+            res.reply = replaced;
+        }
+    }
     client_send(c, res.reply);
     json_decref(res.reply);
     if (res.follow) {

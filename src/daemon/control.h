@@ -8,6 +8,7 @@
 #include <uv.h>
 
 #include "daemon/cluster.h"
+#include "daemon/ctl.h"
 
 #define CONTROL_MAX_CLIENTS      128
 #define CONTROL_MAX_QUEUED_BYTES (4u * 1024 * 1024) /* per follower before it is dropped */
@@ -21,6 +22,17 @@ struct control;
  * caller) in *ret, or a negative errno.
  */
 int control_open(uv_loop_t *loop, const char *path, const struct cluster *cl, struct control **ret);
+
+/*
+ * Called for a request that asks the daemon to act (see struct ctl_result);
+ * returns NULL to keep the reply, or a new reply (for example an error) that
+ * replaces it.
+ */
+typedef json_t *(*control_action_fn)(void *ctx, const struct ctl_result *res);
+
+struct ctl_result;
+/* Sets the function that carries out requests to act. */
+void control_set_action(struct control *ctl, control_action_fn fn, void *ctx);
 
 /* Sends ev to every client following the event stream. */
 void control_publish(struct control *ctl, const struct event *ev);

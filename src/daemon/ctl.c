@@ -70,9 +70,52 @@ static json_t *handle_events(const struct cluster *cl, json_t *req, struct ctl_r
     return ok(json_pack("{s:o}", "events", eventlog_since_json(cl->events, s)));
 }
 
+static json_t *handle_fence(const struct cluster *cl, json_t *req, struct ctl_result *ret)
+{
+    static const char *const fields[] = {"cmd", "node", "action", "confirm", NULL};
+    json_t *err = check_fields(req, fields);
+    if (err)
+        return err;
+    const json_t *node = json_object_get(req, "node");
+    const json_t *action = json_object_get(req, "action");
+    const json_t *confirm = json_object_get(req, "confirm");
+    if (!json_is_string(node))
+        return ctl_error("'node' must be a node name");
+    if (action && (!json_is_string(action) || (strcmp(json_string_value(action), "off") != 0 &&
+                                               strcmp(json_string_value(action), "reboot") != 0)))
+        return ctl_error("'action' must be off or reboot");
+    if (confirm && !json_is_boolean(confirm))
+        return ctl_error("'confirm' must be true or false");
+    bool conf = confirm && json_is_true(confirm);
+    int i = cluster_node_index_by_name(cl, json_string_value(node));
+    if (i < 0)
+        return ctl_error("unknown node '%.64s'", json_string_value(node));
+    const char *name = cl->cfg->nodes[i].name;
+    if (!cl->quorate)
+        return ctl_error("refused: this node's partition has no quorum; only a quorate partition "
+                         "may fence");
+    if (conf && cl->nodes[i].online)
+        return ctl_error("refused: %s is online; --confirm is only for a node known to be off",
+                         name);
+    if (!conf && !cl->cfg->fence_enabled)
+        return ctl_error("refused: fencing is disabled in the configuration; if %s is known to be "
+                         "off, use --confirm",
+                         name);
+    if (!conf && cl->cfg->nodes[i].id == cl->local_id)
+        return ctl_error("refused: %s is this node; ask another member to fence it", name);
+    ret->fence_node = i;
+    ret->fence_confirm = conf;
+    ret->fence_reboot = action && strcmp(json_string_value(action), "reboot") == 0;
+    return ok(json_pack("{s:s, s:s}", "node", name, "requested",
+                        conf                ? "confirm"
+                        : ret->fence_reboot ? "reboot"
+                                            : "off"));
+}
+
 void ctl_handle(const struct cluster *cl, const char *line, size_t len, struct ctl_result *ret)
 {
     memset(ret, 0, sizeof(*ret));
+    ret->fence_node = -1;
     json_error_t jerr;
     json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!req) {
@@ -93,6 +136,8 @@ void ctl_handle(const struct cluster *cl, const char *line, size_t len, struct c
         ret->reply = check_fields(req, plain) ?: ok(cluster_status_json(cl));
     else if (strcmp(json_string_value(cmd), "events") == 0)
         ret->reply = handle_events(cl, req, ret);
+    else if (strcmp(json_string_value(cmd), "fence") == 0)
+        ret->reply = handle_fence(cl, req, ret);
     else
         ret->reply = ctl_error("unknown command '%.64s'", json_string_value(cmd));
     json_decref(req);

@@ -1,6 +1,7 @@
 /*
  * The control protocol, independent of the socket: one JSON object per line.
- * Requests: {"cmd":"ping"}, {"cmd":"status"}, {"cmd":"events","since":N,"follow":B}.
+ * Requests: {"cmd":"ping"}, {"cmd":"status"}, {"cmd":"events","since":N,"follow":B},
+ * {"cmd":"fence","node":NAME,"action":"off"|"reboot","confirm":B}.
  * Replies: {"ok":true,"result":...} or {"ok":false,"error":"..."}.
  */
 #pragma once
@@ -20,6 +21,10 @@ struct ctl_result {
     json_t *reply;  /* owned by the caller */
     bool follow;    /* keep the connection open and stream new events */
     uint64_t since; /* with follow: the last event sequence already sent */
+    /* A fence request the daemon must broadcast: node index, or -1 for none. */
+    int fence_node;
+    bool fence_confirm; /* an admin states the node is off */
+    bool fence_reboot;  /* reboot instead of the configured action */
 };
 
 /*

@@ -20,6 +20,7 @@
 #include "daemon/control.h"
 #include "daemon/ctl.h"
 #include "daemon/events.h"
+#include "daemon/fencer.h"
 #include "daemon/peer.h"
 #include "engine/engine.h"
 #include "exec/proc.h"
@@ -45,6 +46,7 @@ struct vigild {
     struct engine *engine;
     struct proc *corosync;
     struct control *control;
+    struct fencer *fencer;
     uv_timer_t connect_timer, link_timer, restart_timer;
     uv_signal_t sig_term, sig_int, sig_hup;
     uint64_t restart_at[RESTART_MAX_IN_WINDOW];
@@ -106,8 +108,11 @@ static void on_view(void *ctx, const struct engine_view *v)
             log_warn("node id %u is a member of the cluster but is not in %s; ignoring it",
                      v->members[i], d->cfg_path);
     cluster_apply_view(&d->cl, v);
-    if (v->n_joined > 0)
+    if (v->n_joined > 0) {
         send_hello(d);
+        fencer_share_state(d->fencer);
+    }
+    fencer_reconcile(d->fencer);
 }
 
 static void on_ring(void *ctx, uint32_t ring_nodeid, uint64_t ring_seq)
@@ -122,6 +127,7 @@ static void on_quorum(void *ctx, const struct engine_quorum *q)
 {
     struct vigild *d = ctx;
     cluster_apply_quorum(&d->cl, q);
+    fencer_reconcile(d->fencer);
 }
 
 static void on_deliver(void *ctx, uint32_t from, const void *msg, size_t len)
@@ -137,6 +143,15 @@ static void on_deliver(void *ctx, uint32_t from, const void *msg, size_t len)
     }
     if (m.type == PEER_HELLO)
         cluster_apply_hello(&d->cl, from, m.hello.version, m.hello.cfg_hash);
+    if (m.type == PEER_FENCE) {
+        if (cluster_apply_fence(&d->cl, from, &m) < 0)
+            log_warn("dropped a fence %s from %s about unknown node '%s'",
+                     peer_fence_op_name(m.fence.op), cluster_node_name(&d->cl, from, buf),
+                     m.fence.node);
+        else if (m.fence.op == PEER_FENCE_REQUEST)
+            fencer_request(d->fencer, (size_t)cluster_node_index_by_name(&d->cl, m.fence.node));
+        fencer_reconcile(d->fencer);
+    }
     peer_msg_clear(&m);
 }
 
@@ -152,6 +167,7 @@ static void on_lost(void *ctx, int err)
     if (d->stopping)
         return;
     cluster_engine_lost(&d->cl, strerror(-err));
+    fencer_reconcile(d->fencer);
     if (d->cfg->engine == CFG_ENGINE_MANAGED && d->corosync && proc_running(d->corosync)) {
         /* Never carry on beside a Corosync we cannot talk to: restart it. */
         log_error("the connection to Corosync broke while it still runs; restarting it");
@@ -171,6 +187,25 @@ static const struct engine_callbacks engine_cb = {
     .links = on_links,
     .lost = on_lost,
 };
+
+/* An admin's fence request or confirmation: broadcast it; every member applies it. */
+static json_t *on_control_action(void *ctx, const struct ctl_result *res)
+{
+    struct vigild *d = ctx;
+    struct peer_msg m = {.type = PEER_FENCE};
+    m.fence.op = res->fence_confirm ? PEER_FENCE_CONFIRM : PEER_FENCE_REQUEST;
+    m.fence.node = d->cfg->nodes[res->fence_node].name;
+    char off[] = "off", reboot[] = "reboot";
+    m.fence.action = res->fence_reboot ? reboot : off;
+    size_t len;
+    _cleanup_free_ char *msg = peer_encode_fence(&m, &len);
+    int r = engine_broadcast(d->engine, msg, len);
+    if (r < 0)
+        return ctl_error("could not send the request to the cluster: %s", strerror(-r));
+    log_info("an administrator %s %s", res->fence_confirm ? "confirmed as off" : "asked to fence",
+             m.fence.node);
+    return NULL;
+}
 
 /* ---- connecting and supervising Corosync --------------------------------- */
 
@@ -224,6 +259,7 @@ static void on_corosync_exit(struct proc *p, int ws, void *ctx)
     log_error("Corosync (pid %d) %s", (int)proc_pid(p), desc);
     engine_disconnect(d->engine);
     cluster_engine_lost(&d->cl, desc);
+    fencer_reconcile(d->fencer);
     uv_timer_stop(&d->connect_timer);
     uint64_t delay;
     if (!restart_allowed(d, &delay)) {
@@ -291,6 +327,8 @@ static void shutdown_now(struct vigild *d, int code)
 {
     d->exit_code = code;
     d->stopping = true;
+    fencer_free(d->fencer);
+    d->fencer = NULL;
     engine_free(d->engine);
     d->engine = NULL;
     proc_free(d->corosync);
@@ -471,6 +509,7 @@ static int run(struct vigild *d)
     d->cl.cfg_hash = peer_hash(printed, strlen(printed));
     eventlog_set_notify(d->events, on_event, d);
     d->engine = engine_corosync_new(d->loop, CPG_GROUP, &engine_cb, d);
+    d->fencer = fencer_new(d->loop, &d->cl, d->engine);
     init_handles(d);
 
     int r = control_open(d->loop, d->socket_path, &d->cl, &d->control);
@@ -481,6 +520,7 @@ static int run(struct vigild *d)
             log_error("cannot open the control socket %s: %s", d->socket_path, strerror(-r));
         shutdown_now(d, EXIT_FATAL);
     } else {
+        control_set_action(d->control, on_control_action, d);
         eventlog_add(d->events, EV_DAEMON_STARTED, NULL, NULL, "vigild %s started (cluster %s, %s)",
                      VIGIL_VERSION, d->cfg->cluster_name, d->cfg_path);
         start_engine(d);

@@ -349,6 +349,57 @@ static void test_state_message_only_from_coordinator(void **state)
     assert_string_equal(fence_state_of(f, "n3"), "unclean");
 }
 
+static void test_fence_requests(void **state)
+{
+    struct fixture *f = *state;
+    /* Not quorate yet: refused. */
+    assert_error(f, "{\"cmd\":\"fence\",\"node\":\"n3\"}",
+                 "refused: this node's partition has no quorum");
+    cluster_engine_connected(&f->cl, 1);
+    uint32_t two[] = {1, 2};
+    view(f, two, 2, 0, 0);
+    struct engine_quorum q = {
+        .quorate = true, .total_votes = 2, .expected_votes = 3, .needed_votes = 2};
+    cluster_apply_quorum(&f->cl, &q);
+
+    assert_error(f, "{\"cmd\":\"fence\"}", "'node' must be a node name");
+    assert_error(f, "{\"cmd\":\"fence\",\"node\":\"n9\"}", "unknown node 'n9'");
+    assert_error(f, "{\"cmd\":\"fence\",\"node\":\"n3\",\"action\":\"melt\"}",
+                 "'action' must be off or reboot");
+    assert_error(f, "{\"cmd\":\"fence\",\"node\":\"n3\",\"confirm\":\"yes\"}",
+                 "'confirm' must be true or false");
+    assert_error(f, "{\"cmd\":\"fence\",\"node\":\"n3\",\"force\":true}", "unknown field 'force'");
+    assert_error(f, "{\"cmd\":\"fence\",\"node\":\"n2\",\"confirm\":true}",
+                 "refused: n2 is online; --confirm is only for a node known to be off");
+
+    /* Fencing disabled (the fixture's config has no fencing section). */
+    assert_false(f->cfg->fence_enabled);
+    assert_error(f, "{\"cmd\":\"fence\",\"node\":\"n3\"}", "refused: fencing is disabled");
+    struct ctl_result res;
+    json_t *r = request(f, "{\"cmd\":\"fence\",\"node\":\"n3\",\"confirm\":true}", &res);
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    assert_int_equal(res.fence_node, 2);
+    assert_true(res.fence_confirm);
+    json_decref(r);
+
+    f->cfg->fence_enabled = true;
+    assert_error(f, "{\"cmd\":\"fence\",\"node\":\"n1\"}", "refused: n1 is this node");
+    r = request(f, "{\"cmd\":\"fence\",\"node\":\"n2\",\"action\":\"reboot\"}", &res);
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(r, "result"), "requested")), "reboot");
+    assert_int_equal(res.fence_node, 1);
+    assert_true(res.fence_reboot);
+    assert_false(res.fence_confirm);
+    json_decref(r);
+    f->cfg->fence_enabled = false;
+
+    /* Plain requests never ask the daemon to act. */
+    r = request(f, "{\"cmd\":\"status\"}", &res);
+    assert_int_equal(res.fence_node, -1);
+    json_decref(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -359,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_dump_line),
         cmocka_unit_test_setup_teardown(test_fence_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_message_only_from_coordinator, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fence_requests, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
