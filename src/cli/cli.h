@@ -35,6 +35,7 @@ int cmd_status(int argc, char **argv, struct cli_globals *g);
 int cmd_events(int argc, char **argv, struct cli_globals *g);
 int cmd_verify(int argc, char **argv, struct cli_globals *g);
 int cmd_keygen(int argc, char **argv, struct cli_globals *g);
+int cmd_fence(int argc, char **argv, struct cli_globals *g);
 
 /*
  * Prints "vigil: MESSAGE\n" on stderr. Use it once, where an error is

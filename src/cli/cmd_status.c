@@ -112,6 +112,54 @@ static void print_header(json_t *st)
     json_t *hb = json_object_get(st, "heartbeat");
     field("Heartbeat:", "%s x %s misses = %s timeout", jdur(hb, "interval_ms", b1),
           jint(hb, "misses", b2), jdur(hb, "token_ms", b3));
+
+    json_t *fencing = json_object_get(st, "fencing");
+    if (!json_is_object(fencing))
+        return;
+    if (json_is_true(json_object_get(fencing, "enabled")))
+        field("Fencing:", "enabled (action %s)", jstr(fencing, "action", "?"));
+    else if (json_is_true(json_object_get(fencing, "unsafe_recovery")))
+        field("Fencing:", "DISABLED, UNSAFE RECOVERY: a failed node's services may start "
+                          "elsewhere while it still runs them");
+    else
+        field("Fencing:", "DISABLED: a failed node's services are not recovered until it returns");
+}
+
+/* The FENCE cell: "-" when clean, "UNCLEAN", "FENCING" (under way) or "fenced". */
+static const char *fence_cell(json_t *node)
+{
+    json_t *fence = json_object_get(node, "fence");
+    if (!json_is_object(fence))
+        return "?";
+    const char *state = jstr(fence, "state", "?");
+    if (json_is_true(json_object_get(fence, "running")))
+        return "FENCING";
+    if (strcmp(state, "clean") == 0)
+        return "-";
+    if (strcmp(state, "unclean") == 0)
+        return "UNCLEAN";
+    return state;
+}
+
+/* Why a node is unclean or fenced, one line each, under the table. */
+static void print_fence_notes(json_t *st)
+{
+    size_t i;
+    json_t *node;
+    json_array_foreach(json_object_get(st, "nodes"), i, node)
+    {
+        json_t *fence = json_object_get(node, "fence");
+        const char *state = jstr(fence, "state", "clean");
+        const char *note = jstr(fence, "note", NULL);
+        if (strcmp(state, "clean") == 0)
+            continue;
+        printf("\n%s is %s: ", jstr(node, "name", "?"), state);
+        cli_fputs_safe(note ? note
+                            : "it left without a clean shutdown and is not fenced yet; nothing of "
+                              "it is recovered until it is",
+                       stdout);
+        putchar('\n');
+    }
 }
 
 /* "up", "DOWN", "-" (node offline) or "?" (no such link reported) for one cell. */
@@ -134,13 +182,14 @@ static void print_nodes(json_t *st)
     json_t *networks = json_object_get(st, "networks");
     const char *coord = jstr(st, "coordinator", NULL);
     size_t nnet = json_array_size(networks);
-    struct table *t = table_new(3 + nnet + 1);
+    struct table *t = table_new(4 + nnet + 1);
     size_t i, j;
     json_t *node, *net;
 
     table_add(t, "NODE");
     table_add(t, "ID");
     table_add(t, "STATE");
+    table_add(t, "FENCE");
     json_array_foreach(networks, j, net)
     {
         table_add(t, json_is_string(net) ? json_string_value(net) : "?");
@@ -159,6 +208,7 @@ static void print_nodes(json_t *st)
         table_add(t, name);
         table_add(t, jint(node, "id", b));
         table_add(t, strcmp(state, "offline") == 0 ? "OFFLINE" : state);
+        table_add(t, fence_cell(node));
         json_array_foreach(networks, j, net)
         {
             table_add(t, link_state(node, online, json_string_value(net)));
@@ -170,6 +220,7 @@ static void print_nodes(json_t *st)
     }
     table_print(t, stdout);
     table_free(t);
+    print_fence_notes(st);
 }
 
 /* vigil status. */

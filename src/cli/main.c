@@ -16,6 +16,7 @@ static const struct {
     {"events", cmd_events, "show the event history, or follow new events"},
     {"verify", cmd_verify, "check a configuration file"},
     {"keygen", cmd_keygen, "create the cluster authentication key"},
+    {"fence", cmd_fence, "fence a node now, or confirm that a node is off"},
 };
 
 static void usage(FILE *out)

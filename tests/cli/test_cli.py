@@ -29,6 +29,7 @@ COMMANDS = {
     "events": ["--follow", "--json", "--since", "--utc", "--socket", "--help"],
     "verify": ["--config", "--print", "--help"],
     "keygen": ["--key", "--force", "--help"],
+    "fence": ["--off", "--reboot", "--confirm", "--help"],
 }
 
 if not os.path.exists(VIGIL):
@@ -55,13 +56,18 @@ STATUS = {
     "local_node": "n1", "local_node_id": 1, "coordinator": "n1",
     "heartbeat": {"interval_ms": 100, "misses": 4, "token_ms": 400},
     "networks": ["priv", "pub"],
+    "fencing": {"enabled": True, "unsafe_recovery": False, "action": "off"},
     "nodes": [
         {"name": "n1", "id": 1, "state": "online", "local": True,
-         "links": [{"network": "priv", "up": True}, {"network": "pub", "up": True}]},
+         "links": [{"network": "priv", "up": True}, {"network": "pub", "up": True}],
+         "fence": {"state": "clean", "running": False, "note": None, "failures": 0}},
         {"name": "n2", "id": 2, "state": "online", "local": False,
-         "links": [{"network": "priv", "up": True}, {"network": "pub", "up": False}]},
+         "links": [{"network": "priv", "up": True}, {"network": "pub", "up": False}],
+         "fence": {"state": "clean", "running": False, "note": None, "failures": 0}},
         {"name": "n3", "id": 3, "state": "offline", "local": False,
-         "links": [{"network": "priv", "up": False}, {"network": "pub", "up": False}]},
+         "links": [{"network": "priv", "up": False}, {"network": "pub", "up": False}],
+         "fence": {"state": "fenced", "running": False,
+                   "note": "fenced by n1: n3 fenced (off) by level 1", "failures": 0}},
     ],
 }
 
@@ -427,11 +433,13 @@ def test_status_human(fake):
     assert "running" in out
     assert "Local node:  n1 (id 1)" in out
     assert "Coordinator: n1" in out
+    assert "Fencing:     enabled (action off)" in out
     header = row(out, "NODE")
-    assert header == ["NODE", "ID", "STATE", "priv", "pub"]
-    assert row(out, "n1") == ["n1", "1", "online", "up", "up", "(local,", "coordinator)"]
-    assert row(out, "n2") == ["n2", "2", "online", "up", "DOWN"]
-    assert row(out, "n3") == ["n3", "3", "OFFLINE", "-", "-"]
+    assert header == ["NODE", "ID", "STATE", "FENCE", "priv", "pub"]
+    assert row(out, "n1") == ["n1", "1", "online", "-", "up", "up", "(local,", "coordinator)"]
+    assert row(out, "n2") == ["n2", "2", "online", "-", "up", "DOWN"]
+    assert row(out, "n3") == ["n3", "3", "OFFLINE", "fenced", "-", "-"]
+    assert "n3 is fenced: fenced by n1: n3 fenced (off) by level 1" in out
     # Columns line up: DOWN sits under the header of its network.
     lines = out.splitlines()
     header_line = next(ln for ln in lines if ln.startswith("NODE"))
@@ -455,7 +463,57 @@ def test_status_not_quorate(fake):
     assert "Coordinator: none" in r.stdout
     assert "LOST" in r.stdout and "2 restarts" in r.stdout
     assert row(r.stdout, "n1")[-1] == "(local)"
-    assert row(r.stdout, "n2") == ["n2", "2", "OFFLINE", "-", "-"]
+    assert row(r.stdout, "n2") == ["n2", "2", "OFFLINE", "-", "-", "-"]
+
+
+def test_status_unclean_and_fencing_disabled(fake):
+    st = json.loads(json.dumps(STATUS))
+    st["fencing"] = {"enabled": False, "unsafe_recovery": False, "action": "off"}
+    st["nodes"][2]["fence"] = {"state": "unclean", "running": False, "failures": 2,
+                               "note": "fencing failed (2 times): lab: timed out after 30s"}
+    st["nodes"][1]["fence"] = {"state": "clean", "running": True, "note": None, "failures": 0}
+    srv = fake(ok(st))
+    r = run("-s", srv.path, "status")
+    assert r.returncode == 0, r.stderr
+    assert ("Fencing:     DISABLED: a failed node's services are not recovered until it returns"
+            in r.stdout)
+    assert row(r.stdout, "n3")[3] == "UNCLEAN"
+    assert row(r.stdout, "n2")[3] == "FENCING"
+    assert "n3 is unclean: fencing failed (2 times): lab: timed out after 30s" in r.stdout
+
+
+def test_fence_requests(fake):
+    def handler(conn, req):
+        return ok({"node": req["node"],
+                   "requested": "confirm" if req.get("confirm") else req.get("action", "off")})
+    srv = fake(handler)
+    r = run("-s", srv.path, "fence", "n3")
+    assert r.returncode == 0, r.stderr
+    assert "fencing of n3" in r.stdout and "vigil events --follow" in r.stdout
+    r = run("-s", srv.path, "fence", "--reboot", "n3")
+    assert r.returncode == 0, r.stderr
+    r = run("-s", srv.path, "fence", "--confirm", "n3")
+    assert r.returncode == 0, r.stderr
+    assert "n3 is recorded as off" in r.stdout
+    assert srv.requests == [
+        {"cmd": "fence", "node": "n3", "confirm": False},
+        {"cmd": "fence", "node": "n3", "confirm": False, "action": "reboot"},
+        {"cmd": "fence", "node": "n3", "confirm": True},
+    ]
+
+
+def test_fence_refused_and_usage(fake):
+    srv = fake(line({"ok": False, "error": "refused: this node's partition has no quorum"}))
+    r = run("-s", srv.path, "fence", "n3")
+    assert r.returncode == 1
+    assert r.stderr.strip() == "vigil: refused: this node's partition has no quorum"
+    for args, msg in ((["fence"], "which node?"),
+                      (["fence", "n2", "n3"], "give exactly one NODE"),
+                      (["fence", "--off", "--reboot", "n3"], "exclude each other"),
+                      (["fence", "--confirm", "--off", "n3"], "--confirm fences nothing")):
+        r = run(*args)
+        assert r.returncode == 2, args
+        assert msg in r.stderr, (args, r.stderr)
 
 
 def test_status_json_round_trips(fake):
