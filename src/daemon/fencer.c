@@ -38,9 +38,14 @@ static void broadcast(struct fencer *f, const struct peer_msg *m)
                  m->fence.node ? m->fence.node : "-", strerror(-r));
 }
 
-static const char *action_name(const struct cfg *c)
+static enum cfg_fence_action slot_action(const struct slot *s)
 {
-    return c->fence_action == CFG_FENCE_REBOOT ? "reboot" : "off";
+    return s->manual && s->reboot ? CFG_FENCE_REBOOT : s->f->cl->cfg->fence_action;
+}
+
+static const char *action_name(enum cfg_fence_action a)
+{
+    return a == CFG_FENCE_REBOOT ? "reboot" : "off";
 }
 
 static void on_attempt(void *ctx, size_t level, unsigned attempt, const char *device,
@@ -99,10 +104,11 @@ static void start_op(uv_timer_t *t)
     struct peer_msg m = {.type = PEER_FENCE};
     m.fence.op = PEER_FENCE_START;
     m.fence.node = c->nodes[s->node].name;
-    m.fence.action = (char *)(uintptr_t)action_name(c);
+    enum cfg_fence_action action = slot_action(s);
+    m.fence.action = (char *)(uintptr_t)action_name(action);
     broadcast(f, &m);
-    log_warn("fencing %s (%s)", c->nodes[s->node].name, action_name(c));
-    if (fence_op_start(f->loop, c, s->node, &op_cb, s, &s->op) < 0) {
+    log_warn("fencing %s (%s)", c->nodes[s->node].name, action_name(action));
+    if (fence_op_start(f->loop, c, s->node, action, &op_cb, s, &s->op) < 0) {
         log_error("%s has no fencing levels; it cannot be fenced", c->nodes[s->node].name);
         s->not_before = time_mono_ms() + FENCER_BACKOFF_MAX_MS;
     }
@@ -154,11 +160,12 @@ void fencer_reconcile(struct fencer *f)
     }
 }
 
-void fencer_request(struct fencer *f, size_t node)
+void fencer_request(struct fencer *f, size_t node, bool reboot)
 {
     if (node >= f->n || !is_coordinator(f->cl))
         return;
     f->slots[node].manual = true;
+    f->slots[node].reboot = reboot;
     f->slots[node].not_before = 0;
     fencer_reconcile(f);
 }

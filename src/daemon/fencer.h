@@ -30,8 +30,11 @@ void fencer_free(struct fencer *f);
 /* Looks at the cluster again: starts, schedules or cancels fencing as needed. */
 void fencer_reconcile(struct fencer *f);
 
-/* An admin's request to fence node (index into cfg->nodes) was delivered. */
-void fencer_request(struct fencer *f, size_t node);
+/*
+ * An admin's request to fence node (index into cfg->nodes) was delivered;
+ * reboot asks for a reboot instead of the configured action.
+ */
+void fencer_request(struct fencer *f, size_t node, bool reboot);
 
 /* Broadcasts the list of unclean nodes if this node is the coordinator (for new members). */
 void fencer_share_state(struct fencer *f);

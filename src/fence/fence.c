@@ -19,9 +19,9 @@ struct fence_op {
     bool finished, success;
 };
 
-static const char *action_name(const struct cfg *c)
+static const char *action_name(enum cfg_fence_action a)
 {
-    return c->fence_action == CFG_FENCE_REBOOT ? "reboot" : "off";
+    return a == CFG_FENCE_REBOOT ? "reboot" : "off";
 }
 
 static void step(struct fence_op *op);
@@ -46,7 +46,7 @@ static void finish(struct fence_op *op, bool success)
     const char *name = op->cfg->nodes[op->node].name;
     _cleanup_free_ char *summary =
         success
-            ? xasprintf("%s fenced (%s) by level %zu", name, action_name(op->cfg), op->level + 1)
+            ? xasprintf("%s fenced (%s) by level %zu", name, action_name(op->action), op->level + 1)
             : xasprintf("fencing %s failed on every level (%zu); last error: %s", name,
                         fn->n_levels, op->last_reason ? op->last_reason : "none");
     op->cb->done(op->ctx, success, success ? op->level + 1 : 0, summary);
@@ -97,8 +97,9 @@ static void step(struct fence_op *op)
         const struct cfg_fence_ref *ref = &lvl->refs[op->ref];
         const struct cfg_fence_device *dev = &op->cfg->fence_devices[ref->device];
         char *err = NULL;
-        int r = fence_call_start(op->loop, dev, action_name(op->cfg), op->cfg->nodes[op->node].name,
-                                 ref->port, on_call_done, op, &op->call, &err);
+        int r =
+            fence_call_start(op->loop, dev, action_name(op->action), op->cfg->nodes[op->node].name,
+                             ref->port, on_call_done, op, &op->call, &err);
         if (r == 0)
             return;
         /* Could not even run: report it like a failed call, then go on. */
@@ -112,7 +113,8 @@ static void step(struct fence_op *op)
 }
 
 int fence_op_start(uv_loop_t *loop, const struct cfg *cfg, size_t node,
-                   const struct fence_op_callbacks *cb, void *ctx, struct fence_op **ret)
+                   enum cfg_fence_action action, const struct fence_op_callbacks *cb, void *ctx,
+                   struct fence_op **ret)
 {
     if (node >= cfg->n_nodes || !cfg->fence_nodes || cfg->fence_nodes[node].n_levels == 0)
         return -EINVAL;
@@ -120,6 +122,7 @@ int fence_op_start(uv_loop_t *loop, const struct cfg *cfg, size_t node,
     op->loop = loop;
     op->cfg = cfg;
     op->node = node;
+    op->action = action;
     op->cb = cb;
     op->ctx = ctx;
     uv_idle_init(loop, &op->idle);

@@ -29,13 +29,14 @@ struct fence_op_callbacks {
 };
 
 /*
- * Starts fencing node `node` (an index into cfg->nodes) with cfg's action
- * (off or reboot). cfg must outlive the operation. Returns 0 and the operation
+ * Starts fencing node `node` (an index into cfg->nodes) with `action`
+ * (CFG_FENCE_OFF or CFG_FENCE_REBOOT). cfg must outlive the operation. Returns 0 and the operation
  * in *ret, or -EINVAL if the node has no fencing levels (then no callback
  * fires). Callbacks run from the loop; the operation is freed after `done`.
  */
 int fence_op_start(uv_loop_t *loop, const struct cfg *cfg, size_t node,
-                   const struct fence_op_callbacks *cb, void *ctx, struct fence_op **ret);
+                   enum cfg_fence_action action, const struct fence_op_callbacks *cb, void *ctx,
+                   struct fence_op **ret);
 
 /* Stops the operation (killing a running agent); no further callback fires. */
 void fence_op_cancel(struct fence_op *op);

@@ -349,7 +349,7 @@ static void run_op(struct op_fixture *f, struct op_log *l)
     uv_loop_init(&loop);
     memset(l, 0, sizeof(*l));
     struct fence_op *op;
-    assert_int_equal(fence_op_start(&loop, &f->cfg, 0, &op_cb, l, &op), 0);
+    assert_int_equal(fence_op_start(&loop, &f->cfg, 0, CFG_FENCE_OFF, &op_cb, l, &op), 0);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     assert_true(l->done);
@@ -407,7 +407,7 @@ static void test_node_without_levels(void **state)
     uv_loop_init(&loop);
     struct fence_op *op;
     struct op_log l = {0};
-    assert_int_equal(fence_op_start(&loop, &f.cfg, 0, &op_cb, &l, &op), -EINVAL);
+    assert_int_equal(fence_op_start(&loop, &f.cfg, 0, CFG_FENCE_OFF, &op_cb, &l, &op), -EINVAL);
     uv_run(&loop, UV_RUN_DEFAULT);
     assert_int_equal(uv_loop_close(&loop), 0);
     assert_false(l.done);
@@ -427,7 +427,7 @@ static void test_op_cancel(void **state)
     uv_loop_init(&loop);
     struct fence_op *op;
     struct op_log l = {0};
-    assert_int_equal(fence_op_start(&loop, &f.cfg, 0, &op_cb, &l, &op), 0);
+    assert_int_equal(fence_op_start(&loop, &f.cfg, 0, CFG_FENCE_OFF, &op_cb, &l, &op), 0);
     uv_run(&loop, UV_RUN_NOWAIT);
     uv_run(&loop, UV_RUN_NOWAIT);
     fence_op_cancel(op);
