@@ -13,6 +13,7 @@ struct slot {
     struct fence_op *op;
     uv_timer_t timer;
     bool manual;         /* an admin asked for it */
+    bool reboot;         /* the admin asked for a reboot rather than the configured action */
     uint64_t not_before; /* monotonic ms: no new operation before this */
     uint64_t backoff_ms; /* after the last failure */
     bool delayed;        /* the node's own delay has been waited already */

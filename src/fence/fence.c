@@ -8,6 +8,7 @@ struct fence_op {
     uv_loop_t *loop;
     const struct cfg *cfg;
     size_t node;
+    enum cfg_fence_action action;
     size_t level; /* 0-based */
     unsigned attempt;
     size_t ref; /* device within the level */
