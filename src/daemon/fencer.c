@@ -12,11 +12,12 @@ struct slot {
     size_t node;
     struct fence_op *op;
     uv_timer_t timer;
-    bool manual;         /* an admin asked for it */
-    bool reboot;         /* the admin asked for a reboot rather than the configured action */
-    uint64_t not_before; /* monotonic ms: no new operation before this */
-    uint64_t backoff_ms; /* after the last failure */
-    bool delayed;        /* the node's own delay has been waited already */
+    bool manual;          /* an admin asked for it */
+    bool reboot;          /* the admin asked for a reboot rather than the configured action */
+    uint64_t not_before;  /* monotonic ms: no new operation before this */
+    uint64_t backoff_ms;  /* after the last failure */
+    bool delayed;         /* the node's own delay has been waited already */
+    bool awaiting_result; /* succeeded; until our own result comes back in agreed order */
 };
 
 struct fencer {
@@ -76,8 +77,7 @@ static void on_done(void *ctx, bool success, size_t level, const char *summary)
         log_info("%s", summary);
         s->manual = false;
         s->backoff_ms = 0;
-        /* Until our own result comes back in agreed order, do not start again. */
-        s->not_before = time_mono_ms() + 10000;
+        s->awaiting_result = true;
     } else {
         s->backoff_ms = s->backoff_ms ? s->backoff_ms * 2 : FENCER_BACKOFF_MIN_MS;
         if (s->backoff_ms > FENCER_BACKOFF_MAX_MS)
@@ -140,6 +140,8 @@ void fencer_reconcile(struct fencer *f)
             s->manual = false;
         bool unclean = nv->fence == FENCE_STATE_UNCLEAN && !nv->online;
         bool wants = coord && c->fence_enabled && c->fence_nodes && (unclean || s->manual);
+        if (!coord)
+            s->awaiting_result = false;
         if (!wants) {
             stand_down(s);
             if (!unclean) {
@@ -149,7 +151,7 @@ void fencer_reconcile(struct fencer *f)
             }
             continue;
         }
-        if (s->op || uv_is_active((uv_handle_t *)&s->timer))
+        if (s->op || s->awaiting_result || uv_is_active((uv_handle_t *)&s->timer))
             continue;
         uint64_t delay = s->not_before > now ? s->not_before - now : 0;
         if (!s->delayed && c->fence_nodes[i].delay_ms > delay)
@@ -169,6 +171,12 @@ void fencer_request(struct fencer *f, size_t node, bool reboot)
     f->slots[node].reboot = reboot;
     f->slots[node].not_before = 0;
     fencer_reconcile(f);
+}
+
+void fencer_result_seen(struct fencer *f, size_t node)
+{
+    if (node < f->n)
+        f->slots[node].awaiting_result = false;
 }
 
 void fencer_share_state(struct fencer *f)

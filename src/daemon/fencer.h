@@ -36,5 +36,12 @@ void fencer_reconcile(struct fencer *f);
  */
 void fencer_request(struct fencer *f, size_t node, bool reboot);
 
+/*
+ * A fence result for node was delivered. Until our own result comes back in
+ * agreed order (possibly after the fenced node's departure), the node is not
+ * fenced again.
+ */
+void fencer_result_seen(struct fencer *f, size_t node);
+
 /* Broadcasts the list of unclean nodes if this node is the coordinator (for new members). */
 void fencer_share_state(struct fencer *f);

@@ -148,6 +148,8 @@ static void on_deliver(void *ctx, uint32_t from, const void *msg, size_t len)
             log_warn("dropped a fence %s from %s about unknown node '%s'",
                      peer_fence_op_name(m.fence.op), cluster_node_name(&d->cl, from, buf),
                      m.fence.node);
+        else if (m.fence.op == PEER_FENCE_RESULT || m.fence.op == PEER_FENCE_CONFIRM)
+            fencer_result_seen(d->fencer, (size_t)cluster_node_index_by_name(&d->cl, m.fence.node));
         else if (m.fence.op == PEER_FENCE_REQUEST)
             fencer_request(d->fencer, (size_t)cluster_node_index_by_name(&d->cl, m.fence.node),
                            m.fence.action && strcmp(m.fence.action, "reboot") == 0);

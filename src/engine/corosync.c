@@ -47,6 +47,22 @@ struct cs_engine {
     bool have_w_stats, have_w_vq;
     bool reset_worker; /* drop the worker's handles before the next request */
     bool free_pending;
+
+    /*
+     * Messages accepted by broadcast but not yet taken by Corosync, oldest
+     * first: during a membership change Corosync answers "try again", and the
+     * messages must still go out, in order.
+     */
+    struct out_msg *out_head, *out_tail;
+    size_t out_count;
+    uv_timer_t out_timer;
+    bool out_timer_on;
+};
+
+struct out_msg {
+    struct out_msg *next;
+    size_t len;
+    char data[];
 };
 
 static int cs_to_errno(cs_error_t e)
@@ -343,6 +359,7 @@ static void on_work(uv_work_t *req)
 
 static void cs_close_all(struct cs_engine *ce);
 static void maybe_free(struct cs_engine *ce);
+static void out_clear(struct cs_engine *ce);
 static void start_job(struct cs_engine *ce, struct cs_job *j);
 static void request_votes(struct cs_engine *ce);
 
@@ -523,6 +540,7 @@ static void cs_close_all(struct cs_engine *ce)
     ce->have_cpg = ce->have_vq = false;
     ce->connected = false;
     ce->want_votes = false;
+    out_clear(ce);
     memset(&ce->votes, 0, sizeof(ce->votes));
     /* The worker's handles belong to the old Corosync too. */
     ce->reset_worker = true;
@@ -564,13 +582,73 @@ static void cs_disconnect(struct engine *e)
     cs_close_all(ce);
 }
 
+static void out_clear(struct cs_engine *ce)
+{
+    while (ce->out_head) {
+        struct out_msg *m = ce->out_head;
+        ce->out_head = m->next;
+        free(m);
+    }
+    ce->out_tail = NULL;
+    ce->out_count = 0;
+    if (ce->out_timer_on)
+        uv_timer_stop(&ce->out_timer);
+}
+
+static void on_out_timer(uv_timer_t *t);
+
+/* Hands queued messages to Corosync, oldest first, until it says "try again". */
+static void out_flush(struct cs_engine *ce)
+{
+    while (ce->out_head && ce->connected) {
+        struct out_msg *m = ce->out_head;
+        struct iovec iov = {.iov_base = m->data, .iov_len = m->len};
+        cs_error_t r = cpg_mcast_joined(ce->cpg, CPG_TYPE_AGREED, &iov, 1);
+        if (r == CS_ERR_TRY_AGAIN) {
+            if (!ce->out_timer_on) {
+                uv_timer_init(ce->loop, &ce->out_timer);
+                ce->out_timer.data = ce;
+                ce->out_timer_on = true;
+            }
+            uv_timer_start(&ce->out_timer, on_out_timer, ENGINE_RETRY_MS, 0);
+            return;
+        }
+        ce->out_head = m->next;
+        if (!ce->out_head)
+            ce->out_tail = NULL;
+        ce->out_count--;
+        free(m);
+        if (r != CS_OK) {
+            lost(ce, cs_to_errno(r));
+            return;
+        }
+    }
+}
+
+static void on_out_timer(uv_timer_t *t)
+{
+    out_flush(t->data);
+}
+
 static int cs_broadcast(struct engine *e, const void *msg, size_t len)
 {
     struct cs_engine *ce = (struct cs_engine *)e;
     if (!ce->connected)
         return -ENOTCONN;
-    struct iovec iov = {.iov_base = (void *)(uintptr_t)msg, .iov_len = len};
-    return cs_to_errno(cpg_mcast_joined(ce->cpg, CPG_TYPE_AGREED, &iov, 1));
+    if (ce->out_count >= ENGINE_MAX_QUEUED)
+        return -ENOBUFS;
+    struct out_msg *m = xmalloc(sizeof(*m) + len);
+    m->next = NULL;
+    m->len = len;
+    memcpy(m->data, msg, len);
+    if (ce->out_tail)
+        ce->out_tail->next = m;
+    else
+        ce->out_head = m;
+    ce->out_tail = m;
+    ce->out_count++;
+    out_flush(ce);
+    return 0;
 }
 
 static int cs_query_links(struct engine *e, const uint32_t *nodes, size_t n_nodes, unsigned n_links)
@@ -597,6 +675,11 @@ static void cs_free(struct engine *e)
 {
     struct cs_engine *ce = (struct cs_engine *)e;
     cs_close_all(ce);
+    if (ce->out_timer_on) {
+        ce->out_timer_on = false;
+        ce->closing++;
+        uv_close((uv_handle_t *)&ce->out_timer, on_poll_closed);
+    }
     ce->free_pending = true;
     maybe_free(ce);
 }

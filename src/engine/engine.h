@@ -16,7 +16,9 @@
 
 #include <uv.h>
 
-#define ENGINE_MAX_LINKS 8
+#define ENGINE_MAX_LINKS  8
+#define ENGINE_MAX_QUEUED 4096 /* broadcasts waiting for the engine to take them */
+#define ENGINE_RETRY_MS   10   /* retry of a broadcast the engine asked to try again */
 
 /* Why a member left the process group. */
 enum engine_leave {
@@ -86,7 +88,12 @@ struct engine_ops {
     int (*connect)(struct engine *e);
     /* Leaves the group cleanly and disconnects; a no-op if not connected. */
     void (*disconnect)(struct engine *e);
-    /* Broadcasts msg to every member in agreed order; 0 or a negative errno. */
+    /*
+     * Broadcasts msg to every member in agreed order. Returns 0 once the
+     * message is accepted: it is queued (in order) while the engine asks to
+     * try again, as it does during a membership change. -ENOTCONN when not
+     * connected, -ENOBUFS when ENGINE_MAX_QUEUED messages already wait.
+     */
     int (*broadcast)(struct engine *e, const void *msg, size_t len);
     /*
      * Asks, off the event loop, whether this node's links 0..n_links-1 to
