@@ -19,6 +19,17 @@ Layout of a lab with prefix P (default "vl", or $VIGIL_LAB_PREFIX):
       nI/log               the node's /var/log/corosync
       nI/vigild.log        vigild's stdout and stderr (Corosync's output too)
       nI/vigild.pid        "PID STARTTIME" of the running vigild
+      nI/power.lock        flock(2)ed during poweroff and poweron
+      bmc.pid              "PID STARTTIME" of the lab's power controller (BMC)
+      bmc.log              the BMC's log: one line per request, with a timestamp
+  /var/lib/vigil-lab/P/  shared with the nodes (outside their private directories):
+      bmc.sock             the BMC's Unix socket (mode 0600), for fence agents
+                           running inside the nodes (lab/fence_lab)
+      ...                  anything else tests want both sides to see (recordings)
+
+The power controller (vigilbmc.py) is a long-lived process in the root
+namespaces, in a session of its own, that powers nodes off and on with the very
+Lab.poweroff/Lab.poweron/Lab.power_state used by tests and the CLI.
 
 No interface is ever created in the root network namespace: veths are created
 in the bridge namespace with their peer placed straight into the node's. IPv6
@@ -35,6 +46,8 @@ Python 3 standard library only. Use the Lab class from tests and benchmarks;
 """
 
 import argparse
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -42,13 +55,23 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LAB_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(LAB_DIR)
 STATE_ROOT = "/run/vigil-lab"
+# Not under /run, /var/lib/vigil or any other directory private to a node, so
+# that processes in the nodes see it too (the BMC socket, test recordings).
+SHARED_ROOT = "/var/lib/vigil-lab"
 NETNS_DIR = "/run/netns"
+PYTHON = "/usr/bin/python3"
+BMC_SCRIPT = os.path.join(LAB_DIR, "vigilbmc.py")
+FENCE_LAB = os.path.join(LAB_DIR, "fence_lab")
+BMC_SOCKET = "bmc.sock"  # in the lab's shared directory
+POWER_LOCK_TIMEOUT = 120  # seconds one power operation may wait for another
 
 # Heartbeat networks, best first: (name, /24 prefix). Node i is PREFIX.i.
 NETWORKS = (("priv", "192.0.2"), ("pub", "198.51.100"))
@@ -69,6 +92,13 @@ NODE_BINDS = (
 )
 
 NFT_TABLE = "vigil_lab"
+
+# The network namespace the lab is run from (the root one: no lab command runs
+# inside a lab namespace). Read from /proc/self: /proc/1/ns may be out of reach.
+try:
+    _ROOT_NETNS_INO = os.stat("/proc/self/ns/net").st_ino
+except OSError:
+    _ROOT_NETNS_INO = None
 
 
 class LabError(Exception):
@@ -192,8 +222,87 @@ def _clear_dir(path):
             os.unlink(full)
 
 
+# Plain YAML scalars that stay strings under YAML 1.2's core schema.
+_PLAIN = re.compile(r"[A-Za-z0-9_./][A-Za-z0-9_./@+-]*")
+_NOT_STRING = re.compile(r"(?i)null|~|true|false|[-+]?(\d[\d_]*)?\.?\d*(e[-+]?\d+)?|"
+                         r"0x[0-9a-f]+|0o[0-7]+|[-+]?\.(inf|nan)")
+
+
+def _yaml_flow(v):
+    """v (dict, list, str, number, bool, None) as one line of flow-style YAML."""
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_yaml_flow(k)}: {_yaml_flow(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_yaml_flow(x) for x in v) + "]"
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    v = str(v)
+    if _PLAIN.fullmatch(v) and not _NOT_STRING.fullmatch(v):
+        return v
+    return json.dumps(v)  # a JSON string is a YAML double-quoted scalar
+
+
+def lab_fencing(nodes, prefix, agent=FENCE_LAB, timeout="30s", delay="5s"):
+    """The lab's standard fencing (a dict for make_config): one device "lab" using
+    lab/fence_lab on the lab's BMC, one level per node, the node's name as port.
+
+    In a two-node lab, n1 gets `delay` (so that of two nodes fencing each other
+    at once, n2 is shot first and n1 survives), as is usual for two-node clusters.
+    """
+    out = {"devices": [{"name": "lab", "agent": agent, "params": {"lab": prefix},
+                        "timeout": timeout}],
+           "nodes": {}}
+    for i in range(1, nodes + 1):
+        entry = {"levels": [[{"device": "lab", "port": f"n{i}"}]]}
+        if nodes == 2 and i == 1 and delay:
+            entry["delay"] = delay
+        out["nodes"][f"n{i}"] = entry
+    return out
+
+
+def fencing_yaml(fencing):
+    """The `fencing:` section of vigil.yaml for a fencing dict (see make_config).
+
+    Keys other than devices and nodes (enabled, action, retries, ...) come first,
+    one per line; then each device as a block of `key: value` lines (name first if
+    given, the rest in dict order); then one flow-style line per node. A str is
+    returned as it is (newline-terminated), for deliberately bad sections.
+    """
+    if isinstance(fencing, str):
+        return fencing if fencing.endswith("\n") else fencing + "\n"
+    lines = ["fencing:"]
+    for k, v in fencing.items():
+        if k not in ("devices", "nodes"):
+            lines.append(f"  {k}: {_yaml_flow(v)}")
+    if "devices" in fencing:
+        devices = fencing["devices"]
+        if not devices:
+            lines.append("  devices: []")
+        else:
+            lines.append("  devices:")
+        for dev in devices:
+            if not isinstance(dev, dict) or not dev:
+                lines.append(f"    - {_yaml_flow(dev)}")
+                continue
+            keys = sorted(dev, key=lambda k: k != "name")  # stable: name first
+            for j, k in enumerate(keys):
+                lines.append(f"{'    - ' if j == 0 else '      '}{k}: {_yaml_flow(dev[k])}")
+    if "nodes" in fencing:
+        if not fencing["nodes"]:
+            lines.append("  nodes: {}")
+        else:
+            lines.append("  nodes:")
+        for node, entry in fencing["nodes"].items():
+            lines.append(f"    {node}: {_yaml_flow(entry)}")
+    return "\n".join(lines) + "\n"
+
+
 def make_config(nodes, networks=2, name="lab", key=NODE_KEY, interval=None, misses=None,
-                tie_breaker="lowest", overrides=None):
+                tie_breaker="lowest", overrides=None, fencing=None):
     """Returns vigil.yaml text for a standard lab of `nodes` nodes.
 
     networks is how many of NETWORKS (priv, pub) carry heartbeat. interval is a
@@ -201,6 +310,13 @@ def make_config(nodes, networks=2, name="lab", key=NODE_KEY, interval=None, miss
     are left out (vigild's defaults apply) when None. overrides maps a node
     name to a dict of address overrides, e.g. {"n2": {"priv": "192.0.2.300"}},
     to build deliberately bad configurations.
+
+    fencing, if not None, adds a `fencing:` section (see fencing_yaml): a dict
+    such as lab_fencing(nodes, prefix) returns, e.g.
+        {"devices": [{"name": "rec", "agent": PATH, "params": {"log": F}, "timeout": "5s"}],
+         "nodes": {"n1": {"levels": [[{"device": "rec", "port": "n1"}],
+                                     [{"device": "lab", "port": "n1"}]]}, ...}}
+    or the section's text itself.
     """
     overrides = overrides or {}
     nets = [n for n, _ in NETWORKS[:networks]]
@@ -222,7 +338,10 @@ def make_config(nodes, networks=2, name="lab", key=NODE_KEY, interval=None, miss
         a = ", ".join(f"{n}: {v}" for n, v in addrs.items())
         lines.append(f"  - {{name: {node}, id: {i}, addresses: {{{a}}}}}")
     lines.append(f"quorum: {{tie_breaker: {tie_breaker}}}")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    if fencing is not None:
+        text += fencing_yaml(fencing)
+    return text
 
 
 # ---------------------------------------------------------------- the lab
@@ -236,13 +355,17 @@ class Lab:
     CLI runs) can act on the same lab one after another.
     """
 
-    def __init__(self, prefix=None, build_dir=None, state_root=STATE_ROOT):
+    def __init__(self, prefix=None, build_dir=None, state_root=STATE_ROOT,
+                 shared_root=SHARED_ROOT):
         self.prefix = prefix or os.environ.get("VIGIL_LAB_PREFIX") or "vl"
         if not re.fullmatch(r"[a-z][a-z0-9]{0,11}", self.prefix):
             raise LabError(f"bad lab prefix {self.prefix!r}: want [a-z][a-z0-9]{{0,11}}")
         self.build_dir = os.path.abspath(
             build_dir or os.environ.get("VIGIL_BUILD") or os.path.join(REPO, "build"))
-        self.state = os.path.join(state_root, self.prefix)
+        self.state_root = os.path.abspath(state_root)
+        self.state = os.path.join(self.state_root, self.prefix)
+        self.shared_root = os.path.abspath(shared_root)
+        self.shared_dir = os.path.join(self.shared_root, self.prefix)
         self.vigild_bin = os.path.join(self.build_dir, "src/daemon/vigild")
         self.vigil_bin = os.path.join(self.build_dir, "src/cli/vigil")
         self._procs = {}  # pid -> Popen, for daemons this object started (reaping)
@@ -265,6 +388,22 @@ class Lab:
 
     def pin(self, node):
         return os.path.join(self.state, "pins", node)
+
+    @property
+    def bmc_socket(self):
+        """The BMC's socket: the same path in the root namespaces and in every node."""
+        return os.path.join(self.shared_dir, BMC_SOCKET)
+
+    @property
+    def bmc_log(self):
+        return os.path.join(self.state, "bmc.log")
+
+    def shared_path(self, name):
+        """A path in the lab's shared directory (created if need be), seen alike by
+        tests in the root namespaces and by processes in the nodes: for recordings
+        of fake fence agents, for instance. Removed by down()."""
+        os.makedirs(self.shared_dir, mode=0o755, exist_ok=True)
+        return os.path.join(self.shared_dir, name)
 
     @property
     def params(self):
@@ -308,16 +447,43 @@ class Lab:
     def _ns_exists(self, ns):
         return os.path.exists(os.path.join(NETNS_DIR, ns))
 
+    def netns_id(self, node):
+        """The node's network namespace as readlink("/proc/PID/ns/net") shows it
+        ("net:[INODE]"), to tell which node a process (a fence agent) ran in."""
+        self._check_node(node)
+        return f"net:[{os.stat(os.path.join(NETNS_DIR, self.node_ns(node))).st_ino}]"
+
+    def node_of_pid(self, pid):
+        """The node (or "client") whose network namespace process pid is in, "root"
+        for the root namespace, None if unknown (or pid is gone)."""
+        try:
+            ino = os.stat(f"/proc/{pid}/ns/net").st_ino
+        except OSError:
+            return None
+        if ino == _ROOT_NETNS_INO:
+            return "root"
+        for name in self.nodes + ["client"]:
+            ns = self.client_ns if name == "client" else self.node_ns(name)
+            try:
+                if os.stat(os.path.join(NETNS_DIR, ns)).st_ino == ino:
+                    return name
+            except OSError:
+                pass
+        return None
+
     # ---------------------------------------------------------- up
 
     def up(self, nodes=3, networks=2, config=None, interval=None, misses=None, wait=False,
-           timeout=90, verbose=False, log=None):
-        """Builds the lab (or completes a half-built one) and starts vigild everywhere.
+           timeout=90, verbose=False, log=None, fencing=False):
+        """Builds the lab (or completes a half-built one), starts the lab's power
+        controller (BMC) and vigild everywhere.
 
         config is a vigil.yaml to use instead of the generated one (its nodes must
         use the standard lab addresses; the lab key is at /etc/vigil/authkey in every
-        node). Waits until every vigild answers on its control socket, and with
-        wait=True until every node reports a quorate cluster with all nodes online.
+        node). fencing=True adds the standard fencing section to the generated
+        config (lab_fencing: lab/fence_lab on this lab's BMC for every node).
+        Waits until every vigild answers on its control socket, and with wait=True
+        until every node reports a quorate cluster with all nodes online.
         """
         log = log or (lambda msg: None)
         if os.geteuid() != 0:
@@ -329,6 +495,9 @@ class Lab:
                            f"({', '.join(n for n, _ in NETWORKS)})")
         if config is not None and (interval is not None or misses is not None):
             raise LabError("--config and --heartbeat-interval/--misses exclude each other")
+        if config is not None and fencing:
+            raise LabError("--config and --fencing exclude each other (put a fencing "
+                           "section in your config; see lab_fencing in vigillab.py)")
         for b in (self.vigild_bin, self.vigil_bin):
             if not os.access(b, os.X_OK):
                 raise LabError(f"{b}: missing; build first (ninja -C {self.build_dir}) "
@@ -338,9 +507,12 @@ class Lab:
             with open(config) as f:
                 config_text = f.read()
         self.build(nodes, networks, interval=interval, misses=misses, verbose=verbose,
-                   config_path=config, config_text=config_text, log=log)
+                   config_path=config, config_text=config_text, log=log, fencing=fencing)
         self._ensure_config(config_text)
         self.heal()
+        if not self.bmc_running():
+            log("starting the BMC")
+            self.start_bmc()
         for node in self.nodes:
             if not self.vigild_running(node):
                 log(f"{node}: starting vigild")
@@ -351,14 +523,14 @@ class Lab:
             self.wait_formed(timeout=timeout)
 
     def build(self, nodes=3, networks=2, interval=None, misses=None, verbose=False,
-              config_path=None, config_text=None, log=None):
+              config_path=None, config_text=None, log=None, fencing=False):
         """Builds (or completes) the lab's namespaces, links and mounts; starts nothing.
 
         A lab of this prefix built with other parameters is torn down first.
         """
         log = log or (lambda msg: None)
         want = {"nodes": nodes, "networks": networks, "interval": interval,
-                "misses": misses, "verbose": verbose,
+                "misses": misses, "verbose": verbose, "fencing": bool(fencing),
                 "config": os.path.abspath(config_path) if config_path else None,
                 "config_sha256": hashlib.sha256(config_text.encode()).hexdigest()
                 if config_text is not None else None}
@@ -492,8 +664,9 @@ class Lab:
                 f.write(os.urandom(256))
         p = self.params
         if config_text is None:
+            fencing = lab_fencing(p["nodes"], self.prefix) if p.get("fencing") else None
             config_text = make_config(p["nodes"], p["networks"], interval=p["interval"],
-                                      misses=p["misses"])
+                                      misses=p["misses"], fencing=fencing)
         with open(os.path.join(self.state, "vigil.yaml"), "w") as f:
             f.write(config_text)
         for node in self.nodes:
@@ -555,9 +728,10 @@ class Lab:
         return p
 
     def _reap(self):
+        # May run in several threads at once (the BMC's): pop, never del.
         for pid, p in list(self._procs.items()):
             if p.poll() is not None:
-                del self._procs[pid]
+                self._procs.pop(pid, None)
 
     def vigil(self, node, *args, timeout=15, check=False):
         """Runs the vigil CLI in a node; returns the CompletedProcess."""
@@ -747,43 +921,207 @@ class Lab:
             self._kill_pids(pids, what)
         raise LabError(f"{what}: processes keep appearing: {ns_pids(ns_file, kind)}")
 
-    def poweroff(self, node):
-        """Kills every process of the node (SIGKILL, by PID) and takes its links down.
+    @contextlib.contextmanager
+    def _power_lock(self, node):
+        """Holds the node's power lock (flock on nI/power.lock), so that power
+        operations on one node never interleave, whoever runs them: tests, the
+        CLI, the BMC's threads. Not re-entrant. Bounded wait."""
+        d = self.node_dir(node)
+        os.makedirs(d, exist_ok=True)
+        fd = os.open(os.path.join(d, "power.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            end = time.monotonic() + POWER_LOCK_TIMEOUT
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > end:
+                        raise LabError(f"{node}: another power operation has held the "
+                                       f"power lock for {POWER_LOCK_TIMEOUT}s") from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
+    def power_state(self, node):
+        """The node's power, as the BMC reports it, with the evidence.
+
+        A node is "off" when (1) no live process is left in its network namespace
+        or in its mount namespace, (2) the vigild the lab started for it is not
+        running (just after a start it may not have entered them yet), and (3)
+        each of its interfaces (priv0, pub0) is administratively down. Anything
+        else is "on": a node that is only half off is not safely fenced, and a
+        node whose daemons died but whose links are up is a machine that is on.
+
+        Returns {"power": "on" | "off", "pids": [...], "links": {ifname: "up" | "down"}}.
+        Raises LabError if the node is unknown or its namespace is missing.
+        """
+        self._check_node(node)
+        ns = self.node_ns(node)
+        if not self._ns_exists(ns):
+            raise LabError(f"{node}: no network namespace {ns} (lab {self.prefix} is "
+                           "broken; run up)")
+        pids = set(ns_pids(os.path.join(NETNS_DIR, ns))) | set(ns_pids(self.pin(node), "mnt"))
+        vigild = self.vigild_pid(node)
+        if vigild:
+            pids.add(vigild)
+        links = {name: ("up" if "UP" in link.get("flags", []) else "down")
+                 for name, link in self._links(ns).items() if name != "lo"}
+        off = not pids and bool(links) and all(v == "down" for v in links.values())
+        return {"power": "off" if off else "on", "pids": sorted(pids), "links": links}
+
+    def poweroff(self, node):
+        """Kills every process of the node (SIGKILL, by PID) and takes its links down;
+        returns once power_state(node) says "off" (raises LabError if it does not).
+
+        This is what the BMC does for {"op": "off"} and `vigil-lab poweroff`.
         Returns the wall-clock time (ms) taken just before the first kill.
         """
         self._check_node(node)
-        ns = os.path.join(NETNS_DIR, self.node_ns(node))
-        pids = ns_pids(ns)
-        vigild = self.vigild_pid(node)  # may not have entered the namespace yet
-        if vigild and vigild not in pids:
-            pids.append(vigild)
-        t0 = time.time() * 1000.0
-        for pid in pids:
+        with self._power_lock(node):
+            ns = os.path.join(NETNS_DIR, self.node_ns(node))
+            pids = ns_pids(ns)
+            vigild = self.vigild_pid(node)  # may not have entered the namespace yet
+            if vigild and vigild not in pids:
+                pids.append(vigild)
+            t0 = time.time() * 1000.0
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self._kill_ns(ns, "net", f"{node} poweroff")
+            self._kill_ns(self.pin(node), "mnt", f"{node} poweroff")
+            for net, _ in NETWORKS:
+                run(["ip", "-n", self.node_ns(node), "link", "set", f"{net}0", "down"])
+            if vigild:
+                self._kill_pids([vigild], f"{node} poweroff")  # waits for it, if still nsenter
             try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
+                os.unlink(self._pidfile(node))
+            except FileNotFoundError:
                 pass
-        self._kill_ns(ns, "net", f"{node} poweroff")
-        self._kill_ns(self.pin(node), "mnt", f"{node} poweroff")
-        for net, _ in NETWORKS:
-            run(["ip", "-n", self.node_ns(node), "link", "set", f"{net}0", "down"])
-        try:
-            os.unlink(self._pidfile(node))
-        except FileNotFoundError:
-            pass
+            state = self.power_state(node)
+            if state["power"] != "off":
+                raise LabError(f"{node}: still on after poweroff: processes {state['pids']}, "
+                               f"links {state['links']}")
         return t0
 
     def poweron(self, node):
-        """Brings the node's links up, clears its /run and starts vigild."""
+        """Brings the node's links up, clears its /run and starts vigild (nothing if
+        its vigild runs already). This is what the BMC does for {"op": "on"} and
+        `vigil-lab poweron`. Returns once vigild is started, not once it answers."""
         self._check_node(node)
-        if self.vigild_running(node):
-            return
-        self._kill_ns(os.path.join(NETNS_DIR, self.node_ns(node)), "net", f"{node} poweron")
-        self._kill_ns(self.pin(node), "mnt", f"{node} poweron")
-        for net, _ in NETWORKS:
-            run(["ip", "-n", self.node_ns(node), "link", "set", f"{net}0", "up"])
-        self.start_vigild(node)
+        with self._power_lock(node):
+            if self.vigild_running(node):
+                return
+            self._kill_ns(os.path.join(NETNS_DIR, self.node_ns(node)), "net",
+                          f"{node} poweron")
+            self._kill_ns(self.pin(node), "mnt", f"{node} poweron")
+            for net, _ in NETWORKS:
+                run(["ip", "-n", self.node_ns(node), "link", "set", f"{net}0", "up"])
+            self.start_vigild(node)
+
+    # ---------------------------------------------------------- the BMC
+
+    def _bmc_pidfile(self):
+        return os.path.join(self.state, "bmc.pid")
+
+    def bmc_pid(self):
+        """PID of the lab's running BMC, or None. The BMC writes bmc.pid itself."""
+        self._reap()
+        try:
+            with open(self._bmc_pidfile()) as f:
+                pid, start = (int(x) for x in f.read().split())
+        except (OSError, ValueError):
+            return None
+        return pid if pid_alive(pid, starttime=start) else None
+
+    def bmc_running(self):
+        return self.bmc_pid() is not None
+
+    def bmc_request(self, request, timeout=60):
+        """Sends one request to the BMC and returns its answer, parsed.
+
+        request is a dict (sent as one JSON line) or bytes (sent as they are, for
+        tests of bad requests). Raises LabError if the BMC cannot be reached or
+        its answer is not one JSON object; an answer {"ok": false, ...} is returned.
+        """
+        data = request if isinstance(request, bytes) else (json.dumps(request) + "\n").encode()
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(timeout)
+                s.connect(self.bmc_socket)
+                s.sendall(data)
+                s.shutdown(socket.SHUT_WR)
+                buf = b""
+                while not buf.endswith(b"\n"):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    buf += chunk
+        except OSError as e:
+            raise LabError(f"BMC at {self.bmc_socket}: {e.strerror or e}") from e
+        try:
+            answer = json.loads(buf.decode())
+        except ValueError as e:
+            raise LabError(f"BMC at {self.bmc_socket}: bad answer {buf[:200]!r}") from e
+        if not isinstance(answer, dict):
+            raise LabError(f"BMC at {self.bmc_socket}: bad answer {buf[:200]!r}")
+        return answer
+
+    def start_bmc(self, timeout=20):
+        """Starts the lab's power controller (lab/vigilbmc.py) unless it runs, in a
+        session of its own in the root namespaces, and waits until it answers.
+        Returns its PID."""
+        pid = self.bmc_pid()
+        if pid:
+            return pid
+        if self.params is None:
+            raise LabError(f"lab {self.prefix} is not built: no BMC without a lab")
+        os.makedirs(self.shared_dir, mode=0o755, exist_ok=True)
+        argv = [PYTHON, BMC_SCRIPT, "--prefix", self.prefix, "--build", self.build_dir,
+                "--state-root", self.state_root, "--shared-root", self.shared_root]
+        with open(self.bmc_log, "ab") as out:
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                 start_new_session=True, cwd="/")
+        self._procs[p.pid] = p
+
+        def ready():
+            if p.poll() is not None:
+                raise LabError(f"the BMC exited with {p.returncode}; log tail:\n"
+                               + self._tail(self.bmc_log, 20))
+            if self.bmc_pid() != p.pid:
+                return False
+            return self.bmc_request({"op": "list"}, timeout=5).get("ok")
+
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                if ready():
+                    return p.pid
+            except LabError as e:
+                if p.poll() is not None:
+                    raise
+                last = e
+            else:
+                last = None
+            if time.monotonic() > end:
+                self._kill_pids([p.pid], "BMC")
+                raise LabError(f"the BMC did not answer on {self.bmc_socket} within "
+                               f"{timeout}s ({last}); log tail:\n" + self._tail(self.bmc_log, 20))
+            time.sleep(0.1)
+
+    def stop_bmc(self):
+        """Kills the lab's BMC (by PID) and removes its socket and pid file."""
+        pid = self.bmc_pid()
+        if pid:
+            self._kill_pids([pid], "BMC")
+        for path in (self.bmc_socket, self._bmc_pidfile()):
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
 
     def kill(self, node, daemon):
         """SIGKILLs the node's vigild or corosync; returns the PIDs killed."""
@@ -850,8 +1188,9 @@ class Lab:
                 input=f"table inet {NFT_TABLE}\ndelete table inet {NFT_TABLE}\n")
 
     def restore(self, timeout=120):
-        """Undoes every fault: heal, all links up, every node powered on; then waits
-        for one quorate cluster of all nodes."""
+        """Undoes every fault: BMC running, heal, all links up, every node powered
+        on; then waits for one quorate cluster of all nodes."""
+        self.start_bmc()
         self.heal()
         for node in self.nodes:
             for net, _ in NETWORKS:
@@ -869,6 +1208,10 @@ class Lab:
     def down(self):
         """Kills every process of the lab, unmounts, deletes namespaces and state."""
         problems = []
+        try:
+            self.stop_bmc()  # first: it must not power nodes on meanwhile
+        except LabError as e:
+            problems.append(str(e))
         names = set(self._lab_namespaces())
         for ns in sorted(names):
             try:
@@ -906,17 +1249,30 @@ class Lab:
                     os.rmdir(os.path.dirname(self.state))  # only if no other lab is left
                 except OSError:
                     pass
+        if os.path.isdir(self.shared_dir):
+            shutil.rmtree(self.shared_dir, ignore_errors=True)
+            try:
+                os.rmdir(self.shared_root)  # only if no other lab is left
+            except OSError:
+                pass
         if problems:
             raise LabError("down: " + "; ".join(problems))
 
     # ---------------------------------------------------------- reporting
 
-    def log_tail(self, node, lines=50):
+    @staticmethod
+    def _tail(path, lines):
         try:
-            with open(self.log_path(node), errors="replace") as f:
+            with open(path, errors="replace") as f:
                 return "".join(f.readlines()[-lines:])
         except OSError:
             return "(no log)\n"
+
+    def log_tail(self, node, lines=50):
+        return self._tail(self.log_path(node), lines)
+
+    def bmc_log_tail(self, lines=50):
+        return self._tail(self.bmc_log, lines)
 
     def logs(self, node):
         self._check_node(node)
@@ -952,13 +1308,20 @@ class Lab:
             vpid = self.vigild_pid(node)
             cpids = self.daemon_pids(node, "corosync")
             links = " ".join(f"{k}:{v}" for k, v in sorted(self.link_states(ns).items()))
-            out.append(f"  {node}: vigild {vpid or '-'}  corosync "
+            try:
+                power = self.power_state(node)["power"]
+            except LabError:
+                power = "?"
+            out.append(f"  {node}: power {power}  vigild {vpid or '-'}  corosync "
                        f"{','.join(map(str, cpids)) or '-'}  links {links}")
             if vpid and live is None:
                 live = node
         if self._ns_exists(self.client_ns):
             out.append(f"  client: {dict(NETWORKS)[CLIENT_NETWORK]}."
                        f"{CLIENT_HOST} on {CLIENT_NETWORK}")
+        bmc = self.bmc_pid()
+        out.append(f"  bmc: running, pid {bmc}, socket {self.bmc_socket}, log {self.bmc_log}"
+                   if bmc else "  bmc: not running (vigil-lab up starts it)")
         if live:
             r = self.vigil(live, "status")
             out.append(f"--- vigil status on {live} (exit {r.returncode}) ---")
@@ -988,9 +1351,13 @@ def _parser():
     p.add_argument("--wait", action="store_true",
                    help="wait until every node reports a quorate cluster of all nodes")
     p.add_argument("-v", "--verbose", action="store_true", help="run vigild with -v")
+    p.add_argument("--fencing", action="store_true",
+                   help="add a fencing section to the generated config: lab/fence_lab "
+                        "on the lab's BMC for every node (default: no fencing)")
     p.add_argument("--timeout", type=float, default=90)
     sub.add_parser("down", help="kill, unmount and delete everything of the lab")
-    sub.add_parser("status", help="show the lab's nodes, daemons and vigil status")
+    sub.add_parser("status", help="show the lab's nodes (power, daemons, links), "
+                   "its BMC and vigil status")
     p = sub.add_parser("exec", help="run a command inside a node or the client")
     p.add_argument("node")
     p.add_argument("argv", nargs=argparse.REMAINDER)
@@ -1021,7 +1388,7 @@ def main(argv=None):
         if args.cmd == "up":
             lab.up(nodes=args.nodes, networks=args.networks, config=args.config,
                    interval=args.heartbeat_interval, misses=args.misses, wait=args.wait,
-                   timeout=args.timeout, verbose=args.verbose,
+                   timeout=args.timeout, verbose=args.verbose, fencing=args.fencing,
                    log=lambda m: print(f"vigil-lab: {m}", file=sys.stderr))
             print(lab.describe(), end="")
         elif args.cmd == "down":

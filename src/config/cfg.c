@@ -18,6 +18,28 @@ void cfg_free(struct cfg *c)
         free(c->nodes[i].addr);
     }
     free(c->nodes);
+    for (size_t i = 0; c->fence_nodes && i < c->n_nodes; i++) {
+        struct cfg_fence_node *fn = &c->fence_nodes[i];
+        for (size_t l = 0; l < fn->n_levels; l++) {
+            for (size_t r = 0; r < fn->levels[l].n_refs; r++)
+                free(fn->levels[l].refs[r].port);
+            free(fn->levels[l].refs);
+        }
+        free(fn->levels);
+    }
+    free(c->fence_nodes);
+    for (size_t i = 0; i < c->n_fence_devices; i++) {
+        struct cfg_fence_device *d = &c->fence_devices[i];
+        for (size_t p = 0; p < d->n_params; p++) {
+            free(d->params[p].key);
+            free(d->params[p].value);
+        }
+        free(d->params);
+        free(d->name);
+        free(d->agent);
+        free(d->secrets);
+    }
+    free(c->fence_devices);
     for (size_t i = 0; i < c->n_networks; i++)
         free(c->networks[i].name);
     free(c->networks);
@@ -52,6 +74,15 @@ int cfg_network_index(const struct cfg *c, const char *name)
         if (streq_null(c->networks[i].name, name))
             return (int)i;
     return -1;
+}
+
+/* The fence device named name, pointing into c (valid while c lives), or NULL. */
+const struct cfg_fence_device *cfg_fence_device_by_name(const struct cfg *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_fence_devices; i++)
+        if (streq_null(c->fence_devices[i].name, name))
+            return &c->fence_devices[i];
+    return NULL;
 }
 
 /* The engine's name as written in vigil.yaml (a static string), or NULL if out of range. */
@@ -92,6 +123,19 @@ const char *cfg_tie_breaker_name(enum cfg_tie_breaker t)
         return "node";
     case CFG_TIE_NONE:
         return "none";
+    default:
+        return NULL;
+    }
+}
+
+/* The fencing action's name as written in vigil.yaml (a static string), or NULL if out of range. */
+const char *cfg_fence_action_name(enum cfg_fence_action a)
+{
+    switch (a) {
+    case CFG_FENCE_OFF:
+        return "off";
+    case CFG_FENCE_REBOOT:
+        return "reboot";
     default:
         return NULL;
     }

@@ -39,6 +39,18 @@
  */
 #define CFG_PASSIVE_MIN_TOKEN_MS 1500
 
+/* fencing: defaults and limits (vigil.yaml(5), FENCING). */
+#define CFG_DEFAULT_FENCE_RETRIES    1
+#define CFG_MAX_FENCE_RETRIES        10
+#define CFG_DEFAULT_FENCE_TIMEOUT_MS 20000
+#define CFG_MIN_FENCE_TIMEOUT_MS     1000
+#define CFG_MAX_FENCE_TIMEOUT_MS     600000
+#define CFG_MAX_FENCE_DELAY_MS       300000
+#define CFG_MAX_FENCE_DEVICES        64
+#define CFG_MAX_FENCE_PARAMS         64 /* per device */
+#define CFG_MAX_FENCE_LEVELS         10 /* per node */
+#define CFG_MAX_FENCE_LEVEL_DEVICES  16 /* per level */
+
 enum cfg_severity { CFG_SEV_ERROR, CFG_SEV_WARNING, CFG_SEV_MAX };
 
 /* One problem found while loading. line and col are 1-based; 0 means unknown. */
@@ -159,7 +171,11 @@ struct cfg {
     uint32_t fence_retries; /* extra attempts of a failed level before the next one */
     size_t n_fence_devices;
     struct cfg_fence_device *fence_devices;
-    struct cfg_fence_node *fence_nodes; /* n_nodes entries, indexed like nodes */
+    /*
+     * n_nodes entries, indexed like nodes (NULL only when n_nodes is 0); a node
+     * absent from fencing.nodes has no levels and no delay.
+     */
+    struct cfg_fence_node *fence_nodes;
 };
 
 /* Flags for the loaders. */
@@ -186,8 +202,10 @@ void cfg_free(struct cfg *c);
 
 /*
  * Writes the normalised form of c as YAML (every default spelled out, block
- * style, durations in their shortest exact unit). Loading that text gives a
- * configuration equal to c (cfg_equal). Returns a string owned by the caller.
+ * style except for each fencing level, which is one flow list, durations in
+ * their shortest exact unit). Loading that text gives a configuration equal to
+ * c (cfg_equal). A configuration loaded without a fencing section prints as
+ * fencing.enabled: false. Returns a string owned by the caller.
  */
 char *cfg_print(const struct cfg *c);
 
@@ -198,6 +216,8 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b);
 const struct cfg_node *cfg_node_by_id(const struct cfg *c, uint32_t id);
 const struct cfg_node *cfg_node_by_name(const struct cfg *c, const char *name);
 int cfg_network_index(const struct cfg *c, const char *name);
+/* The fence device named name, pointing into c (valid while c lives), or NULL. */
+const struct cfg_fence_device *cfg_fence_device_by_name(const struct cfg *c, const char *name);
 
 /* The Corosync timers vigil derives from the heartbeat settings. */
 struct cfg_timers {
@@ -226,3 +246,5 @@ const char *cfg_engine_name(enum cfg_engine e);
 const char *cfg_link_mode_name(enum cfg_link_mode m);
 /* "lowest", "highest", "none", or "node" for CFG_TIE_NODE (the file names the node). */
 const char *cfg_tie_breaker_name(enum cfg_tie_breaker t);
+/* "off" or "reboot": the action= vigil passes to a fence agent to fence a node. */
+const char *cfg_fence_action_name(enum cfg_fence_action a);

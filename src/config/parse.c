@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,6 +30,14 @@ struct node_src {
     struct ynode **addr; /* [n_networks]: the value node of each address */
     bool name_ok;
     bool id_ok;
+};
+
+/* Where each fence device came from. */
+struct fdev_src {
+    struct ynode *name; /* the name's value node when usable and unique, else NULL */
+    struct ynode *agent;
+    struct ynode *secrets;
+    bool used; /* named by some level */
 };
 
 struct addr_bin {
@@ -54,6 +63,20 @@ struct loader {
     struct ynode *link_mode; /* the value node, NULL when absent or not a keyword */
     struct ynode *tie_breaker;
     bool interval_ok, misses_ok, tie_ok;
+
+    struct ynode *fencing;         /* the section's key, NULL when absent */
+    bool fencing_ok;               /* the section is a mapping */
+    struct ynode *fence_enabled;   /* value nodes when valid, else NULL */
+    struct ynode *fence_unsafe;    /* set only when true */
+    struct ynode *fence_nodes_map; /* the key of fencing.nodes when that is a mapping */
+    bool fence_enabled_bad;        /* enabled is present but not true or false */
+    bool fence_nodes_bad;          /* fencing.nodes is present but unusable */
+    bool fence_refs_ok;            /* every level and entry loaded without error */
+    bool fdevs_ok;                 /* every device has a usable name: references can be checked */
+    struct fdev_src *fdev;         /* [c->n_fence_devices] */
+    struct ynode **fnode_key;      /* [c->n_nodes]: the node's key in fencing.nodes */
+    struct ynode **fnode_at;       /* [c->n_nodes]: its levels list when that is empty */
+    bool *fnode_bad;               /* [c->n_nodes]: its entry had errors */
 };
 
 /* ---- Reporting ---- */
@@ -437,6 +460,15 @@ static bool walk_mapping(struct loader *ld, const struct ynode *n, const char *l
 
 /* ---- Sections ---- */
 
+/* The key of value v in mapping m (v itself if not found), to point at a section by name. */
+static struct ynode *key_of(const struct ynode *m, struct ynode *v)
+{
+    for (size_t i = 0; m && m->type == YN_MAPPING && i + 1 < m->n; i += 2)
+        if (m->items[i + 1] == v)
+            return m->items[i];
+    return v;
+}
+
 static void load_cluster(struct loader *ld, struct ynode *n)
 {
     static const struct key_spec specs[] = {{"name", true}, {"key", false}};
@@ -608,18 +640,27 @@ static void load_networks(struct loader *ld, struct ynode *n)
         ld->networks_ok = false;
 }
 
-/* "node 'n1'" when the entry has a usable name, else "node #3"; owned by the caller. */
-static char *node_label(const struct ynode *e, size_t idx)
+/*
+ * "WHAT 'n1'" when list entry e has a usable name (node name rules), else
+ * "WHAT #3"; owned by the caller.
+ */
+static char *entry_label(const struct ynode *e, size_t idx, const char *what)
 {
     if (e->type == YN_MAPPING) {
         for (size_t i = 0; i + 1 < e->n; i += 2) {
             const struct ynode *k = e->items[i], *v = e->items[i + 1];
             if (k->type == YN_SCALAR && strcmp(k->text, "name") == 0 && v->type == YN_SCALAR &&
                 name_chars_ok(v, 63, "._-", true))
-                return xasprintf("node '%s'", v->text);
+                return xasprintf("%s '%s'", what, v->text);
         }
     }
-    return xasprintf("node #%zu", idx + 1);
+    return xasprintf("%s #%zu", what, idx + 1);
+}
+
+/* "node 'n1'" when the entry has a usable name, else "node #3"; owned by the caller. */
+static char *node_label(const struct ynode *e, size_t idx)
+{
+    return entry_label(e, idx, "node");
 }
 
 static bool parse_addr(const struct ynode *n, struct addr_bin *ret)
@@ -872,6 +913,550 @@ static void load_quorum(struct loader *ld, struct ynode *n)
     free(cand);
 }
 
+/* ---- fencing ---- */
+
+/*
+ * True if n's text can go on one key=value line of an agent's input and print
+ * back unchanged: no NUL, no control character (C0, DEL or C1) and no Unicode
+ * line or paragraph separator.
+ */
+static bool one_line_text(const struct ynode *n)
+{
+    const unsigned char *p = (const unsigned char *)n->text;
+    for (size_t i = 0; i < n->len; i++) {
+        if (p[i] < 0x20 || p[i] == 0x7f)
+            return false;
+        if (p[i] == 0xc2 && i + 1 < n->len && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+            return false;
+        if (p[i] == 0xe2 && i + 2 < n->len && p[i + 1] == 0x80 &&
+            (p[i + 2] == 0xa8 || p[i + 2] == 0xa9))
+            return false;
+    }
+    return true;
+}
+
+/* true or false (YAML 1.2 spellings), else reports, with a hint for yes, no, on, off. */
+static bool get_bool(struct loader *ld, const struct ynode *n, const char *label, bool *ret)
+{
+    static const char *const yes[] = {"true", "True", "TRUE"};
+    static const char *const no[] = {"false", "False", "FALSE"};
+    static const char *const yes_like[] = {"true", "yes", "y", "on"};
+    static const char *const no_like[] = {"false", "no", "n", "off"};
+    if (!is_scalar(ld, n, label, "true or false"))
+        return false;
+    for (size_t i = 0; n->plain && !has_nul(n) && i < ARRAY_SIZE(yes); i++) {
+        if (strcmp(n->text, yes[i]) == 0 || strcmp(n->text, no[i]) == 0) {
+            *ret = strcmp(n->text, yes[i]) == 0;
+            return true;
+        }
+    }
+    const char *meant = NULL;
+    for (size_t i = 0; !has_nul(n) && i < ARRAY_SIZE(yes_like); i++) {
+        if (strcasecmp(n->text, yes_like[i]) == 0)
+            meant = "true";
+        else if (strcasecmp(n->text, no_like[i]) == 0)
+            meant = "false";
+    }
+    _cleanup_free_ char *got = describe(n);
+    if (meant && !n->plain && strcasecmp(n->text, meant) == 0)
+        err(ld, n, "%s must be true or false, not %s (write it without quotes)", label, got);
+    else if (meant)
+        err(ld, n, "%s must be true or false, not %s; did you mean '%s'?", label, got, meant);
+    else
+        err_type(ld, n, label, "true or false");
+    return false;
+}
+
+/*
+ * An absolute path of at most KEY_PATH_MAX bytes with no control characters.
+ * A bare command name gets the hint dir_hint/NAME when dir_hint is given.
+ * Returns the text (owned by the tree) or NULL after reporting.
+ */
+static const char *get_path(struct loader *ld, const struct ynode *n, const char *label,
+                            const char *what, const char *dir_hint)
+{
+    _cleanup_free_ char *expected = xasprintf("the absolute path of %s", what);
+    if (!is_scalar(ld, n, label, expected))
+        return NULL;
+    _cleanup_free_ char *q = quote_node(n);
+    if (n->text[0] != '/') {
+        if (dir_hint && name_chars_ok(n, 63, "._-", true))
+            err(ld, n, "%s %s must be an absolute path (starting with /), such as %s%s", label, q,
+                dir_hint, n->text);
+        else
+            err(ld, n, "%s %s must be an absolute path (starting with /)", label, q);
+        return NULL;
+    }
+    if (n->len > KEY_PATH_MAX || !one_line_text(n)) {
+        err(ld, n, "%s %s is not a usable path: write at most %d bytes, without control characters",
+            label, q, KEY_PATH_MAX);
+        return NULL;
+    }
+    return n->text;
+}
+
+#define PLUG_FROM_LEVELS                                                                           \
+    "vigil passes plug= itself, from the port given in a node's levels ({device: NAME, port: "     \
+    "PORT})"
+
+/* The keys vigil writes to an agent's input itself, and what to do instead. */
+static const struct {
+    const char *key;
+    const char *why;
+} reserved_params[] = {
+    {"action", "vigil passes action= itself (set fencing.action)"},
+    {"nodename", "vigil passes nodename= itself: the name of the node being fenced"},
+    {"plug", PLUG_FROM_LEVELS},
+    {"port", PLUG_FROM_LEVELS},
+};
+
+/* A parameter name as fence agents spell them: 1 to 64 of [a-z0-9_]. */
+static bool param_key_ok(const struct ynode *k)
+{
+    if (k->len < 1 || k->len > 64 || has_nul(k))
+        return false;
+    for (size_t i = 0; i < k->len; i++) {
+        char ch = k->text[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
+            return false;
+    }
+    return true;
+}
+
+static void load_fence_params(struct loader *ld, struct cfg_fence_device *dev, struct ynode *n,
+                              const char *who)
+{
+    _cleanup_free_ char *label = xasprintf("%s: params", who);
+    if (n->type != YN_MAPPING) {
+        err_type(ld, n, label,
+                 "a mapping of agent parameters such as {ip: 192.0.2.101, username: admin}");
+        return;
+    }
+    size_t pairs = n->n / 2;
+    if (pairs > CFG_MAX_FENCE_PARAMS) {
+        err(ld, n->items[2 * CFG_MAX_FENCE_PARAMS],
+            "%s: too many params: %zu are given, at most %d are supported", who, pairs,
+            CFG_MAX_FENCE_PARAMS);
+        pairs = CFG_MAX_FENCE_PARAMS;
+    }
+    dev->params = xcalloc(pairs ? pairs : 1, sizeof(*dev->params));
+    const struct ynode **keys = xcalloc(pairs ? pairs : 1, sizeof(*keys)); /* valid keys so far */
+    size_t n_keys = 0;
+    for (size_t i = 0; i < pairs; i++) {
+        struct ynode *k = n->items[2 * i], *v = n->items[2 * i + 1];
+        if (k->type != YN_SCALAR || has_nul(k)) {
+            _cleanup_free_ char *got = describe(k);
+            err(ld, k, "keys must be plain text, not %s", got);
+            continue;
+        }
+        _cleanup_free_ char *qk = quote_node(k);
+        if (!param_key_ok(k)) {
+            err(ld, k,
+                "%s: parameter name %s is not valid: use 1 to 64 lowercase letters, digits or "
+                "'_'",
+                who, qk);
+            continue;
+        }
+        bool bad = false;
+        for (size_t r = 0; r < ARRAY_SIZE(reserved_params) && !bad; r++) {
+            if (strcmp(k->text, reserved_params[r].key) == 0) {
+                err(ld, k, "%s: params.%s is reserved: %s", who, k->text, reserved_params[r].why);
+                bad = true;
+            }
+        }
+        for (size_t j = 0; j < n_keys && !bad; j++) {
+            if (strcmp(keys[j]->text, k->text) == 0) {
+                err(ld, k, "duplicate key '%s' in the params of %s (first at line %d)", k->text,
+                    who, keys[j]->line);
+                bad = true;
+            }
+        }
+        if (bad)
+            continue;
+        keys[n_keys++] = k;
+        _cleanup_free_ char *vlabel = xasprintf("%s: params.%s", who, k->text);
+        if (v->type != YN_SCALAR || is_null(v)) {
+            err_type(ld, v, vlabel, "text, a number or true/false");
+            continue;
+        }
+        if (!one_line_text(v)) {
+            _cleanup_free_ char *qv = quote_node(v);
+            err(ld, v,
+                "%s %s contains a line break or control character; an agent reads one "
+                "key=value per line",
+                vlabel, qv);
+            continue;
+        }
+        dev->params[dev->n_params].key = xstrdup(k->text);
+        dev->params[dev->n_params].value = xstrdup(v->text);
+        dev->n_params++;
+    }
+    free(keys);
+}
+
+static void load_fence_device(struct loader *ld, size_t di, struct ynode *e)
+{
+    static const struct key_spec specs[] = {
+        {"name", true}, {"agent", true}, {"params", false}, {"secrets", false}, {"timeout", false},
+    };
+    struct ynode *f[ARRAY_SIZE(specs)];
+    struct cfg *c = ld->c;
+    struct cfg_fence_device *dev = &c->fence_devices[di];
+    struct fdev_src *src = &ld->fdev[di];
+    _cleanup_free_ char *who = entry_label(e, di, "fencing device");
+    _cleanup_free_ char *where = xasprintf("in %s", who);
+    dev->timeout_ms = CFG_DEFAULT_FENCE_TIMEOUT_MS;
+    if (e->type != YN_MAPPING) {
+        err_type(ld, e, who, "a mapping with name, agent and optional params, secrets and timeout");
+        ld->fdevs_ok = false;
+        return;
+    }
+    walk_mapping(ld, e, who, where, specs, ARRAY_SIZE(specs), f);
+    const char *name = NULL;
+    if (f[0]) {
+        _cleanup_free_ char *label = xasprintf("%s: name", who);
+        name = get_name(ld, f[0], label, "device name", 63, "._-", true, NODE_NAME_RULE);
+    }
+    if (!name)
+        ld->fdevs_ok = false; /* a level may name it: do not call that name unknown */
+    for (size_t j = 0; name && j < di; j++) {
+        if (ld->fdev[j].name && strcmp(c->fence_devices[j].name, name) == 0) {
+            err(ld, f[0], "duplicate fencing device name '%s' (first at line %d)", name,
+                ld->fdev[j].name->line);
+            name = NULL; /* levels naming it resolve to the first */
+        }
+    }
+    if (name) {
+        dev->name = xstrdup(name);
+        src->name = f[0];
+    }
+    if (f[1]) {
+        _cleanup_free_ char *label = xasprintf("%s: agent", who);
+        const char *p = get_path(ld, f[1], label, "a fence agent", "/usr/sbin/");
+        if (p) {
+            dev->agent = xstrdup(p);
+            src->agent = f[1];
+        }
+    }
+    if (f[2])
+        load_fence_params(ld, dev, f[2], who);
+    if (f[3]) {
+        _cleanup_free_ char *label = xasprintf("%s: secrets", who);
+        const char *p = get_path(ld, f[3], label, "a file of key=value lines", NULL);
+        if (p) {
+            dev->secrets = xstrdup(p);
+            src->secrets = f[3];
+        }
+    }
+    if (f[4]) {
+        _cleanup_free_ char *label = xasprintf("%s: timeout", who);
+        uint64_t v;
+        if (get_duration(ld, f[4], label, CFG_MIN_FENCE_TIMEOUT_MS, CFG_MAX_FENCE_TIMEOUT_MS, &v))
+            dev->timeout_ms = v;
+    }
+}
+
+static void load_fence_devices(struct loader *ld, struct ynode *n)
+{
+    if (n->type == YN_SEQUENCE && n->n == 0)
+        return; /* no devices: fine while fencing is disabled */
+    size_t count =
+        check_list(ld, n, "fencing.devices", "a list of fence devices (- name: NAME, agent: PATH)",
+                   "device", CFG_MAX_FENCE_DEVICES, "");
+    if (count == 0 || n->n > count)
+        ld->fdevs_ok = false;
+    if (count == 0)
+        return;
+    struct cfg *c = ld->c;
+    c->fence_devices = xcalloc(count, sizeof(*c->fence_devices));
+    c->n_fence_devices = count;
+    ld->fdev = xcalloc(count, sizeof(*ld->fdev));
+    for (size_t i = 0; i < count; i++)
+        load_fence_device(ld, i, n->items[i]);
+}
+
+/*
+ * The index in c->fence_devices of the device n names, or -1 after reporting
+ * an unknown name (unless some device has no usable name: n may be that one).
+ */
+static int find_fence_device(struct loader *ld, const struct ynode *n, const char *who)
+{
+    struct cfg *c = ld->c;
+    for (size_t i = 0; i < c->n_fence_devices; i++)
+        if (ld->fdev[i].name && !has_nul(n) && strcmp(c->fence_devices[i].name, n->text) == 0)
+            return (int)i;
+    if (!ld->fdevs_ok)
+        return -1;
+    _cleanup_free_ char *q = quote_node(n);
+    if (c->n_fence_devices == 0) {
+        err(ld, n, "%s: unknown fencing device %s (fencing.devices declares none)", who, q);
+        return -1;
+    }
+    const char **names = xcalloc(c->n_fence_devices, sizeof(*names));
+    for (size_t i = 0; i < c->n_fence_devices; i++)
+        names[i] = c->fence_devices[i].name;
+    const char *sug = has_nul(n) ? NULL : suggest(n->text, names, c->n_fence_devices);
+    if (sug) {
+        err(ld, n, "%s: unknown fencing device %s; did you mean '%s'?", who, q, sug);
+    } else {
+        _cleanup_free_ char *all = join_or(names, c->n_fence_devices, " and ");
+        err(ld, n, "%s: unknown fencing device %s (the devices are %s)", who, q, all);
+    }
+    free(names);
+    return -1;
+}
+
+/*
+ * One device of a level: a device name, or {device: NAME, port: PORT}.
+ * Appends it to lv; at[] holds the position of each ref already in lv.
+ */
+static void load_fence_ref(struct loader *ld, struct cfg_fence_level *lv, const struct ynode **at,
+                           struct ynode *r, const char *lw, size_t ri)
+{
+    static const struct key_spec specs[] = {{"device", true}, {"port", false}};
+    struct cfg *c = ld->c;
+    _cleanup_free_ char *rw = xasprintf("device #%zu of %s", ri + 1, lw);
+    struct ynode *dn = NULL, *pn = NULL;
+    if (r->type == YN_MAPPING) {
+        struct ynode *f[ARRAY_SIZE(specs)];
+        _cleanup_free_ char *where = xasprintf("in %s", rw);
+        walk_mapping(ld, r, rw, where, specs, ARRAY_SIZE(specs), f);
+        dn = f[0];
+        pn = f[1];
+        if (!dn)
+            return;
+        _cleanup_free_ char *dlabel = xasprintf("%s: device", rw);
+        if (!is_scalar(ld, dn, dlabel, "the name of a fencing device"))
+            return;
+    } else if (r->type == YN_SCALAR && !is_null(r)) {
+        dn = r;
+    } else {
+        err_type(ld, r, rw, "a device name or {device: NAME, port: PORT}");
+        return;
+    }
+    int di = find_fence_device(ld, dn, lw);
+    if (pn) {
+        _cleanup_free_ char *plabel = xasprintf("%s: port", rw);
+        if (!is_scalar(ld, pn, plabel, "the node's port (plug) on the device, such as \"3\""))
+            return;
+        if (pn->len == 0 || pn->len > 255 || !one_line_text(pn)) {
+            _cleanup_free_ char *q = quote_node(pn);
+            err(ld, pn,
+                "%s %s is not a valid port: use 1 to 255 characters, without line breaks or "
+                "control characters",
+                plabel, q);
+            return;
+        }
+    }
+    if (di < 0)
+        return;
+    const char *port = pn ? pn->text : NULL;
+    for (size_t j = 0; j < lv->n_refs; j++) {
+        if (lv->refs[j].device != (size_t)di || !streq_null(lv->refs[j].port, port))
+            continue;
+        if (port) {
+            _cleanup_free_ char *q = quote_node(pn);
+            err(ld, dn, "%s names device '%s' with port %s twice (first at line %d)", lw,
+                c->fence_devices[di].name, q, at[j]->line);
+        } else {
+            err(ld, dn, "%s names device '%s' twice (first at line %d)", lw,
+                c->fence_devices[di].name, at[j]->line);
+        }
+        return;
+    }
+    at[lv->n_refs] = dn;
+    lv->refs[lv->n_refs].device = (size_t)di;
+    lv->refs[lv->n_refs].port = port ? xstrdup(port) : NULL;
+    lv->n_refs++;
+    ld->fdev[di].used = true;
+}
+
+static void load_fence_level(struct loader *ld, struct cfg_fence_level *lv, struct ynode *n,
+                             size_t ni, size_t li)
+{
+    _cleanup_free_ char *lw =
+        xasprintf("fencing level %zu of node '%s'", li + 1, ld->c->nodes[ni].name);
+    if (n->type != YN_SEQUENCE) {
+        if (n->type == YN_SCALAR && n->plain && name_chars_ok(n, 63, "._-", true)) {
+            _cleanup_free_ char *q = quote_node(n);
+            err(ld, n, "%s must be a list of devices, not %s; write [%s]", lw, q, n->text);
+        } else {
+            err_type(ld, n, lw,
+                     "a list of devices such as [ipmi-n1] or [{device: pdu1, port: \"3\"}]");
+        }
+        return;
+    }
+    if (n->n == 0) {
+        err(ld, n, "%s is empty; a level names at least one device", lw);
+        return;
+    }
+    size_t count = n->n;
+    if (count > CFG_MAX_FENCE_LEVEL_DEVICES) {
+        err(ld, n->items[CFG_MAX_FENCE_LEVEL_DEVICES],
+            "%s: too many devices: %zu are given, at most %d are supported", lw, count,
+            CFG_MAX_FENCE_LEVEL_DEVICES);
+        count = CFG_MAX_FENCE_LEVEL_DEVICES;
+    }
+    lv->refs = xcalloc(count, sizeof(*lv->refs));
+    const struct ynode **at = xcalloc(count, sizeof(*at));
+    for (size_t ri = 0; ri < count; ri++)
+        load_fence_ref(ld, lv, at, n->items[ri], lw, ri);
+    free(at);
+}
+
+static void load_fence_levels(struct loader *ld, size_t ni, struct ynode *n, const char *who)
+{
+    struct cfg_fence_node *fn = &ld->c->fence_nodes[ni];
+    _cleanup_free_ char *label = xasprintf("%s: levels", who);
+    if (n->type != YN_SEQUENCE) {
+        err_type(ld, n, label, "a list of levels, each a list of devices (- [ipmi-n1])");
+        return;
+    }
+    if (n->n == 0) {
+        ld->fnode_at[ni] = n; /* "has no fencing levels" points here */
+        return;
+    }
+    size_t count = n->n;
+    if (count > CFG_MAX_FENCE_LEVELS) {
+        err(ld, n->items[CFG_MAX_FENCE_LEVELS],
+            "%s: too many levels: %zu are given, at most %d are supported", who, count,
+            CFG_MAX_FENCE_LEVELS);
+        count = CFG_MAX_FENCE_LEVELS;
+    }
+    fn->levels = xcalloc(count, sizeof(*fn->levels));
+    fn->n_levels = count;
+    for (size_t li = 0; li < count; li++)
+        load_fence_level(ld, &fn->levels[li], n->items[li], ni, li);
+}
+
+static void load_fence_node(struct loader *ld, size_t ni, struct ynode *v)
+{
+    static const struct key_spec specs[] = {{"delay", false}, {"levels", false}};
+    struct ynode *f[ARRAY_SIZE(specs)];
+    _cleanup_free_ char *who = xasprintf("fencing of node '%s'", ld->c->nodes[ni].name);
+    _cleanup_free_ char *where = xasprintf("in the %s", who);
+    if (v->type != YN_MAPPING) {
+        err_type(ld, v, who, "a mapping with levels and an optional delay ({levels: [[ipmi-n1]]})");
+        return;
+    }
+    walk_mapping(ld, v, who, where, specs, ARRAY_SIZE(specs), f);
+    if (f[0]) {
+        _cleanup_free_ char *label = xasprintf("%s: delay", who);
+        uint64_t ms;
+        if (get_duration(ld, f[0], label, 0, CFG_MAX_FENCE_DELAY_MS, &ms))
+            ld->c->fence_nodes[ni].delay_ms = ms;
+    }
+    if (f[1])
+        load_fence_levels(ld, ni, f[1], who);
+}
+
+static void load_fence_nodes(struct loader *ld, struct ynode *n)
+{
+    struct cfg *c = ld->c;
+    size_t errors = ld->d->n_errors;
+    if (n->type != YN_MAPPING) {
+        err_type(ld, n, "fencing.nodes",
+                 "a mapping of node name to its fencing ({n1: {levels: [[ipmi-n1]]}})");
+        ld->fence_nodes_bad = true;
+        return;
+    }
+    bool names_ok = c->n_nodes > 0; /* every node has a name to match keys against */
+    const char **names = xcalloc(c->n_nodes + 1, sizeof(*names));
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        names_ok = names_ok && ld->src[i].name_ok;
+        names[i] = ld->src[i].name_ok ? c->nodes[i].name : NULL;
+    }
+    for (size_t i = 0; i + 1 < n->n; i += 2) {
+        struct ynode *k = n->items[i], *v = n->items[i + 1];
+        if (k->type != YN_SCALAR || has_nul(k)) {
+            _cleanup_free_ char *got = describe(k);
+            err(ld, k, "keys must be plain text, not %s", got);
+            continue;
+        }
+        size_t ni = 0;
+        while (ni < c->n_nodes && !(names[ni] && strcmp(names[ni], k->text) == 0))
+            ni++;
+        if (ni == c->n_nodes) {
+            if (!names_ok)
+                continue;
+            _cleanup_free_ char *q = quote_node(k);
+            const char *sug = suggest(k->text, names, c->n_nodes);
+            if (sug) {
+                err(ld, k, "fencing.nodes: undeclared node %s; did you mean '%s'?", q, sug);
+            } else {
+                _cleanup_free_ char *all = join_or(names, c->n_nodes, " and ");
+                err(ld, k, "fencing.nodes: undeclared node %s (the nodes are %s)", q, all);
+            }
+            continue;
+        }
+        if (ld->fnode_key[ni]) {
+            err(ld, k, "duplicate key '%s' in fencing.nodes (first at line %d)", k->text,
+                ld->fnode_key[ni]->line);
+            continue;
+        }
+        ld->fnode_key[ni] = k;
+        size_t before = ld->d->n_errors;
+        load_fence_node(ld, ni, v);
+        ld->fnode_bad[ni] = ld->d->n_errors > before;
+    }
+    free(names);
+    if (ld->d->n_errors > errors)
+        ld->fence_refs_ok = false;
+}
+
+static void load_fencing(struct loader *ld, struct ynode *n)
+{
+    static const struct key_spec specs[] = {
+        {"enabled", false}, {"unsafe_recovery", false}, {"action", false},
+        {"retries", false}, {"devices", false},         {"nodes", false},
+    };
+    static const char *const actions[] = {"off", "reboot"};
+    struct ynode *f[ARRAY_SIZE(specs)];
+    struct cfg *c = ld->c;
+    if (n->type == YN_SCALAR && !is_null(n)) {
+        _cleanup_free_ char *got = describe(n);
+        err(ld, n,
+            "fencing must be a mapping (key: value lines), not %s; to turn fencing off, write "
+            "fencing: {enabled: false}",
+            got);
+        return;
+    }
+    size_t errors = ld->d->n_errors;
+    if (!walk_mapping(ld, n, "fencing", "in fencing", specs, ARRAY_SIZE(specs), f))
+        return;
+    ld->fencing_ok = true;
+    if (!f[5] && ld->d->n_errors > errors)
+        ld->fence_nodes_bad = true; /* perhaps misspelt: do not also ask for every node's levels */
+    bool b;
+    if (f[0]) {
+        if (get_bool(ld, f[0], "fencing.enabled", &b)) {
+            c->fence_enabled = b;
+            ld->fence_enabled = f[0];
+        } else {
+            ld->fence_enabled_bad = true;
+        }
+    }
+    if (f[1] && get_bool(ld, f[1], "fencing.unsafe_recovery", &b)) {
+        c->fence_unsafe_recovery = b;
+        ld->fence_unsafe = b ? f[1] : NULL;
+    }
+    if (f[2]) {
+        int i = get_keyword(ld, f[2], "fencing.action", actions, ARRAY_SIZE(actions));
+        if (i >= 0)
+            c->fence_action = i == 0 ? CFG_FENCE_OFF : CFG_FENCE_REBOOT;
+    }
+    uint64_t v;
+    if (f[3] && get_uint(ld, f[3], "fencing.retries", 0, CFG_MAX_FENCE_RETRIES, &v))
+        c->fence_retries = (uint32_t)v;
+    if (f[4])
+        load_fence_devices(ld, f[4]);
+    if (f[5]) {
+        load_fence_nodes(ld, f[5]);
+        if (f[5]->type == YN_MAPPING)
+            ld->fence_nodes_map = key_of(n, f[5]);
+    }
+}
+
 /* ---- Checks across sections ---- */
 
 static void check_token(struct loader *ld)
@@ -951,15 +1536,113 @@ static void check_key_file(struct loader *ld)
     close(fd);
 }
 
+/*
+ * Fencing across sections: enabled and unsafe_recovery, levels for every
+ * node, devices no level uses, and the delay a two-node cluster needs.
+ */
+static void check_fencing(struct loader *ld)
+{
+    struct cfg *c = ld->c;
+    if (!ld->fencing_ok)
+        return;
+    bool enabled = c->fence_enabled && !ld->fence_enabled_bad;
+    if (ld->fence_enabled && !c->fence_enabled)
+        warn(ld, ld->fence_enabled,
+             "fencing is disabled: a failed node's services are not recovered until it returns, "
+             "unless unsafe_recovery is set");
+    if (ld->fence_unsafe && ld->fence_enabled && !c->fence_enabled)
+        warn(ld, ld->fence_unsafe,
+             "unsafe_recovery is set: services of a failed node may be started elsewhere while it "
+             "still runs them (data corruption risk)");
+    else if (ld->fence_unsafe && enabled)
+        err(ld, ld->fence_unsafe, "unsafe_recovery only applies with fencing.enabled: false");
+
+    bool missing = false; /* some node has no levels: its devices may look unused */
+    for (size_t i = 0; enabled && !ld->fence_nodes_bad && i < c->n_nodes; i++) {
+        if (!ld->src[i].name_ok || ld->fnode_bad[i] || c->fence_nodes[i].n_levels > 0)
+            continue;
+        const struct ynode *at = ld->fnode_at[i]       ? ld->fnode_at[i]
+                                 : ld->fnode_key[i]    ? ld->fnode_key[i]
+                                 : ld->fence_nodes_map ? ld->fence_nodes_map
+                                                       : ld->fencing;
+        err(ld, at,
+            "node '%s' has no fencing levels; every node needs at least one level, or set "
+            "fencing.enabled: false",
+            c->nodes[i].name);
+        missing = true;
+    }
+    bool refs_ok = ld->fdevs_ok && ld->fence_refs_ok && !ld->fence_nodes_bad && !missing;
+    for (size_t i = 0; refs_ok && i < c->n_fence_devices; i++)
+        if (ld->fdev[i].name && !ld->fdev[i].used)
+            warn(ld, ld->fdev[i].name, "device '%s' is not used by any node's levels",
+                 c->fence_devices[i].name);
+    if (enabled && c->n_nodes == 2 && ld->fence_nodes_map && ld->fence_refs_ok && !missing &&
+        c->fence_nodes[0].delay_ms == 0 && c->fence_nodes[1].delay_ms == 0)
+        warn(ld, ld->fence_nodes_map,
+             "two-node cluster with no fencing delay: in a split both nodes may fence each other "
+             "at once; give one node a delay");
+}
+
+/* The agent must be a regular file that root may execute (CFG_LOAD_CHECK_FILES). */
+static void check_fence_agent(struct loader *ld, const struct ynode *at, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        err(ld, at, "fence agent %s: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        err(ld, at, "fence agent %s is not a regular file", path);
+    else if (!(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) ||
+             (geteuid() == 0 && access(path, X_OK) < 0))
+        err(ld, at, "fence agent %s is not executable", path);
+}
+
+/* The secrets file must be a readable regular file, private to its owner. */
+static void check_fence_secrets(struct loader *ld, const struct ynode *at, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        err(ld, at, "fence secrets file %s cannot be read: %s", path, strerror(errno));
+        return;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0)
+        err(ld, at, "fence secrets file %s cannot be read: %s", path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        err(ld, at, "fence secrets file %s is not a regular file", path);
+    else if (st.st_mode & (S_IRGRP | S_IROTH))
+        warn(ld, at,
+             "fence secrets file %s is readable by group or others (mode %04o); run chmod 600 %s",
+             path, (unsigned)(st.st_mode & 07777), path);
+    close(fd);
+}
+
+static void check_fence_files(struct loader *ld)
+{
+    struct cfg *c = ld->c;
+    for (size_t i = 0; i < c->n_fence_devices; i++) {
+        if (ld->fdev[i].agent)
+            check_fence_agent(ld, ld->fdev[i].agent, c->fence_devices[i].agent);
+        if (ld->fdev[i].secrets)
+            check_fence_secrets(ld, ld->fdev[i].secrets, c->fence_devices[i].secrets);
+    }
+}
+
 /* ---- Top level ---- */
+
+/* The keys of the top level, in the order of specs in load_root. */
+enum { TOP_CLUSTER, TOP_ENGINE, TOP_FENCING, TOP_HEARTBEAT, TOP_NETWORKS, TOP_NODES, TOP_QUORUM };
 
 static void load_root(struct loader *ld, struct ynode *root, unsigned flags)
 {
     static const struct key_spec specs[] = {
-        {"cluster", true},  {"engine", false}, {"heartbeat", false},
-        {"networks", true}, {"nodes", true},   {"quorum", false},
+        [TOP_CLUSTER] = {"cluster", true},   [TOP_ENGINE] = {"engine", false},
+        [TOP_FENCING] = {"fencing", false},  [TOP_HEARTBEAT] = {"heartbeat", false},
+        [TOP_NETWORKS] = {"networks", true}, [TOP_NODES] = {"nodes", true},
+        [TOP_QUORUM] = {"quorum", false},
     };
     struct ynode *f[ARRAY_SIZE(specs)];
+    struct cfg *c = ld->c;
+    size_t errors = ld->d->n_errors;
     if (root->type != YN_MAPPING) {
         _cleanup_free_ char *got = describe(root);
         err(ld, root,
@@ -967,25 +1650,44 @@ static void load_root(struct loader *ld, struct ynode *root, unsigned flags)
         return;
     }
     walk_mapping(ld, root, "the top level", "at the top level", specs, ARRAY_SIZE(specs), f);
-    if (f[0])
-        load_cluster(ld, f[0]);
-    if (f[1])
-        load_engine(ld, f[1]);
-    if (f[2])
-        load_heartbeat(ld, f[2]);
-    if (f[3])
-        load_networks(ld, f[3]);
-    if (f[4])
-        load_nodes(ld, f[4]);
-    if (f[5])
-        load_quorum(ld, f[5]);
+    if (f[TOP_CLUSTER])
+        load_cluster(ld, f[TOP_CLUSTER]);
+    if (f[TOP_ENGINE])
+        load_engine(ld, f[TOP_ENGINE]);
+    if (f[TOP_HEARTBEAT])
+        load_heartbeat(ld, f[TOP_HEARTBEAT]);
+    if (f[TOP_NETWORKS])
+        load_networks(ld, f[TOP_NETWORKS]);
+    if (f[TOP_NODES])
+        load_nodes(ld, f[TOP_NODES]);
+    if (f[TOP_QUORUM])
+        load_quorum(ld, f[TOP_QUORUM]);
+    if (c->n_nodes > 0) {
+        c->fence_nodes = xcalloc(c->n_nodes, sizeof(*c->fence_nodes));
+        ld->fnode_key = xcalloc(c->n_nodes, sizeof(*ld->fnode_key));
+        ld->fnode_at = xcalloc(c->n_nodes, sizeof(*ld->fnode_at));
+        ld->fnode_bad = xcalloc(c->n_nodes, sizeof(*ld->fnode_bad));
+    }
+    if (f[TOP_FENCING]) {
+        ld->fencing = key_of(root, f[TOP_FENCING]);
+        load_fencing(ld, f[TOP_FENCING]);
+    } else
+        c->fence_enabled = false; /* existing configurations stay valid; warned below */
     if (!ld->heartbeat)
         ld->heartbeat = root;
     check_token(ld);
     check_link_mode(ld);
     check_quorum(ld);
-    if ((flags & CFG_LOAD_CHECK_FILES) && ld->c->key_path && (ld->key || ld->cluster))
+    check_fencing(ld);
+    if ((flags & CFG_LOAD_CHECK_FILES) && c->key_path && (ld->key || ld->cluster))
         check_key_file(ld);
+    if (flags & CFG_LOAD_CHECK_FILES)
+        check_fence_files(ld);
+    /* Only for a file that otherwise loads: it is about what the cluster will do. */
+    if (!f[TOP_FENCING] && ld->d->n_errors == errors)
+        cfg_diags_add(ld->d, CFG_SEV_WARNING, ld->file, 1, 1,
+                      "no fencing section: fencing is disabled, so the services of a failed node "
+                      "are not recovered until it comes back (add fencing:, see vigil.yaml(5))");
 }
 
 static struct cfg *cfg_new(const char *name)
@@ -998,6 +1700,9 @@ static struct cfg *cfg_new(const char *name)
     c->misses = CFG_DEFAULT_MISSES;
     c->link_mode = CFG_LINK_ACTIVE;
     c->tie_breaker = CFG_TIE_LOWEST;
+    c->fence_enabled = true;
+    c->fence_action = CFG_FENCE_OFF;
+    c->fence_retries = CFG_DEFAULT_FENCE_RETRIES;
     return c;
 }
 
@@ -1026,7 +1731,8 @@ int cfg_load_string(const char *buf, size_t len, const char *name, unsigned flag
         return -EINVAL;
     }
 
-    struct loader ld = {.file = name, .d = diags, .c = cfg_new(name)};
+    struct loader ld = {
+        .file = name, .d = diags, .c = cfg_new(name), .fdevs_ok = true, .fence_refs_ok = true};
     load_root(&ld, root, flags);
     cfg_diags_sort_from(diags, first);
 
@@ -1035,6 +1741,10 @@ int cfg_load_string(const char *buf, size_t len, const char *name, unsigned flag
     free(ld.src);
     free(ld.bin);
     free(ld.net_name);
+    free(ld.fdev);
+    free(ld.fnode_key);
+    free(ld.fnode_at);
+    free(ld.fnode_bad);
     ytree_free(root);
 
     if (diags->n_errors > errors) {

@@ -3,12 +3,14 @@
 Run as root: /usr/bin/python3 -m pytest tests/cluster
 
 Each module gets its own lab (prefix "t" + a hash of the module name and pid),
-LAB_NODES nodes (a module attribute, default 3), built once and reused by the
-module's tests. Before and after every test the lab is restored (healed, links
-up, every node powered on, one quorate cluster of all nodes), so tests may
-break it freely. The lab is always torn down: at module end, at exit, and on
-SIGTERM/SIGINT. When a test fails, every node's vigild log, status and events
-are printed (shown by pytest under "Captured stdout teardown").
+LAB_NODES nodes (a module attribute, default 3), with the lab's standard fencing
+section in its config if the module sets LAB_FENCING = True (default False),
+built once and reused by the module's tests. Before and after every test the
+lab is restored (BMC running, healed, links up, every node powered on, one
+quorate cluster of all nodes), so tests may break it freely. The lab is always
+torn down: at module end, at exit, and on SIGTERM/SIGINT. When a test fails,
+every node's vigild log, status and events, and the BMC's log, are printed
+(shown by pytest under "Captured stdout teardown").
 """
 
 import atexit
@@ -118,6 +120,9 @@ def dump_lab(lab, tail=LOG_TAIL_LINES):
             print(_backtrace(pid))
         print(f"--- vigild log (last {tail} lines) ---")
         print(lab.log_tail(node, tail).rstrip())
+    print(f"\n===== {lab.prefix} BMC: pid {lab.bmc_pid()}; {lab.bmc_log} "
+          f"(last {tail} lines) =====")
+    print(lab.bmc_log_tail(tail).rstrip())
 
 
 def _prefix(request):
@@ -129,11 +134,12 @@ def _prefix(request):
 def lab(request):
     """The module's lab, up and formed. Torn down at the end of the module."""
     nodes = getattr(request.module, "LAB_NODES", 3)
+    fencing = getattr(request.module, "LAB_FENCING", False)
     lab = Lab(prefix=_prefix(request))
     _live_labs.append(lab)
     try:
         try:
-            lab.up(nodes=nodes, wait=True, timeout=FORM_TIMEOUT)
+            lab.up(nodes=nodes, wait=True, timeout=FORM_TIMEOUT, fencing=fencing)
         except BaseException:
             dump_lab(lab)
             raise

@@ -1,8 +1,37 @@
-"""Small helpers over `vigil status --json` and `vigil events --json` for the lab tests."""
+"""Small helpers over `vigil status --json` and `vigil events --json` for the lab tests,
+and for running fence agents inside lab nodes."""
 
-from vigillab import wait_until
+import json
+import os
+
+from vigillab import FENCE_LAB, wait_until
 
 DETECT_TIMEOUT = 60  # node loss, link loss, quorum changes: generous, never asserted
+
+# Fake fence agents (fence_record, fence_fail, fence_hang, fence_garbage): see
+# agents/fakeagent.py. Their log= files belong in lab.shared_path(NAME).
+AGENTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agents")
+
+
+def agent(name):
+    """The absolute path of a fake fence agent, or of fence_lab for "fence_lab"."""
+    return FENCE_LAB if name == "fence_lab" else os.path.join(AGENTS, name)
+
+
+def fence(lab, node, stdin, agent_path=FENCE_LAB, args=(), timeout=90):
+    """Runs a fence agent inside `node`, as vigild would, with `stdin` (key=value
+    lines) on its standard input; returns the CompletedProcess."""
+    return lab.exec(node, [agent_path, *args], input=stdin, timeout=timeout)
+
+
+def read_records(path):
+    """The calls a fake fence agent recorded in its log= file (a list of dicts,
+    oldest first; [] if none)."""
+    try:
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except FileNotFoundError:
+        return []
 
 
 def node_entry(st, name):

@@ -85,6 +85,10 @@ def test_partition_minority_loses_quorum_and_heal_reunites(lab, status):
         assert st["coordinator"] == "n2"
         assert online(st) == ["n2", "n3"]
     assert status("n1")["quorate"] is False  # the minority stays without quorum
+    # Without quorum a node may not fence anyone, even on an admin's request.
+    r = lab.vigil("n1", "fence", "n2")
+    assert r.returncode == 1
+    assert "refused: this node's partition has no quorum" in r.stderr
 
     lab.heal()
     for node in ALL:
