@@ -211,6 +211,36 @@ static void close_handles(struct fence_call *c)
         uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
+/*
+ * Makes an agent's output safe to keep, log and put in JSON: NUL and other
+ * control bytes (but newline and tab) and every byte that is not part of a
+ * valid UTF-8 sequence become '?'. Works in place on len bytes; NUL-terminates.
+ */
+static void sanitize_output(char *buf, size_t len)
+{
+    unsigned char *p = (unsigned char *)buf;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = p[i];
+        size_t n = c < 0x80             ? 1
+                   : (c & 0xe0) == 0xc0 ? 2
+                   : (c & 0xf0) == 0xe0 ? 3
+                   : (c & 0xf8) == 0xf0 ? 4
+                                        : 0;
+        bool ok = n > 0 && i + n <= len && !(n == 2 && c < 0xc2);
+        for (size_t k = 1; ok && k < n; k++)
+            ok = (p[i + k] & 0xc0) == 0x80;
+        if (!ok) {
+            p[i++] = '?';
+            continue;
+        }
+        if (n == 1 && (c < 0x20 || c == 0x7f) && c != '\n' && c != '\t')
+            p[i] = '?';
+        i += n;
+    }
+    buf[len] = '\0';
+}
+
 /* The last non-empty line of the output, at most 200 bytes, for the reason. */
 static char *last_line(const char *out)
 {
@@ -233,6 +263,8 @@ static void finish(struct fence_call *c)
     c->done = true;
     struct fence_result r = {.wstatus = c->wstatus};
     r.duration_ms = (c->exited ? c->exited_ms : time_mono_ms()) - c->started_ms;
+    if (c->output)
+        sanitize_output(c->output, c->out_len);
     r.output = c->output ? c->output : xstrdup("");
     c->output = NULL;
     fence_mask_secrets(r.output, c->secrets);

@@ -234,6 +234,19 @@ static void test_output_is_bounded(void **state)
     outcome_clear(&o);
 }
 
+static void test_garbage_output_is_made_safe(void **state)
+{
+    _cleanup_free_ char *agent = write_script(
+        "fence_garbage", "printf 'ok\\000\\377\\376 caf\\303\\251 \\033[2J end\\n'\nexit 3", 0755);
+    struct cfg_fence_device d = device(agent);
+    struct outcome o;
+    run_call(&d, "off", &o);
+    assert_int_equal(o.outcome, FENCE_FAILED);
+    assert_string_equal(o.output, "ok??? caf\xc3\xa9 ?[2J end\n");
+    assert_string_equal(o.reason, "exited with status 3: ok??? caf\xc3\xa9 ?[2J end");
+    outcome_clear(&o);
+}
+
 static void test_agent_not_runnable(void **state)
 {
     uv_loop_t loop;
@@ -449,6 +462,7 @@ int main(void)
         cmocka_unit_test(test_status_off),
         cmocka_unit_test(test_timeout_kills_the_whole_group),
         cmocka_unit_test(test_output_is_bounded),
+        cmocka_unit_test(test_garbage_output_is_made_safe),
         cmocka_unit_test(test_agent_not_runnable),
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_level_two_after_level_one_fails),
