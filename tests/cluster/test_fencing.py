@@ -4,7 +4,10 @@ the power controller was asked to do, and by whom.
 """
 
 import json
+import os
 import re
+import signal
+import time
 
 from labhelpers import (DETECT_TIMEOUT, events_since, last_seq, node_entry, node_state, online,
                         wait_event, wait_status)
@@ -121,3 +124,23 @@ def test_fence_on_demand_and_refusals(lab, status):
     for node in ("n1", "n3"):
         ev = wait_event(lab, node, "fence_confirmed", mark, subject="n2")
         assert "an administrator on n3 confirmed that n2 is off" in ev["message"]
+
+
+def test_clean_shutdown_is_not_fenced(lab, status):
+    """SIGTERM makes vigild leave the group first: the others see a clean leave and
+    fence nothing."""
+    marks = {n: last_seq(lab, n) for n in ("n1", "n2")}
+    before = len(bmc_offs(lab))
+    pid = lab.vigild_pid("n3")
+    assert pid
+    os.kill(pid, signal.SIGTERM)
+    for node in ("n1", "n2"):
+        ev = wait_event(lab, node, "node_left", marks[node], subject="n3")
+        assert ev["message"] == "node n3 (id 3) left cleanly"
+        st = wait_status(lab, node, lambda s: node_state(s, "n3") == "offline", "n3 offline")
+        assert fence_of(st, "n3")["state"] == "clean"
+    wait_until(lambda: not lab.vigild_running("n3"), 30, "n3's vigild to exit")
+    # Give a wrong fence every chance to happen: the coordinator would start at once.
+    time.sleep(3)
+    assert events_since(lab, "n1", marks["n1"], "fence_requested") == []
+    assert bmc_offs(lab)[before:] == []
