@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 #include "base/util.h"
 #include "config/config.h"
+#include "fence/agent.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -9,7 +10,7 @@
 
 static void verify_usage(FILE *out)
 {
-    fprintf(out, "Usage: vigil verify [-c FILE] [--print]\n"
+    fprintf(out, "Usage: vigil verify [-c FILE] [--print] [--probe-fencing]\n"
                  "Check a configuration file, and the key file it names, as vigild would.\n"
                  "Every problem is reported as FILE:LINE:COL: error|warning: MESSAGE.\n"
                  "\n"
@@ -17,6 +18,8 @@ static void verify_usage(FILE *out)
                  "  -c, --config FILE  the file to check (default: " CFG_DEFAULT_PATH ")\n"
                  "  -p, --print        write the normalised configuration to stdout\n"
                  "                     (the summary then goes to stderr)\n"
+                 "      --probe-fencing  also run every fence device's monitor action and\n"
+                 "                     report whether each device answers\n"
                  "  -h, --help         show this help and exit\n"
                  "\n"
                  "Exit status: 0 valid (warnings allowed), 1 invalid, 2 usage error.\n");
@@ -25,6 +28,54 @@ static void verify_usage(FILE *out)
 static const char *plural(size_t n, const char *one, const char *many)
 {
     return n == 1 ? one : many;
+}
+
+struct probe {
+    const struct cfg_fence_device *dev;
+    bool done;
+    bool ok;
+};
+
+static void on_probe_done(const struct fence_result *r, void *ctx)
+{
+    struct probe *p = ctx;
+    p->done = true;
+    p->ok = r->outcome == FENCE_SUCCESS;
+    printf("fence device %s: monitor %s: %s\n", p->dev->name, p->ok ? "ok" : "FAILED", r->reason);
+}
+
+/*
+ * Runs every fence device's monitor action at once and reports each.
+ * Returns the number of devices that did not answer well.
+ */
+static size_t probe_fencing(const struct cfg *cfg)
+{
+    if (cfg->n_fence_devices == 0) {
+        printf("no fence devices to probe\n");
+        return 0;
+    }
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct probe *probes = xcalloc(cfg->n_fence_devices, sizeof(*probes));
+    size_t failed = 0;
+    for (size_t i = 0; i < cfg->n_fence_devices; i++) {
+        probes[i].dev = &cfg->fence_devices[i];
+        struct fence_call *call;
+        char *err = NULL;
+        if (fence_call_start(&loop, probes[i].dev, "monitor", NULL, NULL, on_probe_done, &probes[i],
+                             &call, &err) < 0) {
+            printf("fence device %s: monitor FAILED: %s\n", probes[i].dev->name, err);
+            free(err);
+            probes[i].done = true;
+        }
+    }
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    for (size_t i = 0; i < cfg->n_fence_devices; i++)
+        failed += !probes[i].ok;
+    free(probes);
+    fflush(stdout);
+    return failed;
 }
 
 /*
@@ -36,11 +87,12 @@ int cmd_verify(int argc, char **argv, struct cli_globals *g)
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"print", no_argument, NULL, 'p'},
+        {"probe-fencing", no_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
     const char *path = CFG_DEFAULT_PATH;
-    bool print = false;
+    bool print = false, probe = false;
     int c;
     while ((c = getopt_long(argc, argv, ":c:ph", opts, NULL)) != -1) {
         switch (c) {
@@ -49,6 +101,9 @@ int cmd_verify(int argc, char **argv, struct cli_globals *g)
             break;
         case 'p':
             print = true;
+            break;
+        case 'P':
+            probe = true;
             break;
         case 'h':
             verify_usage(stdout);
@@ -59,6 +114,8 @@ int cmd_verify(int argc, char **argv, struct cli_globals *g)
     }
     if (cli_no_args("verify", argc, argv) != CLI_EXIT_OK)
         return CLI_EXIT_USAGE;
+    if (print && probe)
+        return cli_usage_error("verify", "--print and --probe-fencing exclude each other");
 
     struct cfg_diags diags;
     struct cfg *cfg = NULL;
@@ -92,6 +149,14 @@ int cmd_verify(int argc, char **argv, struct cli_globals *g)
             cfg->n_nodes, plural(cfg->n_nodes, "node", "nodes"), cfg->n_networks,
             plural(cfg->n_networks, "network", "networks"), dur_format(timers.token_ms, timeout));
     status = CLI_EXIT_OK;
+    if (probe) {
+        size_t bad = probe_fencing(cfg);
+        if (bad > 0) {
+            fprintf(stderr, "%s: %zu fence %s did not answer\n", path, bad,
+                    plural(bad, "device", "devices"));
+            status = CLI_EXIT_ERROR;
+        }
+    }
 out:
     cfg_free(cfg);
     cfg_diags_clear(&diags);

@@ -27,7 +27,7 @@ VIGIL = os.path.join(BUILD, "src", "cli", "vigil")
 COMMANDS = {
     "status": ["--json", "--socket", "--help"],
     "events": ["--follow", "--json", "--since", "--utc", "--socket", "--help"],
-    "verify": ["--config", "--print", "--help"],
+    "verify": ["--config", "--print", "--probe-fencing", "--help"],
     "keygen": ["--key", "--force", "--help"],
     "fence": ["--off", "--reboot", "--confirm", "--help"],
 }
@@ -277,6 +277,39 @@ def test_verify_valid(config):
     assert r.returncode == 0, r.stderr
     assert r.stdout == (f"{config}: configuration is valid "
                         "(3 nodes, 2 networks, heartbeat timeout 400ms)\n")
+
+
+def test_verify_probe_fencing(tmp_path, keyfile):
+    good = tmp_path / "fence_good"
+    good.write_text("#!/bin/sh\ncat > " + str(tmp_path / "monitor-input") + "\nexit 0\n")
+    bad = tmp_path / "fence_bad"
+    bad.write_text("#!/bin/sh\ncat >/dev/null\necho 'cannot reach 192.0.2.250' >&2\nexit 1\n")
+    for a in (good, bad):
+        a.chmod(0o755)
+    fencing = f"""fencing:
+  devices:
+    - {{name: pdu, agent: {good}, params: {{ip: 192.0.2.240}}}}
+    - {{name: ipmi, agent: {bad}}}
+  nodes:
+    n1: {{levels: [[pdu], [ipmi]]}}
+    n2: {{levels: [[pdu]]}}
+    n3: {{levels: [[pdu]]}}
+"""
+    p = tmp_path / "vigil.yaml"
+    p.write_text(CONFIG.format(key=keyfile) + fencing)
+    r = run("verify", "-c", str(p))
+    assert r.returncode == 0, r.stderr  # without --probe-fencing no agent runs
+    assert not (tmp_path / "monitor-input").exists()
+    r = run("verify", "-c", str(p), "--probe-fencing")
+    assert r.returncode == 1
+    lines = r.stdout.splitlines()
+    assert any(ln.startswith("fence device pdu: monitor ok: succeeded in") for ln in lines)
+    assert "fence device ipmi: monitor FAILED: exited with status 1: cannot reach 192.0.2.250" \
+        in lines
+    assert "1 fence device did not answer" in r.stderr
+    assert (tmp_path / "monitor-input").read_text() == "action=monitor\nip=192.0.2.240\n"
+    r = run("verify", "-c", str(p), "--probe-fencing", "--print")
+    assert r.returncode == 2 and "exclude each other" in r.stderr
 
 
 def test_verify_default_path_is_etc():
