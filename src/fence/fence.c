@@ -11,7 +11,8 @@ struct fence_op {
     enum cfg_fence_action action;
     size_t level; /* 0-based */
     unsigned attempt;
-    size_t ref; /* device within the level */
+    size_t ref;    /* device within the level */
+    bool on_phase; /* reboot of a multi-device level: the "on" pass after every "off" */
     struct fence_call *call;
     const struct fence_op_callbacks *cb;
     void *ctx;
@@ -83,12 +84,23 @@ static void step(struct fence_op *op)
             return;
         }
         const struct cfg_fence_level *lvl = &fn->levels[op->level];
+        /*
+         * A reboot through several devices (two power supplies) is every
+         * device off, then every device on: rebooting them one at a time would
+         * never cut the node's power.
+         */
+        bool split = op->action == CFG_FENCE_REBOOT && lvl->n_refs > 1;
+        if (op->ref == lvl->n_refs && split && !op->on_phase) {
+            op->on_phase = true;
+            op->ref = 0;
+        }
         if (op->ref == lvl->n_refs) {
             finish(op, true);
             return;
         }
         if (op->ref > lvl->n_refs) { /* this attempt of the level failed */
             op->ref = 0;
+            op->on_phase = false;
             if (++op->attempt > op->cfg->fence_retries) {
                 op->attempt = 0;
                 op->level++;
@@ -98,9 +110,9 @@ static void step(struct fence_op *op)
         const struct cfg_fence_ref *ref = &lvl->refs[op->ref];
         const struct cfg_fence_device *dev = &op->cfg->fence_devices[ref->device];
         char *err = NULL;
-        int r =
-            fence_call_start(op->loop, dev, action_name(op->action), op->cfg->nodes[op->node].name,
-                             ref->port, on_call_done, op, &op->call, &err);
+        const char *action = !split ? action_name(op->action) : op->on_phase ? "on" : "off";
+        int r = fence_call_start(op->loop, dev, action, op->cfg->nodes[op->node].name, ref->port,
+                                 on_call_done, op, &op->call, &err);
         if (r == 0)
             return;
         /* Could not even run: report it like a failed call, then go on. */

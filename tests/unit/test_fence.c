@@ -412,6 +412,36 @@ static void test_unrunnable_device_falls_through(void **state)
     assert_string_equal(l.text, "L1.1 fail not run; L2.1 ok success; ");
 }
 
+static void test_reboot_of_two_devices_is_all_off_then_all_on(void **state)
+{
+    _cleanup_free_ char *log = xasprintf("%s/order.log", dir);
+    _cleanup_free_ char *body = xasprintf(
+        "a=$(grep '^action=' | cut -d= -f2)\necho \"$(basename $0) $a\" >> '%s'\nexit 0", log);
+    _cleanup_free_ char *psu1 = write_script("psu1", body, 0755);
+    _cleanup_free_ char *psu2 = write_script("psu2", body, 0755);
+    struct cfg_fence_ref both[] = {{.device = 0}, {.device = 1}};
+    struct cfg_fence_level levels[] = {{both, 2}};
+    struct op_fixture f;
+    op_fixture_init(&f, levels, 1, 0);
+    f.devs[0].agent = psu1;
+    f.devs[1].agent = psu2;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct fence_op *op;
+    struct op_log l = {0};
+    assert_int_equal(fence_op_start(&loop, &f.cfg, 0, CFG_FENCE_REBOOT, &op_cb, &l, &op), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_true(l.success);
+    char *order;
+    size_t n;
+    assert_int_equal(read_file(log, 4096, &order, &n), 0);
+    assert_string_equal(order, "psu1 off\npsu2 off\npsu1 on\npsu2 on\n");
+    free(order);
+    free(f.ok);
+    free(f.fail);
+}
+
 static void test_node_without_levels(void **state)
 {
     struct op_fixture f;
@@ -468,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_level_two_after_level_one_fails),
         cmocka_unit_test(test_level_needs_every_device),
         cmocka_unit_test(test_unrunnable_device_falls_through),
+        cmocka_unit_test(test_reboot_of_two_devices_is_all_off_then_all_on),
         cmocka_unit_test(test_node_without_levels),
         cmocka_unit_test(test_op_cancel),
     };
