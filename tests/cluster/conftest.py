@@ -14,6 +14,7 @@ every node's vigild log, status and events, and the BMC's log, are printed
 """
 
 import atexit
+import contextlib
 import hashlib
 import os
 import signal
@@ -130,16 +131,25 @@ def _prefix(request):
     return "t" + h[:6]
 
 
-@pytest.fixture(scope="module")
-def lab(request):
-    """The module's lab, up and formed. Torn down at the end of the module."""
-    nodes = getattr(request.module, "LAB_NODES", 3)
-    fencing = getattr(request.module, "LAB_FENCING", False)
+@contextlib.contextmanager
+def lab_for(request, nodes=3, fencing=False, config=None):
+    """A lab for one test module, up and formed; always torn down at the end.
+
+    config, if given, is a function of the (not yet built) Lab returning the
+    vigil.yaml text to use: it may create files in lab.shared_path() first
+    (fence agents, secrets) that the nodes will see.
+    """
     lab = Lab(prefix=_prefix(request))
     _live_labs.append(lab)
     try:
+        lab.down()  # leftovers of an interrupted run with this prefix
+        path = None
+        if config is not None:
+            path = lab.shared_path("vigil.yaml")
+            with open(path, "w") as f:
+                f.write(config(lab))
         try:
-            lab.up(nodes=nodes, wait=True, timeout=FORM_TIMEOUT, fencing=fencing)
+            lab.up(nodes=nodes, wait=True, timeout=FORM_TIMEOUT, fencing=fencing, config=path)
         except BaseException:
             dump_lab(lab)
             raise
@@ -150,6 +160,16 @@ def lab(request):
         finally:
             if lab in _live_labs:
                 _live_labs.remove(lab)
+
+
+@pytest.fixture(scope="module")
+def lab(request):
+    """The module's lab, up and formed: LAB_NODES nodes, LAB_FENCING for the lab's
+    standard fencing, or LAB_CONFIG(lab) for a vigil.yaml of the module's own."""
+    with lab_for(request, nodes=getattr(request.module, "LAB_NODES", 3),
+                 fencing=getattr(request.module, "LAB_FENCING", False),
+                 config=getattr(request.module, "LAB_CONFIG", None)) as lab:
+        yield lab
 
 
 @pytest.fixture(autouse=True)

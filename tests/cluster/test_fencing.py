@@ -9,7 +9,7 @@ import re
 import signal
 import time
 
-from labhelpers import (DETECT_TIMEOUT, events_since, last_seq, node_entry, node_state, online,
+from labhelpers import (events_since, last_seq, node_entry, node_state, online,
                         wait_event, wait_status)
 from vigillab import wait_until
 

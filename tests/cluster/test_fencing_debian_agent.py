@@ -5,22 +5,16 @@ succeeds only if both devices do."""
 
 import os
 
-import pytest
-
-from conftest import FORM_TIMEOUT, _live_labs, _prefix, dump_lab
 from labhelpers import last_seq, node_entry, wait_event
-from vigillab import FENCE_LAB, Lab, make_config, wait_until
+from vigillab import FENCE_LAB, make_config, wait_until
 
 FENCE_DUMMY = "/usr/sbin/fence_dummy"
 FENCE_TIMEOUT = 120
 
 
-@pytest.fixture(scope="module")
-def lab(request):
+def LAB_CONFIG(lab):
+    """Level 1 of every node: fence_dummy and the lab device, both required."""
     assert os.access(FENCE_DUMMY, os.X_OK), "fence-agents is not installed (scripts/setup)"
-    lab = Lab(prefix=_prefix(request))
-    _live_labs.append(lab)
-    lab.down()
     fencing = {
         "devices": [
             {"name": "dummy", "agent": FENCE_DUMMY, "timeout": "30s",
@@ -30,21 +24,7 @@ def lab(request):
         "nodes": {f"n{i}": {"levels": [[{"device": "dummy"}, {"device": "lab", "port": f"n{i}"}]]}
                   for i in (1, 2, 3)},
     }
-    config = lab.shared_path("vigil.yaml")
-    with open(config, "w") as f:
-        f.write(make_config(3, fencing=fencing))
-    try:
-        try:
-            lab.up(nodes=3, config=config, wait=True, timeout=FORM_TIMEOUT)
-        except BaseException:
-            dump_lab(lab)
-            raise
-        yield lab
-    finally:
-        try:
-            lab.down()
-        finally:
-            _live_labs.remove(lab)
+    return make_config(3, fencing=fencing)
 
 
 def test_probe_runs_the_real_agents_monitor(lab):

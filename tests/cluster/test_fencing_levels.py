@@ -11,12 +11,12 @@ import textwrap
 
 import pytest
 
-from conftest import FORM_TIMEOUT, _live_labs, _prefix, dump_lab
-from labhelpers import events_since, last_seq, node_entry, wait_event, wait_status
-from vigillab import FENCE_LAB, Lab, make_config, wait_until
+from labhelpers import events_since, last_seq, node_entry, wait_event
+from vigillab import FENCE_LAB, make_config, wait_until
 
 FENCE_TIMEOUT = 120
 NODES = 5
+LAB_NODES = NODES
 VICTIM = "n5"
 SECRET = "Sup3rS3cretValue-7f3a"
 
@@ -61,11 +61,8 @@ def calls(lab, device):
         return []
 
 
-@pytest.fixture(scope="module")
-def lab(request):
-    lab = Lab(prefix=_prefix(request))
-    _live_labs.append(lab)
-    lab.down()
+def LAB_CONFIG(lab):
+    """Two devices on the steered agent; every node: level 1 primary, level 2 secondary."""
     agent = lab.shared_path("steered_agent")
     with open(agent, "w") as f:
         f.write(AGENT.replace("FENCE_LAB", repr(FENCE_LAB)))
@@ -86,21 +83,7 @@ def lab(request):
                                        [{"device": "secondary", "port": f"n{i}"}]]}
                   for i in range(1, NODES + 1)},
     }
-    config = lab.shared_path("vigil.yaml")
-    with open(config, "w") as f:
-        f.write(make_config(NODES, fencing=fencing))
-    try:
-        try:
-            lab.up(nodes=NODES, config=config, wait=True, timeout=FORM_TIMEOUT)
-        except BaseException:
-            dump_lab(lab)
-            raise
-        yield lab
-    finally:
-        try:
-            lab.down()
-        finally:
-            _live_labs.remove(lab)
+    return make_config(NODES, fencing=fencing)
 
 
 @pytest.fixture(autouse=True)
