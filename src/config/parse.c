@@ -1271,6 +1271,20 @@ static void load_fence_ref(struct loader *ld, struct cfg_fence_level *lv, const 
     ld->fdev[di].used = true;
 }
 
+/*
+ * How many entries of the list n to load: all of them, or the first max after
+ * reporting "WHO: too many WHAT" at the first entry past the limit.
+ */
+static size_t cap_count(struct loader *ld, struct ynode *n, size_t max, const char *who,
+                        const char *what)
+{
+    if (n->n <= max)
+        return n->n;
+    err(ld, n->items[max], "%s: too many %s: %zu are given, at most %zu are supported", who, what,
+        n->n, max);
+    return max;
+}
+
 static void load_fence_level(struct loader *ld, struct cfg_fence_level *lv, struct ynode *n,
                              size_t ni, size_t li)
 {
@@ -1290,13 +1304,7 @@ static void load_fence_level(struct loader *ld, struct cfg_fence_level *lv, stru
         err(ld, n, "%s is empty; a level names at least one device", lw);
         return;
     }
-    size_t count = n->n;
-    if (count > CFG_MAX_FENCE_LEVEL_DEVICES) {
-        err(ld, n->items[CFG_MAX_FENCE_LEVEL_DEVICES],
-            "%s: too many devices: %zu are given, at most %d are supported", lw, count,
-            CFG_MAX_FENCE_LEVEL_DEVICES);
-        count = CFG_MAX_FENCE_LEVEL_DEVICES;
-    }
+    size_t count = cap_count(ld, n, CFG_MAX_FENCE_LEVEL_DEVICES, lw, "devices");
     lv->refs = xcalloc(count, sizeof(*lv->refs));
     const struct ynode **at = xcalloc(count, sizeof(*at));
     for (size_t ri = 0; ri < count; ri++)
@@ -1316,13 +1324,7 @@ static void load_fence_levels(struct loader *ld, size_t ni, struct ynode *n, con
         ld->fnode_at[ni] = n; /* "has no fencing levels" points here */
         return;
     }
-    size_t count = n->n;
-    if (count > CFG_MAX_FENCE_LEVELS) {
-        err(ld, n->items[CFG_MAX_FENCE_LEVELS],
-            "%s: too many levels: %zu are given, at most %d are supported", who, count,
-            CFG_MAX_FENCE_LEVELS);
-        count = CFG_MAX_FENCE_LEVELS;
-    }
+    size_t count = cap_count(ld, n, CFG_MAX_FENCE_LEVELS, who, "levels");
     fn->levels = xcalloc(count, sizeof(*fn->levels));
     fn->n_levels = count;
     for (size_t li = 0; li < count; li++)
