@@ -7,22 +7,21 @@
 
 static void fence_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: vigil fence NODE [--off | --reboot]\n"
-            "       vigil fence --confirm NODE\n"
-            "Fence NODE now: the coordinator of the cluster powers it off (or reboots it)\n"
-            "with its fencing levels. Refused without quorum. Follow the outcome with\n"
-            "'vigil events --follow'.\n"
-            "\n"
-            "With --confirm, state that NODE is known to be off (for when every fence\n"
-            "device is unreachable): it then counts as fenced, and its work may be\n"
-            "recovered. Confirming a node that still runs risks your data.\n"
-            "\n"
-            "Options:\n"
-            "      --off       power the node off (the default)\n"
-            "      --reboot    reboot the node instead\n"
-            "      --confirm   the node is known to be off; fence nothing\n"
-            "  -h, --help      show this help and exit\n");
+    fprintf(out, "Usage: vigil fence NODE [--off | --reboot]\n"
+                 "       vigil fence --confirm NODE\n"
+                 "Fence NODE now: the coordinator of the cluster powers it off (or reboots it)\n"
+                 "with its fencing levels. Refused without quorum. Follow the outcome with\n"
+                 "'vigil events --follow'.\n"
+                 "\n"
+                 "With --confirm, state that NODE is known to be off (for when every fence\n"
+                 "device is unreachable): it then counts as fenced, and its work may be\n"
+                 "recovered. Confirming a node that still runs risks your data.\n"
+                 "\n"
+                 "Options:\n"
+                 "      --off       power the node off (the default)\n"
+                 "      --reboot    reboot the node instead\n"
+                 "      --confirm   the node is known to be off; fence nothing\n"
+                 "  -h, --help      show this help and exit\n");
 }
 
 /* vigil fence. */
@@ -73,8 +72,7 @@ int cmd_fence(int argc, char **argv, struct cli_globals *g)
     if (status != CLI_EXIT_OK)
         return status;
     if (confirm)
-        printf("%s is recorded as off (confirmed by hand); its work may now be recovered.\n",
-               node);
+        printf("%s is recorded as off (confirmed by hand); its work may now be recovered.\n", node);
     else
         printf("fencing of %s (%s) requested; follow it with: vigil events --follow\n", node,
                action ? action : "the configured action");
