@@ -47,10 +47,8 @@ void cluster_done(struct cluster *cl)
 
 int cluster_node_index_by_name(const struct cluster *cl, const char *name)
 {
-    for (size_t i = 0; i < cl->cfg->n_nodes; i++)
-        if (strcmp(cl->cfg->nodes[i].name, name) == 0)
-            return (int)i;
-    return -1;
+    const struct cfg_node *n = cfg_node_by_name(cl->cfg, name);
+    return n ? (int)(n - cl->cfg->nodes) : -1;
 }
 
 static void apply_fence_result(struct cluster *cl, struct node_view *nv, const char *name,
@@ -133,10 +131,8 @@ int cluster_apply_fence(struct cluster *cl, uint32_t from, const struct peer_msg
 
 int cluster_node_index(const struct cluster *cl, uint32_t id)
 {
-    for (size_t i = 0; i < cl->cfg->n_nodes; i++)
-        if (cl->cfg->nodes[i].id == id)
-            return (int)i;
-    return -1;
+    const struct cfg_node *n = cfg_node_by_id(cl->cfg, id);
+    return n ? (int)(n - cl->cfg->nodes) : -1;
 }
 
 const char *cluster_node_name(const struct cluster *cl, uint32_t id, char buf[static 32])

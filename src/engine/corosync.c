@@ -89,13 +89,6 @@ static int cs_to_errno(cs_error_t e)
     }
 }
 
-const char *engine_leave_name(enum engine_leave r)
-{
-    static const char *const names[ENGINE_LEAVE_MAX] = {"clean shutdown", "node down",
-                                                        "daemon died", "other"};
-    return r < ENGINE_LEAVE_MAX ? names[r] : "unknown";
-}
-
 static enum engine_leave leave_from_cpg(uint32_t reason)
 {
     switch (reason) {

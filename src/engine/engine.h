@@ -142,8 +142,6 @@ static inline void engine_free(struct engine *e)
         e->ops->free(e);
 }
 
-const char *engine_leave_name(enum engine_leave r);
-
 /*
  * True if a Corosync answers on this node. Blocks briefly: for start-up
  * checks, before the event loop runs.
