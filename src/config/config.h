@@ -51,6 +51,25 @@
 #define CFG_MAX_FENCE_LEVELS         10 /* per node */
 #define CFG_MAX_FENCE_LEVEL_DEVICES  16 /* per level */
 
+/* groups: defaults and limits (vigil.yaml(5), GROUPS). */
+#define CFG_MAX_GROUPS              256
+#define CFG_MAX_RESOURCES           64  /* per group */
+#define CFG_MAX_CHECKS              8   /* per resource */
+#define CFG_MAX_ARGS                256 /* per command (process command, exec check) */
+#define CFG_MAX_RES_PARAMS          64  /* params and environment entries, per resource */
+#define CFG_DEFAULT_RESTARTS_MAX    2
+#define CFG_MAX_RESTARTS            100
+#define CFG_DEFAULT_RESTARTS_WITHIN 600000 /* 10min */
+#define CFG_MAX_TIMEOUT_MS          3600000
+#define CFG_MIN_TIMEOUT_MS          100
+#define CFG_DEFAULT_CHECK_INTERVAL  5000
+#define CFG_DEFAULT_CHECK_TIMEOUT   2000
+#define CFG_DEFAULT_CHECK_FAILURES  1
+#define CFG_MAX_CHECK_FAILURES      100
+#define CFG_MIN_CHECK_INTERVAL      100
+#define CFG_DEFAULT_OCF_ROOT        "/usr/lib/ocf"
+#define CFG_DEFAULT_LSB_DIR         "/etc/init.d"
+
 enum cfg_severity { CFG_SEV_ERROR, CFG_SEV_WARNING, CFG_SEV_MAX };
 
 /* One problem found while loading. line and col are 1-based; 0 means unknown. */
@@ -113,8 +132,8 @@ struct cfg_node {
     char **addr;
 };
 
-/* One `key: value` parameter of a fence device, passed to its agent as key=value. */
-struct cfg_fence_param {
+/* A key: value pair: a fence device's parameter, an OCF parameter, an environment variable. */
+struct cfg_param {
     char *key;
     char *value;
 };
@@ -122,7 +141,7 @@ struct cfg_fence_param {
 struct cfg_fence_device {
     char *name;
     char *agent; /* absolute path of a program speaking the fence-agents protocol */
-    struct cfg_fence_param *params;
+    struct cfg_param *params;
     size_t n_params;
     char *secrets;       /* file of key=value lines added to the agent's input; may be NULL */
     uint64_t timeout_ms; /* per agent call; default 20s */
@@ -148,6 +167,139 @@ struct cfg_fence_node {
 };
 
 enum cfg_fence_action { CFG_FENCE_OFF, CFG_FENCE_REBOOT, CFG_FENCE_ACTION_MAX };
+
+/* ---- groups ---- */
+
+enum cfg_res_type {
+    CFG_RES_IP,      /* a virtual address added over netlink, then announced (ARP / NA) */
+    CFG_RES_PROCESS, /* a supervised long-running command */
+    CFG_RES_FS,      /* mount / unmount */
+    CFG_RES_SCRIPT,  /* the user's own action script: start, stop, monitor */
+    CFG_RES_OCF,     /* an OCF resource agent: ocf:PROVIDER:AGENT */
+    CFG_RES_LSB,     /* an init script: lsb:NAME */
+    CFG_RES_TYPE_MAX
+};
+
+/* What happens when a resource fails (it stops, exits, or its checks fail). */
+enum cfg_on_fail {
+    CFG_ON_FAIL_IGNORE,   /* record it, change nothing */
+    CFG_ON_FAIL_RESTART,  /* restart in place while the group's restart budget lasts, then failover
+                           */
+    CFG_ON_FAIL_FAILOVER, /* move the group to the next eligible node at once */
+    CFG_ON_FAIL_HALT,     /* stop the group and keep it stopped until cleanup or start */
+    CFG_ON_FAIL_FENCE,    /* fence the node (the group is then recovered elsewhere) */
+    CFG_ON_FAIL_MAX
+};
+
+enum cfg_check_type {
+    CFG_CHECK_TCP,  /* a connection to host:port succeeds */
+    CFG_CHECK_HTTP, /* GET url answers with the expected status */
+    CFG_CHECK_EXEC, /* a command exits 0 */
+    CFG_CHECK_TYPE_MAX
+};
+
+enum cfg_policy {
+    CFG_POLICY_ORDERED,     /* the first eligible node of the domain */
+    CFG_POLICY_ROUND_ROBIN, /* the eligible node running the fewest groups, rotating after the last
+                               owner */
+    CFG_POLICY_SCRIPT,      /* a script rewrites the domain at run time */
+    CFG_POLICY_MAX
+};
+
+enum cfg_failback {
+    CFG_FAILBACK_CONTROLLED, /* stay where it runs until an admin moves it (default) */
+    CFG_FAILBACK_AUTO,       /* return to the most preferred eligible node when it is back */
+    CFG_FAILBACK_MAX
+};
+
+/* What the nodes of a partition without quorum do with their groups. */
+enum cfg_no_quorum {
+    CFG_NO_QUORUM_STOP,   /* stop every group at once (default) */
+    CFG_NO_QUORUM_FREEZE, /* keep them running, start nothing, restart nothing */
+    CFG_NO_QUORUM_MAX
+};
+
+struct cfg_check {
+    enum cfg_check_type type;
+    /* tcp: host (a numeric IPv4/IPv6 address or "localhost") and port; http: taken from url. */
+    char *host;
+    uint16_t port;
+    /* http: the url as written (http://HOST[:PORT]/PATH), its path, and the expected status. */
+    char *url;
+    char *path;
+    uint32_t status; /* 0: any 2xx or 3xx */
+    /* exec: the command (argv[0] absolute), NULL-terminated. */
+    char **argv;
+    size_t argc;
+    uint64_t interval_ms; /* default CFG_DEFAULT_CHECK_INTERVAL */
+    uint64_t timeout_ms;  /* default CFG_DEFAULT_CHECK_TIMEOUT; less than interval */
+    uint32_t failures;    /* consecutive failures before the check counts as failed */
+};
+
+struct cfg_resource {
+    char *name; /* unique in the whole file, among groups and resources */
+    enum cfg_res_type type;
+    enum cfg_on_fail on_fail; /* default restart */
+    /*
+     * Action timeouts and the monitor interval. The loader fills the type's
+     * defaults; for ocf they stay 0 when not written, meaning "the agent's
+     * meta-data, else 20s". monitor_interval_ms 0 means no periodic monitor
+     * (process: its exit is seen at once, so it has none by default).
+     */
+    uint64_t start_timeout_ms;
+    uint64_t stop_timeout_ms;
+    uint64_t monitor_timeout_ms;
+    uint64_t monitor_interval_ms;
+    struct cfg_check *checks;
+    size_t n_checks;
+    bool healthy_any; /* healthy: any (true) or all (false, default) */
+
+    /* ip: address/prefix as written, parsed; network index; optional interface name. */
+    char *address;
+    int family; /* AF_INET or AF_INET6 */
+    uint8_t addr[16];
+    uint8_t prefix;
+    int network;     /* index into networks: the interface holding this node's address there */
+    char *interface; /* overrides network when set; may be NULL */
+
+    /* process: argv (argv[0] absolute, NULL-terminated), user, environment, directory. */
+    char **argv;
+    size_t argc;
+    char *user; /* may be NULL: root */
+    struct cfg_param *env;
+    size_t n_env;
+    char *directory; /* may be NULL: / */
+
+    /* fs: device (absolute path, UUID=... or LABEL=...), mountpoint (absolute), fstype and options
+     * (may be NULL). */
+    char *device;
+    char *mountpoint;
+    char *fstype;
+    char *options;
+
+    /* script: the action script (absolute, executable). */
+    char *path;
+
+    /* ocf: provider and agent (ocf:PROVIDER:AGENT); lsb: the init script's name (lsb:NAME). */
+    char *provider;
+    char *agent;
+    /* ocf: params, passed as OCF_RESKEY_key; script: passed as environment too. */
+    struct cfg_param *params;
+    size_t n_params;
+};
+
+struct cfg_group {
+    char *name;
+    size_t *domain; /* indices into nodes, most preferred first; never empty */
+    size_t n_domain;
+    enum cfg_policy policy;
+    char *policy_script; /* CFG_POLICY_SCRIPT: absolute path */
+    enum cfg_failback failback;
+    uint32_t restarts_max; /* local restarts within restarts_within_ms before failover */
+    uint64_t restarts_within_ms;
+    struct cfg_resource *resources; /* start order; stopped in reverse */
+    size_t n_resources;
+};
 
 struct cfg {
     char *file; /* path it was loaded from (or the name given to cfg_load_string) */
@@ -176,6 +328,14 @@ struct cfg {
      * absent from fencing.nodes has no levels and no delay.
      */
     struct cfg_fence_node *fence_nodes;
+
+    /* quorum.no_quorum: what a partition without quorum does with its groups. */
+    enum cfg_no_quorum no_quorum;
+    char *ocf_root; /* resources.ocf_root, default CFG_DEFAULT_OCF_ROOT */
+
+    /* groups: */
+    size_t n_groups;
+    struct cfg_group *groups; /* in file order */
 };
 
 /* Flags for the loaders. */
@@ -219,6 +379,17 @@ int cfg_network_index(const struct cfg *c, const char *name);
 /* The fence device named name, pointing into c (valid while c lives), or NULL. */
 const struct cfg_fence_device *cfg_fence_device_by_name(const struct cfg *c, const char *name);
 
+/* The group named name, or NULL. */
+const struct cfg_group *cfg_group_by_name(const struct cfg *c, const char *name);
+/*
+ * The resource named name (names are unique in the file) and, when ret_group
+ * is not NULL, its group. NULL when absent.
+ */
+const struct cfg_resource *cfg_resource_by_name(const struct cfg *c, const char *name,
+                                                const struct cfg_group **ret_group);
+/* Index of group g in c->groups (g must point into c). */
+size_t cfg_group_index(const struct cfg *c, const struct cfg_group *g);
+
 /* The Corosync timers vigil derives from the heartbeat settings. */
 struct cfg_timers {
     uint64_t token_ms;         /* node declared failed after this silence */
@@ -248,3 +419,15 @@ const char *cfg_link_mode_name(enum cfg_link_mode m);
 const char *cfg_tie_breaker_name(enum cfg_tie_breaker t);
 /* "off" or "reboot": the action= vigil passes to a fence agent to fence a node. */
 const char *cfg_fence_action_name(enum cfg_fence_action a);
+/* "ip", "process", "fs", "script", "ocf", "lsb". */
+const char *cfg_res_type_name(enum cfg_res_type t);
+/* "ignore", "restart", "failover", "halt", "fence". */
+const char *cfg_on_fail_name(enum cfg_on_fail f);
+/* "tcp", "http", "exec". */
+const char *cfg_check_type_name(enum cfg_check_type t);
+/* "ordered", "round-robin", "script". */
+const char *cfg_policy_name(enum cfg_policy p);
+/* "controlled", "auto". */
+const char *cfg_failback_name(enum cfg_failback f);
+/* "stop", "freeze". */
+const char *cfg_no_quorum_name(enum cfg_no_quorum q);

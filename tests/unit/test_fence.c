@@ -84,7 +84,7 @@ static void outcome_clear(struct outcome *o)
     free(o->reason);
 }
 
-static struct cfg_fence_param params[] = {{(char *)"ip", (char *)"192.0.2.200"},
+static struct cfg_param params[] = {{(char *)"ip", (char *)"192.0.2.200"},
                                           {(char *)"username", (char *)"admin"}};
 
 static struct cfg_fence_device device(char *agent)

@@ -1,0 +1,100 @@
+/*
+ * Resource agents run as programs: the user's action scripts (`script`), OCF
+ * resource agents (`ocf:PROVIDER:AGENT`, run unmodified) and LSB init scripts
+ * (`lsb:NAME`). Each call is a supervised child in its own process group with
+ * a timeout (SIGTERM to the group, then SIGKILL); its exit code is mapped to a
+ * res_rc, and the tail of its output is kept (made safe: control bytes and
+ * invalid UTF-8 become '?') for the reason operators see.
+ *
+ * Environment of a call:
+ *   script: argv = {path, ACTION}; VIGIL_RESOURCE, VIGIL_GROUP, VIGIL_NODE,
+ *           and each param as VIGIL_PARAM_<key>.
+ *   ocf:    argv = {OCF_ROOT/resource.d/PROVIDER/AGENT, ACTION}; OCF_ROOT,
+ *           OCF_FUNCTIONS_DIR, OCF_RESOURCE_INSTANCE (the resource name),
+ *           OCF_RESOURCE_TYPE, OCF_RESOURCE_PROVIDER, OCF_RA_VERSION_MAJOR/MINOR,
+ *           OCF_RESKEY_<param>, and the meta variables OCF_RESKEY_CRM_meta_timeout
+ *           (the action's timeout in ms), OCF_RESKEY_CRM_meta_interval (ms, 0
+ *           except for a recurring monitor), HA_RSCTMP.
+ *   lsb:    argv = {/etc/init.d/NAME, ACTION} with ACTION start, stop, status.
+ * Every call gets PATH=/usr/sbin:/usr/bin:/sbin:/bin and nothing else from the
+ * daemon's environment.
+ *
+ * Exit codes:
+ *   script: monitor/probe 0 running, 7 stopped, else failed; start/stop 0 ok.
+ *   ocf:    0 ok/running, 7 not running, 5 not installed, 2 and 6 not
+ *           configured, 1 3 4 8 9 and others failed (8/9 promotable states are
+ *           not supported and count as failed).
+ *   lsb:    status 0 running, 3 not running, 1 2 4 failed; start/stop 0 ok.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "config/config.h"
+#include "resource/rc.h"
+
+#define RES_AGENT_MAX_OUTPUT  4096u /* output kept from one call */
+#define RES_AGENT_KILL_GRACE  2000  /* ms after the timeout: SIGTERM, then SIGKILL */
+#define RES_AGENT_DEFAULT_TIMEOUT_MS 20000
+
+struct res_agent_result {
+    enum res_rc rc;
+    int exit_code;        /* -1 when killed or not run */
+    uint64_t duration_ms;
+    const char *output;   /* safe text, at most RES_AGENT_MAX_OUTPUT bytes */
+    const char *reason;   /* one line: "exited with status 1: <last output line>" */
+};
+
+struct res_agent_call;
+
+typedef void (*res_agent_fn)(void *ctx, const struct res_agent_result *res);
+
+/*
+ * Identity passed to the agent: the group and node names for the environment.
+ * ocf_root is the configured OCF root (cfg->ocf_root).
+ */
+struct res_agent_env {
+    const char *ocf_root;
+    const char *group;
+    const char *node;
+    const char *rsc_tmp; /* HA_RSCTMP: a directory for the agent's state, e.g. /run/vigil/rsctmp */
+};
+
+/*
+ * Starts one action of resource r (type script, ocf or lsb). op selects the
+ * action: start, stop, monitor; probe calls monitor (status for lsb) with
+ * interval 0. interval_ms is passed to OCF as the monitor interval. cb fires
+ * exactly once, later, unless res_agent_cancel comes first. Returns 0 and the
+ * call in *ret, or a negative errno (cb never fires).
+ */
+int res_agent_start(uv_loop_t *loop, const struct res_agent_env *env, const struct cfg_resource *r,
+                    enum res_op op, uint64_t timeout_ms, uint64_t interval_ms, res_agent_fn cb,
+                    void *ctx, struct res_agent_call **ret);
+/* Kills the agent's process group and drops the call; cb does not fire. */
+void res_agent_cancel(struct res_agent_call *call);
+
+/* The path of the program for r: the script, OCF_ROOT/resource.d/P/A, or /etc/init.d/NAME. Caller frees. */
+char *res_agent_path(const char *ocf_root, const struct cfg_resource *r);
+
+/* Defaults an OCF agent declares in its meta-data (0 when it does not say). */
+struct ocf_meta {
+    uint64_t start_timeout_ms;
+    uint64_t stop_timeout_ms;
+    uint64_t monitor_timeout_ms;
+    uint64_t monitor_interval_ms;
+    char **required; /* names of parameters with required="1", NULL-terminated */
+};
+/* Parses the XML an agent prints for meta-data. 0 or -EINVAL. Free with ocf_meta_clear. */
+int ocf_meta_parse(const char *xml, struct ocf_meta *ret);
+void ocf_meta_clear(struct ocf_meta *m);
+
+/*
+ * Runs `meta-data` of an OCF agent and then `validate-all` synchronously (for
+ * `vigil verify`, outside the daemon), each bounded by timeout_ms. Returns 0
+ * when the agent validates; otherwise a negative errno with a reason owned by
+ * the caller in *ret_err ("validate-all exited with status 6: ...").
+ */
+int res_agent_validate_sync(const struct res_agent_env *env, const struct cfg_resource *r,
+                            uint64_t timeout_ms, struct ocf_meta *ret_meta, char **ret_err);
