@@ -31,6 +31,16 @@ static const char *const type_names[EV_TYPE_MAX] = {
     [EV_FENCE_SUCCEEDED] = "fence_succeeded",
     [EV_FENCE_FAILED] = "fence_failed",
     [EV_FENCE_CONFIRMED] = "fence_confirmed",
+    [EV_GROUP_STARTED] = "group_started",
+    [EV_GROUP_STOPPED] = "group_stopped",
+    [EV_GROUP_RESTARTED] = "group_restarted",
+    [EV_GROUP_MOVED] = "group_moved",
+    [EV_GROUP_RECOVERED] = "group_recovered",
+    [EV_GROUP_FAILED] = "group_failed",
+    [EV_GROUP_STOP_FAILED] = "group_stop_failed",
+    [EV_GROUP_MULTI_ACTIVE] = "group_multi_active",
+    [EV_RESOURCE_FAILED] = "resource_failed",
+    [EV_ADMIN] = "admin",
 };
 
 const char *event_type_name(enum event_type t)
@@ -51,7 +61,9 @@ static void event_clear(struct event *ev)
     free(ev->node);
     free(ev->network);
     free(ev->message);
-    ev->node = ev->network = ev->message = NULL;
+    free(ev->group);
+    free(ev->resource);
+    ev->node = ev->network = ev->message = ev->group = ev->resource = NULL;
 }
 
 void eventlog_free(struct eventlog *el)
@@ -70,8 +82,13 @@ void eventlog_set_notify(struct eventlog *el, eventlog_notify_fn fn, void *ctx)
     el->notify_ctx = ctx;
 }
 
-const struct event *eventlog_add(struct eventlog *el, enum event_type type, const char *node,
-                                 const char *network, const char *fmt, ...)
+static const struct event *add_v(struct eventlog *el, enum event_type type, const char *node,
+                                 const char *network, const char *group, const char *resource,
+                                 int64_t duration_ms, const char *fmt, va_list ap)
+    __attribute__((format(printf, 8, 0)));
+static const struct event *add_v(struct eventlog *el, enum event_type type, const char *node,
+                                 const char *network, const char *group, const char *resource,
+                                 int64_t duration_ms, const char *fmt, va_list ap)
 {
     struct event *ev;
     if (el->n == el->cap) {
@@ -82,17 +99,38 @@ const struct event *eventlog_add(struct eventlog *el, enum event_type type, cons
         ev = &el->ring[(el->start + el->n) % el->cap];
         el->n++;
     }
-    va_list ap;
-    va_start(ap, fmt);
     ev->message = xvasprintf(fmt, ap);
-    va_end(ap);
     ev->seq = ++el->last_seq;
     ev->ts_ms = time_wall_ms();
     ev->type = type;
     ev->node = node ? xstrdup(node) : NULL;
     ev->network = network ? xstrdup(network) : NULL;
+    ev->group = group ? xstrdup(group) : NULL;
+    ev->resource = resource ? xstrdup(resource) : NULL;
+    ev->duration_ms = duration_ms;
     if (el->notify)
         el->notify(el->notify_ctx, ev);
+    return ev;
+}
+
+const struct event *eventlog_add(struct eventlog *el, enum event_type type, const char *node,
+                                 const char *network, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const struct event *ev = add_v(el, type, node, network, NULL, NULL, -1, fmt, ap);
+    va_end(ap);
+    return ev;
+}
+
+const struct event *eventlog_add_group(struct eventlog *el, enum event_type type, const char *node,
+                                       const char *group, const char *resource, int64_t duration_ms,
+                                       const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    const struct event *ev = add_v(el, type, node, NULL, group, resource, duration_ms, fmt, ap);
+    va_end(ap);
     return ev;
 }
 
@@ -104,10 +142,17 @@ uint64_t eventlog_last_seq(const struct eventlog *el)
 json_t *event_to_json(const struct event *ev)
 {
     char ts[32];
-    return json_pack("{s:I, s:I, s:s, s:s, s:s?, s:s?, s:s}", "seq", (json_int_t)ev->seq, "ts_ms",
-                     (json_int_t)ev->ts_ms, "time", time_format_wall_ms(ev->ts_ms, ts), "type",
-                     event_type_name(ev->type), "node", ev->node, "network", ev->network, "message",
-                     ev->message);
+    json_t *j = json_pack("{s:I, s:I, s:s, s:s, s:s?, s:s?, s:s}", "seq", (json_int_t)ev->seq,
+                          "ts_ms", (json_int_t)ev->ts_ms, "time",
+                          time_format_wall_ms(ev->ts_ms, ts), "type", event_type_name(ev->type),
+                          "node", ev->node, "network", ev->network, "message", ev->message);
+    if (ev->group)
+        json_object_set_new(j, "group", json_string(ev->group));
+    if (ev->resource)
+        json_object_set_new(j, "resource", json_string(ev->resource));
+    if (ev->duration_ms >= 0)
+        json_object_set_new(j, "duration_ms", json_integer(ev->duration_ms));
+    return j;
 }
 
 json_t *eventlog_since_json(const struct eventlog *el, uint64_t since)

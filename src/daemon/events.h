@@ -27,6 +27,16 @@ enum event_type {
     EV_FENCE_SUCCEEDED,
     EV_FENCE_FAILED,
     EV_FENCE_CONFIRMED,
+    EV_GROUP_STARTED,      /* a group runs (after a start: duration) */
+    EV_GROUP_STOPPED,      /* a group stopped (duration) */
+    EV_GROUP_RESTARTED,    /* restarted in place after a failure (duration) */
+    EV_GROUP_MOVED,        /* runs on another node than before (gap: unavailable for) */
+    EV_GROUP_RECOVERED,    /* runs again after its node was lost (gap) */
+    EV_GROUP_FAILED,       /* no eligible node can run it, or it halted */
+    EV_GROUP_STOP_FAILED,  /* a stop failed: the node will be fenced */
+    EV_GROUP_MULTI_ACTIVE, /* found active on more than one node */
+    EV_RESOURCE_FAILED,    /* a resource failed (exit, check, monitor, start) */
+    EV_ADMIN,              /* an admin's command was applied (intent) */
     EV_TYPE_MAX
 };
 
@@ -34,8 +44,11 @@ struct event {
     uint64_t seq;
     uint64_t ts_ms; /* wall clock */
     enum event_type type;
-    char *node;    /* may be NULL */
-    char *network; /* may be NULL */
+    char *node;          /* may be NULL */
+    char *network;       /* may be NULL */
+    char *group;         /* may be NULL */
+    char *resource;      /* may be NULL */
+    int64_t duration_ms; /* how long it took (or the gap clients saw); -1 when none */
     char *message;
 };
 
@@ -58,6 +71,11 @@ void eventlog_set_notify(struct eventlog *el, eventlog_notify_fn fn, void *ctx);
 const struct event *eventlog_add(struct eventlog *el, enum event_type type, const char *node,
                                  const char *network, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* The same, for a group event: group, resource may be NULL; duration_ms -1 for none. */
+const struct event *eventlog_add_group(struct eventlog *el, enum event_type type, const char *node,
+                                       const char *group, const char *resource, int64_t duration_ms,
+                                       const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* The sequence number of the newest event, 0 if none. */
 uint64_t eventlog_last_seq(const struct eventlog *el);

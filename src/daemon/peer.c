@@ -49,6 +49,8 @@ void peer_msg_clear(struct peer_msg *m)
         for (size_t i = 0; i < m->fence.n_unclean; i++)
             free(m->fence.unclean[i]);
         free(m->fence.unclean);
+    } else if (m->type == PEER_GROUP) {
+        json_decref(m->group.body);
     }
     memset(m, 0, sizeof(*m));
 }
@@ -59,6 +61,26 @@ static const char *const fence_op_names[PEER_FENCE_OP_MAX] = {"request", "start"
 const char *peer_fence_op_name(enum peer_fence_op op)
 {
     return op < PEER_FENCE_OP_MAX ? fence_op_names[op] : "unknown";
+}
+
+static const char *const group_kind_names[PEER_G_KIND_MAX] = {"report", "action", "failure",
+                                                              "intent", "ack",    "db"};
+
+const char *peer_group_kind_name(enum peer_group_kind k)
+{
+    return (unsigned)k < PEER_G_KIND_MAX ? group_kind_names[k] : "unknown";
+}
+
+char *peer_encode_group(enum peer_group_kind kind, void *body, size_t *ret_len)
+{
+    json_t *j = body;
+    json_object_set_new(j, "v", json_integer(PEER_PROTO_VERSION));
+    json_object_set_new(j, "type", json_string(group_kind_names[kind]));
+    char *s = json_dumps(j, JSON_COMPACT);
+    if (!s)
+        s = xstrdup("{}");
+    *ret_len = strlen(s);
+    return s;
 }
 
 static void set_opt_string(json_t *j, const char *key, const char *value)
@@ -274,6 +296,15 @@ int peer_decode(uint32_t from_id, const void *data, size_t len, struct peer_msg 
     if (strcmp(json_string_value(type), "fence") == 0) {
         ret->proto = (uint32_t)json_integer_value(v);
         return decode_fence(j, ret, ret_err);
+    }
+    for (int k = 0; k < PEER_G_KIND_MAX; k++) {
+        if (strcmp(json_string_value(type), group_kind_names[k]) == 0) {
+            ret->type = PEER_GROUP;
+            ret->proto = (uint32_t)json_integer_value(v);
+            ret->group.kind = (enum peer_group_kind)k;
+            ret->group.body = j;
+            return 0;
+        }
     }
     return fail(ret_err, j, "unknown message type '%.32s'", json_string_value(type));
 }

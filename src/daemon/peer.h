@@ -12,7 +12,23 @@
 #define PEER_PROTO_VERSION 1
 #define PEER_MAX_MESSAGE   (256u * 1024)
 
-enum peer_type { PEER_HELLO, PEER_FENCE, PEER_TYPE_MAX };
+enum peer_type {
+    PEER_HELLO,
+    PEER_FENCE,
+    PEER_GROUP, /* report, action, failure, intent, ack, db: decoded by the group view */
+    PEER_TYPE_MAX
+};
+
+/* Messages about groups; their bodies are checked field by field by groups.c. */
+enum peer_group_kind {
+    PEER_G_REPORT,  /* a node's state of one group */
+    PEER_G_ACTION,  /* the coordinator: start or stop a group on a node */
+    PEER_G_FAILURE, /* a node: a resource failed */
+    PEER_G_INTENT,  /* an admin's command, to apply and persist */
+    PEER_G_ACK,     /* a member applied and persisted an intent */
+    PEER_G_DB,      /* a member's copy of the cluster database, after a membership change */
+    PEER_G_KIND_MAX
+};
 
 /* What a fence message says; every member applies them in the same order. */
 enum peer_fence_op {
@@ -51,6 +67,10 @@ struct peer_msg {
             char **unclean;   /* STATE: node names; owned */
             size_t n_unclean;
         } fence;
+        struct {
+            enum peer_group_kind kind;
+            void *body; /* json_t *, owned: the whole message object */
+        } group;
     };
 };
 
@@ -65,6 +85,13 @@ char *peer_encode_hello(uint32_t node_id, const char *node, const char *version,
 char *peer_encode_fence(const struct peer_msg *m, size_t *ret_len);
 
 const char *peer_fence_op_name(enum peer_fence_op op);
+const char *peer_group_kind_name(enum peer_group_kind k);
+
+/*
+ * Encodes a group message: body (a JSON object, borrowed) gets "v" and
+ * "type" added. Returns a buffer owned by the caller and its length.
+ */
+char *peer_encode_group(enum peer_group_kind kind, void *body, size_t *ret_len);
 
 /*
  * Decodes a message that node from_id broadcast. Returns 0 and fills *ret

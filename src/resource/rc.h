@@ -8,7 +8,8 @@ enum res_op {
     RES_OP_START,
     RES_OP_STOP,
     RES_OP_MONITOR, /* is it running and healthy? */
-    RES_OP_PROBE,   /* is it running at all? (start-up, join): like monitor, never a failure by itself */
+    RES_OP_PROBE, /* is it running at all? (start-up, join): like monitor, never a failure by itself
+                   */
     RES_OP_MAX
 };
 
@@ -22,5 +23,20 @@ enum res_rc {
     RES_RC_MAX
 };
 
+/* A resource's state on one node, as that node knows it. */
+enum res_state {
+    RES_ST_UNKNOWN, /* not probed yet */
+    RES_ST_STOPPED,
+    RES_ST_STARTING,
+    RES_ST_RUNNING,
+    RES_ST_STOPPING,
+    RES_ST_FAILED,      /* failed while running, or its start failed */
+    RES_ST_STOP_FAILED, /* its stop failed: it may still run */
+    RES_ST_MAX
+};
+
 const char *res_op_name(enum res_op op);
+const char *res_state_name(enum res_state s);
+/* Parses a state name; -1 if unknown. */
+int res_state_parse(const char *name);
 const char *res_rc_name(enum res_rc rc);

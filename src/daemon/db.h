@@ -1,0 +1,149 @@
+/*
+ * The cluster database: what every member must agree on about groups beyond
+ * the configuration. Admin intents (stopped groups, moves, maintenance,
+ * standby nodes) and failure state (failure counts, restart history, nodes a
+ * group failed on, halted groups).
+ *
+ * Every change is a message applied by every member in agreed order, so all
+ * members compute the same database; each change increments the version and
+ * records the node it came from (src). Changes are applied only in a quorate
+ * partition, so a minority never moves the version on. After every membership
+ * change each member broadcasts its copy; every member adopts the greatest
+ * (version, then lowest src), so all converge on the same copy without an
+ * election. Every node keeps its copy on disk (fsync, then rename) before
+ * acknowledging a change.
+ *
+ * The database is pure data: no I/O except db_load and db_save.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+
+#define DB_MAX_HISTORY 20 /* recent failures kept per group */
+#define DB_FILE        "state.json"
+
+/* What a failure asks for (from the resource's on_fail, or a failed start). */
+enum db_fail_kind {
+    DB_FAIL_IGNORE,
+    DB_FAIL_RESTART,
+    DB_FAIL_FAILOVER,
+    DB_FAIL_HALT,
+    DB_FAIL_FENCE,
+    DB_FAIL_START, /* a start failed: the node is banned for the group, like failover */
+    DB_FAIL_KIND_MAX
+};
+
+struct db_failure {
+    size_t node;
+    size_t resource;
+    uint64_t ts_ms; /* the reporting node's wall clock */
+    enum db_fail_kind kind;
+    char *reason;
+};
+
+struct db_group {
+    bool stopped;       /* admin: vigil group stop */
+    bool unmanaged;     /* admin: vigil group unmanage */
+    int prefer;         /* admin: vigil group move --to (node index), or -1 */
+    bool halted;        /* a failure with on_fail: halt */
+    bool *banned;       /* per node: failed there beyond its budget (until cleanup) */
+    bool *fence_wanted; /* per node: a failure with on_fail: fence (until the node is fenced) */
+    /* per node: wall-clock times of restarts within the restart window, oldest first */
+    uint64_t **restarts;
+    size_t *n_restarts;
+    uint32_t *res_failures;                    /* per resource: failures since the last cleanup */
+    struct db_failure history[DB_MAX_HISTORY]; /* oldest first */
+    size_t n_history;
+};
+
+struct db {
+    const struct cfg *cfg; /* not owned */
+    uint64_t version;
+    uint32_t src;            /* node id the last change came from (0: none) */
+    bool *standby;           /* per node */
+    struct db_group *groups; /* cfg->n_groups */
+};
+
+/* An empty database for cfg (version 0): every group started and managed. */
+struct db *db_new(const struct cfg *cfg);
+void db_free(struct db *db);
+
+/* True if a is newer than b: a greater version, or the same version from a lower src. */
+bool db_newer(uint64_t a_version, uint32_t a_src, uint64_t b_version, uint32_t b_src);
+
+/*
+ * The database as JSON, by names (groups, nodes, resources), so that it
+ * survives configuration changes. Caller owns the result.
+ */
+json_t *db_to_json(const struct db *db);
+/*
+ * Reads a database from JSON written by db_to_json. Names unknown to the
+ * configuration are dropped (the configuration changed); anything malformed
+ * fails with a reason. Returns 0 and a new database in *ret, or -EINVAL and a
+ * reason owned by the caller in *ret_err.
+ */
+int db_from_json(const struct cfg *cfg, const json_t *j, struct db **ret, char **ret_err);
+
+/* Loads dir/state.json: 0, -ENOENT (none yet: *ret is a new empty db), or -EINVAL with *ret_err. */
+int db_load(const struct cfg *cfg, const char *dir, struct db **ret, char **ret_err);
+/* Writes dir/state.json atomically (fsync, rename). 0 or a negative errno. */
+int db_save(const struct db *db, const char *dir);
+
+/* Admin intents. */
+enum db_intent_op {
+    DB_INTENT_START,
+    DB_INTENT_STOP,
+    DB_INTENT_MOVE, /* prefer = node */
+    DB_INTENT_MANAGE,
+    DB_INTENT_UNMANAGE,
+    DB_INTENT_STANDBY,
+    DB_INTENT_ONLINE,
+    DB_INTENT_CLEANUP,     /* group, resource (-1: the whole group) */
+    DB_INTENT_DROP_PREFER, /* the coordinator: the moved-to node can no longer run it */
+    DB_INTENT_OP_MAX
+};
+
+struct db_intent {
+    enum db_intent_op op;
+    int group;    /* index, or -1 */
+    int node;     /* index, or -1 (MOVE: the target; STANDBY/ONLINE: the node) */
+    int resource; /* index within the group, or -1 */
+};
+
+const char *db_intent_op_name(enum db_intent_op op);
+/* Parses an op name; -1 if unknown. */
+int db_intent_op_parse(const char *name);
+
+/*
+ * Applies an intent from node src_id. Returns true if the database changed
+ * (version incremented), false if it was already so.
+ */
+bool db_apply_intent(struct db *db, const struct db_intent *in, uint32_t src_id);
+
+/*
+ * Applies a failure of resource r of group g on node n, reported by that node
+ * (src_id) at ts_ms: counts it, keeps it in the history, and applies its
+ * kind: restart (ban the node when the restarts within the window exceed the
+ * group's budget), failover and start (ban the node), halt (halt the group),
+ * fence (the node is to be fenced). Returns true when the node is banned or
+ * the group halted by it.
+ */
+bool db_apply_failure(struct db *db, size_t g, size_t r, size_t n, enum db_fail_kind kind,
+                      uint64_t ts_ms, const char *reason, uint32_t src_id);
+
+/* Node n was fenced: its fence requests are done. Returns true if anything changed. */
+bool db_apply_fenced(struct db *db, size_t n, uint32_t src_id);
+
+/* Restarts of group g on node n within the window ending at now_ms. */
+size_t db_restarts_within(const struct db *db, size_t g, size_t n, uint64_t now_ms);
+
+const char *db_fail_kind_name(enum db_fail_kind k);
+int db_fail_kind_parse(const char *name);
+/* The failure kind for a resource's on_fail. */
+enum db_fail_kind db_fail_kind_of(enum cfg_on_fail f);

@@ -1,0 +1,158 @@
+/*
+ * The group view: what this member knows about every group on every node,
+ * kept identical on all members because it changes only through messages
+ * delivered in agreed order:
+ *
+ *  - report:  a node's state of one group (and of each of its resources);
+ *  - action:  the coordinator's "start/stop group G on node N", tagged with
+ *             its ring and a sequence number; applied by every member (the
+ *             group is then expected to be starting/stopping there) and
+ *             carried out by N;
+ *  - failure: a resource failed on a node (goes into the database);
+ *  - intent:  an admin's command (goes into the database, persisted, acked);
+ *  - db:      a member's copy of the database after a membership change.
+ *
+ * A report acknowledges the last action the reporting node had seen for that
+ * group; a report sent before an action it crossed is stale and ignored, so
+ * a member never forgets that a start is under way. From this view any member
+ * computes the plan (the policy function) for status; the coordinator acts on
+ * it. The view does no I/O except saving the database and sending messages
+ * through its hooks.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+#include "daemon/cluster.h"
+#include "daemon/db.h"
+#include "daemon/events.h"
+#include "daemon/peer.h"
+#include "policy/policy.h"
+#include "resource/rc.h"
+
+#define GVIEW_INTENT_TIMEOUT_MS 10000
+
+struct gview_hooks {
+    /* Broadcast a group message (body borrowed). 0 or a negative errno. */
+    int (*send)(void *ctx, enum peer_group_kind kind, json_t *body);
+    /* An action for this node was accepted: start (true) or stop group g. */
+    void (*local_action)(void *ctx, size_t g, bool start);
+    /* This node must report group g again (g == SIZE_MAX: every group). */
+    void (*rereport)(void *ctx, size_t g);
+    /* The plan may have changed: the coordinator should plan again. */
+    void (*replan)(void *ctx);
+    /* An intent this node sent is settled: every member applied it (ok), or not. */
+    void (*intent_done)(void *ctx, uint64_t id, bool ok, const char *msg);
+    /* The database changed (managed flags may have changed: the local executor follows). */
+    void (*db_changed)(void *ctx);
+};
+
+struct act_id {
+    uint64_t ring;
+    uint64_t seq;
+};
+
+/* Group g on node n. */
+struct gnode {
+    enum pol_obs obs;
+    uint8_t *rs; /* per resource: enum res_state, as last reported */
+    struct act_id last;
+    bool have_last;
+    uint64_t start_ms;   /* wall clock when a start was delivered (for durations) */
+    uint64_t stop_ms;    /* wall clock when a stop was delivered */
+    enum pol_obs before; /* obs before the current start (failed: it is a restart) */
+};
+
+struct gview_pending {
+    uint64_t id;
+    bool *waiting; /* per node */
+    bool failed;
+    char *msg;
+    uint64_t deadline_ms; /* monotonic */
+};
+
+struct gview {
+    const struct cfg *cfg;
+    struct cluster *cl;
+    struct eventlog *events;
+    struct db *db; /* owned */
+    char *state_dir;
+    const struct gview_hooks *hooks;
+    void *ctx;
+    struct gnode *gn; /* n_groups * n_nodes */
+    int *last_owner;  /* per group: node it last ran on, or -1 */
+    uint64_t *
+        down_ms; /* per group: wall clock since it stopped running anywhere (0: running or never) */
+    bool *lost;  /* per group: it went down with its node (the next start is a recovery) */
+    bool *db_seen; /* per node: its database copy arrived since the last membership change */
+    bool *multi;   /* per group: already reported as active on several nodes */
+    enum pol_state *shown; /* per group: last planned state (for failure events) */
+    struct gview_pending *pend;
+    size_t n_pend;
+    uint64_t next_intent;
+    uint64_t act_seq; /* the coordinator's action counter */
+};
+
+/*
+ * Sets up the view. db is taken over (loaded from state_dir by the caller).
+ * Every group is unknown on every node.
+ */
+void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
+                struct eventlog *events, struct db *db, const char *state_dir,
+                const struct gview_hooks *hooks, void *ctx);
+void gview_done(struct gview *gv);
+
+static inline struct gnode *gview_at(const struct gview *gv, size_t g, size_t n)
+{
+    return &gv->gn[g * gv->cfg->n_nodes + n];
+}
+
+/* A new membership view (after cluster_apply_view): joiners are unknown; copies are exchanged. */
+void gview_membership(struct gview *gv, const struct engine_view *v);
+/* The engine was lost: nothing is known about the other nodes any more. */
+void gview_engine_lost(struct gview *gv);
+/* Node n was fenced (or confirmed off): it runs nothing. */
+void gview_node_fenced(struct gview *gv, size_t n);
+
+/*
+ * A group message from node `from`, in agreed order. Malformed messages are
+ * rejected with a reason (owned by the caller) and change nothing.
+ */
+int gview_deliver(struct gview *gv, uint32_t from, enum peer_group_kind kind, json_t *body,
+                  char **ret_err);
+
+/* True when every member's database copy arrived since the last membership change. */
+bool gview_synced(const struct gview *gv);
+
+/* Computes the plan from the view (caller clears out with pol_output_clear). */
+void gview_plan(struct gview *gv, struct pol_output *out);
+
+/* Message bodies (caller owns them). */
+json_t *gview_report_body(const struct gview *gv, size_t g, enum pol_obs obs,
+                          const uint8_t *res_states);
+json_t *gview_failure_body(const struct gview *gv, size_t g, size_t r, enum db_fail_kind kind,
+                           const char *reason);
+json_t *gview_action_body(struct gview *gv, const struct pol_action *a);
+json_t *gview_db_body(const struct gview *gv);
+
+/*
+ * Checks an admin's intent against the cluster as it is now (quorum, a node
+ * able to run the group, ...), completing it (move without a target: the
+ * next eligible node). Returns 0 or -EINVAL with a message for the admin.
+ */
+int gview_check_intent(const struct gview *gv, struct db_intent *in, char **ret_err);
+/*
+ * Sends an intent; the intent_done hook reports when every member applied
+ * it. Returns its id (> 0), or 0 with *ret_err when it could not be sent.
+ */
+uint64_t gview_send_intent(struct gview *gv, const struct db_intent *in, char **ret_err);
+/* Fails pending intents whose deadline passed (call about every second). */
+void gview_expire_intents(struct gview *gv, uint64_t now_ms);
+
+/* The "groups" array of the status (caller owns it). */
+json_t *gview_status_json(struct gview *gv);

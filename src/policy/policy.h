@@ -1,0 +1,146 @@
+/*
+ * Placement: a pure function from what the cluster knows to what it must do.
+ *
+ * The coordinator feeds it the configuration, membership, quorum, each node's
+ * fence state, the groups' observed state on every node, their failure state
+ * and the admin's intents, and gets back an ordered list of actions: stops
+ * first, then fences, then starts. It performs no I/O and keeps no state, so
+ * the coordinator calls it again after every change, the same code can answer
+ * "what if" questions, and it is tested with tables of scenarios.
+ *
+ * A move takes two plans: the first stops the group where it runs; once every
+ * node reports it stopped, the next plan starts it on the new node. A group is
+ * never started while any node may still run it: not while a node reports it
+ * active, not while an unreported member has not probed it, and not while a
+ * node that left uncleanly with it active is not fenced.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+
+/* A group's state on one node, as that node reported it (or as expected after an action). */
+enum pol_obs {
+    POL_OBS_UNKNOWN,  /* not reported since the node joined: it is still probing */
+    POL_OBS_STOPPED,  /* every resource is stopped */
+    POL_OBS_STARTING, /* a start is under way */
+    POL_OBS_RUNNING,  /* every resource runs */
+    POL_OBS_STOPPING, /* a stop is under way */
+    POL_OBS_PARTIAL,  /* some resources run (found by a probe, or left after an ignored failure) */
+    POL_OBS_FAILED,   /* a resource failed; the node stopped it and those after it, and waits */
+    POL_OBS_STOP_FAILED, /* a stop failed: the node cannot be trusted to have stopped it */
+    POL_OBS_MAX
+};
+
+enum pol_fence {
+    POL_NODE_CLEAN,   /* a member, or it left cleanly, or it is fenced and back */
+    POL_NODE_UNCLEAN, /* it left without a clean shutdown and is not fenced yet */
+    POL_NODE_FENCED,  /* fenced since it left: it runs nothing */
+    POL_FENCE_MAX
+};
+
+struct pol_node {
+    bool online; /* a member of this (quorate) partition */
+    enum pol_fence fence;
+    bool standby; /* admin intent: run no groups here */
+};
+
+struct pol_group {
+    /* Admin intents. */
+    bool target_started; /* group start (true, default) or group stop */
+    bool managed;        /* false: unmanaged, vigil neither starts, stops nor moves it */
+    int prefer;          /* node index an admin moved it to, or -1 */
+    /* Failure state (replicated). */
+    bool halted;        /* a resource with on_fail: halt failed: keep it stopped */
+    const bool *banned; /* per node: failed there beyond its budget, until cleanup; may be NULL */
+    const bool
+        *fence_wanted; /* per node: a resource with on_fail: fence failed there; may be NULL */
+    /* Observed state, per node (n_nodes entries). */
+    const enum pol_obs *obs;
+    int last_owner; /* node index where it last ran, or -1 (round-robin rotates after it) */
+    /*
+     * The run-time domain (policy: script), node indices in preference order;
+     * NULL means the configured domain.
+     */
+    const size_t *domain;
+    size_t n_domain;
+};
+
+struct pol_input {
+    const struct cfg *cfg;
+    bool quorate;
+    const struct pol_node *nodes;   /* cfg->n_nodes entries */
+    const struct pol_group *groups; /* cfg->n_groups entries */
+};
+
+enum pol_action_type {
+    POL_STOP,  /* stop group on node */
+    POL_FENCE, /* fence node (group: the group that asks for it) */
+    POL_START, /* start group on node (also completes a partial or failed group in place) */
+    POL_ACTION_MAX
+};
+
+struct pol_action {
+    enum pol_action_type type;
+    size_t group;
+    size_t node;
+    char reason[128];
+};
+
+/* What the plan says about one group, for status and events. */
+enum pol_state {
+    POL_ST_STOPPED,    /* stopped, as asked */
+    POL_ST_RUNNING,    /* running where it should */
+    POL_ST_STARTING,   /* being started */
+    POL_ST_STOPPING,   /* being stopped (asked to stop, or halted) */
+    POL_ST_MOVING,     /* being stopped here to start elsewhere */
+    POL_ST_RECOVERING, /* restarting in place after a failure */
+    POL_ST_BLOCKED,    /* waiting: for fencing, for probes, for a node to return */
+    POL_ST_FAILED,     /* no eligible node can run it */
+    POL_ST_HALTED,     /* stopped after a failure with on_fail: halt, until cleanup or start */
+    POL_ST_UNMANAGED,  /* maintenance: vigil does not touch it */
+    POL_ST_NO_QUORUM,  /* this partition has no quorum */
+    POL_ST_MAX
+};
+
+struct pol_group_out {
+    enum pol_state state;
+    int node;          /* where it runs or will run, -1 for none */
+    bool multi_active; /* found active on more than one node: all but one are being stopped */
+    /*
+     * The node an admin moved it to (prefer) can no longer run it and failback
+     * is controlled: the coordinator should drop the preference, so the group
+     * stays where it goes next instead of returning.
+     */
+    bool drop_prefer;
+    char why[192]; /* one line for operators when blocked, failed or moving; "" otherwise */
+};
+
+struct pol_output {
+    struct pol_action *actions; /* stops, then fences, then starts */
+    size_t n_actions;
+    size_t cap;
+    struct pol_group_out *groups; /* cfg->n_groups entries */
+};
+
+/* Computes the plan. out must be zeroed or cleared with pol_output_clear before reuse. */
+void policy_plan(const struct pol_input *in, struct pol_output *out);
+/* Frees what policy_plan allocated; out may be reused. */
+void pol_output_clear(struct pol_output *out);
+
+/*
+ * Where group g would go if its current node failed: the first eligible node
+ * (by its policy) other than `exclude`, or -1. Used to answer `vigil group
+ * move GROUP` without --to, and `vigil group failover`.
+ */
+int policy_next_node(const struct pol_input *in, size_t g, int exclude);
+
+/* True if obs means the group may have something running on that node. */
+bool pol_obs_active(enum pol_obs o);
+
+const char *pol_obs_name(enum pol_obs o);
+const char *pol_state_name(enum pol_state s);
+const char *pol_action_name(enum pol_action_type t);
