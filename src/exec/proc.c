@@ -2,6 +2,7 @@
 #include "base/util.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,7 +24,53 @@ struct proc {
     bool timer_on;
     proc_exit_fn cb;
     void *ctx;
+    struct proc *next_live; /* in `live` while running */
 };
+
+/* Every running child started here: the orphan reaper must leave these to their pidfds. */
+static struct proc *live;
+
+static void live_remove(struct proc *p)
+{
+    for (struct proc **pp = &live; *pp; pp = &(*pp)->next_live) {
+        if (*pp == p) {
+            *pp = p->next_live;
+            break;
+        }
+    }
+    p->next_live = NULL;
+}
+
+static bool live_has(pid_t pid)
+{
+    for (struct proc *p = live; p; p = p->next_live)
+        if (p->pid == pid)
+            return true;
+    return false;
+}
+
+int proc_become_subreaper(void)
+{
+    return prctl(PR_SET_CHILD_SUBREAPER, 1) < 0 ? -errno : 0;
+}
+
+size_t proc_reap_orphans(void)
+{
+    size_t n = 0;
+    for (;;) {
+        siginfo_t si;
+        memset(&si, 0, sizeof(si));
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0)
+            break;
+        /* One of ours: its pidfd handler reaps it and calls us again. */
+        if (live_has(si.si_pid))
+            break;
+        if (waitpid(si.si_pid, NULL, WNOHANG) <= 0)
+            break;
+        n++;
+    }
+    return n;
+}
 
 static int pidfd_open_compat(pid_t pid)
 {
@@ -50,12 +97,26 @@ static void child_exec(char *const argv[], const struct proc_opts *o, pid_t pare
         if (getppid() != parent)
             _exit(127);
     }
+    int e = 0;
+    if (o && o->cwd && chdir(o->cwd) < 0)
+        e = errno;
+    if (!e && o && o->set_ids &&
+        (setgroups(o->n_groups, o->groups) < 0 || setgid(o->gid) < 0 || setuid(o->uid) < 0))
+        e = errno;
+    if (e) {
+        ssize_t w = write(errfd, &e, sizeof(e));
+        (void)w;
+        _exit(127);
+    }
     /* errfd is close-on-exec: it closes itself when exec succeeds. */
     if (errfd > 3)
         syscall(SYS_close_range, 3, errfd - 1, 0);
     syscall(SYS_close_range, errfd + 1, ~0U, 0);
-    execv(argv[0], argv);
-    int e = errno;
+    if (o && o->envp)
+        execve(argv[0], argv, o->envp);
+    else
+        execv(argv[0], argv);
+    e = errno;
     ssize_t w = write(errfd, &e, sizeof(e));
     (void)w;
     _exit(127);
@@ -80,7 +141,9 @@ static void on_pidfd(uv_poll_t *h, int status, int events)
     if (r < 0)
         ws = 0;
     p->running = false;
+    live_remove(p);
     release(p);
+    proc_reap_orphans();
     if (p->cb)
         p->cb(p, ws, p->ctx);
 }
@@ -120,6 +183,8 @@ int proc_spawn(uv_loop_t *loop, char *const argv[], const struct proc_opts *opts
     p->pgrp = opts && opts->new_pgrp;
     p->cb = cb;
     p->ctx = ctx;
+    p->next_live = live;
+    live = p;
     p->pidfd = pidfd_open_compat(pid);
     int r = p->pidfd < 0 ? -errno : uv_poll_init(loop, &p->poll, p->pidfd);
     if (r == 0) {
@@ -131,6 +196,7 @@ int proc_spawn(uv_loop_t *loop, char *const argv[], const struct proc_opts *opts
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         p->running = false;
+        live_remove(p);
         proc_free(p);
         return r;
     }
@@ -201,6 +267,7 @@ void proc_free(struct proc *p)
         waitpid(p->pid, NULL, 0);
         p->running = false;
     }
+    live_remove(p);
     release(p);
     if (p->pidfd >= 0)
         close(p->pidfd);

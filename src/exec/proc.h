@@ -25,6 +25,19 @@ struct proc_opts {
      * all three (PROC_INHERIT for the ones they do not redirect).
      */
     int fd_in, fd_out, fd_err;
+    /* The child's environment (NULL-terminated); NULL inherits the daemon's. */
+    char *const *envp;
+    /* Working directory; NULL keeps the daemon's. */
+    const char *cwd;
+    /*
+     * Run as uid/gid with these supplementary groups (resolved by the caller:
+     * nothing in the child may call getpwnam). Only when set_ids is true.
+     */
+    bool set_ids;
+    uid_t uid;
+    gid_t gid;
+    const gid_t *groups;
+    size_t n_groups;
 };
 
 #define PROC_INHERIT (-1)
@@ -53,6 +66,18 @@ void proc_stop(struct proc *p, uint64_t grace_ms);
  * and reaped. Accepts NULL. Must not be called from the exit callback of p.
  */
 void proc_free(struct proc *p);
+
+/*
+ * Makes the daemon a child subreaper: processes its children leave behind
+ * (a service's own children) are reparented to it, not to PID 1, so that
+ * they can be reaped at once. 0 or a negative errno.
+ */
+int proc_become_subreaper(void);
+/*
+ * Reaps every exited child that was not started with proc_spawn (orphans
+ * reparented to the subreaper). Call it on SIGCHLD. Returns how many.
+ */
+size_t proc_reap_orphans(void);
 
 /* Describes a wait status ("exited with status 1", "killed by signal 9") in buf (64 bytes). */
 const char *proc_describe_status(int wstatus, char buf[static 64]);
