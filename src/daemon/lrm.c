@@ -1,0 +1,424 @@
+#include "daemon/lrm.h"
+#include "base/log.h"
+#include "base/util.h"
+
+#include <string.h>
+
+struct res_ref {
+    struct lrm *l;
+    size_t g, r;
+};
+
+static void step(struct lrm *l, size_t g);
+
+static const char *gname(const struct lrm *l, size_t g)
+{
+    return l->cfg->groups[g].name;
+}
+
+static void report(struct lrm *l, size_t g)
+{
+    if (l->hooks->report)
+        l->hooks->report(l->ctx, g);
+}
+
+static void check_all_stopped(struct lrm *l)
+{
+    if (!l->stopping_all)
+        return;
+    bool ok = true;
+    for (size_t g = 0; g < l->cfg->n_groups; g++) {
+        struct lrm_group *G = &l->groups[g];
+        if (!G->managed)
+            continue;
+        if (G->op != LRM_IDLE || G->want != LRM_WANT_NONE)
+            return;
+        if (G->obs == POL_OBS_STOP_FAILED)
+            ok = false;
+    }
+    l->stopping_all = false;
+    if (l->hooks->all_stopped)
+        l->hooks->all_stopped(l->ctx, ok);
+}
+
+/* The group's state from its resources' states (when no operation runs). */
+static enum pol_obs derive(const struct lrm *l, size_t g)
+{
+    const struct lrm_group *G = &l->groups[g];
+    size_t n = l->cfg->groups[g].n_resources, running = 0, stopped = 0;
+    for (size_t r = 0; r < n; r++) {
+        if (G->rs[r] == RES_ST_STOP_FAILED)
+            return POL_OBS_STOP_FAILED;
+        running += G->rs[r] == RES_ST_RUNNING;
+        stopped += G->rs[r] == RES_ST_STOPPED;
+    }
+    if (running == n)
+        return POL_OBS_RUNNING;
+    if (stopped == n)
+        return POL_OBS_STOPPED;
+    return POL_OBS_PARTIAL;
+}
+
+static void set_obs(struct lrm *l, size_t g, enum pol_obs obs)
+{
+    l->groups[g].obs = obs;
+    report(l, g);
+}
+
+static void watch_running(struct lrm *l, size_t g, bool on)
+{
+    struct lrm_group *G = &l->groups[g];
+    for (size_t r = 0; r < l->cfg->groups[g].n_resources; r++)
+        res_watch(G->res[r], on && G->managed && G->rs[r] == RES_ST_RUNNING);
+}
+
+/* An operation ended: settle the state, then run what waits. */
+static void op_over(struct lrm *l, size_t g, enum pol_obs obs)
+{
+    struct lrm_group *G = &l->groups[g];
+    G->op = LRM_IDLE;
+    if (obs == POL_OBS_RUNNING)
+        watch_running(l, g, true);
+    set_obs(l, g, obs);
+    enum lrm_want w = G->want;
+    G->want = LRM_WANT_NONE;
+    if (w == LRM_WANT_START)
+        lrm_start(l, g);
+    else if (w == LRM_WANT_STOP)
+        lrm_stop(l, g);
+    check_all_stopped(l);
+}
+
+/* ---- probe ---- */
+
+static void on_probe(void *ctx, enum res_rc rc, const char *reason)
+{
+    struct res_ref *ref = ctx;
+    struct lrm *l = ref->l;
+    size_t g = ref->g, r = ref->r;
+    free(ref);
+    struct lrm_group *G = &l->groups[g];
+    G->rs[r] = rc == RES_RC_OK              ? RES_ST_RUNNING
+               : rc == RES_RC_NOT_RUNNING   ? RES_ST_STOPPED
+               : rc == RES_RC_NOT_INSTALLED ? RES_ST_STOPPED /* nothing of it can run here */
+                                            : RES_ST_FAILED;
+    if (rc != RES_RC_OK && rc != RES_RC_NOT_RUNNING)
+        log_warn("%s: probe: %s%s%s", res_label(G->res[r]), res_rc_name(rc), *reason ? ": " : "",
+                 reason);
+    if (--G->probes_left > 0)
+        return;
+    G->probed = true;
+    enum pol_obs obs = derive(l, g);
+    if (obs != POL_OBS_STOPPED)
+        log_info("group %s: probe found it %s here", gname(l, g), pol_obs_name(obs));
+    op_over(l, g, obs);
+}
+
+static void probe_group(struct lrm *l, size_t g)
+{
+    struct lrm_group *G = &l->groups[g];
+    size_t n = l->cfg->groups[g].n_resources;
+    watch_running(l, g, false);
+    G->op = LRM_PROBING;
+    G->probes_left = (int)n;
+    for (size_t r = 0; r < n; r++) {
+        res_cancel(G->res[r]);
+        struct res_ref *ref = xcalloc(1, sizeof(*ref));
+        *ref = (struct res_ref){l, g, r};
+        if (res_run(G->res[r], RES_OP_PROBE, on_probe, ref) < 0) {
+            free(ref);
+            G->rs[r] = RES_ST_FAILED;
+            G->probes_left--;
+        }
+    }
+    if (G->probes_left == 0) {
+        G->probed = true;
+        op_over(l, g, derive(l, g));
+    }
+}
+
+void lrm_probe_all(struct lrm *l)
+{
+    for (size_t g = 0; g < l->cfg->n_groups; g++)
+        probe_group(l, g);
+}
+
+/* ---- start, stop, recover ---- */
+
+static void on_step(void *ctx, enum res_rc rc, const char *reason);
+
+static void run_res(struct lrm *l, size_t g, size_t r, enum res_op op)
+{
+    struct lrm_group *G = &l->groups[g];
+    struct res_ref *ref = xcalloc(1, sizeof(*ref));
+    *ref = (struct res_ref){l, g, r};
+    G->rs[r] = op == RES_OP_START ? RES_ST_STARTING : RES_ST_STOPPING;
+    if (op == RES_OP_STOP)
+        res_watch(G->res[r], false);
+    res_cancel(G->res[r]);
+    if (res_run(G->res[r], op, on_step, ref) < 0)
+        on_step(ref, RES_RC_FAILED, "the resource is busy");
+}
+
+/* The next resource to stop, from `from` down to `low`; SIZE_MAX when none. */
+static size_t next_to_stop(const struct lrm *l, size_t g, size_t from, size_t low)
+{
+    const struct lrm_group *G = &l->groups[g];
+    if (from == SIZE_MAX)
+        return SIZE_MAX;
+    for (size_t r = from + 1; r-- > low;)
+        if (G->rs[r] != RES_ST_STOPPED)
+            return r;
+    return SIZE_MAX;
+}
+
+static void step(struct lrm *l, size_t g)
+{
+    struct lrm_group *G = &l->groups[g];
+    const struct cfg_group *cg = &l->cfg->groups[g];
+    if (G->op == LRM_STARTING) {
+        while (G->cursor < cg->n_resources && G->rs[G->cursor] == RES_ST_RUNNING) {
+            res_watch(G->res[G->cursor], G->managed);
+            G->cursor++;
+        }
+        if (G->cursor == cg->n_resources) {
+            log_info("group %s: started", cg->name);
+            op_over(l, g, POL_OBS_RUNNING);
+            return;
+        }
+        /* A resource in an unknown or failed state is stopped before it is started. */
+        enum res_state s = (enum res_state)G->rs[G->cursor];
+        G->stopping_first = s == RES_ST_FAILED || s == RES_ST_UNKNOWN || s == RES_ST_STOP_FAILED;
+        run_res(l, g, G->cursor, G->stopping_first ? RES_OP_STOP : RES_OP_START);
+        return;
+    }
+    size_t low = G->op == LRM_RECOVERING ? G->recover_from : 0;
+    size_t r = next_to_stop(l, g, G->cursor, low);
+    if (r == SIZE_MAX) {
+        enum pol_obs obs = G->any_stop_failed        ? POL_OBS_STOP_FAILED
+                           : G->op == LRM_RECOVERING ? POL_OBS_FAILED
+                                                     : POL_OBS_STOPPED;
+        if (G->op == LRM_STOPPING && !G->any_stop_failed)
+            log_info("group %s: stopped", cg->name);
+        op_over(l, g, obs);
+        return;
+    }
+    G->cursor = r;
+    run_res(l, g, r, RES_OP_STOP);
+}
+
+static void begin_stop(struct lrm *l, size_t g, enum lrm_op op, size_t low)
+{
+    struct lrm_group *G = &l->groups[g];
+    const struct cfg_group *cg = &l->cfg->groups[g];
+    G->op = op;
+    G->recover_from = low;
+    G->cursor = cg->n_resources ? cg->n_resources - 1 : SIZE_MAX;
+    G->any_stop_failed = false;
+    set_obs(l, g, op == LRM_STOPPING ? POL_OBS_STOPPING : G->obs);
+    step(l, g);
+}
+
+static void on_step(void *ctx, enum res_rc rc, const char *reason)
+{
+    struct res_ref ref = *(struct res_ref *)ctx;
+    free(ctx);
+    struct lrm *l = ref.l;
+    size_t g = ref.g, r = ref.r;
+    struct lrm_group *G = &l->groups[g];
+    const struct cfg_resource *rc_cfg = &l->cfg->groups[g].resources[r];
+    if (G->op == LRM_STARTING && !G->stopping_first) {
+        if (rc == RES_RC_OK) {
+            G->rs[r] = RES_ST_RUNNING;
+            step(l, g);
+            return;
+        }
+        G->rs[r] = RES_ST_FAILED;
+        _cleanup_free_ char *why =
+            xasprintf("start %s%s%s", res_rc_name(rc), *reason ? ": " : "", reason);
+        log_warn("%s: %s", res_label(G->res[r]), why);
+        enum db_fail_kind kind = rc_cfg->on_fail == CFG_ON_FAIL_HALT ? DB_FAIL_HALT : DB_FAIL_START;
+        if (l->hooks->failure)
+            l->hooks->failure(l->ctx, g, r, kind, why);
+        /* Undo what was started: the group is stopped here, and this node is banned. */
+        begin_stop(l, g, LRM_STOPPING, 0);
+        return;
+    }
+    /* A stop (of the group, of a recovery, or of a resource before its start). */
+    if (rc == RES_RC_OK) {
+        G->rs[r] = RES_ST_STOPPED;
+    } else {
+        G->rs[r] = RES_ST_STOP_FAILED;
+        G->any_stop_failed = true;
+        log_error("%s: stop %s%s%s", res_label(G->res[r]), res_rc_name(rc), *reason ? ": " : "",
+                  reason);
+    }
+    if (G->op == LRM_STARTING) {
+        G->stopping_first = false;
+        if (rc != RES_RC_OK) {
+            op_over(l, g, POL_OBS_STOP_FAILED);
+            return;
+        }
+        run_res(l, g, r, RES_OP_START);
+        return;
+    }
+    G->cursor = r == 0 ? SIZE_MAX : r - 1;
+    step(l, g);
+}
+
+void lrm_start(struct lrm *l, size_t g)
+{
+    struct lrm_group *G = &l->groups[g];
+    if (G->op != LRM_IDLE) {
+        G->want = LRM_WANT_START;
+        return;
+    }
+    if (G->obs == POL_OBS_RUNNING) {
+        report(l, g);
+        return;
+    }
+    G->op = LRM_STARTING;
+    G->cursor = 0;
+    G->stopping_first = false;
+    set_obs(l, g, POL_OBS_STARTING);
+    step(l, g);
+}
+
+void lrm_stop(struct lrm *l, size_t g)
+{
+    struct lrm_group *G = &l->groups[g];
+    if (G->op == LRM_STARTING) {
+        /* Abandon the start: cancel the resource under way and stop what runs. */
+        struct res *cur = G->res[G->cursor];
+        if (res_busy(cur)) {
+            res_cancel(cur);
+            G->rs[G->cursor] = RES_ST_UNKNOWN;
+        }
+        G->op = LRM_IDLE;
+    } else if (G->op != LRM_IDLE) {
+        G->want = LRM_WANT_STOP;
+        return;
+    }
+    if (derive(l, g) == POL_OBS_STOPPED) {
+        G->obs = POL_OBS_STOPPED;
+        report(l, g);
+        check_all_stopped(l);
+        return;
+    }
+    begin_stop(l, g, LRM_STOPPING, 0);
+}
+
+void lrm_stop_all(struct lrm *l)
+{
+    l->stopping_all = true;
+    for (size_t g = 0; g < l->cfg->n_groups; g++)
+        if (l->groups[g].managed)
+            lrm_stop(l, g);
+    check_all_stopped(l);
+}
+
+/* ---- failures ---- */
+
+static void on_res_failed(void *ctx, const char *reason)
+{
+    struct res_ref *ref = ctx;
+    struct lrm *l = ref->l;
+    size_t g = ref->g, r = ref->r;
+    struct lrm_group *G = &l->groups[g];
+    const struct cfg_resource *rc = &l->cfg->groups[g].resources[r];
+    if (!G->managed || G->op != LRM_IDLE || G->obs != POL_OBS_RUNNING)
+        return;
+    enum db_fail_kind kind = db_fail_kind_of(rc->on_fail);
+    if (l->hooks->failure)
+        l->hooks->failure(l->ctx, g, r, kind, reason);
+    if (kind == DB_FAIL_IGNORE) {
+        /* Keep watching (a process that exited stays down: on_fail: ignore). */
+        if (rc->type == CFG_RES_PROCESS)
+            G->rs[r] = RES_ST_FAILED;
+        res_watch(G->res[r], false);
+        res_watch(G->res[r], rc->type != CFG_RES_PROCESS);
+        report(l, g);
+        return;
+    }
+    G->rs[r] = RES_ST_FAILED;
+    /* Stop it and everything after it; the coordinator decides where it starts again. */
+    begin_stop(l, g, LRM_RECOVERING, r);
+}
+
+void lrm_set_managed(struct lrm *l, size_t g, bool managed)
+{
+    struct lrm_group *G = &l->groups[g];
+    if (G->managed == managed)
+        return;
+    G->managed = managed;
+    if (!managed) {
+        log_info("group %s: unmanaged: no longer watched", gname(l, g));
+        watch_running(l, g, false);
+        return;
+    }
+    log_info("group %s: managed again: probing it", gname(l, g));
+    if (G->op == LRM_IDLE)
+        probe_group(l, g);
+}
+
+/* ---- setup ---- */
+
+struct lrm *lrm_new(uv_loop_t *loop, const struct cfg *cfg, size_t node, const char *run_dir,
+                    const struct lrm_hooks *hooks, void *ctx)
+{
+    struct lrm *l = xcalloc(1, sizeof(*l));
+    l->loop = loop;
+    l->cfg = cfg;
+    l->node = node;
+    l->env = (struct res_env){.loop = loop, .cfg = cfg, .node = node, .run_dir = run_dir};
+    l->hooks = hooks;
+    l->ctx = ctx;
+    l->groups = xcalloc(cfg->n_groups ? cfg->n_groups : 1, sizeof(*l->groups));
+    for (size_t g = 0; g < cfg->n_groups; g++) {
+        struct lrm_group *G = &l->groups[g];
+        size_t n = cfg->groups[g].n_resources;
+        G->obs = POL_OBS_UNKNOWN;
+        G->managed = true;
+        G->rs = xcalloc(n ? n : 1, 1);
+        G->res = xcalloc(n ? n : 1, sizeof(*G->res));
+        G->refs = xcalloc(n ? n : 1, sizeof(struct res_ref));
+        struct res_ref *refs = G->refs;
+        for (size_t r = 0; r < n; r++) {
+            refs[r] = (struct res_ref){l, g, r};
+            G->res[r] = res_new(&l->env, g, r, on_res_failed, &refs[r]);
+        }
+    }
+    return l;
+}
+
+void lrm_free(struct lrm *l)
+{
+    if (!l)
+        return;
+    for (size_t g = 0; g < l->cfg->n_groups; g++) {
+        struct lrm_group *G = &l->groups[g];
+        for (size_t r = 0; r < l->cfg->groups[g].n_resources; r++)
+            res_free(G->res[r]);
+        free(G->res);
+        free(G->refs);
+        free(G->rs);
+    }
+    free(l->groups);
+    free(l);
+}
+
+bool lrm_probed(const struct lrm *l)
+{
+    for (size_t g = 0; g < l->cfg->n_groups; g++)
+        if (!l->groups[g].probed)
+            return false;
+    return true;
+}
+
+bool lrm_any_active(const struct lrm *l)
+{
+    for (size_t g = 0; g < l->cfg->n_groups; g++)
+        if (l->groups[g].op != LRM_IDLE || pol_obs_active(l->groups[g].obs))
+            return true;
+    return false;
+}

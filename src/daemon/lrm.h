@@ -1,0 +1,81 @@
+/*
+ * The local resource manager: carries out, on this node, the group actions
+ * the coordinator sends, one operation per group at a time: start (resources
+ * in order), stop (in reverse), probe (what really runs here). While a group
+ * runs, its resources are watched; a failure is reported with the kind its
+ * on_fail asks for, and the failed resource and every resource after it are
+ * stopped at once, so that the coordinator only has to decide where the
+ * group starts again. A stop that fails leaves the group "stop failed": the
+ * node will be fenced.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "config/config.h"
+#include "daemon/db.h"
+#include "policy/policy.h"
+#include "resource/rc.h"
+#include "resource/resource.h"
+
+struct lrm_hooks {
+    /* Group g's local state changed: report it to the cluster. */
+    void (*report)(void *ctx, size_t g);
+    /* Resource r of group g failed; kind is what its on_fail asks for. */
+    void (*failure)(void *ctx, size_t g, size_t r, enum db_fail_kind kind, const char *reason);
+    /* Every group is stopped after lrm_stop_all (ok: no stop failed). */
+    void (*all_stopped)(void *ctx, bool ok);
+};
+
+enum lrm_want { LRM_WANT_NONE, LRM_WANT_START, LRM_WANT_STOP };
+enum lrm_op { LRM_IDLE, LRM_PROBING, LRM_STARTING, LRM_STOPPING, LRM_RECOVERING };
+
+struct lrm_group {
+    enum pol_obs obs;
+    uint8_t *rs; /* per resource: enum res_state */
+    struct res **res;
+    void *refs; /* per resource: what its failure callback is told */
+    enum lrm_op op;
+    enum lrm_want want; /* the next operation, once the current one is over */
+    size_t cursor;      /* the resource being acted on */
+    size_t recover_from;
+    bool stopping_first; /* start: the resource is stopped first (it was failed or unknown) */
+    int probes_left;
+    bool managed;
+    bool any_stop_failed;
+    bool probed;
+};
+
+struct lrm {
+    uv_loop_t *loop;
+    const struct cfg *cfg;
+    size_t node;
+    struct res_env env;
+    const struct lrm_hooks *hooks;
+    void *ctx;
+    struct lrm_group *groups;
+    bool stopping_all;
+};
+
+struct lrm *lrm_new(uv_loop_t *loop, const struct cfg *cfg, size_t node, const char *run_dir,
+                    const struct lrm_hooks *hooks, void *ctx);
+/* Frees everything; processes still running are killed. Accepts NULL. */
+void lrm_free(struct lrm *l);
+
+/* Probes every resource of every group (at start-up). Each group reports when done. */
+void lrm_probe_all(struct lrm *l);
+void lrm_start(struct lrm *l, size_t g);
+void lrm_stop(struct lrm *l, size_t g);
+/* Stops every managed group (shutdown, loss of quorum); all_stopped fires when done. */
+void lrm_stop_all(struct lrm *l);
+/* Maintenance: unmanaged groups are not watched; managing again probes the group first. */
+void lrm_set_managed(struct lrm *l, size_t g, bool managed);
+
+/* True once every group has been probed. */
+bool lrm_probed(const struct lrm *l);
+/* True if any group has something running or under way. */
+bool lrm_any_active(const struct lrm *l);

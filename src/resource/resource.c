@@ -1,0 +1,596 @@
+#include "resource/resource.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "exec/proc.h"
+#include "resource/agent.h"
+#include "resource/check.h"
+#include "resource/ip.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "resource/fs.h"
+
+#define STOP_EXTRA_MS 5000 /* past the stop timeout and the SIGKILL, a stop has failed */
+
+struct res {
+    struct res_env env;
+    size_t g, r;
+    const struct cfg_group *cg;
+    const struct cfg_resource *rc;
+    char *label;
+    res_failed_fn failed;
+    void *failed_ctx;
+
+    /* The operation under way. */
+    bool busy;
+    bool internal; /* a monitor for the watch, not a caller's operation */
+    enum res_op op;
+    res_done_fn cb;
+    void *cb_ctx;
+    uv_timer_t op_timer; /* the operation's deadline */
+    /* Completion is always reported from the loop, never inside res_run. */
+    uv_timer_t done_timer;
+    enum res_rc done_rc;
+    char *done_reason;
+
+    /* The watch. */
+    bool watching;
+    bool failed_fired;
+    uv_timer_t mon_timer;
+    struct health *health;
+
+    /* Per type. */
+    struct proc *proc;
+    bool stopping_proc;
+    struct ip_announcer *ann;
+    struct res_agent_call *call;
+    struct fs_op *fsop;
+
+    int closing;
+};
+
+static void finish(struct res *res, enum res_rc rc, const char *reason);
+
+/* ---- process ---- */
+
+static char *pidfile_path(const struct res *res)
+{
+    return xasprintf("%s/res/%s.pid", res->env.run_dir, res->rc->name);
+}
+
+/* The start time of pid (field 22 of /proc/PID/stat), or 0. */
+static uint64_t proc_starttime(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return 0;
+    /* After ") " come fields 3 onwards; starttime is field 22. */
+    int field = 2;
+    for (p++; *p && field < 22; p++)
+        if (*p == ' ')
+            field++;
+    return strtoull(p, NULL, 10);
+}
+
+static void pidfile_write(const struct res *res, pid_t pid)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/res", res->env.run_dir);
+    mkdir(dir, 0755);
+    _cleanup_free_ char *path = pidfile_path(res);
+    char buf[64];
+    int n = snprintf(buf, sizeof(buf), "%d %" PRIu64 "\n", (int)pid, proc_starttime(pid));
+    int r = write_file_atomic(path, buf, (size_t)n, 0644);
+    if (r < 0)
+        log_warn("%s: cannot write %s: %s", res->label, path, strerror(-r));
+}
+
+/* A process left by an earlier vigild (still alive, same start time), or 0. */
+static pid_t pidfile_orphan(const struct res *res)
+{
+    _cleanup_free_ char *path = pidfile_path(res);
+    char *buf = NULL;
+    size_t len;
+    if (read_file(path, 256, &buf, &len) < 0)
+        return 0;
+    int pid = 0;
+    uint64_t st = 0;
+    int k = sscanf(buf, "%d %" SCNu64, &pid, &st);
+    free(buf);
+    if (k != 2 || pid <= 1 || (res->proc && proc_pid(res->proc) == pid))
+        return 0;
+    return st && proc_starttime(pid) == st ? pid : 0;
+}
+
+static void kill_orphan(struct res *res, pid_t pid)
+{
+    log_warn("%s: killing process %d left over from an earlier run", res->label, (int)pid);
+    if (kill(-pid, SIGKILL) < 0)
+        kill(pid, SIGKILL);
+}
+
+static void on_proc_exit(struct proc *p, int wstatus, void *ctx)
+{
+    struct res *res = ctx;
+    char desc[64];
+    proc_describe_status(wstatus, desc);
+    if (res->busy && res->op == RES_OP_STOP && res->stopping_proc) {
+        res->stopping_proc = false;
+        finish(res, RES_RC_OK, "");
+        return;
+    }
+    if (res->watching && !res->failed_fired) {
+        res->failed_fired = true;
+        _cleanup_free_ char *why = xasprintf("process %s", desc);
+        log_warn("%s: %s", res->label, why);
+        res->failed(res->failed_ctx, why);
+    } else {
+        log_info("%s: process %s", res->label, desc);
+    }
+}
+
+static void proc_op(struct res *res)
+{
+    const struct cfg_resource *rc = res->rc;
+    switch (res->op) {
+    case RES_OP_MONITOR:
+    case RES_OP_PROBE:
+        if ((res->proc && proc_running(res->proc)) || pidfile_orphan(res))
+            finish(res, RES_RC_OK, "");
+        else
+            finish(res, RES_RC_NOT_RUNNING, "not running");
+        return;
+    case RES_OP_STOP: {
+        pid_t orphan = pidfile_orphan(res);
+        if (orphan)
+            kill_orphan(res, orphan);
+        if (res->proc && proc_running(res->proc)) {
+            res->stopping_proc = true;
+            proc_stop(res->proc, rc->stop_timeout_ms);
+            return; /* on_proc_exit finishes */
+        }
+        finish(res, RES_RC_OK, "");
+        return;
+    }
+    case RES_OP_START:
+        break;
+    case RES_OP_MAX:
+        return;
+    }
+    if (res->proc && proc_running(res->proc)) {
+        finish(res, RES_RC_OK, "already running");
+        return;
+    }
+    pid_t orphan = pidfile_orphan(res);
+    if (orphan)
+        kill_orphan(res, orphan);
+    proc_free(res->proc);
+    res->proc = NULL;
+
+    /* The environment: the resource's own, PATH if it sets none, and who it is. */
+    size_t n_env = rc->n_env + 5, k = 0;
+    char **envp = xcalloc(n_env, sizeof(char *));
+    bool has_path = false;
+    for (size_t i = 0; i < rc->n_env; i++) {
+        envp[k++] = xasprintf("%s=%s", rc->env[i].key, rc->env[i].value);
+        has_path |= strcmp(rc->env[i].key, "PATH") == 0;
+    }
+    if (!has_path)
+        envp[k++] = xstrdup("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    envp[k++] = xasprintf("VIGIL_RESOURCE=%s", rc->name);
+    envp[k++] = xasprintf("VIGIL_GROUP=%s", res->cg->name);
+    envp[k++] = xasprintf("VIGIL_NODE=%s", res->env.cfg->nodes[res->env.node].name);
+
+    int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    struct proc_opts o = {.new_pgrp = true,
+                          .die_with_parent = true,
+                          .fd_in = devnull,
+                          .fd_out = PROC_INHERIT,
+                          .fd_err = PROC_INHERIT,
+                          .envp = envp,
+                          .cwd = rc->directory ? rc->directory : "/"};
+    gid_t groups[64];
+    int ngroups = 64;
+    _cleanup_free_ char *err = NULL;
+    if (rc->user) {
+        struct passwd *pw = getpwnam(rc->user);
+        if (!pw) {
+            err = xasprintf("unknown user '%s'", rc->user);
+        } else {
+            if (getgrouplist(rc->user, pw->pw_gid, groups, &ngroups) < 0)
+                ngroups = 0;
+            o.set_ids = true;
+            o.uid = pw->pw_uid;
+            o.gid = pw->pw_gid;
+            o.groups = groups;
+            o.n_groups = (size_t)ngroups;
+        }
+    }
+    int r = err ? -EINVAL : proc_spawn(res->env.loop, rc->argv, &o, on_proc_exit, res, &res->proc);
+    if (devnull >= 0)
+        close(devnull);
+    for (size_t i = 0; i < k; i++)
+        free(envp[i]);
+    free(envp);
+    if (r < 0) {
+        if (!err)
+            err = xasprintf("cannot start %s: %s", rc->argv[0], strerror(-r));
+        finish(res, r == -ENOENT ? RES_RC_NOT_INSTALLED : RES_RC_FAILED, err);
+        return;
+    }
+    pidfile_write(res, proc_pid(res->proc));
+    log_info("%s: started %s (pid %d)", res->label, rc->argv[0], (int)proc_pid(res->proc));
+    finish(res, RES_RC_OK, "");
+}
+
+/* ---- ip ---- */
+
+static int ip_ifindex(const struct res *res, unsigned *ret, char **ret_err)
+{
+    const struct cfg_resource *rc = res->rc;
+    int r;
+    if (rc->interface) {
+        r = ip_ifindex_by_name(rc->interface, ret);
+        if (r < 0)
+            *ret_err = xasprintf("no interface %s on this node", rc->interface);
+        return r;
+    }
+    const struct cfg_node *nd = &res->env.cfg->nodes[res->env.node];
+    const char *local = nd->addr[rc->network];
+    struct ip_vaddr a;
+    _cleanup_free_ char *withlen = xasprintf("%s/%d", local, strchr(local, ':') ? 128 : 32);
+    r = ip_vaddr_parse(withlen, &a);
+    if (r == 0)
+        r = ip_ifindex_by_local_addr(a.family, a.addr, ret);
+    if (r < 0)
+        *ret_err = xasprintf("no interface holds this node's address %s on network %s", local,
+                             res->env.cfg->networks[rc->network].name);
+    return r;
+}
+
+static void ip_op(struct res *res)
+{
+    const struct cfg_resource *rc = res->rc;
+    struct ip_vaddr a = {.family = rc->family, .prefix = rc->prefix};
+    memcpy(a.addr, rc->addr, sizeof(a.addr));
+    unsigned ifindex = 0;
+    _cleanup_free_ char *err = NULL;
+    int r;
+    switch (res->op) {
+    case RES_OP_MONITOR:
+    case RES_OP_PROBE:
+        r = ip_addr_find(&a, NULL);
+        if (r < 0)
+            finish(res, RES_RC_FAILED, "cannot list addresses");
+        else
+            finish(res, r ? RES_RC_OK : RES_RC_NOT_RUNNING, r ? "" : "address not present");
+        return;
+    case RES_OP_STOP:
+        ip_announcer_free(res->ann);
+        res->ann = NULL;
+        for (int i = 0; i < 4 && (r = ip_addr_find(&a, &ifindex)) == 1; i++)
+            r = ip_addr_del(ifindex, &a);
+        if (r < 0) {
+            err = xasprintf("cannot remove %s: %s", rc->address, strerror(-r));
+            finish(res, RES_RC_FAILED, err);
+        } else {
+            finish(res, RES_RC_OK, "");
+        }
+        return;
+    case RES_OP_START:
+        if (ip_ifindex(res, &ifindex, &err) < 0) {
+            finish(res, RES_RC_NOT_INSTALLED, err);
+            return;
+        }
+        r = ip_addr_add(ifindex, &a);
+        if (r < 0) {
+            err = xasprintf("cannot add %s: %s", rc->address, strerror(-r));
+            finish(res, RES_RC_FAILED, err);
+            return;
+        }
+        ip_announcer_free(res->ann);
+        res->ann = ip_announcer_start(res->env.loop, ifindex, &a, IP_ANNOUNCE_COUNT,
+                                      IP_ANNOUNCE_INTERVAL_MS);
+        finish(res, RES_RC_OK, "");
+        return;
+    case RES_OP_MAX:
+        break;
+    }
+}
+
+/* ---- agents (script, ocf, lsb) ---- */
+
+static void on_agent_done(void *ctx, const struct res_agent_result *ar)
+{
+    struct res *res = ctx;
+    res->call = NULL;
+    finish(res, ar->rc, ar->reason ?: "");
+}
+
+static void agent_op(struct res *res)
+{
+    _cleanup_free_ char *tmp = xasprintf("%s/rsctmp", res->env.run_dir);
+    struct res_agent_env ae = {.ocf_root = res->env.cfg->ocf_root,
+                               .group = res->cg->name,
+                               .node = res->env.cfg->nodes[res->env.node].name,
+                               .rsc_tmp = tmp};
+    const struct cfg_resource *rc = res->rc;
+    uint64_t t = res->op == RES_OP_START  ? rc->start_timeout_ms
+                 : res->op == RES_OP_STOP ? rc->stop_timeout_ms
+                                          : rc->monitor_timeout_ms;
+    if (!t)
+        t = RES_AGENT_DEFAULT_TIMEOUT_MS;
+    uint64_t interval = res->internal ? rc->monitor_interval_ms : 0;
+    int r = res_agent_start(res->env.loop, &ae, rc, res->op, t, interval, on_agent_done, res,
+                            &res->call);
+    if (r < 0) {
+        _cleanup_free_ char *path = res_agent_path(res->env.cfg->ocf_root, rc);
+        _cleanup_free_ char *err = xasprintf("cannot run %s: %s", path, strerror(-r));
+        finish(res, r == -ENOENT ? RES_RC_NOT_INSTALLED : RES_RC_FAILED, err);
+    }
+}
+
+/* ---- fs ---- */
+
+static void on_fs_done(void *ctx, enum res_rc rc, const char *reason)
+{
+    struct res *res = ctx;
+    res->fsop = NULL;
+    finish(res, rc, reason);
+}
+
+static void fs_op(struct res *res)
+{
+    const struct cfg_resource *rc = res->rc;
+    uint64_t t = res->op == RES_OP_START  ? rc->start_timeout_ms
+                 : res->op == RES_OP_STOP ? rc->stop_timeout_ms
+                                          : rc->monitor_timeout_ms;
+    res->fsop = fs_op_start(res->env.loop, rc, res->op, t, on_fs_done, res);
+}
+
+/* ---- the common part ---- */
+
+static void on_done_timer(uv_timer_t *t)
+{
+    struct res *res = t->data;
+    enum res_rc rc = res->done_rc;
+    _cleanup_free_ char *reason = res->done_reason;
+    res->done_reason = NULL;
+    bool internal = res->internal;
+    res_done_fn cb = res->cb;
+    void *cb_ctx = res->cb_ctx;
+    res->busy = false;
+    res->internal = false;
+    res->cb = NULL;
+    if (internal) {
+        /* The watch's monitor. */
+        if (rc != RES_RC_OK && res->watching && !res->failed_fired) {
+            res->failed_fired = true;
+            _cleanup_free_ char *why = xasprintf("monitor: %s%s%s", res_rc_name(rc),
+                                                 reason && *reason ? ": " : "", reason ?: "");
+            log_warn("%s: %s", res->label, why);
+            res->failed(res->failed_ctx, why);
+        }
+        return;
+    }
+    if (cb)
+        cb(cb_ctx, rc, reason ?: "");
+}
+
+static void finish(struct res *res, enum res_rc rc, const char *reason)
+{
+    uv_timer_stop(&res->op_timer);
+    res->done_rc = rc;
+    free(res->done_reason);
+    res->done_reason = xstrdup(reason ?: "");
+    uv_timer_start(&res->done_timer, on_done_timer, 0, 0);
+}
+
+static void cancel_type_op(struct res *res)
+{
+    res_agent_cancel(res->call);
+    res->call = NULL;
+    fs_op_cancel(res->fsop);
+    res->fsop = NULL;
+    res->stopping_proc = false;
+}
+
+static void on_op_timeout(uv_timer_t *t)
+{
+    struct res *res = t->data;
+    cancel_type_op(res);
+    _cleanup_free_ char *why = xasprintf("%s timed out", res_op_name(res->op));
+    finish(res, RES_RC_TIMEOUT, why);
+}
+
+static void dispatch(struct res *res)
+{
+    switch (res->rc->type) {
+    case CFG_RES_IP:
+        ip_op(res);
+        break;
+    case CFG_RES_PROCESS:
+        proc_op(res);
+        break;
+    case CFG_RES_FS:
+        fs_op(res);
+        break;
+    case CFG_RES_SCRIPT:
+    case CFG_RES_OCF:
+    case CFG_RES_LSB:
+        agent_op(res);
+        break;
+    case CFG_RES_TYPE_MAX:
+        finish(res, RES_RC_NOT_CONFIGURED, "unknown resource type");
+        break;
+    }
+}
+
+/* A deadline of our own for types whose operations have none of their own. */
+static uint64_t op_deadline(const struct res *res)
+{
+    const struct cfg_resource *rc = res->rc;
+    if (rc->type == CFG_RES_PROCESS && res->op == RES_OP_STOP)
+        return rc->stop_timeout_ms + STOP_EXTRA_MS;
+    if (rc->type == CFG_RES_SCRIPT || rc->type == CFG_RES_OCF || rc->type == CFG_RES_LSB ||
+        rc->type == CFG_RES_FS)
+        return 0; /* the agent call and the fs operation time themselves out */
+    return 0;
+}
+
+static void begin(struct res *res, enum res_op op, bool internal, res_done_fn cb, void *ctx)
+{
+    res->busy = true;
+    res->internal = internal;
+    res->op = op;
+    res->cb = cb;
+    res->cb_ctx = ctx;
+    uint64_t dl = op_deadline(res);
+    if (dl)
+        uv_timer_start(&res->op_timer, on_op_timeout, dl, 0);
+    dispatch(res);
+}
+
+int res_run(struct res *res, enum res_op op, res_done_fn cb, void *ctx)
+{
+    if (res->busy && res->internal)
+        res_cancel(res);
+    if (res->busy)
+        return -EBUSY;
+    begin(res, op, false, cb, ctx);
+    return 0;
+}
+
+void res_cancel(struct res *res)
+{
+    if (!res->busy)
+        return;
+    cancel_type_op(res);
+    uv_timer_stop(&res->op_timer);
+    uv_timer_stop(&res->done_timer);
+    free(res->done_reason);
+    res->done_reason = NULL;
+    res->busy = false;
+    res->internal = false;
+    res->cb = NULL;
+}
+
+bool res_busy(const struct res *res)
+{
+    return res->busy && !res->internal;
+}
+
+static void on_mon_timer(uv_timer_t *t)
+{
+    struct res *res = t->data;
+    if (res->watching && !res->busy && !res->failed_fired)
+        begin(res, RES_OP_MONITOR, true, NULL, NULL);
+}
+
+static void on_unhealthy(void *ctx, const char *reason)
+{
+    struct res *res = ctx;
+    if (!res->watching || res->failed_fired)
+        return;
+    res->failed_fired = true;
+    log_warn("%s: %s", res->label, reason);
+    res->failed(res->failed_ctx, reason);
+}
+
+void res_watch(struct res *res, bool on)
+{
+    if (on == res->watching)
+        return;
+    res->watching = on;
+    res->failed_fired = false;
+    uint64_t iv = res->rc->monitor_interval_ms;
+    if (res->rc->type == CFG_RES_OCF && !iv)
+        iv = 10000;
+    if (on && iv && res->rc->type != CFG_RES_PROCESS)
+        uv_timer_start(&res->mon_timer, on_mon_timer, iv, iv);
+    else
+        uv_timer_stop(&res->mon_timer);
+    if (res->health) {
+        if (on)
+            health_start(res->health);
+        else
+            health_stop(res->health);
+    }
+    if (!on && res->busy && res->internal)
+        res_cancel(res);
+}
+
+struct res *res_new(const struct res_env *env, size_t g, size_t r, res_failed_fn failed, void *ctx)
+{
+    struct res *res = xcalloc(1, sizeof(*res));
+    res->env = *env;
+    res->g = g;
+    res->r = r;
+    res->cg = &env->cfg->groups[g];
+    res->rc = &res->cg->resources[r];
+    res->label = xasprintf("%s/%s", res->cg->name, res->rc->name);
+    res->failed = failed;
+    res->failed_ctx = ctx;
+    uv_timer_init(env->loop, &res->op_timer);
+    uv_timer_init(env->loop, &res->done_timer);
+    uv_timer_init(env->loop, &res->mon_timer);
+    res->op_timer.data = res->done_timer.data = res->mon_timer.data = res;
+    if (res->rc->n_checks)
+        res->health = health_new(env->loop, res->rc, on_unhealthy, res);
+    return res;
+}
+
+static void on_closed(uv_handle_t *h)
+{
+    struct res *res = h->data;
+    if (--res->closing == 0) {
+        free(res->label);
+        free(res->done_reason);
+        free(res);
+    }
+}
+
+void res_free(struct res *res)
+{
+    if (!res)
+        return;
+    res_watch(res, false);
+    res_cancel(res);
+    health_free(res->health);
+    ip_announcer_free(res->ann);
+    /* A process still running is killed: it must never outlive its supervisor unwatched. */
+    proc_free(res->proc);
+    res->closing = 3;
+    uv_close((uv_handle_t *)&res->op_timer, on_closed);
+    uv_close((uv_handle_t *)&res->done_timer, on_closed);
+    uv_close((uv_handle_t *)&res->mon_timer, on_closed);
+}
+
+const struct cfg_resource *res_cfg(const struct res *res)
+{
+    return res->rc;
+}
+
+const char *res_label(const struct res *res)
+{
+    return res->label;
+}

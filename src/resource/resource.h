@@ -1,0 +1,56 @@
+/*
+ * One resource on this node, whatever its type: start, stop, monitor and
+ * probe as asynchronous operations with the resource's timeouts, and, while
+ * it is watched, failure detection (a process's exit seen at once, the
+ * periodic monitor of types that have one, and its health checks).
+ *
+ * Types: ip (netlink, announced), process (supervised child), fs (mount and
+ * umount, holders killed first), script / ocf / lsb (agents run as programs).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "config/config.h"
+#include "resource/rc.h"
+
+/* Where resources run. */
+struct res_env {
+    uv_loop_t *loop;
+    const struct cfg *cfg;
+    size_t node;         /* this node's index in cfg->nodes */
+    const char *run_dir; /* pid files (run_dir/res) and agents' HA_RSCTMP (run_dir/rsctmp) */
+};
+
+struct res;
+
+/* An operation finished. reason is one line for operators (may be ""). */
+typedef void (*res_done_fn)(void *ctx, enum res_rc rc, const char *reason);
+/* A watched resource failed: exited, monitor failed, or checks failed. Fires once per watch. */
+typedef void (*res_failed_fn)(void *ctx, const char *reason);
+
+/* Resource r of group g (indices into env->cfg, which must outlive it). */
+struct res *res_new(const struct res_env *env, size_t g, size_t r, res_failed_fn failed, void *ctx);
+/* Cancels everything (a running process is left alone: see res_forget) and frees. Accepts NULL. */
+void res_free(struct res *res);
+
+/*
+ * Runs one operation; cb fires exactly once, later, unless res_cancel comes
+ * first. A monitor the resource runs for its watch is cancelled by it.
+ * Returns 0, or -EBUSY while another operation is under way.
+ */
+int res_run(struct res *res, enum res_op op, res_done_fn cb, void *ctx);
+/* Cancels the operation under way (its callback does not fire). */
+void res_cancel(struct res *res);
+bool res_busy(const struct res *res);
+
+/* Starts or stops watching for failures (after a start or a probe that found it running). */
+void res_watch(struct res *res, bool on);
+
+const struct cfg_resource *res_cfg(const struct res *res);
+/* The name used in logs: "group/resource". */
+const char *res_label(const struct res *res);
