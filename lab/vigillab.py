@@ -301,8 +301,75 @@ def fencing_yaml(fencing):
     return "\n".join(lines) + "\n"
 
 
+WEB_VIP = "198.51.100.100"
+WEB_ROOT = "/var/lib/vigil"  # what the lab's web servers serve: each node's private dir
+NODE_FILE = "node"  # WEB_ROOT/node in every node holds the node's name (GET /node)
+
+
+def web_group(name="web", domain=("n1", "n2", "n3"), address=WEB_VIP, port=80,
+              failback=None, restarts=None, policy=None, before=(), after=(),
+              check=True, vip_name="vip", www_name="www", on_fail=None, **extra):
+    """The standard web group (a dict for groups_yaml / make_config(groups=...)):
+    an ip resource `vip_name` (ADDRESS/24 on the pub network), then a process
+    `www_name` running Python's http.server on ADDRESS:PORT serving WEB_ROOT
+    (each node's private /var/lib/vigil, where the lab writes the node's name to
+    `node`: GET /node tells which node answered), with an http check of it
+    (1s interval, 500ms timeout, 2 failures) unless check=False.
+
+    failback ("auto" | "controlled"), restarts ({"max": 2, "within": "10min"}),
+    policy, on_fail (of the process) are written only when given. before/after
+    are resource dicts put before the ip resource or after the process (an fs
+    resource the server needs goes in before). Other keyword arguments become
+    keys of the group.
+    """
+    www = {"name": www_name, "type": "process",
+           "command": [PYTHON, "-m", "http.server", str(port), "--bind", address,
+                       "--directory", WEB_ROOT]}
+    if on_fail is not None:
+        www["on_fail"] = on_fail
+    if check:
+        url = f"http://{address}/" if port == 80 else f"http://{address}:{port}/"
+        www["checks"] = [{"type": "http", "url": url, "interval": "1s",
+                          "timeout": "500ms", "failures": 2}]
+    group = {"name": name, "domain": list(domain)}
+    for k, v in (("policy", policy), ("failback", failback), ("restarts", restarts)):
+        if v is not None:
+            group[k] = v
+    group.update(extra)
+    group["resources"] = (list(before)
+                          + [{"name": vip_name, "type": "ip", "address": f"{address}/24",
+                              "network": "pub"}, www]
+                          + list(after))
+    return group
+
+
+def groups_yaml(groups):
+    """The `groups:` section of vigil.yaml for a list of group dicts (see web_group):
+    each group as a block (name first, resources last), each resource as one
+    flow-style line. A str is returned as it is (newline-terminated), for
+    sections written by hand or deliberately bad ones."""
+    if isinstance(groups, str):
+        return groups if groups.endswith("\n") else groups + "\n"
+    if not groups:
+        return "groups: []\n"
+    lines = ["groups:"]
+    for g in groups:
+        if not isinstance(g, dict) or not g:
+            lines.append(f"  - {_yaml_flow(g)}")
+            continue
+        keys = sorted(g, key=lambda k: (k != "name", k == "resources"))
+        for j, k in enumerate(keys):
+            lead = "  - " if j == 0 else "    "
+            if k == "resources" and isinstance(g[k], (list, tuple)) and g[k]:
+                lines.append(f"{lead}resources:")
+                lines.extend(f"      - {_yaml_flow(r)}" for r in g[k])
+            else:
+                lines.append(f"{lead}{k}: {_yaml_flow(g[k])}")
+    return "\n".join(lines) + "\n"
+
+
 def make_config(nodes, networks=2, name="lab", key=NODE_KEY, interval=None, misses=None,
-                tie_breaker="lowest", overrides=None, fencing=None):
+                tie_breaker="lowest", overrides=None, fencing=None, groups=None):
     """Returns vigil.yaml text for a standard lab of `nodes` nodes.
 
     networks is how many of NETWORKS (priv, pub) carry heartbeat. interval is a
@@ -317,6 +384,9 @@ def make_config(nodes, networks=2, name="lab", key=NODE_KEY, interval=None, miss
          "nodes": {"n1": {"levels": [[{"device": "rec", "port": "n1"}],
                                      [{"device": "lab", "port": "n1"}]]}, ...}}
     or the section's text itself.
+
+    groups, if not None, adds a `groups:` section (see groups_yaml): a list of
+    group dicts such as web_group() returns, or the section's text.
     """
     overrides = overrides or {}
     nets = [n for n, _ in NETWORKS[:networks]]
@@ -341,6 +411,8 @@ def make_config(nodes, networks=2, name="lab", key=NODE_KEY, interval=None, miss
     text = "\n".join(lines) + "\n"
     if fencing is not None:
         text += fencing_yaml(fencing)
+    if groups is not None:
+        text += groups_yaml(groups)
     return text
 
 
@@ -599,6 +671,8 @@ class Lab:
         for net, _ in NETWORKS:
             self._ensure_port(ns, f"{net}0", f"{node}-{net}", net, self.address(node, net))
         self._ensure_mounts(node)
+        # GET /node from a web server serving the node's /var/lib/vigil names the node.
+        self._write(os.path.join(self.node_dir(node), "vigil", NODE_FILE), f"{node}\n", 0o644)
 
     def _ensure_client(self):
         self._ensure_netns(self.client_ns)
@@ -654,6 +728,11 @@ class Lab:
         script.append(f"mount --bind {q(os.path.join(d, 'run'))} /run")
         run(["nsenter", f"--mount={pin}", f"--net={os.path.join(NETNS_DIR, self.node_ns(node))}",
              "--", "/bin/sh", "-c", "\n".join(script)])
+        # The mounts the lab made (and inherited): a power loss keeps these and
+        # loses every other (see _unmount_foreign).
+        self._write(os.path.join(d, "mounts.base"),
+                    "".join(f"{mid} {point}\n" for mid, point, _ in self.node_mounts(node)),
+                    0o644)
         open(ok, "w").close()
 
     def _ensure_config(self, config_text):

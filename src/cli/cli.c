@@ -1,11 +1,13 @@
 /* Helpers shared by vigil's subcommands: error reporting and safe output. */
 #include "cli/cli.h"
+#include "base/util.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <string.h>
+#include <time.h>
 
 void cli_error(const char *fmt, ...)
 {
@@ -95,4 +97,71 @@ int cli_parse_u64(const char *s, uint64_t max, uint64_t *ret)
     }
     *ret = v;
     return 0;
+}
+
+const char *cli_suggest(const char *word, const char *const *words, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = 3; /* suggest only close matches */
+    for (size_t i = 0; i < n; i++) {
+        size_t d = str_edit_distance(word, words[i], 2);
+        if (d < best_d) {
+            best_d = d;
+            best = words[i];
+        }
+    }
+    return best;
+}
+
+int cli_find_word(const char *word, const char *const *words, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(word, words[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *cli_jstr(json_t *o, const char *key, const char *dflt)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : dflt;
+}
+
+const char *cli_jint(json_t *o, const char *key, char buf[static 32])
+{
+    json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v))
+        return "?";
+    snprintf(buf, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    return buf;
+}
+
+const char *cli_format_local_ms(uint64_t ms, bool with_ms, char buf[static 64])
+{
+    time_t secs = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!localtime_r(&secs, &tm))
+        return "?";
+    size_t n = strftime(buf, 64, "%Y-%m-%d %H:%M:%S", &tm);
+    if (n == 0)
+        return "?";
+    if (with_ms)
+        snprintf(buf + n, 64 - n, ".%03u", (unsigned)(ms % 1000));
+    return buf;
+}
+
+const char *cli_format_duration(uint64_t ms, char buf[static 32])
+{
+    if (ms < 1000)
+        snprintf(buf, 32, "%u ms", (unsigned)ms);
+    else if (ms < 10000)
+        snprintf(buf, 32, "%u.%03u s", (unsigned)(ms / 1000), (unsigned)(ms % 1000));
+    else if (ms < 60000)
+        snprintf(buf, 32, "%u.%u s", (unsigned)(ms / 1000), (unsigned)(ms % 1000 / 100));
+    else if (ms < 3600000)
+        snprintf(buf, 32, "%u min %u s", (unsigned)(ms / 60000), (unsigned)(ms % 60000 / 1000));
+    else
+        snprintf(buf, 32, "%llu h %u min", (unsigned long long)(ms / 3600000),
+                 (unsigned)(ms % 3600000 / 60000));
+    return buf;
 }

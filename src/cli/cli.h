@@ -4,7 +4,9 @@
  */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -36,6 +38,9 @@ int cmd_events(int argc, char **argv, struct cli_globals *g);
 int cmd_verify(int argc, char **argv, struct cli_globals *g);
 int cmd_keygen(int argc, char **argv, struct cli_globals *g);
 int cmd_fence(int argc, char **argv, struct cli_globals *g);
+int cmd_group(int argc, char **argv, struct cli_globals *g);
+int cmd_node(int argc, char **argv, struct cli_globals *g);
+int cmd_cleanup(int argc, char **argv, struct cli_globals *g);
 
 /*
  * Prints "vigil: MESSAGE\n" on stderr. Use it once, where an error is
@@ -81,3 +86,35 @@ void cli_fputs_padded(const char *s, size_t width, FILE *out);
  * -EINVAL / -ERANGE and leaves *ret untouched.
  */
 int cli_parse_u64(const char *s, uint64_t max, uint64_t *ret);
+
+/*
+ * The word of words[0..n) closest to word (edit distance at most 2), for a
+ * "did you mean" hint, or NULL when none is close. The result points into
+ * words.
+ */
+const char *cli_suggest(const char *word, const char *const *words, size_t n);
+
+/* The index of word in words[0..n) (exact match), or -1. */
+int cli_find_word(const char *word, const char *const *words, size_t n);
+
+/*
+ * The string member key of object o, or dflt when o is not an object or the
+ * member is absent or not a string. The result is owned by o (or is dflt).
+ */
+const char *cli_jstr(json_t *o, const char *key, const char *dflt);
+
+/* The integer member key of o in decimal (written into buf), or "?" when absent or not one. */
+const char *cli_jint(json_t *o, const char *key, char buf[static 32]);
+
+/*
+ * Formats a wall-clock time in ms since the epoch in local time (TZ), as
+ * "2026-11-22 10:00:00.123", or without the milliseconds when with_ms is
+ * false. Returns buf, or "?" when the time cannot be converted.
+ */
+const char *cli_format_local_ms(uint64_t ms, bool with_ms, char buf[static 64]);
+
+/*
+ * Formats a duration in milliseconds for people: "850 ms", "1.234 s",
+ * "12.3 s", "2 min 5 s", "3 h 20 min". Returns buf.
+ */
+const char *cli_format_duration(uint64_t ms, char buf[static 32]);

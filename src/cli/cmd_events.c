@@ -8,7 +8,6 @@
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
-#include <time.h>
 
 enum { OPT_SINCE = 256 };
 
@@ -16,8 +15,13 @@ static void events_usage(FILE *out)
 {
     fprintf(out, "Usage: vigil events [--follow] [--json] [--since SEQ] [--utc] [-s PATH]\n"
                  "Show the events vigild has recorded (membership, quorum, links, the\n"
-                 "coordinator, the engine), oldest first, one per line:\n"
-                 "  TIME  TYPE  NODE  MESSAGE\n"
+                 "coordinator, the engine, fencing, groups and admin commands), oldest\n"
+                 "first, one per line:\n"
+                 "  TIME  TYPE  SUBJECT  MESSAGE  [DURATION]\n"
+                 "SUBJECT is the group (GROUP/RESOURCE for a resource) of a group event,\n"
+                 "else the node, else '-'. DURATION, when the event has one, is how long\n"
+                 "the action took, or how long the group was unavailable (moved,\n"
+                 "recovered, restarted).\n"
                  "\n"
                  "Options:\n"
                  "  -f, --follow       keep running and print new events as they happen\n"
@@ -38,16 +42,20 @@ struct events_opts {
     uint64_t since;
 };
 
-/* Formats a wall-clock time in ms as "2026-11-22 10:00:00.123" in local time. */
-static const char *format_local_ms(uint64_t ms, char buf[static 64])
+/*
+ * What an event is about, for the third column: the group (with the
+ * resource, "web/vip") for group events, else the node, else "-".
+ */
+static const char *event_subject(json_t *ev, char **ret_owned)
 {
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!localtime_r(&secs, &tm))
-        return "?";
-    size_t n = strftime(buf, 64, "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(buf + n, 64 - n, ".%03u", (unsigned)(ms % 1000));
-    return buf;
+    const char *group = cli_jstr(ev, "group", NULL);
+    const char *resource = cli_jstr(ev, "resource", NULL);
+    const char *node = cli_jstr(ev, "node", NULL);
+    if (group && *group && resource && *resource)
+        return *ret_owned = xasprintf("%s/%s", group, resource);
+    if (group && *group)
+        return group;
+    return node && *node ? node : "-";
 }
 
 static void print_event_human(json_t *ev, bool utc)
@@ -57,20 +65,26 @@ static void print_event_human(json_t *ev, bool utc)
     json_t *ts = json_object_get(ev, "ts_ms");
     if (json_is_integer(ts) && json_integer_value(ts) >= 0) {
         uint64_t ms = (uint64_t)json_integer_value(ts);
-        when = utc ? time_format_wall_ms(ms, buf) : format_local_ms(ms, buf);
+        when = utc ? time_format_wall_ms(ms, buf) : cli_format_local_ms(ms, true, buf);
     }
     const char *type = json_string_value(json_object_get(ev, "type"));
-    const char *node = json_string_value(json_object_get(ev, "node"));
     const char *msg = json_string_value(json_object_get(ev, "message"));
+    _cleanup_free_ char *owned = NULL;
+    const char *subject = event_subject(ev, &owned);
+    json_t *dur = json_object_get(ev, "duration_ms");
 
     cli_fputs_safe(when ? when : "?", stdout);
     fputs("  ", stdout);
     /* Columns fit every event type and the usual node names; longer ones push the line. */
     cli_fputs_padded(type ? type : "?", 20, stdout);
     fputc(' ', stdout);
-    cli_fputs_padded(node && *node ? node : "-", 6, stdout);
+    cli_fputs_padded(subject, 6, stdout);
     fputs("  ", stdout);
     cli_fputs_safe(msg ? msg : "", stdout);
+    if (json_is_integer(dur) && json_integer_value(dur) >= 0) {
+        char d[32];
+        printf("  [%s]", cli_format_duration((uint64_t)json_integer_value(dur), d));
+    }
     fputc('\n', stdout);
 }
 

@@ -1,6 +1,7 @@
 /* vigil status: the cluster as vigild on this node sees it. */
 #include "cli/cli.h"
 #include "cli/request.h"
+#include "cli/status.h"
 #include "cli/table.h"
 #include "base/util.h"
 
@@ -13,7 +14,8 @@ static void status_usage(FILE *out)
 {
     fprintf(out, "Usage: vigil status [--json] [-s PATH]\n"
                  "Show the cluster as vigild on this node sees it: quorum, votes, the\n"
-                 "coordinator, the engine (Corosync), and every node with its links.\n"
+                 "coordinator, the engine (Corosync), every node with its links, and every\n"
+                 "resource group with its resources, where it runs and its failures.\n"
                  "\n"
                  "Options:\n"
                  "  -j, --json         print vigild's status object as JSON\n"
@@ -21,23 +23,6 @@ static void status_usage(FILE *out)
                  "  -h, --help         show this help and exit\n"
                  "\n"
                  "Exit status: 0 ok, 1 error, 2 usage error, 3 vigild unreachable.\n");
-}
-
-/* The string member key of o, or dflt when absent or not a string. */
-static const char *jstr(json_t *o, const char *key, const char *dflt)
-{
-    const char *s = json_string_value(json_object_get(o, key));
-    return s ? s : dflt;
-}
-
-/* The integer member key of o in decimal, or "?" when absent or not an integer. */
-static const char *jint(json_t *o, const char *key, char buf[static 32])
-{
-    json_t *v = json_object_get(o, key);
-    if (!json_is_integer(v))
-        return "?";
-    snprintf(buf, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    return buf;
 }
 
 /* The millisecond duration member key of o, as vigil.yaml spells durations. */
@@ -64,8 +49,8 @@ static void field(const char *label, const char *fmt, ...)
 
 static void print_engine(json_t *engine)
 {
-    const char *state = jstr(engine, "state", "?");
-    const char *mode = jstr(engine, "mode", "?");
+    const char *state = cli_jstr(engine, "state", "?");
+    const char *mode = cli_jstr(engine, "mode", "?");
     const char *shown = state;
     if (strcmp(state, "lost") == 0)
         shown = "LOST, Corosync died and is being restarted";
@@ -86,22 +71,23 @@ static void print_header(json_t *st)
 {
     char b1[32], b2[32], b3[32];
 
-    field("Cluster:", "%s (vigild %s)", jstr(st, "cluster", "?"), jstr(st, "version", "?"));
+    field("Cluster:", "%s (vigild %s)", cli_jstr(st, "cluster", "?"), cli_jstr(st, "version", "?"));
 
     json_t *votes = json_object_get(st, "votes");
     json_t *quorate = json_object_get(st, "quorate");
     const char *q =
         json_is_boolean(quorate) ? (json_is_true(quorate) ? "QUORATE" : "NOT QUORATE") : "UNKNOWN";
-    field("Quorum:", "%s (votes: %s total, %s expected, %s needed)", q, jint(votes, "total", b1),
-          jint(votes, "expected", b2), jint(votes, "needed", b3));
+    field("Quorum:", "%s (votes: %s total, %s expected, %s needed)", q,
+          cli_jint(votes, "total", b1), cli_jint(votes, "expected", b2),
+          cli_jint(votes, "needed", b3));
 
-    const char *local = jstr(st, "local_node", NULL);
+    const char *local = cli_jstr(st, "local_node", NULL);
     if (local)
-        field("Local node:", "%s (id %s)", local, jint(st, "local_node_id", b1));
+        field("Local node:", "%s (id %s)", local, cli_jint(st, "local_node_id", b1));
     else
         field("Local node:", "unknown (not connected to Corosync)");
 
-    const char *coord = jstr(st, "coordinator", NULL);
+    const char *coord = cli_jstr(st, "coordinator", NULL);
     if (coord)
         field("Coordinator:", "%s", coord);
     else
@@ -111,13 +97,13 @@ static void print_header(json_t *st)
 
     json_t *hb = json_object_get(st, "heartbeat");
     field("Heartbeat:", "%s x %s misses = %s timeout", jdur(hb, "interval_ms", b1),
-          jint(hb, "misses", b2), jdur(hb, "token_ms", b3));
+          cli_jint(hb, "misses", b2), jdur(hb, "token_ms", b3));
 
     json_t *fencing = json_object_get(st, "fencing");
     if (!json_is_object(fencing))
         return;
     if (json_is_true(json_object_get(fencing, "enabled")))
-        field("Fencing:", "enabled (action %s)", jstr(fencing, "action", "?"));
+        field("Fencing:", "enabled (action %s)", cli_jstr(fencing, "action", "?"));
     else if (json_is_true(json_object_get(fencing, "unsafe_recovery")))
         field("Fencing:", "DISABLED, UNSAFE RECOVERY: a failed node's services may start "
                           "elsewhere while it still runs them");
@@ -131,7 +117,7 @@ static const char *fence_cell(json_t *node)
     json_t *fence = json_object_get(node, "fence");
     if (!json_is_object(fence))
         return "?";
-    const char *state = jstr(fence, "state", "?");
+    const char *state = cli_jstr(fence, "state", "?");
     if (json_is_true(json_object_get(fence, "running")))
         return "FENCING";
     if (strcmp(state, "clean") == 0)
@@ -149,11 +135,11 @@ static void print_fence_notes(json_t *st)
     json_array_foreach(json_object_get(st, "nodes"), i, node)
     {
         json_t *fence = json_object_get(node, "fence");
-        const char *state = jstr(fence, "state", "clean");
-        const char *note = jstr(fence, "note", NULL);
+        const char *state = cli_jstr(fence, "state", "clean");
+        const char *note = cli_jstr(fence, "note", NULL);
         if (strcmp(state, "clean") == 0)
             continue;
-        printf("\n%s is %s: ", jstr(node, "name", "?"), state);
+        printf("\n%s is %s: ", cli_jstr(node, "name", "?"), state);
         cli_fputs_safe(note ? note
                             : "it left without a clean shutdown and is not fenced yet; nothing of "
                               "it is recovered until it is",
@@ -171,16 +157,33 @@ static const char *link_state(json_t *node, bool online, const char *network)
     json_t *link;
     json_array_foreach(json_object_get(node, "links"), i, link)
     {
-        if (streq_null(jstr(link, "network", NULL), network))
+        if (streq_null(cli_jstr(link, "network", NULL), network))
             return json_is_true(json_object_get(link, "up")) ? "up" : "DOWN";
     }
     return "?";
 }
 
+/* "(local, coordinator, standby)" or any part of it (owned), or NULL for none. */
+static char *node_notes(bool local, bool coordinator, bool standby)
+{
+    const char *parts[3];
+    size_t n = 0;
+    if (local)
+        parts[n++] = "local";
+    if (coordinator)
+        parts[n++] = "coordinator";
+    if (standby)
+        parts[n++] = "standby";
+    if (n == 0)
+        return NULL;
+    return xasprintf("(%s%s%s%s%s)", parts[0], n > 1 ? ", " : "", n > 1 ? parts[1] : "",
+                     n > 2 ? ", " : "", n > 2 ? parts[2] : "");
+}
+
 static void print_nodes(json_t *st)
 {
     json_t *networks = json_object_get(st, "networks");
-    const char *coord = jstr(st, "coordinator", NULL);
+    const char *coord = cli_jstr(st, "coordinator", NULL);
     size_t nnet = json_array_size(networks);
     struct table *t = table_new(4 + nnet + 1);
     size_t i, j;
@@ -199,24 +202,26 @@ static void print_nodes(json_t *st)
     json_array_foreach(json_object_get(st, "nodes"), i, node)
     {
         char b[32];
-        const char *name = jstr(node, "name", "?");
-        const char *state = jstr(node, "state", "?");
+        const char *name = cli_jstr(node, "name", "?");
+        const char *state = cli_jstr(node, "state", "?");
         bool online = strcmp(state, "online") == 0;
         bool local = json_is_true(json_object_get(node, "local"));
         bool is_coord = coord && strcmp(coord, name) == 0;
+        bool standby = json_is_true(json_object_get(node, "standby"));
 
         table_add(t, name);
-        table_add(t, jint(node, "id", b));
-        table_add(t, strcmp(state, "offline") == 0 ? "OFFLINE" : state);
+        table_add(t, cli_jint(node, "id", b));
+        table_add(t, strcmp(state, "offline") == 0 ? "OFFLINE"
+                     : online && standby           ? "standby"
+                                                   : state);
         table_add(t, fence_cell(node));
         json_array_foreach(networks, j, net)
         {
             table_add(t, link_state(node, online, json_string_value(net)));
         }
-        table_add(t, local && is_coord ? "(local, coordinator)"
-                     : local           ? "(local)"
-                     : is_coord        ? "(coordinator)"
-                                       : NULL);
+        /* An offline node's standby would not show otherwise. */
+        _cleanup_free_ char *notes = node_notes(local, is_coord, standby && !online);
+        table_add(t, notes);
     }
     table_print(t, stdout);
     table_free(t);
@@ -268,6 +273,7 @@ int cmd_status(int argc, char **argv, struct cli_globals *g)
         print_header(st);
         putchar('\n');
         print_nodes(st);
+        status_print_groups(st);
     }
     json_decref(st);
     return status;

@@ -3,6 +3,7 @@
 #include "base/util.h"
 #include "config/config.h"
 #include "fence/agent.h"
+#include "resource/agent.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -48,6 +49,33 @@ static void on_probe_done(const struct fence_result *r, void *ctx)
  * Runs every fence device's monitor action at once and reports each.
  * Returns the number of devices that did not answer well.
  */
+/*
+ * Runs `meta-data` and `validate-all` of every OCF resource (and checks that
+ * scripts and init scripts can run), as the resource would be run on this
+ * node. Prints one error line per refused resource; returns how many.
+ */
+static size_t validate_agents(const struct cfg *cfg, const char *path)
+{
+    size_t bad = 0;
+    for (size_t g = 0; g < cfg->n_groups; g++) {
+        const struct cfg_group *cg = &cfg->groups[g];
+        for (size_t r = 0; r < cg->n_resources; r++) {
+            const struct cfg_resource *rc = &cg->resources[r];
+            if (rc->type != CFG_RES_OCF && rc->type != CFG_RES_SCRIPT && rc->type != CFG_RES_LSB)
+                continue;
+            struct res_agent_env env = {
+                .ocf_root = cfg->ocf_root, .group = cg->name, .node = "", .rsc_tmp = NULL};
+            _cleanup_free_ char *err = NULL;
+            if (res_agent_validate_sync(&env, rc, rc->start_timeout_ms, NULL, &err) < 0) {
+                fprintf(stderr, "%s: error: resource %s of group %s: %s\n", path, rc->name,
+                        cg->name, err);
+                bad++;
+            }
+        }
+    }
+    return bad;
+}
+
 static size_t probe_fencing(const struct cfg *cfg)
 {
     if (cfg->n_fence_devices == 0) {
@@ -131,6 +159,14 @@ int cmd_verify(int argc, char **argv, struct cli_globals *g)
         else
             fprintf(stderr, "%s: configuration is invalid (%zu %s)\n", path, diags.n_errors,
                     plural(diags.n_errors, "error", "errors"));
+        status = CLI_EXIT_ERROR;
+        goto out;
+    }
+
+    size_t invalid = validate_agents(cfg, path);
+    if (invalid > 0) {
+        fprintf(stderr, "%s: configuration is invalid (%zu %s refused by %s agent)\n", path,
+                invalid, plural(invalid, "resource", "resources"), plural(invalid, "its", "their"));
         status = CLI_EXIT_ERROR;
         goto out;
     }

@@ -17,6 +17,9 @@ static const struct {
     {"verify", cmd_verify, "check a configuration file"},
     {"keygen", cmd_keygen, "create the cluster authentication key"},
     {"fence", cmd_fence, "fence a node now, or confirm that a node is off"},
+    {"group", cmd_group, "start, stop, move, fail over, manage or unmanage a resource group"},
+    {"node", cmd_node, "put a node in standby (it runs no groups), or online again"},
+    {"cleanup", cmd_cleanup, "forget the failures of a group or resource"},
 };
 
 static void usage(FILE *out)
@@ -36,8 +39,8 @@ static void usage(FILE *out)
                  "  -V, --version      show the version and exit\n"
                  "\n"
                  "Run 'vigil COMMAND --help' for the options of a command.\n"
-                 "Exit status: 0 ok, 1 error or invalid configuration, 2 usage error,\n"
-                 "3 vigild unreachable.\n");
+                 "Exit status: 0 ok, 1 error, refused request or invalid configuration,\n"
+                 "2 usage error, 3 vigild unreachable.\n");
 }
 
 /* Finds a command by exact name, or returns -1. */
@@ -51,15 +54,10 @@ static int find_command(const char *name)
 
 static int unknown_command(const char *name)
 {
-    const char *best = NULL;
-    size_t best_d = 3; /* suggest only close matches */
-    for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
-        size_t d = str_edit_distance(name, commands[i].name, 2);
-        if (d < best_d) {
-            best_d = d;
-            best = commands[i].name;
-        }
-    }
+    const char *names[ARRAY_SIZE(commands)];
+    for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+        names[i] = commands[i].name;
+    const char *best = cli_suggest(name, names, ARRAY_SIZE(commands));
     if (best)
         return cli_usage_error(NULL, "unknown command '%s' (did you mean '%s'?)", name, best);
     return cli_usage_error(NULL, "unknown command '%s'", name);

@@ -16,7 +16,8 @@ static int connect_error(const char *socket_path, int r)
     return CLI_EXIT_UNREACHABLE;
 }
 
-int cli_recv_error(const char *socket_path, const struct ctl_client *c, int r)
+/* cli_recv_error for a wait of at most timeout_ms. */
+static int recv_error(const char *socket_path, const struct ctl_client *c, int r, int timeout_ms)
 {
     switch (r) {
     case 0:
@@ -24,7 +25,7 @@ int cli_recv_error(const char *socket_path, const struct ctl_client *c, int r)
         return CLI_EXIT_ERROR;
     case -ETIMEDOUT:
         cli_error("no reply from vigild at %s within %d s (is it stuck?)", socket_path,
-                  CLI_REPLY_TIMEOUT_MS / 1000);
+                  timeout_ms / 1000);
         return CLI_EXIT_UNREACHABLE;
     case -EBADMSG:
         cli_error("malformed reply from vigild: %s", ctl_last_error(c));
@@ -40,6 +41,11 @@ int cli_recv_error(const char *socket_path, const struct ctl_client *c, int r)
         cli_error("cannot read the reply from vigild at %s: %s", socket_path, strerror(-r));
         return CLI_EXIT_ERROR;
     }
+}
+
+int cli_recv_error(const char *socket_path, const struct ctl_client *c, int r)
+{
+    return recv_error(socket_path, c, r, CLI_REPLY_TIMEOUT_MS);
 }
 
 int cli_malformed(const char *what)
@@ -61,6 +67,12 @@ int cli_daemon_error(json_t *reply)
 int cli_request(const char *socket_path, json_t *req, json_t **ret_result,
                 struct ctl_client **ret_conn)
 {
+    return cli_request_timeout(socket_path, req, CLI_REPLY_TIMEOUT_MS, ret_result, ret_conn);
+}
+
+int cli_request_timeout(const char *socket_path, json_t *req, int timeout_ms, json_t **ret_result,
+                        struct ctl_client **ret_conn)
+{
     struct ctl_client *c = NULL;
     json_t *reply = NULL;
     int status;
@@ -77,14 +89,14 @@ int cli_request(const char *socket_path, json_t *req, json_t **ret_result,
     }
 
     /* Even when the write failed, the daemon may have said why it refused us. */
-    r = ctl_recv(c, CLI_REPLY_TIMEOUT_MS, NULL, &reply);
+    r = ctl_recv(c, timeout_ms, NULL, &reply);
     if ((r < 0 || !reply) && sent < 0) {
         cli_error("cannot send the request to vigild at %s: %s", socket_path, strerror(-sent));
         status = CLI_EXIT_ERROR;
         goto out;
     }
     if (r < 0 || !reply) {
-        status = cli_recv_error(socket_path, c, r);
+        status = recv_error(socket_path, c, r, timeout_ms);
         goto out;
     }
 

@@ -9,10 +9,16 @@
 #include <jansson.h>
 
 #define CLI_REPLY_TIMEOUT_MS 10000
+/*
+ * For requests that change the cluster: vigild answers only once every member
+ * has applied and saved the change, or after its own 10 s deadline for their
+ * acknowledgements; this leaves room for both and for a busy daemon.
+ */
+#define CLI_CHANGE_TIMEOUT_MS 30000
 
 /*
  * Sends req (not consumed) to vigild at socket_path and waits up to
- * CLI_REPLY_TIMEOUT_MS for the reply.
+ * CLI_REPLY_TIMEOUT_MS for the reply (as cli_request_timeout).
  *
  * On success returns CLI_EXIT_OK and stores the reply's "result" (a new
  * reference owned by the caller) in *ret_result. If ret_conn is not NULL the
@@ -26,6 +32,10 @@
  */
 int cli_request(const char *socket_path, json_t *req, json_t **ret_result,
                 struct ctl_client **ret_conn);
+
+/* As cli_request, waiting up to timeout_ms (> 0) for the reply. */
+int cli_request_timeout(const char *socket_path, json_t *req, int timeout_ms, json_t **ret_result,
+                        struct ctl_client **ret_conn);
 
 /*
  * Reports a failed ctl_recv on the connection c to socket_path: r is what

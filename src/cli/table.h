@@ -23,5 +23,16 @@ void table_free(struct table *t);
  */
 void table_add(struct table *t, const char *cell);
 
+/*
+ * Keeps lines within width columns (0, the default: no limit) by wrapping the
+ * cells of the last column at spaces; their continuation lines start under
+ * the column. The column keeps at least TABLE_MIN_WRAP characters, so lines
+ * may pass width when the other columns are very wide, as may a single word
+ * longer than the room left.
+ */
+void table_set_width(struct table *t, size_t width);
+
+#define TABLE_MIN_WRAP 30
+
 /* Writes every row of t to out; a last row left incomplete is padded with empty cells. */
 void table_print(const struct table *t, FILE *out);

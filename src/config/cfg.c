@@ -5,11 +5,71 @@
 #include "base/util.h"
 #include "config/config.h"
 
+static void free_params(struct cfg_param *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(p[i].key);
+        free(p[i].value);
+    }
+    free(p);
+}
+
+/* Frees a NULL-terminated argument vector of argc entries (entries may be NULL). */
+static void free_argv(char **argv, size_t argc)
+{
+    for (size_t i = 0; argv && i < argc; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+static void free_resource(struct cfg_resource *r)
+{
+    free(r->name);
+    for (size_t i = 0; i < r->n_checks; i++) {
+        struct cfg_check *ck = &r->checks[i];
+        free(ck->host);
+        free(ck->url);
+        free(ck->path);
+        free_argv(ck->argv, ck->argc);
+    }
+    free(r->checks);
+    free(r->address);
+    free(r->interface);
+    free_argv(r->argv, r->argc);
+    free(r->user);
+    free_params(r->env, r->n_env);
+    free(r->directory);
+    free(r->device);
+    free(r->mountpoint);
+    free(r->fstype);
+    free(r->options);
+    free(r->path);
+    free(r->provider);
+    free(r->agent);
+    free_params(r->params, r->n_params);
+}
+
+static void free_groups(struct cfg_group *groups, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct cfg_group *g = &groups[i];
+        free(g->name);
+        free(g->domain);
+        free(g->policy_script);
+        for (size_t r = 0; r < g->n_resources; r++)
+            free_resource(&g->resources[r]);
+        free(g->resources);
+    }
+    free(groups);
+}
+
 /* Frees c and everything it owns; accepts NULL. */
 void cfg_free(struct cfg *c)
 {
     if (!c)
         return;
+    free_groups(c->groups, c->n_groups);
+    free(c->ocf_root);
     for (size_t i = 0; i < c->n_nodes; i++) {
         free(c->nodes[i].name);
         if (c->nodes[i].addr)
@@ -30,11 +90,7 @@ void cfg_free(struct cfg *c)
     free(c->fence_nodes);
     for (size_t i = 0; i < c->n_fence_devices; i++) {
         struct cfg_fence_device *d = &c->fence_devices[i];
-        for (size_t p = 0; p < d->n_params; p++) {
-            free(d->params[p].key);
-            free(d->params[p].value);
-        }
-        free(d->params);
+        free_params(d->params, d->n_params);
         free(d->name);
         free(d->agent);
         free(d->secrets);
@@ -136,6 +192,138 @@ const char *cfg_fence_action_name(enum cfg_fence_action a)
         return "off";
     case CFG_FENCE_REBOOT:
         return "reboot";
+    default:
+        return NULL;
+    }
+}
+
+/* The group named name, pointing into c (valid while c lives), or NULL. */
+const struct cfg_group *cfg_group_by_name(const struct cfg *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_groups; i++)
+        if (streq_null(c->groups[i].name, name))
+            return &c->groups[i];
+    return NULL;
+}
+
+/*
+ * The resource named name, pointing into c (valid while c lives), or NULL;
+ * its group goes to *ret_group when ret_group is not NULL (untouched when
+ * there is no such resource).
+ */
+const struct cfg_resource *cfg_resource_by_name(const struct cfg *c, const char *name,
+                                                const struct cfg_group **ret_group)
+{
+    for (size_t i = 0; i < c->n_groups; i++) {
+        const struct cfg_group *g = &c->groups[i];
+        for (size_t r = 0; r < g->n_resources; r++) {
+            if (!streq_null(g->resources[r].name, name))
+                continue;
+            if (ret_group)
+                *ret_group = g;
+            return &g->resources[r];
+        }
+    }
+    return NULL;
+}
+
+/* The index of g in c->groups; g must point into that array. */
+size_t cfg_group_index(const struct cfg *c, const struct cfg_group *g)
+{
+    return (size_t)(g - c->groups);
+}
+
+/* The type's name as written in vigil.yaml, without ocf's or lsb's suffix (static), or NULL. */
+const char *cfg_res_type_name(enum cfg_res_type t)
+{
+    switch (t) {
+    case CFG_RES_IP:
+        return "ip";
+    case CFG_RES_PROCESS:
+        return "process";
+    case CFG_RES_FS:
+        return "fs";
+    case CFG_RES_SCRIPT:
+        return "script";
+    case CFG_RES_OCF:
+        return "ocf";
+    case CFG_RES_LSB:
+        return "lsb";
+    default:
+        return NULL;
+    }
+}
+
+/* The on_fail keyword (a static string), or NULL if out of range. */
+const char *cfg_on_fail_name(enum cfg_on_fail f)
+{
+    switch (f) {
+    case CFG_ON_FAIL_IGNORE:
+        return "ignore";
+    case CFG_ON_FAIL_RESTART:
+        return "restart";
+    case CFG_ON_FAIL_FAILOVER:
+        return "failover";
+    case CFG_ON_FAIL_HALT:
+        return "halt";
+    case CFG_ON_FAIL_FENCE:
+        return "fence";
+    default:
+        return NULL;
+    }
+}
+
+/* The check type's name as written in vigil.yaml (a static string), or NULL if out of range. */
+const char *cfg_check_type_name(enum cfg_check_type t)
+{
+    switch (t) {
+    case CFG_CHECK_TCP:
+        return "tcp";
+    case CFG_CHECK_HTTP:
+        return "http";
+    case CFG_CHECK_EXEC:
+        return "exec";
+    default:
+        return NULL;
+    }
+}
+
+/* The policy's keyword (a static string; "script" for CFG_POLICY_SCRIPT), or NULL. */
+const char *cfg_policy_name(enum cfg_policy p)
+{
+    switch (p) {
+    case CFG_POLICY_ORDERED:
+        return "ordered";
+    case CFG_POLICY_ROUND_ROBIN:
+        return "round-robin";
+    case CFG_POLICY_SCRIPT:
+        return "script";
+    default:
+        return NULL;
+    }
+}
+
+/* The failback keyword (a static string), or NULL if out of range. */
+const char *cfg_failback_name(enum cfg_failback f)
+{
+    switch (f) {
+    case CFG_FAILBACK_CONTROLLED:
+        return "controlled";
+    case CFG_FAILBACK_AUTO:
+        return "auto";
+    default:
+        return NULL;
+    }
+}
+
+/* The no_quorum keyword (a static string), or NULL if out of range. */
+const char *cfg_no_quorum_name(enum cfg_no_quorum q)
+{
+    switch (q) {
+    case CFG_NO_QUORUM_STOP:
+        return "stop";
+    case CFG_NO_QUORUM_FREEZE:
+        return "freeze";
     default:
         return NULL;
     }

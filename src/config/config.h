@@ -69,6 +69,12 @@
 #define CFG_MIN_CHECK_INTERVAL      100
 #define CFG_DEFAULT_OCF_ROOT        "/usr/lib/ocf"
 #define CFG_DEFAULT_LSB_DIR         "/etc/init.d"
+#define CFG_MIN_RESTARTS_WITHIN_MS  1000     /* 1s */
+#define CFG_MAX_RESTARTS_WITHIN_MS  86400000 /* 24h */
+#define CFG_MIN_MONITOR_INTERVAL_MS 1000
+#define CFG_MAX_MONITOR_INTERVAL_MS 3600000
+#define CFG_MAX_CHECK_INTERVAL_MS   3600000
+#define CFG_MIN_CHECK_TIMEOUT_MS    10
 
 enum cfg_severity { CFG_SEV_ERROR, CFG_SEV_WARNING, CFG_SEV_MAX };
 
@@ -252,15 +258,19 @@ struct cfg_resource {
     uint64_t monitor_interval_ms;
     struct cfg_check *checks;
     size_t n_checks;
-    bool healthy_any; /* healthy: any (true) or all (false, default) */
+    bool healthy_any; /* healthy: any (true) or all (false, default; always with < 2 checks) */
 
     /* ip: address/prefix as written, parsed; network index; optional interface name. */
     char *address;
     int family; /* AF_INET or AF_INET6 */
     uint8_t addr[16];
     uint8_t prefix;
-    int network;     /* index into networks: the interface holding this node's address there */
-    char *interface; /* overrides network when set; may be NULL */
+    /*
+     * network: index into networks (the interface holding this node's address
+     * there), -1 when not given; interface overrides it when set (may be NULL).
+     */
+    int network;
+    char *interface;
 
     /* process: argv (argv[0] absolute, NULL-terminated), user, environment, directory. */
     char **argv;
@@ -270,8 +280,10 @@ struct cfg_resource {
     size_t n_env;
     char *directory; /* may be NULL: / */
 
-    /* fs: device (absolute path, UUID=... or LABEL=...), mountpoint (absolute), fstype and options
-     * (may be NULL). */
+    /*
+     * fs: device (absolute path, UUID=... or LABEL=...), mountpoint (absolute,
+     * without a trailing slash), fstype and options (may be NULL).
+     */
     char *device;
     char *mountpoint;
     char *fstype;
@@ -362,10 +374,14 @@ void cfg_free(struct cfg *c);
 
 /*
  * Writes the normalised form of c as YAML (every default spelled out, block
- * style except for each fencing level, which is one flow list, durations in
- * their shortest exact unit). Loading that text gives a configuration equal to
- * c (cfg_equal). A configuration loaded without a fencing section prints as
- * fencing.enabled: false. Returns a string owned by the caller.
+ * style except for lists of names or words, which are one flow list each:
+ * fencing levels, group domains, commands; durations in their shortest exact
+ * unit). Loading that text gives a configuration equal to c (cfg_equal). A
+ * configuration loaded without a fencing section prints as
+ * fencing.enabled: false. An ocf resource's timeouts and monitor interval
+ * are left out where they are 0 (the agent's own defaults); a resource's
+ * healthy only appears with two or more checks. Returns a string owned by
+ * the caller.
  */
 char *cfg_print(const struct cfg *c);
 

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +46,25 @@ struct addr_bin {
     unsigned char bytes[16];
 };
 
+/* A group or resource name accepted so far (names are unique among both). */
+struct gname {
+    const char *name; /* owned by the configuration */
+    const struct ynode *at;
+    size_t group; /* the group, or the resource's group */
+    bool is_group;
+};
+
+/* A resource and the value node that gave it an address or mount point. */
+struct res_at {
+    const struct cfg_resource *r;
+    const struct ynode *at;
+};
+
 struct loader {
     const char *file;
     struct cfg_diags *d;
     struct cfg *c;
+    unsigned flags; /* CFG_LOAD_* */
 
     struct ynode **net_name; /* [n_networks]: value node of each usable network name */
     bool networks_ok;        /* the list is present and usable to check addresses against */
@@ -77,6 +93,13 @@ struct loader {
     struct ynode **fnode_key;      /* [c->n_nodes]: the node's key in fencing.nodes */
     struct ynode **fnode_at;       /* [c->n_nodes]: its levels list when that is empty */
     bool *fnode_bad;               /* [c->n_nodes]: its entry had errors */
+
+    struct gname *gnames; /* every group and resource name so far, in file order */
+    size_t n_gnames, gnames_cap;
+    struct res_at *ips; /* ip resources with a usable address */
+    size_t n_ips, ips_cap;
+    struct res_at *mounts; /* fs resources with a usable mount point */
+    size_t n_mounts, mounts_cap;
 };
 
 /* ---- Reporting ---- */
@@ -353,21 +376,27 @@ static bool get_duration(struct loader *ld, const struct ynode *n, const char *l
     return true;
 }
 
-/* Text made of allowed characters, 1..max long, optionally starting with a letter or digit. */
-static bool name_chars_ok(const struct ynode *n, size_t max, const char *extra, bool alnum_first)
+/* len bytes of allowed characters, 1..max, optionally starting with a letter or digit. */
+static bool chars_ok(const char *s, size_t len, size_t max, const char *extra, bool alnum_first)
 {
-    if (n->len < 1 || n->len > max || has_nul(n))
+    if (len < 1 || len > max)
         return false;
-    for (size_t i = 0; i < n->len; i++) {
-        char ch = n->text[i];
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
         bool alnum =
             (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
         if (i == 0 && alnum_first && !alnum)
             return false;
-        if (!alnum && !strchr(extra, ch))
+        if (!alnum && (ch == '\0' || !strchr(extra, ch)))
             return false;
     }
     return true;
+}
+
+/* A scalar made of allowed characters (see chars_ok). */
+static bool name_chars_ok(const struct ynode *n, size_t max, const char *extra, bool alnum_first)
+{
+    return !has_nul(n) && chars_ok(n->text, n->len, max, extra, alnum_first);
 }
 
 /*
@@ -870,9 +899,17 @@ static void load_nodes(struct loader *ld, struct ynode *n)
 
 static void load_quorum(struct loader *ld, struct ynode *n)
 {
-    static const struct key_spec specs[] = {{"tie_breaker", false}};
+    static const struct key_spec specs[] = {{"tie_breaker", false}, {"no_quorum", false}};
+    static const char *const no_quorum[] = {"stop", "freeze"};
     struct ynode *f[ARRAY_SIZE(specs)];
-    if (!walk_mapping(ld, n, "quorum", "in quorum", specs, ARRAY_SIZE(specs), f) || !f[0])
+    if (!walk_mapping(ld, n, "quorum", "in quorum", specs, ARRAY_SIZE(specs), f))
+        return;
+    if (f[1]) {
+        int i = get_keyword(ld, f[1], "quorum.no_quorum", no_quorum, ARRAY_SIZE(no_quorum));
+        if (i >= 0)
+            ld->c->no_quorum = i == 0 ? CFG_NO_QUORUM_STOP : CFG_NO_QUORUM_FREEZE;
+    }
+    if (!f[0])
         return;
     ld->tie_breaker = f[0];
     static const char expected[] = "lowest, highest, none or the name of a node";
@@ -1459,6 +1496,1349 @@ static void load_fencing(struct loader *ld, struct ynode *n)
     }
 }
 
+/* ---- resources (the section) and groups ---- */
+
+#define PARAM_NAME_RULE "1 to 64 letters, digits or '_', not starting with a digit"
+#define IFNAME_RULE     "1 to 15 characters, without '/', ':', white space or control characters"
+#define USER_NAME_RULE  "1 to 32 letters, digits, '.', '_' or '-', not starting with '.' or '-'"
+#define FSTYPE_RULE     "1 to 32 letters, digits, '.', '_' or '-'"
+#define RES_TYPES       "ip, process, fs, script, ocf:PROVIDER:AGENT or lsb:NAME"
+#define RES_TYPES_AND   "ip, process, fs, script, ocf:PROVIDER:AGENT and lsb:NAME"
+#define OPTIONS_MAX     4096
+#define BIT(k)          (1u << (k))
+
+/*
+ * A mapping whose keys depend on its type (resources, checks): keys[] holds
+ * every key of every type, masks[t] the keys type t accepts (bit i for
+ * keys[i]), types[t] the type's name, and required the keys every type needs.
+ */
+struct typed_schema {
+    const char *const *keys;
+    size_t n_keys; /* at most 32 */
+    const uint32_t *masks;
+    const char *const *types;
+    size_t n_types;
+    const char *noun; /* "resources", "checks" */
+    uint32_t required;
+};
+
+/* The value of key in mapping m (the first one), or NULL. */
+static struct ynode *find_value(const struct ynode *m, const char *key)
+{
+    for (size_t i = 0; m->type == YN_MAPPING && i + 1 < m->n; i += 2) {
+        const struct ynode *k = m->items[i];
+        if (k->type == YN_SCALAR && !has_nul(k) && strcmp(k->text, key) == 0)
+            return m->items[i + 1];
+    }
+    return NULL;
+}
+
+/* Reports key k of a typed mapping that belongs to other types than this one. */
+static void err_foreign_key(struct loader *ld, const struct ynode *k, const char *who,
+                            const struct typed_schema *s, size_t x, const char *kind)
+{
+    const char **owners = xcalloc(s->n_types, sizeof(*owners));
+    for (size_t t = 0; t < s->n_types; t++)
+        owners[t] = s->masks[t] & BIT(x) ? s->types[t] : NULL;
+    _cleanup_free_ char *list = join_or(owners, s->n_types, " and ");
+    err(ld, k, "%s: '%s' is not a key of %s (it is a key of %s %s)", who, s->keys[x], kind, list,
+        s->noun);
+    free(owners);
+}
+
+/*
+ * walk_mapping for a typed mapping of type type (-1: unknown; then the keys
+ * of every type are let through unchecked). A key of another type is
+ * reported as such ("'mountpoint' is not a key of an ip resource"); kind
+ * names this type's mappings with an article ("an ip resource"). Missing
+ * keys of s->required are reported. *ret_suggested gets the keys that some
+ * unknown key was taken for, so that the caller does not call them missing.
+ */
+static void walk_typed(struct loader *ld, const struct ynode *n, const char *who, const char *where,
+                       const struct typed_schema *s, int type, const char *kind,
+                       struct ynode **found, uint32_t *ret_suggested)
+{
+    const struct ynode *keys[32] = {0};
+    const char *names[32];
+    uint32_t mask = type >= 0 ? s->masks[type] : UINT32_MAX, suggested = 0;
+    for (size_t i = 0; i < s->n_keys; i++) {
+        found[i] = NULL;
+        names[i] = mask & BIT(i) ? s->keys[i] : NULL;
+    }
+    for (size_t i = 0; i + 1 < n->n; i += 2) {
+        struct ynode *k = n->items[i], *v = n->items[i + 1];
+        if (k->type != YN_SCALAR || has_nul(k)) {
+            _cleanup_free_ char *got = describe(k);
+            err(ld, k, "keys must be plain text, not %s", got);
+            continue;
+        }
+        size_t x = 0;
+        while (x < s->n_keys && strcmp(s->keys[x], k->text) != 0)
+            x++;
+        if (x < s->n_keys && !(mask & BIT(x))) {
+            err_foreign_key(ld, k, who, s, x, kind);
+            continue;
+        }
+        if (x == s->n_keys) {
+            _cleanup_free_ char *q = quote_node(k);
+            const char *sug = suggest(k->text, names, s->n_keys);
+            if (sug) {
+                err(ld, k, "unknown key %s %s; did you mean '%s'?", q, where, sug);
+                for (size_t j = 0; j < s->n_keys; j++)
+                    suggested |= names[j] == sug ? BIT(j) : 0;
+            } else {
+                _cleanup_free_ char *all = join_or(names, s->n_keys, " and ");
+                err(ld, k, "unknown key %s %s (the keys here are %s)", q, where, all);
+            }
+            continue;
+        }
+        if (keys[x]) {
+            err(ld, k, "duplicate key '%s' %s (first at line %d)", s->keys[x], where,
+                keys[x]->line);
+            continue;
+        }
+        keys[x] = k;
+        found[x] = v;
+    }
+    for (size_t i = 0; i < s->n_keys; i++)
+        if ((s->required & BIT(i)) && !found[i] && !(suggested & BIT(i)))
+            err(ld, n, "missing required key '%s' %s", s->keys[i], where);
+    *ret_suggested = suggested;
+}
+
+/* "group 'web'", or "group #2" when it has no usable name; owned by the caller. */
+static char *group_ref(struct loader *ld, size_t gi)
+{
+    const struct cfg_group *g = &ld->c->groups[gi];
+    return g->name ? xasprintf("group '%s'", g->name) : xasprintf("group #%zu", gi + 1);
+}
+
+/*
+ * Records the name at (a group's when is_group, else a resource's of group
+ * gi): names are unique among all groups and resources together. Reports a
+ * clash with the first holder of the name and returns false.
+ */
+static bool claim_name(struct loader *ld, const struct ynode *at, size_t gi, bool is_group)
+{
+    const char *name = at->text;
+    for (size_t i = 0; i < ld->n_gnames; i++) {
+        const struct gname *o = &ld->gnames[i];
+        if (strcmp(o->name, name) != 0)
+            continue;
+        _cleanup_free_ char *og = group_ref(ld, o->group);
+        if (is_group && o->is_group)
+            err(ld, at, "duplicate group name '%s' (first at line %d)", name, o->at->line);
+        else if (!is_group && !o->is_group)
+            err(ld, at, "resource '%s' is already defined in %s at line %d", name, og, o->at->line);
+        else if (!is_group)
+            err(ld, at,
+                "resource '%s' has the name of %s (line %d); groups and resources need "
+                "different names",
+                name, og, o->at->line);
+        else
+            err(ld, at,
+                "group '%s' has the name of resource '%s' in %s (line %d); groups and "
+                "resources need different names",
+                name, name, og, o->at->line);
+        return false;
+    }
+    xgrow((void **)&ld->gnames, &ld->gnames_cap, ld->n_gnames + 1, sizeof(*ld->gnames));
+    ld->gnames[ld->n_gnames++] = (struct gname){name, at, gi, is_group};
+    return true;
+}
+
+/* A program root may run: a regular file with an x bit (CFG_LOAD_CHECK_FILES). */
+static void check_executable(struct loader *ld, const struct ynode *at, const char *what,
+                             const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0)
+        err(ld, at, "%s %s: %s", what, path, strerror(errno));
+    else if (!S_ISREG(st.st_mode))
+        err(ld, at, "%s %s is not a regular file", what, path);
+    else if (!(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) ||
+             (geteuid() == 0 && access(path, X_OK) < 0))
+        err(ld, at, "%s %s is not executable", what, path);
+}
+
+/* An environment variable or parameter name: [A-Za-z_][A-Za-z0-9_]*, 1 to 64 long. */
+static bool param_name_ok(const struct ynode *k)
+{
+    return name_chars_ok(k, 64, "_", false) && !(k->text[0] >= '0' && k->text[0] <= '9');
+}
+
+/*
+ * A mapping of names to text: a resource's params or environment. what is
+ * the key ("params"), entry what one name is ("parameter"), example a sample
+ * for the message. The entries go to *ret and *ret_n, in file order.
+ */
+static void load_params(struct loader *ld, struct ynode *n, const char *who, const char *what,
+                        const char *entry, const char *example, struct cfg_param **ret,
+                        size_t *ret_n)
+{
+    _cleanup_free_ char *label = xasprintf("%s: %s", who, what);
+    if (n->type != YN_MAPPING) {
+        _cleanup_free_ char *shape =
+            xasprintf("a mapping of %s names to values, such as %s", entry, example);
+        err_type(ld, n, label, shape);
+        return;
+    }
+    size_t pairs = n->n / 2;
+    if (pairs > CFG_MAX_RES_PARAMS) {
+        err(ld, n->items[2 * CFG_MAX_RES_PARAMS],
+            "%s: too many %s: %zu are given, at most %d are supported", who, what, pairs,
+            CFG_MAX_RES_PARAMS);
+        pairs = CFG_MAX_RES_PARAMS;
+    }
+    struct cfg_param *v = xcalloc(pairs ? pairs : 1, sizeof(*v));
+    const struct ynode **keys = xcalloc(pairs ? pairs : 1, sizeof(*keys)); /* valid names so far */
+    size_t count = 0, n_keys = 0;
+    for (size_t i = 0; i < pairs; i++) {
+        struct ynode *k = n->items[2 * i], *val = n->items[2 * i + 1];
+        if (k->type != YN_SCALAR || has_nul(k)) {
+            _cleanup_free_ char *got = describe(k);
+            err(ld, k, "keys must be plain text, not %s", got);
+            continue;
+        }
+        if (!param_name_ok(k)) {
+            _cleanup_free_ char *qk = quote_node(k);
+            err(ld, k, "%s: %s name %s is not valid: use %s", who, entry, qk, PARAM_NAME_RULE);
+            continue;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < n_keys && !dup; j++) {
+            if (strcmp(keys[j]->text, k->text) == 0) {
+                err(ld, k, "duplicate key '%s' in the %s of %s (first at line %d)", k->text, what,
+                    who, keys[j]->line);
+                dup = true;
+            }
+        }
+        if (dup)
+            continue;
+        keys[n_keys++] = k;
+        _cleanup_free_ char *vlabel = xasprintf("%s: %s.%s", who, what, k->text);
+        if (val->type != YN_SCALAR || is_null(val)) {
+            err_type(ld, val, vlabel, "text, a number or true/false");
+            continue;
+        }
+        if (has_nul(val)) {
+            err(ld, val, "%s contains a NUL character", vlabel);
+            continue;
+        }
+        v[count].key = xstrdup(k->text);
+        v[count].value = xstrdup(val->text);
+        count++;
+    }
+    free(keys);
+    *ret = v;
+    *ret_n = count;
+}
+
+/*
+ * A command: a list of the program (an absolute path) and its arguments.
+ * Stores a NULL-terminated copy in *ret_argv and its length in *ret_argc
+ * only when every entry is usable.
+ */
+static void load_command(struct loader *ld, struct ynode *n, const char *who, char ***ret_argv,
+                         size_t *ret_argc)
+{
+    _cleanup_free_ char *label = xasprintf("%s: command", who);
+    if (n->type != YN_SEQUENCE) {
+        err_type(ld, n, label,
+                 "a list of the program and its arguments, such as [/usr/bin/python3, -m, "
+                 "http.server]");
+        return;
+    }
+    if (n->n == 0) {
+        err(ld, n, "%s is empty; it needs at least the program", label);
+        return;
+    }
+    if (n->n > CFG_MAX_ARGS) {
+        err(ld, n->items[CFG_MAX_ARGS],
+            "%s: too many arguments: %zu are given, at most %d are supported", label, n->n,
+            CFG_MAX_ARGS);
+        return;
+    }
+    bool ok = true;
+    _cleanup_free_ char *plabel = xasprintf("%s: the program", who);
+    if (!get_path(ld, n->items[0], plabel, "a program", "/usr/bin/"))
+        ok = false;
+    for (size_t i = 1; i < n->n; i++) {
+        struct ynode *a = n->items[i];
+        _cleanup_free_ char *alabel = xasprintf("%s: command argument #%zu", who, i);
+        if (a->type != YN_SCALAR || is_null(a)) {
+            err_type(ld, a, alabel, "text (write an empty argument as \"\")");
+            ok = false;
+        } else if (has_nul(a)) {
+            err(ld, a, "%s contains a NUL character", alabel);
+            ok = false;
+        }
+    }
+    if (!ok)
+        return;
+    char **argv = xcalloc(n->n + 1, sizeof(*argv));
+    for (size_t i = 0; i < n->n; i++)
+        argv[i] = xstrdup(n->items[i]->text);
+    *ret_argv = argv;
+    *ret_argc = n->n;
+}
+
+/* ---- checks ---- */
+
+enum {
+    CK_TYPE,
+    CK_INTERVAL,
+    CK_TIMEOUT,
+    CK_FAILURES,
+    CK_HOST,
+    CK_PORT,
+    CK_URL,
+    CK_STATUS,
+    CK_COMMAND,
+    CK_MAX
+};
+
+static const char *const check_keys[CK_MAX] = {
+    "type", "interval", "timeout", "failures", "host", "port", "url", "status", "command",
+};
+#define CK_COMMON (BIT(CK_TYPE) | BIT(CK_INTERVAL) | BIT(CK_TIMEOUT) | BIT(CK_FAILURES))
+static const uint32_t check_masks[CFG_CHECK_TYPE_MAX] = {
+    [CFG_CHECK_TCP] = CK_COMMON | BIT(CK_HOST) | BIT(CK_PORT),
+    [CFG_CHECK_HTTP] = CK_COMMON | BIT(CK_URL) | BIT(CK_STATUS),
+    [CFG_CHECK_EXEC] = CK_COMMON | BIT(CK_COMMAND),
+};
+static const char *const check_types[CFG_CHECK_TYPE_MAX] = {"tcp", "http", "exec"};
+static const char *const check_kinds[CFG_CHECK_TYPE_MAX] = {"a tcp check", "an http check",
+                                                            "an exec check"};
+static const struct typed_schema check_schema = {
+    check_keys, CK_MAX, check_masks, check_types, CFG_CHECK_TYPE_MAX, "checks", BIT(CK_TYPE),
+};
+
+static int load_check_type(struct loader *ld, const struct ynode *n, const char *who)
+{
+    _cleanup_free_ char *label = xasprintf("%s: type", who);
+    if (!is_scalar(ld, n, label, "tcp, http or exec"))
+        return -1;
+    for (size_t i = 0; i < ARRAY_SIZE(check_types); i++)
+        if (!has_nul(n) && strcmp(n->text, check_types[i]) == 0)
+            return (int)i;
+    _cleanup_free_ char *q = quote_node(n);
+    const char *sug = has_nul(n) ? NULL : suggest(n->text, check_types, ARRAY_SIZE(check_types));
+    if (sug)
+        err(ld, n, "%s: unknown check type %s; did you mean '%s'?", who, q, sug);
+    else
+        err(ld, n, "%s: unknown check type %s (the types are tcp, http and exec)", who, q);
+    return -1;
+}
+
+/* A tcp check's host: a numeric address as written, or localhost as 127.0.0.1. */
+static void load_check_host(struct loader *ld, struct cfg_check *ck, const struct ynode *n,
+                            const char *who)
+{
+    _cleanup_free_ char *label = xasprintf("%s: host", who);
+    if (!is_scalar(ld, n, label, "a numeric IPv4 or IPv6 address, or localhost"))
+        return;
+    struct addr_bin bin;
+    if (!has_nul(n) && strcmp(n->text, "localhost") == 0) {
+        ck->host = xstrdup("127.0.0.1");
+    } else if (parse_addr(n, &bin)) {
+        ck->host = xstrdup(n->text);
+    } else {
+        _cleanup_free_ char *q = quote_node(n);
+        err(ld, n,
+            "%s %s must be a numeric IPv4 or IPv6 address, or localhost (checks do not look up "
+            "names)",
+            label, q);
+    }
+}
+
+/*
+ * Splits url (http://HOST[:PORT][/PATH]) into ck's host, port and path.
+ * Returns NULL, or why the url is refused (a static string).
+ */
+static const char *parse_http_url(const char *url, struct cfg_check *ck)
+{
+    static const char bad_host[] = "the host must be a numeric IPv4 address, an IPv6 address in "
+                                   "brackets or localhost (checks do not look up names)";
+    if (strncmp(url, "http://", 7) != 0)
+        return "it must start with http://";
+    const char *p = url + 7;
+    char host[64];
+    unsigned char bytes[16];
+    if (*p == '[') {
+        const char *close = strchr(p, ']');
+        size_t hl = close ? (size_t)(close - p - 1) : 0;
+        if (!close || hl >= sizeof(host))
+            return bad_host;
+        memcpy(host, p + 1, hl);
+        host[hl] = '\0';
+        if (inet_pton(AF_INET6, host, bytes) != 1)
+            return bad_host;
+        p = close + 1;
+    } else {
+        size_t hl = strcspn(p, ":/");
+        if (hl == 0 || hl >= sizeof(host))
+            return bad_host;
+        memcpy(host, p, hl);
+        host[hl] = '\0';
+        if (strcmp(host, "localhost") == 0)
+            strcpy(host, "127.0.0.1");
+        else if (inet_pton(AF_INET, host, bytes) != 1)
+            return bad_host;
+        p += hl;
+    }
+    unsigned long port = 80;
+    if (*p == ':') {
+        size_t digits = strspn(++p, "0123456789");
+        port = digits >= 1 && digits <= 5 ? strtoul(p, NULL, 10) : 0;
+        if (port < 1 || port > 65535)
+            return "the port must be a number from 1 to 65535";
+        p += digits;
+    }
+    if (*p != '\0' && *p != '/')
+        return "the host or port is followed by something other than a path";
+    for (const char *s = p; *s; s++)
+        if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
+            return "the path may contain only printable ASCII characters, without spaces "
+                   "(percent-encode the others)";
+    ck->host = xstrdup(host);
+    ck->port = (uint16_t)port;
+    ck->path = xstrdup(*p ? p : "/");
+    return NULL;
+}
+
+static void load_check_url(struct loader *ld, struct cfg_check *ck, const struct ynode *n,
+                           const char *who)
+{
+    _cleanup_free_ char *label = xasprintf("%s: url", who);
+    if (!is_scalar(ld, n, label, "an url such as http://127.0.0.1:8080/health"))
+        return;
+    _cleanup_free_ char *q = quote_node(n);
+    if (!has_nul(n) && strncasecmp(n->text, "https://", 8) == 0) {
+        err(ld, n,
+            "%s %s: https checks are not supported; use a tcp check or an exec check with curl",
+            label, q);
+        return;
+    }
+    const char *why = has_nul(n) ? "it contains a NUL character" : parse_http_url(n->text, ck);
+    if (why) {
+        err(ld, n, "%s %s is not usable: %s", label, q, why);
+        return;
+    }
+    ck->url = xstrdup(n->text);
+}
+
+/* interval, timeout and failures, with the defaults; the timeout stays below the interval. */
+static void load_check_timing(struct loader *ld, struct cfg_check *ck, struct ynode **f,
+                              const char *who)
+{
+    uint64_t v;
+    bool interval_ok = true;
+    ck->interval_ms = CFG_DEFAULT_CHECK_INTERVAL;
+    ck->failures = CFG_DEFAULT_CHECK_FAILURES;
+    if (f[CK_INTERVAL]) {
+        _cleanup_free_ char *label = xasprintf("%s: interval", who);
+        interval_ok = get_duration(ld, f[CK_INTERVAL], label, CFG_MIN_CHECK_INTERVAL,
+                                   CFG_MAX_CHECK_INTERVAL_MS, &v);
+        if (interval_ok)
+            ck->interval_ms = v;
+    }
+    if (f[CK_FAILURES]) {
+        _cleanup_free_ char *label = xasprintf("%s: failures", who);
+        if (get_uint(ld, f[CK_FAILURES], label, 1, CFG_MAX_CHECK_FAILURES, &v))
+            ck->failures = (uint32_t)v;
+    }
+    if (!f[CK_TIMEOUT]) {
+        ck->timeout_ms = ck->interval_ms <= CFG_DEFAULT_CHECK_TIMEOUT ? ck->interval_ms / 2
+                                                                      : CFG_DEFAULT_CHECK_TIMEOUT;
+        return;
+    }
+    _cleanup_free_ char *label = xasprintf("%s: timeout", who);
+    if (!get_duration(ld, f[CK_TIMEOUT], label, CFG_MIN_CHECK_TIMEOUT_MS, CFG_MAX_TIMEOUT_MS, &v))
+        return;
+    ck->timeout_ms = v;
+    if (interval_ok && v >= ck->interval_ms) {
+        char t[32], i[32];
+        err(ld, f[CK_TIMEOUT], "%s: timeout %s must be shorter than the interval (%s%s)", who,
+            dur_format(v, t), dur_format(ck->interval_ms, i),
+            f[CK_INTERVAL] ? "" : ", the default");
+    }
+}
+
+static void load_check(struct loader *ld, struct cfg_check *ck, struct ynode *e, const char *rwho,
+                       size_t ci)
+{
+    _cleanup_free_ char *who = xasprintf("check #%zu of %s", ci + 1, rwho);
+    _cleanup_free_ char *where = xasprintf("in %s", who);
+    if (e->type != YN_MAPPING) {
+        err_type(ld, e, who, "a mapping such as {type: tcp, host: 127.0.0.1, port: 80}");
+        return;
+    }
+    struct ynode *tn = find_value(e, "type");
+    int type = tn ? load_check_type(ld, tn, who) : -1;
+    struct ynode *f[CK_MAX];
+    uint32_t suggested;
+    walk_typed(ld, e, who, where, &check_schema, type, type >= 0 ? check_kinds[type] : NULL, f,
+               &suggested);
+    load_check_timing(ld, ck, f, who);
+    if (type < 0)
+        return;
+    ck->type = (enum cfg_check_type)type;
+    static const uint32_t needs[CFG_CHECK_TYPE_MAX] = {
+        [CFG_CHECK_TCP] = BIT(CK_HOST) | BIT(CK_PORT),
+        [CFG_CHECK_HTTP] = BIT(CK_URL),
+        [CFG_CHECK_EXEC] = BIT(CK_COMMAND),
+    };
+    for (size_t k = 0; k < CK_MAX; k++)
+        if ((needs[type] & BIT(k)) && !f[k] && !(suggested & BIT(k)))
+            err(ld, e, "%s (%s) needs '%s'", who, check_types[type], check_keys[k]);
+    uint64_t v;
+    if (f[CK_HOST])
+        load_check_host(ld, ck, f[CK_HOST], who);
+    if (f[CK_PORT]) {
+        _cleanup_free_ char *label = xasprintf("%s: port", who);
+        if (get_uint(ld, f[CK_PORT], label, 1, 65535, &v))
+            ck->port = (uint16_t)v;
+    }
+    if (f[CK_URL])
+        load_check_url(ld, ck, f[CK_URL], who);
+    if (f[CK_STATUS]) {
+        _cleanup_free_ char *label = xasprintf("%s: status", who);
+        if (get_uint(ld, f[CK_STATUS], label, 100, 599, &v))
+            ck->status = (uint32_t)v;
+    }
+    if (f[CK_COMMAND])
+        load_command(ld, f[CK_COMMAND], who, &ck->argv, &ck->argc);
+}
+
+static void load_checks(struct loader *ld, struct cfg_resource *r, struct ynode *n, const char *who)
+{
+    _cleanup_free_ char *label = xasprintf("%s: checks", who);
+    if (n->type != YN_SEQUENCE) {
+        err_type(ld, n, label, "a list of checks (- {type: tcp, host: 127.0.0.1, port: 80})");
+        return;
+    }
+    size_t count = cap_count(ld, n, CFG_MAX_CHECKS, who, "checks");
+    if (count == 0)
+        return;
+    r->checks = xcalloc(count, sizeof(*r->checks));
+    r->n_checks = count;
+    for (size_t i = 0; i < count; i++)
+        load_check(ld, &r->checks[i], n->items[i], who, i);
+}
+
+/* ---- resources ---- */
+
+enum {
+    RK_NAME,
+    RK_TYPE,
+    RK_ON_FAIL,
+    RK_TIMEOUTS,
+    RK_MONITOR,
+    RK_HEALTHY,
+    RK_CHECKS,
+    RK_ADDRESS,
+    RK_NETWORK,
+    RK_INTERFACE,
+    RK_COMMAND,
+    RK_USER,
+    RK_ENVIRONMENT,
+    RK_DIRECTORY,
+    RK_DEVICE,
+    RK_MOUNTPOINT,
+    RK_FSTYPE,
+    RK_OPTIONS,
+    RK_PATH,
+    RK_PARAMS,
+    RK_MAX
+};
+
+static const char *const res_keys[RK_MAX] = {
+    "name",    "type",       "on_fail",   "timeouts", "monitor", "healthy",     "checks",
+    "address", "network",    "interface", "command",  "user",    "environment", "directory",
+    "device",  "mountpoint", "fstype",    "options",  "path",    "params",
+};
+#define RK_COMMON                                                                                  \
+    (BIT(RK_NAME) | BIT(RK_TYPE) | BIT(RK_ON_FAIL) | BIT(RK_TIMEOUTS) | BIT(RK_MONITOR) |          \
+     BIT(RK_HEALTHY) | BIT(RK_CHECKS))
+static const uint32_t res_masks[CFG_RES_TYPE_MAX] = {
+    [CFG_RES_IP] = RK_COMMON | BIT(RK_ADDRESS) | BIT(RK_NETWORK) | BIT(RK_INTERFACE),
+    [CFG_RES_PROCESS] =
+        RK_COMMON | BIT(RK_COMMAND) | BIT(RK_USER) | BIT(RK_ENVIRONMENT) | BIT(RK_DIRECTORY),
+    [CFG_RES_FS] =
+        RK_COMMON | BIT(RK_DEVICE) | BIT(RK_MOUNTPOINT) | BIT(RK_FSTYPE) | BIT(RK_OPTIONS),
+    [CFG_RES_SCRIPT] = RK_COMMON | BIT(RK_PATH) | BIT(RK_PARAMS),
+    [CFG_RES_OCF] = RK_COMMON | BIT(RK_PARAMS),
+    [CFG_RES_LSB] = RK_COMMON,
+};
+/* The keys each type cannot do without (name and type aside). */
+static const uint32_t res_needs[CFG_RES_TYPE_MAX] = {
+    [CFG_RES_IP] = BIT(RK_ADDRESS),
+    [CFG_RES_PROCESS] = BIT(RK_COMMAND),
+    [CFG_RES_FS] = BIT(RK_DEVICE) | BIT(RK_MOUNTPOINT),
+    [CFG_RES_SCRIPT] = BIT(RK_PATH),
+};
+static const char *const res_types[CFG_RES_TYPE_MAX] = {"ip",     "process", "fs",
+                                                        "script", "ocf",     "lsb"};
+static const char *const res_kinds[CFG_RES_TYPE_MAX] = {
+    "an ip resource",    "a process resource", "an fs resource",
+    "a script resource", "an ocf resource",    "an lsb resource",
+};
+static const struct typed_schema res_schema = {
+    res_keys,
+    RK_MAX,
+    res_masks,
+    res_types,
+    CFG_RES_TYPE_MAX,
+    "resources",
+    BIT(RK_NAME) | BIT(RK_TYPE),
+};
+
+/*
+ * Timeouts (start, stop, monitor) and monitor interval of each type when not
+ * written; vigil.yaml(5) documents them. ocf keeps 0: the agent's meta-data
+ * decides, else 20s and 10s.
+ */
+static const struct {
+    uint64_t start, stop, monitor, interval;
+} res_defaults[CFG_RES_TYPE_MAX] = {
+    [CFG_RES_IP] = {5000, 5000, 5000, 10000},
+    [CFG_RES_PROCESS] = {10000, 10000, 10000, 0},
+    [CFG_RES_FS] = {60000, 60000, 20000, 20000},
+    [CFG_RES_SCRIPT] = {20000, 20000, 20000, 10000},
+    [CFG_RES_OCF] = {0, 0, 0, 0},
+    [CFG_RES_LSB] = {20000, 20000, 20000, 10000},
+};
+
+/* A provider, agent or init script name: a path component, as a node name. */
+static bool agent_part_ok(const char *s, size_t len)
+{
+    return chars_ok(s, len, 63, "._-", true);
+}
+
+/* Parses the type into r (provider and agent for ocf and lsb); -1 after reporting. */
+static int load_res_type(struct loader *ld, struct cfg_resource *r, const struct ynode *n,
+                         const char *who)
+{
+    _cleanup_free_ char *label = xasprintf("%s: type", who);
+    if (!is_scalar(ld, n, label, RES_TYPES))
+        return -1;
+    _cleanup_free_ char *q = quote_node(n);
+    const char *s = has_nul(n) ? "" : n->text;
+    for (size_t i = 0; i <= CFG_RES_SCRIPT; i++) {
+        if (strcmp(s, res_types[i]) == 0) {
+            r->type = (enum cfg_res_type)i;
+            return (int)i;
+        }
+    }
+    if (strcmp(s, "ocf") == 0 || strncmp(s, "ocf:", 4) == 0) {
+        const char *p = s[3] ? s + 4 : s + 3, *colon = strchr(p, ':');
+        if (!colon || !agent_part_ok(p, (size_t)(colon - p)) ||
+            !agent_part_ok(colon + 1, strlen(colon + 1))) {
+            err(ld, n,
+                "%s: type %s is not a valid OCF type: write ocf:PROVIDER:AGENT, such as "
+                "ocf:heartbeat:IPaddr2 (each part: %s)",
+                who, q, NODE_NAME_RULE);
+            return -1;
+        }
+        r->type = CFG_RES_OCF;
+        r->provider = xstrndup(p, (size_t)(colon - p));
+        r->agent = xstrdup(colon + 1);
+        return CFG_RES_OCF;
+    }
+    if (strcmp(s, "lsb") == 0 || strncmp(s, "lsb:", 4) == 0) {
+        const char *p = s[3] ? s + 4 : s + 3;
+        if (!agent_part_ok(p, strlen(p))) {
+            err(ld, n,
+                "%s: type %s is not a valid LSB type: write lsb:NAME for the init script "
+                "%s/NAME, such as lsb:cron (NAME: %s)",
+                who, q, CFG_DEFAULT_LSB_DIR, NODE_NAME_RULE);
+            return -1;
+        }
+        r->type = CFG_RES_LSB;
+        r->agent = xstrdup(p);
+        return CFG_RES_LSB;
+    }
+    const char *sug = suggest(s, res_types, CFG_RES_SCRIPT + 1);
+    if (sug)
+        err(ld, n, "%s: unknown type %s; did you mean '%s'?", who, q, sug);
+    else
+        err(ld, n, "%s: unknown type %s (the types are %s)", who, q, RES_TYPES_AND);
+    return -1;
+}
+
+/* The agent of an ocf resource, or the init script of an lsb one, must be there to run. */
+static void check_agent_file(struct loader *ld, const struct cfg_resource *r,
+                             const struct ynode *at, const char *who)
+{
+    bool ocf = r->type == CFG_RES_OCF;
+    _cleanup_free_ char *path =
+        ocf ? xasprintf("%s/resource.d/%s/%s", ld->c->ocf_root, r->provider, r->agent)
+            : xasprintf("%s/%s", CFG_DEFAULT_LSB_DIR, r->agent);
+    struct stat st;
+    if (stat(path, &st) < 0 && errno == ENOENT) {
+        if (ocf)
+            err(ld, at, "%s: unknown agent ocf:%s:%s (there is no %s)", who, r->provider, r->agent,
+                path);
+        else
+            err(ld, at, "%s: unknown init script lsb:%s (there is no %s)", who, r->agent, path);
+        return;
+    }
+    _cleanup_free_ char *what = xasprintf("%s: %s", who, ocf ? "OCF agent" : "init script");
+    check_executable(ld, at, what, path);
+}
+
+/* An address with its prefix length ("198.51.100.100/24"), parsed into r. */
+static bool load_ip_address(struct loader *ld, struct cfg_resource *r, const struct ynode *n,
+                            const char *who)
+{
+    _cleanup_free_ char *label = xasprintf("%s: address", who);
+    if (!is_scalar(ld, n, label, "an address with a prefix length, such as 198.51.100.100/24"))
+        return false;
+    _cleanup_free_ char *q = quote_node(n);
+    const char *slash = has_nul(n) ? NULL : strchr(n->text, '/');
+    size_t alen = slash ? (size_t)(slash - n->text) : n->len;
+    char buf[64];
+    int family = 0;
+    uint8_t bytes[16] = {0};
+    if (!has_nul(n) && alen < sizeof(buf)) {
+        memcpy(buf, n->text, alen);
+        buf[alen] = '\0';
+        if (inet_pton(AF_INET, buf, bytes) == 1)
+            family = AF_INET;
+        else if (inet_pton(AF_INET6, buf, bytes) == 1)
+            family = AF_INET6;
+    }
+    if (!family) {
+        err(ld, n,
+            "%s %s is not an IPv4 or IPv6 address with a prefix length (such as "
+            "198.51.100.100/24 or 2001:db8::100/64)",
+            label, q);
+        return false;
+    }
+    if (!slash) {
+        err(ld, n, "%s %s needs a prefix length, such as %s/%d", label, q, n->text,
+            family == AF_INET ? 24 : 64);
+        return false;
+    }
+    unsigned max = family == AF_INET ? 32 : 128;
+    size_t digits = strspn(slash + 1, "0123456789");
+    unsigned long prefix =
+        digits >= 1 && digits <= 3 && slash[1 + digits] == '\0' ? strtoul(slash + 1, NULL, 10) : 0;
+    if (prefix < 1 || prefix > max) {
+        err(ld, n, "%s %s: the prefix length must be a number from 1 to %u for an %s address",
+            label, q, max, family_name(family));
+        return false;
+    }
+    r->address = xstrdup(n->text);
+    r->family = family;
+    memcpy(r->addr, bytes, sizeof(r->addr));
+    r->prefix = (uint8_t)prefix;
+    return true;
+}
+
+/* No address may be two ip resources', nor a node's own address on a network. */
+static void check_ip_unique(struct loader *ld, const struct cfg_resource *r, const struct ynode *at,
+                            const char *who)
+{
+    struct cfg *c = ld->c;
+    for (size_t i = 0; i < ld->n_ips; i++) {
+        const struct cfg_resource *o = ld->ips[i].r;
+        if (o->family == r->family && memcmp(o->addr, r->addr, sizeof(r->addr)) == 0) {
+            err(ld, at, "%s: address %s is already used by resource '%s' (line %d)", who,
+                r->address, o->name ? o->name : "?", ld->ips[i].at->line);
+            return;
+        }
+    }
+    for (size_t i = 0; ld->bin && i < c->n_nodes; i++) {
+        for (size_t j = 0; j < c->n_networks; j++) {
+            const struct addr_bin *b = &ld->bin[i * c->n_networks + j];
+            if (!ld->src[i].name_ok || b->family != r->family ||
+                memcmp(b->bytes, r->addr, sizeof(r->addr)) != 0)
+                continue;
+            err(ld, at, "%s: address %s is the address of node '%s' on network '%s' (line %d)", who,
+                r->address, c->nodes[i].name, c->networks[j].name, ld->src[i].addr[j]->line);
+            return;
+        }
+    }
+    xgrow((void **)&ld->ips, &ld->ips_cap, ld->n_ips + 1, sizeof(*ld->ips));
+    ld->ips[ld->n_ips++] = (struct res_at){r, at};
+}
+
+static void load_ip_network(struct loader *ld, struct cfg_resource *r, const struct ynode *n,
+                            const char *who)
+{
+    struct cfg *c = ld->c;
+    _cleanup_free_ char *label = xasprintf("%s: network", who);
+    if (!is_scalar(ld, n, label, "the name of a network"))
+        return;
+    int net = has_nul(n) ? -1 : cfg_network_index(c, n->text);
+    if (net >= 0) {
+        r->network = net;
+        return;
+    }
+    if (!ld->networks_ok)
+        return;
+    const char **names = xcalloc(c->n_networks, sizeof(*names));
+    for (size_t j = 0; j < c->n_networks; j++)
+        names[j] = c->networks[j].name;
+    _cleanup_free_ char *q = quote_node(n);
+    const char *sug = has_nul(n) ? NULL : suggest(n->text, names, c->n_networks);
+    if (sug) {
+        err(ld, n, "%s: undeclared network %s; did you mean '%s'?", who, q, sug);
+    } else {
+        _cleanup_free_ char *all = join_or(names, c->n_networks, " and ");
+        err(ld, n, "%s: undeclared network %s (the networks are %s)", who, q, all);
+    }
+    free(names);
+}
+
+/* An interface name as the kernel accepts it (dev_valid_name), in printable ASCII. */
+static bool ifname_ok(const struct ynode *n)
+{
+    if (n->len < 1 || n->len > 15 || has_nul(n) || strcmp(n->text, ".") == 0 ||
+        strcmp(n->text, "..") == 0)
+        return false;
+    for (size_t i = 0; i < n->len; i++) {
+        unsigned char ch = (unsigned char)n->text[i];
+        if (ch <= ' ' || ch >= 0x7f || ch == '/' || ch == ':')
+            return false;
+    }
+    return true;
+}
+
+static void load_ip(struct loader *ld, struct cfg_resource *r, struct ynode **f, const char *who)
+{
+    if (f[RK_ADDRESS] && load_ip_address(ld, r, f[RK_ADDRESS], who))
+        check_ip_unique(ld, r, f[RK_ADDRESS], who);
+    if (f[RK_NETWORK])
+        load_ip_network(ld, r, f[RK_NETWORK], who);
+    if (f[RK_INTERFACE]) {
+        _cleanup_free_ char *label = xasprintf("%s: interface", who);
+        const struct ynode *n = f[RK_INTERFACE];
+        _cleanup_free_ char *expected = xasprintf("an interface name (%s)", IFNAME_RULE);
+        if (!is_scalar(ld, n, label, expected))
+            return;
+        if (!ifname_ok(n)) {
+            _cleanup_free_ char *q = quote_node(n);
+            err(ld, n, "%s %s is not a valid interface name: use %s", label, q, IFNAME_RULE);
+            return;
+        }
+        r->interface = xstrdup(n->text);
+    }
+}
+
+static void load_process(struct loader *ld, struct cfg_resource *r, struct ynode **f,
+                         const char *who)
+{
+    if (f[RK_COMMAND])
+        load_command(ld, f[RK_COMMAND], who, &r->argv, &r->argc);
+    if (f[RK_USER]) {
+        _cleanup_free_ char *label = xasprintf("%s: user", who);
+        const struct ynode *n = f[RK_USER];
+        const char *name = get_name(ld, n, label, "user name", 32, "._-", false, USER_NAME_RULE);
+        if (name && (name[0] == '-' || name[0] == '.')) {
+            _cleanup_free_ char *q = quote_node(n);
+            err(ld, n, "%s %s is not a valid user name: use %s", label, q, USER_NAME_RULE);
+            name = NULL;
+        }
+        if (name && (ld->flags & CFG_LOAD_CHECK_FILES) && !getpwnam(name))
+            err(ld, n, "%s: unknown user '%s' (not in the user database of this node)", who, name);
+        if (name)
+            r->user = xstrdup(name);
+    }
+    if (f[RK_ENVIRONMENT])
+        load_params(ld, f[RK_ENVIRONMENT], who, "environment", "variable", "{LANG: C.UTF-8}",
+                    &r->env, &r->n_env);
+    if (f[RK_DIRECTORY]) {
+        _cleanup_free_ char *label = xasprintf("%s: directory", who);
+        const char *p = get_path(ld, f[RK_DIRECTORY], label, "a directory", NULL);
+        if (p)
+            r->directory = xstrdup(p);
+    }
+}
+
+static void load_fs_device(struct loader *ld, struct cfg_resource *r, const struct ynode *n,
+                           const char *who)
+{
+    _cleanup_free_ char *label = xasprintf("%s: device", who);
+    if (!is_scalar(ld, n, label, "a device: an absolute path, UUID=... or LABEL=..."))
+        return;
+    if (n->text[0] == '/') {
+        const char *p = get_path(ld, n, label, "a device", NULL);
+        if (p)
+            r->device = xstrdup(p);
+        return;
+    }
+    bool tagged = (strncmp(n->text, "UUID=", 5) == 0 && n->len > 5) ||
+                  (strncmp(n->text, "LABEL=", 6) == 0 && n->len > 6);
+    _cleanup_free_ char *q = quote_node(n);
+    if (!tagged || n->len > KEY_PATH_MAX || has_nul(n) || !one_line_text(n)) {
+        err(ld, n,
+            "%s %s must be an absolute path (such as /dev/vdb1), UUID=... or LABEL=..., on one "
+            "line",
+            label, q);
+        return;
+    }
+    r->device = xstrdup(n->text);
+}
+
+static void load_fs(struct loader *ld, struct cfg_resource *r, struct ynode **f, const char *who)
+{
+    if (f[RK_DEVICE])
+        load_fs_device(ld, r, f[RK_DEVICE], who);
+    if (f[RK_MOUNTPOINT]) {
+        _cleanup_free_ char *label = xasprintf("%s: mountpoint", who);
+        const char *p = get_path(ld, f[RK_MOUNTPOINT], label, "a directory", NULL);
+        /* Stored without trailing slashes, so that /srv/db/ and /srv/db are one place. */
+        _cleanup_free_ char *dir = p ? xstrdup(p) : NULL;
+        for (size_t len = dir ? strlen(dir) : 0; len > 1 && dir[len - 1] == '/'; len--)
+            dir[len - 1] = '\0';
+        for (size_t i = 0; dir && i < ld->n_mounts; i++) {
+            const struct cfg_resource *o = ld->mounts[i].r;
+            if (strcmp(o->mountpoint, dir) == 0) {
+                err(ld, f[RK_MOUNTPOINT],
+                    "%s: mountpoint %s is already used by resource '%s' (line %d)", who, dir,
+                    o->name ? o->name : "?", ld->mounts[i].at->line);
+                free(dir);
+                dir = NULL;
+            }
+        }
+        if (dir) {
+            r->mountpoint = xstrdup(dir);
+            xgrow((void **)&ld->mounts, &ld->mounts_cap, ld->n_mounts + 1, sizeof(*ld->mounts));
+            ld->mounts[ld->n_mounts++] = (struct res_at){r, f[RK_MOUNTPOINT]};
+        }
+    }
+    if (f[RK_FSTYPE]) {
+        _cleanup_free_ char *label = xasprintf("%s: fstype", who);
+        const char *t =
+            get_name(ld, f[RK_FSTYPE], label, "filesystem type", 32, "._-", false, FSTYPE_RULE);
+        if (t)
+            r->fstype = xstrdup(t);
+    }
+    if (f[RK_OPTIONS]) {
+        _cleanup_free_ char *label = xasprintf("%s: options", who);
+        const struct ynode *n = f[RK_OPTIONS];
+        if (!is_scalar(ld, n, label, "mount options such as noatime,nodev"))
+            return;
+        if (n->len > OPTIONS_MAX || has_nul(n) || !one_line_text(n)) {
+            _cleanup_free_ char *q = quote_node(n);
+            err(ld, n,
+                "%s %s are not usable: write at most %d bytes on one line, without control "
+                "characters",
+                label, q, OPTIONS_MAX);
+            return;
+        }
+        r->options = xstrdup(n->text);
+    }
+}
+
+static void load_script(struct loader *ld, struct cfg_resource *r, struct ynode **f,
+                        const char *who)
+{
+    if (!f[RK_PATH])
+        return;
+    _cleanup_free_ char *label = xasprintf("%s: path", who);
+    const char *p = get_path(ld, f[RK_PATH], label, "an action script", "/usr/local/bin/");
+    if (!p)
+        return;
+    r->path = xstrdup(p);
+    if (ld->flags & CFG_LOAD_CHECK_FILES) {
+        _cleanup_free_ char *what = xasprintf("%s: script", who);
+        check_executable(ld, f[RK_PATH], what, p);
+    }
+}
+
+static void load_res_timeouts(struct loader *ld, struct cfg_resource *r, struct ynode *n,
+                              const char *who)
+{
+    static const struct key_spec specs[] = {{"start", false}, {"stop", false}, {"monitor", false}};
+    uint64_t *dst[] = {&r->start_timeout_ms, &r->stop_timeout_ms, &r->monitor_timeout_ms};
+    struct ynode *f[ARRAY_SIZE(specs)];
+    _cleanup_free_ char *label = xasprintf("%s: timeouts", who);
+    _cleanup_free_ char *where = xasprintf("in the timeouts of %s", who);
+    if (!walk_mapping(ld, n, label, where, specs, ARRAY_SIZE(specs), f))
+        return;
+    for (size_t i = 0; i < ARRAY_SIZE(specs); i++) {
+        if (!f[i])
+            continue;
+        _cleanup_free_ char *klabel = xasprintf("%s: timeouts.%s", who, specs[i].name);
+        uint64_t v;
+        if (get_duration(ld, f[i], klabel, CFG_MIN_TIMEOUT_MS, CFG_MAX_TIMEOUT_MS, &v))
+            *dst[i] = v;
+    }
+}
+
+/* The monitor interval: a duration, or off (no periodic monitor; not for ocf). */
+static void load_res_monitor(struct loader *ld, struct cfg_resource *r, int type,
+                             const struct ynode *n, const char *who)
+{
+    _cleanup_free_ char *label = xasprintf("%s: monitor", who);
+    if (n->type == YN_SCALAR && !has_nul(n) && strcmp(n->text, "off") == 0) {
+        if (type == CFG_RES_OCF)
+            err(ld, n,
+                "%s: monitor: off is not supported for ocf resources; leave monitor out to use "
+                "the interval the agent advertises",
+                who);
+        else
+            r->monitor_interval_ms = 0;
+        return;
+    }
+    uint64_t v;
+    if (n->type == YN_SCALAR && !has_nul(n) && dur_parse(n->text, &v) == 0 && v == 0) {
+        char lo[32], hi[32];
+        err(ld, n, "%s is %s; write off for no periodic monitor, or a duration from %s to %s",
+            label, n->text, dur_format(CFG_MIN_MONITOR_INTERVAL_MS, lo),
+            dur_format(CFG_MAX_MONITOR_INTERVAL_MS, hi));
+        return;
+    }
+    if (get_duration(ld, n, label, CFG_MIN_MONITOR_INTERVAL_MS, CFG_MAX_MONITOR_INTERVAL_MS, &v))
+        r->monitor_interval_ms = v;
+}
+
+/* on_fail, timeouts, monitor, healthy and checks: the keys of every type. */
+static void load_res_common(struct loader *ld, struct cfg_resource *r, int type, struct ynode **f,
+                            const char *who)
+{
+    static const char *const on_fail[] = {"ignore", "restart", "failover", "halt", "fence"};
+    static const char *const healthy[] = {"all", "any"};
+    struct cfg *c = ld->c;
+    if (type >= 0) {
+        r->start_timeout_ms = res_defaults[type].start;
+        r->stop_timeout_ms = res_defaults[type].stop;
+        r->monitor_timeout_ms = res_defaults[type].monitor;
+        r->monitor_interval_ms = res_defaults[type].interval;
+    }
+    if (f[RK_ON_FAIL]) {
+        _cleanup_free_ char *label = xasprintf("%s: on_fail", who);
+        int i = get_keyword(ld, f[RK_ON_FAIL], label, on_fail, ARRAY_SIZE(on_fail));
+        if (i >= 0)
+            r->on_fail = (enum cfg_on_fail)i;
+        if (r->on_fail == CFG_ON_FAIL_FENCE && !c->fence_enabled && !ld->fence_enabled_bad)
+            warn(ld, f[RK_ON_FAIL],
+                 "%s: on_fail: fence needs fencing; with fencing disabled the group is halted "
+                 "instead",
+                 who);
+    }
+    if (f[RK_TIMEOUTS])
+        load_res_timeouts(ld, r, f[RK_TIMEOUTS], who);
+    if (f[RK_MONITOR])
+        load_res_monitor(ld, r, type, f[RK_MONITOR], who);
+    if (f[RK_CHECKS])
+        load_checks(ld, r, f[RK_CHECKS], who);
+    if (f[RK_HEALTHY]) {
+        _cleanup_free_ char *label = xasprintf("%s: healthy", who);
+        int i = get_keyword(ld, f[RK_HEALTHY], label, healthy, ARRAY_SIZE(healthy));
+        if (i >= 0 && r->n_checks >= 2)
+            r->healthy_any = i == 1;
+        else if (i >= 0 && (!f[RK_CHECKS] || f[RK_CHECKS]->type == YN_SEQUENCE))
+            warn(ld, f[RK_HEALTHY],
+                 "%s: healthy is ignored: it chooses between any and all of two or more checks, "
+                 "and the resource has %s",
+                 who, r->n_checks == 1 ? "one" : "none");
+    }
+}
+
+/* "resource 'vip'", or "resource #2 of group 'web'" when it has no usable name. */
+static char *res_label(struct loader *ld, size_t gi, size_t ri, const struct ynode *e)
+{
+    _cleanup_free_ char *l = entry_label(e, ri, "resource");
+    if (l[strlen("resource ")] == '\'')
+        return xstrdup(l);
+    _cleanup_free_ char *g = group_ref(ld, gi);
+    return xasprintf("resource #%zu of %s", ri + 1, g);
+}
+
+static void load_resource(struct loader *ld, size_t gi, size_t ri, struct ynode *e)
+{
+    struct cfg_resource *r = &ld->c->groups[gi].resources[ri];
+    r->on_fail = CFG_ON_FAIL_RESTART;
+    r->network = -1;
+    _cleanup_free_ char *who = res_label(ld, gi, ri, e);
+    _cleanup_free_ char *where = xasprintf("in %s", who);
+    if (e->type != YN_MAPPING) {
+        err_type(ld, e, who, "a mapping with name, type and the keys of that type");
+        return;
+    }
+    struct ynode *tn = find_value(e, "type");
+    int type = tn ? load_res_type(ld, r, tn, who) : -1;
+    struct ynode *f[RK_MAX];
+    uint32_t suggested;
+    walk_typed(ld, e, who, where, &res_schema, type, type >= 0 ? res_kinds[type] : NULL, f,
+               &suggested);
+    if (f[RK_NAME]) {
+        _cleanup_free_ char *label = xasprintf("%s: name", who);
+        const char *name =
+            get_name(ld, f[RK_NAME], label, "resource name", 63, "._-", true, NODE_NAME_RULE);
+        if (name) {
+            r->name = xstrdup(name);
+            claim_name(ld, f[RK_NAME], gi, false);
+        }
+    }
+    load_res_common(ld, r, type, f, who);
+    if (type < 0)
+        return;
+    for (size_t k = 0; k < RK_MAX; k++)
+        if ((res_needs[type] & BIT(k)) && !f[k] && !(suggested & BIT(k)))
+            err(ld, e, "%s (%s) needs '%s'", who, res_types[type], res_keys[k]);
+    if (type == CFG_RES_IP && !f[RK_NETWORK] && !f[RK_INTERFACE] &&
+        !(suggested & (BIT(RK_NETWORK) | BIT(RK_INTERFACE))))
+        err(ld, e, "%s (ip) needs 'network' or 'interface'", who);
+    switch (type) {
+    case CFG_RES_IP:
+        load_ip(ld, r, f, who);
+        break;
+    case CFG_RES_PROCESS:
+        load_process(ld, r, f, who);
+        break;
+    case CFG_RES_FS:
+        load_fs(ld, r, f, who);
+        break;
+    case CFG_RES_SCRIPT:
+        load_script(ld, r, f, who);
+        break;
+    default:
+        if (ld->flags & CFG_LOAD_CHECK_FILES)
+            check_agent_file(ld, r, tn, who);
+        break;
+    }
+    if (f[RK_PARAMS])
+        load_params(ld, f[RK_PARAMS], who, "params", "parameter", "{state: /run/vigil/x}",
+                    &r->params, &r->n_params);
+}
+
+/* ---- groups ---- */
+
+static void load_domain(struct loader *ld, struct cfg_group *g, struct ynode *n, const char *who)
+{
+    struct cfg *c = ld->c;
+    _cleanup_free_ char *label = xasprintf("%s: domain", who);
+    if (n->type == YN_SCALAR && n->plain && name_chars_ok(n, 63, "._-", true)) {
+        _cleanup_free_ char *q = quote_node(n);
+        err(ld, n, "%s must be a list of nodes, not %s; write [%s]", label, q, n->text);
+        return;
+    }
+    if (n->type != YN_SEQUENCE) {
+        err_type(ld, n, label, "a list of node names, most preferred first, such as [n1, n2]");
+        return;
+    }
+    if (n->n == 0) {
+        err(ld, n, "%s is empty; name at least one node", label);
+        return;
+    }
+    size_t count = cap_count(ld, n, CFG_MAX_NODES, who, "nodes in the domain");
+    bool names_ok = c->n_nodes > 0;
+    const char **names = xcalloc(c->n_nodes + 1, sizeof(*names));
+    for (size_t i = 0; i < c->n_nodes; i++) {
+        names_ok = names_ok && ld->src[i].name_ok;
+        names[i] = ld->src[i].name_ok ? c->nodes[i].name : NULL;
+    }
+    const struct ynode **at = xcalloc(count, sizeof(*at));
+    g->domain = xcalloc(count, sizeof(*g->domain));
+    for (size_t i = 0; i < count; i++) {
+        const struct ynode *v = n->items[i];
+        _cleanup_free_ char *ilabel = xasprintf("%s: domain entry #%zu", who, i + 1);
+        if (!is_scalar(ld, v, ilabel, "a node name"))
+            continue;
+        size_t ni = 0;
+        while (ni < c->n_nodes && !(names[ni] && !has_nul(v) && strcmp(names[ni], v->text) == 0))
+            ni++;
+        _cleanup_free_ char *q = quote_node(v);
+        if (ni == c->n_nodes) {
+            if (!names_ok)
+                continue;
+            const char *sug = has_nul(v) ? NULL : suggest(v->text, names, c->n_nodes);
+            if (sug) {
+                err(ld, v, "%s: undeclared node %s in the domain; did you mean '%s'?", who, q, sug);
+            } else {
+                _cleanup_free_ char *all = join_or(names, c->n_nodes, " and ");
+                err(ld, v, "%s: undeclared node %s in the domain (the nodes are %s)", who, q, all);
+            }
+            continue;
+        }
+        bool dup = false;
+        for (size_t j = 0; j < g->n_domain && !dup; j++) {
+            if (g->domain[j] == ni) {
+                err(ld, v, "%s: the domain names node '%s' twice (first at line %d)", who,
+                    names[ni], at[j]->line);
+                dup = true;
+            }
+        }
+        if (dup)
+            continue;
+        at[g->n_domain] = v;
+        g->domain[g->n_domain++] = ni;
+    }
+    if (count == 1 && g->n_domain == 1 && c->n_nodes > 1)
+        warn(ld, n, "%s: the domain has only one node, so the group cannot fail over", who);
+    free(at);
+    free(names);
+}
+
+static void load_policy(struct loader *ld, struct cfg_group *g, struct ynode *n, const char *who)
+{
+    static const char *const names[] = {"ordered", "round-robin"};
+    static const char expected[] = "ordered, round-robin or {script: PATH}";
+    _cleanup_free_ char *label = xasprintf("%s: policy", who);
+    if (n->type == YN_MAPPING) {
+        static const struct key_spec specs[] = {{"script", true}};
+        struct ynode *f[1];
+        _cleanup_free_ char *where = xasprintf("in the policy of %s", who);
+        walk_mapping(ld, n, label, where, specs, 1, f);
+        if (!f[0])
+            return;
+        _cleanup_free_ char *slabel = xasprintf("%s: policy.script", who);
+        const char *p = get_path(ld, f[0], slabel, "a placement script", NULL);
+        if (!p)
+            return;
+        g->policy = CFG_POLICY_SCRIPT;
+        g->policy_script = xstrdup(p);
+        if (ld->flags & CFG_LOAD_CHECK_FILES) {
+            _cleanup_free_ char *what = xasprintf("%s: policy script", who);
+            check_executable(ld, f[0], what, p);
+        }
+        return;
+    }
+    if (!is_scalar(ld, n, label, expected))
+        return;
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        if (!has_nul(n) && strcmp(n->text, names[i]) == 0) {
+            g->policy = i == 0 ? CFG_POLICY_ORDERED : CFG_POLICY_ROUND_ROBIN;
+            return;
+        }
+    }
+    _cleanup_free_ char *q = quote_node(n);
+    const char *sug = has_nul(n) ? NULL : suggest(n->text, names, ARRAY_SIZE(names));
+    if (!has_nul(n) && strcmp(n->text, "script") == 0)
+        err(ld, n, "%s: policy script needs the script's path: write policy: {script: PATH}", who);
+    else if (sug)
+        err(ld, n, "%s must be %s, not %s; did you mean '%s'?", label, expected, q, sug);
+    else
+        err(ld, n, "%s must be %s, not %s", label, expected, q);
+}
+
+static void load_restarts(struct loader *ld, struct cfg_group *g, struct ynode *n, const char *who)
+{
+    static const struct key_spec specs[] = {{"max", false}, {"within", false}};
+    struct ynode *f[ARRAY_SIZE(specs)];
+    _cleanup_free_ char *label = xasprintf("%s: restarts", who);
+    _cleanup_free_ char *where = xasprintf("in the restarts of %s", who);
+    if (!walk_mapping(ld, n, label, where, specs, ARRAY_SIZE(specs), f))
+        return;
+    uint64_t v;
+    if (f[0]) {
+        _cleanup_free_ char *l = xasprintf("%s: restarts.max", who);
+        if (get_uint(ld, f[0], l, 0, CFG_MAX_RESTARTS, &v))
+            g->restarts_max = (uint32_t)v;
+    }
+    if (f[1]) {
+        _cleanup_free_ char *l = xasprintf("%s: restarts.within", who);
+        if (get_duration(ld, f[1], l, CFG_MIN_RESTARTS_WITHIN_MS, CFG_MAX_RESTARTS_WITHIN_MS, &v))
+            g->restarts_within_ms = v;
+    }
+}
+
+static void load_group_resources(struct loader *ld, size_t gi, struct ynode *n, const char *who)
+{
+    struct cfg_group *g = &ld->c->groups[gi];
+    _cleanup_free_ char *label = xasprintf("%s: resources", who);
+    if (n->type != YN_SEQUENCE) {
+        err_type(ld, n, label, "a list of resources (- name: NAME, type: TYPE, ...)");
+        return;
+    }
+    if (n->n == 0) {
+        err(ld, n, "%s is empty; a group holds at least one resource", label);
+        return;
+    }
+    size_t count = cap_count(ld, n, CFG_MAX_RESOURCES, who, "resources");
+    g->resources = xcalloc(count, sizeof(*g->resources));
+    g->n_resources = count;
+    for (size_t i = 0; i < count; i++)
+        load_resource(ld, gi, i, n->items[i]);
+}
+
+static void load_group(struct loader *ld, size_t gi, struct ynode *e)
+{
+    static const struct key_spec specs[] = {
+        {"name", true},      {"domain", true},    {"policy", false},
+        {"failback", false}, {"restarts", false}, {"resources", true},
+    };
+    static const char *const failback[] = {"controlled", "auto"};
+    struct ynode *f[ARRAY_SIZE(specs)];
+    struct cfg_group *g = &ld->c->groups[gi];
+    g->policy = CFG_POLICY_ORDERED;
+    g->failback = CFG_FAILBACK_CONTROLLED;
+    g->restarts_max = CFG_DEFAULT_RESTARTS_MAX;
+    g->restarts_within_ms = CFG_DEFAULT_RESTARTS_WITHIN;
+    _cleanup_free_ char *who = entry_label(e, gi, "group");
+    _cleanup_free_ char *where = xasprintf("in %s", who);
+    if (e->type != YN_MAPPING) {
+        err_type(ld, e, who, "a mapping with name, domain and resources");
+        return;
+    }
+    walk_mapping(ld, e, who, where, specs, ARRAY_SIZE(specs), f);
+    if (f[0]) {
+        _cleanup_free_ char *label = xasprintf("%s: name", who);
+        const char *name = get_name(ld, f[0], label, "group name", 63, "._-", true, NODE_NAME_RULE);
+        if (name) {
+            g->name = xstrdup(name);
+            claim_name(ld, f[0], gi, true);
+        }
+    }
+    if (f[1])
+        load_domain(ld, g, f[1], who);
+    if (f[2])
+        load_policy(ld, g, f[2], who);
+    if (f[3]) {
+        _cleanup_free_ char *label = xasprintf("%s: failback", who);
+        int i = get_keyword(ld, f[3], label, failback, ARRAY_SIZE(failback));
+        if (i >= 0)
+            g->failback = i == 0 ? CFG_FAILBACK_CONTROLLED : CFG_FAILBACK_AUTO;
+    }
+    if (f[4])
+        load_restarts(ld, g, f[4], who);
+    if (f[5])
+        load_group_resources(ld, gi, f[5], who);
+}
+
+static void load_groups(struct loader *ld, struct ynode *n)
+{
+    if (n->type == YN_SEQUENCE && n->n == 0)
+        return; /* no groups: a cluster of nodes only */
+    size_t count = check_list(ld, n, "groups",
+                              "a list of groups (- name: NAME, domain: [NODES], resources: "
+                              "[RESOURCES])",
+                              "group", CFG_MAX_GROUPS, "");
+    if (count == 0)
+        return;
+    struct cfg *c = ld->c;
+    c->groups = xcalloc(count, sizeof(*c->groups));
+    c->n_groups = count;
+    for (size_t i = 0; i < count; i++)
+        load_group(ld, i, n->items[i]);
+}
+
+/* The top-level resources section: settings for every resource (not the resources). */
+static void load_resources_section(struct loader *ld, struct ynode *n)
+{
+    static const struct key_spec specs[] = {{"ocf_root", false}};
+    struct ynode *f[ARRAY_SIZE(specs)];
+    if (n->type == YN_SEQUENCE) {
+        err(ld, n,
+            "resources must be a mapping (key: value lines), not a list; resources themselves "
+            "are listed in each group (groups: - name: NAME ... resources: [...])");
+        return;
+    }
+    if (!walk_mapping(ld, n, "resources", "in resources", specs, ARRAY_SIZE(specs), f) || !f[0])
+        return;
+    const char *p = get_path(ld, f[0], "resources.ocf_root", "the OCF root directory", NULL);
+    if (p) {
+        free(ld->c->ocf_root);
+        ld->c->ocf_root = xstrdup(p);
+    }
+}
+
 /* ---- Checks across sections ---- */
 
 static void check_token(struct loader *ld)
@@ -1585,19 +2965,6 @@ static void check_fencing(struct loader *ld)
              "at once; give one node a delay");
 }
 
-/* The agent must be a regular file that root may execute (CFG_LOAD_CHECK_FILES). */
-static void check_fence_agent(struct loader *ld, const struct ynode *at, const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) < 0)
-        err(ld, at, "fence agent %s: %s", path, strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-        err(ld, at, "fence agent %s is not a regular file", path);
-    else if (!(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) ||
-             (geteuid() == 0 && access(path, X_OK) < 0))
-        err(ld, at, "fence agent %s is not executable", path);
-}
-
 /* The secrets file must be a readable regular file, private to its owner. */
 static void check_fence_secrets(struct loader *ld, const struct ynode *at, const char *path)
 {
@@ -1623,7 +2990,7 @@ static void check_fence_files(struct loader *ld)
     struct cfg *c = ld->c;
     for (size_t i = 0; i < c->n_fence_devices; i++) {
         if (ld->fdev[i].agent)
-            check_fence_agent(ld, ld->fdev[i].agent, c->fence_devices[i].agent);
+            check_executable(ld, ld->fdev[i].agent, "fence agent", c->fence_devices[i].agent);
         if (ld->fdev[i].secrets)
             check_fence_secrets(ld, ld->fdev[i].secrets, c->fence_devices[i].secrets);
     }
@@ -1632,15 +2999,26 @@ static void check_fence_files(struct loader *ld)
 /* ---- Top level ---- */
 
 /* The keys of the top level, in the order of specs in load_root. */
-enum { TOP_CLUSTER, TOP_ENGINE, TOP_FENCING, TOP_HEARTBEAT, TOP_NETWORKS, TOP_NODES, TOP_QUORUM };
+enum {
+    TOP_CLUSTER,
+    TOP_ENGINE,
+    TOP_FENCING,
+    TOP_GROUPS,
+    TOP_HEARTBEAT,
+    TOP_NETWORKS,
+    TOP_NODES,
+    TOP_QUORUM,
+    TOP_RESOURCES
+};
 
 static void load_root(struct loader *ld, struct ynode *root, unsigned flags)
 {
     static const struct key_spec specs[] = {
-        [TOP_CLUSTER] = {"cluster", true},   [TOP_ENGINE] = {"engine", false},
-        [TOP_FENCING] = {"fencing", false},  [TOP_HEARTBEAT] = {"heartbeat", false},
-        [TOP_NETWORKS] = {"networks", true}, [TOP_NODES] = {"nodes", true},
-        [TOP_QUORUM] = {"quorum", false},
+        [TOP_CLUSTER] = {"cluster", true},      [TOP_ENGINE] = {"engine", false},
+        [TOP_FENCING] = {"fencing", false},     [TOP_GROUPS] = {"groups", false},
+        [TOP_HEARTBEAT] = {"heartbeat", false}, [TOP_NETWORKS] = {"networks", true},
+        [TOP_NODES] = {"nodes", true},          [TOP_QUORUM] = {"quorum", false},
+        [TOP_RESOURCES] = {"resources", false},
     };
     struct ynode *f[ARRAY_SIZE(specs)];
     struct cfg *c = ld->c;
@@ -1675,6 +3053,11 @@ static void load_root(struct loader *ld, struct ynode *root, unsigned flags)
         load_fencing(ld, f[TOP_FENCING]);
     } else
         c->fence_enabled = false; /* existing configurations stay valid; warned below */
+    /* Groups last: they refer to nodes, networks, fencing and resources.ocf_root. */
+    if (f[TOP_RESOURCES])
+        load_resources_section(ld, f[TOP_RESOURCES]);
+    if (f[TOP_GROUPS])
+        load_groups(ld, f[TOP_GROUPS]);
     if (!ld->heartbeat)
         ld->heartbeat = root;
     check_token(ld);
@@ -1705,6 +3088,8 @@ static struct cfg *cfg_new(const char *name)
     c->fence_enabled = true;
     c->fence_action = CFG_FENCE_OFF;
     c->fence_retries = CFG_DEFAULT_FENCE_RETRIES;
+    c->no_quorum = CFG_NO_QUORUM_STOP;
+    c->ocf_root = xstrdup(CFG_DEFAULT_OCF_ROOT);
     return c;
 }
 
@@ -1733,8 +3118,12 @@ int cfg_load_string(const char *buf, size_t len, const char *name, unsigned flag
         return -EINVAL;
     }
 
-    struct loader ld = {
-        .file = name, .d = diags, .c = cfg_new(name), .fdevs_ok = true, .fence_refs_ok = true};
+    struct loader ld = {.file = name,
+                        .d = diags,
+                        .c = cfg_new(name),
+                        .flags = flags,
+                        .fdevs_ok = true,
+                        .fence_refs_ok = true};
     load_root(&ld, root, flags);
     cfg_diags_sort_from(diags, first);
 
@@ -1747,6 +3136,9 @@ int cfg_load_string(const char *buf, size_t len, const char *name, unsigned flag
     free(ld.fnode_key);
     free(ld.fnode_at);
     free(ld.fnode_bad);
+    free(ld.gnames);
+    free(ld.ips);
+    free(ld.mounts);
     ytree_free(root);
 
     if (diags->n_errors > errors) {

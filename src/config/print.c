@@ -157,6 +157,184 @@ static void put_fencing(struct cfg_buf *b, const struct cfg *c)
     }
 }
 
+/* A mapping of params or environment: one line per entry, or {} when empty. */
+static void put_params(struct cfg_buf *b, const char *indent, const char *key,
+                       const struct cfg_param *p, size_t n)
+{
+    cfg_buf_printf(b, "%s%s:%s\n", indent, key, n ? "" : " {}");
+    for (size_t i = 0; i < n; i++) {
+        cfg_buf_printf(b, "%s  ", indent);
+        put_scalar(b, p[i].key ? p[i].key : "");
+        cfg_buf_printf(b, ": ");
+        put_scalar(b, p[i].value ? p[i].value : "");
+        cfg_buf_printf(b, "\n");
+    }
+}
+
+/* A command as one flow list: [/usr/bin/python3, "-m", http.server]. */
+static void put_argv(struct cfg_buf *b, char *const *argv, size_t argc)
+{
+    cfg_buf_printf(b, "[");
+    for (size_t i = 0; i < argc; i++) {
+        cfg_buf_printf(b, "%s", i ? ", " : "");
+        put_scalar(b, argv && argv[i] ? argv[i] : "");
+    }
+    cfg_buf_printf(b, "]");
+}
+
+/* Writes "INDENT" "key: VALUE\n" with VALUE as a scalar, when value is set. */
+static void put_opt(struct cfg_buf *b, const char *indent, const char *key, const char *value)
+{
+    if (!value)
+        return;
+    cfg_buf_printf(b, "%s%s: ", indent, key);
+    put_scalar(b, value);
+    cfg_buf_printf(b, "\n");
+}
+
+static void put_check(struct cfg_buf *b, const struct cfg_check *ck)
+{
+    static const char ind[] = "            ";
+    char dur[32];
+    const char *type = cfg_check_type_name(ck->type);
+    cfg_buf_printf(b, "          - type: %s\n", type ? type : "tcp");
+    switch (ck->type) {
+    case CFG_CHECK_TCP:
+        put_opt(b, ind, "host", ck->host ? ck->host : "");
+        cfg_buf_printf(b, "%sport: %u\n", ind, ck->port);
+        break;
+    case CFG_CHECK_HTTP:
+        put_opt(b, ind, "url", ck->url ? ck->url : "");
+        if (ck->status)
+            cfg_buf_printf(b, "%sstatus: %u\n", ind, ck->status);
+        break;
+    default:
+        cfg_buf_printf(b, "%scommand: ", ind);
+        put_argv(b, ck->argv, ck->argc);
+        cfg_buf_printf(b, "\n");
+        break;
+    }
+    cfg_buf_printf(b, "%sinterval: %s\n", ind, dur_format(ck->interval_ms, dur));
+    cfg_buf_printf(b, "%stimeout: %s\n", ind, dur_format(ck->timeout_ms, dur));
+    cfg_buf_printf(b, "%sfailures: %u\n", ind, ck->failures);
+}
+
+/* The type as written: ip, process, ..., ocf:PROVIDER:AGENT or lsb:NAME. */
+static void put_res_type(struct cfg_buf *b, const struct cfg_resource *r)
+{
+    const char *name = cfg_res_type_name(r->type);
+    if (r->type == CFG_RES_OCF)
+        cfg_buf_printf(b, "ocf:%s:%s", r->provider ? r->provider : "",
+                       r->agent ? r->agent : ""); /* names of [A-Za-z0-9._-]: plain */
+    else if (r->type == CFG_RES_LSB)
+        cfg_buf_printf(b, "lsb:%s", r->agent ? r->agent : "");
+    else
+        cfg_buf_printf(b, "%s", name ? name : "ip");
+}
+
+/* The keys of r's own type. */
+static void put_res_keys(struct cfg_buf *b, const struct cfg *c, const struct cfg_resource *r)
+{
+    static const char ind[] = "        ";
+    switch (r->type) {
+    case CFG_RES_IP:
+        put_opt(b, ind, "address", r->address ? r->address : "");
+        if (r->network >= 0 && (size_t)r->network < c->n_networks)
+            put_opt(b, ind, "network", c->networks[r->network].name);
+        put_opt(b, ind, "interface", r->interface);
+        break;
+    case CFG_RES_PROCESS:
+        cfg_buf_printf(b, "%scommand: ", ind);
+        put_argv(b, r->argv, r->argc);
+        cfg_buf_printf(b, "\n");
+        put_opt(b, ind, "user", r->user);
+        put_params(b, ind, "environment", r->env, r->n_env);
+        put_opt(b, ind, "directory", r->directory);
+        break;
+    case CFG_RES_FS:
+        put_opt(b, ind, "device", r->device ? r->device : "");
+        put_opt(b, ind, "mountpoint", r->mountpoint ? r->mountpoint : "");
+        put_opt(b, ind, "fstype", r->fstype);
+        put_opt(b, ind, "options", r->options);
+        break;
+    case CFG_RES_SCRIPT:
+        put_opt(b, ind, "path", r->path ? r->path : "");
+        put_params(b, ind, "params", r->params, r->n_params);
+        break;
+    case CFG_RES_OCF:
+        put_params(b, ind, "params", r->params, r->n_params);
+        break;
+    default:
+        break;
+    }
+}
+
+/* Timeouts and the monitor interval; for ocf, a 0 (the agent's default) is left out. */
+static void put_res_timing(struct cfg_buf *b, const struct cfg_resource *r)
+{
+    static const char *const names[] = {"start", "stop", "monitor"};
+    const uint64_t v[] = {r->start_timeout_ms, r->stop_timeout_ms, r->monitor_timeout_ms};
+    bool ocf = r->type == CFG_RES_OCF;
+    char dur[32];
+    if (!ocf || v[0] || v[1] || v[2])
+        cfg_buf_printf(b, "        timeouts:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (!ocf || v[i])
+            cfg_buf_printf(b, "          %s: %s\n", names[i], dur_format(v[i], dur));
+    if (r->monitor_interval_ms)
+        cfg_buf_printf(b, "        monitor: %s\n", dur_format(r->monitor_interval_ms, dur));
+    else if (!ocf)
+        cfg_buf_printf(b, "        monitor: \"off\"\n");
+}
+
+static void put_resource(struct cfg_buf *b, const struct cfg *c, const struct cfg_resource *r)
+{
+    const char *on_fail = cfg_on_fail_name(r->on_fail);
+    cfg_buf_printf(b, "      - name: ");
+    put_scalar(b, r->name ? r->name : "");
+    cfg_buf_printf(b, "\n        type: ");
+    put_res_type(b, r);
+    cfg_buf_printf(b, "\n");
+    put_res_keys(b, c, r);
+    cfg_buf_printf(b, "        on_fail: %s\n", on_fail ? on_fail : "restart");
+    put_res_timing(b, r);
+    if (r->n_checks >= 2)
+        cfg_buf_printf(b, "        healthy: %s\n", r->healthy_any ? "any" : "all");
+    cfg_buf_printf(b, "        checks:%s\n", r->n_checks ? "" : " []");
+    for (size_t i = 0; i < r->n_checks; i++)
+        put_check(b, &r->checks[i]);
+}
+
+static void put_group(struct cfg_buf *b, const struct cfg *c, const struct cfg_group *g)
+{
+    char dur[32];
+    const char *failback = cfg_failback_name(g->failback);
+    cfg_buf_printf(b, "  - name: ");
+    put_scalar(b, g->name ? g->name : "");
+    cfg_buf_printf(b, "\n    domain: [");
+    for (size_t i = 0; i < g->n_domain; i++) {
+        cfg_buf_printf(b, "%s", i ? ", " : "");
+        put_scalar(b, g->domain[i] < c->n_nodes && c->nodes[g->domain[i]].name
+                          ? c->nodes[g->domain[i]].name
+                          : "");
+    }
+    cfg_buf_printf(b, "]\n");
+    if (g->policy == CFG_POLICY_SCRIPT) {
+        cfg_buf_printf(b, "    policy:\n      script: ");
+        put_scalar(b, g->policy_script ? g->policy_script : "");
+        cfg_buf_printf(b, "\n");
+    } else {
+        const char *policy = cfg_policy_name(g->policy);
+        cfg_buf_printf(b, "    policy: %s\n", policy ? policy : "ordered");
+    }
+    cfg_buf_printf(b, "    failback: %s\n", failback ? failback : "controlled");
+    cfg_buf_printf(b, "    restarts:\n      max: %u\n      within: %s\n", g->restarts_max,
+                   dur_format(g->restarts_within_ms, dur));
+    cfg_buf_printf(b, "    resources:\n");
+    for (size_t i = 0; i < g->n_resources; i++)
+        put_resource(b, c, &g->resources[i]);
+}
+
 /* Returns the normalised YAML text of c, owned by the caller (see config.h). */
 char *cfg_print(const struct cfg *c)
 {
@@ -192,10 +370,16 @@ char *cfg_print(const struct cfg *c)
             cfg_buf_printf(&b, "\n");
         }
     }
+    const char *no_quorum = cfg_no_quorum_name(c->no_quorum);
     cfg_buf_printf(&b, "quorum:\n  tie_breaker: ");
     put_scalar(&b, tie_breaker_text(c));
-    cfg_buf_printf(&b, "\n");
+    cfg_buf_printf(&b, "\n  no_quorum: %s\n", no_quorum ? no_quorum : "stop");
     put_fencing(&b, c);
+    cfg_buf_printf(&b, "resources:\n  ocf_root: ");
+    put_scalar(&b, c->ocf_root ? c->ocf_root : CFG_DEFAULT_OCF_ROOT);
+    cfg_buf_printf(&b, "\ngroups:%s\n", c->n_groups ? "" : " []");
+    for (size_t i = 0; i < c->n_groups; i++)
+        put_group(&b, c, &c->groups[i]);
     return cfg_buf_steal(&b);
 }
 
@@ -251,6 +435,90 @@ static bool fencing_equal(const struct cfg *a, const struct cfg *b)
     return true;
 }
 
+static bool params_equal(const struct cfg_param *x, size_t nx, const struct cfg_param *y, size_t ny)
+{
+    if (nx != ny)
+        return false;
+    for (size_t i = 0; i < nx; i++)
+        if (!streq_null(x[i].key, y[i].key) || !streq_null(x[i].value, y[i].value))
+            return false;
+    return true;
+}
+
+static bool argv_equal(char *const *x, size_t nx, char *const *y, size_t ny)
+{
+    if (nx != ny)
+        return false;
+    for (size_t i = 0; i < nx; i++)
+        if (!streq_null(x ? x[i] : NULL, y ? y[i] : NULL))
+            return false;
+    return true;
+}
+
+static bool check_equal(const struct cfg_check *x, const struct cfg_check *y)
+{
+    return x->type == y->type && streq_null(x->host, y->host) && x->port == y->port &&
+           streq_null(x->url, y->url) && streq_null(x->path, y->path) && x->status == y->status &&
+           argv_equal(x->argv, x->argc, y->argv, y->argc) && x->interval_ms == y->interval_ms &&
+           x->timeout_ms == y->timeout_ms && x->failures == y->failures;
+}
+
+static bool resource_equal(const struct cfg_resource *x, const struct cfg_resource *y)
+{
+    if (!streq_null(x->name, y->name) || x->type != y->type || x->on_fail != y->on_fail ||
+        x->start_timeout_ms != y->start_timeout_ms || x->stop_timeout_ms != y->stop_timeout_ms ||
+        x->monitor_timeout_ms != y->monitor_timeout_ms ||
+        x->monitor_interval_ms != y->monitor_interval_ms || x->healthy_any != y->healthy_any ||
+        x->n_checks != y->n_checks)
+        return false;
+    for (size_t i = 0; i < x->n_checks; i++)
+        if (!check_equal(&x->checks[i], &y->checks[i]))
+            return false;
+    if (!streq_null(x->address, y->address) || x->family != y->family ||
+        memcmp(x->addr, y->addr, sizeof(x->addr)) != 0 || x->prefix != y->prefix ||
+        x->network != y->network || !streq_null(x->interface, y->interface))
+        return false;
+    if (!argv_equal(x->argv, x->argc, y->argv, y->argc) || !streq_null(x->user, y->user) ||
+        !params_equal(x->env, x->n_env, y->env, y->n_env) ||
+        !streq_null(x->directory, y->directory))
+        return false;
+    if (!streq_null(x->device, y->device) || !streq_null(x->mountpoint, y->mountpoint) ||
+        !streq_null(x->fstype, y->fstype) || !streq_null(x->options, y->options))
+        return false;
+    return streq_null(x->path, y->path) && streq_null(x->provider, y->provider) &&
+           streq_null(x->agent, y->agent) &&
+           params_equal(x->params, x->n_params, y->params, y->n_params);
+}
+
+static bool group_equal(const struct cfg_group *x, const struct cfg_group *y)
+{
+    if (!streq_null(x->name, y->name) || x->n_domain != y->n_domain || x->policy != y->policy ||
+        !streq_null(x->policy_script, y->policy_script) || x->failback != y->failback ||
+        x->restarts_max != y->restarts_max || x->restarts_within_ms != y->restarts_within_ms ||
+        x->n_resources != y->n_resources)
+        return false;
+    for (size_t i = 0; i < x->n_domain; i++)
+        if (x->domain[i] != y->domain[i])
+            return false;
+    for (size_t i = 0; i < x->n_resources; i++)
+        if (!resource_equal(&x->resources[i], &y->resources[i]))
+            return false;
+    return true;
+}
+
+static bool groups_equal(const struct cfg *a, const struct cfg *b)
+{
+    if (a->no_quorum != b->no_quorum ||
+        !streq_null(a->ocf_root ? a->ocf_root : CFG_DEFAULT_OCF_ROOT,
+                    b->ocf_root ? b->ocf_root : CFG_DEFAULT_OCF_ROOT) ||
+        a->n_groups != b->n_groups)
+        return false;
+    for (size_t i = 0; i < a->n_groups; i++)
+        if (!group_equal(&a->groups[i], &b->groups[i]))
+            return false;
+    return true;
+}
+
 /* True if a and b describe the same cluster; c->file is ignored. */
 bool cfg_equal(const struct cfg *a, const struct cfg *b)
 {
@@ -272,5 +540,5 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
             if (!streq_null(x->addr ? x->addr[j] : NULL, y->addr ? y->addr[j] : NULL))
                 return false;
     }
-    return fencing_equal(a, b);
+    return fencing_equal(a, b) && groups_equal(a, b);
 }

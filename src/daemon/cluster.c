@@ -389,5 +389,9 @@ json_t *cluster_status_json(const struct cluster *cl)
                         json_pack("{s:b, s:b, s:s}", "enabled", c->fence_enabled, "unsafe_recovery",
                                   c->fence_unsafe_recovery, "action",
                                   c->fence_action == CFG_FENCE_REBOOT ? "reboot" : "off"));
+    if (cl->status_extra)
+        cl->status_extra(cl->status_ctx, st);
+    else
+        json_object_set_new(st, "groups", json_array());
     return st;
 }

@@ -60,6 +60,9 @@ struct cluster {
     uint64_t ring_seq;
     uint64_t cfg_hash;       /* hash of our configuration's normalised form */
     struct node_view *nodes; /* indexed like cfg->nodes */
+    /* Adds what other modules know (groups, standby) to a status object; may be NULL. */
+    void (*status_extra)(void *ctx, json_t *status);
+    void *status_ctx;
 };
 
 /* Sets up a view of cfg's nodes, all offline; events go to events. */

@@ -17,6 +17,8 @@ struct client {
     char *buf;
     size_t len, cap;
     bool follow;
+    bool waiting;   /* a deferred reply is due (control_reply) */
+    uint64_t id;    /* token for deferred replies */
     bool closing;   /* uv_close called */
     bool draining;  /* a final reply is being flushed before the close */
     uint64_t since; /* last event sequence sent to a follower */
@@ -31,6 +33,7 @@ struct control {
     size_t n_clients;
     control_action_fn action;
     void *action_ctx;
+    uint64_t next_id;
 };
 
 void control_set_action(struct control *ctl, control_action_fn fn, void *ctx)
@@ -122,8 +125,15 @@ static void handle_line(struct client *c, const char *line, size_t len)
 {
     struct ctl_result res;
     ctl_handle(c->ctl->cl, line, len, &res);
-    if (res.fence_node >= 0 && c->ctl->action) {
-        json_t *replaced = c->ctl->action(c->ctl->action_ctx, &res);
+    bool acts = res.fence_node >= 0 || res.has_intent;
+    if (acts && c->ctl->action) {
+        bool defer = false;
+        json_t *replaced = c->ctl->action(c->ctl->action_ctx, &res, c->id, &defer);
+        if (defer) {
+            json_decref(res.reply);
+            c->waiting = true;
+            return;
+        }
         if (replaced) {
             json_decref(res.reply);
             res.reply = replaced;
@@ -135,6 +145,44 @@ static void handle_line(struct client *c, const char *line, size_t len)
         c->follow = true;
         c->since = res.since;
     }
+}
+
+/* Handles the complete lines in the buffer (until one waits for a deferred reply). */
+static void process_lines(struct client *c)
+{
+    size_t start = 0;
+    for (size_t i = 0; i < c->len && !c->closing && !c->draining && !c->waiting; i++) {
+        if (c->buf[i] != '\n')
+            continue;
+        size_t n = i - start;
+        if (n > 0 && c->buf[start + n - 1] == '\r')
+            n--;
+        if (n > 0 && !c->follow)
+            handle_line(c, c->buf + start, n);
+        start = i + 1;
+    }
+    if (c->closing || c->draining)
+        return;
+    memmove(c->buf, c->buf + start, c->len - start);
+    c->len -= start;
+    if (c->len > CTL_MAX_REQUEST)
+        send_and_close(
+            c, ctl_error("request too large (the limit is %u bytes per line)", CTL_MAX_REQUEST));
+}
+
+void control_reply(struct control *ctl, uint64_t token, json_t *reply)
+{
+    struct client *c = ctl ? ctl->clients : NULL;
+    while (c && !(c->id == token && c->waiting))
+        c = c->next;
+    if (!c) {
+        json_decref(reply);
+        return; /* the client went away */
+    }
+    c->waiting = false;
+    client_send(c, reply);
+    json_decref(reply);
+    process_lines(c);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -160,22 +208,9 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     c->len += (size_t)nread;
-    size_t start = 0;
-    for (size_t i = 0; i < c->len && !c->closing && !c->draining; i++) {
-        if (c->buf[i] != '\n')
-            continue;
-        size_t n = i - start;
-        if (n > 0 && c->buf[start + n - 1] == '\r')
-            n--;
-        if (n > 0 && !c->follow)
-            handle_line(c, c->buf + start, n);
-        start = i + 1;
-    }
-    if (c->closing || c->draining)
-        return;
-    memmove(c->buf, c->buf + start, c->len - start);
-    c->len -= start;
-    if (c->len > CTL_MAX_REQUEST)
+    if (!c->waiting)
+        process_lines(c);
+    else if (c->len > CTL_MAX_REQUEST)
         send_and_close(
             c, ctl_error("request too large (the limit is %u bytes per line)", CTL_MAX_REQUEST));
 }
@@ -200,6 +235,7 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     struct client *c = xcalloc(1, sizeof(*c));
     c->ctl = ctl;
+    c->id = ++ctl->next_id;
     uv_pipe_init(ctl->loop, &c->pipe, 0);
     c->pipe.data = c;
     c->next = ctl->clients;

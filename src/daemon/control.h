@@ -26,9 +26,14 @@ int control_open(uv_loop_t *loop, const char *path, const struct cluster *cl, st
 /*
  * Called for a request that asks the daemon to act (see struct ctl_result);
  * returns NULL to keep the reply, or a new reply (for example an error) that
- * replaces it.
+ * replaces it. To answer later, set *ret_defer and call control_reply with
+ * token once the outcome is known.
  */
-typedef json_t *(*control_action_fn)(void *ctx, const struct ctl_result *res);
+typedef json_t *(*control_action_fn)(void *ctx, const struct ctl_result *res, uint64_t token,
+                                     bool *ret_defer);
+
+/* The deferred reply for token (takes ownership of reply; dropped if the client left). */
+void control_reply(struct control *ctl, uint64_t token, json_t *reply);
 
 struct ctl_result;
 /* Sets the function that carries out requests to act. */

@@ -112,6 +112,149 @@ static json_t *handle_fence(const struct cluster *cl, json_t *req, struct ctl_re
                                             : "off"));
 }
 
+/* "unknown KIND 'x'", with a suggestion among names when one is close. */
+static json_t *unknown(const char *kind, const char *word, const char *const *names, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = str_edit_distance(word, names[i], 3);
+        if (d < best_d) {
+            best_d = d;
+            best = names[i];
+        }
+    }
+    if (best)
+        return ctl_error("unknown %s '%.64s'; did you mean '%s'?", kind, word, best);
+    return ctl_error("unknown %s '%.64s'", kind, word);
+}
+
+static json_t *unknown_node(const struct cfg *c, const char *name)
+{
+    const char **names = xcalloc(c->n_nodes + 1, sizeof(char *));
+    for (size_t i = 0; i < c->n_nodes; i++)
+        names[i] = c->nodes[i].name;
+    json_t *e = unknown("node", name, names, c->n_nodes);
+    free(names);
+    return e;
+}
+
+static json_t *unknown_group(const struct cfg *c, const char *name, bool or_resource)
+{
+    size_t n = 0;
+    for (size_t g = 0; g < c->n_groups; g++)
+        n += 1 + (or_resource ? c->groups[g].n_resources : 0);
+    const char **names = xcalloc(n + 1, sizeof(char *));
+    size_t k = 0;
+    for (size_t g = 0; g < c->n_groups; g++) {
+        names[k++] = c->groups[g].name;
+        for (size_t r = 0; or_resource && r < c->groups[g].n_resources; r++)
+            names[k++] = c->groups[g].resources[r].name;
+    }
+    json_t *e = unknown(or_resource ? "group or resource" : "group", name, names, k);
+    free(names);
+    return e;
+}
+
+static const char *get_string(json_t *req, const char *key)
+{
+    const json_t *v = json_object_get(req, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static json_t *handle_group(const struct cluster *cl, json_t *req, struct ctl_result *ret)
+{
+    static const char *const fields[] = {"cmd", "op", "group", "to", NULL};
+    json_t *err = check_fields(req, fields);
+    if (err)
+        return err;
+    const struct cfg *c = cl->cfg;
+    const char *op = get_string(req, "op"), *group = get_string(req, "group");
+    const json_t *to = json_object_get(req, "to");
+    if (!op)
+        return ctl_error("'op' must be one of start, stop, move, failover, manage, unmanage");
+    if (!group)
+        return ctl_error("'group' must be a group name");
+    static const char *const ops[] = {"start", "stop", "move", "failover", "manage", "unmanage"};
+    static const enum db_intent_op kinds[] = {DB_INTENT_START,  DB_INTENT_STOP,
+                                              DB_INTENT_MOVE,   DB_INTENT_MOVE,
+                                              DB_INTENT_MANAGE, DB_INTENT_UNMANAGE};
+    int k = -1;
+    for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
+        if (strcmp(op, ops[i]) == 0)
+            k = (int)i;
+    if (k < 0)
+        return ctl_error("unknown group operation '%.32s' (start, stop, move, failover, manage, "
+                         "unmanage)",
+                         op);
+    const struct cfg_group *cg = cfg_group_by_name(c, group);
+    if (!cg)
+        return unknown_group(c, group, false);
+    ret->intent = (struct db_intent){
+        .op = kinds[k], .group = (int)cfg_group_index(c, cg), .node = -1, .resource = -1};
+    if (to) {
+        if (kinds[k] != DB_INTENT_MOVE || strcmp(op, "failover") == 0)
+            return ctl_error("'to' is only for move");
+        if (!json_is_string(to))
+            return ctl_error("'to' must be a node name");
+        const struct cfg_node *nd = cfg_node_by_name(c, json_string_value(to));
+        if (!nd)
+            return unknown_node(c, json_string_value(to));
+        ret->intent.node = (int)(nd - c->nodes);
+    }
+    ret->has_intent = true;
+    return ok(json_object());
+}
+
+static json_t *handle_node(const struct cluster *cl, json_t *req, struct ctl_result *ret)
+{
+    static const char *const fields[] = {"cmd", "op", "node", NULL};
+    json_t *err = check_fields(req, fields);
+    if (err)
+        return err;
+    const char *op = get_string(req, "op"), *node = get_string(req, "node");
+    if (!op || (strcmp(op, "standby") != 0 && strcmp(op, "online") != 0))
+        return ctl_error("'op' must be standby or online");
+    if (!node)
+        return ctl_error("'node' must be a node name");
+    const struct cfg_node *nd = cfg_node_by_name(cl->cfg, node);
+    if (!nd)
+        return unknown_node(cl->cfg, node);
+    ret->intent =
+        (struct db_intent){.op = strcmp(op, "standby") == 0 ? DB_INTENT_STANDBY : DB_INTENT_ONLINE,
+                           .group = -1,
+                           .node = (int)(nd - cl->cfg->nodes),
+                           .resource = -1};
+    ret->has_intent = true;
+    return ok(json_object());
+}
+
+static json_t *handle_cleanup(const struct cluster *cl, json_t *req, struct ctl_result *ret)
+{
+    static const char *const fields[] = {"cmd", "name", NULL};
+    json_t *err = check_fields(req, fields);
+    if (err)
+        return err;
+    const char *name = get_string(req, "name");
+    if (!name)
+        return ctl_error("'name' must be a group or resource name");
+    const struct cfg *c = cl->cfg;
+    const struct cfg_group *cg = cfg_group_by_name(c, name);
+    int resource = -1;
+    if (!cg) {
+        const struct cfg_resource *r = cfg_resource_by_name(c, name, &cg);
+        if (!r)
+            return unknown_group(c, name, true);
+        resource = (int)(r - cg->resources);
+    }
+    ret->intent = (struct db_intent){.op = DB_INTENT_CLEANUP,
+                                     .group = (int)cfg_group_index(c, cg),
+                                     .node = -1,
+                                     .resource = resource};
+    ret->has_intent = true;
+    return ok(json_object());
+}
+
 void ctl_handle(const struct cluster *cl, const char *line, size_t len, struct ctl_result *ret)
 {
     memset(ret, 0, sizeof(*ret));
@@ -138,6 +281,12 @@ void ctl_handle(const struct cluster *cl, const char *line, size_t len, struct c
         ret->reply = handle_events(cl, req, ret);
     else if (strcmp(json_string_value(cmd), "fence") == 0)
         ret->reply = handle_fence(cl, req, ret);
+    else if (strcmp(json_string_value(cmd), "group") == 0)
+        ret->reply = handle_group(cl, req, ret);
+    else if (strcmp(json_string_value(cmd), "node") == 0)
+        ret->reply = handle_node(cl, req, ret);
+    else if (strcmp(json_string_value(cmd), "cleanup") == 0)
+        ret->reply = handle_cleanup(cl, req, ret);
     else
         ret->reply = ctl_error("unknown command '%.64s'", json_string_value(cmd));
     json_decref(req);

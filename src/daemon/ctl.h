@@ -1,7 +1,9 @@
 /*
  * The control protocol, independent of the socket: one JSON object per line.
  * Requests: {"cmd":"ping"}, {"cmd":"status"}, {"cmd":"events","since":N,"follow":B},
- * {"cmd":"fence","node":NAME,"action":"off"|"reboot","confirm":B}.
+ * {"cmd":"fence","node":NAME,"action":"off"|"reboot","confirm":B},
+ * {"cmd":"group","op":"start"|"stop"|"move"|"failover"|"manage"|"unmanage","group":G,"to":NODE},
+ * {"cmd":"node","op":"standby"|"online","node":NODE}, {"cmd":"cleanup","name":GROUP|RESOURCE}.
  * Replies: {"ok":true,"result":...} or {"ok":false,"error":"..."}.
  */
 #pragma once
@@ -13,6 +15,7 @@
 #include <jansson.h>
 
 #include "daemon/cluster.h"
+#include "daemon/db.h"
 
 #define CTL_DEFAULT_SOCKET "/run/vigil/vigild.sock"
 #define CTL_MAX_REQUEST    65536 /* bytes in one request line, newline excluded */
@@ -25,6 +28,12 @@ struct ctl_result {
     int fence_node;
     bool fence_confirm; /* an admin states the node is off */
     bool fence_reboot;  /* reboot instead of the configured action */
+    /*
+     * An admin intent the daemon must check, send and see applied by every
+     * member before it replies (the reply here is only a placeholder).
+     */
+    bool has_intent;
+    struct db_intent intent;
 };
 
 /*

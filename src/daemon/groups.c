@@ -54,6 +54,10 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
     gv->multi = xcalloc(ng, sizeof(bool));
     gv->shown = xcalloc(ng, sizeof(enum pol_state));
     gv->db_seen = xcalloc(nn, sizeof(bool));
+    gv->inflight = xcalloc(ng, sizeof(unsigned));
+    gv->leaving = xcalloc(nn, sizeof(bool));
+    gv->fence_asked = xcalloc(nn, sizeof(bool));
+    gv->drop_sent = xcalloc(ng, sizeof(bool));
     for (size_t g = 0; g < cfg->n_groups; g++) {
         gv->last_owner[g] = -1;
         gv->shown[g] = POL_ST_MAX;
@@ -88,6 +92,10 @@ void gview_done(struct gview *gv)
     free(gv->multi);
     free(gv->shown);
     free(gv->db_seen);
+    free(gv->inflight);
+    free(gv->leaving);
+    free(gv->fence_asked);
+    free(gv->drop_sent);
     free(gv->state_dir);
     db_free(gv->db);
     memset(gv, 0, sizeof(*gv));
@@ -153,6 +161,13 @@ void gview_membership(struct gview *gv, const struct engine_view *v)
             gv->pend[p].waiting[n] = false;
     }
     memset(gv->db_seen, 0, n_nodes(gv) * sizeof(bool));
+    memset(gv->fence_asked, 0, n_nodes(gv) * sizeof(bool));
+    memset(gv->inflight, 0, (gv->cfg->n_groups ? gv->cfg->n_groups : 1) * sizeof(unsigned));
+    for (size_t i = 0; i < v->n_joined; i++) {
+        int n = cluster_node_index(gv->cl, v->joined[i]);
+        if (n >= 0)
+            gv->leaving[n] = false;
+    }
     /* Every member shares its copy of the database and its groups' state again. */
     if (gv->cl->local_id) {
         send_msg(gv, PEER_G_DB, gview_db_body(gv));
@@ -184,6 +199,7 @@ void gview_node_fenced(struct gview *gv, size_t n)
 {
     if (n >= n_nodes(gv))
         return;
+    gv->fence_asked[n] = false;
     for (size_t g = 0; g < gv->cfg->n_groups; g++) {
         struct gnode *x = gview_at(gv, g, n);
         if (pol_obs_active(x->obs))
@@ -273,7 +289,7 @@ static int obs_parse(const char *s)
 /* ---- reports ---- */
 
 json_t *gview_report_body(const struct gview *gv, size_t g, enum pol_obs obs,
-                          const uint8_t *res_states)
+                          const uint8_t *res_states, bool leaving)
 {
     int self = local_index(gv);
     const struct cfg_group *cg = &gv->cfg->groups[g];
@@ -282,6 +298,8 @@ json_t *gview_report_body(const struct gview *gv, size_t g, enum pol_obs obs,
         json_array_append_new(rs, json_string(res_state_name((enum res_state)res_states[r])));
     json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "node", self >= 0 ? nname(gv, (size_t)self) : "",
                           "group", cg->name, "state", pol_obs_name(obs), "resources", rs);
+    if (leaving)
+        json_object_set_new(j, "leaving", json_true());
     if (self >= 0 && gview_at(gv, g, (size_t)self)->have_last) {
         const struct gnode *x = gview_at(gv, g, (size_t)self);
         json_object_set_new(j, "ack",
@@ -300,20 +318,18 @@ static void event_running(struct gview *gv, size_t g, size_t n, struct gnode *x)
     int prev = gv->last_owner[g];
     if (prev >= 0 && (size_t)prev != n && gv->lost[g])
         eventlog_add_group(gv->events, EV_GROUP_RECOVERED, nname(gv, n), gname, NULL, gap,
-                           "group %s recovered on %s after the loss of %s (unavailable for %" PRId64
-                           " ms)",
-                           gname, nname(gv, n), nname(gv, (size_t)prev), gap);
+                           "group %s recovered on %s after the loss of %s", gname, nname(gv, n),
+                           nname(gv, (size_t)prev));
     else if (prev >= 0 && (size_t)prev != n)
         eventlog_add_group(gv->events, EV_GROUP_MOVED, nname(gv, n), gname, NULL, gap,
-                           "group %s moved from %s to %s (unavailable for %" PRId64 " ms)", gname,
-                           nname(gv, (size_t)prev), nname(gv, n), gap);
+                           "group %s moved from %s to %s", gname, nname(gv, (size_t)prev),
+                           nname(gv, n));
     else if (x->before == POL_OBS_FAILED)
         eventlog_add_group(gv->events, EV_GROUP_RESTARTED, nname(gv, n), gname, NULL, gap,
-                           "group %s restarted on %s (unavailable for %" PRId64 " ms)", gname,
-                           nname(gv, n), gap);
+                           "group %s restarted on %s", gname, nname(gv, n));
     else
         eventlog_add_group(gv->events, EV_GROUP_STARTED, nname(gv, n), gname, NULL, took,
-                           "group %s started on %s (%" PRId64 " ms)", gname, nname(gv, n), took);
+                           "group %s started on %s", gname, nname(gv, n));
     gv->last_owner[g] = (int)n;
     gv->down_ms[g] = 0;
     gv->lost[g] = false;
@@ -355,6 +371,13 @@ static int deliver_report(struct gview *gv, uint32_t from, json_t *j, char **err
             return -EINVAL;
         have_ack = true;
     }
+    json_t *lv = json_object_get(j, "leaving");
+    if (lv && !json_is_boolean(lv))
+        return *err = xstrdup("'leaving' must be true or false"), -EINVAL;
+    if (lv && json_is_true(lv) && !gv->leaving[n]) {
+        gv->leaving[n] = true;
+        log_info("%s is shutting down: its groups go elsewhere", nname(gv, (size_t)n));
+    }
     struct gnode *x = gview_at(gv, (size_t)g, (size_t)n);
     /* Sent before an action it had not seen yet: stale. It reports again after the action. */
     if (x->have_last && (!have_ack || ack.ring != x->last.ring || ack.seq != x->last.seq))
@@ -377,8 +400,7 @@ static int deliver_report(struct gview *gv, uint32_t from, json_t *j, char **err
         uint64_t now = time_wall_ms();
         int64_t took = x->stop_ms && now >= x->stop_ms ? (int64_t)(now - x->stop_ms) : -1;
         eventlog_add_group(gv->events, EV_GROUP_STOPPED, nname(gv, (size_t)n), gname, NULL, took,
-                           "group %s stopped on %s (%" PRId64 " ms)", gname, nname(gv, (size_t)n),
-                           took);
+                           "group %s stopped on %s", gname, nname(gv, (size_t)n));
     }
     if (x->obs == POL_OBS_STOP_FAILED && old != POL_OBS_STOP_FAILED)
         eventlog_add_group(gv->events, EV_GROUP_STOP_FAILED, nname(gv, (size_t)n), gname, NULL, -1,
@@ -392,6 +414,7 @@ static int deliver_report(struct gview *gv, uint32_t from, json_t *j, char **err
 
 json_t *gview_action_body(struct gview *gv, const struct pol_action *a)
 {
+    gv->inflight[a->group]++;
     return json_pack(
         "{s:s, s:s, s:s, s:I, s:I, s:s}", "op", a->type == POL_START ? "start" : "stop", "group",
         gv->cfg->groups[a->group].name, "node", nname(gv, a->node), "ring",
@@ -409,6 +432,8 @@ static int deliver_action(struct gview *gv, uint32_t from, json_t *j, char **err
     const char *reason = get_str(j, "reason", false, err);
     if (*err)
         return -EINVAL;
+    if (from == gv->cl->local_id && gv->inflight[g] > 0)
+        gv->inflight[g]--;
     bool start = strcmp(op, "start") == 0;
     if (!start && strcmp(op, "stop") != 0)
         return *err = xasprintf("unknown action '%.16s'", op), -EINVAL;
@@ -436,8 +461,10 @@ static int deliver_action(struct gview *gv, uint32_t from, json_t *j, char **err
             went_down(gv, (size_t)g, false);
         x->obs = POL_OBS_STOPPING;
     }
-    log_info("%s group %s on %s%s%s", op, gv->cfg->groups[g].name, nname(gv, (size_t)n),
-             reason ? ": " : "", reason ?: "");
+    if (reason)
+        log_info("%s", reason);
+    else
+        log_info("%s group %s on %s", op, gv->cfg->groups[g].name, nname(gv, (size_t)n));
     if ((int)n == local_index(gv) && gv->hooks && gv->hooks->local_action)
         gv->hooks->local_action(gv->ctx, (size_t)g, start);
     replan(gv);
@@ -612,8 +639,8 @@ static int parse_intent(const struct gview *gv, json_t *j, struct db_intent *in,
     return 0;
 }
 
-static void describe_intent(const struct gview *gv, const struct db_intent *in, char *buf,
-                            size_t size)
+void gview_describe_intent(const struct gview *gv, const struct db_intent *in, char *buf,
+                           size_t size)
 {
     const char *verb = intent_verb(in->op);
     if (in->op == DB_INTENT_STANDBY || in->op == DB_INTENT_ONLINE)
@@ -643,7 +670,7 @@ static int deliver_intent(struct gview *gv, uint32_t from, json_t *j, char **err
         return -EINVAL;
     bool ok = gv->cl->quorate;
     char what[256];
-    describe_intent(gv, &in, what, sizeof(what));
+    gview_describe_intent(gv, &in, what, sizeof(what));
     char buf[32];
     if (ok && db_apply_intent(gv->db, &in, from)) {
         save_db(gv);
@@ -803,7 +830,7 @@ static void plan_in_build(const struct gview *gv, struct plan_in *p)
         p->nodes[n].fence = v->fence == FENCE_STATE_UNCLEAN  ? POL_NODE_UNCLEAN
                             : v->fence == FENCE_STATE_FENCED ? POL_NODE_FENCED
                                                              : POL_NODE_CLEAN;
-        p->nodes[n].standby = gv->db->standby[n];
+        p->nodes[n].standby = gv->db->standby[n] || gv->leaving[n];
     }
     for (size_t g = 0; g < cfg->n_groups; g++) {
         const struct db_group *D = &gv->db->groups[g];
@@ -853,6 +880,49 @@ void gview_plan(struct gview *gv, struct pol_output *out)
                                o->state == POL_ST_HALTED ? "halted" : "cannot run", o->why);
         gv->shown[g] = o->state;
     }
+}
+
+void gview_coordinate(struct gview *gv, bool may_act)
+{
+    struct pol_output out = {0};
+    gview_plan(gv, &out);
+    const struct cluster *cl = gv->cl;
+    bool coord = may_act && cl->quorate && cl->local_id && cl->coordinator == cl->local_id &&
+                 gview_synced(gv);
+    for (size_t i = 0; coord && i < out.n_actions; i++) {
+        const struct pol_action *a = &out.actions[i];
+        if (a->type == POL_FENCE) {
+            if (gv->fence_asked[a->node] || cl->nodes[a->node].fencing)
+                continue;
+            gv->fence_asked[a->node] = true;
+            log_warn("fencing %s: %s", nname(gv, a->node), a->reason);
+            if (gv->hooks && gv->hooks->fence)
+                gv->hooks->fence(gv->ctx, a->node, a->reason);
+            continue;
+        }
+        if (gv->inflight[a->group])
+            continue;
+        json_t *body = gview_action_body(gv, a);
+        int r = send_msg(gv, PEER_G_ACTION, body);
+        if (r < 0) {
+            gv->inflight[a->group]--;
+            log_warn("could not send %s of group %s: %s", pol_action_name(a->type),
+                     gv->cfg->groups[a->group].name, strerror(-r));
+        }
+    }
+    for (size_t g = 0; coord && g < gv->cfg->n_groups; g++) {
+        if (gv->db->groups[g].prefer < 0)
+            gv->drop_sent[g] = false;
+        if (!out.groups[g].drop_prefer || gv->drop_sent[g])
+            continue;
+        gv->drop_sent[g] = true;
+        struct db_intent in = {
+            .op = DB_INTENT_DROP_PREFER, .group = (int)g, .node = -1, .resource = -1};
+        _cleanup_free_ char *err = NULL;
+        if (!gview_send_intent(gv, &in, &err))
+            log_warn("%s", err);
+    }
+    pol_output_clear(&out);
 }
 
 /* ---- admin intents ---- */

@@ -50,6 +50,8 @@ struct gview_hooks {
     void (*intent_done)(void *ctx, uint64_t id, bool ok, const char *msg);
     /* The database changed (managed flags may have changed: the local executor follows). */
     void (*db_changed)(void *ctx);
+    /* The coordinator: node must be fenced (a failed stop, on_fail: fence). */
+    void (*fence)(void *ctx, size_t node, const char *reason);
 };
 
 struct act_id {
@@ -95,7 +97,11 @@ struct gview {
     struct gview_pending *pend;
     size_t n_pend;
     uint64_t next_intent;
-    uint64_t act_seq; /* the coordinator's action counter */
+    uint64_t act_seq;   /* the coordinator's action counter */
+    unsigned *inflight; /* per group: actions this node sent that have not come back yet */
+    bool *leaving;      /* per node: it is shutting down (run nothing new there) */
+    bool *fence_asked;  /* per node: the coordinator asked for its fencing (until it changes) */
+    bool *drop_sent;    /* per group: the coordinator asked to drop its preference */
 };
 
 /*
@@ -132,9 +138,18 @@ bool gview_synced(const struct gview *gv);
 /* Computes the plan from the view (caller clears out with pol_output_clear). */
 void gview_plan(struct gview *gv, struct pol_output *out);
 
+/*
+ * Every member calls this after changes (coalesced): it computes the plan
+ * (raising plan events) and, when this node is the coordinator of a quorate
+ * partition whose members all shared their database, sends the plan's
+ * actions, asks for fencing and drops stale preferences. `may_act` false
+ * (shutting down) only plans.
+ */
+void gview_coordinate(struct gview *gv, bool may_act);
+
 /* Message bodies (caller owns them). */
 json_t *gview_report_body(const struct gview *gv, size_t g, enum pol_obs obs,
-                          const uint8_t *res_states);
+                          const uint8_t *res_states, bool leaving);
 json_t *gview_failure_body(const struct gview *gv, size_t g, size_t r, enum db_fail_kind kind,
                            const char *reason);
 json_t *gview_action_body(struct gview *gv, const struct pol_action *a);
@@ -153,6 +168,10 @@ int gview_check_intent(const struct gview *gv, struct db_intent *in, char **ret_
 uint64_t gview_send_intent(struct gview *gv, const struct db_intent *in, char **ret_err);
 /* Fails pending intents whose deadline passed (call about every second). */
 void gview_expire_intents(struct gview *gv, uint64_t now_ms);
+
+/* "group web stopped", "node n2 put in standby", ... into buf. */
+void gview_describe_intent(const struct gview *gv, const struct db_intent *in, char *buf,
+                           size_t size);
 
 /* The "groups" array of the status (caller owns it). */
 json_t *gview_status_json(struct gview *gv);

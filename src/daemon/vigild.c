@@ -20,10 +20,14 @@
 #include "daemon/control.h"
 #include "daemon/ctl.h"
 #include "daemon/events.h"
+#include "daemon/db.h"
 #include "daemon/fencer.h"
+#include "daemon/groups.h"
+#include "daemon/lrm.h"
 #include "daemon/peer.h"
 #include "engine/engine.h"
 #include "exec/proc.h"
+#include "resource/ip.h"
 
 #define CPG_GROUP             "vigil"
 #define CONNECT_RETRY_MS      100
@@ -33,6 +37,7 @@
 #define RESTART_WINDOW_MS     60000
 #define RESTART_MAX_IN_WINDOW 5
 #define EVENTLOG_CAPACITY     10000
+#define INTENT_CHECK_MS       1000
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_FATAL = 2 };
 
@@ -47,8 +52,18 @@ struct vigild {
     struct proc *corosync;
     struct control *control;
     struct fencer *fencer;
-    uv_timer_t connect_timer, link_timer, restart_timer;
-    uv_signal_t sig_term, sig_int, sig_hup;
+    struct gview gv;
+    struct lrm *lrm;
+    int local_node; /* index in cfg->nodes, found from this machine's addresses */
+    struct waiter {
+        uint64_t intent;
+        uint64_t token;
+        char *what;
+    } * waiters;
+    size_t n_waiters;
+    bool stopping_groups; /* SIGTERM: groups are being stopped before leaving */
+    uv_timer_t connect_timer, link_timer, restart_timer, plan_timer, intent_timer;
+    uv_signal_t sig_term, sig_int, sig_hup, sig_chld;
     uint64_t restart_at[RESTART_MAX_IN_WINDOW];
     unsigned n_restart_at;
     bool stopping;
@@ -68,9 +83,16 @@ static void on_event(void *ctx, const struct event *ev)
     if (ev->type == EV_NODE_LEFT || ev->type == EV_QUORUM_LOST || ev->type == EV_LINK_DOWN ||
         ev->type == EV_CONFIG_MISMATCH)
         lvl = LOG_LVL_WARN;
-    if (ev->type == EV_ENGINE_LOST)
+    if (ev->type == EV_RESOURCE_FAILED || ev->type == EV_GROUP_FAILED)
+        lvl = LOG_LVL_WARN;
+    if (ev->type == EV_ENGINE_LOST || ev->type == EV_GROUP_STOP_FAILED ||
+        ev->type == EV_GROUP_MULTI_ACTIVE)
         lvl = LOG_LVL_ERROR;
-    log_msg(lvl, "event %s: %s", event_type_name(ev->type), ev->message);
+    if (ev->duration_ms >= 0)
+        log_msg(lvl, "event %s: %s (%lld ms)", event_type_name(ev->type), ev->message,
+                (long long)ev->duration_ms);
+    else
+        log_msg(lvl, "event %s: %s", event_type_name(ev->type), ev->message);
     control_publish(d->control, ev);
 }
 
@@ -88,6 +110,224 @@ static void send_hello(struct vigild *d)
         log_warn("could not send hello to the cluster: %s", strerror(-r));
 }
 
+/* ---- groups ---------------------------------------------------------------- */
+
+static void send_report(struct vigild *d, size_t g)
+{
+    const struct lrm_group *G = &d->lrm->groups[g];
+    if (G->obs == POL_OBS_UNKNOWN || !d->cl.local_id)
+        return;
+    json_t *body = gview_report_body(&d->gv, g, G->obs, G->rs, d->stopping_groups);
+    size_t len;
+    _cleanup_free_ char *msg = peer_encode_group(PEER_G_REPORT, body, &len);
+    json_decref(body);
+    int r = engine_broadcast(d->engine, msg, len);
+    if (r < 0 && r != -ENOTCONN)
+        log_warn("could not report group %s: %s", d->cfg->groups[g].name, strerror(-r));
+}
+
+static int gv_send(void *ctx, enum peer_group_kind kind, json_t *body)
+{
+    struct vigild *d = ctx;
+    size_t len;
+    _cleanup_free_ char *msg = peer_encode_group(kind, body, &len);
+    return engine_broadcast(d->engine, msg, len);
+}
+
+static void gv_local_action(void *ctx, size_t g, bool start)
+{
+    struct vigild *d = ctx;
+    if (start && (d->stopping_groups || d->stopping)) {
+        log_info("not starting group %s: this node is shutting down", d->cfg->groups[g].name);
+        send_report(d, g);
+        return;
+    }
+    if (start)
+        lrm_start(d->lrm, g);
+    else
+        lrm_stop(d->lrm, g);
+}
+
+static void gv_rereport(void *ctx, size_t g)
+{
+    struct vigild *d = ctx;
+    for (size_t i = 0; i < d->cfg->n_groups; i++)
+        if (g == SIZE_MAX || g == i)
+            send_report(d, i);
+}
+
+static void on_plan_timer(uv_timer_t *t);
+
+static void gv_replan(void *ctx)
+{
+    struct vigild *d = ctx;
+    if (!d->stopping || d->stopping_groups)
+        uv_timer_start(&d->plan_timer, on_plan_timer, 0, 0);
+}
+
+static void gv_intent_done(void *ctx, uint64_t id, bool ok, const char *msg)
+{
+    struct vigild *d = ctx;
+    for (size_t i = 0; i < d->n_waiters; i++) {
+        struct waiter *w = &d->waiters[i];
+        if (w->intent != id)
+            continue;
+        json_t *reply;
+        if (ok) {
+            reply = json_pack("{s:b, s:{s:s, s:I}}", "ok", 1, "result", "message", w->what,
+                              "version", (json_int_t)d->gv.db->version);
+            log_info("%s: applied and saved by every member", w->what);
+        } else {
+            reply = ctl_error("%s: %s", w->what, msg);
+            log_warn("%s: %s", w->what, msg);
+        }
+        control_reply(d->control, w->token, reply);
+        free(w->what);
+        d->waiters[i] = d->waiters[--d->n_waiters];
+        return;
+    }
+}
+
+static void gv_db_changed(void *ctx)
+{
+    struct vigild *d = ctx;
+    if (!d->lrm)
+        return;
+    for (size_t g = 0; g < d->cfg->n_groups; g++)
+        lrm_set_managed(d->lrm, g, !d->gv.db->groups[g].unmanaged);
+}
+
+static void gv_fence(void *ctx, size_t node, const char *reason);
+
+static const struct gview_hooks gview_hooks = {
+    .fence = gv_fence,
+    .send = gv_send,
+    .local_action = gv_local_action,
+    .rereport = gv_rereport,
+    .replan = gv_replan,
+    .intent_done = gv_intent_done,
+    .db_changed = gv_db_changed,
+};
+
+static void lrm_report(void *ctx, size_t g)
+{
+    send_report(ctx, g);
+}
+
+static void lrm_failure(void *ctx, size_t g, size_t r, enum db_fail_kind kind, const char *reason)
+{
+    struct vigild *d = ctx;
+    json_t *body = gview_failure_body(&d->gv, g, r, kind, reason);
+    int e = gv_send(d, PEER_G_FAILURE, body);
+    json_decref(body);
+    if (e < 0 && e != -ENOTCONN)
+        log_warn("could not report the failure of %s: %s", d->cfg->groups[g].resources[r].name,
+                 strerror(-e));
+}
+
+static void leave_cluster(struct vigild *d);
+
+static void lrm_all_stopped(void *ctx, bool ok)
+{
+    struct vigild *d = ctx;
+    if (!d->stopping_groups)
+        return;
+    d->stopping_groups = false;
+    if (ok) {
+        log_info("every group is stopped on this node");
+        leave_cluster(d);
+        return;
+    }
+    /* A stop failed: leave without the clean goodbye, so that the others fence this node. */
+    log_error("a group could not be stopped on this node; leaving the cluster uncleanly so that "
+              "it is fenced before the group runs elsewhere");
+    if (d->corosync && proc_running(d->corosync))
+        proc_signal(d->corosync, SIGKILL);
+    shutdown_now(d, EXIT_FATAL);
+}
+
+static const struct lrm_hooks lrm_hooks = {
+    .report = lrm_report,
+    .failure = lrm_failure,
+    .all_stopped = lrm_all_stopped,
+};
+
+/* Without quorum (or without the engine), a node stops its groups unless told to freeze. */
+static void check_quorum_stop(struct vigild *d)
+{
+    if (d->cl.quorate || d->cfg->no_quorum != CFG_NO_QUORUM_STOP || !d->lrm)
+        return;
+    for (size_t g = 0; g < d->cfg->n_groups; g++) {
+        const struct lrm_group *G = &d->lrm->groups[g];
+        if (!G->managed || (!pol_obs_active(G->obs) && G->op != LRM_STARTING))
+            continue;
+        if (G->op == LRM_STOPPING || G->obs == POL_OBS_STOPPING)
+            continue;
+        log_warn("no quorum: stopping group %s on this node", d->cfg->groups[g].name);
+        lrm_stop(d->lrm, g);
+    }
+}
+
+/* Every member plans (for events); the coordinator acts on the plan. */
+static void on_plan_timer(uv_timer_t *t)
+{
+    struct vigild *d = t->data;
+    if (d->lrm)
+        gview_coordinate(&d->gv, !d->stopping);
+}
+
+static void gv_fence(void *ctx, size_t node, const char *reason)
+{
+    struct vigild *d = ctx;
+    if ((int)node == d->local_node) {
+        /* The coordinator cannot fence itself: it leaves uncleanly, so another member does. */
+        log_error("%s, and this node coordinates: leaving the cluster uncleanly so that another "
+                  "member fences it",
+                  reason);
+        if (d->corosync && proc_running(d->corosync))
+            proc_signal(d->corosync, SIGKILL);
+        shutdown_now(d, EXIT_FATAL);
+        return;
+    }
+    fencer_request(d->fencer, node, false);
+    fencer_reconcile(d->fencer);
+}
+
+static void on_intent_timer(uv_timer_t *t)
+{
+    struct vigild *d = t->data;
+    gview_expire_intents(&d->gv, time_mono_ms());
+}
+
+static void status_extra(void *ctx, json_t *st)
+{
+    struct vigild *d = ctx;
+    json_object_set_new(st, "groups", gview_status_json(&d->gv));
+    json_t *nodes = json_object_get(st, "nodes");
+    for (size_t n = 0; n < json_array_size(nodes) && n < d->cfg->n_nodes; n++)
+        json_object_set_new(json_array_get(nodes, n), "standby",
+                            json_boolean(d->gv.db->standby[n]));
+}
+
+/* The node this machine is: the one whose configured address is on a local interface. */
+static int find_local_node(const struct cfg *cfg)
+{
+    for (size_t n = 0; n < cfg->n_nodes; n++) {
+        for (size_t k = 0; k < cfg->n_networks; k++) {
+            const char *a = cfg->nodes[n].addr[k];
+            if (!a)
+                continue;
+            _cleanup_free_ char *withlen = xasprintf("%s/%d", a, strchr(a, ':') ? 128 : 32);
+            struct ip_vaddr v;
+            unsigned ifindex;
+            if (ip_vaddr_parse(withlen, &v) == 0 &&
+                ip_ifindex_by_local_addr(v.family, v.addr, &ifindex) == 0)
+                return (int)n;
+        }
+    }
+    return -1;
+}
+
 static void on_connected(void *ctx, uint32_t local_id)
 {
     struct vigild *d = ctx;
@@ -97,6 +337,12 @@ static void on_connected(void *ctx, uint32_t local_id)
     else
         log_info("connected to Corosync as node %s (id %u)", d->cfg->nodes[idx].name, local_id);
     uv_timer_stop(&d->connect_timer);
+    if (idx >= 0 && d->local_node >= 0 && idx != d->local_node) {
+        log_error("Corosync says this is node %s, but this machine holds the addresses of %s",
+                  d->cfg->nodes[idx].name, d->cfg->nodes[d->local_node].name);
+        shutdown_now(d, EXIT_FATAL);
+        return;
+    }
     cluster_engine_connected(&d->cl, local_id);
 }
 
@@ -112,7 +358,9 @@ static void on_view(void *ctx, const struct engine_view *v)
         send_hello(d);
         fencer_share_state(d->fencer);
     }
+    gview_membership(&d->gv, v);
     fencer_reconcile(d->fencer);
+    check_quorum_stop(d);
 }
 
 static void on_ring(void *ctx, uint32_t ring_nodeid, uint64_t ring_seq)
@@ -128,6 +376,8 @@ static void on_quorum(void *ctx, const struct engine_quorum *q)
     struct vigild *d = ctx;
     cluster_apply_quorum(&d->cl, q);
     fencer_reconcile(d->fencer);
+    check_quorum_stop(d);
+    gv_replan(d);
 }
 
 static void on_deliver(void *ctx, uint32_t from, const void *msg, size_t len)
@@ -148,12 +398,22 @@ static void on_deliver(void *ctx, uint32_t from, const void *msg, size_t len)
             log_warn("dropped a fence %s from %s about unknown node '%s'",
                      peer_fence_op_name(m.fence.op), cluster_node_name(&d->cl, from, buf),
                      m.fence.node);
-        else if (m.fence.op == PEER_FENCE_RESULT || m.fence.op == PEER_FENCE_CONFIRM)
-            fencer_result_seen(d->fencer, (size_t)cluster_node_index_by_name(&d->cl, m.fence.node));
-        else if (m.fence.op == PEER_FENCE_REQUEST)
+        else if (m.fence.op == PEER_FENCE_RESULT || m.fence.op == PEER_FENCE_CONFIRM) {
+            size_t n = (size_t)cluster_node_index_by_name(&d->cl, m.fence.node);
+            fencer_result_seen(d->fencer, n);
+            if (d->cl.nodes[n].fence == FENCE_STATE_FENCED)
+                gview_node_fenced(&d->gv, n);
+        } else if (m.fence.op == PEER_FENCE_REQUEST)
             fencer_request(d->fencer, (size_t)cluster_node_index_by_name(&d->cl, m.fence.node),
                            m.fence.action && strcmp(m.fence.action, "reboot") == 0);
         fencer_reconcile(d->fencer);
+    }
+    if (m.type == PEER_GROUP) {
+        _cleanup_free_ char *gerr = NULL;
+        if (gview_deliver(&d->gv, from, m.group.kind, m.group.body, &gerr) < 0)
+            log_warn("dropped a malformed %s message from %s: %s",
+                     peer_group_kind_name(m.group.kind), cluster_node_name(&d->cl, from, buf),
+                     gerr);
     }
     peer_msg_clear(&m);
 }
@@ -170,7 +430,9 @@ static void on_lost(void *ctx, int err)
     if (d->stopping)
         return;
     cluster_engine_lost(&d->cl, strerror(-err));
+    gview_engine_lost(&d->gv);
     fencer_reconcile(d->fencer);
+    check_quorum_stop(d);
     if (d->cfg->engine == CFG_ENGINE_MANAGED && d->corosync && proc_running(d->corosync)) {
         /* Never carry on beside a Corosync we cannot talk to: restart it. */
         log_error("the connection to Corosync broke while it still runs; restarting it");
@@ -191,10 +453,34 @@ static const struct engine_callbacks engine_cb = {
     .lost = on_lost,
 };
 
-/* An admin's fence request or confirmation: broadcast it; every member applies it. */
-static json_t *on_control_action(void *ctx, const struct ctl_result *res)
+/* An admin's intent: check it, send it, reply once every member applied and saved it. */
+static json_t *control_intent(struct vigild *d, const struct ctl_result *res, uint64_t token,
+                              bool *ret_defer)
+{
+    struct db_intent in = res->intent;
+    _cleanup_free_ char *err = NULL;
+    if (gview_check_intent(&d->gv, &in, &err) < 0)
+        return ctl_error("%s", err);
+    uint64_t id = gview_send_intent(&d->gv, &in, &err);
+    if (!id)
+        return ctl_error("%s", err);
+    char what[256];
+    gview_describe_intent(&d->gv, &in, what, sizeof(what));
+    d->waiters = xrealloc(d->waiters, (d->n_waiters + 1) * sizeof(*d->waiters));
+    d->waiters[d->n_waiters++] =
+        (struct waiter){.intent = id, .token = token, .what = xstrdup(what)};
+    log_info("an administrator asked: %s", what);
+    *ret_defer = true;
+    return NULL;
+}
+
+/* An admin's request to act: intents, fence requests and confirmations. */
+static json_t *on_control_action(void *ctx, const struct ctl_result *res, uint64_t token,
+                                 bool *ret_defer)
 {
     struct vigild *d = ctx;
+    if (res->has_intent)
+        return control_intent(d, res, token, ret_defer);
     struct peer_msg m = {.type = PEER_FENCE};
     m.fence.op = res->fence_confirm ? PEER_FENCE_CONFIRM : PEER_FENCE_REQUEST;
     m.fence.node = d->cfg->nodes[res->fence_node].name;
@@ -262,7 +548,9 @@ static void on_corosync_exit(struct proc *p, int ws, void *ctx)
     log_error("Corosync (pid %d) %s", (int)proc_pid(p), desc);
     engine_disconnect(d->engine);
     cluster_engine_lost(&d->cl, desc);
+    gview_engine_lost(&d->gv);
     fencer_reconcile(d->fencer);
+    check_quorum_stop(d);
     uv_timer_stop(&d->connect_timer);
     uint64_t delay;
     if (!restart_allowed(d, &delay)) {
@@ -332,6 +620,8 @@ static void shutdown_now(struct vigild *d, int code)
     d->stopping = true;
     fencer_free(d->fencer);
     d->fencer = NULL;
+    lrm_free(d->lrm);
+    d->lrm = NULL;
     engine_free(d->engine);
     d->engine = NULL;
     proc_free(d->corosync);
@@ -341,9 +631,24 @@ static void shutdown_now(struct vigild *d, int code)
     close_handle((uv_handle_t *)&d->connect_timer);
     close_handle((uv_handle_t *)&d->link_timer);
     close_handle((uv_handle_t *)&d->restart_timer);
+    close_handle((uv_handle_t *)&d->plan_timer);
+    close_handle((uv_handle_t *)&d->intent_timer);
+    close_handle((uv_handle_t *)&d->sig_chld);
     close_handle((uv_handle_t *)&d->sig_term);
     close_handle((uv_handle_t *)&d->sig_int);
     close_handle((uv_handle_t *)&d->sig_hup);
+}
+
+/* Leaves the group cleanly and stops Corosync; the process exits when it is gone. */
+static void leave_cluster(struct vigild *d)
+{
+    d->stopping = true;
+    engine_disconnect(d->engine);
+    d->cl.engine_state = ENGINE_STOPPED;
+    if (d->corosync && proc_running(d->corosync))
+        proc_stop(d->corosync, COROSYNC_STOP_MS);
+    else
+        shutdown_now(d, EXIT_OK);
 }
 
 static void on_stop_signal(uv_signal_t *s, int sig)
@@ -354,14 +659,22 @@ static void on_stop_signal(uv_signal_t *s, int sig)
         shutdown_now(d, d->exit_code);
         return;
     }
-    log_info("%s: leaving the cluster cleanly", strsignal(sig));
     d->stopping = true;
-    engine_disconnect(d->engine);
-    d->cl.engine_state = ENGINE_STOPPED;
-    if (d->corosync && proc_running(d->corosync))
-        proc_stop(d->corosync, COROSYNC_STOP_MS);
-    else
-        shutdown_now(d, EXIT_OK);
+    if (d->lrm && lrm_any_active(d->lrm)) {
+        log_info("%s: stopping this node's groups, then leaving the cluster cleanly",
+                 strsignal(sig));
+        d->stopping_groups = true;
+        gv_rereport(d, SIZE_MAX); /* tell the others: run nothing new here */
+        lrm_stop_all(d->lrm);
+        return;
+    }
+    log_info("%s: leaving the cluster cleanly", strsignal(sig));
+    leave_cluster(d);
+}
+
+static void on_sigchld(uv_signal_t *s, int sig)
+{
+    proc_reap_orphans();
 }
 
 static void on_hup(uv_signal_t *s, int sig)
@@ -466,12 +779,13 @@ static int load_config(struct vigild *d, bool check_only)
 
 static void init_handles(struct vigild *d)
 {
-    uv_timer_t *timers[] = {&d->connect_timer, &d->link_timer, &d->restart_timer};
+    uv_timer_t *timers[] = {&d->connect_timer, &d->link_timer, &d->restart_timer, &d->plan_timer,
+                            &d->intent_timer};
     for (size_t i = 0; i < ARRAY_SIZE(timers); i++) {
         uv_timer_init(d->loop, timers[i]);
         timers[i]->data = d;
     }
-    uv_signal_t *sigs[] = {&d->sig_term, &d->sig_int, &d->sig_hup};
+    uv_signal_t *sigs[] = {&d->sig_term, &d->sig_int, &d->sig_hup, &d->sig_chld};
     for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
         uv_signal_init(d->loop, sigs[i]);
         sigs[i]->data = d;
@@ -479,6 +793,8 @@ static void init_handles(struct vigild *d)
     uv_signal_start(&d->sig_term, on_stop_signal, SIGTERM);
     uv_signal_start(&d->sig_int, on_stop_signal, SIGINT);
     uv_signal_start(&d->sig_hup, on_hup, SIGHUP);
+    uv_signal_start(&d->sig_chld, on_sigchld, SIGCHLD);
+    uv_timer_start(&d->intent_timer, on_intent_timer, INTENT_CHECK_MS, INTENT_CHECK_MS);
     uv_timer_start(&d->link_timer, on_link_timer, LINK_POLL_MS, LINK_POLL_MS);
 }
 
@@ -514,6 +830,33 @@ static int run(struct vigild *d)
     d->engine = engine_corosync_new(d->loop, CPG_GROUP, &engine_cb, d);
     d->fencer = fencer_new(d->loop, &d->cl, d->engine);
     init_handles(d);
+
+    /* Groups: the cluster database as this node last saved it, and what runs here. */
+    if (mkdir(d->state_dir, 0700) < 0 && errno != EEXIST)
+        log_error("cannot create %s: %s", d->state_dir, strerror(errno));
+    struct db *db = NULL;
+    _cleanup_free_ char *err = NULL;
+    int lr = db_load(d->cfg, d->state_dir, &db, &err);
+    if (lr < 0 && lr != -ENOENT) {
+        log_error("%s; starting from an empty copy (the cluster's copy will be adopted)", err);
+        db = db_new(d->cfg);
+    }
+    gview_init(&d->gv, d->cfg, &d->cl, d->events, db, d->state_dir, &gview_hooks, d);
+    d->cl.status_extra = status_extra;
+    d->cl.status_ctx = d;
+    int r0 = proc_become_subreaper();
+    if (r0 < 0)
+        log_warn("cannot become a child subreaper: %s", strerror(-r0));
+    d->local_node = find_local_node(d->cfg);
+    if (d->local_node < 0 && d->cfg->n_groups) {
+        log_error("this machine has none of the node addresses listed in %s; cannot run groups",
+                  d->cfg_path);
+    } else if (d->local_node >= 0) {
+        d->lrm = lrm_new(d->loop, d->cfg, (size_t)d->local_node, d->run_dir, &lrm_hooks, d);
+        for (size_t g = 0; g < d->cfg->n_groups; g++)
+            lrm_set_managed(d->lrm, g, !db->groups[g].unmanaged);
+        lrm_probe_all(d->lrm);
+    }
 
     int r = control_open(d->loop, d->socket_path, &d->cl, &d->control);
     if (r < 0) {
@@ -559,6 +902,10 @@ int main(int argc, char **argv)
 
     int code = run(&d);
     uv_run(d.loop, UV_RUN_DEFAULT); /* let closing handles finish */
+    gview_done(&d.gv);
+    for (size_t i = 0; i < d.n_waiters; i++)
+        free(d.waiters[i].what);
+    free(d.waiters);
     cluster_done(&d.cl);
     eventlog_free(d.events);
     cfg_free(d.cfg);

@@ -210,6 +210,45 @@ static void explain_none(const struct pol_input *in, size_t g, struct pol_group_
         why_add(o, "%s %s", node_name(in, d[i]), ineligible(in, g, d[i]) ?: "eligible");
 }
 
+/* The first of the n_current nodes in current, in domain order, that may run group g, or -1. */
+static int first_current(const struct pol_input *in, size_t g, const int *current, size_t n_current)
+{
+    const size_t *d;
+    size_t nd;
+    domain_of(in, g, &d, &nd);
+    for (size_t i = 0; i < nd; i++)
+        for (size_t k = 0; k < n_current; k++)
+            if (current[k] == (int)d[i] && eligible(in, g, d[i]))
+                return current[k];
+    return -1;
+}
+
+/*
+ * Which copy of a group active on several nodes to keep. A copy that runs
+ * whole beats a partial one (a node back from a crash with leftovers must not
+ * displace the copy that serves); among those, the node it last ran on, then
+ * where it should run, then domain order. -1 when no active node may run it.
+ */
+static int pick_keeper(const struct pol_input *in, size_t g, const int *current, size_t n_current)
+{
+    const struct pol_group *G = &in->groups[g];
+    int running[CFG_MAX_NODES];
+    size_t n_running = 0;
+    for (size_t i = 0; i < n_current; i++)
+        if (G->obs[current[i]] == POL_OBS_RUNNING && eligible(in, g, (size_t)current[i]))
+            running[n_running++] = current[i];
+    const int *set = n_running ? running : current;
+    size_t n_set = n_running ? n_running : n_current;
+    for (size_t i = 0; i < n_set; i++)
+        if (set[i] == G->last_owner && eligible(in, g, (size_t)set[i]))
+            return set[i];
+    int want = choose(in, g, -1, true, NULL, -1);
+    for (size_t i = 0; i < n_set; i++)
+        if (set[i] == want)
+            return want;
+    return first_current(in, g, set, n_set);
+}
+
 static void plan_group(struct plan *p, size_t g)
 {
     const struct pol_input *in = p->in;
@@ -217,45 +256,55 @@ static void plan_group(struct plan *p, size_t g)
     const struct pol_group *G = &in->groups[g];
     const char *gname = cfg->groups[g].name;
     struct pol_group_out *o = &p->out->groups[g];
-    o->node = -1;
 
     int current[CFG_MAX_NODES];
     size_t n_current = 0;
     for (size_t n = 0; n < cfg->n_nodes; n++)
         if (in->nodes[n].online && pol_obs_active(G->obs[n]))
             current[n_current++] = (int)n;
+    /* Where it runs, until a decision below says where it will run. */
+    o->node = n_current ? current[0] : -1;
 
     if (!G->managed) {
         o->state = POL_ST_UNMANAGED;
-        o->node = n_current ? current[0] : -1;
         return;
     }
 
+    /*
+     * What must be waited for before it may start anywhere. Fences are asked
+     * for at once; stops (an admin's, a halt) are never held back, since
+     * stopping is always safe.
+     */
+    char blocked[sizeof(o->why)] = "";
     /* A node that failed to stop it, or whose failure asks for fencing: fence it first. */
-    for (size_t n = 0; n < cfg->n_nodes; n++) {
+    for (size_t n = 0; n < cfg->n_nodes && !blocked[0]; n++) {
         bool stop_failed = G->obs[n] == POL_OBS_STOP_FAILED;
         bool wants = G->fence_wanted && G->fence_wanted[n] && pol_obs_active(G->obs[n]);
         if (!stop_failed && !wants)
             continue;
         if (in->nodes[n].fence == POL_NODE_FENCED)
             continue;
-        o->state = POL_ST_BLOCKED;
         const char *what = stop_failed ? "its stop failed" : "a resource failed (on_fail: fence)";
-        if (!cfg->fence_enabled) {
-            why(o,
-                "%s on %s and fencing is disabled: make sure it is stopped there, then run "
-                "vigil cleanup %s",
-                what, node_name(in, n), gname);
-            return;
+        if (!cfg->fence_enabled)
+            snprintf(blocked, sizeof(blocked),
+                     "%s on %s and fencing is disabled: make sure it is stopped there, then run "
+                     "vigil cleanup %s",
+                     what, node_name(in, n), gname);
+        else if (in->nodes[n].online || in->nodes[n].fence == POL_NODE_UNCLEAN) {
+            if (in->nodes[n].online)
+                emit(p, POL_FENCE, g, n, "group %s: %s", gname, what);
+            snprintf(blocked, sizeof(blocked), "%s on %s: waiting for %s to be fenced", what,
+                     node_name(in, n), node_name(in, n));
+        } else {
+            snprintf(blocked, sizeof(blocked),
+                     "%s on %s, which left: waiting for it to return (or vigil fence --confirm "
+                     "%s)",
+                     what, node_name(in, n), node_name(in, n));
         }
-        if (in->nodes[n].online)
-            emit(p, POL_FENCE, g, n, "group %s: %s", gname, what);
-        why(o, "%s on %s: waiting for %s to be fenced", what, node_name(in, n), node_name(in, n));
-        return;
     }
 
     /* A node that left uncleanly may still run it: wait for its fencing. */
-    for (size_t n = 0; n < cfg->n_nodes; n++) {
+    for (size_t n = 0; n < cfg->n_nodes && !blocked[0]; n++) {
         const struct pol_node *N = &in->nodes[n];
         if (N->online || N->fence == POL_NODE_FENCED)
             continue;
@@ -263,36 +312,33 @@ static void plan_group(struct plan *p, size_t g)
                      (G->obs[n] == POL_OBS_UNKNOWN && N->fence == POL_NODE_UNCLEAN);
         if (!maybe)
             continue;
-        if (N->fence == POL_NODE_CLEAN) {
-            o->state = POL_ST_BLOCKED;
-            why(o, "%s left while the group was %s there: waiting for it to return",
-                node_name(in, n), pol_obs_name(G->obs[n]));
-            return;
-        }
-        if (!cfg->fence_enabled && cfg->fence_unsafe_recovery)
+        if (N->fence == POL_NODE_CLEAN)
+            snprintf(blocked, sizeof(blocked),
+                     "%s left while the group was %s there: waiting for it to return",
+                     node_name(in, n), pol_obs_name(G->obs[n]));
+        else if (!cfg->fence_enabled && cfg->fence_unsafe_recovery)
             continue; /* the admin chose recovery without fencing (logged by the caller) */
-        o->state = POL_ST_BLOCKED;
-        if (cfg->fence_enabled)
-            why(o, "waiting for %s to be fenced", node_name(in, n));
+        else if (cfg->fence_enabled)
+            snprintf(blocked, sizeof(blocked), "waiting for %s to be fenced", node_name(in, n));
         else
-            why(o, "waiting for %s to return (fencing is disabled)", node_name(in, n));
-        return;
+            snprintf(blocked, sizeof(blocked), "waiting for %s to return (fencing is disabled)",
+                     node_name(in, n));
     }
 
     /* Every member must have probed it. */
-    for (size_t n = 0; n < cfg->n_nodes; n++) {
-        if (in->nodes[n].online && G->obs[n] == POL_OBS_UNKNOWN) {
-            o->state = POL_ST_BLOCKED;
-            o->node = n_current ? current[0] : -1;
-            why(o, "waiting for %s to probe its resources", node_name(in, n));
-            return;
-        }
-    }
+    for (size_t n = 0; n < cfg->n_nodes && !blocked[0]; n++)
+        if (in->nodes[n].online && G->obs[n] == POL_OBS_UNKNOWN)
+            snprintf(blocked, sizeof(blocked), "waiting for %s to probe its resources",
+                     node_name(in, n));
 
-    /* Asked to be stopped, or halted: stop it everywhere. */
+    /* Asked to be stopped, or halted: stop it everywhere it can be stopped. */
     if (G->halted || !G->target_started) {
+        size_t stopping = 0;
         for (size_t i = 0; i < n_current; i++) {
             size_t n = (size_t)current[i];
+            if (G->obs[n] == POL_OBS_STOP_FAILED)
+                continue; /* being fenced */
+            stopping++;
             if (G->obs[n] != POL_OBS_STOPPING)
                 emit(p, POL_STOP, g, n, "group %s is %s", gname,
                      G->halted ? "halted" : "stopped by an admin");
@@ -301,22 +347,25 @@ static void plan_group(struct plan *p, size_t g)
             o->state = POL_ST_HALTED;
             why(o, "halted after a failure: vigil cleanup %s or vigil group start %s", gname,
                 gname);
+        } else if (blocked[0] && !stopping) {
+            o->state = POL_ST_BLOCKED;
+            why(o, "%s", blocked);
         } else {
             o->state = n_current ? POL_ST_STOPPING : POL_ST_STOPPED;
         }
-        o->node = n_current ? current[0] : -1;
         return;
     }
 
-    /* Running on several nodes: keep one, stop the others. */
+    if (blocked[0]) {
+        o->state = POL_ST_BLOCKED;
+        why(o, "%s", blocked);
+        return;
+    }
+
+    /* Running on several nodes: keep one (pick_keeper), stop the others. */
     if (n_current > 1) {
         o->multi_active = true;
-        int keep = choose(in, g, -1, true, NULL, -1);
-        bool keep_ok = false;
-        for (size_t i = 0; i < n_current; i++)
-            keep_ok |= current[i] == keep;
-        if (!keep_ok)
-            keep = -1;
+        int keep = pick_keeper(in, g, current, n_current);
         why(o, "active on %zu nodes: ", n_current);
         for (size_t i = 0; i < n_current; i++) {
             size_t n = (size_t)current[i];

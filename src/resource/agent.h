@@ -14,7 +14,8 @@
  *           OCF_RESOURCE_TYPE, OCF_RESOURCE_PROVIDER, OCF_RA_VERSION_MAJOR/MINOR,
  *           OCF_RESKEY_<param>, and the meta variables OCF_RESKEY_CRM_meta_timeout
  *           (the action's timeout in ms), OCF_RESKEY_CRM_meta_interval (ms, 0
- *           except for a recurring monitor), HA_RSCTMP.
+ *           except for a recurring monitor), OCF_RESKEY_CRM_meta_on_node (this
+ *           node's name), HA_RSCTMP.
  *   lsb:    argv = {/etc/init.d/NAME, ACTION} with ACTION start, stop, status.
  * Every call gets PATH=/usr/sbin:/usr/bin:/sbin:/bin and nothing else from the
  * daemon's environment.
@@ -35,16 +36,16 @@
 #include "config/config.h"
 #include "resource/rc.h"
 
-#define RES_AGENT_MAX_OUTPUT  4096u /* output kept from one call */
-#define RES_AGENT_KILL_GRACE  2000  /* ms after the timeout: SIGTERM, then SIGKILL */
+#define RES_AGENT_MAX_OUTPUT         4096u /* output kept from one call */
+#define RES_AGENT_KILL_GRACE         2000  /* ms after the timeout: SIGTERM, then SIGKILL */
 #define RES_AGENT_DEFAULT_TIMEOUT_MS 20000
 
 struct res_agent_result {
     enum res_rc rc;
-    int exit_code;        /* -1 when killed or not run */
+    int exit_code; /* -1 when killed or not run */
     uint64_t duration_ms;
-    const char *output;   /* safe text, at most RES_AGENT_MAX_OUTPUT bytes */
-    const char *reason;   /* one line: "exited with status 1: <last output line>" */
+    const char *output; /* safe text, at most RES_AGENT_MAX_OUTPUT bytes */
+    const char *reason; /* one line: "exited with status 1: <last output line>" */
 };
 
 struct res_agent_call;
@@ -65,17 +66,30 @@ struct res_agent_env {
 /*
  * Starts one action of resource r (type script, ocf or lsb). op selects the
  * action: start, stop, monitor; probe calls monitor (status for lsb) with
- * interval 0. interval_ms is passed to OCF as the monitor interval. cb fires
- * exactly once, later, unless res_agent_cancel comes first. Returns 0 and the
- * call in *ret, or a negative errno (cb never fires).
+ * interval 0. interval_ms is passed to OCF as the monitor interval; a
+ * timeout_ms of 0 means RES_AGENT_DEFAULT_TIMEOUT_MS. cb fires exactly once,
+ * later, unless res_agent_cancel comes first. Returns 0 and the call in *ret,
+ * or a negative errno (cb never fires): -EINVAL for another resource type, an
+ * op out of range, a provider or agent name that is not one path component,
+ * or a parameter name outside [A-Za-z0-9_]; other errnos when no process
+ * could be started at all (pipes, fork).
+ *
+ * A program that is missing or cannot be executed on this node (ENOENT,
+ * EACCES, ENOEXEC, ...) is not an error of the call: cb reports it, later like
+ * any result, as RES_RC_NOT_INSTALLED with the reason "cannot run PATH: No
+ * such file or directory" and exit_code -1.
  */
 int res_agent_start(uv_loop_t *loop, const struct res_agent_env *env, const struct cfg_resource *r,
                     enum res_op op, uint64_t timeout_ms, uint64_t interval_ms, res_agent_fn cb,
                     void *ctx, struct res_agent_call **ret);
-/* Kills the agent's process group and drops the call; cb does not fire. */
+/*
+ * Kills the agent's process group and drops the call; cb does not fire.
+ * Accepts NULL; must not be called once cb has fired.
+ */
 void res_agent_cancel(struct res_agent_call *call);
 
-/* The path of the program for r: the script, OCF_ROOT/resource.d/P/A, or /etc/init.d/NAME. Caller frees. */
+/* The path of the program for r: the script, OCF_ROOT/resource.d/P/A, or /etc/init.d/NAME. Caller
+ * frees. */
 char *res_agent_path(const char *ocf_root, const struct cfg_resource *r);
 
 /* Defaults an OCF agent declares in its meta-data (0 when it does not say). */
@@ -86,15 +100,27 @@ struct ocf_meta {
     uint64_t monitor_interval_ms;
     char **required; /* names of parameters with required="1", NULL-terminated */
 };
-/* Parses the XML an agent prints for meta-data. 0 or -EINVAL. Free with ocf_meta_clear. */
+/*
+ * Parses the XML an agent prints for meta-data (src/resource/ocf_meta.c).
+ * Durations: a number with ms/msec, s/sec (the default), m/min or h/hr. Of
+ * several monitor actions the plain one counts (no role, depth 0). Returns 0,
+ * or -EINVAL for anything malformed (*ret untouched). Free with
+ * ocf_meta_clear, which accepts NULL; required is never NULL after success.
+ */
 int ocf_meta_parse(const char *xml, struct ocf_meta *ret);
 void ocf_meta_clear(struct ocf_meta *m);
 
 /*
  * Runs `meta-data` of an OCF agent and then `validate-all` synchronously (for
- * `vigil verify`, outside the daemon), each bounded by timeout_ms. Returns 0
- * when the agent validates; otherwise a negative errno with a reason owned by
- * the caller in *ret_err ("validate-all exited with status 6: ...").
+ * `vigil verify`, outside the daemon), each bounded by timeout_ms (0: the
+ * default). Parameters the meta-data marks required must be set in r, and
+ * validate-all must exit 0 (or 3, unimplemented). For script and lsb only
+ * that the program can be executed is checked. Returns 0 when the agent
+ * validates, with its meta-data in *ret_meta if that is not NULL (script and
+ * lsb: all zero, no required parameters); otherwise a negative errno with a
+ * reason owned by the caller in *ret_err ("validate-all exited with status 6:
+ * ...", "ocf:heartbeat:IPaddr2 requires parameters that are not set: ip")
+ * and *ret_meta untouched.
  */
 int res_agent_validate_sync(const struct res_agent_env *env, const struct cfg_resource *r,
                             uint64_t timeout_ms, struct ocf_meta *ret_meta, char **ret_err);

@@ -356,6 +356,123 @@ def test_verify_print_round_trips(tmp_path, config):
     assert "(3 nodes, 2 networks, heartbeat timeout 400ms)" in r2.stderr
 
 
+# ---- verify: groups ----
+
+FENCING_TRUE = """\
+fencing:
+  devices: [{name: d, agent: /bin/true}]
+  nodes: {n1: {levels: [[d]]}, n2: {levels: [[d]]}, n3: {levels: [[d]]}}
+"""
+
+
+@pytest.fixture
+def agents(tmp_path):
+    """An OCF root with heartbeat/Dummy, an action script and a placement script."""
+    hb = tmp_path / "ocf" / "resource.d" / "heartbeat"
+    hb.mkdir(parents=True)
+    made = {}
+    for name, path in (("dummy", hb / "Dummy"), ("script", tmp_path / "job-ctl"),
+                       ("place", tmp_path / "place")):
+        path.write_text("#!/bin/sh\nexit 0\n")
+        path.chmod(0o755)
+        made[name] = path
+    made["ocf_root"] = tmp_path / "ocf"
+    return made
+
+
+def groups_config(keyfile, agents):
+    return CONFIG.format(key=keyfile) + FENCING_TRUE + f"""\
+resources: {{ocf_root: {agents["ocf_root"]}}}
+groups:
+  - name: web
+    domain: [n1, n2, n3]
+    policy: {{script: {agents["place"]}}}
+    resources:
+      - {{name: vip, type: ip, address: 198.51.100.100/24, network: pub}}
+      - {{name: data, type: fs, device: /dev/vdb1, mountpoint: /srv/data}}
+      - name: www
+        type: process
+        command: [/usr/bin/python3, -m, http.server, "80"]
+        user: root
+        checks:
+          - {{type: http, url: "http://198.51.100.100/", interval: 1s}}
+          - {{type: tcp, host: 198.51.100.100, port: 80}}
+  - name: tools
+    domain: [n2, n1]
+    resources:
+      - {{name: job, type: script, path: {agents["script"]}}}
+      - {{name: dummy, type: "ocf:heartbeat:Dummy", params: {{state: /run/x}}}}
+"""
+
+
+def test_verify_groups_valid_and_print_round_trips(tmp_path, keyfile, agents):
+    p = tmp_path / "vigil.yaml"
+    p.write_text(groups_config(keyfile, agents))
+    r = run("verify", "-c", str(p))
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    assert r.stdout == (f"{p}: configuration is valid "
+                        "(3 nodes, 2 networks, heartbeat timeout 400ms)\n")
+    r1 = run("verify", "-c", str(p), "--print")
+    assert r1.returncode == 0, r1.stderr
+    assert "\ngroups:\n  - name: web\n    domain: [n1, n2, n3]\n" in r1.stdout
+    assert "        type: ocf:heartbeat:Dummy\n" in r1.stdout
+    assert "  no_quorum: stop\n" in r1.stdout
+    printed = tmp_path / "printed.yaml"
+    printed.write_text(r1.stdout)
+    r2 = run("verify", "-c", str(printed), "--print")
+    assert r2.returncode == 0, r2.stderr
+    assert r2.stdout == r1.stdout
+
+
+def test_verify_groups_errors_name_line_and_column(tmp_path, keyfile, agents):
+    text = groups_config(keyfile, agents)
+    text = text.replace("network: pub}", "network: pbu}")
+    text = text.replace("{name: data, type: fs", "{name: web, type: fs")
+    text = text.replace("port: 80}", "port: 0}")
+    text = text.replace('"http://198.51.100.100/"', '"https://198.51.100.100/"')
+    p = tmp_path / "bad.yaml"
+    p.write_text(text)
+    lines = text.splitlines()
+
+    def at(needle, point=None):
+        """FILE:LINE:COL of point (default: needle) on the line holding needle."""
+        n = next(i for i, ln in enumerate(lines) if needle in ln)
+        return f"{p}:{n + 1}:{lines[n].index(point or needle) + 1}"
+
+    group_line = at("- name: web").split(":")[1]
+    https_at = at("https", '"https')  # the url's value starts at its quote
+    r = run("verify", "-c", str(p))
+    assert r.returncode == 1
+    assert r.stdout == ""
+    assert r.stderr.splitlines() == [
+        f"{at('pbu')}: error: resource 'vip': undeclared network 'pbu'; did you mean 'pub'?",
+        f"{at('web, type: fs')}: error: resource 'web' has the name of group 'web' "
+        f"(line {group_line}); groups and resources need different names",
+        f"{https_at}: error: check #1 of resource 'www': url "
+        "'https://198.51.100.100/': https checks are not supported; use a tcp check or an exec "
+        "check with curl",
+        f"{at('port: 0', '0}')}: error: check #2 of resource 'www': port is 0; it must be from "
+        "1 to 65535",
+        f"{p}: configuration is invalid (4 errors)",
+    ]
+
+
+def test_verify_groups_checks_files(tmp_path, keyfile, agents):
+    agents["dummy"].unlink()
+    agents["script"].chmod(0o644)
+    p = tmp_path / "vigil.yaml"
+    p.write_text(groups_config(keyfile, agents).replace("user: root", "user: vigil-nobody-here"))
+    r = run("verify", "-c", str(p))
+    assert r.returncode == 1
+    err = r.stderr
+    assert "error: resource 'www': unknown user 'vigil-nobody-here'" in err
+    assert f"error: resource 'job': script {agents['script']} is not executable" in err
+    assert ("error: resource 'dummy': unknown agent ocf:heartbeat:Dummy (there is no "
+            f"{agents['dummy']})") in err
+    assert "configuration is invalid (3 errors)" in err
+
+
 # ---- keygen ----
 
 def test_keygen_writes_256_bytes_mode_0400(tmp_path):

@@ -3,6 +3,7 @@
  * diagnostic an operator can see, byte for byte), key file checks, and the
  * normalised print (load -> print -> load is equal; print is a fixed point).
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -85,8 +86,11 @@ static struct cfg *load_text(const char *text, unsigned flags, int want_r, const
     struct cfg *c = NULL;
     int r = cfg_load_string(text, strlen(text), "test.yaml", flags, &c, &d);
     _cleanup_free_ char *got = diags_text(&d, NULL);
-    if (strcmp(got, want_diags) != 0)
-        fail_msg("diagnostics differ:\n--- want\n%s--- got\n%s", want_diags, got);
+    if (strcmp(got, want_diags) != 0) {
+        /* cmocka cuts long messages short: the whole text goes to stderr first. */
+        fprintf(stderr, "diagnostics differ:\n--- want\n%s--- got\n%s", want_diags, got);
+        fail_msg("diagnostics differ");
+    }
     assert_int_equal(r, want_r);
     if (want_r == 0)
         assert_non_null(c);
@@ -246,8 +250,8 @@ static const struct {
      "unknown-key-suggest.yaml:4:3: error: unknown key 'intervall' in heartbeat; did you mean "
      "'interval'?\n"},
     {"unknown-top-key.yaml",
-     "unknown-top-key.yaml:3:1: error: unknown key 'resources' at the top level (the keys here are "
-     "cluster, engine, fencing, heartbeat, networks, nodes and quorum)\n"
+     "unknown-top-key.yaml:3:1: error: unknown key 'services' at the top level (the keys here are "
+     "cluster, engine, fencing, groups, heartbeat, networks, nodes, quorum and resources)\n"
      "unknown-top-key.yaml:10:5: error: unknown key 'adresses' in node 'n1'; did you mean "
      "'addresses'?\n"},
     {"misses-not-integer.yaml",
@@ -452,6 +456,185 @@ static const struct {
     {"fencing-unsafe-enabled.yaml",
      "fencing-unsafe-enabled.yaml:8:20: error: unsafe_recovery only applies with "
      "fencing.enabled: false\n"},
+    /* groups: a few related problems per file. */
+    {"groups-bad-agent-type.yaml",
+     "groups-bad-agent-type.yaml:11:25: error: resource 'a': type 'ocf:heartbeat' is not a "
+     "valid OCF type: write ocf:PROVIDER:AGENT, such as ocf:heartbeat:IPaddr2 (each part: 1 to "
+     "63 letters, digits, '.', '_' or '-', starting with a letter or digit)\n"
+     "groups-bad-agent-type.yaml:12:25: error: resource 'b': type 'ocf::Dummy' is not a valid "
+     "OCF type: write ocf:PROVIDER:AGENT, such as ocf:heartbeat:IPaddr2 (each part: 1 to 63 "
+     "letters, digits, '.', '_' or '-', starting with a letter or digit)\n"
+     "groups-bad-agent-type.yaml:13:25: error: resource 'c': type 'lsb:' is not a valid LSB "
+     "type: write lsb:NAME for the init script /etc/init.d/NAME, such as lsb:cron (NAME: 1 to "
+     "63 letters, digits, '.', '_' or '-', starting with a letter or digit)\n"
+     "groups-bad-agent-type.yaml:14:25: error: resource 'd': type 'lsb:../../bin/sh' is not a "
+     "valid LSB type: write lsb:NAME for the init script /etc/init.d/NAME, such as lsb:cron "
+     "(NAME: 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit)\n"},
+    {"groups-check-errors.yaml",
+     "groups-check-errors.yaml:15:48: error: check #1 of resource 'www': port is 0; it must be "
+     "from 1 to 65535\n"
+     "groups-check-errors.yaml:16:31: error: check #2 of resource 'www': host 'db.example.org' "
+     "must be a numeric IPv4 or IPv6 address, or localhost (checks do not look up names)\n"
+     "groups-check-errors.yaml:17:13: error: check #3 of resource 'www' (tcp) needs 'host'\n"
+     "groups-check-errors.yaml:17:58: error: check #3 of resource 'www': timeout 1s must be "
+     "shorter than the interval (1s)\n"
+     "groups-check-errors.yaml:18:20: error: check #4 of resource 'www': unknown check type "
+     "'htp'; did you mean 'http'?\n"
+     "groups-check-errors.yaml:19:36: error: check #5 of resource 'www': the program 'test' "
+     "must be an absolute path (starting with /), such as /usr/bin/test\n"
+     "groups-check-errors.yaml:19:51: error: check #5 of resource 'www': 'url' is not a key of "
+     "an exec check (it is a key of http checks)\n"
+     "groups-check-errors.yaml:20:61: error: check #6 of resource 'www': timeout 5s must be "
+     "shorter than the interval (5s, the default)\n"
+     "groups-check-errors.yaml:21:56: error: check #7 of resource 'www': interval is 50ms; it "
+     "must be from 100ms to 1h\n"
+     "groups-check-errors.yaml:21:72: error: check #7 of resource 'www': failures is 0; it "
+     "must be from 1 to 100\n"},
+    {"groups-check-url.yaml",
+     "groups-check-url.yaml:15:31: error: check #1 of resource 'www': url "
+     "'https://127.0.0.1/': https checks are not supported; use a tcp check or an exec check "
+     "with curl\n"
+     "groups-check-url.yaml:16:31: error: check #2 of resource 'www': url "
+     "'http://www.example.org/' is not usable: the host must be a numeric IPv4 address, an "
+     "IPv6 address in brackets or localhost (checks do not look up names)\n"
+     "groups-check-url.yaml:17:31: error: check #3 of resource 'www': url "
+     "'http://127.0.0.1:0/' is not usable: the port must be a number from 1 to 65535\n"
+     "groups-check-url.yaml:18:31: error: check #4 of resource 'www': url 'ftp://127.0.0.1/' "
+     "is not usable: it must start with http://\n"
+     "groups-check-url.yaml:19:31: error: check #5 of resource 'www': url "
+     "'http://[2001:db8::1/' is not usable: the host must be a numeric IPv4 address, an IPv6 "
+     "address in brackets or localhost (checks do not look up names)\n"
+     "groups-check-url.yaml:20:31: error: check #6 of resource 'www': url 'http://127.0.0.1/a "
+     "b' is not usable: the path may contain only printable ASCII characters, without spaces "
+     "(percent-encode the others)\n"},
+    {"groups-command.yaml",
+     "groups-command.yaml:11:43: error: resource 'a': command must be a list of the program "
+     "and its arguments, such as [/usr/bin/python3, -m, http.server], not 'python3 -m "
+     "http.server'\n"
+     "groups-command.yaml:12:44: error: resource 'b': the program 'python3' must be an "
+     "absolute path (starting with /), such as /usr/bin/python3\n"
+     "groups-command.yaml:13:43: error: resource 'c': command is empty; it needs at least the "
+     "program\n"
+     "groups-command.yaml:14:52: error: resource 'd': command argument #1 must be text (write "
+     "an empty argument as \"\"), not a list\n"
+     "groups-command.yaml:14:57: error: resource 'd': command argument #2 must be text (write "
+     "an empty argument as \"\"), not an empty value\n"
+     "groups-command.yaml:14:67: error: resource 'd': user '-x' is not a valid user name: use "
+     "1 to 32 letters, digits, '.', '_' or '-', not starting with '.' or '-'\n"
+     "groups-command.yaml:15:67: error: resource 'e': variable name '1X' is not valid: use 1 "
+     "to 64 letters, digits or '_', not starting with a digit\n"
+     "groups-command.yaml:15:77: error: resource 'e': environment.Y must be text, a number or "
+     "true/false, not a list\n"
+     "groups-command.yaml:15:82: error: duplicate key 'Y' in the environment of resource 'e' "
+     "(first at line 15)\n"},
+    {"groups-domain-dup-node.yaml",
+     "groups-domain-dup-node.yaml:9:22: error: group 'web': the domain names node 'n1' twice "
+     "(first at line 9)\n"},
+    {"groups-domain-unknown-node.yaml",
+     "groups-domain-unknown-node.yaml:9:18: error: group 'web': undeclared node 'n4' in the "
+     "domain; did you mean 'n1'?\n"},
+    {"groups-dup-group.yaml",
+     "groups-dup-group.yaml:11:11: error: duplicate group name 'web' (first at line 8)\n"},
+    {"groups-foreign-key.yaml",
+     "groups-foreign-key.yaml:15:9: error: resource 'vip': 'mountpoint' is not a key of an ip "
+     "resource (it is a key of fs resources)\n"
+     "groups-foreign-key.yaml:19:9: error: resource 'www': 'params' is not a key of a process "
+     "resource (it is a key of script and ocf resources)\n"},
+    {"groups-fs-dup-mountpoint.yaml",
+     "groups-fs-dup-mountpoint.yaml:12:66: error: resource 'data2': mountpoint /srv/data is "
+     "already used by resource 'data' (line 11)\n"
+     "groups-fs-dup-mountpoint.yaml:13:41: error: resource 'data3': device 'vdb3' must be an "
+     "absolute path (such as /dev/vdb1), UUID=... or LABEL=..., on one line\n"
+     "groups-fs-dup-mountpoint.yaml:13:59: error: resource 'data3': mountpoint 'srv/data3' "
+     "must be an absolute path (starting with /)\n"},
+    {"groups-group-keys.yaml",
+     "groups-group-keys.yaml:9:13: error: group 'web': domain must be a list of nodes, not "
+     "'n1'; write [n1]\n"
+     "groups-group-keys.yaml:10:13: error: group 'web': policy must be ordered, round-robin or "
+     "{script: PATH}, not 'ordred'; did you mean 'ordered'?\n"
+     "groups-group-keys.yaml:11:15: error: group 'web': failback must be controlled or auto, "
+     "not 'automatic'\n"
+     "groups-group-keys.yaml:12:21: error: group 'web': restarts.max is 101; it must be from 0 "
+     "to 100\n"
+     "groups-group-keys.yaml:12:34: error: group 'web': restarts.within is 0s; it must be from "
+     "1s to 24h\n"
+     "groups-group-keys.yaml:16:13: error: group 'db': policy script needs the script's path: "
+     "write policy: {script: PATH}\n"
+     "groups-group-keys.yaml:20:22: error: group 'mail': policy.script 'place' must be an "
+     "absolute path (starting with /)\n"
+     "groups-group-keys.yaml:22:87: error: resource 'mail-vip': monitor is 0s; write off for "
+     "no periodic monitor, or a duration from 1s to 1h\n"
+     "groups-group-keys.yaml:23:55: error: resource 'm': monitor: off is not supported for ocf "
+     "resources; leave monitor out to use the interval the agent advertises\n"
+     "groups-group-keys.yaml:23:69: error: resource 'm': on_fail must be ignore, restart, "
+     "failover, halt or fence, not 'reboot'\n"
+     "groups-group-keys.yaml:23:95: error: resource 'm': timeouts.start is 50ms; it must be "
+     "from 100ms to 1h\n"},
+    {"groups-ip-address.yaml",
+     "groups-ip-address.yaml:11:38: error: resource 'a': address '198.51.100.100' needs a "
+     "prefix length, such as 198.51.100.100/24\n"
+     "groups-ip-address.yaml:12:38: error: resource 'b': address '198.51.100.101/33': the "
+     "prefix length must be a number from 1 to 32 for an IPv4 address\n"
+     "groups-ip-address.yaml:13:38: error: resource 'c': address '2001:db8::c/0': the prefix "
+     "length must be a number from 1 to 128 for an IPv6 address\n"
+     "groups-ip-address.yaml:14:38: error: resource 'd': address '198.51.100.300/24' is not an "
+     "IPv4 or IPv6 address with a prefix length (such as 198.51.100.100/24 or "
+     "2001:db8::100/64)\n"
+     "groups-ip-address.yaml:15:68: error: resource 'e': interface 'eth0:1' is not a valid "
+     "interface name: use 1 to 15 characters, without '/', ':', white space or control "
+     "characters\n"},
+    {"groups-ip-dup-address.yaml",
+     "groups-ip-dup-address.yaml:15:43: error: resource 'db-vip': address 2001:0db8:0::10/96 "
+     "is already used by resource 'vip' (line 11)\n"
+     "groups-ip-dup-address.yaml:16:41: error: resource 'oops': address 198.51.100.2/24 is the "
+     "address of node 'n2' on network 'pub' (line 5)\n"},
+    {"groups-ip-undeclared-network.yaml",
+     "groups-ip-undeclared-network.yaml:10:76: error: resource 'vip': undeclared network "
+     "'pbu'; did you mean 'pub'?\n"},
+    {"groups-missing-keys.yaml",
+     "groups-missing-keys.yaml:8:5: error: missing required key 'domain' in group 'web'\n"
+     "groups-missing-keys.yaml:10:9: error: resource 'vip' (ip) needs 'address'\n"
+     "groups-missing-keys.yaml:10:9: error: resource 'vip' (ip) needs 'network' or "
+     "'interface'\n"
+     "groups-missing-keys.yaml:12:9: error: resource 'data' (fs) needs 'mountpoint'\n"
+     "groups-missing-keys.yaml:15:9: error: missing required key 'name' in resource #3 of "
+     "group 'web'\n"
+     "groups-missing-keys.yaml:15:9: error: resource #3 of group 'web' (script) needs 'path'\n"
+     "groups-missing-keys.yaml:16:5: error: missing required key 'name' in group #2\n"
+     "groups-missing-keys.yaml:16:13: warning: group #2: the domain has only one node, so the "
+     "group cannot fail over\n"
+     "groups-missing-keys.yaml:17:16: error: group #2: resources is empty; a group holds at "
+     "least one resource\n"},
+    {"groups-name-clash.yaml",
+     "groups-name-clash.yaml:11:16: error: resource 'web' has the name of group 'web' (line "
+     "8); groups and resources need different names\n"
+     "groups-name-clash.yaml:13:11: error: group 'db' has the name of resource 'db' in group "
+     "'web' (line 12); groups and resources need different names\n"},
+    {"groups-not-a-list.yaml",
+     "groups-not-a-list.yaml:8:3: error: groups must be a list of groups (- name: NAME, "
+     "domain: [NODES], resources: [RESOURCES]), not a mapping\n"
+     "groups-not-a-list.yaml:10:3: error: resources must be a mapping (key: value lines), not "
+     "a list; resources themselves are listed in each group (groups: - name: NAME ... "
+     "resources: [...])\n"
+     "groups-not-a-list.yaml:11:21: error: quorum.no_quorum must be stop or freeze, not "
+     "'fraeze'; did you mean 'freeze'?\n"},
+    {"groups-resource-in-two-groups.yaml",
+     "groups-resource-in-two-groups.yaml:18:15: error: resource 'vip' is already defined in "
+     "group 'web' at line 11\n"},
+    {"groups-unknown-key.yaml",
+     "groups-unknown-key.yaml:10:5: error: unknown key 'polcy' in group 'web'; did you mean "
+     "'policy'?\n"
+     "groups-unknown-key.yaml:14:9: error: unknown key 'adress' in resource 'vip'; did you "
+     "mean 'address'?\n"
+     "groups-unknown-key.yaml:19:9: error: unknown key 'colour' in resource 'www' (the keys "
+     "here are name, type, on_fail, timeouts, monitor, healthy, checks, command, user, "
+     "environment and directory)\n"},
+    {"groups-unknown-type.yaml",
+     "groups-unknown-type.yaml:12:15: error: resource 'www': unknown type 'proces'; did you "
+     "mean 'process'?\n"
+     "groups-unknown-type.yaml:15:15: error: resource 'nfs': unknown type 'nfs'; did you mean "
+     "'fs'?\n"},
+
     /* Several problems in one file: all of them, in the order of the file. */
     {"many-errors.yaml",
      "many-errors.yaml:2:9: error: cluster.name 'demo!' is not a valid cluster name: use 1 to 32 "
@@ -748,8 +931,8 @@ static void test_limits_and_edges(void **state)
         "qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq: 1\n",
         0, -EINVAL,
         "test.yaml:5:1: error: unknown key 'qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq...' "
-        "at the top level (the keys here are cluster, engine, fencing, heartbeat, networks, "
-        "nodes and quorum)\n");
+        "at the top level (the keys here are cluster, engine, fencing, groups, heartbeat, "
+        "networks, nodes, quorum and resources)\n");
     /* A single-quoted scalar with '' escapes (libfyaml 0.7.12 leaks those: see ytree.c). */
     load_text("cluster: {name: 'a''''''''''''b'}\n" NET1 "nodes:\n" NODE1, 0, -EINVAL,
               "test.yaml:1:17: error: cluster.name 'a''''''b' is not a valid cluster name: use 1 "
@@ -1080,6 +1263,7 @@ static void test_fencing_missing_section(void **state)
     /* It prints as enabled: false, which reloads equal with that setting's own warning. */
     char *text = cfg_print(c);
     assert_non_null(strstr(text, "  tie_breaker: lowest\n"
+                                 "  no_quorum: stop\n"
                                  "fencing:\n"
                                  "  enabled: false\n"
                                  "  unsafe_recovery: false\n"
@@ -1441,13 +1625,549 @@ static void test_fencing_files(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* ---- Groups ---- */
+
+static void test_groups_values(void **state)
+{
+    struct cfg *c = load_valid("valid/groups-full.yaml");
+    assert_int_equal(c->no_quorum, CFG_NO_QUORUM_FREEZE);
+    assert_string_equal(c->ocf_root, "/opt/ocf");
+    assert_int_equal(c->n_groups, 3);
+
+    /* web: every group default; each type's defaults. */
+    const struct cfg_group *g = &c->groups[0];
+    assert_string_equal(g->name, "web");
+    assert_int_equal(g->n_domain, 3);
+    assert_int_equal(g->domain[0], 0);
+    assert_int_equal(g->domain[1], 1);
+    assert_int_equal(g->domain[2], 2);
+    assert_int_equal(g->policy, CFG_POLICY_ORDERED);
+    assert_null(g->policy_script);
+    assert_int_equal(g->failback, CFG_FAILBACK_CONTROLLED);
+    assert_int_equal(g->restarts_max, 2);
+    assert_int_equal(g->restarts_within_ms, 600000);
+    assert_int_equal(g->n_resources, 3);
+    const struct cfg_resource *r = &g->resources[0];
+    assert_string_equal(r->name, "vip");
+    assert_int_equal(r->type, CFG_RES_IP);
+    assert_int_equal(r->on_fail, CFG_ON_FAIL_RESTART);
+    assert_string_equal(r->address, "198.51.100.100/24");
+    assert_int_equal(r->family, AF_INET);
+    assert_memory_equal(r->addr, ((uint8_t[4]){198, 51, 100, 100}), 4);
+    assert_int_equal(r->prefix, 24);
+    assert_int_equal(r->network, 1);
+    assert_null(r->interface);
+    assert_int_equal(r->start_timeout_ms, 5000);
+    assert_int_equal(r->stop_timeout_ms, 5000);
+    assert_int_equal(r->monitor_timeout_ms, 5000);
+    assert_int_equal(r->monitor_interval_ms, 10000);
+    assert_int_equal(r->n_checks, 0);
+    assert_false(r->healthy_any);
+    r = &g->resources[1];
+    assert_int_equal(r->type, CFG_RES_FS);
+    assert_string_equal(r->device, "/dev/vdb1");
+    assert_string_equal(r->mountpoint, "/srv/data");
+    assert_null(r->fstype);
+    assert_null(r->options);
+    assert_int_equal(r->start_timeout_ms, 60000);
+    assert_int_equal(r->stop_timeout_ms, 60000);
+    assert_int_equal(r->monitor_timeout_ms, 20000);
+    assert_int_equal(r->monitor_interval_ms, 20000);
+    r = &g->resources[2];
+    assert_int_equal(r->type, CFG_RES_PROCESS);
+    assert_int_equal(r->argc, 4);
+    assert_string_equal(r->argv[0], "/usr/bin/python3");
+    assert_string_equal(r->argv[3], "80");
+    assert_null(r->argv[4]);
+    assert_null(r->user);
+    assert_int_equal(r->n_env, 0);
+    assert_null(r->directory);
+    assert_int_equal(r->start_timeout_ms, 10000);
+    assert_int_equal(r->stop_timeout_ms, 10000);
+    assert_int_equal(r->monitor_interval_ms, 0); /* its exit is seen at once */
+
+    /* db: every key written. */
+    g = &c->groups[1];
+    assert_int_equal(g->domain[0], 1);
+    assert_int_equal(g->domain[2], 0);
+    assert_int_equal(g->policy, CFG_POLICY_ROUND_ROBIN);
+    assert_int_equal(g->failback, CFG_FAILBACK_AUTO);
+    assert_int_equal(g->restarts_max, 5);
+    assert_int_equal(g->restarts_within_ms, 3600000);
+    r = &g->resources[0];
+    assert_int_equal(r->family, AF_INET6);
+    assert_int_equal(r->prefix, 64);
+    assert_int_equal(r->addr[0], 0x20);
+    assert_int_equal(r->addr[15], 0x10);
+    assert_int_equal(r->network, 0);
+    assert_string_equal(r->interface, "eth1");
+    assert_int_equal(r->on_fail, CFG_ON_FAIL_FAILOVER);
+    assert_int_equal(r->start_timeout_ms, 3000);
+    assert_int_equal(r->stop_timeout_ms, 4000);
+    assert_int_equal(r->monitor_timeout_ms, 2000);
+    assert_int_equal(r->monitor_interval_ms, 5000);
+    r = &g->resources[1];
+    assert_string_equal(r->device, "UUID=0e5a3c38-7d1c-4b0c-9a51-2c8f5e9d7a10");
+    assert_string_equal(r->mountpoint, "/srv/db"); /* without the trailing slash */
+    assert_string_equal(r->fstype, "ext4");
+    assert_string_equal(r->options, "noatime,nodev");
+    assert_int_equal(r->on_fail, CFG_ON_FAIL_HALT);
+    r = &g->resources[2];
+    assert_string_equal(r->user, "postgres");
+    assert_int_equal(r->n_env, 3);
+    assert_string_equal(r->env[0].key, "LANG");
+    assert_string_equal(r->env[0].value, "C.UTF-8");
+    assert_string_equal(r->env[1].value, "5432");
+    assert_string_equal(r->env[2].key, "_DEBUG");
+    assert_string_equal(r->env[2].value, "yes");
+    assert_string_equal(r->directory, "/srv/db");
+    assert_int_equal(r->monitor_interval_ms, 30000);
+    assert_true(r->healthy_any);
+    assert_int_equal(r->n_checks, 3);
+    const struct cfg_check *ck = &r->checks[0];
+    assert_int_equal(ck->type, CFG_CHECK_TCP);
+    assert_string_equal(ck->host, "127.0.0.1"); /* localhost */
+    assert_int_equal(ck->port, 5432);
+    assert_int_equal(ck->interval_ms, 1000);
+    assert_int_equal(ck->timeout_ms, 500);
+    assert_int_equal(ck->failures, 2);
+    ck = &r->checks[1];
+    assert_int_equal(ck->type, CFG_CHECK_HTTP);
+    assert_string_equal(ck->url, "http://[2001:db8::10]:8008/health?full=1");
+    assert_string_equal(ck->host, "2001:db8::10");
+    assert_int_equal(ck->port, 8008);
+    assert_string_equal(ck->path, "/health?full=1");
+    assert_int_equal(ck->status, 200);
+    assert_int_equal(ck->interval_ms, CFG_DEFAULT_CHECK_INTERVAL);
+    assert_int_equal(ck->timeout_ms, CFG_DEFAULT_CHECK_TIMEOUT);
+    assert_int_equal(ck->failures, CFG_DEFAULT_CHECK_FAILURES);
+    ck = &r->checks[2];
+    assert_int_equal(ck->type, CFG_CHECK_EXEC);
+    assert_int_equal(ck->argc, 2);
+    assert_string_equal(ck->argv[0], "/usr/bin/pg_isready");
+    assert_null(ck->argv[2]);
+    assert_int_equal(ck->interval_ms, 2000);
+    assert_int_equal(ck->timeout_ms, 1000); /* half the interval: the default 2s is not below it */
+    r = &g->resources[3];
+    assert_int_equal(r->type, CFG_RES_SCRIPT);
+    assert_string_equal(r->path, "/usr/local/bin/backup-ctl");
+    assert_int_equal(r->n_params, 2);
+    assert_string_equal(r->params[1].key, "level");
+    assert_string_equal(r->params[1].value, "3");
+    assert_int_equal(r->on_fail, CFG_ON_FAIL_IGNORE);
+    assert_int_equal(r->start_timeout_ms, 20000);
+    assert_int_equal(r->monitor_interval_ms, 0); /* off */
+
+    /* tools: agents and a placement script. */
+    g = &c->groups[2];
+    assert_int_equal(g->n_domain, 2);
+    assert_int_equal(g->policy, CFG_POLICY_SCRIPT);
+    assert_string_equal(g->policy_script, "/usr/local/sbin/place-tools");
+    assert_int_equal(g->restarts_max, 0);
+    assert_int_equal(g->restarts_within_ms, 600000);
+    r = &g->resources[0];
+    assert_int_equal(r->type, CFG_RES_OCF);
+    assert_string_equal(r->provider, "heartbeat");
+    assert_string_equal(r->agent, "Dummy");
+    assert_int_equal(r->n_params, 2);
+    assert_string_equal(r->params[0].key, "state");
+    assert_int_equal(r->start_timeout_ms, 30000);
+    assert_int_equal(r->stop_timeout_ms, 0); /* the agent's meta-data decides */
+    assert_int_equal(r->monitor_timeout_ms, 0);
+    assert_int_equal(r->monitor_interval_ms, 0);
+    r = &g->resources[1];
+    assert_int_equal(r->type, CFG_RES_LSB);
+    assert_null(r->provider);
+    assert_string_equal(r->agent, "cron");
+    assert_int_equal(r->on_fail, CFG_ON_FAIL_FENCE);
+    assert_int_equal(r->start_timeout_ms, 20000);
+    assert_int_equal(r->monitor_interval_ms, 10000);
+    assert_false(r->healthy_any);
+    assert_int_equal(r->checks[0].port, 80);
+    assert_string_equal(r->checks[0].path, "/");
+    assert_int_equal(r->checks[0].status, 0);
+    assert_int_equal(r->checks[0].timeout_ms, 500);
+    r = &g->resources[2];
+    assert_int_equal(r->network, -1);
+    assert_string_equal(r->interface, "bond0.100");
+    assert_int_equal(r->prefix, 32);
+    assert_int_equal(r->monitor_interval_ms, 3600000);
+    cfg_free(c);
+
+    /* A file without groups has none, and the defaults of the new keys. */
+    c = load_valid("valid/minimal.yaml");
+    assert_int_equal(c->n_groups, 0);
+    assert_null(c->groups);
+    assert_int_equal(c->no_quorum, CFG_NO_QUORUM_STOP);
+    assert_string_equal(c->ocf_root, CFG_DEFAULT_OCF_ROOT);
+    cfg_free(c);
+}
+
+static void test_groups_lookups(void **state)
+{
+    struct cfg *c = load_valid("valid/groups-full.yaml");
+    const struct cfg_group *g = cfg_group_by_name(c, "db");
+    assert_ptr_equal(g, &c->groups[1]);
+    assert_int_equal(cfg_group_index(c, g), 1);
+    assert_null(cfg_group_by_name(c, "vip")); /* a resource, not a group */
+    const struct cfg_group *in = NULL;
+    assert_ptr_equal(cfg_resource_by_name(c, "cron", &in), &c->groups[2].resources[1]);
+    assert_ptr_equal(in, &c->groups[2]);
+    assert_ptr_equal(cfg_resource_by_name(c, "vip", NULL), &c->groups[0].resources[0]);
+    in = NULL;
+    assert_null(cfg_resource_by_name(c, "web", &in));
+    assert_null(in);
+    cfg_free(c);
+
+    assert_string_equal(cfg_res_type_name(CFG_RES_IP), "ip");
+    assert_string_equal(cfg_res_type_name(CFG_RES_PROCESS), "process");
+    assert_string_equal(cfg_res_type_name(CFG_RES_FS), "fs");
+    assert_string_equal(cfg_res_type_name(CFG_RES_SCRIPT), "script");
+    assert_string_equal(cfg_res_type_name(CFG_RES_OCF), "ocf");
+    assert_string_equal(cfg_res_type_name(CFG_RES_LSB), "lsb");
+    assert_null(cfg_res_type_name(CFG_RES_TYPE_MAX));
+    assert_string_equal(cfg_on_fail_name(CFG_ON_FAIL_IGNORE), "ignore");
+    assert_string_equal(cfg_on_fail_name(CFG_ON_FAIL_RESTART), "restart");
+    assert_string_equal(cfg_on_fail_name(CFG_ON_FAIL_FAILOVER), "failover");
+    assert_string_equal(cfg_on_fail_name(CFG_ON_FAIL_HALT), "halt");
+    assert_string_equal(cfg_on_fail_name(CFG_ON_FAIL_FENCE), "fence");
+    assert_null(cfg_on_fail_name(CFG_ON_FAIL_MAX));
+    assert_string_equal(cfg_check_type_name(CFG_CHECK_TCP), "tcp");
+    assert_string_equal(cfg_check_type_name(CFG_CHECK_HTTP), "http");
+    assert_string_equal(cfg_check_type_name(CFG_CHECK_EXEC), "exec");
+    assert_null(cfg_check_type_name(CFG_CHECK_TYPE_MAX));
+    assert_string_equal(cfg_policy_name(CFG_POLICY_ORDERED), "ordered");
+    assert_string_equal(cfg_policy_name(CFG_POLICY_ROUND_ROBIN), "round-robin");
+    assert_string_equal(cfg_policy_name(CFG_POLICY_SCRIPT), "script");
+    assert_null(cfg_policy_name(CFG_POLICY_MAX));
+    assert_string_equal(cfg_failback_name(CFG_FAILBACK_CONTROLLED), "controlled");
+    assert_string_equal(cfg_failback_name(CFG_FAILBACK_AUTO), "auto");
+    assert_null(cfg_failback_name(CFG_FAILBACK_MAX));
+    assert_string_equal(cfg_no_quorum_name(CFG_NO_QUORUM_STOP), "stop");
+    assert_string_equal(cfg_no_quorum_name(CFG_NO_QUORUM_FREEZE), "freeze");
+    assert_null(cfg_no_quorum_name(CFG_NO_QUORUM_MAX));
+}
+
+/* Three nodes on one network (priv), no fencing section; groups start on line 8. */
+#define GHEAD       "cluster: {name: g}\n" NET1 NODES3 "groups:\n"
+#define GHEAD_EMPTY "cluster: {name: g}\n" NET1 NODES3 "groups: []\n"
+/* A one-resource group "web" on n1 and n2 (line 8), its resource "vip" on line 9. */
+#define GWEB                                                                                       \
+    "  - name: web\n    domain: [n1, n2]\n    resources:\n"                                        \
+    "      - {name: vip, type: ip, address: 192.0.2.100/24, network: priv}\n"
+
+static void test_groups_warnings(void **state)
+{
+    /* on_fail: fence without fencing. */
+    struct cfg *c = load_text(GHEAD "  - {name: web, domain: [n1, n2], resources: [{name: job, "
+                                    "type: lsb:cron, on_fail: fence}]}\n",
+                              0, 0,
+                              W_NOFENCE "test.yaml:8:84: warning: resource 'job': on_fail: fence "
+                                        "needs fencing; with fencing disabled the group is halted "
+                                        "instead\n");
+    assert_int_equal(c->groups[0].resources[0].on_fail, CFG_ON_FAIL_FENCE);
+    cfg_free(c);
+    /* With fencing on, nothing to say. */
+    c = load_text("cluster: {name: g}\n" NET1 "nodes:\n" NODE1 NODE2
+                  "fencing:\n  devices: [{name: d1, agent: /bin/true}]\n"
+                  "  nodes: {n1: {levels: [[d1]]}, n2: {levels: [[d1]], delay: 1s}}\n"
+                  "groups:\n  - {name: web, domain: [n1, n2], resources: [{name: job, type: "
+                  "lsb:cron, on_fail: fence}]}\n",
+                  0, 0, "");
+    cfg_free(c);
+    /* healthy with fewer than two checks is ignored (and prints no healthy). */
+    c = load_text(GHEAD "  - name: web\n    domain: [n1, n2]\n    resources:\n"
+                        "      - {name: a, type: lsb:a, healthy: any}\n"
+                        "      - {name: b, type: lsb:b, healthy: any, checks: [{type: tcp, host: "
+                        "::1, port: 1}]}\n"
+                        "      - {name: c, type: lsb:c, healthy: any, checks: [{type: tcp, host: "
+                        "::1, port: 1}, {type: tcp, host: ::1, port: 2}]}\n",
+                  0, 0,
+                  W_NOFENCE "test.yaml:11:41: warning: resource 'a': healthy is ignored: it "
+                            "chooses between any and all of two or more checks, and the "
+                            "resource has none\n"
+                            "test.yaml:12:41: warning: resource 'b': healthy is ignored: it "
+                            "chooses between any and all of two or more checks, and the "
+                            "resource has one\n");
+    assert_false(c->groups[0].resources[0].healthy_any);
+    assert_false(c->groups[0].resources[1].healthy_any);
+    assert_true(c->groups[0].resources[2].healthy_any);
+    char *text = cfg_print(c);
+    assert_non_null(strstr(text, "        monitor: 10s\n        checks: []\n"));
+    assert_non_null(strstr(text, "        monitor: 10s\n        healthy: any\n        checks:\n"));
+    free(text);
+    cfg_free(c);
+    /* A one-node domain, unless the cluster has one node. */
+    c = load_text(GHEAD "  - {name: web, domain: [n3], resources: [{name: x, type: lsb:x}]}\n", 0,
+                  0,
+                  W_NOFENCE "test.yaml:8:25: warning: group 'web': the domain has only one node, "
+                            "so the group cannot fail over\n");
+    cfg_free(c);
+    c = load_text("cluster: {name: g}\n" NET1 "nodes:\n" NODE1 FENCE1
+                  "groups: [{name: web, domain: [n1], resources: [{name: x, type: lsb:x}]}]\n",
+                  0, 0, "");
+    assert_int_equal(c->groups[0].n_domain, 1);
+    cfg_free(c);
+}
+
+static void test_groups_edges(void **state)
+{
+    /* An empty list of groups is no groups. */
+    struct cfg *c = load_text(GHEAD_EMPTY, 0, 0, W_NOFENCE);
+    assert_int_equal(c->n_groups, 0);
+    cfg_free(c);
+    /* Check timeouts: below the interval, half of it when the default would not be. */
+    c = load_text(GHEAD "  - name: web\n    domain: [n1, n2]\n    resources:\n"
+                        "      - name: www\n        type: process\n        command: [/bin/x]\n"
+                        "        checks:\n"
+                        "          - {type: exec, command: [/bin/true], interval: 100ms}\n"
+                        "          - {type: exec, command: [/bin/true], interval: 3s}\n"
+                        "          - {type: exec, command: [/bin/true], interval: 1h, timeout: "
+                        "1h}\n"
+                        "          - {type: http, url: \"http://localhost:8080\"}\n"
+                        "          - {type: tcp, host: \"2001:db8::1\", port: 65535}\n",
+                  0, -EINVAL,
+                  "test.yaml:17:71: error: check #3 of resource 'www': timeout 1h must be shorter "
+                  "than the interval (1h)\n");
+    c = load_text(GHEAD "  - name: web\n    domain: [n1, n2]\n    resources:\n"
+                        "      - name: www\n        type: process\n        command: [/bin/x]\n"
+                        "        checks:\n"
+                        "          - {type: exec, command: [/bin/true], interval: 100ms}\n"
+                        "          - {type: exec, command: [/bin/true], interval: 3s}\n"
+                        "          - {type: exec, command: [/bin/true], interval: 1h, timeout: "
+                        "59min}\n"
+                        "          - {type: http, url: \"http://localhost:8080\"}\n"
+                        "          - {type: tcp, host: \"2001:db8::1\", port: 65535}\n",
+                  0, 0, W_NOFENCE);
+    const struct cfg_resource *r = &c->groups[0].resources[0];
+    assert_int_equal(r->checks[0].timeout_ms, 50);
+    assert_int_equal(r->checks[1].timeout_ms, 2000);
+    assert_int_equal(r->checks[2].timeout_ms, 3540000);
+    assert_string_equal(r->checks[3].host, "127.0.0.1");
+    assert_int_equal(r->checks[3].port, 8080);
+    assert_string_equal(r->checks[3].path, "/");
+    assert_string_equal(r->checks[4].host, "2001:db8::1");
+    assert_int_equal(r->checks[4].port, 65535);
+    cfg_free(c);
+    /* Limits: 9 checks, 257 arguments, 65 params, 65 resources, 257 groups. */
+    char *text =
+        xstrdup(GHEAD "  - name: web\n    domain: [n1, n2]\n    resources:\n"
+                      "      - name: www\n        type: process\n        command: [/bin/x");
+    for (int i = 1; i < 257; i++) {
+        char *t = xasprintf("%s, a%d", text, i);
+        free(text);
+        text = t;
+    }
+    char *t = xasprintf("%s]\n        checks:\n", text);
+    free(text);
+    text = t;
+    for (int i = 0; i < 9; i++) {
+        t = xasprintf("%s          - {type: tcp, host: 127.0.0.1, port: %d}\n", text, i + 1);
+        free(text);
+        text = t;
+    }
+    load_text(text, 0, -EINVAL,
+              "test.yaml:13:1449: error: resource 'www': command: too many arguments: 257 are "
+              "given, at most 256 are supported\n"
+              "test.yaml:23:13: error: resource 'www': too many checks: 9 are given, at most 8 "
+              "are supported\n");
+    free(text);
+    text = xstrdup(GHEAD "  - name: web\n    domain: [n1, n2]\n    resources:\n");
+    for (int i = 0; i < 65; i++) {
+        t = xasprintf("%s      - {name: r%d, type: lsb:r}\n", text, i);
+        free(text);
+        text = t;
+    }
+    load_text(text, 0, -EINVAL,
+              "test.yaml:75:9: error: group 'web': too many resources: 65 are given, at most 64 "
+              "are supported\n");
+    free(text);
+    text = xstrdup(GHEAD "  - name: web\n    domain: [n1, n2]\n    resources:\n"
+                         "      - name: r\n        type: ocf:p:a\n        params:\n");
+    for (int i = 0; i < 65; i++) {
+        t = xasprintf("%s          p%d: x\n", text, i);
+        free(text);
+        text = t;
+    }
+    load_text(text, 0, -EINVAL,
+              "test.yaml:78:11: error: resource 'r': too many params: 65 are given, at most 64 "
+              "are supported\n");
+    free(text);
+    text = xstrdup(GHEAD);
+    for (int i = 0; i < 257; i++) {
+        t = xasprintf("%s  - {name: g%d, domain: [n1, n2], resources: [{name: r%d, type: "
+                      "lsb:x}]}\n",
+                      text, i, i);
+        free(text);
+        text = t;
+    }
+    load_text(text, 0, -EINVAL,
+              "test.yaml:264:5: error: too many groups: 257 are declared, at most 256 are "
+              "supported\n");
+    free(text);
+    /* Shapes: groups and their parts of the wrong kind. */
+    load_text(GHEAD "  - web\n", 0, -EINVAL,
+              "test.yaml:8:5: error: group #1 must be a mapping with name, domain and resources, "
+              "not 'web'\n");
+    load_text(GHEAD "  - {name: web, domain: [n1, [n2]], restarts: 3, resources: {vip: x}}\n", 0,
+              -EINVAL,
+              "test.yaml:8:30: error: group 'web': domain entry #2 must be a node name, not a "
+              "list\n"
+              "test.yaml:8:47: error: group 'web': restarts must be a mapping (key: value "
+              "lines), not '3'\n"
+              "test.yaml:8:61: error: group 'web': resources must be a list of resources (- "
+              "name: NAME, type: TYPE, ...), not a mapping\n");
+    load_text(GHEAD "  - {name: web, domain: [], resources: [vip, {name: db, type: [ip]}]}\n", 0,
+              -EINVAL,
+              "test.yaml:8:25: error: group 'web': domain is empty; name at least one node\n"
+              "test.yaml:8:41: error: resource #1 of group 'web' must be a mapping with name, "
+              "type and the keys of that type, not 'vip'\n"
+              "test.yaml:8:63: error: resource 'db': type must be ip, process, fs, script, "
+              "ocf:PROVIDER:AGENT or lsb:NAME, not a list\n");
+    /* Unknown domain nodes without a close name; a node named like a keyword. */
+    load_text(GHEAD "  - {name: web, domain: [web7], resources: [{name: x, type: lsb:x}]}\n", 0,
+              -EINVAL,
+              "test.yaml:8:26: error: group 'web': undeclared node 'web7' in the domain (the "
+              "nodes are n1, n2 and n3)\n");
+    /* Unknown types and keys without a close match. */
+    load_text(GHEAD "  - {name: web, domain: [n1, n2], resources: [{name: x, type: docker, "
+                    "image: nginx}]}\n",
+              0, -EINVAL,
+              "test.yaml:8:63: error: resource 'x': unknown type 'docker' (the types are ip, "
+              "process, fs, script, ocf:PROVIDER:AGENT and lsb:NAME)\n"
+              "test.yaml:8:71: error: unknown key 'image' in resource 'x' (the keys here are "
+              "name, type, on_fail, timeouts, monitor, healthy, checks, address, network, "
+              "interface, command, user, environment, directory, device, mountpoint, fstype, "
+              "options, path and params)\n");
+    load_text(GHEAD "  - {name: web, domain: [n1, n2], resources: [{name: x, type: lsb:x, "
+                    "checks: [{type: ping, host: ::1}, {host: ::1}, tcp]}]}\n",
+              0, -EINVAL,
+              "test.yaml:8:86: error: check #1 of resource 'x': unknown check type 'ping' (the "
+              "types are tcp, http and exec)\n"
+              "test.yaml:8:104: error: missing required key 'type' in check #2 of resource "
+              "'x'\n"
+              "test.yaml:8:117: error: check #3 of resource 'x' must be a mapping such as "
+              "{type: tcp, host: 127.0.0.1, port: 80}, not 'tcp'\n");
+    /* A name that is not a name; an interface where no network is declared. */
+    load_text(GHEAD "  - {name: \"web site\", domain: [n1, n2], resources: [{name: -x, type: ip, "
+                    "address: 192.0.2.9/24, interface: eth0}]}\n",
+              0, -EINVAL,
+              "test.yaml:8:12: error: group #1: name 'web site' is not a valid group name: use 1 "
+              "to 63 letters, digits, '.', '_' or '-', starting with a letter or digit\n"
+              "test.yaml:8:61: error: resource #1 of group #1: name '-x' is not a valid resource "
+              "name: use 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or "
+              "digit\n");
+    /* An ip on its own interface needs no network, and prints without one. */
+    c = load_text(GHEAD "  - {name: web, domain: [n1, n2], resources: [{name: v, type: ip, "
+                        "address: 192.0.2.9/24, interface: eth0, monitor: \"off\"}]}\n",
+                  0, 0, W_NOFENCE);
+    assert_int_equal(c->groups[0].resources[0].network, -1);
+    assert_int_equal(c->groups[0].resources[0].monitor_interval_ms, 0);
+    text = cfg_print(c);
+    assert_non_null(strstr(text, "        address: \"192.0.2.9/24\"\n        interface: eth0\n"
+                                 "        on_fail: restart\n"));
+    assert_non_null(strstr(text, "        monitor: \"off\"\n"));
+    free(text);
+    cfg_free(c);
+    /* resources.ocf_root and quorum.no_quorum. */
+    c = load_text(GHEAD_EMPTY "resources: {ocf_root: /srv/ocf}\nquorum: {no_quorum: stop}\n", 0, 0,
+                  W_NOFENCE);
+    assert_string_equal(c->ocf_root, "/srv/ocf");
+    assert_int_equal(c->no_quorum, CFG_NO_QUORUM_STOP);
+    cfg_free(c);
+    load_text(GHEAD_EMPTY "resources: {ocf_root: lib/ocf, ocf: x}\nquorum: {no_quorum: [stop]}\n",
+              0, -EINVAL,
+              "test.yaml:8:23: error: resources.ocf_root 'lib/ocf' must be an absolute path "
+              "(starting with /)\n"
+              "test.yaml:8:32: error: unknown key 'ocf' in resources (the keys here are "
+              "ocf_root)\n"
+              "test.yaml:9:21: error: quorum.no_quorum must be stop or freeze, not a list\n");
+    /* A resource's address may not be a node's, even spelt differently. */
+    load_text(GHEAD "  - {name: web, domain: [n1, n2], resources: [{name: v, type: ip, address: "
+                    "\"::ffff:192.0.2.3/120\", network: priv}, {name: w, type: ip, address: "
+                    "192.0.2.3/24, network: priv}]}\n",
+              0, -EINVAL,
+              "test.yaml:8:145: error: resource 'w': address 192.0.2.3/24 is the address of node "
+              "'n3' on network 'priv' (line 6)\n");
+}
+
+/* A file, under dir, with mode; its path is owned by the caller. */
+static char *make_file(const char *dir, const char *name, mode_t mode)
+{
+    return write_key(dir, name, 10, mode);
+}
+
+static void test_groups_files(void **state)
+{
+    char dir[] = "/tmp/vigil-groups-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    _cleanup_free_ char *key = write_key(dir, "key", 256, 0600);
+    _cleanup_free_ char *script = make_file(dir, "script", 0755);
+    _cleanup_free_ char *plain = make_file(dir, "plain", 0644);
+    _cleanup_free_ char *rd = xasprintf("%s/resource.d", dir);
+    _cleanup_free_ char *hb = xasprintf("%s/resource.d/heartbeat", dir);
+    assert_int_equal(mkdir(rd, 0755), 0);
+    assert_int_equal(mkdir(hb, 0755), 0);
+    _cleanup_free_ char *dummy = make_file(hb, "Dummy", 0755);
+    _cleanup_free_ char *stale = make_file(hb, "Stale", 0644);
+
+    _cleanup_free_ char *good = xasprintf(
+        "cluster: {name: g, key: %s}\n" NET1 "nodes:\n" NODE1 FENCE1 "resources: {ocf_root: %s}\n"
+        "groups:\n  - name: web\n    domain: [n1]\n    policy: {script: %s}\n    resources:\n"
+        "      - {name: s, type: script, path: %s}\n"
+        "      - {name: o, type: ocf:heartbeat:Dummy}\n"
+        "      - {name: p, type: process, command: [/nonexistent/on/shared/fs], user: root}\n",
+        key, dir, script, script);
+    cfg_free(load_text(good, CFG_LOAD_CHECK_FILES, 0, ""));
+
+    _cleanup_free_ char *bad = xasprintf(
+        "cluster: {name: g, key: %s}\n" NET1 "nodes:\n" NODE1 FENCE1 "resources: {ocf_root: %s}\n"
+        "groups:\n  - name: web\n    domain: [n1]\n    policy: {script: %s/none}\n"
+        "    resources:\n"
+        "      - {name: s, type: script, path: %s}\n"
+        "      - {name: o, type: ocf:heartbeat:IPaddr9}\n"
+        "      - {name: q, type: ocf:heartbeat:Stale}\n"
+        "      - {name: r, type: ocf:pacemaker:Dummy}\n"
+        "      - {name: l, type: lsb:vigil-no-such-script}\n"
+        "      - {name: p, type: process, command: [/bin/true], user: vigil-no-such-user}\n",
+        key, dir, dir, plain);
+    _cleanup_free_ char *want = xasprintf(
+        "test.yaml:12:22: error: group 'web': policy script %s/none: No such file or directory\n"
+        "test.yaml:14:39: error: resource 's': script %s is not executable\n"
+        "test.yaml:15:25: error: resource 'o': unknown agent ocf:heartbeat:IPaddr9 (there is no "
+        "%s/resource.d/heartbeat/IPaddr9)\n"
+        "test.yaml:16:25: error: resource 'q': OCF agent %s/resource.d/heartbeat/Stale is not "
+        "executable\n"
+        "test.yaml:17:25: error: resource 'r': unknown agent ocf:pacemaker:Dummy (there is no "
+        "%s/resource.d/pacemaker/Dummy)\n"
+        "test.yaml:18:25: error: resource 'l': unknown init script lsb:vigil-no-such-script "
+        "(there is no /etc/init.d/vigil-no-such-script)\n"
+        "test.yaml:19:62: error: resource 'p': unknown user 'vigil-no-such-user' (not in the "
+        "user database of this node)\n",
+        dir, plain, dir, dir, dir);
+    load_text(bad, CFG_LOAD_CHECK_FILES, -EINVAL, want);
+    /* Without the flag no file or user is looked at. */
+    cfg_free(load_text(bad, 0, 0, ""));
+
+    const char *const files[] = {dummy, stale};
+    for (size_t i = 0; i < ARRAY_SIZE(files); i++)
+        unlink(files[i]);
+    const char *const files2[] = {key, script, plain};
+    for (size_t i = 0; i < ARRAY_SIZE(files2); i++)
+        unlink(files2[i]);
+    assert_int_equal(rmdir(hb), 0);
+    assert_int_equal(rmdir(rd), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* ---- Printing ---- */
 
 static const char *const valid_files[] = {
-    "valid/minimal.yaml",  "valid/three-node.yaml",  "valid/full.yaml",
-    "valid/flow.yaml",     "valid/two-node.yaml",    "valid/one-network.yaml",
-    "valid/tie-node.yaml", "valid/tie-highest.yaml", "valid/ipv6.yaml",
-    "valid/quoting.yaml",  "valid/four-node.yaml",   "valid/four-node-named.yaml",
+    "valid/minimal.yaml",     "valid/three-node.yaml",  "valid/full.yaml",
+    "valid/flow.yaml",        "valid/two-node.yaml",    "valid/one-network.yaml",
+    "valid/tie-node.yaml",    "valid/tie-highest.yaml", "valid/ipv6.yaml",
+    "valid/quoting.yaml",     "valid/four-node.yaml",   "valid/four-node-named.yaml",
+    "valid/groups-full.yaml",
 };
 
 static void test_print_roundtrip(void **state)
@@ -1495,6 +2215,7 @@ static void test_print_exact(void **state)
                               "      lan: 192.0.2.1\n"
                               "quorum:\n"
                               "  tie_breaker: lowest\n"
+                              "  no_quorum: stop\n"
                               "fencing:\n"
                               "  enabled: true\n"
                               "  unsafe_recovery: false\n"
@@ -1509,7 +2230,10 @@ static void test_print_exact(void **state)
                               "    n1:\n"
                               "      delay: 0ms\n"
                               "      levels:\n"
-                              "        - [ipmi-n1]\n");
+                              "        - [ipmi-n1]\n"
+                              "resources:\n"
+                              "  ocf_root: /usr/lib/ocf\n"
+                              "groups: []\n");
     free(text);
     cfg_free(c);
 
@@ -1563,6 +2287,157 @@ static void test_equal(void **state)
     cfg_free(NULL);
 }
 
+/* Changes field of b, checks that a and b now differ, and puts it back. */
+#define DIFFERS(field, value)                                                                      \
+    do {                                                                                           \
+        __typeof__(field) saved_ = (field);                                                        \
+        (field) = (value);                                                                         \
+        assert_false(cfg_equal(a, b));                                                             \
+        (field) = saved_;                                                                          \
+        assert_true(cfg_equal(a, b));                                                              \
+    } while (0)
+
+static void test_equal_groups(void **state)
+{
+    struct cfg *a = load_valid("valid/groups-full.yaml");
+    struct cfg *b = load_valid("valid/groups-full.yaml");
+    assert_true(cfg_equal(a, b));
+    DIFFERS(b->no_quorum, CFG_NO_QUORUM_STOP);
+    DIFFERS(b->ocf_root, "/usr/lib/ocf");
+    DIFFERS(b->n_groups, 2);
+    struct cfg_group *g = &b->groups[1];
+    DIFFERS(g->name, "db2");
+    DIFFERS(g->domain[1], 0);
+    DIFFERS(g->n_domain, 2);
+    DIFFERS(g->policy, CFG_POLICY_ORDERED);
+    DIFFERS(g->failback, CFG_FAILBACK_CONTROLLED);
+    DIFFERS(g->restarts_max, 4);
+    DIFFERS(g->restarts_within_ms, 1000);
+    DIFFERS(g->n_resources, 3);
+    DIFFERS(b->groups[2].policy_script, "/usr/local/sbin/other");
+
+    struct cfg_resource *r = &g->resources[0]; /* db-vip */
+    DIFFERS(r->name, "db-vip2");
+    DIFFERS(r->type, CFG_RES_FS);
+    DIFFERS(r->on_fail, CFG_ON_FAIL_RESTART);
+    DIFFERS(r->start_timeout_ms, 1);
+    DIFFERS(r->stop_timeout_ms, 1);
+    DIFFERS(r->monitor_timeout_ms, 1);
+    DIFFERS(r->monitor_interval_ms, 1);
+    DIFFERS(r->address, "2001:db8::11/64");
+    DIFFERS(r->family, AF_INET);
+    DIFFERS(r->addr[15], 0x11);
+    DIFFERS(r->prefix, 48);
+    DIFFERS(r->network, 1);
+    DIFFERS(r->interface, "eth2");
+    r = &g->resources[1]; /* db-data */
+    DIFFERS(r->device, "/dev/vdc");
+    DIFFERS(r->mountpoint, "/srv/db2");
+    DIFFERS(r->fstype, "xfs");
+    DIFFERS(r->options, "ro");
+    r = &g->resources[2]; /* postgres */
+    DIFFERS(r->argv[1], "-d");
+    DIFFERS(r->argc, 2);
+    DIFFERS(r->user, "root");
+    DIFFERS(r->env[1].key, "PGPORT2");
+    DIFFERS(r->env[1].value, "5433");
+    DIFFERS(r->n_env, 2);
+    DIFFERS(r->directory, "/srv");
+    DIFFERS(r->healthy_any, false);
+    DIFFERS(r->n_checks, 2);
+    struct cfg_check *ck = &r->checks[0];
+    DIFFERS(ck->type, CFG_CHECK_HTTP);
+    DIFFERS(ck->host, "127.0.0.2");
+    DIFFERS(ck->port, 5433);
+    DIFFERS(ck->interval_ms, 2000);
+    DIFFERS(ck->timeout_ms, 600);
+    DIFFERS(ck->failures, 3);
+    ck = &r->checks[1];
+    DIFFERS(ck->url, "http://[2001:db8::10]:8008/");
+    DIFFERS(ck->path, "/");
+    DIFFERS(ck->status, 0);
+    DIFFERS(r->checks[2].argv[1], "-v");
+    r = &g->resources[3]; /* backup */
+    DIFFERS(r->path, "/usr/local/bin/other");
+    DIFFERS(r->params[0].value, "/srv/other");
+    DIFFERS(r->n_params, 1);
+    r = &b->groups[2].resources[0]; /* dummy */
+    DIFFERS(r->provider, "pacemaker");
+    DIFFERS(r->agent, "Stateful");
+    cfg_free(a);
+    cfg_free(b);
+}
+
+/* One group in full: the exact normalised text. */
+static void test_print_groups_exact(void **state)
+{
+    struct cfg *c = load_text(
+        GHEAD "  - name: web\n    domain: [n2, n1]\n    resources:\n"
+              "      - {name: vip, type: ip, address: 192.0.2.100/24, network: priv}\n"
+              "      - name: www\n        type: process\n        command: [/usr/bin/python3, -m, "
+              "http.server, 80]\n        environment: {PORT: 80}\n"
+              "        checks: [{type: http, url: \"http://localhost/\"}, {type: tcp, host: "
+              "localhost, port: 80, interval: 1s}]\n"
+              "      - {name: d, type: ocf:heartbeat:Dummy, timeouts: {stop: 1min}}\n",
+        0, 0, W_NOFENCE);
+    char *text = cfg_print(c);
+    const char *groups = strstr(text, "groups:\n");
+    assert_non_null(groups);
+    assert_string_equal(groups, "groups:\n"
+                                "  - name: web\n"
+                                "    domain: [n2, n1]\n"
+                                "    policy: ordered\n"
+                                "    failback: controlled\n"
+                                "    restarts:\n"
+                                "      max: 2\n"
+                                "      within: 10min\n"
+                                "    resources:\n"
+                                "      - name: vip\n"
+                                "        type: ip\n"
+                                "        address: \"192.0.2.100/24\"\n"
+                                "        network: priv\n"
+                                "        on_fail: restart\n"
+                                "        timeouts:\n"
+                                "          start: 5s\n"
+                                "          stop: 5s\n"
+                                "          monitor: 5s\n"
+                                "        monitor: 10s\n"
+                                "        checks: []\n"
+                                "      - name: www\n"
+                                "        type: process\n"
+                                "        command: [/usr/bin/python3, \"-m\", http.server, \"80\"]\n"
+                                "        environment:\n"
+                                "          PORT: \"80\"\n"
+                                "        on_fail: restart\n"
+                                "        timeouts:\n"
+                                "          start: 10s\n"
+                                "          stop: 10s\n"
+                                "          monitor: 10s\n"
+                                "        monitor: \"off\"\n"
+                                "        healthy: all\n"
+                                "        checks:\n"
+                                "          - type: http\n"
+                                "            url: \"http://localhost/\"\n"
+                                "            interval: 5s\n"
+                                "            timeout: 2s\n"
+                                "            failures: 1\n"
+                                "          - type: tcp\n"
+                                "            host: 127.0.0.1\n"
+                                "            port: 80\n"
+                                "            interval: 1s\n"
+                                "            timeout: 500ms\n"
+                                "            failures: 1\n"
+                                "      - name: d\n"
+                                "        type: ocf:heartbeat:Dummy\n"
+                                "        params: {}\n"
+                                "        on_fail: restart\n"
+                                "        timeouts:\n"
+                                "          stop: 1min\n"
+                                "        checks: []\n");
+    free(text);
+    cfg_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1594,9 +2469,16 @@ int main(void)
         cmocka_unit_test(test_fencing_unused_device),
         cmocka_unit_test(test_fencing_edges),
         cmocka_unit_test(test_fencing_files),
+        cmocka_unit_test(test_groups_values),
+        cmocka_unit_test(test_groups_lookups),
+        cmocka_unit_test(test_groups_warnings),
+        cmocka_unit_test(test_groups_edges),
+        cmocka_unit_test(test_groups_files),
         cmocka_unit_test(test_print_roundtrip),
         cmocka_unit_test(test_print_exact),
         cmocka_unit_test(test_equal),
+        cmocka_unit_test(test_equal_groups),
+        cmocka_unit_test(test_print_groups_exact),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,567 @@
+/*
+ * The coordinator and the group view (src/daemon/groups.c) of three nodes over
+ * the simulated transport (src/engine/sim.c), with a fake local executor per
+ * node: placement, node loss and fencing, partitions, failures and restarts,
+ * admin intents and the database exchange, two independent groups. After
+ * every delivery round, at most one node may run each group.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/util.h"
+#include "daemon/cluster.h"
+#include "daemon/groups.h"
+#include "daemon/peer.h"
+#include "engine/sim.h"
+
+#define N 3
+#define G 2
+
+static const char *const yaml =
+    "cluster: {name: sim, key: /nonexistent/authkey}\n"
+    "networks: [{name: priv}]\n"
+    "nodes:\n"
+    "  - {name: n1, id: 1, addresses: {priv: 192.0.2.1}}\n"
+    "  - {name: n2, id: 2, addresses: {priv: 192.0.2.2}}\n"
+    "  - {name: n3, id: 3, addresses: {priv: 192.0.2.3}}\n"
+    "fencing:\n"
+    "  devices: [{name: d, agent: /bin/true}]\n"
+    "  nodes:\n"
+    "    n1: {levels: [[d]]}\n"
+    "    n2: {levels: [[d]]}\n"
+    "    n3: {levels: [[d]]}\n"
+    "groups:\n"
+    "  - name: web\n"
+    "    domain: [n1, n2, n3]\n"
+    "    restarts: {max: 2, within: 10min}\n"
+    "    resources:\n"
+    "      - {name: www, type: process, command: [/bin/sleep, '1000']}\n"
+    "  - name: db\n"
+    "    domain: [n3, n2]\n"
+    "    resources:\n"
+    "      - {name: pg, type: process, command: [/bin/sleep, '1000']}\n";
+
+struct world;
+
+struct node {
+    struct world *w;
+    int idx;
+    bool alive;
+    struct cluster cl;
+    struct eventlog *events;
+    struct engine *engine;
+    struct gview gv;
+    bool want_plan;
+    /* The fake executor. */
+    bool run[G];
+    enum pol_obs obs[G];
+    bool stop_fails[G];
+    unsigned starts[G];
+    /* The last settled intent. */
+    uint64_t done_id;
+    bool done_ok;
+};
+
+struct world {
+    struct cfg *cfg;
+    struct sim_net *net;
+    struct node nodes[N];
+    bool auto_fence;
+    unsigned fences;
+};
+
+static void report(struct node *n, size_t g)
+{
+    if (!n->alive || !n->cl.local_id)
+        return;
+    uint8_t rs[1] = {(uint8_t)(n->run[g] ? RES_ST_RUNNING : RES_ST_STOPPED)};
+    if (n->obs[g] == POL_OBS_STOP_FAILED)
+        rs[0] = RES_ST_STOP_FAILED;
+    json_t *b = gview_report_body(&n->gv, g, n->obs[g], rs, false);
+    size_t len;
+    char *msg = peer_encode_group(PEER_G_REPORT, b, &len);
+    json_decref(b);
+    engine_broadcast(n->engine, msg, len);
+    free(msg);
+}
+
+static int h_send(void *ctx, enum peer_group_kind k, json_t *body)
+{
+    struct node *n = ctx;
+    size_t len;
+    char *msg = peer_encode_group(k, body, &len);
+    int r = engine_broadcast(n->engine, msg, len);
+    free(msg);
+    return r;
+}
+
+static void h_local_action(void *ctx, size_t g, bool start)
+{
+    struct node *n = ctx;
+    if (start) {
+        n->starts[g]++;
+        n->obs[g] = POL_OBS_STARTING;
+        report(n, g);
+        n->run[g] = true;
+        n->obs[g] = POL_OBS_RUNNING;
+    } else if (n->stop_fails[g]) {
+        n->obs[g] = POL_OBS_STOP_FAILED;
+    } else {
+        n->run[g] = false;
+        n->obs[g] = POL_OBS_STOPPED;
+    }
+    report(n, g);
+}
+
+static void h_rereport(void *ctx, size_t g)
+{
+    struct node *n = ctx;
+    for (size_t i = 0; i < G; i++)
+        if (g == SIZE_MAX || g == i)
+            report(n, i);
+}
+
+static void h_replan(void *ctx)
+{
+    ((struct node *)ctx)->want_plan = true;
+}
+
+static void h_intent_done(void *ctx, uint64_t id, bool ok, const char *msg)
+{
+    struct node *n = ctx;
+    n->done_id = id;
+    n->done_ok = ok;
+}
+
+/* Fencing, as the fencer would do it: power the node off, broadcast the result. */
+static void fence_node(struct node *by, size_t target)
+{
+    struct world *w = by->w;
+    struct node *t = &w->nodes[target];
+    w->fences++;
+    if (t->alive) {
+        sim_crash(w->net, (uint32_t)target + 1);
+        t->alive = false;
+    }
+    memset(t->run, 0, sizeof(t->run));
+    struct peer_msg m = {.type = PEER_FENCE};
+    m.fence.op = PEER_FENCE_RESULT;
+    m.fence.node = (char *)(uintptr_t)w->cfg->nodes[target].name;
+    m.fence.ok = true;
+    m.fence.level = 1;
+    size_t len;
+    char *msg = peer_encode_fence(&m, &len);
+    engine_broadcast(by->engine, msg, len);
+    free(msg);
+}
+
+static void h_fence(void *ctx, size_t node, const char *reason)
+{
+    struct node *n = ctx;
+    if ((int)node == n->idx) {
+        /* The coordinator cannot fence itself: it leaves uncleanly (still running). */
+        sim_crash(n->w->net, (uint32_t)node + 1);
+        n->alive = false;
+        return;
+    }
+    fence_node(n, node);
+}
+
+static const struct gview_hooks hooks = {
+    .send = h_send,
+    .local_action = h_local_action,
+    .rereport = h_rereport,
+    .replan = h_replan,
+    .intent_done = h_intent_done,
+    .fence = h_fence,
+};
+
+static void on_connected(void *ctx, uint32_t id)
+{
+    cluster_engine_connected(&((struct node *)ctx)->cl, id);
+}
+static void on_view(void *ctx, const struct engine_view *v)
+{
+    struct node *n = ctx;
+    cluster_apply_view(&n->cl, v);
+    gview_membership(&n->gv, v);
+}
+static void on_ring(void *ctx, uint32_t a, uint64_t b)
+{
+}
+static void on_quorum(void *ctx, const struct engine_quorum *q)
+{
+    struct node *n = ctx;
+    cluster_apply_quorum(&n->cl, q);
+    n->want_plan = true;
+}
+static void on_deliver(void *ctx, uint32_t from, const void *data, size_t len)
+{
+    struct node *n = ctx;
+    struct peer_msg m;
+    char *err = NULL;
+    if (peer_decode(from, data, len, &m, &err) < 0) {
+        fail_msg("undecodable message: %s", err);
+        return;
+    }
+    if (m.type == PEER_FENCE) {
+        cluster_apply_fence(&n->cl, from, &m);
+        int i = cluster_node_index_by_name(&n->cl, m.fence.node);
+        if (i >= 0 && n->cl.nodes[i].fence == FENCE_STATE_FENCED)
+            gview_node_fenced(&n->gv, (size_t)i);
+    } else if (m.type == PEER_GROUP) {
+        if (gview_deliver(&n->gv, from, m.group.kind, m.group.body, &err) < 0)
+            fail_msg("group message refused: %s", err);
+    }
+    free(err);
+    peer_msg_clear(&m);
+}
+static void on_links(void *ctx, const struct engine_links *l)
+{
+}
+static void on_lost(void *ctx, int err)
+{
+    struct node *n = ctx;
+    cluster_engine_lost(&n->cl, strerror(-err));
+    gview_engine_lost(&n->gv);
+}
+
+static const struct engine_callbacks cb = {on_connected, on_view,  on_ring, on_quorum,
+                                           on_deliver,   on_links, on_lost};
+
+static void check_one_copy(struct world *w)
+{
+    for (size_t g = 0; g < G; g++) {
+        int running = 0;
+        for (int i = 0; i < N; i++)
+            running += w->nodes[i].run[g];
+        if (running > 1)
+            fail_msg("group %zu runs on %d nodes", g, running);
+    }
+}
+
+/* Delivers, plans and acts until nothing happens any more. */
+static void settle(struct world *w)
+{
+    for (int iter = 0; iter < 500; iter++) {
+        size_t moved = sim_run(w->net);
+        check_one_copy(w);
+        bool any = false;
+        for (int i = 0; i < N; i++) {
+            struct node *n = &w->nodes[i];
+            if (!n->alive)
+                continue;
+            /* A node without quorum stops its groups (no_quorum: stop). */
+            if (!n->cl.quorate)
+                for (size_t g = 0; g < G; g++)
+                    if (n->run[g]) {
+                        n->run[g] = false;
+                        n->obs[g] = POL_OBS_STOPPED;
+                        report(n, g);
+                        any = true;
+                    }
+            if (n->want_plan) {
+                n->want_plan = false;
+                gview_coordinate(&n->gv, true);
+                any = true;
+            }
+            /* The coordinator's fencer fences unclean nodes. */
+            if (w->auto_fence && n->cl.quorate && n->cl.coordinator == n->cl.local_id)
+                for (size_t t = 0; t < N; t++)
+                    if (!n->cl.nodes[t].online && n->cl.nodes[t].fence == FENCE_STATE_UNCLEAN) {
+                        fence_node(n, t);
+                        any = true;
+                    }
+        }
+        if (!moved && !any)
+            return;
+    }
+    fail_msg("the cluster did not settle");
+}
+
+static void node_up(struct world *w, int i)
+{
+    struct node *n = &w->nodes[i];
+    n->w = w;
+    n->idx = i;
+    n->alive = true;
+    n->events = eventlog_new(1000);
+    cluster_init(&n->cl, w->cfg, n->events);
+    gview_init(&n->gv, w->cfg, &n->cl, n->events, db_new(w->cfg), NULL, &hooks, n);
+    for (size_t g = 0; g < G; g++)
+        n->obs[g] = POL_OBS_STOPPED; /* probed: nothing runs */
+    n->engine = sim_engine_new(w->net, (uint32_t)i + 1, &cb, n);
+    engine_connect(n->engine);
+}
+
+static void node_down(struct node *n)
+{
+    engine_free(n->engine);
+    gview_done(&n->gv);
+    cluster_done(&n->cl);
+    eventlog_free(n->events);
+    memset(n->run, 0, sizeof(n->run));
+    n->alive = false;
+    n->engine = NULL;
+    n->events = NULL;
+}
+
+static int setup(void **state)
+{
+    struct world *w = xcalloc(1, sizeof(*w));
+    struct cfg_diags d;
+    cfg_diags_init(&d);
+    if (cfg_load_string(yaml, strlen(yaml), "sim.yaml", 0, &w->cfg, &d) < 0) {
+        cfg_diags_print(&d, stderr);
+        cfg_diags_clear(&d);
+        free(w);
+        return -1;
+    }
+    cfg_diags_clear(&d);
+    w->net = sim_net_new(N);
+    w->auto_fence = true;
+    for (int i = 0; i < N; i++)
+        node_up(w, i);
+    settle(w);
+    *state = w;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct world *w = *state;
+    for (int i = 0; i < N; i++)
+        if (w->nodes[i].engine || w->nodes[i].events)
+            node_down(&w->nodes[i]);
+    sim_net_free(w->net);
+    cfg_free(w->cfg);
+    free(w);
+    return 0;
+}
+
+static int runs_on(struct world *w, size_t g)
+{
+    int at = -1;
+    for (int i = 0; i < N; i++)
+        if (w->nodes[i].run[g])
+            at = i;
+    return at;
+}
+
+/* Every live member's view of group g on node n. */
+static void assert_obs_everywhere(struct world *w, size_t g, int n, enum pol_obs obs)
+{
+    for (int i = 0; i < N; i++)
+        if (w->nodes[i].alive && w->nodes[i].cl.quorate)
+            assert_int_equal(gview_at(&w->nodes[i].gv, g, (size_t)n)->obs, obs);
+}
+
+static void test_placement(void **state)
+{
+    struct world *w = *state;
+    assert_int_equal(runs_on(w, 0), 0); /* web: first of its domain, n1 */
+    assert_int_equal(runs_on(w, 1), 2); /* db: n3 */
+    assert_int_equal(w->nodes[0].starts[0], 1);
+    assert_obs_everywhere(w, 0, 0, POL_OBS_RUNNING);
+    assert_obs_everywhere(w, 1, 2, POL_OBS_RUNNING);
+    assert_int_equal(w->fences, 0);
+}
+
+static void test_node_loss_waits_for_fencing(void **state)
+{
+    struct world *w = *state;
+    w->auto_fence = false;
+    sim_crash(w->net, 1);
+    w->nodes[0].alive = false;
+    w->nodes[0].run[0] = true; /* it may still run: nobody knows */
+    settle(w);
+    /* Not fenced: web must not start anywhere else; db is not disturbed. */
+    w->nodes[0].run[0] = false;
+    assert_int_equal(runs_on(w, 0), -1);
+    assert_int_equal(runs_on(w, 1), 2);
+    assert_int_equal(w->nodes[2].starts[1], 1);
+    struct pol_output out = {0};
+    gview_plan(&w->nodes[1].gv, &out);
+    assert_int_equal(out.groups[0].state, POL_ST_BLOCKED);
+    assert_non_null(strstr(out.groups[0].why, "waiting for n1 to be fenced"));
+    pol_output_clear(&out);
+    /* Fenced: web recovers on the next node of its domain. */
+    w->auto_fence = true;
+    settle(w);
+    assert_int_equal(runs_on(w, 0), 1);
+    assert_int_equal(runs_on(w, 1), 2);
+    assert_int_equal(w->fences, 1);
+}
+
+static void test_partition_minority_stops(void **state)
+{
+    struct world *w = *state;
+    sim_partition(w->net, 1, 1);
+    settle(w);
+    /* n1 lost quorum and stopped web; the majority fenced it and runs web on n2. */
+    assert_int_equal(runs_on(w, 0), 1);
+    assert_int_equal(runs_on(w, 1), 2);
+    assert_true(w->fences >= 1);
+}
+
+static void test_failure_restart_then_failover(void **state)
+{
+    struct world *w = *state;
+    struct node *n1 = &w->nodes[0];
+    for (int k = 0; k < 3; k++) {
+        /* www fails on n1: the executor stops it and reports the failure. */
+        n1->run[0] = false;
+        n1->obs[0] = POL_OBS_FAILED;
+        json_t *f = gview_failure_body(&n1->gv, 0, 0, DB_FAIL_RESTART, "exited with status 1");
+        h_send(n1, PEER_G_FAILURE, f);
+        json_decref(f);
+        report(n1, 0);
+        settle(w);
+        if (k < 2) {
+            assert_int_equal(runs_on(w, 0), 0); /* restarted in place */
+            assert_int_equal(n1->starts[0], (unsigned)k + 2);
+        }
+    }
+    /* The third failure within the window uses up max: 2: web moves to n2. */
+    assert_int_equal(runs_on(w, 0), 1);
+    for (int i = 0; i < N; i++) {
+        assert_true(w->nodes[i].gv.db->groups[0].banned[0]);
+        assert_int_equal(w->nodes[i].gv.db->groups[0].res_failures[0], 3);
+    }
+    assert_int_equal(w->fences, 0);
+}
+
+static void test_stop_failure_fences(void **state)
+{
+    struct world *w = *state;
+    w->nodes[0].stop_fails[0] = true;
+    /* An admin moves web to n3: the stop on n1 fails, n1 is fenced, web starts on n3. */
+    struct db_intent in = {.op = DB_INTENT_MOVE, .group = 0, .node = 2, .resource = -1};
+    assert_true(gview_send_intent(&w->nodes[1].gv, &in, &(char *){NULL}) > 0);
+    settle(w);
+    assert_int_equal(w->fences, 1);
+    assert_false(w->nodes[0].alive);
+    assert_int_equal(runs_on(w, 0), 2);
+}
+
+static void test_intent_replicated_and_acked(void **state)
+{
+    struct world *w = *state;
+    struct db_intent in = {.op = DB_INTENT_STOP, .group = 0, .node = -1, .resource = -1};
+    char *err = NULL;
+    uint64_t id = gview_send_intent(&w->nodes[1].gv, &in, &err);
+    assert_true(id > 0);
+    settle(w);
+    assert_int_equal(w->nodes[1].done_id, id);
+    assert_true(w->nodes[1].done_ok);
+    assert_int_equal(runs_on(w, 0), -1);
+    uint64_t v = w->nodes[0].gv.db->version;
+    for (int i = 0; i < N; i++) {
+        assert_true(w->nodes[i].gv.db->groups[0].stopped);
+        assert_int_equal(w->nodes[i].gv.db->version, v);
+    }
+    /* Started again by an admin on another node. */
+    in.op = DB_INTENT_START;
+    id = gview_send_intent(&w->nodes[2].gv, &in, &err);
+    settle(w);
+    assert_true(w->nodes[2].done_ok);
+    assert_int_equal(runs_on(w, 0), 0);
+}
+
+static void test_rejoin_adopts_newer_database(void **state)
+{
+    struct world *w = *state;
+    /* n3 leaves cleanly (its groups stopped), the others change the database. */
+    w->nodes[2].run[1] = false;
+    w->nodes[2].obs[1] = POL_OBS_STOPPED;
+    report(&w->nodes[2], 1);
+    sim_run(w->net);
+    node_down(&w->nodes[2]);
+    settle(w);
+    assert_int_equal(runs_on(w, 1), 1); /* db moved to n2 */
+    struct db_intent in = {.op = DB_INTENT_STANDBY, .group = -1, .node = 0, .resource = -1};
+    char *err = NULL;
+    assert_true(gview_send_intent(&w->nodes[1].gv, &in, &err) > 0);
+    settle(w);
+    assert_int_equal(runs_on(w, 0), 1); /* web drained from n1 (standby) to n2 */
+    /* n3 comes back with an empty database: it adopts the cluster's. */
+    node_up(w, 2);
+    settle(w);
+    assert_true(w->nodes[2].gv.db->standby[0]);
+    assert_int_equal(w->nodes[2].gv.db->version, w->nodes[0].gv.db->version);
+    /* db is not moved back (controlled failback); web stays off the standby node. */
+    assert_int_equal(runs_on(w, 1), 1);
+    assert_int_equal(runs_on(w, 0), 1);
+}
+
+static void test_stale_report_ignored(void **state)
+{
+    struct world *w = *state;
+    /* A report from n2 that has not seen the latest action for web is stale. */
+    struct node *n2 = &w->nodes[1];
+    struct gnode *x = gview_at(&w->nodes[0].gv, 0, 1);
+    x->last = (struct act_id){7, 7};
+    x->have_last = true;
+    uint8_t rs[1] = {RES_ST_RUNNING};
+    json_t *b = gview_report_body(&n2->gv, 0, POL_OBS_RUNNING, rs, false);
+    char *err = NULL;
+    assert_int_equal(gview_deliver(&w->nodes[0].gv, 2, PEER_G_REPORT, b, &err), 0);
+    json_decref(b);
+    assert_int_equal(x->obs, POL_OBS_STOPPED);
+}
+
+static void test_malformed_messages_change_nothing(void **state)
+{
+    struct world *w = *state;
+    struct gview *gv = &w->nodes[0].gv;
+    uint64_t v = gv->db->version;
+    static const char *const bad[] = {
+        "{\"node\":\"n2\",\"group\":\"web\",\"state\":\"flying\",\"resources\":[\"running\"]}",
+        "{\"node\":\"n2\",\"group\":\"nope\",\"state\":\"running\",\"resources\":[\"running\"]}",
+        "{\"node\":\"n3\",\"group\":\"web\",\"state\":\"running\",\"resources\":[\"running\"]}",
+        "{\"node\":\"n2\",\"group\":\"web\",\"state\":\"running\",\"resources\":[]}",
+        "{\"node\":\"n2\",\"group\":\"web\",\"resource\":\"www\",\"kind\":\"explode\","
+        "\"reason\":\"x\",\"ts\":1}",
+        "{\"origin\":3,\"id\":1,\"op\":\"stop\",\"group\":\"web\"}",
+        "{\"db\":{\"version\":\"x\"}}",
+    };
+    static const enum peer_group_kind kinds[] = {PEER_G_REPORT, PEER_G_REPORT,  PEER_G_REPORT,
+                                                 PEER_G_REPORT, PEER_G_FAILURE, PEER_G_INTENT,
+                                                 PEER_G_DB};
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        json_t *j = json_loads(bad[i], 0, NULL);
+        assert_non_null(j);
+        char *err = NULL;
+        assert_int_equal(gview_deliver(gv, 2, kinds[i], j, &err), -EINVAL);
+        assert_non_null(err);
+        free(err);
+        json_decref(j);
+    }
+    assert_int_equal(gv->db->version, v);
+    assert_int_equal(gview_at(gv, 0, 1)->obs, POL_OBS_STOPPED);
+    assert_int_equal(runs_on(w, 0), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_placement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_node_loss_waits_for_fencing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_partition_minority_stops, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_restart_then_failover, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_failure_fences, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_intent_replicated_and_acked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejoin_adopts_newer_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_report_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_messages_change_nothing, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,976 @@
+/*
+ * Unit tests for resource agents (src/resource/agent.c, ocf_meta.c): the
+ * meta-data scanner on real and malformed XML, exit code mapping of each
+ * kind, the environment and arguments agents get, timeouts, output, cancel,
+ * validation, and the real ocf:heartbeat:Dummy from Debian's resource-agents.
+ * Test agents live in tests/unit/data/agents; LSB scripts are written to
+ * /etc/init.d for the run (the tests run as root) and removed after.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "base/util.h"
+#include "resource/agent.h"
+
+#define REAL_OCF_ROOT "/usr/lib/ocf"
+
+static char dir[] = "/tmp/vigil-agent-test-XXXXXX";
+static char *ocf_root; /* dir/ocf, with provider "vigiltest" linking to the test agents */
+static char *rsc_tmp;
+static char *lsb_name, *lsb_path, *lsb_rc; /* /etc/init.d/vigil-test-PID and its exit code file */
+
+/* The absolute path of a file under tests/unit/data/agents. */
+static char *data_path(const char *name)
+{
+    const char *data = getenv("VIGIL_TEST_DATA");
+    _cleanup_free_ char *rel = xasprintf("%s/agents/%s", data ? data : "tests/unit/data", name);
+    char *abs = realpath(rel, NULL);
+    if (!abs)
+        fail_msg("%s: %s", rel, strerror(errno));
+    return abs;
+}
+
+static void write_text(const char *path, const char *text, unsigned mode)
+{
+    assert_int_equal(write_file_atomic(path, text, strlen(text), mode), 0);
+}
+
+static int setup(void **state)
+{
+    if (!mkdtemp(dir))
+        return -1;
+    ocf_root = xasprintf("%s/ocf", dir);
+    rsc_tmp = xasprintf("%s/run/rsctmp", dir); /* its parent does not exist either */
+    _cleanup_free_ char *prov = xasprintf("%s/resource.d/vigiltest", ocf_root);
+    _cleanup_free_ char *cmd = xasprintf("mkdir -p '%s' '%s/lib/heartbeat'", prov, ocf_root);
+    if (system(cmd) != 0)
+        return -1;
+    const char *agents[] = {"testagent", "hang", "garbage", "validator"};
+    for (size_t i = 0; i < ARRAY_SIZE(agents); i++) {
+        _cleanup_free_ char *target = data_path(agents[i]);
+        _cleanup_free_ char *link = xasprintf("%s/%s", prov, agents[i]);
+        if (symlink(target, link) < 0)
+            return -1;
+    }
+    lsb_name = xasprintf("vigil-test-%d", (int)getpid());
+    lsb_path = xasprintf("/etc/init.d/%s", lsb_name);
+    lsb_rc = xasprintf("%s/lsb.rc", dir);
+    _cleanup_free_ char *lsb = xasprintf("#!/bin/sh\n"
+                                         "rc=$(cat '%s/lsb.rc')\n"
+                                         "{ echo \"argv: $0 $*\"; env | sort; } > '%s/lsb.env'\n"
+                                         "echo \"$1: exiting with $rc\"\n"
+                                         "exit $rc\n",
+                                         dir, dir);
+    if (write_file_atomic(lsb_path, lsb, strlen(lsb), 0755) < 0) {
+        fprintf(stderr, "# cannot write %s (the tests run as root)\n", lsb_path);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    unlink(lsb_path);
+    _cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", dir);
+    int r = system(cmd);
+    free(ocf_root);
+    free(rsc_tmp);
+    free(lsb_name);
+    free(lsb_path);
+    free(lsb_rc);
+    return r == 0 ? 0 : -1;
+}
+
+static char *read_text(const char *path)
+{
+    char *text = NULL;
+    size_t n;
+    int r = read_file(path, 1 << 20, &text, &n);
+    if (r < 0)
+        fail_msg("%s: %s", path, strerror(-r));
+    return text;
+}
+
+/* ---- meta-data ------------------------------------------------------------- */
+
+static void test_meta_dummy(void **state)
+{
+    _cleanup_free_ char *path = data_path("Dummy.meta.xml");
+    _cleanup_free_ char *xml = read_text(path);
+    struct ocf_meta m;
+    assert_int_equal(ocf_meta_parse(xml, &m), 0);
+    assert_int_equal(m.start_timeout_ms, 20000);
+    assert_int_equal(m.stop_timeout_ms, 20000);
+    assert_int_equal(m.monitor_timeout_ms, 20000);
+    assert_int_equal(m.monitor_interval_ms, 10000);
+    assert_non_null(m.required);
+    assert_null(m.required[0]);
+    ocf_meta_clear(&m);
+    ocf_meta_clear(&m); /* cleared twice: harmless */
+    ocf_meta_clear(NULL);
+}
+
+static void test_meta_ipaddr2(void **state)
+{
+    _cleanup_free_ char *path = data_path("IPaddr2.meta.xml");
+    _cleanup_free_ char *xml = read_text(path);
+    struct ocf_meta m;
+    assert_int_equal(ocf_meta_parse(xml, &m), 0);
+    assert_int_equal(m.start_timeout_ms, 20000);
+    assert_int_equal(m.stop_timeout_ms, 20000);
+    assert_int_equal(m.monitor_timeout_ms, 20000);
+    assert_int_equal(m.monitor_interval_ms, 10000);
+    assert_string_equal(m.required[0], "ip");
+    assert_null(m.required[1]);
+    ocf_meta_clear(&m);
+}
+
+static void test_meta_syntax_variants(void **state)
+{
+    const char *xml =
+        "\xef\xbb\xbf<?xml version='1.0' encoding='UTF-8'?>\n"
+        "<!-- a comment with <tags> and \"quotes\" -->\n"
+        "<!DOCTYPE resource-agent [ <!ENTITY x \"y>\"> ]>\n"
+        "<resource-agent version='1.1' name = \"t\">\n"
+        "  <longdesc lang=\"en\"><![CDATA[ <parameter name=\"fake\" required=\"1\"/> ]]>"
+        " &amp; text </longdesc>\n"
+        "  <parameters>\n"
+        "    <parameter required='1' name='first'><content type='string'/></parameter>\n"
+        "    <!-- <parameter name=\"commented\" required=\"1\"/> -->\n"
+        "    <parameter name=\"a&amp;b&#x41;&#66;\" required=\"true\"/>\n"
+        "    <parameter name=\"optional\" required=\"0\"/>\n"
+        "    <parameter name=\"unsaid\"/>\n"
+        "  </parameters>\n"
+        "  <actions>\n"
+        "    <action\tinterval='30s' timeout=\"2min\"\n name='monitor' role='Promoted'/>\n"
+        "    <action name=\"monitor\" depth=\"10\" timeout=\"90s\" interval=\"60s\"/>\n"
+        "    <action name=\"monitor\" depth=\"0\" timeout=\"20000ms\" interval=\"15\"/>\n"
+        "    <action name=\"monitor\" timeout=\"1s\" interval=\"1s\"/>\n"
+        "    <action timeout=\"1m\" name=\"start\"></action>\n"
+        "    <action name=\"start\" timeout=\"5s\"/>\n"
+        "    <action name='stop' timeout=' 1h '/>\n"
+        "    <action name='reload'/>\n"
+        "  </actions>\n"
+        "</resource-agent >\n"
+        "<!-- trailing comment -->\n";
+    struct ocf_meta m;
+    assert_int_equal(ocf_meta_parse(xml, &m), 0);
+    assert_int_equal(m.start_timeout_ms, 60000); /* the first start */
+    assert_int_equal(m.stop_timeout_ms, 3600000);
+    /* The plain monitor (no role, depth 0), not the role's or the deeper one. */
+    assert_int_equal(m.monitor_timeout_ms, 20000);
+    assert_int_equal(m.monitor_interval_ms, 15000);
+    assert_string_equal(m.required[0], "first");
+    assert_string_equal(m.required[1], "a&bAB");
+    assert_null(m.required[2]);
+    ocf_meta_clear(&m);
+
+    /* Only a role's monitor: better than none. */
+    assert_int_equal(ocf_meta_parse("<resource-agent><actions><action name='monitor' "
+                                    "role='Unpromoted' timeout='7s' interval='9s'/></actions>"
+                                    "</resource-agent>",
+                                    &m),
+                     0);
+    assert_int_equal(m.monitor_timeout_ms, 7000);
+    assert_int_equal(m.monitor_interval_ms, 9000);
+    assert_int_equal(m.start_timeout_ms, 0); /* not said */
+    ocf_meta_clear(&m);
+
+    /* Elements in the wrong place are not taken for parameters or actions. */
+    assert_int_equal(ocf_meta_parse("<resource-agent><parameter name='x' required='1'/>"
+                                    "<actions><x><action name='start' timeout='9s'/></x>"
+                                    "</actions></resource-agent>",
+                                    &m),
+                     0);
+    assert_null(m.required[0]);
+    assert_int_equal(m.start_timeout_ms, 0);
+    ocf_meta_clear(&m);
+}
+
+static void test_meta_durations(void **state)
+{
+    static const struct {
+        const char *text;
+        uint64_t ms; /* 0: refused */
+    } cases[] = {
+        {"20s", 20000},
+        {"20", 20000},
+        {"20000ms", 20000},
+        {"1m", 60000},
+        {"1min", 60000},
+        {"2h", 7200000},
+        {"3hr", 10800000},
+        {"5sec", 5000},
+        {"250msec", 250},
+        {" 7 s ", 7000},
+        {"10S", 10000},
+        {"", 0},
+        {"s", 0},
+        {"abc", 0},
+        {"1.5s", 0},
+        {"-1s", 0},
+        {"20 days", 0},
+        {"20s junk", 0},
+        {"99999999999999999999", 0},
+        {"18446744073709551615h", 0},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        _cleanup_free_ char *xml = xasprintf("<resource-agent><actions><action name=\"start\" "
+                                             "timeout=\"%s\"/></actions></resource-agent>",
+                                             cases[i].text);
+        struct ocf_meta m = {.start_timeout_ms = 12345};
+        int r = ocf_meta_parse(xml, &m);
+        if (cases[i].ms) {
+            assert_int_equal(r, 0);
+            assert_int_equal(m.start_timeout_ms, cases[i].ms);
+            ocf_meta_clear(&m);
+        } else {
+            if (r != -EINVAL)
+                fail_msg("timeout \"%s\" was accepted", cases[i].text);
+            assert_int_equal(m.start_timeout_ms, 12345); /* untouched */
+        }
+    }
+}
+
+static void test_meta_malformed(void **state)
+{
+    static const char *const bad[] = {
+        "",
+        "   \n",
+        "this is not XML",
+        "<?xml version='1.0'?>",
+        "<resource-agent>",
+        "<resource-agent></resource-agents>",
+        "<resource-agent><parameters></resource-agent>",
+        "<resource-agent></resource-agent><resource-agent></resource-agent>",
+        "<other-root></other-root>",
+        "text<resource-agent/>",
+        "<resource-agent/>text",
+        "<resource-agent><!-- unterminated </resource-agent>",
+        "<resource-agent><![CDATA[ unterminated </resource-agent>",
+        "<![CDATA[x]]><resource-agent/>",
+        "<?xml unterminated <resource-agent/>",
+        "<!DOCTYPE x <resource-agent/>",
+        "<resource-agent/><!DOCTYPE x>",
+        "<!ELEMENT x><resource-agent/>",
+        "<resource-agent name=unquoted/>",
+        "<resource-agent name='unterminated/>",
+        "<resource-agent name=\"mixed'/>",
+        "<resource-agent name='a' name='b'/>",
+        "<resource-agent name='a'version='1'/>",
+        "<resource-agent name='<'/>",
+        "<resource-agent name/>",
+        "<resource-agent =''/>",
+        "<resource-agent name='&unknown;'/>",
+        "<resource-agent name='&amp'/>",
+        "<resource-agent name='&#;'/>",
+        "<resource-agent name='&#x110000;'/>",
+        "<resource-agent name='&#xD800;'/>",
+        "<resource-agent name='&#0;'/>",
+        "<resource-agent name='&#99999999999999999999;'/>",
+        "<resource-agent><parameters><parameter required='1'/></parameters></resource-agent>",
+        "<resource-agent><parameters><parameter name=''/></parameters></resource-agent>",
+        "<resource-agent><actions><action timeout='20s'/></actions></resource-agent>",
+        "<resource-agent><actions><action name='stop' timeout='soon'/></actions></resource-agent>",
+        "<resource-agent><actions><action name='x' interval='-1'/></actions></resource-agent>",
+        "<resource-agent></ resource-agent>",
+        "<resource-agent></resource-agent",
+        "<resource-agent><1tag/></resource-agent>",
+        "<resource-agent>< tag/></resource-agent>",
+        "</resource-agent>",
+        "<",
+        "<resource-agent><",
+        "\x01\x02\xff\xfe<<<>>>",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        struct ocf_meta m = {.stop_timeout_ms = 777};
+        if (ocf_meta_parse(bad[i], &m) != -EINVAL)
+            fail_msg("accepted: %s", bad[i]);
+        assert_int_equal(m.stop_timeout_ms, 777);
+        assert_null(m.required);
+    }
+    /* Too many attributes on one element. */
+    char *many = xstrdup("<resource-agent");
+    for (int i = 0; i < 100; i++) {
+        char *more = xasprintf("%s a%d='x'", many, i);
+        free(many);
+        many = more;
+    }
+    char *doc = xasprintf("%s/>", many);
+    struct ocf_meta m;
+    assert_int_equal(ocf_meta_parse(doc, &m), -EINVAL);
+    free(many);
+    free(doc);
+}
+
+/* Every cut of a real document fails cleanly until its root element is complete. */
+static void test_meta_every_prefix(void **state)
+{
+    _cleanup_free_ char *path = data_path("IPaddr2.meta.xml");
+    _cleanup_free_ char *xml = read_text(path);
+    size_t complete = (size_t)(strstr(xml, "</resource-agent>") - xml) + 17;
+    size_t n = strlen(xml);
+    for (size_t len = 0; len <= n; len++) {
+        char *cut = xstrndup(xml, len);
+        struct ocf_meta m;
+        int r = ocf_meta_parse(cut, &m);
+        if (len >= complete) {
+            assert_int_equal(r, 0);
+            ocf_meta_clear(&m);
+        } else if (r != -EINVAL) {
+            fail_msg("a document cut at %zu bytes was accepted", len);
+        }
+        free(cut);
+    }
+}
+
+/* ---- calls ------------------------------------------------------------------- */
+
+struct got {
+    bool start_returned;
+    bool called;
+    enum res_rc rc;
+    int exit_code;
+    char *output, *reason;
+};
+
+static void on_done(void *ctx, const struct res_agent_result *r)
+{
+    struct got *g = ctx;
+    assert_true(g->start_returned); /* never from inside res_agent_start */
+    assert_false(g->called);
+    g->called = true;
+    g->rc = r->rc;
+    g->exit_code = r->exit_code;
+    g->output = xstrdup(r->output);
+    g->reason = xstrdup(r->reason);
+}
+
+static void got_clear(struct got *g)
+{
+    free(g->output);
+    free(g->reason);
+    memset(g, 0, sizeof(*g));
+}
+
+static struct res_agent_env agent_env(const char *root)
+{
+    return (struct res_agent_env){
+        .ocf_root = root, .group = "web", .node = "n2", .rsc_tmp = rsc_tmp};
+}
+
+static void call_env(const struct res_agent_env *env, const struct cfg_resource *r, enum res_op op,
+                     uint64_t timeout_ms, uint64_t interval_ms, struct got *g)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    memset(g, 0, sizeof(*g));
+    struct res_agent_call *c;
+    int e = res_agent_start(&loop, env, r, op, timeout_ms, interval_ms, on_done, g, &c);
+    if (e < 0)
+        fail_msg("res_agent_start: %s", strerror(-e));
+    g->start_returned = true;
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    assert_true(g->called);
+}
+
+static void call(const struct cfg_resource *r, enum res_op op, struct got *g)
+{
+    struct res_agent_env env = agent_env(ocf_root);
+    call_env(&env, r, op, 5000, 0, g);
+}
+
+/* A resource of the given kind running the test agent `agent`, with params. */
+struct fixture {
+    struct cfg_resource r;
+    struct cfg_param params[4];
+    char *owned[12]; /* the strings above, freed by fixture_clear */
+    size_t n_owned;
+};
+
+static char *fixture_own(struct fixture *f, char *s)
+{
+    assert_true(f->n_owned < ARRAY_SIZE(f->owned));
+    f->owned[f->n_owned++] = s;
+    return s;
+}
+
+static void fixture_init(struct fixture *f, enum cfg_res_type type, const char *agent)
+{
+    memset(f, 0, sizeof(*f));
+    f->r.name = (char *)"app";
+    f->r.type = type;
+    f->r.params = f->params;
+    if (type == CFG_RES_SCRIPT) {
+        f->r.path = fixture_own(f, data_path(agent));
+    } else if (type == CFG_RES_OCF) {
+        f->r.provider = (char *)"vigiltest";
+        f->r.agent = fixture_own(f, xstrdup(agent));
+    } else {
+        f->r.agent = lsb_name;
+    }
+}
+
+static void fixture_param(struct fixture *f, const char *key, const char *value)
+{
+    f->params[f->r.n_params++] =
+        (struct cfg_param){fixture_own(f, xstrdup(key)), fixture_own(f, xstrdup(value))};
+}
+
+static void fixture_clear(struct fixture *f)
+{
+    for (size_t i = 0; i < f->n_owned; i++)
+        free(f->owned[i]);
+}
+
+/* Runs op with the test agent exiting with code; returns the rc. */
+static enum res_rc rc_for(enum cfg_res_type type, enum res_op op, int code)
+{
+    struct fixture f;
+    fixture_init(&f, type, "testagent");
+    char num[16];
+    snprintf(num, sizeof(num), "%d", code);
+    if (type == CFG_RES_LSB)
+        write_text(lsb_rc, num, 0644);
+    else
+        fixture_param(&f, "rc", num);
+    struct got g;
+    call(&f.r, op, &g);
+    assert_int_equal(g.exit_code, code);
+    enum res_rc rc = g.rc;
+    got_clear(&g);
+    fixture_clear(&f);
+    return rc;
+}
+
+static void test_exit_codes_script(void **state)
+{
+    for (enum res_op op = RES_OP_START; op <= RES_OP_STOP; op++) {
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 0), RES_RC_OK);
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 1), RES_RC_FAILED);
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 7), RES_RC_FAILED);
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 5), RES_RC_FAILED);
+    }
+    for (enum res_op op = RES_OP_MONITOR; op <= RES_OP_PROBE; op++) {
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 0), RES_RC_OK);
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 7), RES_RC_NOT_RUNNING);
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 1), RES_RC_FAILED);
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 3), RES_RC_FAILED);
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 6), RES_RC_FAILED);
+    }
+}
+
+static void test_exit_codes_ocf(void **state)
+{
+    static const enum res_rc want[] = {
+        [0] = RES_RC_OK,
+        [1] = RES_RC_FAILED,
+        [2] = RES_RC_NOT_CONFIGURED,
+        [3] = RES_RC_FAILED,
+        [4] = RES_RC_FAILED,
+        [5] = RES_RC_NOT_INSTALLED,
+        [6] = RES_RC_NOT_CONFIGURED,
+        [7] = RES_RC_NOT_RUNNING,
+        [8] = RES_RC_FAILED, /* running promoted: promotable agents are not supported */
+        [9] = RES_RC_FAILED,
+    };
+    for (enum res_op op = RES_OP_START; op < RES_OP_MAX; op++)
+        for (int code = 0; code < (int)ARRAY_SIZE(want); code++)
+            if (rc_for(CFG_RES_OCF, op, code) != want[code])
+                fail_msg("ocf %s exit %d: not %s", res_op_name(op), code, res_rc_name(want[code]));
+    assert_int_equal(rc_for(CFG_RES_OCF, RES_OP_MONITOR, 190), RES_RC_FAILED);
+}
+
+static void test_exit_codes_lsb(void **state)
+{
+    for (enum res_op op = RES_OP_MONITOR; op <= RES_OP_PROBE; op++) {
+        assert_int_equal(rc_for(CFG_RES_LSB, op, 0), RES_RC_OK);
+        assert_int_equal(rc_for(CFG_RES_LSB, op, 1), RES_RC_FAILED);
+        assert_int_equal(rc_for(CFG_RES_LSB, op, 2), RES_RC_FAILED);
+        assert_int_equal(rc_for(CFG_RES_LSB, op, 3), RES_RC_NOT_RUNNING);
+        assert_int_equal(rc_for(CFG_RES_LSB, op, 4), RES_RC_FAILED);
+    }
+    for (enum res_op op = RES_OP_START; op <= RES_OP_STOP; op++) {
+        assert_int_equal(rc_for(CFG_RES_LSB, op, 0), RES_RC_OK);
+        assert_int_equal(rc_for(CFG_RES_LSB, op, 1), RES_RC_FAILED);
+        assert_int_equal(rc_for(CFG_RES_LSB, op, 3), RES_RC_FAILED);
+        assert_int_equal(rc_for(CFG_RES_LSB, op, 7), RES_RC_FAILED);
+    }
+}
+
+/* The dump the test agent wrote, without the PWD that /bin/sh exports itself. */
+static char *read_dump(const char *path)
+{
+    char *text = read_text(path);
+    char *pwd = strstr(text, "\nPWD=");
+    if (pwd) {
+        char *nl = strchr(pwd + 1, '\n');
+        memmove(pwd + 1, nl + 1, strlen(nl + 1) + 1);
+    }
+    return text;
+}
+
+static void test_environment_script(void **state)
+{
+    setenv("VIGIL_TEST_CANARY", "must not leak", 1);
+    _cleanup_free_ char *out = xasprintf("%s/script.env", dir);
+    struct fixture f;
+    fixture_init(&f, CFG_RES_SCRIPT, "testagent");
+    fixture_param(&f, "out", out);
+    fixture_param(&f, "port", "8080");
+    struct got g;
+    call(&f.r, RES_OP_PROBE, &g);
+    assert_int_equal(g.rc, RES_RC_OK);
+    _cleanup_free_ char *dump = read_dump(out);
+    _cleanup_free_ char *want = xasprintf("argv: %s monitor\n"
+                                          "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
+                                          "VIGIL_GROUP=web\n"
+                                          "VIGIL_NODE=n2\n"
+                                          "VIGIL_PARAM_out=%s\n"
+                                          "VIGIL_PARAM_port=8080\n"
+                                          "VIGIL_RESOURCE=app\n",
+                                          f.r.path, out);
+    assert_string_equal(dump, want);
+    got_clear(&g);
+    fixture_clear(&f);
+    unsetenv("VIGIL_TEST_CANARY");
+}
+
+static void test_environment_ocf(void **state)
+{
+    _cleanup_free_ char *out = xasprintf("%s/ocf.env", dir);
+    struct fixture f;
+    fixture_init(&f, CFG_RES_OCF, "testagent");
+    fixture_param(&f, "out", out);
+    fixture_param(&f, "config", "/etc/app.conf");
+    struct res_agent_env env = agent_env(ocf_root);
+    struct got g;
+    call_env(&env, &f.r, RES_OP_MONITOR, 15000, 30000, &g);
+    assert_int_equal(g.rc, RES_RC_OK);
+    _cleanup_free_ char *dump = read_dump(out);
+    _cleanup_free_ char *want = xasprintf("argv: %s/resource.d/vigiltest/testagent monitor\n"
+                                          "HA_RSCTMP=%s\n"
+                                          "OCF_FUNCTIONS_DIR=%s/lib/heartbeat\n"
+                                          "OCF_RA_VERSION_MAJOR=1\n"
+                                          "OCF_RA_VERSION_MINOR=0\n"
+                                          "OCF_RESKEY_CRM_meta_interval=30000\n"
+                                          "OCF_RESKEY_CRM_meta_on_node=n2\n"
+                                          "OCF_RESKEY_CRM_meta_timeout=15000\n"
+                                          "OCF_RESKEY_config=/etc/app.conf\n"
+                                          "OCF_RESKEY_out=%s\n"
+                                          "OCF_RESOURCE_INSTANCE=app\n"
+                                          "OCF_RESOURCE_PROVIDER=vigiltest\n"
+                                          "OCF_RESOURCE_TYPE=testagent\n"
+                                          "OCF_ROOT=%s\n"
+                                          "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n",
+                                          ocf_root, rsc_tmp, ocf_root, out, ocf_root);
+    assert_string_equal(dump, want);
+    got_clear(&g);
+
+    /* HA_RSCTMP exists for the agent (created with its parents). */
+    struct stat st;
+    assert_int_equal(stat(rsc_tmp, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, 0755);
+
+    /* A probe is a monitor with interval 0; a start has interval 0 too. */
+    call_env(&env, &f.r, RES_OP_PROBE, 15000, 30000, &g);
+    free(dump);
+    dump = read_dump(out);
+    assert_non_null(strstr(dump, " monitor\n"));
+    assert_non_null(strstr(dump, "\nOCF_RESKEY_CRM_meta_interval=0\n"));
+    got_clear(&g);
+    call_env(&env, &f.r, RES_OP_START, 15000, 30000, &g);
+    free(dump);
+    dump = read_dump(out);
+    assert_non_null(strstr(dump, " start\n"));
+    assert_non_null(strstr(dump, "\nOCF_RESKEY_CRM_meta_interval=0\n"));
+    got_clear(&g);
+    fixture_clear(&f);
+}
+
+static void test_environment_lsb(void **state)
+{
+    write_text(lsb_rc, "3", 0644);
+    struct fixture f;
+    fixture_init(&f, CFG_RES_LSB, NULL);
+    struct got g;
+    call(&f.r, RES_OP_PROBE, &g);
+    assert_int_equal(g.rc, RES_RC_NOT_RUNNING);
+    assert_string_equal(g.reason, "exited with status 3: status: exiting with 3");
+    _cleanup_free_ char *envfile = xasprintf("%s/lsb.env", dir);
+    _cleanup_free_ char *dump = read_dump(envfile);
+    _cleanup_free_ char *want =
+        xasprintf("argv: %s status\nPATH=/usr/sbin:/usr/bin:/sbin:/bin\n", lsb_path);
+    assert_string_equal(dump, want);
+    got_clear(&g);
+}
+
+static void test_not_installed(void **state)
+{
+    struct fixture f;
+    fixture_init(&f, CFG_RES_OCF, "NoSuchAgent");
+    struct got g;
+    call(&f.r, RES_OP_START, &g); /* the callback still comes later, once */
+    assert_int_equal(g.rc, RES_RC_NOT_INSTALLED);
+    assert_int_equal(g.exit_code, -1);
+    _cleanup_free_ char *want = xasprintf(
+        "cannot run %s/resource.d/vigiltest/NoSuchAgent: No such file or directory", ocf_root);
+    assert_string_equal(g.reason, want);
+    got_clear(&g);
+
+    f.r.type = CFG_RES_LSB;
+    f.r.agent = (char *)"vigil-no-such-service";
+    call(&f.r, RES_OP_PROBE, &g);
+    assert_int_equal(g.rc, RES_RC_NOT_INSTALLED);
+    assert_string_equal(g.reason,
+                        "cannot run /etc/init.d/vigil-no-such-service: No such file or directory");
+    got_clear(&g);
+
+    /* A script that is not executable cannot run on this node either. */
+    _cleanup_free_ char *noexec = xasprintf("%s/noexec", dir);
+    write_text(noexec, "#!/bin/sh\nexit 0\n", 0644);
+    f.r.type = CFG_RES_SCRIPT;
+    f.r.path = noexec;
+    call(&f.r, RES_OP_STOP, &g);
+    assert_int_equal(g.rc, RES_RC_NOT_INSTALLED);
+    _cleanup_free_ char *want2 = xasprintf("cannot run %s: Permission denied", noexec);
+    assert_string_equal(g.reason, want2);
+    got_clear(&g);
+    fixture_clear(&f);
+}
+
+static void test_refused_resources(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct res_agent_env env = agent_env(ocf_root);
+    struct got g = {0};
+    struct res_agent_call *c = NULL;
+    struct fixture f;
+
+    fixture_init(&f, CFG_RES_OCF, "../../../bin/true");
+    assert_int_equal(res_agent_start(&loop, &env, &f.r, RES_OP_START, 1000, 0, on_done, &g, &c),
+                     -EINVAL);
+    f.r.agent = (char *)"testagent";
+    f.r.provider = (char *)"..";
+    assert_int_equal(res_agent_start(&loop, &env, &f.r, RES_OP_START, 1000, 0, on_done, &g, &c),
+                     -EINVAL);
+    f.r.provider = (char *)"vigiltest";
+    fixture_param(&f, "bad-name", "x");
+    assert_int_equal(res_agent_start(&loop, &env, &f.r, RES_OP_START, 1000, 0, on_done, &g, &c),
+                     -EINVAL);
+    f.r.n_params = 0;
+    assert_int_equal(res_agent_start(&loop, &env, &f.r, RES_OP_MAX, 1000, 0, on_done, &g, &c),
+                     -EINVAL);
+    f.r.type = CFG_RES_IP;
+    assert_int_equal(res_agent_start(&loop, &env, &f.r, RES_OP_START, 1000, 0, on_done, &g, &c),
+                     -EINVAL);
+    assert_null(c);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_false(g.called);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    fixture_clear(&f);
+}
+
+static bool process_gone(pid_t pid)
+{
+    _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
+    char *text;
+    size_t n;
+    if (read_file(path, 4096, &text, &n) < 0)
+        return true;
+    const char *paren = strrchr(text, ')');
+    bool zombie = paren && paren[1] == ' ' && paren[2] == 'Z';
+    free(text);
+    return zombie;
+}
+
+static bool wait_gone(pid_t pid)
+{
+    for (int i = 0; i < 250 && !process_gone(pid); i++)
+        usleep(20000);
+    return process_gone(pid);
+}
+
+static void read_pids(const char *path, pid_t *self, pid_t *child)
+{
+    _cleanup_free_ char *text = read_text(path);
+    int a = 0, b = 0;
+    assert_int_equal(sscanf(text, "%d %d", &a, &b), 2);
+    *self = a;
+    *child = b;
+}
+
+static void test_timeout_kills_the_group(void **state)
+{
+    _cleanup_free_ char *pids = xasprintf("%s/hang.pids", dir);
+    struct fixture f;
+    fixture_init(&f, CFG_RES_OCF, "hang");
+    fixture_param(&f, "pids", pids);
+    struct res_agent_env env = agent_env(ocf_root);
+    struct got g;
+    call_env(&env, &f.r, RES_OP_STOP, 500, 0, &g);
+    assert_int_equal(g.rc, RES_RC_TIMEOUT);
+    assert_int_equal(g.exit_code, -1);
+    assert_string_equal(g.reason, "timed out after 500ms");
+    assert_string_equal(g.output, "hanging\n");
+    pid_t self, child;
+    read_pids(pids, &self, &child);
+    assert_true(wait_gone(self));
+    assert_true(wait_gone(child));
+    got_clear(&g);
+    fixture_clear(&f);
+}
+
+static void test_output_is_safe_and_bounded(void **state)
+{
+    struct fixture f;
+    fixture_init(&f, CFG_RES_SCRIPT, "garbage");
+    struct got g;
+    call(&f.r, RES_OP_MONITOR, &g);
+    assert_int_equal(g.rc, RES_RC_FAILED);
+    assert_int_equal(g.exit_code, 1);
+    assert_string_equal(g.output, "first line\nbad ??? caf\xc3\xa9 ?[2J end\n");
+    assert_string_equal(g.reason, "exited with status 1: bad ??? caf\xc3\xa9 ?[2J end");
+    got_clear(&g);
+    fixture_clear(&f);
+
+    /* The tail is kept: where an agent says what went wrong. */
+    _cleanup_free_ char *loud = xasprintf("%s/loud", dir);
+    write_text(loud,
+               "#!/bin/sh\ni=0\nwhile [ $i -lt 3000 ]; do echo noise $i; i=$((i+1)); done\n"
+               "echo 'error: disk full'\nexit 1\n",
+               0755);
+    fixture_init(&f, CFG_RES_SCRIPT, "garbage");
+    f.r.path = loud;
+    call(&f.r, RES_OP_START, &g);
+    assert_int_equal(strlen(g.output), RES_AGENT_MAX_OUTPUT);
+    assert_non_null(strstr(g.output, "noise 2999\nerror: disk full\n"));
+    assert_string_equal(g.reason, "exited with status 1: error: disk full");
+    got_clear(&g);
+    fixture_clear(&f);
+}
+
+static void test_cancel(void **state)
+{
+    _cleanup_free_ char *pids = xasprintf("%s/cancel.pids", dir);
+    struct fixture f;
+    fixture_init(&f, CFG_RES_SCRIPT, "hang");
+    fixture_param(&f, "pids", pids);
+    struct res_agent_env env = agent_env(ocf_root);
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct got g = {.start_returned = true};
+    struct res_agent_call *c;
+    assert_int_equal(res_agent_start(&loop, &env, &f.r, RES_OP_START, 60000, 0, on_done, &g, &c),
+                     0);
+    for (int i = 0; i < 500 && access(pids, F_OK) != 0; i++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(10000);
+    }
+    res_agent_cancel(c);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_false(g.called);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    pid_t self, child;
+    read_pids(pids, &self, &child);
+    assert_true(wait_gone(self));
+    assert_true(wait_gone(child));
+
+    /* A call whose program is missing is cancelled before its report. */
+    uv_loop_init(&loop);
+    f.r.path = (char *)"/nonexistent/agent";
+    assert_int_equal(res_agent_start(&loop, &env, &f.r, RES_OP_START, 60000, 0, on_done, &g, &c),
+                     0);
+    res_agent_cancel(c);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_false(g.called);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    res_agent_cancel(NULL);
+    fixture_clear(&f);
+}
+
+static void test_real_ocf_dummy(void **state)
+{
+    _cleanup_free_ char *statefile = xasprintf("%s/dummy.state", dir);
+    struct cfg_param params[] = {{(char *)"state", statefile}};
+    struct cfg_resource r = {.name = (char *)"dummy1",
+                             .type = CFG_RES_OCF,
+                             .provider = (char *)"heartbeat",
+                             .agent = (char *)"Dummy",
+                             .params = params,
+                             .n_params = 1};
+    struct res_agent_env env = agent_env(REAL_OCF_ROOT);
+    static const struct {
+        enum res_op op;
+        enum res_rc rc;
+    } steps[] = {
+        {RES_OP_PROBE, RES_RC_NOT_RUNNING},   {RES_OP_START, RES_RC_OK},
+        {RES_OP_MONITOR, RES_RC_OK},          {RES_OP_STOP, RES_RC_OK},
+        {RES_OP_MONITOR, RES_RC_NOT_RUNNING},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
+        struct got g;
+        call_env(&env, &r, steps[i].op, 20000, 10000, &g);
+        if (g.rc != steps[i].rc)
+            fail_msg("Dummy %s: %s (%s), not %s", res_op_name(steps[i].op), res_rc_name(g.rc),
+                     g.reason, res_rc_name(steps[i].rc));
+        if (steps[i].op == RES_OP_START)
+            assert_int_equal(access(statefile, F_OK), 0);
+        got_clear(&g);
+    }
+    assert_int_not_equal(access(statefile, F_OK), 0);
+}
+
+/* ---- validation -------------------------------------------------------------- */
+
+static void test_validate_real_agents(void **state)
+{
+    _cleanup_free_ char *statefile = xasprintf("%s/v.state", dir);
+    struct cfg_param params[] = {{(char *)"state", statefile}};
+    struct cfg_resource r = {.name = (char *)"dummy1",
+                             .type = CFG_RES_OCF,
+                             .provider = (char *)"heartbeat",
+                             .agent = (char *)"Dummy",
+                             .params = params,
+                             .n_params = 1};
+    struct res_agent_env env = agent_env(REAL_OCF_ROOT);
+    struct ocf_meta m;
+    char *err = NULL;
+    if (res_agent_validate_sync(&env, &r, 20000, &m, &err) < 0)
+        fail_msg("Dummy: %s", err);
+    assert_int_equal(m.start_timeout_ms, 20000);
+    assert_int_equal(m.monitor_interval_ms, 10000);
+    ocf_meta_clear(&m);
+
+    r.agent = (char *)"IPaddr2";
+    r.n_params = 0;
+    assert_int_equal(res_agent_validate_sync(&env, &r, 20000, &m, &err), -EINVAL);
+    assert_string_equal(err, "ocf:heartbeat:IPaddr2 requires parameters that are not set: ip");
+    free(err);
+}
+
+static void test_validate(void **state)
+{
+    struct fixture f;
+    fixture_init(&f, CFG_RES_OCF, "validator");
+    struct res_agent_env env = agent_env(ocf_root);
+    struct ocf_meta m = {0};
+    char *err = NULL;
+
+    /* Stderr is not part of the XML; the required parameter is missing. */
+    assert_int_equal(res_agent_validate_sync(&env, &f.r, 5000, &m, &err), -EINVAL);
+    assert_string_equal(err,
+                        "ocf:vigiltest:validator requires parameters that are not set: needed");
+    free(err);
+
+    fixture_param(&f, "needed", "yes");
+    assert_int_equal(res_agent_validate_sync(&env, &f.r, 5000, &m, &err), 0);
+    assert_int_equal(m.start_timeout_ms, 30000);
+    assert_int_equal(m.stop_timeout_ms, 60000);
+    assert_int_equal(m.monitor_timeout_ms, 15000);
+    assert_int_equal(m.monitor_interval_ms, 5000);
+    assert_string_equal(m.required[0], "needed");
+    ocf_meta_clear(&m);
+    assert_int_equal(res_agent_validate_sync(&env, &f.r, 5000, NULL, &err), 0);
+
+    fixture_param(&f, "validate_rc", "6");
+    assert_int_equal(res_agent_validate_sync(&env, &f.r, 5000, &m, &err), -EINVAL);
+    assert_string_equal(err, "validate-all exited with status 6: needed=yes makes no sense");
+    free(err);
+    assert_null(m.required); /* untouched */
+
+    f.r.n_params = 1;
+    fixture_param(&f, "meta", "garbage");
+    assert_int_equal(res_agent_validate_sync(&env, &f.r, 5000, &m, &err), -EINVAL);
+    assert_string_equal(err, "meta-data is not the XML of an OCF agent");
+    free(err);
+    f.params[1].value = (char *)"fail";
+    assert_int_equal(res_agent_validate_sync(&env, &f.r, 5000, &m, &err), -EINVAL);
+    assert_string_equal(err, "meta-data exited with status 1: cannot describe myself");
+    free(err);
+
+    f.r.agent = (char *)"missing";
+    assert_int_equal(res_agent_validate_sync(&env, &f.r, 5000, &m, &err), -ENOENT);
+    _cleanup_free_ char *want = xasprintf(
+        "cannot run %s/resource.d/vigiltest/missing: No such file or directory", ocf_root);
+    assert_string_equal(err, want);
+    free(err);
+    fixture_clear(&f);
+
+    /* A script or an init script: only that it can run. */
+    fixture_init(&f, CFG_RES_SCRIPT, "testagent");
+    assert_int_equal(res_agent_validate_sync(&env, &f.r, 5000, &m, &err), 0);
+    assert_null(m.required[0]);
+    ocf_meta_clear(&m);
+    fixture_clear(&f);
+    fixture_init(&f, CFG_RES_LSB, NULL);
+    f.r.agent = (char *)"vigil-no-such-service";
+    assert_int_equal(res_agent_validate_sync(&env, &f.r, 5000, NULL, &err), -ENOENT);
+    assert_string_equal(err,
+                        "cannot run /etc/init.d/vigil-no-such-service: No such file or directory");
+    free(err);
+    fixture_clear(&f);
+}
+
+static void test_paths(void **state)
+{
+    struct cfg_resource r = {
+        .type = CFG_RES_OCF, .provider = (char *)"heartbeat", .agent = (char *)"IPaddr2"};
+    char *p = res_agent_path("/usr/lib/ocf", &r);
+    assert_string_equal(p, "/usr/lib/ocf/resource.d/heartbeat/IPaddr2");
+    free(p);
+    r.type = CFG_RES_LSB;
+    r.agent = (char *)"nginx";
+    p = res_agent_path("/usr/lib/ocf", &r);
+    assert_string_equal(p, "/etc/init.d/nginx");
+    free(p);
+    r.type = CFG_RES_SCRIPT;
+    r.path = (char *)"/opt/app/ctl";
+    p = res_agent_path("/usr/lib/ocf", &r);
+    assert_string_equal(p, "/opt/app/ctl");
+    free(p);
+    r.type = CFG_RES_FS;
+    assert_null(res_agent_path("/usr/lib/ocf", &r));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_meta_dummy),
+        cmocka_unit_test(test_meta_ipaddr2),
+        cmocka_unit_test(test_meta_syntax_variants),
+        cmocka_unit_test(test_meta_durations),
+        cmocka_unit_test(test_meta_malformed),
+        cmocka_unit_test(test_meta_every_prefix),
+        cmocka_unit_test(test_exit_codes_script),
+        cmocka_unit_test(test_exit_codes_ocf),
+        cmocka_unit_test(test_exit_codes_lsb),
+        cmocka_unit_test(test_environment_script),
+        cmocka_unit_test(test_environment_ocf),
+        cmocka_unit_test(test_environment_lsb),
+        cmocka_unit_test(test_not_installed),
+        cmocka_unit_test(test_refused_resources),
+        cmocka_unit_test(test_timeout_kills_the_group),
+        cmocka_unit_test(test_output_is_safe_and_bounded),
+        cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_real_ocf_dummy),
+        cmocka_unit_test(test_validate_real_agents),
+        cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_paths),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
