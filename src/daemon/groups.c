@@ -58,6 +58,10 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
     gv->leaving = xcalloc(nn, sizeof(bool));
     gv->fence_asked = xcalloc(nn, sizeof(bool));
     gv->drop_sent = xcalloc(ng, sizeof(bool));
+    gv->rt_domain = xcalloc(ng, sizeof(size_t *));
+    gv->n_rt_domain = xcalloc(ng, sizeof(size_t));
+    gv->have_rt_domain = xcalloc(ng, sizeof(bool));
+    gv->hold = xcalloc(ng, sizeof(bool));
     for (size_t g = 0; g < cfg->n_groups; g++) {
         gv->last_owner[g] = -1;
         gv->shown[g] = POL_ST_MAX;
@@ -96,6 +100,12 @@ void gview_done(struct gview *gv)
     free(gv->leaving);
     free(gv->fence_asked);
     free(gv->drop_sent);
+    for (size_t g = 0; g < gv->cfg->n_groups; g++)
+        free(gv->rt_domain[g]);
+    free(gv->rt_domain);
+    free(gv->n_rt_domain);
+    free(gv->have_rt_domain);
+    free(gv->hold);
     free(gv->state_dir);
     db_free(gv->db);
     memset(gv, 0, sizeof(*gv));
@@ -845,6 +855,10 @@ static void plan_in_build(const struct gview *gv, struct plan_in *p)
         for (size_t n = 0; n < cfg->n_nodes; n++)
             p->obs[g * nn + n] = gview_at(gv, g, n)->obs;
         G->last_owner = gv->last_owner[g];
+        if (gv->have_rt_domain[g]) {
+            G->domain = gv->rt_domain[g];
+            G->n_domain = gv->n_rt_domain[g];
+        }
     }
     p->in = (struct pol_input){
         .cfg = cfg, .quorate = gv->cl->quorate, .nodes = p->nodes, .groups = p->groups};
@@ -900,7 +914,7 @@ void gview_coordinate(struct gview *gv, bool may_act)
                 gv->hooks->fence(gv->ctx, a->node, a->reason);
             continue;
         }
-        if (gv->inflight[a->group])
+        if (gv->inflight[a->group] || gv->hold[a->group])
             continue;
         json_t *body = gview_action_body(gv, a);
         int r = send_msg(gv, PEER_G_ACTION, body);
@@ -923,6 +937,20 @@ void gview_coordinate(struct gview *gv, bool may_act)
             log_warn("%s", err);
     }
     pol_output_clear(&out);
+}
+
+void gview_set_domain(struct gview *gv, size_t g, const size_t *d, size_t n)
+{
+    free(gv->rt_domain[g]);
+    gv->rt_domain[g] = NULL;
+    gv->n_rt_domain[g] = 0;
+    gv->have_rt_domain[g] = d != NULL;
+    if (d) {
+        gv->rt_domain[g] = xcalloc(n ? n : 1, sizeof(size_t));
+        memcpy(gv->rt_domain[g], d, n * sizeof(size_t));
+        gv->n_rt_domain[g] = n;
+    }
+    replan(gv);
 }
 
 /* ---- admin intents ---- */

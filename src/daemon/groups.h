@@ -102,6 +102,11 @@ struct gview {
     bool *leaving;      /* per node: it is shutting down (run nothing new there) */
     bool *fence_asked;  /* per node: the coordinator asked for its fencing (until it changes) */
     bool *drop_sent;    /* per group: the coordinator asked to drop its preference */
+    /* per group (policy: script): the run-time domain its script printed last, if any */
+    size_t **rt_domain;
+    size_t *n_rt_domain;
+    bool *have_rt_domain;
+    bool *hold; /* per group: no actions yet (its policy script has not answered) */
 };
 
 /*
@@ -134,6 +139,13 @@ int gview_deliver(struct gview *gv, uint32_t from, enum peer_group_kind kind, js
 
 /* True when every member's database copy arrived since the last membership change. */
 bool gview_synced(const struct gview *gv);
+
+/*
+ * Sets group g's run-time domain (node indices, most preferred first), as its
+ * policy script printed it; n 0 with d NULL forgets it (the configured domain
+ * applies again).
+ */
+void gview_set_domain(struct gview *gv, size_t g, const size_t *d, size_t n);
 
 /* Computes the plan from the view (caller clears out with pol_output_clear). */
 void gview_plan(struct gview *gv, struct pol_output *out);

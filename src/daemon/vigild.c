@@ -25,6 +25,7 @@
 #include "daemon/groups.h"
 #include "daemon/lrm.h"
 #include "daemon/peer.h"
+#include "daemon/placer.h"
 #include "engine/engine.h"
 #include "exec/proc.h"
 #include "resource/ip.h"
@@ -54,6 +55,7 @@ struct vigild {
     struct fencer *fencer;
     struct gview gv;
     struct lrm *lrm;
+    struct placer *placer;
     int local_node; /* index in cfg->nodes, found from this machine's addresses */
     struct waiter {
         uint64_t intent;
@@ -272,8 +274,11 @@ static void check_quorum_stop(struct vigild *d)
 static void on_plan_timer(uv_timer_t *t)
 {
     struct vigild *d = t->data;
-    if (d->lrm)
-        gview_coordinate(&d->gv, !d->stopping);
+    if (!d->lrm)
+        return;
+    if (d->cl.quorate && d->cl.coordinator == d->cl.local_id && !d->stopping)
+        placer_update(d->placer);
+    gview_coordinate(&d->gv, !d->stopping);
 }
 
 static void gv_fence(void *ctx, size_t node, const char *reason)
@@ -622,6 +627,8 @@ static void shutdown_now(struct vigild *d, int code)
     d->fencer = NULL;
     lrm_free(d->lrm);
     d->lrm = NULL;
+    placer_free(d->placer);
+    d->placer = NULL;
     engine_free(d->engine);
     d->engine = NULL;
     proc_free(d->corosync);
@@ -853,6 +860,7 @@ static int run(struct vigild *d)
                   d->cfg_path);
     } else if (d->local_node >= 0) {
         d->lrm = lrm_new(d->loop, d->cfg, (size_t)d->local_node, d->run_dir, &lrm_hooks, d);
+        d->placer = placer_new(d->loop, &d->gv, d->cfg->nodes[d->local_node].name);
         for (size_t g = 0; g < d->cfg->n_groups; g++)
             lrm_set_managed(d->lrm, g, !db->groups[g].unmanaged);
         lrm_probe_all(d->lrm);
