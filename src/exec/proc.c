@@ -253,6 +253,8 @@ static void on_handle_closed(uv_handle_t *h)
 {
     struct proc_closing *c = h->data;
     if (--c->pending == 0) {
+        if (c->p->pidfd >= 0)
+            close(c->p->pidfd);
         free(c->p);
         free(c);
     }
@@ -269,8 +271,7 @@ void proc_free(struct proc *p)
     }
     live_remove(p);
     release(p);
-    if (p->pidfd >= 0)
-        close(p->pidfd);
+    /* The pidfd is closed once its poll handle is closed (on_handle_closed), not before. */
     struct proc_closing *c = xcalloc(1, sizeof(*c));
     c->p = p;
     if (p->poll_on) {
@@ -284,6 +285,8 @@ void proc_free(struct proc *p)
         uv_close((uv_handle_t *)&p->kill_timer, on_handle_closed);
     }
     if (c->pending == 0) {
+        if (p->pidfd >= 0)
+            close(p->pidfd);
         free(p);
         free(c);
     }

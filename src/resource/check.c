@@ -20,6 +20,12 @@
  * probe detaches it from its check at once (ck becomes NULL, done true), so
  * the check can run again or be freed right away, even from inside the done
  * callback, while the probe's handles close in the background.
+ *
+ * A command still running when its probe ends (timeout, cancel) is killed
+ * with its group at once, but the probe waits for its exit before it frees
+ * it: proc_free would otherwise wait for it with a blocking waitpid, and a
+ * command stuck in uninterruptible sleep (a dead NFS mount) would block the
+ * loop. The timeout is reported at the deadline all the same.
  */
 struct probe {
     struct check *ck; /* NULL once finished or cancelled */
@@ -45,7 +51,7 @@ struct probe {
 
     /* exec */
     struct proc *proc;
-    bool timed_out;
+    bool reaping; /* over, waiting for the killed command to exit before closing */
 
     char *reason; /* given to the callback; freed with the probe */
     int closing;
@@ -133,7 +139,7 @@ static void on_probe_closed(uv_handle_t *h)
     struct probe *p = h->data;
     if (--p->closing > 0)
         return;
-    /* Killed in probe_close if it still ran; this reaps it. Never from its own exit callback. */
+    /* The command has exited and been reaped: this never waits. Never from its exit callback. */
     proc_free(p->proc);
     free(p->deferred_reason);
     free(p->request);
@@ -141,6 +147,8 @@ static void on_probe_closed(uv_handle_t *h)
     free(p->reason);
     free(p);
 }
+
+static void probe_close_handles(struct probe *p);
 
 /* Ends p: detaches it from its check, kills its command, closes its handles. */
 static void probe_close(struct probe *p)
@@ -150,8 +158,18 @@ static void probe_close(struct probe *p)
         p->ck->probe = NULL;
         p->ck = NULL;
     }
-    if (p->proc && proc_running(p->proc))
+    if (p->proc && proc_running(p->proc)) {
         proc_signal(p->proc, SIGKILL);
+        /* on_exec_exit closes the probe once the command is gone. */
+        p->reaping = true;
+        uv_timer_stop(&p->timer);
+        return;
+    }
+    probe_close_handles(p);
+}
+
+static void probe_close_handles(struct probe *p)
+{
     p->closing = 1;
     uv_close((uv_handle_t *)&p->timer, on_probe_closed);
     if (p->has_tcp) {
@@ -209,12 +227,7 @@ static void on_probe_timer(uv_timer_t *t)
         probe_finish(p, p->deferred_ok, reason);
         return;
     }
-    if (p->proc && proc_running(p->proc)) {
-        /* The exit callback reports it, once the whole group is gone. */
-        p->timed_out = true;
-        proc_signal(p->proc, SIGKILL);
-        return;
-    }
+    /* A command still running is killed with its group by probe_close. */
     probe_finish(p, false, probe_reason(p, "timed out after %" PRIu64 "ms", p->timeout_ms));
 }
 
@@ -367,14 +380,22 @@ static void tcp_start(struct probe *p)
 
 /* ---- exec ---- */
 
+/* The killed command of a probe that is over has exited: close from the loop, not from here. */
+static void on_reaped(uv_timer_t *t)
+{
+    probe_close_handles(t->data);
+}
+
 static void on_exec_exit(struct proc *pr, int wstatus, void *ctx)
 {
     struct probe *p = ctx;
+    if (p->reaping) {
+        uv_timer_start(&p->timer, on_reaped, 0, 0);
+        return;
+    }
     if (p->done)
         return;
-    if (p->timed_out) {
-        probe_finish(p, false, probe_reason(p, "timed out after %" PRIu64 "ms", p->timeout_ms));
-    } else if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
+    if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0) {
         probe_finish(p, true, NULL);
     } else {
         char buf[64];

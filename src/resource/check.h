@@ -33,14 +33,15 @@ struct check *check_new(uv_loop_t *loop, const struct cfg_check *c);
  * `GET PATH HTTP/1.0` has the expected status (status 0: any 2xx or 3xx);
  * at most 8 KiB are read looking for it. exec: ok when the command exits 0;
  * it runs in a process group of its own with stdin, stdout and stderr on
- * /dev/null, and past the timeout the whole group is killed (SIGKILL).
+ * /dev/null, and past the timeout the whole group is killed (SIGKILL) and
+ * the failure reported at once (a command stuck in the kernel never blocks
+ * the loop: it is reaped whenever it goes).
  * Reasons: "LABEL: connection refused", "LABEL: timed out after 500ms",
  * "LABEL: status 500", "LABEL: malformed response", "LABEL: exited with
  * status 1" (see check_label).
  */
 int check_run(struct check *ck, check_done_fn cb, void *ctx);
-/* Cancels a probe under way (cb does not fire); a command is killed with its group. Accepts NULL.
- */
+/* Cancels a probe under way (cb does not fire), killing a command's group. Accepts NULL. */
 void check_cancel(struct check *ck);
 /* Whether a probe is under way. */
 bool check_busy(const struct check *ck);
@@ -65,7 +66,10 @@ typedef void (*health_fn)(void *ctx, const char *reason);
 
 /* The health of resource r (which must outlive it); idle until health_start. */
 struct health *health_new(uv_loop_t *loop, const struct cfg_resource *r, health_fn cb, void *ctx);
-/* Starts probing: each check's first probe after its interval. Counters restart from zero. */
+/*
+ * Starts probing: each check's first probe after its interval. Counters
+ * restart from zero. Nothing happens while it already runs.
+ */
 void health_start(struct health *h);
 /* Stops probing (a probe under way is cancelled); counters are kept for status. */
 void health_stop(struct health *h);

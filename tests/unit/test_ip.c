@@ -125,6 +125,19 @@ static char *peer_sh_out(const char *cmd)
     return out;
 }
 
+/* Waits (5 s at most) until the output of cmd, run in the node or the peer, contains needle. */
+static void wait_output(bool in_peer, const char *cmd, const char *needle)
+{
+    for (int i = 0; i < 500; i++) {
+        _cleanup_free_ char *out = in_peer ? peer_sh_out(cmd) : sh_out(cmd);
+        if (strstr(out, needle))
+            return;
+        if (i == 499)
+            fail_msg("%s: no \"%s\" in: %s", cmd, needle, out);
+        usleep(10000);
+    }
+}
+
 /*
  * Fresh namespaces: the node with v0 (192.0.2.1/24, 2001:db8::1/64), the peer
  * with v1 (.2, ::2), both up. The test runs in the node.
@@ -149,6 +162,13 @@ static int setup_ns(void **state)
        (int)getpid(), peer_fd);
     peer_sh("ip link set lo up && ip addr add 192.0.2.2/24 dev v1 && "
             "ip -6 addr add 2001:db8::2/64 dev v1 nodad && ip link set v1 up");
+    /*
+     * Up is not yet ready: until the link's operational state is up, IPv6 is
+     * not configured on it (no link-local address, no multicast route) and
+     * drops what arrives. Ready when each end has its link-local address.
+     */
+    wait_output(false, "ip -6 -o addr show dev v0 scope link", "fe80::");
+    wait_output(true, "ip -6 -o addr show dev v1 scope link", "fe80::");
     return 0;
 }
 
@@ -473,14 +493,7 @@ static bool is_na(const uint8_t *f, size_t len, const void *arg)
 static void wait_neighbour_moved(const char *family, const char *addr)
 {
     _cleanup_free_ char *cmd = xasprintf("ip %s neigh show %s dev v1", family, addr);
-    for (int i = 0; i < 500; i++) {
-        _cleanup_free_ char *out = peer_sh_out(cmd);
-        if (strstr(out, "lladdr " V0_MAC))
-            return;
-        if (i == 499)
-            fail_msg("v1 still has: %s", out);
-        usleep(10000);
-    }
+    wait_output(true, cmd, "lladdr " V0_MAC);
 }
 
 static void test_gratuitous_arp(void **state)
