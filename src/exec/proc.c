@@ -49,14 +49,22 @@ static bool live_has(pid_t pid)
     return false;
 }
 
+/* Only a subreaper reaps what it did not start (a library user keeps its own children). */
+static bool subreaper;
+
 int proc_become_subreaper(void)
 {
-    return prctl(PR_SET_CHILD_SUBREAPER, 1) < 0 ? -errno : 0;
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+        return -errno;
+    subreaper = true;
+    return 0;
 }
 
 size_t proc_reap_orphans(void)
 {
     size_t n = 0;
+    if (!subreaper)
+        return 0;
     for (;;) {
         siginfo_t si;
         memset(&si, 0, sizeof(si));

@@ -75,7 +75,8 @@ void proc_free(struct proc *p);
 int proc_become_subreaper(void);
 /*
  * Reaps every exited child that was not started with proc_spawn (orphans
- * reparented to the subreaper). Call it on SIGCHLD. Returns how many.
+ * reparented to the subreaper). Call it on SIGCHLD. Returns how many. Does
+ * nothing unless proc_become_subreaper succeeded.
  */
 size_t proc_reap_orphans(void);
 
