@@ -365,15 +365,41 @@ fencing:
 """
 
 
+# An OCF agent as small as vigil verify accepts: meta-data, and 0 for every other action.
+FAKE_OCF_AGENT = """\
+#!/bin/sh
+if [ "$1" = meta-data ]; then
+    cat <<'XML'
+<?xml version="1.0"?>
+<resource-agent name="Dummy" version="1.0">
+<version>1.0</version>
+<parameters>
+<parameter name="state" unique="1"><content type="string" /></parameter>
+</parameters>
+<actions>
+<action name="start" timeout="20s" />
+<action name="stop" timeout="20s" />
+<action name="monitor" timeout="20s" interval="10s" />
+<action name="meta-data" timeout="5s" />
+<action name="validate-all" timeout="20s" />
+</actions>
+</resource-agent>
+XML
+fi
+exit 0
+"""
+
+
 @pytest.fixture
 def agents(tmp_path):
     """An OCF root with heartbeat/Dummy, an action script and a placement script."""
     hb = tmp_path / "ocf" / "resource.d" / "heartbeat"
     hb.mkdir(parents=True)
     made = {}
-    for name, path in (("dummy", hb / "Dummy"), ("script", tmp_path / "job-ctl"),
-                       ("place", tmp_path / "place")):
-        path.write_text("#!/bin/sh\nexit 0\n")
+    for name, path, text in (("dummy", hb / "Dummy", FAKE_OCF_AGENT),
+                             ("script", tmp_path / "job-ctl", "#!/bin/sh\nexit 0\n"),
+                             ("place", tmp_path / "place", "#!/bin/sh\nexit 0\n")):
+        path.write_text(text)
         path.chmod(0o755)
         made[name] = path
     made["ocf_root"] = tmp_path / "ocf"
