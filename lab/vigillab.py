@@ -17,15 +17,31 @@ Layout of a lab with prefix P (default "vl", or $VIGIL_LAB_PREFIX):
       nI/vigil             the node's /var/lib/vigil
       nI/etc               the node's /etc/vigil (vigil.yaml, authkey)
       nI/log               the node's /var/log/corosync
+      nI/srv               the node's /srv (mount points of fs resources)
+      nI/mounts.base       the mounts the lab made in the node (a power loss keeps
+                           these, and takes away every other)
       nI/vigild.log        vigild's stdout and stderr (Corosync's output too)
       nI/vigild.pid        "PID STARTTIME" of the running vigild
       nI/power.lock        flock(2)ed during poweroff and poweron
       bmc.pid              "PID STARTTIME" of the lab's power controller (BMC)
       bmc.log              the BMC's log: one line per request, with a timestamp
+      pollers/NAME.{pid,log}  clients polling a URL from the client namespace
+                           (lab/vigil-poll; Lab.start_poller)
+      disks.json           the lab's shared disks (loop devices; Lab.create_disk)
   /var/lib/vigil-lab/P/  shared with the nodes (outside their private directories):
       bmc.sock             the BMC's Unix socket (mode 0600), for fence agents
                            running inside the nodes (lab/fence_lab)
+      disks/NAME.img       the files behind the shared disks (loop devices)
       ...                  anything else tests want both sides to see (recordings)
+
+The web root: every node's /var/lib/vigil holds a file `node` with the node's
+name, so a web server of the standard web group (web_group) answers GET /node
+with the name of the node that serves it.
+
+A power-off (Lab.poweroff, the BMC's "off") is a power loss: every process of
+the node is killed, its links go down, and it loses every address but the
+lab's own and every mount the lab did not make (ext4/xfs are first shut down
+without a log flush, as a power cut leaves them).
 
 The power controller (vigilbmc.py) is a long-lived process in the root
 namespaces, in a session of its own, that powers nodes off and on with the very
@@ -46,6 +62,7 @@ Python 3 standard library only. Use the Lab class from tests and benchmarks;
 """
 
 import argparse
+import collections
 import contextlib
 import fcntl
 import hashlib
@@ -89,9 +106,20 @@ NODE_BINDS = (
     ("/var/lib/vigil", "vigil"),
     ("/etc/vigil", "etc"),
     ("/var/log/corosync", "log"),
+    ("/srv", "srv"),  # mount points for shared disks (fs resources), per node
 )
 
 NFT_TABLE = "vigil_lab"
+
+POLL = os.path.join(LAB_DIR, "vigil-poll")
+
+# Filesystems a power cut is simulated on: the ioctl EXT4_IOC_SHUTDOWN (ext4) =
+# XFS_IOC_GOINGDOWN (xfs) = _IOR('X', 125, __u32), flag NOLOGFLUSH (2).
+SHUTDOWN_FSTYPES = ("ext4", "ext3", "xfs")
+_GOINGDOWN = ("import fcntl, os, struct, sys\n"
+              "fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)\n"
+              "fcntl.ioctl(fd, 0x8004587D, struct.pack('I', 2))\n")
+DISK_NAME = re.compile(r"[a-z][a-z0-9]{0,15}")
 
 # The network namespace the lab is run from (the root one: no lab command runs
 # inside a lab namespace). Read from /proc/self: /proc/1/ns may be out of reach.
@@ -206,6 +234,27 @@ def _mountpoints():
             # mountinfo escapes space, tab, newline and backslash as octal.
             points.append(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), point))
     return points
+
+
+def _unescape_mountinfo(field):
+    # mountinfo escapes space, tab, newline and backslash as octal.
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+Mount = collections.namedtuple("Mount", "id point fstype source")
+
+
+def parse_mountinfo(text):
+    """[Mount(id, point, fstype, source)] of /proc/PID/mountinfo text, in mount order."""
+    out = []
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) < 10 or "-" not in f[6:]:
+            continue
+        sep = f.index("-", 6)
+        out.append(Mount(int(f[0]), _unescape_mountinfo(f[4]), f[sep + 1],
+                         _unescape_mountinfo(f[sep + 2])))
+    return out
 
 
 def _is_mountpoint(path):
@@ -441,6 +490,7 @@ class Lab:
         self.vigild_bin = os.path.join(self.build_dir, "src/daemon/vigild")
         self.vigil_bin = os.path.join(self.build_dir, "src/cli/vigil")
         self._procs = {}  # pid -> Popen, for daemons this object started (reaping)
+        self._samplers = []  # Samplers this object started (threads of this process)
 
     # ---------------------------------------------------------- names
 
@@ -731,7 +781,7 @@ class Lab:
         # The mounts the lab made (and inherited): a power loss keeps these and
         # loses every other (see _unmount_foreign).
         self._write(os.path.join(d, "mounts.base"),
-                    "".join(f"{mid} {point}\n" for mid, point, _ in self.node_mounts(node)),
+                    "".join(f"{m.id} {m.point}\n" for m in self.node_mounts(node)),
                     0o644)
         open(ok, "w").close()
 
@@ -1023,17 +1073,87 @@ class Lab:
         finally:
             os.close(fd)  # releases the lock
 
+    def node_mounts(self, node):
+        """[Mount(id, point, fstype, source)] of the node's mount namespace, read by a
+        short-lived process in it (so also when the node has no process left)."""
+        self._check_node(node)
+        p = run(["nsenter", f"--mount={self.pin(node)}", "--", "cat", "/proc/self/mountinfo"])
+        return parse_mountinfo(p.stdout)
+
+    def _base_mounts(self, node):
+        """{(mount id, mount point)} the lab made in the node (nI/mounts.base), or None."""
+        try:
+            with open(os.path.join(self.node_dir(node), "mounts.base")) as f:
+                return {(int(mid), point) for mid, point in
+                        (line.rstrip("\n").split(" ", 1) for line in f if line.strip())}
+        except (OSError, ValueError):
+            return None
+
+    def foreign_mounts(self, node):
+        """Mounts (Mount tuples) in the node's mount namespace that the lab did not
+        make (a resource's filesystem, say), in mount order."""
+        base = self._base_mounts(node)
+        if base is None:
+            return []
+        return [m for m in self.node_mounts(node) if (m.id, m.point) not in base]
+
+    def _unmount_foreign(self, node):
+        """Takes away, latest first, every mount of the node's mount namespace that
+        the lab did not make: a machine that loses power loses its mounts. A
+        filesystem that can be shut down (ext4, xfs) is first shut down without
+        flushing its log (the GOINGDOWN ioctl, NOLOGFLUSH), as a power cut leaves
+        it: what was not committed is lost, and the next mount replays the
+        journal. Then it is unmounted. Call only when no process is left in the
+        node. Raises LabError if a mount survives."""
+        enter = ["nsenter", f"--mount={self.pin(node)}", "--"]
+        for m in reversed(self.foreign_mounts(node)):
+            if m.fstype in SHUTDOWN_FSTYPES:
+                run(enter + [PYTHON, "-c", _GOINGDOWN, m.point], check=False)
+            if run(enter + ["umount", m.point], check=False).returncode != 0:
+                run(enter + ["umount", "-l", m.point], check=False)
+        left = [m.point for m in self.foreign_mounts(node)]
+        if left:
+            raise LabError(f"{node}: mounts survive the power loss: {left}")
+
+    def base_addresses(self, node):
+        """{(ifname, "ADDR/PLEN")} the lab gives the node (lo, priv0, pub0)."""
+        out = {("lo", "127.0.0.1/8")}
+        for net, _ in NETWORKS:
+            out.add((f"{net}0", f"{self.address(node, net)}/24"))
+        return out
+
+    def node_addresses(self, node):
+        """{(ifname, "ADDR/PLEN")}: every IPv4 address in the node's network namespace."""
+        self._check_node(node)
+        p = run(["ip", "-n", self.node_ns(node), "-j", "-4", "addr", "show"])
+        return {(link["ifname"], f"{a['local']}/{a['prefixlen']}")
+                for link in json.loads(p.stdout or "[]") for a in link.get("addr_info", [])
+                if a.get("family") == "inet"}
+
+    def _flush_addresses(self, node):
+        """Deletes every address of the node that the lab did not give it (virtual
+        IPs): a machine that loses power loses them. Raises LabError if one survives."""
+        base = self.base_addresses(node)
+        for ifname, addr in sorted(self.node_addresses(node) - base):
+            run(["ip", "-n", self.node_ns(node), "addr", "del", addr, "dev", ifname], check=False)
+        left = self.node_addresses(node) - base
+        if left:
+            raise LabError(f"{node}: addresses survive the power loss: {sorted(left)}")
+
     def power_state(self, node):
         """The node's power, as the BMC reports it, with the evidence.
 
         A node is "off" when (1) no live process is left in its network namespace
         or in its mount namespace, (2) the vigild the lab started for it is not
         running (just after a start it may not have entered them yet), and (3)
-        each of its interfaces (priv0, pub0) is administratively down. Anything
-        else is "on": a node that is only half off is not safely fenced, and a
-        node whose daemons died but whose links are up is a machine that is on.
+        each of its interfaces (priv0, pub0) is administratively down, and (4) it
+        holds no address but the lab's own (no virtual IP left). Anything else is
+        "on": a node that is only half off is not safely fenced, and a node whose
+        daemons died but whose links are up is a machine that is on.
 
-        Returns {"power": "on" | "off", "pids": [...], "links": {ifname: "up" | "down"}}.
+        Returns {"power": "on" | "off", "pids": [...], "links": {ifname: "up" | "down"}},
+        plus "addresses": ["IFNAME ADDR/PLEN", ...] when it holds addresses beyond
+        the lab's own.
         Raises LabError if the node is unknown or its namespace is missing.
         """
         self._check_node(node)
@@ -1047,12 +1167,20 @@ class Lab:
             pids.add(vigild)
         links = {name: ("up" if "UP" in link.get("flags", []) else "down")
                  for name, link in self._links(ns).items() if name != "lo"}
-        off = not pids and bool(links) and all(v == "down" for v in links.values())
-        return {"power": "off" if off else "on", "pids": sorted(pids), "links": links}
+        extra = sorted(f"{i} {a}" for i, a in self.node_addresses(node) - self.base_addresses(node))
+        off = (not pids and bool(links) and all(v == "down" for v in links.values())
+               and not extra)
+        state = {"power": "off" if off else "on", "pids": sorted(pids), "links": links}
+        if extra:
+            state["addresses"] = extra
+        return state
 
     def poweroff(self, node):
-        """Kills every process of the node (SIGKILL, by PID) and takes its links down;
-        returns once power_state(node) says "off" (raises LabError if it does not).
+        """Kills every process of the node (SIGKILL, by PID), takes its links down, and
+        removes what a machine loses with its power: every address but the lab's
+        own (virtual IPs) and every mount the lab did not make (resources'
+        filesystems). Returns once power_state(node) says "off" (raises LabError if
+        it does not).
 
         This is what the BMC does for {"op": "off"} and `vigil-lab poweroff`.
         Returns the wall-clock time (ms) taken just before the first kill.
@@ -1076,6 +1204,10 @@ class Lab:
                 run(["ip", "-n", self.node_ns(node), "link", "set", f"{net}0", "down"])
             if vigild:
                 self._kill_pids([vigild], f"{node} poweroff")  # waits for it, if still nsenter
+            # What a power loss takes away besides the processes: addresses and mounts
+            # (the lab's own ones stay, as a machine's configuration would).
+            self._flush_addresses(node)
+            self._unmount_foreign(node)
             try:
                 os.unlink(self._pidfile(node))
             except FileNotFoundError:
@@ -1083,7 +1215,7 @@ class Lab:
             state = self.power_state(node)
             if state["power"] != "off":
                 raise LabError(f"{node}: still on after poweroff: processes {state['pids']}, "
-                               f"links {state['links']}")
+                               f"links {state['links']}, addresses {state.get('addresses')}")
         return t0
 
     def poweron(self, node):
@@ -1097,6 +1229,10 @@ class Lab:
             self._kill_ns(os.path.join(NETNS_DIR, self.node_ns(node)), "net",
                           f"{node} poweron")
             self._kill_ns(self.pin(node), "mnt", f"{node} poweron")
+            # A machine boots with its own addresses and mounts only (whatever its last
+            # run left, e.g. after its vigild alone was killed).
+            self._flush_addresses(node)
+            self._unmount_foreign(node)
             for net, _ in NETWORKS:
                 run(["ip", "-n", self.node_ns(node), "link", "set", f"{net}0", "up"])
             self.start_vigild(node)
@@ -1282,13 +1418,224 @@ class Lab:
             self.wait_answering(node, timeout=timeout)
         self.wait_formed(timeout=timeout)
 
+    # ---------------------------------------------------------- pollers (clients)
+
+    def _pollers_dir(self):
+        return os.path.join(self.state, "pollers")
+
+    def poller_pid(self, name):
+        """PID of the lab's running poller `name`, or None."""
+        self._reap()
+        try:
+            with open(os.path.join(self._pollers_dir(), f"{name}.pid")) as f:
+                pid, start = (int(x) for x in f.read().split())
+        except (OSError, ValueError):
+            return None
+        return pid if pid_alive(pid, starttime=start) else None
+
+    def start_poller(self, name, url, interval_ms=10, timeout_ms=200, max_seconds=1800):
+        """Starts lab/vigil-poll in the client namespace, in the background: a GET of
+        url every interval_ms, each step bounded by timeout_ms, for at most
+        max_seconds. Its log is STATE/pollers/NAME.log (see vigil-poll); a poller of
+        the same name that runs is stopped first, and its log replaced. Returns a
+        vigilwatch.Poller (read, analyse, wait for answers, stop). Stopped by
+        stop_poller(s) and by down()."""
+        import vigilwatch  # noqa: PLC0415 - only the tests need it
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name):
+            raise LabError(f"bad poller name {name!r}")
+        if not self._ns_exists(self.client_ns):
+            raise LabError(f"lab {self.prefix} has no client namespace (run up)")
+        self.stop_poller(name)
+        d = self._pollers_dir()
+        os.makedirs(d, exist_ok=True)
+        log = os.path.join(d, f"{name}.log")
+        open(log, "w").close()
+        argv = self.node_argv("client", [PYTHON, POLL, url, "--interval-ms", str(interval_ms),
+                                         "--timeout-ms", str(timeout_ms), "--max-seconds",
+                                         str(max_seconds), "--log", log])
+        with open(os.path.join(d, f"{name}.err"), "ab") as err:
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
+                                 start_new_session=True, cwd="/")
+        self._procs[p.pid] = p
+        st = _proc_stat(p.pid)
+        with open(os.path.join(d, f"{name}.pid"), "w") as f:
+            f.write(f"{p.pid} {st[2] if st else 0}\n")
+        poller = vigilwatch.Poller(self, name, log, p.pid)
+        # Started once it has written its header line.
+        wait_until(lambda: os.path.getsize(log) > 0 or p.poll() is not None, 10,
+                   f"poller {name} to start")
+        if p.poll() is not None:
+            raise LabError(f"poller {name} exited with {p.returncode}: "
+                           + self._tail(os.path.join(d, f"{name}.err"), 5))
+        return poller
+
+    def poller(self, name):
+        """The vigilwatch.Poller of an earlier start_poller (running or not)."""
+        import vigilwatch  # noqa: PLC0415
+        return vigilwatch.Poller(self, name, os.path.join(self._pollers_dir(), f"{name}.log"),
+                                 self.poller_pid(name))
+
+    def stop_poller(self, name):
+        """Stops the poller `name` (SIGKILL by PID, checked to be in the client
+        namespace); its log stays."""
+        pid = self.poller_pid(name)
+        if pid and self.node_of_pid(pid) in ("client", None):
+            self._kill_pids([pid], f"poller {name}")
+        try:
+            os.unlink(os.path.join(self._pollers_dir(), f"{name}.pid"))
+        except FileNotFoundError:
+            pass
+
+    def stop_pollers(self):
+        d = self._pollers_dir()
+        if os.path.isdir(d):
+            for entry in sorted(os.listdir(d)):
+                if entry.endswith(".pid"):
+                    self.stop_poller(entry[:-4])
+
+    # ---------------------------------------------------------- samplers (invariants)
+
+    def start_sampler(self, addresses=None, processes=None, mounts=None, **kw):
+        """Starts a vigilwatch.Sampler of this lab (a thread of this process): every
+        100 ms, which nodes hold each address, run each process, have each
+        mount point mounted; samples with two holders are violations. Stopped by
+        its stop(), and by down()."""
+        import vigilwatch  # noqa: PLC0415
+        s = vigilwatch.Sampler(self, addresses=addresses, processes=processes, mounts=mounts,
+                               **kw)
+        self._samplers.append(s)
+        return s.start()
+
+    def stop_samplers(self):
+        for s in self._samplers:
+            s.stop()
+        self._samplers = []
+
+    def mounts_if_idle(self, node):
+        """The mount points of the node's mount namespace, read with a short-lived
+        nsenter while holding the node's power lock, or None if a power operation
+        holds it (so that this never puts a process into a node being powered off
+        or on)."""
+        d = self.node_dir(node)
+        try:
+            fd = os.open(os.path.join(d, "power.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC,
+                         0o600)
+        except OSError:
+            return None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return None
+            try:
+                return {m.point for m in self.node_mounts(node)}
+            except LabError:
+                return None
+        finally:
+            os.close(fd)
+
+    # ---------------------------------------------------------- shared disks
+
+    def _disks_file(self):
+        return os.path.join(self.state, "disks.json")
+
+    def _disk_dir(self):
+        return os.path.join(self.shared_dir, "disks")
+
+    def disks(self):
+        """{name: {"dev": "/dev/loopN", "file": IMAGE}} of the lab's shared disks."""
+        try:
+            with open(self._disks_file()) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
+
+    def disk(self, name="disk"):
+        """The device of the lab's shared disk `name`."""
+        d = self.disks().get(name)
+        if not d:
+            raise LabError(f"lab {self.prefix} has no disk {name!r}")
+        return d["dev"]
+
+    def create_disk(self, name="disk", size_mb=64, fstype="ext4"):
+        """Creates a shared disk: a file of size_mb MiB in the lab's shared
+        directory, attached to a free loop device (losetup --find) and formatted
+        (mkfs.FSTYPE -q). Every node sees the device (they share /dev). Recorded in
+        STATE/disks.json; down() detaches it (even after a failure: it also
+        detaches any loop device backed by a file in the lab's disk directory).
+        Returns the device path. An existing disk of that name is returned as it is."""
+        if not DISK_NAME.fullmatch(name):
+            raise LabError(f"bad disk name {name!r}: want {DISK_NAME.pattern}")
+        if not 1 <= size_mb <= 1024:
+            raise LabError("disk size must be 1..1024 MiB")
+        have = self.disks().get(name)
+        if have and self._loop_backing(have["dev"]) == have["file"]:
+            return have["dev"]
+        os.makedirs(self.state, exist_ok=True)
+        os.makedirs(self._disk_dir(), mode=0o755, exist_ok=True)
+        image = os.path.join(self._disk_dir(), f"{name}.img")
+        with open(image, "wb") as f:
+            f.truncate(size_mb << 20)
+        dev = run(["losetup", "--find", "--show", image]).stdout.strip()
+        disks = self.disks()
+        disks[name] = {"dev": dev, "file": image}
+        self._write(self._disks_file(), json.dumps(disks), 0o644)
+        run([f"mkfs.{fstype}", "-q", dev], timeout=120)
+        return dev
+
+    def fsck_disk(self, name="disk"):
+        """fsck.ext4 -n -f of the disk (read-only check); the CompletedProcess."""
+        return run(["fsck.ext4", "-n", "-f", self.disk(name)], check=False, timeout=120)
+
+    @staticmethod
+    def _loop_backing(dev):
+        """The backing file of a loop device (/dev/loopN), or None."""
+        try:
+            with open(f"/sys/block/{os.path.basename(dev)}/loop/backing_file") as f:
+                return f.read().strip()
+        except OSError:
+            return None
+
+    def _lab_loop_devices(self):
+        """Loop devices backed by a file in this lab's disk directory."""
+        prefix = os.path.realpath(self._disk_dir()) + "/"
+        out = []
+        try:
+            entries = os.listdir("/sys/block")
+        except OSError:
+            return out
+        for entry in sorted(entries):
+            if entry.startswith("loop"):
+                backing = self._loop_backing(f"/dev/{entry}")
+                if backing and backing.startswith(prefix):
+                    out.append(f"/dev/{entry}")
+        return out
+
+    def detach_disks(self):
+        """Detaches (losetup -d) every loop device of the lab; returns the problems."""
+        problems = []
+        for dev in self._lab_loop_devices():
+            p = run(["losetup", "-d", dev], check=False)
+            if p.returncode != 0:
+                problems.append(f"losetup -d {dev}: {p.stderr.strip()}")
+        try:
+            os.unlink(self._disks_file())
+        except FileNotFoundError:
+            pass
+        return problems
+
     # ---------------------------------------------------------- down
 
     def down(self):
         """Kills every process of the lab, unmounts, deletes namespaces and state."""
         problems = []
+        self.stop_samplers()
         try:
             self.stop_bmc()  # first: it must not power nodes on meanwhile
+        except LabError as e:
+            problems.append(str(e))
+        try:
+            self.stop_pollers()
         except LabError as e:
             problems.append(str(e))
         names = set(self._lab_namespaces())
@@ -1319,6 +1666,8 @@ class Lab:
             if p.returncode != 0:
                 problems.append(f"ip netns delete {ns}: {p.stderr.strip()}")
         self._reap()
+        # Shared disks: the mount namespaces that had them mounted are gone now.
+        problems.extend(self.detach_disks())
         if os.path.exists(self.state):
             if any(m.startswith(prefix) for m in _mountpoints()):
                 problems.append(f"{self.state}: still has mounts; left in place")
@@ -1454,6 +1803,18 @@ def _parser():
     p = sub.add_parser("partition", help="e.g. partition n1 n2,n3")
     p.add_argument("sets", nargs="+")
     sub.add_parser("heal", help="remove every partition")
+    p = sub.add_parser("poll", help="a client in the client namespace GETting a URL "
+                       "every few ms (lab/vigil-poll): start NAME URL, stop NAME, report NAME")
+    p.add_argument("op", choices=["start", "stop", "report"])
+    p.add_argument("name")
+    p.add_argument("url", nargs="?")
+    p.add_argument("--interval-ms", type=float, default=10)
+    p.add_argument("--timeout-ms", type=float, default=200)
+    p.add_argument("--max-seconds", type=float, default=1800)
+    p = sub.add_parser("disk", help="a shared disk (loop device, ext4) every node sees; "
+                       "detached by down")
+    p.add_argument("name", nargs="?", default="disk")
+    p.add_argument("--size-mb", type=int, default=64)
     return ap
 
 
@@ -1499,6 +1860,20 @@ def main(argv=None):
             lab.partition([s.split(",") for s in args.sets])
         elif args.cmd == "heal":
             lab.heal()
+        elif args.cmd == "poll":
+            if args.op == "start":
+                if not args.url:
+                    print("vigil-lab poll start: NAME URL", file=sys.stderr)
+                    return 2
+                pl = lab.start_poller(args.name, args.url, interval_ms=args.interval_ms,
+                                      timeout_ms=args.timeout_ms, max_seconds=args.max_seconds)
+                print(f"poller {args.name}: pid {pl.pid}, log {pl.log}")
+            elif args.op == "stop":
+                lab.stop_poller(args.name)
+            else:
+                print(lab.poller(args.name).describe())
+        elif args.cmd == "disk":
+            print(lab.create_disk(args.name, size_mb=args.size_mb))
     except (LabError, TimeoutError, OSError) as e:
         print(f"vigil-lab: {e}", file=sys.stderr)
         return 1

@@ -278,7 +278,7 @@ static void on_plan_timer(uv_timer_t *t)
         return;
     if (d->cl.quorate && d->cl.coordinator == d->cl.local_id && !d->stopping)
         placer_update(d->placer);
-    gview_coordinate(&d->gv, !d->stopping);
+    gview_coordinate(&d->gv, !d->stopping || d->stopping_groups);
 }
 
 static void gv_fence(void *ctx, size_t node, const char *reason)

@@ -192,6 +192,42 @@ def _healthy_lab(request):
 
 
 @pytest.fixture
+def poller(lab):
+    """poller(name, url, **kw): a client polling url from the client namespace
+    (Lab.start_poller, lab/vigil-poll; a vigilwatch.Poller). Every poller the test
+    started is stopped at its end, and described in the output."""
+    started = []
+
+    def start(name, url, **kw):
+        p = lab.start_poller(name, url, **kw)
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        p.stop()
+        print(p.describe())
+
+
+@pytest.fixture
+def sampler(lab):
+    """sampler(addresses=..., processes=..., mounts=...): a running vigilwatch.Sampler
+    of the lab (at most one copy of each thing). Stopped at the end of the test,
+    its report printed."""
+    started = []
+
+    def start(**kw):
+        s = lab.start_sampler(**kw)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        s.stop()
+        print(s.report())
+
+
+@pytest.fixture
 def status(lab):
     """status(node): the node's `vigil status --json`, parsed."""
     return lab.status
