@@ -357,13 +357,15 @@ NODE_FILE = "node"  # WEB_ROOT/node in every node holds the node's name (GET /no
 
 def web_group(name="web", domain=("n1", "n2", "n3"), address=WEB_VIP, port=80,
               failback=None, restarts=None, policy=None, before=(), after=(),
-              check=True, vip_name="vip", www_name="www", on_fail=None, **extra):
+              check=True, vip_name="vip", www_name="www", on_fail=None, directory=WEB_ROOT,
+              **extra):
     """The standard web group (a dict for groups_yaml / make_config(groups=...)):
     an ip resource `vip_name` (ADDRESS/24 on the pub network), then a process
     `www_name` running Python's http.server on ADDRESS:PORT serving WEB_ROOT
     (each node's private /var/lib/vigil, where the lab writes the node's name to
-    `node`: GET /node tells which node answered), with an http check of it
-    (1s interval, 500ms timeout, 2 failures) unless check=False.
+    `node`: GET /node tells which node answered; or `directory`), with an http
+    check of it (1s interval, 500ms timeout, 2 failures) unless check=False.
+    The server's stderr (its access log) goes to /run/www-WWW_NAME.log in the node.
 
     failback ("auto" | "controlled"), restarts ({"max": 2, "within": "10min"}),
     policy, on_fail (of the process) are written only when given. before/after
@@ -371,9 +373,13 @@ def web_group(name="web", domain=("n1", "n2", "n3"), address=WEB_VIP, port=80,
     resource the server needs goes in before). Other keyword arguments become
     keys of the group.
     """
+    # The server's access log (a line per request, on stderr) goes to the node's
+    # /run/www-NAME.log rather than to vigild's log, which it would drown; sh
+    # execs the server, so the supervised process is the server itself.
     www = {"name": www_name, "type": "process",
-           "command": [PYTHON, "-m", "http.server", str(port), "--bind", address,
-                       "--directory", WEB_ROOT]}
+           "command": ["/bin/sh", "-c", f'exec "$0" "$@" 2>>/run/www-{www_name}.log',
+                       PYTHON, "-m", "http.server", str(port), "--bind", address,
+                       "--directory", directory]}
     if on_fail is not None:
         www["on_fail"] = on_fail
     if check:

@@ -211,9 +211,14 @@ static const struct gview_hooks gview_hooks = {
     .db_changed = gv_db_changed,
 };
 
+static void check_quorum_stop(struct vigild *d);
+
 static void lrm_report(void *ctx, size_t g)
 {
-    send_report(ctx, g);
+    struct vigild *d = ctx;
+    send_report(d, g);
+    /* A probe may find something running while this node has no quorum. */
+    check_quorum_stop(d);
 }
 
 static void lrm_failure(void *ctx, size_t g, size_t r, enum db_fail_kind kind, const char *reason)

@@ -216,14 +216,22 @@ def stop_all_vigilds(lab, timeout=GROUP_TIMEOUT):
                "every vigild to exit after SIGTERM")
 
 
-def restart_all_vigilds(lab, timeout=GROUP_TIMEOUT):
+def restart_all_vigilds(lab, timeout=GROUP_TIMEOUT, late=()):
     """Stops every vigild cleanly (stop_all_vigilds), starts them all again, and waits
-    for one quorate cluster of every node."""
+    for one quorate cluster of every node. Nodes in `late` are started only once
+    the others form a quorate cluster (as when one machine is slower to boot)."""
     stop_all_vigilds(lab, timeout)
-    for node in lab.nodes:
+    first = [n for n in lab.nodes if n not in late]
+    for node in first:
         # Not poweron: a daemon restart, not a reboot. Addresses and mounts stay;
         # /run is fresh (start_vigild refuses if a process is left in the node).
         lab.start_vigild(node)
+    if late:
+        for node in first:
+            lab.wait_answering(node, timeout=timeout)
+        lab.wait_formed(nodes=first, timeout=timeout)
+        for node in late:
+            lab.start_vigild(node)
     for node in lab.nodes:
         lab.wait_answering(node, timeout=timeout)
     lab.wait_formed(timeout=timeout)
