@@ -385,6 +385,17 @@ static int read_meta(const struct res_agent_env *env, const struct cfg_resource 
     return e;
 }
 
+int res_agent_meta_sync(const struct res_agent_env *env, const struct cfg_resource *r,
+                        uint64_t timeout_ms, struct ocf_meta *ret_meta, char **ret_err)
+{
+    if (r->type != CFG_RES_OCF) {
+        *ret_err = xstrdup("not an OCF resource");
+        return -EINVAL;
+    }
+    return read_meta(env, r, timeout_ms ? timeout_ms : RES_AGENT_DEFAULT_TIMEOUT_MS, ret_meta,
+                     ret_err);
+}
+
 int res_agent_validate_sync(const struct res_agent_env *env, const struct cfg_resource *r,
                             uint64_t timeout_ms, struct ocf_meta *ret_meta, char **ret_err)
 {

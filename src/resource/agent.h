@@ -111,6 +111,16 @@ int ocf_meta_parse(const char *xml, struct ocf_meta *ret);
 void ocf_meta_clear(struct ocf_meta *m);
 
 /*
+ * Runs `meta-data` of an OCF agent synchronously, bounded by timeout_ms (0:
+ * the default), and parses it. 0, or a negative errno with a reason owned by
+ * the caller in *ret_err. vigild calls it once per OCF resource at start-up,
+ * for the defaults of the timeouts and the monitor interval not written in
+ * vigil.yaml.
+ */
+int res_agent_meta_sync(const struct res_agent_env *env, const struct cfg_resource *r,
+                        uint64_t timeout_ms, struct ocf_meta *ret_meta, char **ret_err);
+
+/*
  * Runs `meta-data` of an OCF agent and then `validate-all` synchronously (for
  * `vigil verify`, outside the daemon), each bounded by timeout_ms (0: the
  * default). Parameters the meta-data marks required must be set in r, and

@@ -57,6 +57,8 @@ struct res {
     struct fs_op *fsop;
 
     int closing;
+    /* Effective timeouts and monitor interval: the configured ones, else the OCF meta-data's. */
+    uint64_t t_start, t_stop, t_monitor, monitor_iv;
 };
 
 static void finish(struct res *res, enum res_rc rc, const char *reason);
@@ -334,12 +336,12 @@ static void agent_op(struct res *res)
                                .node = res->env.cfg->nodes[res->env.node].name,
                                .rsc_tmp = tmp};
     const struct cfg_resource *rc = res->rc;
-    uint64_t t = res->op == RES_OP_START  ? rc->start_timeout_ms
-                 : res->op == RES_OP_STOP ? rc->stop_timeout_ms
-                                          : rc->monitor_timeout_ms;
+    uint64_t t = res->op == RES_OP_START  ? res->t_start
+                 : res->op == RES_OP_STOP ? res->t_stop
+                                          : res->t_monitor;
     if (!t)
         t = RES_AGENT_DEFAULT_TIMEOUT_MS;
-    uint64_t interval = res->internal ? rc->monitor_interval_ms : 0;
+    uint64_t interval = res->internal ? res->monitor_iv : 0;
     int r = res_agent_start(res->env.loop, &ae, rc, res->op, t, interval, on_agent_done, res,
                             &res->call);
     if (r < 0) {
@@ -522,9 +524,7 @@ void res_watch(struct res *res, bool on)
         return;
     res->watching = on;
     res->failed_fired = false;
-    uint64_t iv = res->rc->monitor_interval_ms;
-    if (res->rc->type == CFG_RES_OCF && !iv)
-        iv = 10000;
+    uint64_t iv = res->monitor_iv;
     if (on && iv && res->rc->type != CFG_RES_PROCESS)
         uv_timer_start(&res->mon_timer, on_mon_timer, iv, iv);
     else
@@ -537,6 +537,48 @@ void res_watch(struct res *res, bool on)
     }
     if (!on && res->busy && res->internal)
         res_cancel(res);
+}
+
+/*
+ * The OCF agent's own defaults for what vigil.yaml leaves unset, from its
+ * meta-data (run once, synchronously, when vigild starts); 20s timeouts and a
+ * 10s monitor when it says nothing or cannot be asked.
+ */
+static void ocf_defaults(struct res *res)
+{
+    const struct cfg_resource *rc = res->rc;
+    if (rc->start_timeout_ms && rc->stop_timeout_ms && rc->monitor_timeout_ms &&
+        rc->monitor_interval_ms)
+        return;
+    struct res_agent_env ae = {.ocf_root = res->env.cfg->ocf_root,
+                               .group = res->cg->name,
+                               .node = res->env.cfg->nodes[res->env.node].name};
+    struct ocf_meta m = {0};
+    _cleanup_free_ char *err = NULL;
+    if (res_agent_meta_sync(&ae, rc, 0, &m, &err) < 0) {
+        log_warn("%s: %s; using 20s timeouts and a 10s monitor", res->label, err);
+    } else {
+        if (!res->t_start)
+            res->t_start = m.start_timeout_ms;
+        if (!res->t_stop)
+            res->t_stop = m.stop_timeout_ms;
+        if (!res->t_monitor)
+            res->t_monitor = m.monitor_timeout_ms;
+        if (!res->monitor_iv)
+            res->monitor_iv = m.monitor_interval_ms;
+        ocf_meta_clear(&m);
+    }
+    if (!res->t_start)
+        res->t_start = RES_AGENT_DEFAULT_TIMEOUT_MS;
+    if (!res->t_stop)
+        res->t_stop = RES_AGENT_DEFAULT_TIMEOUT_MS;
+    if (!res->t_monitor)
+        res->t_monitor = RES_AGENT_DEFAULT_TIMEOUT_MS;
+    if (!res->monitor_iv)
+        res->monitor_iv = 10000;
+    log_info("%s: timeouts start %llums, stop %llums, monitor %llums every %llums", res->label,
+             (unsigned long long)res->t_start, (unsigned long long)res->t_stop,
+             (unsigned long long)res->t_monitor, (unsigned long long)res->monitor_iv);
 }
 
 struct res *res_new(const struct res_env *env, size_t g, size_t r, res_failed_fn failed, void *ctx)
@@ -556,6 +598,12 @@ struct res *res_new(const struct res_env *env, size_t g, size_t r, res_failed_fn
     res->op_timer.data = res->done_timer.data = res->mon_timer.data = res;
     if (res->rc->n_checks)
         res->health = health_new(env->loop, res->rc, on_unhealthy, res);
+    res->t_start = res->rc->start_timeout_ms;
+    res->t_stop = res->rc->stop_timeout_ms;
+    res->t_monitor = res->rc->monitor_timeout_ms;
+    res->monitor_iv = res->rc->monitor_interval_ms;
+    if (res->rc->type == CFG_RES_OCF)
+        ocf_defaults(res);
     return res;
 }
 
