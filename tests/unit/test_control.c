@@ -25,7 +25,15 @@ static const char *const yaml = "cluster: {name: demo, key: /nonexistent/authkey
                                 "  - {name: n2, id: 2, addresses: {priv: 192.0.2.2, pub: "
                                 "198.51.100.2}}\n"
                                 "  - {name: n3, id: 3, addresses: {priv: 192.0.2.3, pub: "
-                                "198.51.100.3}}\n";
+                                "198.51.100.3}}\n"
+                                "groups:\n"
+                                "  - name: web\n"
+                                "    domain: [n1, n2]\n"
+                                "    resources:\n"
+                                "      - {name: vip, type: ip, address: 198.51.100.100/24, "
+                                "network: pub}\n"
+                                "      - {name: www, type: process, command: [/bin/sleep, "
+                                "'100']}\n";
 
 struct fixture {
     struct cfg *cfg;
@@ -400,6 +408,66 @@ static void test_fence_requests(void **state)
     json_decref(r);
 }
 
+static void test_group_commands(void **state)
+{
+    struct fixture *f = *state;
+    struct ctl_result res;
+    json_t *r =
+        request(f, "{\"cmd\":\"group\",\"op\":\"move\",\"group\":\"web\",\"to\":\"n2\"}", &res);
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    assert_true(res.has_intent);
+    assert_int_equal(res.intent.op, DB_INTENT_MOVE);
+    assert_int_equal(res.intent.group, 0);
+    assert_int_equal(res.intent.node, 1);
+    json_decref(r);
+    /* failover is a move without a target. */
+    r = request(f, "{\"cmd\":\"group\",\"op\":\"failover\",\"group\":\"web\"}", &res);
+    assert_true(res.has_intent);
+    assert_int_equal(res.intent.op, DB_INTENT_MOVE);
+    assert_int_equal(res.intent.node, -1);
+    json_decref(r);
+    r = request(f, "{\"cmd\":\"node\",\"op\":\"standby\",\"node\":\"n3\"}", &res);
+    assert_int_equal(res.intent.op, DB_INTENT_STANDBY);
+    assert_int_equal(res.intent.node, 2);
+    json_decref(r);
+    r = request(f, "{\"cmd\":\"cleanup\",\"name\":\"www\"}", &res);
+    assert_int_equal(res.intent.op, DB_INTENT_CLEANUP);
+    assert_int_equal(res.intent.group, 0);
+    assert_int_equal(res.intent.resource, 1);
+    json_decref(r);
+    r = request(f, "{\"cmd\":\"cleanup\",\"name\":\"web\"}", &res);
+    assert_int_equal(res.intent.resource, -1);
+    json_decref(r);
+}
+
+static void test_group_commands_refused(void **state)
+{
+    struct fixture *f = *state;
+    assert_error(f, "{\"cmd\":\"group\",\"op\":\"stop\",\"group\":\"wbe\"}",
+                 "unknown group 'wbe'; did you mean 'web'?");
+    assert_error(f, "{\"cmd\":\"group\",\"op\":\"explode\",\"group\":\"web\"}",
+                 "unknown group operation 'explode'");
+    assert_error(f, "{\"cmd\":\"group\",\"op\":\"stop\",\"group\":\"web\",\"to\":\"n2\"}",
+                 "'to' is only for move");
+    assert_error(f, "{\"cmd\":\"group\",\"op\":\"move\",\"group\":\"web\",\"to\":\"n9\"}",
+                 "unknown node 'n9'");
+    assert_error(f, "{\"cmd\":\"group\",\"op\":\"move\",\"group\":\"web\",\"to\":2}",
+                 "'to' must be a node name");
+    assert_error(f, "{\"cmd\":\"group\",\"op\":\"stop\"}", "'group' must be a group name");
+    assert_error(f, "{\"cmd\":\"group\",\"op\":\"stop\",\"group\":\"web\",\"force\":true}",
+                 "unknown field 'force'");
+    assert_error(f, "{\"cmd\":\"node\",\"op\":\"offline\",\"node\":\"n1\"}",
+                 "'op' must be standby or online");
+    assert_error(f, "{\"cmd\":\"node\",\"op\":\"standby\",\"node\":\"n7\"}", "unknown node 'n7'");
+    assert_error(f, "{\"cmd\":\"cleanup\",\"name\":\"vpi\"}",
+                 "unknown group or resource 'vpi'; did you mean 'vip'?");
+    assert_error(f, "{\"cmd\":\"cleanup\"}", "'name' must be a group or resource name");
+    struct ctl_result res;
+    json_t *r = request(f, "{\"cmd\":\"cleanup\",\"name\":\"vpi\"}", &res);
+    assert_false(res.has_intent);
+    json_decref(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +479,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fence_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_message_only_from_coordinator, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fence_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commands, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commands_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
