@@ -850,7 +850,13 @@ static int run(struct vigild *d)
     _cleanup_free_ char *err = NULL;
     int lr = db_load(d->cfg, d->state_dir, &db, &err);
     if (lr < 0 && lr != -ENOENT) {
-        log_error("%s; starting from an empty copy (the cluster's copy will be adopted)", err);
+        /* Keep the bad file for the admin; never overwrite it. */
+        _cleanup_free_ char *path = xasprintf("%s/%s", d->state_dir, DB_FILE);
+        _cleanup_free_ char *kept =
+            xasprintf("%s.bad-%llu", path, (unsigned long long)(time_wall_ms() / 1000));
+        bool moved = rename(path, kept) == 0;
+        log_error("%s; starting from an empty copy (the cluster's copy will be adopted)%s%s", err,
+                  moved ? "; the file was kept as " : "", moved ? kept : "");
         db = db_new(d->cfg);
     }
     gview_init(&d->gv, d->cfg, &d->cl, d->events, db, d->state_dir, &gview_hooks, d);

@@ -308,3 +308,60 @@ def test_sigterm_exits_cleanly(netns, tmp_path):
     assert d.proc.wait(timeout=20) == 0
     assert not os.path.exists(d.sock)
     d.stop()
+
+
+GROUPS = """groups:
+  - name: web
+    domain: [n1, n2]
+    resources:
+      - {name: www, type: process, command: [/bin/sleep, "1000"]}
+"""
+
+
+def groups_daemon(netns, tmp_path, state=None):
+    """A vigild with a group whose node n1 is this namespace (192.0.2.1 on lo)."""
+    subprocess.run(["ip", "-n", netns, "addr", "replace", "192.0.2.1/32", "dev", "lo"],
+                   check=True)
+    key = tmp_path / "authkey"
+    key.write_bytes(os.urandom(256))
+    key.chmod(0o400)
+    if state is not None:
+        (tmp_path / "state").mkdir(exist_ok=True)
+        (tmp_path / "state" / "state.json").write_text(state)
+    d = Daemon(netns, tmp_path, config=CONFIG.format(key=key) + GROUPS)
+    d.wait_ready()
+    return d
+
+
+def test_group_commands_refused_without_quorum(netns, tmp_path):
+    d = groups_daemon(netns, tmp_path)
+    try:
+        st = d.request({"cmd": "status"})["result"]
+        assert [g["name"] for g in st["groups"]] == ["web"]
+        assert st["groups"][0]["state"] == "no quorum"
+        r = d.request({"cmd": "group", "op": "stop", "group": "web"})
+        assert r["ok"] is False and "no quorum" in r["error"], r
+        r = d.request({"cmd": "group", "op": "stop", "group": "wbe"})
+        assert r["ok"] is False and "did you mean 'web'" in r["error"], r
+        r = subprocess.run(["ip", "netns", "exec", netns, VIGIL, "-s", d.sock, "node", "standby",
+                            "n2"], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 1 and "no quorum" in r.stderr, r.stderr
+        # Nothing was changed or written.
+        assert not (tmp_path / "state" / "state.json").exists()
+        assert_alive(d)
+    finally:
+        d.stop()
+
+
+def test_corrupt_state_file_is_reported_and_replaced(netns, tmp_path):
+    d = groups_daemon(netns, tmp_path, state='{"version": 3, "src": ')
+    try:
+        assert_alive(d)
+        out = d.output()
+        assert f"{tmp_path}/state/state.json" in out and "starting from an empty copy" in out, out
+        assert d.request({"cmd": "status"})["result"]["groups"][0]["name"] == "web"
+        kept = [p.name for p in (tmp_path / "state").iterdir() if ".bad-" in p.name]
+        assert len(kept) == 1 and kept[0].startswith("state.json.bad-"), kept
+        assert (tmp_path / "state" / kept[0]).read_text() == '{"version": 3, "src": '
+    finally:
+        d.stop()
