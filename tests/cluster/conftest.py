@@ -11,6 +11,12 @@ quorate cluster of all nodes), so tests may break it freely. The lab is always
 torn down: at module end, at exit, and on SIGTERM/SIGINT. When a test fails,
 every node's vigild log, status and events, and the BMC's log, are printed
 (shown by pytest under "Captured stdout teardown").
+
+For resource groups: the `poller` fixture starts clients polling a URL from the
+client namespace (lab/vigil-poll) and the `sampler` fixture starts a sampler of
+the single-copy rule (vigilwatch.Sampler); both are stopped at the end of the
+test and their summaries printed. Lab.create_disk makes a shared disk (down
+detaches it).
 """
 
 import atexit
