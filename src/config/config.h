@@ -50,6 +50,9 @@
 #define CFG_MAX_FENCE_PARAMS         64 /* per device */
 #define CFG_MAX_FENCE_LEVELS         10 /* per node */
 #define CFG_MAX_FENCE_LEVEL_DEVICES  16 /* per level */
+/* A node not seen since start-up is fenced after this (fencing.startup_wait). */
+#define CFG_DEFAULT_STARTUP_WAIT_MS 20000
+#define CFG_MAX_STARTUP_WAIT_MS     3600000
 
 /* groups: defaults and limits (vigil.yaml(5), GROUPS). */
 #define CFG_MAX_GROUPS              256
@@ -333,6 +336,12 @@ struct cfg {
     bool fence_unsafe_recovery; /* only with fencing disabled: recover without fencing */
     enum cfg_fence_action fence_action;
     uint32_t fence_retries; /* extra attempts of a failed level before the next one */
+    /*
+     * How long the coordinator waits, after its vigild started, for a node it
+     * has never seen before fencing it (a node that was down when the cluster
+     * started may still hold resources of an earlier run).
+     */
+    uint64_t fence_startup_wait_ms;
     size_t n_fence_devices;
     struct cfg_fence_device *fence_devices;
     /*

@@ -1446,8 +1446,8 @@ static void load_fence_nodes(struct loader *ld, struct ynode *n)
 static void load_fencing(struct loader *ld, struct ynode *n)
 {
     static const struct key_spec specs[] = {
-        {"enabled", false}, {"unsafe_recovery", false}, {"action", false},
-        {"retries", false}, {"devices", false},         {"nodes", false},
+        {"enabled", false}, {"unsafe_recovery", false}, {"action", false},       {"retries", false},
+        {"devices", false}, {"nodes", false},           {"startup_wait", false},
     };
     static const char *const actions[] = {"off", "reboot"};
     struct ynode *f[ARRAY_SIZE(specs)];
@@ -1487,6 +1487,8 @@ static void load_fencing(struct loader *ld, struct ynode *n)
     uint64_t v;
     if (f[3] && get_uint(ld, f[3], "fencing.retries", 0, CFG_MAX_FENCE_RETRIES, &v))
         c->fence_retries = (uint32_t)v;
+    if (f[6] && get_duration(ld, f[6], "fencing.startup_wait", 0, CFG_MAX_STARTUP_WAIT_MS, &v))
+        c->fence_startup_wait_ms = v;
     if (f[4])
         load_fence_devices(ld, f[4]);
     if (f[5]) {
@@ -3088,6 +3090,7 @@ static struct cfg *cfg_new(const char *name)
     c->fence_enabled = true;
     c->fence_action = CFG_FENCE_OFF;
     c->fence_retries = CFG_DEFAULT_FENCE_RETRIES;
+    c->fence_startup_wait_ms = CFG_DEFAULT_STARTUP_WAIT_MS;
     c->no_quorum = CFG_NO_QUORUM_STOP;
     c->ocf_root = xstrdup(CFG_DEFAULT_OCF_ROOT);
     return c;

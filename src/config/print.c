@@ -130,8 +130,8 @@ static void put_fencing(struct cfg_buf *b, const struct cfg *c)
                    c->fence_enabled ? "true" : "false",
                    c->fence_unsafe_recovery ? "true" : "false");
     put_scalar(b, action ? action : "off");
-    cfg_buf_printf(b, "\n  retries: %u\n  devices:%s\n", c->fence_retries,
-                   c->n_fence_devices ? "" : " []");
+    cfg_buf_printf(b, "\n  retries: %u\n  startup_wait: %s\n  devices:%s\n", c->fence_retries,
+                   dur_format(c->fence_startup_wait_ms, dur), c->n_fence_devices ? "" : " []");
     for (size_t i = 0; i < c->n_fence_devices; i++)
         put_fence_device(b, &c->fence_devices[i]);
     size_t shown = 0;
@@ -424,6 +424,7 @@ static bool fencing_equal(const struct cfg *a, const struct cfg *b)
     if (a->fence_enabled != b->fence_enabled ||
         a->fence_unsafe_recovery != b->fence_unsafe_recovery ||
         a->fence_action != b->fence_action || a->fence_retries != b->fence_retries ||
+        a->fence_startup_wait_ms != b->fence_startup_wait_ms ||
         a->n_fence_devices != b->n_fence_devices)
         return false;
     for (size_t i = 0; i < a->n_fence_devices; i++)

@@ -19,6 +19,10 @@ void cluster_init(struct cluster *cl, const struct cfg *cfg, struct eventlog *ev
     cl->events = events;
     cl->engine_state = ENGINE_STARTING;
     cl->nodes = xcalloc(cfg->n_nodes, sizeof(*cl->nodes));
+    for (size_t i = 0; i < cfg->n_nodes; i++) {
+        cl->nodes[i].fence = FENCE_STATE_UNCLEAN;
+        cl->nodes[i].unseen = true;
+    }
 }
 
 const char *fence_state_name(enum fence_state s)
@@ -82,11 +86,31 @@ int cluster_apply_fence(struct cluster *cl, uint32_t from, const struct peer_msg
     if (m->fence.op == PEER_FENCE_STATE) {
         if (from != cl->coordinator)
             return 0;
+        /*
+         * The coordinator's list is the truth for offline nodes: listed ones are
+         * unclean (still unseen if it says so); a node this member never saw
+         * but the coordinator did not list is clean (the coordinator saw it).
+         */
+        bool *listed = xcalloc(cl->cfg->n_nodes ? cl->cfg->n_nodes : 1, sizeof(bool));
         for (size_t k = 0; k < m->fence.n_unclean; k++) {
             int i = cluster_node_index_by_name(cl, m->fence.unclean[k]);
-            if (i >= 0 && !cl->nodes[i].online && cl->nodes[i].fence == FENCE_STATE_CLEAN)
+            if (i < 0 || cl->nodes[i].online)
+                continue;
+            listed[i] = true;
+            if (cl->nodes[i].fence == FENCE_STATE_CLEAN)
                 cl->nodes[i].fence = FENCE_STATE_UNCLEAN;
+            bool unseen = false;
+            for (size_t u = 0; u < m->fence.n_unseen; u++)
+                unseen |= strcmp(m->fence.unseen[u], m->fence.unclean[k]) == 0;
+            cl->nodes[i].unseen = cl->nodes[i].unseen && unseen;
         }
+        for (size_t i = 0; i < cl->cfg->n_nodes; i++) {
+            if (!listed[i] && !cl->nodes[i].online && cl->nodes[i].unseen) {
+                cl->nodes[i].unseen = false;
+                cl->nodes[i].fence = FENCE_STATE_CLEAN;
+            }
+        }
+        free(listed);
         return 0;
     }
     int i = cluster_node_index_by_name(cl, m->fence.node);
@@ -225,6 +249,7 @@ void cluster_apply_view(struct cluster *cl, const struct engine_view *v)
             eventlog_add(cl->events, EV_NODE_JOINED, cn->name, NULL,
                          "node %s (id %u) joined the cluster%s", cn->name, cn->id, was);
             nv->fence = FENCE_STATE_CLEAN;
+            nv->unseen = false;
             nv->fencing = nv->fenced_online = false;
             nv->fence_failures = 0;
             continue;

@@ -40,8 +40,14 @@ struct node_view {
     char *version;     /* from its hello message; NULL until heard */
     uint64_t cfg_hash; /* from its hello message */
     enum fence_state fence;
-    bool fencing;            /* a fence operation on it is under way */
-    bool fenced_online;      /* fenced while still a member: its leaving is not unclean */
+    bool fencing;       /* a fence operation on it is under way */
+    bool fenced_online; /* fenced while still a member: its leaving is not unclean */
+    /*
+     * Never a member since this vigild started (and no coordinator said
+     * otherwise): it may still hold resources of an earlier run, so it counts
+     * as unclean until it joins or is fenced (after fencing.startup_wait).
+     */
+    bool unseen;
     char *fence_note;        /* the last fence outcome, for operators; may be NULL */
     uint64_t fence_ts_ms;    /* wall clock of fence_note */
     unsigned fence_failures; /* failed operations since it became unclean */

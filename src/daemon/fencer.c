@@ -28,6 +28,7 @@ struct fencer {
     size_t n;
     int closing;
     bool freeing;
+    uint64_t started_ms; /* monotonic: when this fencer (this vigild) started */
 };
 
 static void broadcast(struct fencer *f, const struct peer_msg *m)
@@ -156,6 +157,10 @@ void fencer_reconcile(struct fencer *f)
         uint64_t delay = s->not_before > now ? s->not_before - now : 0;
         if (!s->delayed && c->fence_nodes[i].delay_ms > delay)
             delay = c->fence_nodes[i].delay_ms;
+        /* A node never seen gets fencing.startup_wait (from our start) to join first. */
+        uint64_t grace = f->started_ms + c->fence_startup_wait_ms;
+        if (nv->unseen && !s->manual && grace > now + delay)
+            delay = grace - now;
         s->delayed = true;
         if (delay > 0)
             log_info("fencing %s in %llu ms", c->nodes[i].name, (unsigned long long)delay);
@@ -184,16 +189,24 @@ void fencer_share_state(struct fencer *f)
     if (!is_coordinator(f->cl))
         return;
     char **names = xcalloc(f->n + 1, sizeof(*names));
-    size_t k = 0;
-    for (size_t i = 0; i < f->n; i++)
-        if (f->cl->nodes[i].fence == FENCE_STATE_UNCLEAN && !f->cl->nodes[i].online)
+    char **unseen = xcalloc(f->n + 1, sizeof(*unseen));
+    size_t k = 0, u = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        if (f->cl->nodes[i].fence == FENCE_STATE_UNCLEAN && !f->cl->nodes[i].online) {
             names[k++] = f->cl->cfg->nodes[i].name;
+            if (f->cl->nodes[i].unseen)
+                unseen[u++] = f->cl->cfg->nodes[i].name;
+        }
+    }
     struct peer_msg m = {.type = PEER_FENCE};
     m.fence.op = PEER_FENCE_STATE;
     m.fence.unclean = names;
     m.fence.n_unclean = k;
+    m.fence.unseen = unseen;
+    m.fence.n_unseen = u;
     broadcast(f, &m);
     free(names);
+    free(unseen);
 }
 
 struct fencer *fencer_new(uv_loop_t *loop, struct cluster *cl, struct engine *e)
@@ -202,6 +215,7 @@ struct fencer *fencer_new(uv_loop_t *loop, struct cluster *cl, struct engine *e)
     f->loop = loop;
     f->cl = cl;
     f->engine = e;
+    f->started_ms = time_mono_ms();
     f->n = cl->cfg->n_nodes;
     f->slots = xcalloc(f->n, sizeof(*f->slots));
     for (size_t i = 0; i < f->n; i++) {

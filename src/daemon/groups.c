@@ -841,6 +841,7 @@ static void plan_in_build(const struct gview *gv, struct plan_in *p)
                             : v->fence == FENCE_STATE_FENCED ? POL_NODE_FENCED
                                                              : POL_NODE_CLEAN;
         p->nodes[n].standby = gv->db->standby[n] || gv->leaving[n];
+        p->nodes[n].unseen = v->unseen && !v->online;
     }
     for (size_t g = 0; g < cfg->n_groups; g++) {
         const struct db_group *D = &gv->db->groups[g];

@@ -49,6 +49,9 @@ void peer_msg_clear(struct peer_msg *m)
         for (size_t i = 0; i < m->fence.n_unclean; i++)
             free(m->fence.unclean[i]);
         free(m->fence.unclean);
+        for (size_t i = 0; i < m->fence.n_unseen; i++)
+            free(m->fence.unseen[i]);
+        free(m->fence.unseen);
     } else if (m->type == PEER_GROUP) {
         json_decref(m->group.body);
     }
@@ -109,6 +112,10 @@ char *peer_encode_fence(const struct peer_msg *m, size_t *ret_len)
         for (size_t i = 0; i < m->fence.n_unclean; i++)
             json_array_append_new(a, json_string(m->fence.unclean[i]));
         json_object_set_new(j, "unclean", a);
+        json_t *u = json_array();
+        for (size_t i = 0; i < m->fence.n_unseen; i++)
+            json_array_append_new(u, json_string(m->fence.unseen[i]));
+        json_object_set_new(j, "unseen", u);
     }
     char *s = json_dumps(j, JSON_COMPACT);
     json_decref(j);
@@ -149,6 +156,30 @@ static int get_uint(json_t *j, const char *key, uint32_t max, uint32_t *ret, cha
     return 0;
 }
 
+/* A list of node names (at most PEER_MAX_LIST). */
+static int get_names(json_t *j, const char *key, bool required, char ***ret, size_t *ret_n,
+                     char **ret_err)
+{
+    json_t *a = json_object_get(j, key);
+    if (!a && !required)
+        return 0;
+    if (!json_is_array(a) || json_array_size(a) > PEER_MAX_LIST) {
+        *ret_err = xasprintf("bad fence message: '%s' must be a list of at most %d names", key,
+                             PEER_MAX_LIST);
+        return -EINVAL;
+    }
+    *ret = xcalloc(json_array_size(a) + 1, sizeof(char *));
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        json_t *v = json_array_get(a, i);
+        if (!json_is_string(v) || json_string_length(v) > PEER_MAX_STRING) {
+            *ret_err = xasprintf("bad fence message: '%s' must hold node names", key);
+            return -EINVAL;
+        }
+        (*ret)[(*ret_n)++] = xstrdup(json_string_value(v));
+    }
+    return 0;
+}
+
 static int decode_fence_fields(json_t *j, struct peer_msg *m, char **ret_err)
 {
     int r = 0;
@@ -181,21 +212,9 @@ static int decode_fence_fields(json_t *j, struct peer_msg *m, char **ret_err)
         r = -EINVAL;
     }
     if (r == 0 && m->fence.op == PEER_FENCE_STATE) {
-        json_t *a = json_object_get(j, "unclean");
-        if (!json_is_array(a) || json_array_size(a) > PEER_MAX_LIST) {
-            *ret_err = xasprintf("bad fence message: 'unclean' must be a list of at most %d names",
-                                 PEER_MAX_LIST);
-            return -EINVAL;
-        }
-        m->fence.unclean = xcalloc(json_array_size(a) + 1, sizeof(char *));
-        for (size_t i = 0; i < json_array_size(a); i++) {
-            json_t *v = json_array_get(a, i);
-            if (!json_is_string(v) || json_string_length(v) > PEER_MAX_STRING) {
-                *ret_err = xstrdup("bad fence message: 'unclean' must hold node names");
-                return -EINVAL;
-            }
-            m->fence.unclean[m->fence.n_unclean++] = xstrdup(json_string_value(v));
-        }
+        r = get_names(j, "unclean", true, &m->fence.unclean, &m->fence.n_unclean, ret_err);
+        if (r == 0) /* absent in messages of older peers */
+            r = get_names(j, "unseen", false, &m->fence.unseen, &m->fence.n_unseen, ret_err);
     }
     return r;
 }

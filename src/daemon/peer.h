@@ -66,6 +66,8 @@ struct peer_msg {
             bool ok;          /* RESULT */
             char **unclean;   /* STATE: node names; owned */
             size_t n_unclean;
+            char **unseen; /* STATE: those of unclean never seen since start-up; owned */
+            size_t n_unseen;
         } fence;
         struct {
             enum peer_group_kind kind;

@@ -211,6 +211,25 @@ static void explain_none(const struct pol_input *in, size_t g, struct pol_group_
 }
 
 /* The first of the n_current nodes in current, in domain order, that may run group g, or -1. */
+/*
+ * The node an admin moved group g to can no longer run it: it failed it, is
+ * in standby, was lost (unclean or fenced) or left the domain. A node that is
+ * merely offline after a clean shutdown, or not seen yet since start-up (a
+ * cluster starting up), keeps the preference: the group goes back there when
+ * it returns.
+ */
+static bool prefer_lost(const struct pol_input *in, size_t g)
+{
+    const struct pol_group *G = &in->groups[g];
+    if (G->prefer < 0 || eligible(in, g, (size_t)G->prefer))
+        return false;
+    const struct pol_node *N = &in->nodes[G->prefer];
+    bool away = !N->online && (N->fence == POL_NODE_CLEAN || N->unseen);
+    bool spoilt =
+        N->standby || (G->banned && G->banned[G->prefer]) || !in_domain(in, g, (size_t)G->prefer);
+    return !away || spoilt;
+}
+
 static int first_current(const struct pol_input *in, size_t g, const int *current, size_t n_current)
 {
     const size_t *d;
@@ -308,8 +327,14 @@ static void plan_group(struct plan *p, size_t g)
         const struct pol_node *N = &in->nodes[n];
         if (N->online || N->fence == POL_NODE_FENCED)
             continue;
-        bool maybe = pol_obs_active(G->obs[n]) ||
-                     (G->obs[n] == POL_OBS_UNKNOWN && N->fence == POL_NODE_UNCLEAN);
+        /*
+         * Unknown on an unclean node: it may run anything of the group from an
+         * earlier run, but only if it is in the group's domain (a group never
+         * runs elsewhere).
+         */
+        bool maybe =
+            pol_obs_active(G->obs[n]) ||
+            (G->obs[n] == POL_OBS_UNKNOWN && N->fence == POL_NODE_UNCLEAN && in_domain(in, g, n));
         if (!maybe)
             continue;
         if (N->fence == POL_NODE_CLEAN)
@@ -318,11 +343,17 @@ static void plan_group(struct plan *p, size_t g)
                      node_name(in, n), pol_obs_name(G->obs[n]));
         else if (!cfg->fence_enabled && cfg->fence_unsafe_recovery)
             continue; /* the admin chose recovery without fencing (logged by the caller) */
+        else if (cfg->fence_enabled && N->unseen)
+            snprintf(blocked, sizeof(blocked),
+                     "waiting for %s, not seen since start-up: it may still run something of "
+                     "the group; it is fenced unless it joins within fencing.startup_wait",
+                     node_name(in, n));
         else if (cfg->fence_enabled)
             snprintf(blocked, sizeof(blocked), "waiting for %s to be fenced", node_name(in, n));
         else
-            snprintf(blocked, sizeof(blocked), "waiting for %s to return (fencing is disabled)",
-                     node_name(in, n));
+            snprintf(blocked, sizeof(blocked), "waiting for %s to return (fencing is disabled%s)",
+                     node_name(in, n),
+                     N->unseen ? "; or vigil fence --confirm it if it is off" : "");
     }
 
     /* Every member must have probed it. */
@@ -403,7 +434,7 @@ static void plan_group(struct plan *p, size_t g)
             target = choose(in, g, -1, true, p->load, (int)x);
         else
             target = (int)x;
-        if (G->prefer >= 0 && !prefer_ok && cfg->groups[g].failback == CFG_FAILBACK_CONTROLLED)
+        if (prefer_lost(in, g) && cfg->groups[g].failback == CFG_FAILBACK_CONTROLLED)
             o->drop_prefer = true;
 
         if (target == (int)x) {
@@ -443,7 +474,7 @@ static void plan_group(struct plan *p, size_t g)
 
     /* Not running anywhere: start it. */
     int target = choose(in, g, -1, true, p->load, -1);
-    if (G->prefer >= 0 && target != G->prefer && cfg->groups[g].failback == CFG_FAILBACK_CONTROLLED)
+    if (prefer_lost(in, g) && cfg->groups[g].failback == CFG_FAILBACK_CONTROLLED)
         o->drop_prefer = true;
     if (target < 0) {
         o->state = POL_ST_FAILED;

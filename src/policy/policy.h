@@ -46,6 +46,7 @@ struct pol_node {
     bool online; /* a member of this (quorate) partition */
     enum pol_fence fence;
     bool standby; /* admin intent: run no groups here */
+    bool unseen;  /* unclean because never seen since start-up (not lost while a member) */
 };
 
 struct pol_group {

@@ -1167,6 +1167,7 @@ static void test_fencing_values(void **state)
     assert_false(c->fence_unsafe_recovery);
     assert_int_equal(c->fence_action, CFG_FENCE_OFF);
     assert_int_equal(c->fence_retries, 1);
+    assert_int_equal(c->fence_startup_wait_ms, CFG_DEFAULT_STARTUP_WAIT_MS);
     assert_int_equal(c->n_fence_devices, 5);
     const struct cfg_fence_device *d = &c->fence_devices[0];
     assert_string_equal(d->name, "ipmi-n1");
@@ -1209,6 +1210,7 @@ static void test_fencing_values(void **state)
     c = load_valid("valid/full.yaml");
     assert_int_equal(c->fence_action, CFG_FENCE_REBOOT);
     assert_int_equal(c->fence_retries, 0);
+    assert_int_equal(c->fence_startup_wait_ms, 45000);
     assert_int_equal(c->fence_nodes[0].delay_ms, 300000);
     assert_int_equal(c->fence_nodes[1].delay_ms, 2000);
     assert_int_equal(c->fence_nodes[2].delay_ms, 0);
@@ -1269,6 +1271,7 @@ static void test_fencing_missing_section(void **state)
                                  "  unsafe_recovery: false\n"
                                  "  action: \"off\"\n"
                                  "  retries: 1\n"
+                                 "  startup_wait: 20s\n"
                                  "  devices: []\n"
                                  "  nodes: {}\n"));
     _cleanup_free_ char *want =
@@ -2221,6 +2224,7 @@ static void test_print_exact(void **state)
                               "  unsafe_recovery: false\n"
                               "  action: \"off\"\n"
                               "  retries: 1\n"
+                              "  startup_wait: 20s\n"
                               "  devices:\n"
                               "    - name: ipmi-n1\n"
                               "      agent: /usr/sbin/fence_ipmilan\n"

@@ -346,15 +346,56 @@ static void test_state_message_only_from_coordinator(void **state)
     struct engine_quorum q = {
         .quorate = true, .total_votes = 2, .expected_votes = 3, .needed_votes = 2};
     cluster_apply_quorum(&f->cl, &q);
-    char *unclean[] = {(char *)"n3"};
+    /* n3 was never seen since start-up: unclean until it joins or is fenced. */
+    assert_string_equal(fence_state_of(f, "n3"), "unclean");
+    assert_true(f->cl.nodes[2].unseen);
     struct peer_msg m = {.type = PEER_FENCE};
     m.fence.op = PEER_FENCE_STATE;
+    assert_int_equal(cluster_apply_fence(&f->cl, 2, &m), 0); /* n2 is not the coordinator */
+    assert_string_equal(fence_state_of(f, "n3"), "unclean");
+    /* The coordinator has seen n3 leave cleanly (it does not list it): clean. */
+    assert_int_equal(cluster_apply_fence(&f->cl, 1, &m), 0);
+    assert_string_equal(fence_state_of(f, "n3"), "clean");
+    assert_false(f->cl.nodes[2].unseen);
+    /* Listed as unclean by the coordinator: unclean (and not unseen: it saw it). */
+    char *unclean[] = {(char *)"n3"};
     m.fence.unclean = unclean;
     m.fence.n_unclean = 1;
-    assert_int_equal(cluster_apply_fence(&f->cl, 2, &m), 0); /* n2 is not the coordinator */
-    assert_string_equal(fence_state_of(f, "n3"), "clean");
     assert_int_equal(cluster_apply_fence(&f->cl, 1, &m), 0);
     assert_string_equal(fence_state_of(f, "n3"), "unclean");
+    assert_false(f->cl.nodes[2].unseen);
+}
+
+static void test_unseen_from_coordinator(void **state)
+{
+    struct fixture *f = *state;
+    cluster_engine_connected(&f->cl, 2);
+    uint32_t members[] = {1, 2};
+    view(f, members, 2, 0, 0);
+    /* Joined: seen and clean. */
+    assert_string_equal(fence_state_of(f, "n1"), "clean");
+    assert_false(f->cl.nodes[0].unseen);
+    /* The coordinator never saw n3 either: it stays unseen (fenced after the start-up wait). */
+    char *names[] = {(char *)"n3"};
+    struct peer_msg m = {.type = PEER_FENCE};
+    m.fence.op = PEER_FENCE_STATE;
+    m.fence.unclean = names;
+    m.fence.n_unclean = 1;
+    m.fence.unseen = names;
+    m.fence.n_unseen = 1;
+    assert_int_equal(cluster_apply_fence(&f->cl, 1, &m), 0);
+    assert_string_equal(fence_state_of(f, "n3"), "unclean");
+    assert_true(f->cl.nodes[2].unseen);
+    /* The state message survives encoding. */
+    size_t len;
+    char *text = peer_encode_fence(&m, &len);
+    struct peer_msg back;
+    char *err = NULL;
+    assert_int_equal(peer_decode(1, text, len, &back, &err), 0);
+    assert_int_equal(back.fence.n_unseen, 1);
+    assert_string_equal(back.fence.unseen[0], "n3");
+    peer_msg_clear(&back);
+    free(text);
 }
 
 static void test_fence_requests(void **state)
@@ -479,6 +520,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fence_states, setup, teardown),
         cmocka_unit_test_setup_teardown(test_state_message_only_from_coordinator, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fence_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unseen_from_coordinator, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commands_refused, setup, teardown),
     };

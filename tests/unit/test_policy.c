@@ -374,8 +374,9 @@ static const char *start_forbidden(const struct world *w, size_t g, size_t t)
             return "a member has not probed it";
         if (!N->online && N->fence == POL_NODE_CLEAN && active)
             return "a node that left with it active has not returned";
-        if (!N->online && N->fence == POL_NODE_UNCLEAN && (active || o == POL_OBS_UNKNOWN) &&
-            !unsafe)
+        /* Unknown on an unclean node counts only within the domain: a group runs nowhere else. */
+        if (!N->online && N->fence == POL_NODE_UNCLEAN &&
+            (active || (o == POL_OBS_UNKNOWN && in_domain(w, g, n))) && !unsafe)
             return "an unclean node may run it";
     }
     return NULL;
@@ -546,9 +547,8 @@ static struct scenario scenarios[] = {
         "web: n2=running n3=unknown stopped", "stop web n2", "web=stopping@n2"),
     ROW("halt while waiting for fencing: the online copy is stopped", C1, "n1:down-unclean",
         "web: n1=running n2=partial halted", "stop web n2", "web=halted@n2"),
-    ROW("stop with the only copy on an unclean node: blocked, nothing to do", C1,
-        "n1:down-unclean", "web: n1=running stopped", "", "web=blocked",
-        "web: waiting for n1 to be fenced"),
+    ROW("stop with the only copy on an unclean node: blocked, nothing to do", C1, "n1:down-unclean",
+        "web: n1=running stopped", "", "web=blocked", "web: waiting for n1 to be fenced"),
     ROW("node loss: unknown on an unclean node blocks", C1, "n1:down-unclean", "web: n1=unknown",
         "", "web=blocked", "web: waiting for n1 to be fenced"),
     ROW("node loss: stopping on an unclean node blocks", C1, "n1:down-unclean", "web: n1=stopping",
@@ -643,8 +643,18 @@ static struct scenario scenarios[] = {
         "web=moving@n3", "web: moving from n1 to n3", "moved by an admin"),
     ROW("move: then starts on n3", C1, NULL, "web: prefer=n3", "start web n3", "web=starting@n3"),
     ROW("move: arrived, stays", C1, NULL, "web: n3=running prefer=n3", "", "web=running@n3"),
-    ROW("move target offline, controlled: the preference is dropped", C1, "n3:down",
+    ROW("move target offline after a clean shutdown, controlled: kept for its return", C1,
+        "n3:down", "web: n1=running prefer=n3", "", "web=running@n1"),
+    ROW("move target lost (unclean), controlled: the preference is dropped", C1, "n3:down-unclean",
+        "web: n1=running n3=stopped prefer=n3", "", "web=running@n1+drop"),
+    ROW("move target fenced, controlled: the preference is dropped", C1, "n3:down-fenced",
         "web: n1=running prefer=n3", "", "web=running@n1+drop"),
+    ROW("move target back from a clean shutdown, controlled: the group returns", C1, NULL,
+        "web: n1=running prefer=n3", "stop web n1", "web=moving@n3"),
+    ROW("unknown on an unclean node outside the domain does not block", "n1 n2 n3; web: n1 n2",
+        "n3:down-unclean", "web: n3=unknown", "start web n1", "web=starting@n1"),
+    ROW("unknown on an unclean node in the domain blocks", "n1 n2 n3; web: n1 n3",
+        "n3:down-unclean", "web: n3=unknown", "", "web=blocked", "web: waiting for n3"),
     ROW("move target in standby, controlled: the preference is dropped", C1, "n3:up-standby",
         "web: n1=running prefer=n3", "", "web=running@n1+drop"),
     ROW("move target offline, auto: kept for its return", C1A, "n3:down",
