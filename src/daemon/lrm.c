@@ -139,8 +139,10 @@ static void probe_group(struct lrm *l, size_t g)
 
 void lrm_probe_all(struct lrm *l)
 {
+    /* A group in the middle of an operation reports when it ends; only idle ones are probed. */
     for (size_t g = 0; g < l->cfg->n_groups; g++)
-        probe_group(l, g);
+        if (l->groups[g].op == LRM_IDLE)
+            probe_group(l, g);
 }
 
 /* ---- start, stop, recover ---- */

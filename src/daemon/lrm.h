@@ -66,7 +66,11 @@ struct lrm *lrm_new(uv_loop_t *loop, const struct cfg *cfg, size_t node, const c
 /* Frees everything; processes still running are killed. Accepts NULL. */
 void lrm_free(struct lrm *l);
 
-/* Probes every resource of every group (at start-up). Each group reports when done. */
+/*
+ * Probes every resource of every idle group (at start-up, and when
+ * the node joins the cluster again after losing its engine). Each group
+ * reports when done.
+ */
 void lrm_probe_all(struct lrm *l);
 void lrm_start(struct lrm *l, size_t g);
 void lrm_stop(struct lrm *l, size_t g);

@@ -353,7 +353,11 @@ static void on_connected(void *ctx, uint32_t local_id)
         shutdown_now(d, EXIT_FATAL);
         return;
     }
+    bool again = d->cl.engine_state == ENGINE_LOST;
     cluster_engine_connected(&d->cl, local_id);
+    /* Back after losing the engine: learn again what really runs here before reporting. */
+    if (again && d->lrm)
+        lrm_probe_all(d->lrm);
 }
 
 static void on_view(void *ctx, const struct engine_view *v)
