@@ -6,7 +6,9 @@
 - fragile: the user's own script, whose stop fails when the test asks it to:
   a failed stop gets its node fenced, and the group recovers elsewhere;
 - dead: a process whose http check points where nothing listens (on_fail:
-  halt): the failure names the URL and "connection refused".
+  halt): the failure names the URL and "connection refused";
+- placed: a group placed by a placement script (policy: {script: ...}) whose
+  run-time domain differs from the configured one.
 """
 
 import os
@@ -42,7 +44,19 @@ esac
 """
 
 
+PLACE = """#!/bin/sh
+# A placement script: prints the run-time domain written in {order} (default
+# n3 n2 n1, the configured domain reversed); logs what it was told.
+echo "$VIGIL_GROUP owner=$VIGIL_OWNER members=$VIGIL_MEMBERS standby=$VIGIL_STANDBY" >> "{log}"
+cat "{order}" 2>/dev/null || echo "n3 n2 n1"
+"""
+
+
 def LAB_CONFIG(lab):
+    place = lab.shared_path("place.sh")
+    with open(place, "w") as f:
+        f.write(PLACE.format(order=lab.shared_path("order"), log=lab.shared_path("place.log")))
+    os.chmod(place, 0o755)
     script = lab.shared_path("fragile.sh")
     with open(script, "w") as f:
         f.write(FRAGILE.format(failstop=lab.shared_path("failstop")))
@@ -61,7 +75,11 @@ def LAB_CONFIG(lab):
         {"name": "idle", "type": "process", "command": ["/bin/sleep", "100000"],
          "on_fail": "halt",
          "checks": [{"type": "http", "url": DEAD_URL, "interval": "1s", "failures": 1}]}]}
-    return make_config(3, fencing=lab_fencing(3, lab.prefix), groups=[ocf, fragile, dead])
+    placed = {"name": "placed", "domain": ["n1", "n2", "n3"], "policy": {"script": place},
+              "resources": [{"name": "marker", "type": "ocf:heartbeat:Dummy",
+                             "params": {"state": f"{WEB_ROOT}/placed.state"}}]}
+    return make_config(3, fencing=lab_fencing(3, lab.prefix),
+                       groups=[ocf, fragile, dead, placed])
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +99,30 @@ def state_file(lab, node, name):
             return f.read()
     except FileNotFoundError:
         return None
+
+
+def test_placement_script_sets_the_run_time_domain(lab):
+    # The first test of the module: the group's first placement. Configured
+    # domain n1, n2, n3; the script says n3, n2, n1: it runs on n3.
+    g = group_running_on(lab, "n1", "placed", "n3")
+    assert g["prefer"] is None
+    with open(lab.shared_path("place.log")) as f:
+        told = f.read()
+    assert "placed owner= members=n1 n2 n3" in told, told
+    order = lab.shared_path("order")
+    with open(order, "w") as f:
+        f.write("n2 n1 n3\n")
+    try:
+        # Standby changes what the script is told, so it runs again: the group
+        # leaves n3 for n2, the first of its new run-time domain (n1 would be
+        # the first of the configured one).
+        vigil_ok(lab, "n1", "node", "standby", "n3")
+        group_running_on(lab, "n1", "placed", "n2")
+        with open(lab.shared_path("place.log")) as f:
+            assert "standby=n3" in f.read()
+    finally:
+        vigil_ok(lab, "n1", "node", "online", "n3")
+        os.unlink(order)
 
 
 def test_ocf_agents_run_a_group_end_to_end(lab, poller, sampler):
