@@ -103,7 +103,7 @@ static void probe(const struct cfg_check *c, struct result *res)
     assert_int_equal(res->calls, 0);
     assert_int_equal(check_run(ck, on_done, res), -EBUSY);
     assert_true(check_busy(ck));
-    assert_true(run_until(&loop, &res->calls, 1, 10000));
+    assert_true(run_until(&loop, &res->calls, 1, 30000));
     assert_false(check_busy(ck));
     check_free(ck);
     loop_done(&loop);
@@ -149,7 +149,7 @@ static void test_tcp_connects(void **state)
 {
     uint16_t port;
     int fd = tcp_socket(8, &port);
-    struct cfg_check c = tcp_check("127.0.0.1", port, 2000);
+    struct cfg_check c = tcp_check("127.0.0.1", port, 10000);
     struct result res;
     probe(&c, &res);
     assert_true(res.ok);
@@ -167,7 +167,7 @@ static void test_tcp_refused(void **state)
 {
     uint16_t port;
     int fd = tcp_socket(-1, &port); /* bound, not listening: the port stays ours, and refuses */
-    struct cfg_check c = tcp_check("127.0.0.1", port, 2000);
+    struct cfg_check c = tcp_check("127.0.0.1", port, 10000);
     struct result res;
     probe(&c, &res);
     assert_false(res.ok);
@@ -283,7 +283,7 @@ static struct cfg_check http_check(const struct server *s, char *url, uint32_t s
                               .path = "/health",
                               .status = status,
                               .interval_ms = 1000,
-                              .timeout_ms = 2000,
+                              .timeout_ms = 10000,
                               .failures = 1};
 }
 
@@ -434,19 +434,19 @@ static struct cfg_check exec_check(char **argv, uint64_t timeout_ms)
 static void test_exec_true_false(void **state)
 {
     char *t[] = {"/bin/true", NULL}, *f[] = {"/bin/false", NULL};
-    struct cfg_check c = exec_check(t, 2000);
+    struct cfg_check c = exec_check(t, 10000);
     struct result res;
     probe(&c, &res);
     assert_true(res.ok);
     result_free(&res);
-    c = exec_check(f, 2000);
+    c = exec_check(f, 10000);
     probe(&c, &res);
     assert_false(res.ok);
     assert_string_equal(res.reason, "exec /bin/false: exited with status 1");
     result_free(&res);
 
     char *test[] = {"/usr/bin/test", "-e", "/nonexistent-vigil", NULL};
-    c = exec_check(test, 2000);
+    c = exec_check(test, 10000);
     probe(&c, &res);
     assert_string_equal(res.reason, "exec /usr/bin/test: exited with status 1");
     result_free(&res);
@@ -461,7 +461,7 @@ static void test_exec_stdio_is_dev_null(void **state)
                                  "done\n"
                                  "echo noise; echo noise >&2");
     char *argv[] = {s, NULL};
-    struct cfg_check c = exec_check(argv, 2000);
+    struct cfg_check c = exec_check(argv, 10000);
     struct result res;
     probe(&c, &res);
     if (!res.ok)
@@ -528,7 +528,7 @@ static void test_exec_timeout_kills_the_group(void **state)
 static void test_exec_not_runnable(void **state)
 {
     char *argv[] = {"/nonexistent/vigil-check", NULL};
-    struct cfg_check c = exec_check(argv, 2000);
+    struct cfg_check c = exec_check(argv, 10000);
     struct result res;
     probe(&c, &res);
     assert_false(res.ok);
@@ -606,7 +606,7 @@ static void test_run_again_and_free_from_callback(void **state)
     uv_loop_t loop;
     uv_loop_init(&loop);
     char *f[] = {"/bin/false", NULL};
-    struct cfg_check c = exec_check(f, 2000);
+    struct cfg_check c = exec_check(f, 10000);
     struct rerun r = {.ck = check_new(&loop, &c)};
     assert_string_equal(check_label(r.ck), "exec /bin/false");
     assert_int_equal(check_run(r.ck, on_rerun, &r), 0);
@@ -688,8 +688,8 @@ static void two_checks(struct two_checks *t, const char *a, const char *b, uint3
     t->b_path = counted_script(b);
     t->a_argv[0] = t->a_path;
     t->b_argv[0] = t->b_path;
-    t->checks[0] = exec_check(t->a_argv, 2000);
-    t->checks[1] = exec_check(t->b_argv, 2000);
+    t->checks[0] = exec_check(t->a_argv, 10000);
+    t->checks[1] = exec_check(t->b_argv, 10000);
     t->checks[0].interval_ms = t->checks[1].interval_ms = 20;
     t->checks[1].failures = b_failures;
     t->r.checks = t->checks;
@@ -789,7 +789,7 @@ static void test_health_success_resets_the_count(void **state)
         xasprintf("echo x >> %s/alt.count\nexit $(( $(wc -l < %s/alt.count) %% 2 ))", dir, dir);
     _cleanup_free_ char *path = write_script("alt.sh", body);
     char *argv[] = {path, NULL};
-    struct cfg_check c = exec_check(argv, 2000);
+    struct cfg_check c = exec_check(argv, 10000);
     c.interval_ms = 20;
     c.failures = 2;
     struct cfg_resource r = {.checks = &c, .n_checks = 1};
