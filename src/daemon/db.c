@@ -554,17 +554,24 @@ int db_load(const struct cfg *cfg, const char *dir, struct db **ret, char **ret_
     return r;
 }
 
-int db_save(const struct db *db, const char *dir)
+char *db_dump(const struct db *db)
 {
     json_t *j = db_to_json(db);
     char *s = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
     json_decref(j);
-    if (!s)
-        return -ENOMEM;
-    _cleanup_free_ char *path = xasprintf("%s/%s", dir, DB_FILE);
-    char *withnl = xasprintf("%s\n", s);
+    char *withnl = xasprintf("%s\n", s ? s : "{}");
     free(s);
-    int r = write_file_atomic(path, withnl, strlen(withnl), 0600);
-    free(withnl);
-    return r;
+    return withnl;
+}
+
+int db_write(const char *dir, const char *text)
+{
+    _cleanup_free_ char *path = xasprintf("%s/%s", dir, DB_FILE);
+    return write_file_atomic(path, text, strlen(text), 0600);
+}
+
+int db_save(const struct db *db, const char *dir)
+{
+    _cleanup_free_ char *text = db_dump(db);
+    return db_write(dir, text);
 }

@@ -94,6 +94,9 @@ int db_from_json(const struct cfg *cfg, const json_t *j, struct db **ret, char *
 int db_load(const struct cfg *cfg, const char *dir, struct db **ret, char **ret_err);
 /* Writes dir/state.json atomically (fsync, rename). 0 or a negative errno. */
 int db_save(const struct db *db, const char *dir);
+/* The text db_save writes (caller frees), and the write of such a text (any thread). */
+char *db_dump(const struct db *db);
+int db_write(const char *dir, const char *text);
 
 /* Admin intents. */
 enum db_intent_op {

@@ -6,7 +6,17 @@
 #include <inttypes.h>
 #include <string.h>
 
-#define MAX_REASON 512
+
+/* A write of the database on a worker thread, and the acks that wait for it. */
+struct gview_write {
+    uv_work_t work;
+    struct gview *gv;
+    char *dir;
+    char *text;
+    json_t *acks;
+    int result;
+};
+
 
 static size_t n_nodes(const struct gview *gv)
 {
@@ -62,6 +72,7 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
     gv->n_rt_domain = xcalloc(ng, sizeof(size_t));
     gv->have_rt_domain = xcalloc(ng, sizeof(bool));
     gv->hold = xcalloc(ng, sizeof(bool));
+    gv->save_acks = json_array();
     for (size_t g = 0; g < cfg->n_groups; g++) {
         gv->last_owner[g] = -1;
         gv->shown[g] = POL_ST_MAX;
@@ -106,20 +117,114 @@ void gview_done(struct gview *gv)
     free(gv->n_rt_domain);
     free(gv->have_rt_domain);
     free(gv->hold);
+    if (gv->writing)
+        gv->writing->gv = NULL; /* its completion must not touch gv */
+    free(gv->save_text);
+    json_decref(gv->save_acks);
     free(gv->state_dir);
     db_free(gv->db);
     memset(gv, 0, sizeof(*gv));
 }
 
+static int send_msg(struct gview *gv, enum peer_group_kind k, json_t *body);
+
+static void write_work(uv_work_t *w)
+{
+    struct gview_write *wr = w->data;
+    wr->result = db_write(wr->dir, wr->text);
+}
+
+static void send_acks(struct gview *gv, json_t *acks, int result)
+{
+    size_t i;
+    json_t *ack;
+    json_array_foreach(acks, i, ack)
+    {
+        if (result < 0) {
+            json_object_set_new(ack, "ok", json_false());
+            json_object_set_new(
+                ack, "error",
+                json_sprintf("cannot save the cluster database: %s", strerror(-result)));
+        }
+        send_msg(gv, PEER_G_ACK, json_incref(ack));
+    }
+}
+
+static void kick_write(struct gview *gv);
+
+static void write_done(uv_work_t *w, int status)
+{
+    struct gview_write *wr = w->data;
+    struct gview *gv = wr->gv;
+    if (wr->result < 0)
+        log_error("cannot save the cluster database in %s: %s", wr->dir, strerror(-wr->result));
+    if (gv) { /* not torn down meanwhile */
+        send_acks(gv, wr->acks, wr->result);
+        gv->saving = false;
+        gv->writing = NULL;
+        kick_write(gv);
+    }
+    json_decref(wr->acks);
+    free(wr->dir);
+    free(wr->text);
+    free(wr);
+}
+
+/* Starts writing the newest text, unless a write is under way (it restarts when that ends). */
+static void kick_write(struct gview *gv)
+{
+    if (gv->saving || !gv->save_text)
+        return;
+    struct gview_write *wr = xcalloc(1, sizeof(*wr));
+    wr->gv = gv;
+    wr->dir = xstrdup(gv->state_dir);
+    wr->text = gv->save_text;
+    wr->acks = gv->save_acks;
+    wr->work.data = wr;
+    gv->save_text = NULL;
+    gv->save_acks = json_array();
+    gv->saving = true;
+    gv->writing = wr;
+    if (uv_queue_work(gv->loop, &wr->work, write_work, write_done) < 0) {
+        wr->result = db_write(wr->dir, wr->text);
+        write_done(&wr->work, 0);
+    }
+}
+
+/* The database changed: save it (off the loop when there is one). */
 static void save_db(struct gview *gv)
 {
-    if (gv->state_dir) {
+    if (gv->state_dir && gv->loop) {
+        free(gv->save_text);
+        gv->save_text = db_dump(gv->db);
+        kick_write(gv);
+    } else if (gv->state_dir) {
         int r = db_save(gv->db, gv->state_dir);
         if (r < 0)
             log_error("cannot save the cluster database in %s: %s", gv->state_dir, strerror(-r));
     }
     if (gv->hooks && gv->hooks->db_changed)
         gv->hooks->db_changed(gv->ctx);
+}
+
+/*
+ * Sends an ack once every change before it is on disk. Takes ack. The newest
+ * text not yet being written holds every change so far; without one, the
+ * write under way does (it was started by the last change).
+ */
+static void send_ack_saved(struct gview *gv, json_t *ack)
+{
+    if (gv->save_text)
+        json_array_append_new(gv->save_acks, ack);
+    else if (gv->saving)
+        json_array_append_new(gv->writing->acks, ack);
+    else
+        send_msg(gv, PEER_G_ACK, ack);
+}
+
+void gview_set_loop(struct gview *gv, uv_loop_t *loop)
+{
+    gv->loop = loop;
 }
 
 static void replan(struct gview *gv)
@@ -694,7 +799,7 @@ static int deliver_intent(struct gview *gv, uint32_t from, json_t *j, char **err
                                 (json_int_t)id, "ok", ok, "version", (json_int_t)gv->db->version);
         if (!ok)
             json_object_set_new(ack, "error", json_string("no quorum"));
-        send_msg(gv, PEER_G_ACK, ack);
+        send_ack_saved(gv, ack);
     }
     replan(gv);
     return 0;

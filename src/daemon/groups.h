@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <uv.h>
 
 #include "config/config.h"
 #include "daemon/cluster.h"
@@ -107,6 +108,15 @@ struct gview {
     size_t *n_rt_domain;
     bool *have_rt_domain;
     bool *hold; /* per group: no actions yet (its policy script has not answered) */
+    /*
+     * Saving the database off the loop: the newest text to write, the acks
+     * that wait for it, and the write under way with the acks that wait for it.
+     */
+    uv_loop_t *loop; /* NULL: save synchronously */
+    char *save_text;
+    json_t *save_acks;
+    bool saving;
+    struct gview_write *writing;
 };
 
 /*
@@ -116,6 +126,12 @@ struct gview {
 void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
                 struct eventlog *events, struct db *db, const char *state_dir,
                 const struct gview_hooks *hooks, void *ctx);
+/*
+ * Saves the database on loop's worker threads from now on (acknowledgements
+ * of intents are sent once the change is on disk); without it, saving is
+ * synchronous.
+ */
+void gview_set_loop(struct gview *gv, uv_loop_t *loop);
 void gview_done(struct gview *gv);
 
 static inline struct gnode *gview_at(const struct gview *gv, size_t g, size_t n)

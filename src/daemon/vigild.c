@@ -864,6 +864,7 @@ static int run(struct vigild *d)
         db = db_new(d->cfg);
     }
     gview_init(&d->gv, d->cfg, &d->cl, d->events, db, d->state_dir, &gview_hooks, d);
+    gview_set_loop(&d->gv, d->loop);
     d->cl.status_extra = status_extra;
     d->cl.status_ctx = d;
     int r0 = proc_become_subreaper();

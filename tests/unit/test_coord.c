@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -476,6 +477,48 @@ static void test_intent_replicated_and_acked(void **state)
     assert_int_equal(runs_on(w, 0), 0);
 }
 
+static void test_intent_acked_once_saved_everywhere(void **state)
+{
+    struct world *w = *state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    char dirs[N][64];
+    for (int i = 0; i < N; i++) {
+        snprintf(dirs[i], sizeof(dirs[i]), "/tmp/vigil-test-coord-XXXXXX");
+        assert_non_null(mkdtemp(dirs[i]));
+        free(w->nodes[i].gv.state_dir);
+        w->nodes[i].gv.state_dir = xstrdup(dirs[i]);
+        gview_set_loop(&w->nodes[i].gv, &loop);
+    }
+    struct db_intent in = {.op = DB_INTENT_STOP, .group = 0, .node = -1, .resource = -1};
+    char *err = NULL;
+    uint64_t id = gview_send_intent(&w->nodes[1].gv, &in, &err);
+    assert_true(id > 0);
+    /* Acks leave only once the worker threads have written each copy. */
+    for (int i = 0; i < 1000 && w->nodes[1].done_id != id; i++) {
+        settle(w);
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(1000);
+    }
+    assert_int_equal(w->nodes[1].done_id, id);
+    assert_true(w->nodes[1].done_ok);
+    for (int i = 0; i < N; i++) {
+        char path[256];
+        snprintf(path, sizeof(path), "%s/%s", dirs[i], DB_FILE);
+        char *text = NULL;
+        size_t len;
+        assert_int_equal(read_file(path, 1 << 20, &text, &len), 0);
+        assert_non_null(strstr(text, "\"stopped\": true"));
+        free(text);
+        unlink(path);
+        rmdir(dirs[i]);
+        gview_set_loop(&w->nodes[i].gv, NULL);
+    }
+    settle(w);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 static void test_rejoin_adopts_newer_database(void **state)
 {
     struct world *w = *state;
@@ -559,6 +602,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_restart_then_failover, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_failure_fences, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intent_replicated_and_acked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_intent_acked_once_saved_everywhere, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejoin_adopts_newer_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_report_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_messages_change_nothing, setup, teardown),
