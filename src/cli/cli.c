@@ -59,6 +59,34 @@ int cli_bad_option(const char *cmd, int c, char **argv)
     return cli_usage_error(cmd, "unknown option '%s'", arg);
 }
 
+int cli_daemon_opts(const char *cmd, int argc, char **argv, struct cli_globals *g, bool *json,
+                    void (*usage)(FILE *out))
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"socket", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, ":js:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j':
+            *json = true;
+            break;
+        case 's':
+            g->socket_path = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return CLI_EXIT_OK;
+        default:
+            return cli_bad_option(cmd, c, argv);
+        }
+    }
+    return -1;
+}
+
 int cli_no_args(const char *cmd, int argc, char **argv)
 {
     if (optind < argc)

@@ -70,6 +70,15 @@ int cli_bad_option(const char *cmd, int c, char **argv);
 int cli_no_args(const char *cmd, int argc, char **argv);
 
 /*
+ * Parses the options of a command that asks vigild something: -j/--json
+ * (sets *json), -s/--socket PATH and -h/--help (prints usage to stdout).
+ * Returns -1 when the command goes on (argv[optind] is its first operand),
+ * or the exit status to return at once (help shown, bad option).
+ */
+int cli_daemon_opts(const char *cmd, int argc, char **argv, struct cli_globals *g, bool *json,
+                    void (*usage)(FILE *out));
+
+/*
  * Writes s to out with every control character (including newlines and
  * escape sequences) replaced by '?', so that text from the daemon or a file
  * cannot drive the terminal. The length in bytes is preserved. s may be NULL

@@ -26,29 +26,10 @@ static void cleanup_usage(FILE *out)
 /* vigil cleanup. */
 int cmd_cleanup(int argc, char **argv, struct cli_globals *g)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"socket", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     bool json = false;
-    int c;
-    while ((c = getopt_long(argc, argv, ":js:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j':
-            json = true;
-            break;
-        case 's':
-            g->socket_path = optarg;
-            break;
-        case 'h':
-            cleanup_usage(stdout);
-            return CLI_EXIT_OK;
-        default:
-            return cli_bad_option("cleanup", c, argv);
-        }
-    }
+    int r = cli_daemon_opts("cleanup", argc, argv, g, &json, cleanup_usage);
+    if (r >= 0)
+        return r;
     if (optind == argc)
         return cli_usage_error("cleanup", "which group or resource? give one name");
     const char *name = argv[optind];

@@ -29,29 +29,10 @@ static void node_usage(FILE *out)
 /* vigil node. */
 int cmd_node(int argc, char **argv, struct cli_globals *g)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"socket", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     bool json = false;
-    int c;
-    while ((c = getopt_long(argc, argv, ":js:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j':
-            json = true;
-            break;
-        case 's':
-            g->socket_path = optarg;
-            break;
-        case 'h':
-            node_usage(stdout);
-            return CLI_EXIT_OK;
-        default:
-            return cli_bad_option("node", c, argv);
-        }
-    }
+    int r = cli_daemon_opts("node", argc, argv, g, &json, node_usage);
+    if (r >= 0)
+        return r;
     if (optind == argc)
         return cli_usage_error("node", "which operation? give standby or online");
     const char *op = argv[optind];

@@ -231,29 +231,10 @@ static void print_nodes(json_t *st)
 /* vigil status. */
 int cmd_status(int argc, char **argv, struct cli_globals *g)
 {
-    static const struct option opts[] = {
-        {"json", no_argument, NULL, 'j'},
-        {"socket", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
-    };
     bool json = false;
-    int c;
-    while ((c = getopt_long(argc, argv, ":js:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j':
-            json = true;
-            break;
-        case 's':
-            g->socket_path = optarg;
-            break;
-        case 'h':
-            status_usage(stdout);
-            return CLI_EXIT_OK;
-        default:
-            return cli_bad_option("status", c, argv);
-        }
-    }
+    int r = cli_daemon_opts("status", argc, argv, g, &json, status_usage);
+    if (r >= 0)
+        return r;
     if (cli_no_args("status", argc, argv) != CLI_EXIT_OK)
         return CLI_EXIT_USAGE;
 

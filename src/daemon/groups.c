@@ -6,7 +6,6 @@
 #include <inttypes.h>
 #include <string.h>
 
-
 /* A write of the database on a worker thread, and the acks that wait for it. */
 struct gview_write {
     uv_work_t work;
@@ -16,7 +15,6 @@ struct gview_write {
     json_t *acks;
     int result;
 };
-
 
 static size_t n_nodes(const struct gview *gv)
 {

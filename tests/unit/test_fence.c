@@ -85,7 +85,7 @@ static void outcome_clear(struct outcome *o)
 }
 
 static struct cfg_param params[] = {{(char *)"ip", (char *)"192.0.2.200"},
-                                          {(char *)"username", (char *)"admin"}};
+                                    {(char *)"username", (char *)"admin"}};
 
 static struct cfg_fence_device device(char *agent)
 {
