@@ -20,6 +20,8 @@ import time
 
 import pytest
 
+from fakevigild import FakeVigild, line, ok
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("VIGIL_BUILD", os.path.join(REPO, "build"))
 VIGIL = os.path.join(BUILD, "src", "cli", "vigil")
@@ -85,56 +87,6 @@ EVENTS = [
 ]
 
 
-def line(obj):
-    return (json.dumps(obj) + "\n").encode()
-
-
-class FakeVigild:
-    """Listens on a unix socket; each connection is given to handler(conn, request).
-
-    The handler returns what to send (bytes, or a list of bytes and float
-    delays); the connection is then closed. Requests are recorded.
-    """
-
-    def __init__(self, path, handler):
-        self.path = path
-        self.handler = handler
-        self.requests = []
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        self.sock.listen(8)
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                buf = b""
-                while not buf.endswith(b"\n"):
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    buf += chunk
-                req = json.loads(buf) if buf else None
-                self.requests.append(req)
-                out = self.handler(conn, req)
-                for piece in out if isinstance(out, list) else [out]:
-                    if isinstance(piece, (int, float)):
-                        time.sleep(piece)
-                    else:
-                        try:
-                            conn.sendall(piece)
-                        except OSError:
-                            break
-
-    def close(self):
-        self.sock.close()
-
-
 @pytest.fixture
 def sockdir():
     # sockaddr_un holds 108 bytes: keep the path short whatever pytest's tmp_path is.
@@ -160,8 +112,6 @@ def fake(sockdir):
         s.close()
 
 
-def ok(result):
-    return line({"ok": True, "result": result})
 
 
 # ---- Help, version, usage errors ----

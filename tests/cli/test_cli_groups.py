@@ -1,9 +1,8 @@
 """Tests of `vigil` for resource groups: the group, node and cleanup commands,
 groups in `vigil status`, and group events in `vigil events`.
 
-As in test_cli.py, vigild is replaced by a fake: a unix socket that records
-each request line and answers with canned JSON. The fake is copied here (not
-imported) so that this file does not depend on test_cli.py's internals.
+As in test_cli.py, vigild is replaced by a fake (fakevigild.py): a unix
+socket that records each request line and answers with canned JSON.
 Run with:
 
     /usr/bin/python3 -m pytest tests/cli/test_cli_groups.py -q
@@ -12,13 +11,13 @@ Run with:
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import threading
 import time
 
 import pytest
+
+from fakevigild import FakeVigild, err, line, ok
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("VIGIL_BUILD", os.path.join(REPO, "build"))
@@ -39,64 +38,6 @@ def run(*args, env=None, timeout=60):
                           timeout=timeout)
 
 
-def line(obj):
-    return (json.dumps(obj) + "\n").encode()
-
-
-def ok(result):
-    return line({"ok": True, "result": result})
-
-
-def err(message):
-    return line({"ok": False, "error": message})
-
-
-class FakeVigild:
-    """Listens on a unix socket; each request line is recorded and given to
-    handler(request), which returns what to send (bytes, or a list of bytes
-    and float delays in seconds). The connection is then closed."""
-
-    def __init__(self, path, handler):
-        self.path = path
-        self.handler = handler
-        self.requests = []
-        self.raw = []
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        self.sock.listen(8)
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            with conn:
-                buf = b""
-                while not buf.endswith(b"\n"):
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    buf += chunk
-                self.raw.append(buf)
-                req = json.loads(buf) if buf else None
-                self.requests.append(req)
-                out = self.handler(req)
-                for piece in out if isinstance(out, list) else [out]:
-                    if isinstance(piece, (int, float)):
-                        time.sleep(piece)
-                    else:
-                        try:
-                            conn.sendall(piece)
-                        except OSError:
-                            break
-
-    def close(self):
-        self.sock.close()
-
-
 @pytest.fixture
 def fake():
     # sockaddr_un holds 108 bytes: keep the path short whatever pytest's tmp_path is.
@@ -107,7 +48,8 @@ def fake():
         if not callable(handler):
             reply = handler
             handler = lambda req: reply  # noqa: E731
-        s = FakeVigild(os.path.join(d, f"vigild{len(servers)}.sock"), handler)
+        s = FakeVigild(os.path.join(d, f"vigild{len(servers)}.sock"),
+                       lambda conn, req, h=handler: h(req))
         servers.append(s)
         return s
 
