@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "base/log.h"
+#include "base/notify.h"
 #include "base/util.h"
 #include "config/config.h"
 #include "daemon/cluster.h"
@@ -64,7 +65,7 @@ struct vigild {
     } * waiters;
     size_t n_waiters;
     bool stopping_groups; /* SIGTERM: groups are being stopped before leaving */
-    uv_timer_t connect_timer, link_timer, restart_timer, plan_timer, intent_timer;
+    uv_timer_t connect_timer, link_timer, restart_timer, plan_timer, intent_timer, watchdog_timer;
     uv_signal_t sig_term, sig_int, sig_hup, sig_chld;
     uint64_t restart_at[RESTART_MAX_IN_WINDOW];
     unsigned n_restart_at;
@@ -649,6 +650,7 @@ static void shutdown_now(struct vigild *d, int code)
     close_handle((uv_handle_t *)&d->restart_timer);
     close_handle((uv_handle_t *)&d->plan_timer);
     close_handle((uv_handle_t *)&d->intent_timer);
+    close_handle((uv_handle_t *)&d->watchdog_timer);
     close_handle((uv_handle_t *)&d->sig_chld);
     close_handle((uv_handle_t *)&d->sig_term);
     close_handle((uv_handle_t *)&d->sig_int);
@@ -675,6 +677,7 @@ static void on_stop_signal(uv_signal_t *s, int sig)
         shutdown_now(d, d->exit_code);
         return;
     }
+    notify_send("STOPPING=1");
     d->stopping = true;
     if (d->lrm && lrm_any_active(d->lrm)) {
         log_info("%s: stopping this node's groups, then leaving the cluster cleanly",
@@ -686,6 +689,12 @@ static void on_stop_signal(uv_signal_t *s, int sig)
     }
     log_info("%s: leaving the cluster cleanly", strsignal(sig));
     leave_cluster(d);
+}
+
+/* systemd's watchdog: a ping at half its interval while the loop turns. */
+static void on_watchdog_timer(uv_timer_t *t)
+{
+    notify_send("WATCHDOG=1");
 }
 
 static void on_sigchld(uv_signal_t *s, int sig)
@@ -795,8 +804,8 @@ static int load_config(struct vigild *d, bool check_only)
 
 static void init_handles(struct vigild *d)
 {
-    uv_timer_t *timers[] = {&d->connect_timer, &d->link_timer, &d->restart_timer, &d->plan_timer,
-                            &d->intent_timer};
+    uv_timer_t *timers[] = {&d->connect_timer, &d->link_timer,   &d->restart_timer,
+                            &d->plan_timer,    &d->intent_timer, &d->watchdog_timer};
     for (size_t i = 0; i < ARRAY_SIZE(timers); i++) {
         uv_timer_init(d->loop, timers[i]);
         timers[i]->data = d;
@@ -811,6 +820,9 @@ static void init_handles(struct vigild *d)
     uv_signal_start(&d->sig_hup, on_hup, SIGHUP);
     uv_signal_start(&d->sig_chld, on_sigchld, SIGCHLD);
     uv_timer_start(&d->intent_timer, on_intent_timer, INTENT_CHECK_MS, INTENT_CHECK_MS);
+    uint64_t wd = notify_watchdog_usec() / 1000 / 2;
+    if (wd > 0)
+        uv_timer_start(&d->watchdog_timer, on_watchdog_timer, wd, wd);
     uv_timer_start(&d->link_timer, on_link_timer, LINK_POLL_MS, LINK_POLL_MS);
 }
 
@@ -894,6 +906,12 @@ static int run(struct vigild *d)
         eventlog_add(d->events, EV_DAEMON_STARTED, NULL, NULL, "vigild %s started (cluster %s, %s)",
                      VIGIL_VERSION, d->cfg->cluster_name, d->cfg_path);
         start_engine(d);
+        if (!d->stopping) {
+            _cleanup_free_ char *ready = xasprintf(
+                "READY=1\nSTATUS=cluster %s, node %s, %zu groups", d->cfg->cluster_name,
+                d->local_node >= 0 ? d->cfg->nodes[d->local_node].name : "?", d->cfg->n_groups);
+            notify_send(ready);
+        }
     }
     uv_run(d->loop, UV_RUN_DEFAULT);
     return d->exit_code;

@@ -57,7 +57,7 @@ def netns():
 
 
 class Daemon:
-    def __init__(self, netns, tmp, config=None):
+    def __init__(self, netns, tmp, config=None, env=None):
         self.tmp = tmp
         key = tmp / "authkey"
         if not key.exists():
@@ -70,7 +70,8 @@ class Daemon:
         self.proc = subprocess.Popen(
             ["ip", "netns", "exec", netns, VIGILD, "-c", str(self.cfg), "-s", self.sock,
              "--run-dir", str(tmp / "run"), "--state-dir", str(tmp / "state")],
-            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+            stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+            env=dict(os.environ, **(env or {})))
 
     def wait_ready(self):
         wait_until(lambda: self.request({"cmd": "ping"}).get("ok") is True
@@ -365,3 +366,28 @@ def test_corrupt_state_file_is_reported_and_replaced(netns, tmp_path):
         assert (tmp_path / "state" / kept[0]).read_text() == '{"version": 3, "src": '
     finally:
         d.stop()
+
+
+def test_systemd_notifications(netns, tmp_path):
+    """Type=notify: READY=1 once serving, WATCHDOG=1 at half WATCHDOG_USEC, STOPPING=1."""
+    path = str(tmp_path / "notify.sock")
+    rx = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    rx.bind(path)
+    rx.settimeout(20)
+    d = Daemon(netns, tmp_path, env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"})
+    try:
+        got = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (
+                any(m.startswith("READY=1") for m in got) and got.count("WATCHDOG=1") >= 2):
+            got.append(rx.recv(4096).decode())
+        assert any(m.startswith("READY=1\nSTATUS=cluster ctltest") for m in got), got
+        assert got.count("WATCHDOG=1") >= 2, got
+        assert d.request({"cmd": "ping"})["ok"] is True
+        d.proc.send_signal(signal.SIGTERM)
+        while "STOPPING=1" not in got:
+            got.append(rx.recv(4096).decode())
+        assert d.proc.wait(timeout=20) == 0
+    finally:
+        d.stop()
+        rx.close()
