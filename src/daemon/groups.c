@@ -1068,28 +1068,25 @@ int gview_check_intent(const struct gview *gv, struct db_intent *in, char **ret_
         return -EINVAL;
     }
     if (in->op == DB_INTENT_START) {
-        /* Refuse a start that cannot happen, saying why for each node of the domain. */
+        /* Refuse a start that cannot happen: plan as if started, and say why (the policy's words).
+         */
         struct plan_in p;
         plan_in_build(gv, &p);
-        int any = policy_next_node(&p.in, (size_t)in->group, -1);
+        p.groups[in->group].target_started = true;
+        p.groups[in->group].halted = false;
+        struct pol_output out = {0};
+        policy_plan(&p.in, &out);
         plan_in_free(&p);
-        if (any >= 0)
-            return 0;
         const struct cfg_group *cg = &cfg->groups[in->group];
-        char why[512] = "";
-        for (size_t i = 0; i < cg->n_domain; i++) {
-            size_t n = cg->domain[i];
-            const char *r = !gv->cl->nodes[n].online              ? "offline"
-                            : gv->db->standby[n]                  ? "in standby"
-                            : gv->db->groups[in->group].banned[n] ? "failed there"
-                                                                  : "not eligible";
-            size_t len = strlen(why);
-            snprintf(why + len, sizeof(why) - len, "%s%s %s", i ? ", " : "", nname(gv, n), r);
+        int r = 0;
+        if (out.groups[in->group].state == POL_ST_FAILED) {
+            *ret_err = xasprintf("refused: group %s cannot start: %s; vigil cleanup %s clears "
+                                 "failures",
+                                 cg->name, out.groups[in->group].why, cg->name);
+            r = -EINVAL;
         }
-        *ret_err = xasprintf("refused: no node can run group %s (%s); vigil cleanup %s clears "
-                             "failures",
-                             cg->name, why, cg->name);
-        return -EINVAL;
+        pol_output_clear(&out);
+        return r;
     }
     if (in->op != DB_INTENT_MOVE)
         return 0;

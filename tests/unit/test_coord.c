@@ -519,6 +519,23 @@ static void test_intent_acked_once_saved_everywhere(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+static void test_start_refused_when_no_node_can_run_it(void **state)
+{
+    struct world *w = *state;
+    struct gview *gv = &w->nodes[0].gv;
+    struct db_intent in = {.op = DB_INTENT_START, .group = 1, .node = -1, .resource = -1};
+    char *err = NULL;
+    assert_int_equal(gview_check_intent(gv, &in, &err), 0);
+    /* db failed on both nodes of its domain (n3, n2). */
+    db_apply_failure(gv->db, 1, 0, 2, DB_FAIL_FAILOVER, 1000, "x", 3);
+    db_apply_failure(gv->db, 1, 0, 1, DB_FAIL_FAILOVER, 1000, "x", 2);
+    assert_int_equal(gview_check_intent(gv, &in, &err), -EINVAL);
+    assert_non_null(strstr(err, "group db cannot start: no eligible node: n3 failed there"));
+    assert_non_null(strstr(err, "n2 failed there"));
+    assert_non_null(strstr(err, "vigil cleanup db"));
+    free(err);
+}
+
 static void test_rejoin_adopts_newer_database(void **state)
 {
     struct world *w = *state;
@@ -603,6 +620,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_failure_fences, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intent_replicated_and_acked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intent_acked_once_saved_everywhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_start_refused_when_no_node_can_run_it, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_rejoin_adopts_newer_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_report_ignored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_messages_change_nothing, setup, teardown),
