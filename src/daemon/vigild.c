@@ -326,13 +326,8 @@ static int find_local_node(const struct cfg *cfg)
     for (size_t n = 0; n < cfg->n_nodes; n++) {
         for (size_t k = 0; k < cfg->n_networks; k++) {
             const char *a = cfg->nodes[n].addr[k];
-            if (!a)
-                continue;
-            _cleanup_free_ char *withlen = xasprintf("%s/%d", a, strchr(a, ':') ? 128 : 32);
-            struct ip_vaddr v;
             unsigned ifindex;
-            if (ip_vaddr_parse(withlen, &v) == 0 &&
-                ip_ifindex_by_local_addr(v.family, v.addr, &ifindex) == 0)
+            if (a && ip_ifindex_by_local_text(a, &ifindex) == 0)
                 return (int)n;
         }
     }

@@ -484,3 +484,12 @@ void ip_announcer_free(struct ip_announcer *an)
     uv_timer_stop(&an->timer);
     uv_close((uv_handle_t *)&an->timer, on_announcer_closed);
 }
+
+int ip_ifindex_by_local_text(const char *addr, unsigned *ret_ifindex)
+{
+    char withlen[INET6_ADDRSTRLEN + 8];
+    snprintf(withlen, sizeof(withlen), "%s/%d", addr, strchr(addr, ':') ? 128 : 32);
+    struct ip_vaddr a;
+    int r = ip_vaddr_parse(withlen, &a);
+    return r < 0 ? r : ip_ifindex_by_local_addr(a.family, a.addr, ret_ifindex);
+}

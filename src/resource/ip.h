@@ -33,6 +33,8 @@ const char *ip_vaddr_format(const struct ip_vaddr *a, char buf[static 64]);
  * interface has it, or another negative errno.
  */
 int ip_ifindex_by_local_addr(int family, const uint8_t addr[16], unsigned *ret_ifindex);
+/* The same for an address written as text ("192.0.2.1", "2001:db8::1"). */
+int ip_ifindex_by_local_text(const char *addr, unsigned *ret_ifindex);
 /* The index of the interface named name. 0 or -ENODEV. */
 int ip_ifindex_by_name(const char *name, unsigned *ret_ifindex);
 

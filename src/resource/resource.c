@@ -258,11 +258,7 @@ static int ip_ifindex(const struct res *res, unsigned *ret, char **ret_err)
     }
     const struct cfg_node *nd = &res->env.cfg->nodes[res->env.node];
     const char *local = nd->addr[rc->network];
-    struct ip_vaddr a;
-    _cleanup_free_ char *withlen = xasprintf("%s/%d", local, strchr(local, ':') ? 128 : 32);
-    r = ip_vaddr_parse(withlen, &a);
-    if (r == 0)
-        r = ip_ifindex_by_local_addr(a.family, a.addr, ret);
+    r = ip_ifindex_by_local_text(local, ret);
     if (r < 0)
         *ret_err = xasprintf("no interface holds this node's address %s on network %s", local,
                              res->env.cfg->networks[rc->network].name);

@@ -358,6 +358,14 @@ static void test_ifindex_lookups(void **state)
     assert_int_equal(ip_ifindex_by_local_addr(AF_INET, peers.addr, &i), -ENODEV);
     assert_int_equal(i, 12345);
     assert_int_equal(ip_ifindex_by_local_addr(AF_UNIX, absent.addr, &i), -EAFNOSUPPORT);
+    /* The same, from an address as written in vigil.yaml. */
+    i = 0;
+    assert_int_equal(ip_ifindex_by_local_text("192.0.2.1", &i), 0);
+    assert_int_equal(i, ifindex("v0"));
+    assert_int_equal(ip_ifindex_by_local_text("2001:db8::1", &i), 0);
+    assert_int_equal(i, ifindex("v0"));
+    assert_int_equal(ip_ifindex_by_local_text("192.0.2.99", &i), -ENODEV);
+    assert_int_equal(ip_ifindex_by_local_text("not-an-address", &i), -EINVAL);
     /* A virtual address counts as soon as it is there. */
     struct ip_vaddr vip = vaddr("2001:db8::10/64");
     assert_int_equal(ip_ifindex_by_local_addr(AF_INET6, vip.addr, &i), -ENODEV);
