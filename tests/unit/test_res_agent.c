@@ -20,6 +20,8 @@
 
 #include <cmocka.h>
 
+#include "proc_helpers.h"
+
 #include "base/util.h"
 #include "resource/agent.h"
 
@@ -683,26 +685,6 @@ static void test_refused_resources(void **state)
     assert_false(g.called);
     assert_int_equal(uv_loop_close(&loop), 0);
     fixture_clear(&f);
-}
-
-static bool process_gone(pid_t pid)
-{
-    _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
-    char *text;
-    size_t n;
-    if (read_file(path, 4096, &text, &n) < 0)
-        return true;
-    const char *paren = strrchr(text, ')');
-    bool zombie = paren && paren[1] == ' ' && paren[2] == 'Z';
-    free(text);
-    return zombie;
-}
-
-static bool wait_gone(pid_t pid)
-{
-    for (int i = 0; i < 250 && !process_gone(pid); i++)
-        usleep(20000);
-    return process_gone(pid);
 }
 
 static void read_pids(const char *path, pid_t *self, pid_t *child)

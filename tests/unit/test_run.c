@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "proc_helpers.h"
+
 #include "base/util.h"
 #include "exec/run.h"
 
@@ -91,27 +93,6 @@ static void run_body(const char *name, const char *body, uint64_t timeout_ms, st
     char *argv[] = {path, NULL};
     struct run_opts o = {.argv = argv, .timeout_ms = timeout_ms, .kill_grace_ms = 300};
     run_one(&o, g);
-}
-
-/* True when pid no longer runs (gone, or a zombie waiting for its new parent). */
-static bool process_gone(pid_t pid)
-{
-    _cleanup_free_ char *path = xasprintf("/proc/%d/stat", (int)pid);
-    char *text;
-    size_t n;
-    if (read_file(path, 4096, &text, &n) < 0)
-        return true;
-    const char *paren = strrchr(text, ')');
-    bool zombie = paren && paren[1] == ' ' && paren[2] == 'Z';
-    free(text);
-    return zombie;
-}
-
-static bool wait_gone(pid_t pid)
-{
-    for (int i = 0; i < 250 && !process_gone(pid); i++)
-        usleep(20000);
-    return process_gone(pid);
 }
 
 static pid_t read_pid(const char *name)
