@@ -456,3 +456,9 @@ const char *cfg_policy_name(enum cfg_policy p);
 const char *cfg_failback_name(enum cfg_failback f);
 /* "stop", "freeze". */
 const char *cfg_no_quorum_name(enum cfg_no_quorum q);
+
+/* Parts of cfg_equal, for telling what changed (src/config/diff.h). */
+bool cfg_group_equal(const struct cfg_group *a, const struct cfg_group *b);
+bool cfg_resource_equal(const struct cfg_resource *a, const struct cfg_resource *b);
+/* Fencing sections equal (for configurations with the same nodes). */
+bool cfg_fencing_equal(const struct cfg *a, const struct cfg *b);

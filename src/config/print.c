@@ -543,3 +543,18 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
     }
     return fencing_equal(a, b) && groups_equal(a, b);
 }
+
+bool cfg_group_equal(const struct cfg_group *a, const struct cfg_group *b)
+{
+    return group_equal(a, b);
+}
+
+bool cfg_resource_equal(const struct cfg_resource *a, const struct cfg_resource *b)
+{
+    return resource_equal(a, b);
+}
+
+bool cfg_fencing_equal(const struct cfg *a, const struct cfg *b)
+{
+    return a->n_nodes == b->n_nodes && fencing_equal(a, b);
+}

@@ -1,0 +1,72 @@
+/*
+ * What changes between two configurations, for `vigil config diff` and for
+ * applying a new configuration to a running cluster: groups and their
+ * resources added, removed or modified (matched by name), and the sections
+ * that cannot change while the cluster runs (nodes, networks, heartbeat,
+ * engine, key, quorum tie-breaker, fencing, resources.ocf_root).
+ *
+ * Pure: no I/O. Names in a diff are borrowed from the two configurations.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+
+enum cfg_change {
+    CFG_CHANGE_NONE,
+    CFG_CHANGE_ADDED,
+    CFG_CHANGE_REMOVED,
+    CFG_CHANGE_MODIFIED,
+    CFG_CHANGE_MAX
+};
+
+struct cfg_res_diff {
+    const char *name;
+    enum cfg_change change; /* never NONE */
+};
+
+struct cfg_group_diff {
+    const char *name;
+    enum cfg_change change;
+    int old_index; /* -1 when added */
+    int new_index; /* -1 when removed */
+    /* MODIFIED: what changed */
+    bool settings;            /* domain, policy, failback or restarts */
+    bool order;               /* the same resources, in another order */
+    struct cfg_res_diff *res; /* resources added, removed or modified (unchanged ones left out) */
+    size_t n_res;
+};
+
+#define CFG_DIFF_MAX_CORE 12
+
+struct cfg_diff {
+    /* Every group of either configuration: the old ones in order, then the added ones. */
+    struct cfg_group_diff *groups;
+    size_t n_groups;
+    /* Sections that differ and cannot change on a running cluster ("nodes", "heartbeat", ...). */
+    const char *core[CFG_DIFF_MAX_CORE];
+    size_t n_core;
+    bool no_quorum; /* quorum.no_quorum changed (applies at once) */
+    bool hooks;     /* hooks changed (apply at once) */
+};
+
+/* Fills *ret with what changes from old to new (clear it with cfg_diff_clear). */
+void cfg_diff(const struct cfg *old, const struct cfg *new, struct cfg_diff *ret);
+/* Frees what cfg_diff allocated; accepts a zeroed diff. */
+void cfg_diff_clear(struct cfg_diff *d);
+/* True when nothing at all changes. */
+bool cfg_diff_empty(const struct cfg_diff *d);
+/* Groups that change in some way (added, removed or modified). */
+size_t cfg_diff_n_changed(const struct cfg_diff *d);
+const char *cfg_change_name(enum cfg_change c);
+
+/*
+ * Swaps the definitions of the groups that d (from cfg_diff(old, new)) found
+ * unchanged between old and new. Each such group's definition, with every
+ * pointer into it (resources, checks, names), then belongs to new, and new's
+ * equal copy to old: whatever still points into those definitions stays
+ * valid once old is freed.
+ */
+void cfg_transplant_unchanged(struct cfg *new, struct cfg *old, const struct cfg_diff *d);
