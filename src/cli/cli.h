@@ -41,6 +41,7 @@ int cmd_fence(int argc, char **argv, struct cli_globals *g);
 int cmd_group(int argc, char **argv, struct cli_globals *g);
 int cmd_node(int argc, char **argv, struct cli_globals *g);
 int cmd_cleanup(int argc, char **argv, struct cli_globals *g);
+int cmd_config(int argc, char **argv, struct cli_globals *g);
 
 /*
  * Prints "vigil: MESSAGE\n" on stderr. Use it once, where an error is

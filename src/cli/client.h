@@ -10,7 +10,7 @@
 #include <signal.h>
 #include <stddef.h>
 
-#define CTL_MAX_REQUEST (64u * 1024)        /* the daemon refuses longer request lines */
+#define CTL_MAX_REQUEST (1024u * 1024)      /* the daemon refuses longer request lines */
 #define CTL_MAX_REPLY   (16u * 1024 * 1024) /* we refuse longer reply lines */
 
 struct ctl_client;

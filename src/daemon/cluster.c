@@ -358,13 +358,8 @@ void cluster_apply_hello(struct cluster *cl, uint32_t nodeid, const char *versio
     struct node_view *nv = &cl->nodes[i];
     free(nv->version);
     nv->version = xstrdup(version);
-    bool changed = nv->cfg_hash != cfg_hash;
+    /* Kept for status; configuration versions are compared by the replicated configuration. */
     nv->cfg_hash = cfg_hash;
-    if (changed && cfg_hash != cl->cfg_hash && nodeid != cl->local_id)
-        eventlog_add(cl->events, EV_CONFIG_MISMATCH, cl->cfg->nodes[i].name, NULL,
-                     "node %s runs a different configuration (hash %016llx, ours %016llx)",
-                     cl->cfg->nodes[i].name, (unsigned long long)cfg_hash,
-                     (unsigned long long)cl->cfg_hash);
 }
 
 json_t *cluster_status_json(const struct cluster *cl)

@@ -125,10 +125,12 @@ static void handle_line(struct client *c, const char *line, size_t len)
 {
     struct ctl_result res;
     ctl_handle(c->ctl->cl, line, len, &res);
-    bool acts = res.fence_node >= 0 || res.has_intent;
+    bool acts = res.fence_node >= 0 || res.has_intent || res.request;
     if (acts && c->ctl->action) {
         bool defer = false;
         json_t *replaced = c->ctl->action(c->ctl->action_ctx, &res, c->id, &defer);
+        json_decref(res.request);
+        res.request = NULL;
         if (defer) {
             json_decref(res.reply);
             c->waiting = true;
@@ -139,6 +141,7 @@ static void handle_line(struct client *c, const char *line, size_t len)
             res.reply = replaced;
         }
     }
+    json_decref(res.request);
     client_send(c, res.reply);
     json_decref(res.reply);
     if (res.follow) {

@@ -255,6 +255,41 @@ static json_t *handle_cleanup(const struct cluster *cl, json_t *req, struct ctl_
     return ok(json_object());
 }
 
+static json_t *handle_config(json_t *req, struct ctl_result *ret)
+{
+    const char *op = json_string_value(json_object_get(req, "op"));
+    static const char *const show[] = {"cmd", "op", "version", NULL};
+    static const char *const diff[] = {"cmd", "op", "text", "name", NULL};
+    static const char *const apply[] = {"cmd", "op", "text", "name", "force", NULL};
+    static const char *const reload[] = {"cmd", "op", "force", NULL};
+    const char *const *fields = !op                         ? NULL
+                                : strcmp(op, "show") == 0   ? show
+                                : strcmp(op, "diff") == 0   ? diff
+                                : strcmp(op, "apply") == 0  ? apply
+                                : strcmp(op, "reload") == 0 ? reload
+                                                            : NULL;
+    if (!fields)
+        return ctl_error("config: 'op' must be one of show, diff, apply, reload");
+    json_t *err = check_fields(req, fields);
+    if (err)
+        return err;
+    json_t *v = json_object_get(req, "version");
+    if (v && (!json_is_integer(v) || json_integer_value(v) < 1))
+        return ctl_error("config: 'version' must be a positive integer");
+    json_t *f = json_object_get(req, "force");
+    if (f && !json_is_boolean(f))
+        return ctl_error("config: 'force' must be true or false");
+    if (fields == diff || fields == apply) {
+        json_t *t = json_object_get(req, "text"), *n = json_object_get(req, "name");
+        if (!json_is_string(t) || strlen(json_string_value(t)) != json_string_length(t))
+            return ctl_error("config %s: 'text' must be the configuration, as a string", op);
+        if (n && !json_is_string(n))
+            return ctl_error("config %s: 'name' must be a string", op);
+    }
+    ret->request = json_incref(req);
+    return ok(json_object());
+}
+
 void ctl_handle(const struct cluster *cl, const char *line, size_t len, struct ctl_result *ret)
 {
     memset(ret, 0, sizeof(*ret));
@@ -287,6 +322,8 @@ void ctl_handle(const struct cluster *cl, const char *line, size_t len, struct c
         ret->reply = handle_node(cl, req, ret);
     else if (strcmp(json_string_value(cmd), "cleanup") == 0)
         ret->reply = handle_cleanup(cl, req, ret);
+    else if (strcmp(json_string_value(cmd), "config") == 0)
+        ret->reply = handle_config(req, ret);
     else
         ret->reply = ctl_error("unknown command '%.64s'", json_string_value(cmd));
     json_decref(req);

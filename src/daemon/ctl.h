@@ -3,7 +3,10 @@
  * Requests: {"cmd":"ping"}, {"cmd":"status"}, {"cmd":"events","since":N,"follow":B},
  * {"cmd":"fence","node":NAME,"action":"off"|"reboot","confirm":B},
  * {"cmd":"group","op":"start"|"stop"|"move"|"failover"|"manage"|"unmanage","group":G,"to":NODE},
- * {"cmd":"node","op":"standby"|"online","node":NODE}, {"cmd":"cleanup","name":GROUP|RESOURCE}.
+ * {"cmd":"node","op":"standby"|"online","node":NODE}, {"cmd":"cleanup","name":GROUP|RESOURCE},
+ * {"cmd":"config","op":"show","version":N}, {"cmd":"config","op":"diff","text":T,"name":FILE},
+ * {"cmd":"config","op":"apply","text":T,"name":FILE,"force":B},
+ * {"cmd":"config","op":"reload","force":B}.
  * Replies: {"ok":true,"result":...} or {"ok":false,"error":"..."}.
  */
 #pragma once
@@ -18,7 +21,8 @@
 #include "daemon/db.h"
 
 #define CTL_DEFAULT_SOCKET "/run/vigil/vigild.sock"
-#define CTL_MAX_REQUEST    65536 /* bytes in one request line, newline excluded */
+/* Bytes in one request line, newline excluded: room for a configuration's text, escaped. */
+#define CTL_MAX_REQUEST (1024u * 1024)
 
 struct ctl_result {
     json_t *reply;  /* owned by the caller */
@@ -34,6 +38,11 @@ struct ctl_result {
      */
     bool has_intent;
     struct db_intent intent;
+    /*
+     * A request the daemon answers itself (config show, diff, apply,
+     * reload), its fields checked here; owned by the caller.
+     */
+    json_t *request;
 };
 
 /*

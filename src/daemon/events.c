@@ -26,6 +26,7 @@ static const char *const type_names[EV_TYPE_MAX] = {
     [EV_ENGINE_LOST] = "engine_lost",
     [EV_ENGINE_RESTORED] = "engine_restored",
     [EV_CONFIG_MISMATCH] = "config_mismatch",
+    [EV_CONFIG_CHANGED] = "config_changed",
     [EV_FENCE_REQUESTED] = "fence_requested",
     [EV_FENCE_ATTEMPT] = "fence_attempt",
     [EV_FENCE_SUCCEEDED] = "fence_succeeded",

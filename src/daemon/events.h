@@ -22,6 +22,7 @@ enum event_type {
     EV_ENGINE_LOST,
     EV_ENGINE_RESTORED,
     EV_CONFIG_MISMATCH,
+    EV_CONFIG_CHANGED, /* a new configuration version is active on this node */
     EV_FENCE_REQUESTED,
     EV_FENCE_ATTEMPT,
     EV_FENCE_SUCCEEDED,

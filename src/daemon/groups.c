@@ -82,6 +82,100 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
     }
 }
 
+static void replan(struct gview *gv);
+
+/* Per-group arrays of a new size, entries moved from old indices (map[new] = old, or -1). */
+#define REMAP(arr, type, init, map)                                                                \
+    do {                                                                                           \
+        type *fresh = xcalloc(ng ? ng : 1, sizeof(type));                                          \
+        for (size_t g_ = 0; g_ < ng; g_++)                                                         \
+            fresh[g_] = (map)[g_] >= 0 ? (arr)[(map)[g_]] : (init);                                \
+        free(arr);                                                                                 \
+        (arr) = fresh;                                                                             \
+    } while (0)
+
+void gview_reconfigure(struct gview *gv, const struct cfg *next, const struct cfg_diff *d)
+{
+    const struct cfg *old = gv->cfg;
+    size_t ng = next->n_groups, nn = n_nodes(gv);
+    int *map = xcalloc(ng ? ng : 1, sizeof(int)); /* new index -> old index, or -1 */
+    bool *same = xcalloc(ng ? ng : 1, sizeof(bool));
+    for (size_t g = 0; g < ng; g++)
+        map[g] = -1;
+    for (size_t i = 0; i < d->n_groups; i++) {
+        const struct cfg_group_diff *gd = &d->groups[i];
+        if (gd->new_index >= 0 && gd->old_index >= 0) {
+            map[gd->new_index] = gd->old_index;
+            same[gd->new_index] = gd->change == CFG_CHANGE_NONE;
+        }
+    }
+    /* Group g on node n: moved when unchanged, unknown until reported otherwise. */
+    struct gnode *gn = xcalloc((ng ? ng : 1) * (nn ? nn : 1), sizeof(*gn));
+    for (size_t g = 0; g < ng; g++) {
+        for (size_t n = 0; n < nn; n++) {
+            struct gnode *x = &gn[g * nn + n];
+            if (same[g]) {
+                *x = gv->gn[(size_t)map[g] * nn + n];
+                gv->gn[(size_t)map[g] * nn + n].rs = NULL;
+                continue;
+            }
+            size_t nr = next->groups[g].n_resources;
+            x->rs = xcalloc(nr ? nr : 1, 1);
+            x->obs = POL_OBS_UNKNOWN;
+            for (size_t r = 0; r < nr; r++)
+                x->rs[r] = RES_ST_UNKNOWN;
+        }
+    }
+    for (size_t g = 0; g < old->n_groups; g++)
+        for (size_t n = 0; n < nn; n++)
+            free(gview_at(gv, g, n)->rs);
+    free(gv->gn);
+    gv->gn = gn;
+    REMAP(gv->last_owner, int, -1, map);
+    REMAP(gv->down_ms, uint64_t, 0, map);
+    REMAP(gv->lost, bool, false, map);
+    REMAP(gv->multi, bool, false, map);
+    REMAP(gv->shown, enum pol_state, POL_ST_MAX, map);
+    REMAP(gv->inflight, unsigned, 0, map);
+    REMAP(gv->drop_sent, bool, false, map);
+    REMAP(gv->hold, bool, false, map);
+    /* A run-time domain is kept only for an unchanged group (its script and domain are the same).
+     */
+    int *kept = xcalloc(ng ? ng : 1, sizeof(int));
+    for (size_t g = 0; g < ng; g++)
+        kept[g] = same[g] ? map[g] : -1;
+    for (size_t g = 0; g < ng; g++)
+        if (kept[g] < 0 && map[g] >= 0) {
+            free(gv->rt_domain[map[g]]);
+            gv->rt_domain[map[g]] = NULL;
+        }
+    for (size_t i = 0; i < d->n_groups; i++)
+        if (d->groups[i].change == CFG_CHANGE_REMOVED)
+            free(gv->rt_domain[d->groups[i].old_index]);
+    REMAP(gv->rt_domain, size_t *, NULL, kept);
+    REMAP(gv->n_rt_domain, size_t, 0, kept);
+    REMAP(gv->have_rt_domain, bool, false, kept);
+    free(kept);
+    free(map);
+    free(same);
+    /* The database, by names: entries of removed groups and resources drop out. */
+    json_t *j = db_to_json(gv->db);
+    struct db *ndb = NULL;
+    char *err = NULL;
+    if (db_from_json(next, j, &ndb, &err) < 0) {
+        log_error("the cluster database does not fit the new configuration: %s", err);
+        free(err);
+        ndb = db_new(next);
+        ndb->version = gv->db->version;
+        ndb->src = gv->db->src;
+    }
+    json_decref(j);
+    db_free(gv->db);
+    gv->db = ndb;
+    gv->cfg = next;
+    replan(gv);
+}
+
 static void pending_free(struct gview_pending *p)
 {
     free(p->waiting);
@@ -856,8 +950,8 @@ int gview_deliver(struct gview *gv, uint32_t from, enum peer_group_kind kind, js
     case PEER_G_DB:
         r = deliver_db(gv, from, body, ret_err);
         break;
-    case PEER_G_KIND_MAX:
-        *ret_err = xstrdup("unknown group message");
+    default: /* the configuration's messages go to cfgsync_deliver */
+        *ret_err = xstrdup("not a group message");
         break;
     }
     if (r < 0 && !*ret_err)
@@ -1006,7 +1100,7 @@ void gview_coordinate(struct gview *gv, bool may_act)
     gview_plan(gv, &out);
     const struct cluster *cl = gv->cl;
     bool coord = may_act && cl->quorate && cl->local_id && cl->coordinator == cl->local_id &&
-                 gview_synced(gv);
+                 gview_synced(gv) && !gv->blocked;
     for (size_t i = 0; coord && i < out.n_actions; i++) {
         const struct pol_action *a = &out.actions[i];
         if (a->type == POL_FENCE) {

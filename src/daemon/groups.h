@@ -29,6 +29,7 @@
 #include <uv.h>
 
 #include "config/config.h"
+#include "config/diff.h"
 #include "daemon/cluster.h"
 #include "daemon/db.h"
 #include "daemon/events.h"
@@ -108,6 +109,8 @@ struct gview {
     size_t *n_rt_domain;
     bool *have_rt_domain;
     bool *hold; /* per group: no actions yet (its policy script has not answered) */
+    /* No actions at all: members' configurations differ, or a new one is being applied. */
+    bool blocked;
     /*
      * Saving the database off the loop: the newest text to write, the acks
      * that wait for it, and the write under way with the acks that wait for it.
@@ -133,6 +136,13 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
  */
 void gview_set_loop(struct gview *gv, uv_loop_t *loop);
 void gview_done(struct gview *gv);
+/*
+ * Takes over configuration next (d: cfg_diff of the current one and next):
+ * what is known of unchanged groups stays; added and changed groups are
+ * unknown everywhere until reported; the database keeps what it says about
+ * groups, resources and nodes that still exist.
+ */
+void gview_reconfigure(struct gview *gv, const struct cfg *next, const struct cfg_diff *d);
 
 static inline struct gnode *gview_at(const struct gview *gv, size_t g, size_t n)
 {

@@ -4,9 +4,11 @@
 
 #include <string.h>
 
+/* What a resource's callbacks are told: the group object survives configuration changes. */
 struct res_ref {
     struct lrm *l;
-    size_t g, r;
+    struct lrm_group *G;
+    size_t r;
 };
 
 static void step(struct lrm *l, size_t g);
@@ -28,7 +30,7 @@ static void check_all_stopped(struct lrm *l)
         return;
     bool ok = true;
     for (size_t g = 0; g < l->cfg->n_groups; g++) {
-        struct lrm_group *G = &l->groups[g];
+        struct lrm_group *G = l->groups[g];
         if (!G->managed)
             continue;
         if (G->op != LRM_IDLE || G->want != LRM_WANT_NONE)
@@ -44,7 +46,7 @@ static void check_all_stopped(struct lrm *l)
 /* The group's state from its resources' states (when no operation runs). */
 static enum pol_obs derive(const struct lrm *l, size_t g)
 {
-    const struct lrm_group *G = &l->groups[g];
+    const struct lrm_group *G = l->groups[g];
     size_t n = l->cfg->groups[g].n_resources, running = 0, stopped = 0;
     for (size_t r = 0; r < n; r++) {
         if (G->rs[r] == RES_ST_STOP_FAILED)
@@ -61,13 +63,13 @@ static enum pol_obs derive(const struct lrm *l, size_t g)
 
 static void set_obs(struct lrm *l, size_t g, enum pol_obs obs)
 {
-    l->groups[g].obs = obs;
+    l->groups[g]->obs = obs;
     report(l, g);
 }
 
 static void watch_running(struct lrm *l, size_t g, bool on)
 {
-    struct lrm_group *G = &l->groups[g];
+    struct lrm_group *G = l->groups[g];
     for (size_t r = 0; r < l->cfg->groups[g].n_resources; r++)
         res_watch(G->res[r], on && G->managed && G->rs[r] == RES_ST_RUNNING);
 }
@@ -75,7 +77,7 @@ static void watch_running(struct lrm *l, size_t g, bool on)
 /* An operation ended: settle the state, then run what waits. */
 static void op_over(struct lrm *l, size_t g, enum pol_obs obs)
 {
-    struct lrm_group *G = &l->groups[g];
+    struct lrm_group *G = l->groups[g];
     G->op = LRM_IDLE;
     if (obs == POL_OBS_RUNNING)
         watch_running(l, g, true);
@@ -95,9 +97,9 @@ static void on_probe(void *ctx, enum res_rc rc, const char *reason)
 {
     struct res_ref *ref = ctx;
     struct lrm *l = ref->l;
-    size_t g = ref->g, r = ref->r;
+    size_t g = ref->G->g, r = ref->r;
     free(ref);
-    struct lrm_group *G = &l->groups[g];
+    struct lrm_group *G = l->groups[g];
     G->rs[r] = rc == RES_RC_OK              ? RES_ST_RUNNING
                : rc == RES_RC_NOT_RUNNING   ? RES_ST_STOPPED
                : rc == RES_RC_NOT_INSTALLED ? RES_ST_STOPPED /* nothing of it can run here */
@@ -116,7 +118,7 @@ static void on_probe(void *ctx, enum res_rc rc, const char *reason)
 
 static void probe_group(struct lrm *l, size_t g)
 {
-    struct lrm_group *G = &l->groups[g];
+    struct lrm_group *G = l->groups[g];
     size_t n = l->cfg->groups[g].n_resources;
     watch_running(l, g, false);
     G->op = LRM_PROBING;
@@ -124,7 +126,7 @@ static void probe_group(struct lrm *l, size_t g)
     for (size_t r = 0; r < n; r++) {
         res_cancel(G->res[r]);
         struct res_ref *ref = xcalloc(1, sizeof(*ref));
-        *ref = (struct res_ref){l, g, r};
+        *ref = (struct res_ref){l, G, r};
         if (res_run(G->res[r], RES_OP_PROBE, on_probe, ref) < 0) {
             free(ref);
             G->rs[r] = RES_ST_FAILED;
@@ -141,7 +143,7 @@ void lrm_probe_all(struct lrm *l)
 {
     /* A group in the middle of an operation reports when it ends; only idle ones are probed. */
     for (size_t g = 0; g < l->cfg->n_groups; g++)
-        if (l->groups[g].op == LRM_IDLE)
+        if (l->groups[g]->op == LRM_IDLE)
             probe_group(l, g);
 }
 
@@ -151,9 +153,9 @@ static void on_step(void *ctx, enum res_rc rc, const char *reason);
 
 static void run_res(struct lrm *l, size_t g, size_t r, enum res_op op)
 {
-    struct lrm_group *G = &l->groups[g];
+    struct lrm_group *G = l->groups[g];
     struct res_ref *ref = xcalloc(1, sizeof(*ref));
-    *ref = (struct res_ref){l, g, r};
+    *ref = (struct res_ref){l, G, r};
     G->rs[r] = op == RES_OP_START ? RES_ST_STARTING : RES_ST_STOPPING;
     if (op == RES_OP_STOP)
         res_watch(G->res[r], false);
@@ -165,7 +167,7 @@ static void run_res(struct lrm *l, size_t g, size_t r, enum res_op op)
 /* The next resource to stop, from `from` down to `low`; SIZE_MAX when none. */
 static size_t next_to_stop(const struct lrm *l, size_t g, size_t from, size_t low)
 {
-    const struct lrm_group *G = &l->groups[g];
+    const struct lrm_group *G = l->groups[g];
     if (from == SIZE_MAX)
         return SIZE_MAX;
     for (size_t r = from + 1; r-- > low;)
@@ -176,7 +178,7 @@ static size_t next_to_stop(const struct lrm *l, size_t g, size_t from, size_t lo
 
 static void step(struct lrm *l, size_t g)
 {
-    struct lrm_group *G = &l->groups[g];
+    struct lrm_group *G = l->groups[g];
     const struct cfg_group *cg = &l->cfg->groups[g];
     if (G->op == LRM_STARTING) {
         while (G->cursor < cg->n_resources && G->rs[G->cursor] == RES_ST_RUNNING) {
@@ -211,7 +213,7 @@ static void step(struct lrm *l, size_t g)
 
 static void begin_stop(struct lrm *l, size_t g, enum lrm_op op, size_t low)
 {
-    struct lrm_group *G = &l->groups[g];
+    struct lrm_group *G = l->groups[g];
     const struct cfg_group *cg = &l->cfg->groups[g];
     G->op = op;
     G->recover_from = low;
@@ -226,8 +228,8 @@ static void on_step(void *ctx, enum res_rc rc, const char *reason)
     struct res_ref ref = *(struct res_ref *)ctx;
     free(ctx);
     struct lrm *l = ref.l;
-    size_t g = ref.g, r = ref.r;
-    struct lrm_group *G = &l->groups[g];
+    size_t g = ref.G->g, r = ref.r;
+    struct lrm_group *G = l->groups[g];
     const struct cfg_resource *rc_cfg = &l->cfg->groups[g].resources[r];
     if (G->op == LRM_STARTING && !G->stopping_first) {
         if (rc == RES_RC_OK) {
@@ -270,7 +272,7 @@ static void on_step(void *ctx, enum res_rc rc, const char *reason)
 
 void lrm_start(struct lrm *l, size_t g)
 {
-    struct lrm_group *G = &l->groups[g];
+    struct lrm_group *G = l->groups[g];
     if (G->op != LRM_IDLE) {
         G->want = LRM_WANT_START;
         return;
@@ -288,7 +290,7 @@ void lrm_start(struct lrm *l, size_t g)
 
 void lrm_stop(struct lrm *l, size_t g)
 {
-    struct lrm_group *G = &l->groups[g];
+    struct lrm_group *G = l->groups[g];
     if (G->op == LRM_STARTING) {
         /* Abandon the start: cancel the resource under way and stop what runs. */
         struct res *cur = G->res[G->cursor];
@@ -314,7 +316,7 @@ void lrm_stop_all(struct lrm *l)
 {
     l->stopping_all = true;
     for (size_t g = 0; g < l->cfg->n_groups; g++)
-        if (l->groups[g].managed)
+        if (l->groups[g]->managed)
             lrm_stop(l, g);
     check_all_stopped(l);
 }
@@ -325,8 +327,8 @@ static void on_res_failed(void *ctx, const char *reason)
 {
     struct res_ref *ref = ctx;
     struct lrm *l = ref->l;
-    size_t g = ref->g, r = ref->r;
-    struct lrm_group *G = &l->groups[g];
+    size_t g = ref->G->g, r = ref->r;
+    struct lrm_group *G = l->groups[g];
     const struct cfg_resource *rc = &l->cfg->groups[g].resources[r];
     if (!G->managed || G->op != LRM_IDLE || G->obs != POL_OBS_RUNNING)
         return;
@@ -349,7 +351,7 @@ static void on_res_failed(void *ctx, const char *reason)
 
 void lrm_set_managed(struct lrm *l, size_t g, bool managed)
 {
-    struct lrm_group *G = &l->groups[g];
+    struct lrm_group *G = l->groups[g];
     if (G->managed == managed)
         return;
     G->managed = managed;
@@ -365,6 +367,37 @@ void lrm_set_managed(struct lrm *l, size_t g, bool managed)
 
 /* ---- setup ---- */
 
+static struct lrm_group *group_new(struct lrm *l, size_t g)
+{
+    struct lrm_group *G = xcalloc(1, sizeof(*G));
+    size_t n = l->cfg->groups[g].n_resources;
+    G->g = g;
+    G->obs = POL_OBS_UNKNOWN;
+    G->managed = true;
+    G->rs = xcalloc(n ? n : 1, 1);
+    G->res = xcalloc(n ? n : 1, sizeof(*G->res));
+    G->refs = xcalloc(n ? n : 1, sizeof(struct res_ref));
+    G->n_res = n;
+    struct res_ref *refs = G->refs;
+    for (size_t r = 0; r < n; r++) {
+        refs[r] = (struct res_ref){l, G, r};
+        G->res[r] = res_new(&l->env, g, r, on_res_failed, &refs[r]);
+    }
+    return G;
+}
+
+static void group_free(struct lrm_group *G)
+{
+    for (size_t r = 0; r < G->n_res; r++) {
+        res_cancel(G->res[r]);
+        res_free(G->res[r]);
+    }
+    free(G->res);
+    free(G->refs);
+    free(G->rs);
+    free(G);
+}
+
 struct lrm *lrm_new(uv_loop_t *loop, const struct cfg *cfg, size_t node, const char *run_dir,
                     const struct lrm_hooks *hooks, void *ctx)
 {
@@ -376,43 +409,66 @@ struct lrm *lrm_new(uv_loop_t *loop, const struct cfg *cfg, size_t node, const c
     l->hooks = hooks;
     l->ctx = ctx;
     l->groups = xcalloc(cfg->n_groups ? cfg->n_groups : 1, sizeof(*l->groups));
-    for (size_t g = 0; g < cfg->n_groups; g++) {
-        struct lrm_group *G = &l->groups[g];
-        size_t n = cfg->groups[g].n_resources;
-        G->obs = POL_OBS_UNKNOWN;
-        G->managed = true;
-        G->rs = xcalloc(n ? n : 1, 1);
-        G->res = xcalloc(n ? n : 1, sizeof(*G->res));
-        G->refs = xcalloc(n ? n : 1, sizeof(struct res_ref));
-        struct res_ref *refs = G->refs;
-        for (size_t r = 0; r < n; r++) {
-            refs[r] = (struct res_ref){l, g, r};
-            G->res[r] = res_new(&l->env, g, r, on_res_failed, &refs[r]);
-        }
-    }
+    for (size_t g = 0; g < cfg->n_groups; g++)
+        l->groups[g] = group_new(l, g);
     return l;
+}
+
+void lrm_reconfigure(struct lrm *l, const struct cfg *next, const struct cfg_diff *d)
+{
+    struct lrm_group **groups = xcalloc(next->n_groups ? next->n_groups : 1, sizeof(*groups));
+    l->cfg = next;
+    l->env.cfg = next;
+    for (size_t i = 0; i < d->n_groups; i++) {
+        const struct cfg_group_diff *gd = &d->groups[i];
+        if (gd->change == CFG_CHANGE_NONE) {
+            struct lrm_group *G = l->groups[gd->old_index];
+            G->g = (size_t)gd->new_index;
+            for (size_t r = 0; r < G->n_res; r++)
+                res_rebind(G->res[r], &l->env, G->g, r);
+            groups[G->g] = G;
+            continue;
+        }
+        if (gd->old_index >= 0)
+            group_free(l->groups[gd->old_index]);
+        if (gd->new_index >= 0)
+            groups[gd->new_index] = group_new(l, (size_t)gd->new_index);
+    }
+    free(l->groups);
+    l->groups = groups;
+    /* New definitions: find out what of them already runs here. */
+    for (size_t i = 0; i < d->n_groups; i++) {
+        const struct cfg_group_diff *gd = &d->groups[i];
+        if (gd->change == CFG_CHANGE_ADDED || gd->change == CFG_CHANGE_MODIFIED)
+            probe_group(l, (size_t)gd->new_index);
+    }
 }
 
 void lrm_free(struct lrm *l)
 {
     if (!l)
         return;
-    for (size_t g = 0; g < l->cfg->n_groups; g++) {
-        struct lrm_group *G = &l->groups[g];
-        for (size_t r = 0; r < l->cfg->groups[g].n_resources; r++)
-            res_free(G->res[r]);
-        free(G->res);
-        free(G->refs);
-        free(G->rs);
-    }
+    for (size_t g = 0; g < l->cfg->n_groups; g++)
+        group_free(l->groups[g]);
     free(l->groups);
     free(l);
+}
+
+enum pol_obs lrm_obs(const struct lrm *l, size_t g)
+{
+    const struct lrm_group *G = l->groups[g];
+    return G->op == LRM_STOPPING ? POL_OBS_STOPPING : G->obs;
+}
+
+bool lrm_idle(const struct lrm *l, size_t g)
+{
+    return l->groups[g]->op == LRM_IDLE && l->groups[g]->want == LRM_WANT_NONE;
 }
 
 bool lrm_probed(const struct lrm *l)
 {
     for (size_t g = 0; g < l->cfg->n_groups; g++)
-        if (!l->groups[g].probed)
+        if (!l->groups[g]->probed)
             return false;
     return true;
 }
@@ -420,7 +476,7 @@ bool lrm_probed(const struct lrm *l)
 bool lrm_any_active(const struct lrm *l)
 {
     for (size_t g = 0; g < l->cfg->n_groups; g++)
-        if (l->groups[g].op != LRM_IDLE || pol_obs_active(l->groups[g].obs))
+        if (l->groups[g]->op != LRM_IDLE || pol_obs_active(l->groups[g]->obs))
             return true;
     return false;
 }

@@ -17,6 +17,7 @@
 #include <uv.h>
 
 #include "config/config.h"
+#include "config/diff.h"
 #include "daemon/db.h"
 #include "policy/policy.h"
 #include "resource/rc.h"
@@ -35,6 +36,8 @@ enum lrm_want { LRM_WANT_NONE, LRM_WANT_START, LRM_WANT_STOP };
 enum lrm_op { LRM_IDLE, LRM_PROBING, LRM_STARTING, LRM_STOPPING, LRM_RECOVERING };
 
 struct lrm_group {
+    size_t g;     /* its index in the current configuration */
+    size_t n_res; /* resources (of the definition it was made for) */
     enum pol_obs obs;
     uint8_t *rs; /* per resource: enum res_state */
     struct res **res;
@@ -57,12 +60,23 @@ struct lrm {
     struct res_env env;
     const struct lrm_hooks *hooks;
     void *ctx;
-    struct lrm_group *groups;
+    struct lrm_group **groups; /* one object per group, kept across configuration changes */
     bool stopping_all;
 };
 
 struct lrm *lrm_new(uv_loop_t *loop, const struct cfg *cfg, size_t node, const char *run_dir,
                     const struct lrm_hooks *hooks, void *ctx);
+/*
+ * Takes over configuration next, from d (cfg_diff of the current one and
+ * next, after cfg_transplant_unchanged): unchanged groups keep running
+ * untouched; removed and modified ones (which must be idle: stopped for the
+ * change) are dropped; added and modified ones get new resources and are
+ * probed (each reports when done).
+ */
+void lrm_reconfigure(struct lrm *l, const struct cfg *next, const struct cfg_diff *d);
+/* Group g's state here, and whether no operation is under way or waiting. */
+enum pol_obs lrm_obs(const struct lrm *l, size_t g);
+bool lrm_idle(const struct lrm *l, size_t g);
 /* Frees everything; processes still running are killed. Accepts NULL. */
 void lrm_free(struct lrm *l);
 

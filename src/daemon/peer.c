@@ -66,8 +66,9 @@ const char *peer_fence_op_name(enum peer_fence_op op)
     return op < PEER_FENCE_OP_MAX ? fence_op_names[op] : "unknown";
 }
 
-static const char *const group_kind_names[PEER_G_KIND_MAX] = {"report", "action", "failure",
-                                                              "intent", "ack",    "db"};
+static const char *const group_kind_names[PEER_G_KIND_MAX] = {
+    "report", "action",         "failure",      "intent",     "ack",         "db",
+    "config", "config-version", "config-ready", "config-ack", "config-abort"};
 
 const char *peer_group_kind_name(enum peer_group_kind k)
 {

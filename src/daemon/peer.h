@@ -27,6 +27,12 @@ enum peer_group_kind {
     PEER_G_INTENT,  /* an admin's command, to apply and persist */
     PEER_G_ACK,     /* a member applied and persisted an intent */
     PEER_G_DB,      /* a member's copy of the cluster database, after a membership change */
+    /* The replicated configuration (src/daemon/cfgsync.c): */
+    PEER_G_CONFIG,  /* a new configuration: an admin's apply, or the current one for a late node */
+    PEER_G_CFG_VER, /* a member's configuration version, after a membership change */
+    PEER_G_CFG_READY, /* a member stopped what an apply removes or changes, and is ready */
+    PEER_G_CFG_ACK,   /* a member wrote the applied configuration to its disk */
+    PEER_G_CFG_ABORT, /* the node applying gives up (a member was not ready in time) */
     PEER_G_KIND_MAX
 };
 

@@ -15,8 +15,12 @@
 
 #include "base/log.h"
 #include "base/notify.h"
+#include "base/sha256.h"
 #include "base/util.h"
 #include "config/config.h"
+#include "config/diff.h"
+#include "daemon/cfgstore.h"
+#include "daemon/cfgsync.h"
 #include "daemon/cluster.h"
 #include "daemon/control.h"
 #include "daemon/ctl.h"
@@ -43,9 +47,12 @@
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_FATAL = 2 };
 
+#define MAX_RETIRED 16 /* old configurations kept while a fence operation may point into them */
+
 struct vigild {
     uv_loop_t *loop;
     const char *cfg_path, *socket_path, *run_dir, *state_dir;
+    char *cfg_text; /* the configuration file's content at start-up */
     char *corosync_bin, *corosync_conf;
     struct cfg *cfg;
     struct eventlog *events;
@@ -57,11 +64,16 @@ struct vigild {
     struct gview gv;
     struct lrm *lrm;
     struct placer *placer;
-    int local_node; /* index in cfg->nodes, found from this machine's addresses */
+    int local_node;    /* index in cfg->nodes, found from this machine's addresses */
+    struct cfgsync cs; /* the replicated configuration */
+    bool *prep_stop;   /* per group: stopped for a configuration change under way (or NULL) */
+    struct cfg *retired[MAX_RETIRED];
+    size_t n_retired;
     struct waiter {
         uint64_t intent;
         uint64_t token;
         char *what;
+        bool config; /* a configuration apply (intent is its id) */
     } * waiters;
     size_t n_waiters;
     bool stopping_groups; /* SIGTERM: groups are being stopped before leaving */
@@ -74,6 +86,7 @@ struct vigild {
 };
 
 static void shutdown_now(struct vigild *d, int code);
+static void begin_shutdown(struct vigild *d, const char *why);
 static void start_corosync(struct vigild *d);
 static void schedule_connect(struct vigild *d);
 
@@ -117,7 +130,7 @@ static void send_hello(struct vigild *d)
 
 static void send_report(struct vigild *d, size_t g)
 {
-    const struct lrm_group *G = &d->lrm->groups[g];
+    const struct lrm_group *G = d->lrm->groups[g];
     if (G->obs == POL_OBS_UNKNOWN || !d->cl.local_id)
         return;
     json_t *body = gview_report_body(&d->gv, g, G->obs, G->rs, d->stopping_groups);
@@ -142,6 +155,11 @@ static void gv_local_action(void *ctx, size_t g, bool start)
     struct vigild *d = ctx;
     if (start && (d->stopping_groups || d->stopping)) {
         log_info("not starting group %s: this node is shutting down", d->cfg->groups[g].name);
+        send_report(d, g);
+        return;
+    }
+    if (start && d->prep_stop && d->prep_stop[g]) {
+        log_info("not starting group %s: a new configuration changes it", d->cfg->groups[g].name);
         send_report(d, g);
         return;
     }
@@ -214,10 +232,13 @@ static const struct gview_hooks gview_hooks = {
 
 static void check_quorum_stop(struct vigild *d);
 
+static void cs_check_ready(struct vigild *d);
+
 static void lrm_report(void *ctx, size_t g)
 {
     struct vigild *d = ctx;
     send_report(d, g);
+    cs_check_ready(d);
     /* A probe may find something running while this node has no quorum. */
     check_quorum_stop(d);
 }
@@ -266,7 +287,7 @@ static void check_quorum_stop(struct vigild *d)
     if (d->cl.quorate || d->cfg->no_quorum != CFG_NO_QUORUM_STOP || !d->lrm)
         return;
     for (size_t g = 0; g < d->cfg->n_groups; g++) {
-        const struct lrm_group *G = &d->lrm->groups[g];
+        const struct lrm_group *G = d->lrm->groups[g];
         if (!G->managed || (!pol_obs_active(G->obs) && G->op != LRM_STARTING))
             continue;
         if (G->op == LRM_STOPPING || G->obs == POL_OBS_STOPPING)
@@ -284,6 +305,7 @@ static void on_plan_timer(uv_timer_t *t)
         return;
     if (d->cl.quorate && d->cl.coordinator == d->cl.local_id && !d->stopping)
         placer_update(d->placer);
+    d->gv.blocked = cfgsync_blocked(&d->cs);
     gview_coordinate(&d->gv, !d->stopping || d->stopping_groups);
 }
 
@@ -304,20 +326,29 @@ static void gv_fence(void *ctx, size_t node, const char *reason)
     fencer_reconcile(d->fencer);
 }
 
+static void free_retired(struct vigild *d);
+
 static void on_intent_timer(uv_timer_t *t)
 {
     struct vigild *d = t->data;
     gview_expire_intents(&d->gv, time_mono_ms());
+    cfgsync_tick(&d->cs, time_mono_ms());
+    free_retired(d);
 }
 
 static void status_extra(void *ctx, json_t *st)
 {
     struct vigild *d = ctx;
     json_object_set_new(st, "groups", gview_status_json(&d->gv));
+    json_object_set_new(st, "config", cfgsync_status_json(&d->cs));
     json_t *nodes = json_object_get(st, "nodes");
-    for (size_t n = 0; n < json_array_size(nodes) && n < d->cfg->n_nodes; n++)
-        json_object_set_new(json_array_get(nodes, n), "standby",
-                            json_boolean(d->gv.db->standby[n]));
+    for (size_t n = 0; n < json_array_size(nodes) && n < d->cfg->n_nodes; n++) {
+        json_t *jn = json_array_get(nodes, n);
+        json_object_set_new(jn, "standby", json_boolean(d->gv.db->standby[n]));
+        json_t *v = cfgsync_node_json(&d->cs, n);
+        if (v)
+            json_object_set_new(jn, "config", v);
+    }
 }
 
 /* The node this machine is: the one whose configured address is on a local interface. */
@@ -369,6 +400,7 @@ static void on_view(void *ctx, const struct engine_view *v)
         fencer_share_state(d->fencer);
     }
     gview_membership(&d->gv, v);
+    cfgsync_membership(&d->cs);
     fencer_reconcile(d->fencer);
     check_quorum_stop(d);
 }
@@ -385,6 +417,7 @@ static void on_quorum(void *ctx, const struct engine_quorum *q)
 {
     struct vigild *d = ctx;
     cluster_apply_quorum(&d->cl, q);
+    cfgsync_quorum(&d->cs);
     fencer_reconcile(d->fencer);
     check_quorum_stop(d);
     gv_replan(d);
@@ -418,7 +451,13 @@ static void on_deliver(void *ctx, uint32_t from, const void *msg, size_t len)
                            m.fence.action && strcmp(m.fence.action, "reboot") == 0);
         fencer_reconcile(d->fencer);
     }
-    if (m.type == PEER_GROUP) {
+    if (m.type == PEER_GROUP && m.group.kind >= PEER_G_CONFIG) {
+        _cleanup_free_ char *cerr = NULL;
+        if (cfgsync_deliver(&d->cs, from, m.group.kind, m.group.body, &cerr) < 0)
+            log_warn("dropped a malformed %s message from %s: %s",
+                     peer_group_kind_name(m.group.kind), cluster_node_name(&d->cl, from, buf),
+                     cerr);
+    } else if (m.type == PEER_GROUP) {
         _cleanup_free_ char *gerr = NULL;
         if (gview_deliver(&d->gv, from, m.group.kind, m.group.body, &gerr) < 0)
             log_warn("dropped a malformed %s message from %s: %s",
@@ -441,6 +480,7 @@ static void on_lost(void *ctx, int err)
         return;
     cluster_engine_lost(&d->cl, strerror(-err));
     gview_engine_lost(&d->gv);
+    cfgsync_engine_lost(&d->cs);
     fencer_reconcile(d->fencer);
     check_quorum_stop(d);
     if (d->cfg->engine == CFG_ENGINE_MANAGED && d->corosync && proc_running(d->corosync)) {
@@ -462,6 +502,357 @@ static const struct engine_callbacks engine_cb = {
     .links = on_links,
     .lost = on_lost,
 };
+
+/* ---- the replicated configuration ---------------------------------------- */
+
+static int cs_send(void *ctx, enum peer_group_kind kind, json_t *body)
+{
+    return gv_send(ctx, kind, body);
+}
+
+static bool group_active_here(const struct vigild *d, size_t g)
+{
+    return d->lrm && (!lrm_idle(d->lrm, g) || pol_obs_active(lrm_obs(d->lrm, g)));
+}
+
+/* Once every group a configuration change stops is stopped here, this node is ready for it. */
+static void cs_check_ready(struct vigild *d)
+{
+    if (!d->prep_stop)
+        return;
+    for (size_t g = 0; g < d->cfg->n_groups; g++) {
+        if (!d->prep_stop[g] || !d->lrm)
+            continue;
+        if (!lrm_idle(d->lrm, g))
+            return;
+        if (lrm_obs(d->lrm, g) == POL_OBS_STOP_FAILED) {
+            _cleanup_free_ char *e =
+                xasprintf("group %s could not be stopped on %s", d->cfg->groups[g].name,
+                          d->cfg->nodes[d->local_node].name);
+            cfgsync_local_ready(&d->cs, false, e);
+            return;
+        }
+        if (pol_obs_active(lrm_obs(d->lrm, g)))
+            return;
+    }
+    cfgsync_local_ready(&d->cs, true, NULL);
+}
+
+static void cs_prepare(void *ctx, const struct cfg *next, const struct cfg_diff *diff)
+{
+    struct vigild *d = ctx;
+    free(d->prep_stop);
+    d->prep_stop = xcalloc(d->cfg->n_groups ? d->cfg->n_groups : 1, sizeof(bool));
+    for (size_t i = 0; i < diff->n_groups; i++) {
+        const struct cfg_group_diff *gd = &diff->groups[i];
+        if (gd->change != CFG_CHANGE_REMOVED && gd->change != CFG_CHANGE_MODIFIED)
+            continue;
+        size_t g = (size_t)gd->old_index;
+        d->prep_stop[g] = true;
+        if (!group_active_here(d, g))
+            continue;
+        log_info("group %s: stopping it on this node: the new configuration %s it", gd->name,
+                 gd->change == CFG_CHANGE_REMOVED ? "removes" : "changes");
+        lrm_stop(d->lrm, g);
+    }
+    gv_replan(d);
+    cs_check_ready(d);
+}
+
+static void cs_abort(void *ctx)
+{
+    struct vigild *d = ctx;
+    free(d->prep_stop);
+    d->prep_stop = NULL;
+    gv_replan(d);
+}
+
+/* Frees configurations replaced while a fence operation could still point into them. */
+static void free_retired(struct vigild *d)
+{
+    for (size_t n = 0; n < d->cfg->n_nodes; n++)
+        if (d->cl.nodes[n].fencing)
+            return;
+    for (size_t i = 0; i < d->n_retired; i++)
+        cfg_free(d->retired[i]);
+    d->n_retired = 0;
+}
+
+static void cs_activate(void *ctx, struct cfg *next, const struct cfg_diff *diff)
+{
+    struct vigild *d = ctx;
+    struct cfg *old = d->cfg;
+    cfg_transplant_unchanged(next, old, diff);
+    free(d->prep_stop);
+    d->prep_stop = NULL;
+    placer_free(d->placer);
+    d->placer = NULL;
+    if (d->lrm)
+        lrm_reconfigure(d->lrm, next, diff);
+    gview_reconfigure(&d->gv, next, diff);
+    d->cfg = next;
+    d->cl.cfg = next;
+    d->cs.cfg = next;
+    _cleanup_free_ char *printed = cfg_print(next);
+    d->cl.cfg_hash = peer_hash(printed, strlen(printed));
+    if (d->lrm) {
+        d->placer = placer_new(d->loop, &d->gv, next->nodes[d->local_node].name);
+        gv_db_changed(d);
+    }
+    /* A fence operation under way points into the old fencing section: keep it until done. */
+    if (d->n_retired < MAX_RETIRED) {
+        d->retired[d->n_retired++] = old;
+        free_retired(d);
+    } else {
+        cfg_free(old);
+    }
+    gv_rereport(d, SIZE_MAX);
+    gv_replan(d);
+}
+
+static void cs_refused(void *ctx, const char *msg)
+{
+    struct vigild *d = ctx;
+    log_error("%s", msg);
+    if (d->stopping)
+        return;
+    d->exit_code = EXIT_CONFIG;
+    begin_shutdown(d, "configuration refused by the cluster");
+}
+
+static void cs_done(void *ctx, uint64_t id, bool ok, uint64_t version, const char *msg)
+{
+    struct vigild *d = ctx;
+    if (ok)
+        log_info("configuration version %llu: %s", (unsigned long long)version, msg);
+    else
+        log_warn("configuration version %llu: %s", (unsigned long long)version, msg);
+    for (size_t i = 0; i < d->n_waiters; i++) {
+        struct waiter *w = &d->waiters[i];
+        if (!w->config || w->intent != id)
+            continue;
+        json_t *reply =
+            ok ? json_pack("{s:b, s:{s:s, s:I, s:s}}", "ok", 1, "result", "message", msg, "version",
+                           (json_int_t)version, "sha256", d->cs.cur.sha256)
+               : ctl_error("configuration version %llu not applied: %s",
+                           (unsigned long long)version, msg);
+        control_reply(d->control, w->token, reply);
+        free(w->what);
+        d->waiters[i] = d->waiters[--d->n_waiters];
+        return;
+    }
+}
+
+static void cs_changed(void *ctx)
+{
+    gv_replan(ctx);
+}
+
+static const struct cfgsync_hooks cfgsync_hooks = {
+    .send = cs_send,
+    .prepare = cs_prepare,
+    .activate = cs_activate,
+    .abort = cs_abort,
+    .refused = cs_refused,
+    .done = cs_done,
+    .changed = cs_changed,
+};
+
+/* {"name", "change", "resources": [...], "runs_on": [...], ...} for each changed group. */
+static json_t *diff_json(struct vigild *d, const struct cfg *next, const struct cfg_diff *diff,
+                         json_t *breaking)
+{
+    json_t *groups = json_array();
+    for (size_t i = 0; i < diff->n_groups; i++) {
+        const struct cfg_group_diff *gd = &diff->groups[i];
+        if (gd->change == CFG_CHANGE_NONE)
+            continue;
+        json_t *res = json_array(), *on = json_array();
+        for (size_t r = 0; r < gd->n_res; r++)
+            json_array_append_new(res, json_pack("{s:s, s:s}", "name", gd->res[r].name, "change",
+                                                 cfg_change_name(gd->res[r].change)));
+        for (size_t n = 0; gd->old_index >= 0 && n < d->cfg->n_nodes; n++) {
+            if (!pol_obs_active(gview_at(&d->gv, (size_t)gd->old_index, n)->obs))
+                continue;
+            const char *node = d->cfg->nodes[n].name;
+            json_array_append_new(on, json_string(node));
+            bool unmanaged = d->gv.db->groups[gd->old_index].unmanaged;
+            const struct cfg_group *ng = gd->new_index >= 0 ? &next->groups[gd->new_index] : NULL;
+            bool in_domain = false;
+            for (size_t k = 0; ng && k < ng->n_domain; k++)
+                in_domain |= ng->domain[k] == n;
+            if (gd->change == CFG_CHANGE_REMOVED)
+                json_array_append_new(
+                    breaking,
+                    json_sprintf("group %s runs on %s: removing it stops it", gd->name, node));
+            else if (!in_domain)
+                json_array_append_new(
+                    breaking, json_sprintf("group %s runs on %s, which is not in its new domain: "
+                                           "it would move",
+                                           gd->name, node));
+            if (unmanaged)
+                json_array_append_new(
+                    breaking, json_sprintf("group %s is unmanaged (maintenance) and active on "
+                                           "%s: the change would stop it",
+                                           gd->name, node));
+        }
+        json_array_append_new(groups, json_pack("{s:s, s:s, s:b, s:b, s:o, s:o}", "name", gd->name,
+                                                "change", cfg_change_name(gd->change), "settings",
+                                                gd->settings, "order", gd->order, "resources", res,
+                                                "runs_on", on));
+    }
+    json_t *core = json_array();
+    for (size_t i = 0; i < diff->n_core; i++)
+        json_array_append_new(core, json_string(diff->core[i]));
+    return json_pack("{s:o, s:o, s:b, s:b}", "groups", groups, "restart_needed", core, "no_quorum",
+                     diff->no_quorum, "hooks", diff->hooks);
+}
+
+/* All diagnostics as "FILE:LINE:COL: error: MSG" lines, for an error reply. */
+static char *diags_text(const struct cfg_diags *diags, enum cfg_severity sev)
+{
+    char *out = xstrdup("");
+    for (size_t i = 0; i < diags->n; i++) {
+        const struct cfg_diag *g = &diags->v[i];
+        if (g->severity != sev)
+            continue;
+        char *line =
+            xasprintf("%s%s%s:%d:%d: %s: %s", out, *out ? "\n" : "", g->file ? g->file : "-",
+                      g->line, g->col, sev == CFG_SEV_ERROR ? "error" : "warning", g->msg);
+        free(out);
+        out = line;
+    }
+    return out;
+}
+
+/*
+ * diff (apply false) or apply text: validated as vigil verify would, compared
+ * with the running configuration; an apply is sent and answered later.
+ */
+static json_t *config_change(struct vigild *d, const char *text, const char *name, bool apply,
+                             bool force, uint64_t token, bool *ret_defer)
+{
+    struct cfg_diags diags;
+    cfg_diags_init(&diags);
+    struct cfg *next = NULL;
+    struct cfg_diff diff;
+    _cleanup_free_ char *err = NULL;
+    int r = cfgsync_check(&d->cs, text, name, CFG_LOAD_CHECK_FILES, &diags, &next, &diff, &err);
+    if (r == -EINVAL) {
+        _cleanup_free_ char *lines = diags_text(&diags, CFG_SEV_ERROR);
+        cfg_diags_clear(&diags);
+        return ctl_error("%s\n%s is not valid; nothing was changed", lines, name);
+    }
+    _cleanup_free_ char *warnings = diags_text(&diags, CFG_SEV_WARNING);
+    cfg_diags_clear(&diags);
+    if (r < 0)
+        return ctl_error("%s; nothing was changed", err);
+    json_t *breaking = json_array();
+    json_t *dj = diff_json(d, next, &diff, breaking);
+    bool empty = cfg_diff_empty(&diff);
+    cfg_diff_clear(&diff);
+    cfg_free(next);
+    char hash[SHA256_HEX_LEN + 1];
+    sha256_hex(text, strlen(text), hash);
+    json_t *result =
+        json_pack("{s:I, s:s, s:s, s:o, s:o, s:s, s:b}", "version", (json_int_t)d->cs.cur.version,
+                  "sha256", d->cs.cur.sha256, "new_sha256", hash, "diff", dj, "breaking", breaking,
+                  "warnings", warnings, "changed", !empty);
+    if (!apply)
+        return json_pack("{s:b, s:o}", "ok", 1, "result", result);
+    if (empty) {
+        json_object_set_new(result, "message",
+                            json_sprintf("no change: version %llu already has this content",
+                                         (unsigned long long)d->cs.cur.version));
+        return json_pack("{s:b, s:o}", "ok", 1, "result", result);
+    }
+    if (json_array_size(breaking) && !force) {
+        _cleanup_free_ char *list = xstrdup("");
+        size_t i;
+        json_t *b;
+        json_array_foreach(breaking, i, b)
+        {
+            char *l = xasprintf("%s%s%s", list, *list ? "; " : "", json_string_value(b));
+            free(list);
+            list = l;
+        }
+        json_decref(result);
+        return ctl_error("not applied: %s. Use --force to apply it anyway", list);
+    }
+    json_decref(result);
+    uint64_t id = cfgsync_apply(&d->cs, text, &err);
+    if (!id)
+        return ctl_error("%s; nothing was changed", err);
+    log_info("an administrator applies a new configuration (%s, sha256 %.12s)", name, hash);
+    if (ret_defer) {
+        d->waiters = xrealloc(d->waiters, (d->n_waiters + 1) * sizeof(*d->waiters));
+        d->waiters[d->n_waiters++] =
+            (struct waiter){.intent = id, .token = token, .what = xstrdup(name), .config = true};
+        *ret_defer = true;
+    }
+    return NULL;
+}
+
+/* Applies the file vigild runs, as edited in place (vigil config reload, SIGHUP). */
+static json_t *config_reload(struct vigild *d, bool force, uint64_t token, bool *ret_defer)
+{
+    _cleanup_free_ char *text = NULL;
+    size_t len;
+    int r = read_file(d->cfg_path, CFG_MAX_FILE_SIZE, &text, &len);
+    if (r < 0)
+        return ctl_error("cannot read %s: %s", d->cfg_path, strerror(-r));
+    if (strlen(text) != len)
+        return ctl_error("%s contains a NUL byte; nothing was changed", d->cfg_path);
+    return config_change(d, text, d->cfg_path, true, force, token, ret_defer);
+}
+
+static json_t *config_show(struct vigild *d, json_t *req)
+{
+    json_t *jv = json_object_get(req, "version");
+    uint64_t want = jv ? (uint64_t)json_integer_value(jv) : d->cs.cur.version;
+    _cleanup_free_ char *text = NULL;
+    uint64_t kept[CFGSTORE_KEEP];
+    size_t n = cfgstore_list(d->cs.state_dir, kept, CFGSTORE_KEEP);
+    json_t *versions = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(versions, json_integer((json_int_t)kept[i]));
+    if (want == d->cs.cur.version) {
+        text = xstrdup(d->cs.text);
+    } else if (cfgstore_read_version(d->cs.state_dir, want, &text) < 0) {
+        _cleanup_free_ char *list = xstrdup("");
+        for (size_t i = 0; i < n; i++) {
+            char *l = xasprintf("%s%s%llu", list, i ? ", " : "", (unsigned long long)kept[i]);
+            free(list);
+            list = l;
+        }
+        json_decref(versions);
+        return ctl_error("version %llu is not kept on this node (kept: %s)",
+                         (unsigned long long)want, *list ? list : "none");
+    }
+    char hash[SHA256_HEX_LEN + 1];
+    sha256_hex(text, strlen(text), hash);
+    json_t *st = cfgsync_status_json(&d->cs);
+    json_object_set_new(st, "version", json_integer((json_int_t)want));
+    json_object_set_new(st, "sha256", json_string(hash));
+    json_object_set_new(st, "current", json_boolean(want == d->cs.cur.version));
+    json_object_set_new(st, "text", json_string(text));
+    json_object_set_new(st, "versions", versions);
+    return json_pack("{s:b, s:o}", "ok", 1, "result", st);
+}
+
+static json_t *control_config(struct vigild *d, json_t *req, uint64_t token, bool *ret_defer)
+{
+    const char *op = json_string_value(json_object_get(req, "op"));
+    bool force = json_is_true(json_object_get(req, "force"));
+    if (strcmp(op, "show") == 0)
+        return config_show(d, req);
+    if (strcmp(op, "reload") == 0)
+        return config_reload(d, force, token, ret_defer);
+    const char *text = json_string_value(json_object_get(req, "text"));
+    const char *name = json_string_value(json_object_get(req, "name"));
+    return config_change(d, text, name ? name : "(submitted configuration)",
+                         strcmp(op, "apply") == 0, force, token, ret_defer);
+}
 
 /* An admin's intent: check it, send it, reply once every member applied and saved it. */
 static json_t *control_intent(struct vigild *d, const struct ctl_result *res, uint64_t token,
@@ -491,6 +882,8 @@ static json_t *on_control_action(void *ctx, const struct ctl_result *res, uint64
     struct vigild *d = ctx;
     if (res->has_intent)
         return control_intent(d, res, token, ret_defer);
+    if (res->request)
+        return control_config(d, res->request, token, ret_defer);
     struct peer_msg m = {.type = PEER_FENCE};
     m.fence.op = res->fence_confirm ? PEER_FENCE_CONFIRM : PEER_FENCE_REQUEST;
     m.fence.node = d->cfg->nodes[res->fence_node].name;
@@ -559,6 +952,7 @@ static void on_corosync_exit(struct proc *p, int ws, void *ctx)
     engine_disconnect(d->engine);
     cluster_engine_lost(&d->cl, desc);
     gview_engine_lost(&d->gv);
+    cfgsync_engine_lost(&d->cs);
     fencer_reconcile(d->fencer);
     check_quorum_stop(d);
     uv_timer_stop(&d->connect_timer);
@@ -661,7 +1055,23 @@ static void leave_cluster(struct vigild *d)
     if (d->corosync && proc_running(d->corosync))
         proc_stop(d->corosync, COROSYNC_STOP_MS);
     else
-        shutdown_now(d, EXIT_OK);
+        shutdown_now(d, d->exit_code);
+}
+
+/* Stops this node's groups, then leaves the cluster cleanly and exits (why: for the log). */
+static void begin_shutdown(struct vigild *d, const char *why)
+{
+    notify_send("STOPPING=1");
+    d->stopping = true;
+    if (d->lrm && lrm_any_active(d->lrm)) {
+        log_info("%s: stopping this node's groups, then leaving the cluster cleanly", why);
+        d->stopping_groups = true;
+        gv_rereport(d, SIZE_MAX); /* tell the others: run nothing new here */
+        lrm_stop_all(d->lrm);
+        return;
+    }
+    log_info("%s: leaving the cluster cleanly", why);
+    leave_cluster(d);
 }
 
 static void on_stop_signal(uv_signal_t *s, int sig)
@@ -672,18 +1082,7 @@ static void on_stop_signal(uv_signal_t *s, int sig)
         shutdown_now(d, d->exit_code);
         return;
     }
-    notify_send("STOPPING=1");
-    d->stopping = true;
-    if (d->lrm && lrm_any_active(d->lrm)) {
-        log_info("%s: stopping this node's groups, then leaving the cluster cleanly",
-                 strsignal(sig));
-        d->stopping_groups = true;
-        gv_rereport(d, SIZE_MAX); /* tell the others: run nothing new here */
-        lrm_stop_all(d->lrm);
-        return;
-    }
-    log_info("%s: leaving the cluster cleanly", strsignal(sig));
-    leave_cluster(d);
+    begin_shutdown(d, strsignal(sig));
 }
 
 /* systemd's watchdog: a ping at half its interval while the loop turns. */
@@ -699,7 +1098,17 @@ static void on_sigchld(uv_signal_t *s, int sig)
 
 static void on_hup(uv_signal_t *s, int sig)
 {
-    log_info("SIGHUP: configuration reload is not supported yet; restart vigild to apply changes");
+    struct vigild *d = s->data;
+    log_info("SIGHUP: reloading %s", d->cfg_path);
+    json_t *reply = config_reload(d, false, 0, NULL);
+    if (!reply)
+        return; /* sent: the outcome is logged when every member has it */
+    if (json_is_true(json_object_get(reply, "ok")))
+        log_info("SIGHUP: %s",
+                 json_string_value(json_object_get(json_object_get(reply, "result"), "message")));
+    else
+        log_warn("SIGHUP: %s", json_string_value(json_object_get(reply, "error")));
+    json_decref(reply);
 }
 
 /* ---- main ---------------------------------------------------------------- */
@@ -785,7 +1194,14 @@ static int load_config(struct vigild *d, bool check_only)
 {
     struct cfg_diags diags;
     cfg_diags_init(&diags);
-    int r = cfg_load_file(d->cfg_path, CFG_LOAD_CHECK_FILES, &d->cfg, &diags);
+    size_t len;
+    int r = read_file(d->cfg_path, CFG_MAX_FILE_SIZE, &d->cfg_text, &len);
+    if (r < 0) {
+        fprintf(stderr, "vigild: cannot read %s: %s\n", d->cfg_path,
+                r == -EFBIG ? "file too large" : strerror(-r));
+        return r;
+    }
+    r = cfg_load_string(d->cfg_text, len, d->cfg_path, CFG_LOAD_CHECK_FILES, &d->cfg, &diags);
     cfg_diags_print(&diags, stderr);
     cfg_diags_clear(&diags);
     if (r < 0) {
@@ -872,6 +1288,14 @@ static int run(struct vigild *d)
     }
     gview_init(&d->gv, d->cfg, &d->cl, d->events, db, d->state_dir, &gview_hooks, d);
     gview_set_loop(&d->gv, d->loop);
+    _cleanup_free_ char *cerr = NULL;
+    if (cfgsync_init(&d->cs, d->loop, &d->cl, d->cfg, d->cfg_path, d->cfg_text, d->state_dir,
+                     &cfgsync_hooks, d, &cerr) < 0) {
+        log_error("%s; remove or repair it to start", cerr);
+        shutdown_now(d, EXIT_CONFIG);
+        uv_run(d->loop, UV_RUN_DEFAULT);
+        return d->exit_code;
+    }
     d->cl.status_extra = status_extra;
     d->cl.status_ctx = d;
     int r0 = proc_become_subreaper();
@@ -931,6 +1355,7 @@ int main(int argc, char **argv)
         return EXIT_CONFIG;
     if (check_only) {
         cfg_free(d.cfg);
+        free(d.cfg_text);
         return EXIT_OK;
     }
     const char *bin = getenv("VIGIL_COROSYNC");
@@ -940,6 +1365,11 @@ int main(int argc, char **argv)
     int code = run(&d);
     uv_run(d.loop, UV_RUN_DEFAULT); /* let closing handles finish */
     gview_done(&d.gv);
+    cfgsync_done(&d.cs);
+    free(d.prep_stop);
+    for (size_t i = 0; i < d.n_retired; i++)
+        cfg_free(d.retired[i]);
+    free(d.cfg_text);
     for (size_t i = 0; i < d.n_waiters; i++)
         free(d.waiters[i].what);
     free(d.waiters);

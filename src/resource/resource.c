@@ -603,6 +603,15 @@ struct res *res_new(const struct res_env *env, size_t g, size_t r, res_failed_fn
     return res;
 }
 
+void res_rebind(struct res *res, const struct res_env *env, size_t g, size_t r)
+{
+    res->env = *env;
+    res->g = g;
+    res->r = r;
+    res->cg = &env->cfg->groups[g];
+    /* The definition itself moved with the group: rc, and what points into it, stay valid. */
+}
+
 static void on_closed(uv_handle_t *h)
 {
     struct res *res = h->data;

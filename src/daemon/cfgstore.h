@@ -1,0 +1,51 @@
+/*
+ * The configuration on this node's disk, with its version: the file vigild
+ * runs (vigil.yaml, written atomically, the previous content kept as
+ * vigil.yaml.bak) and, in the state directory, config.json (the version
+ * number and SHA-256 of the content last applied) and config/N.yaml (the
+ * last CFGSTORE_KEEP versions, for `vigil config show --version N`).
+ *
+ * A file whose digest differs from the one recorded was edited by hand since
+ * the last apply. No logging: errors are returned.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/sha256.h"
+
+#define CFGSTORE_FILE "config.json"
+#define CFGSTORE_DIR  "config"
+#define CFGSTORE_KEEP 20
+
+struct cfgstore_rec {
+    uint64_t version;
+    char sha256[SHA256_HEX_LEN + 1];
+    uint64_t applied_ms; /* wall clock */
+    char from[64];       /* the node it came from ("" if unknown) */
+};
+
+/* Reads state_dir/config.json: 0, -ENOENT (none yet), or -EINVAL with a reason in *ret_err. */
+int cfgstore_load(const char *state_dir, struct cfgstore_rec *ret, char **ret_err);
+
+/*
+ * Records that the content text is version rec->version: writes
+ * state_dir/config/VERSION.yaml and then config.json (each atomically), and
+ * removes archived versions older than the newest CFGSTORE_KEEP. Safe on any
+ * thread. 0 or a negative errno.
+ */
+int cfgstore_record(const char *state_dir, const struct cfgstore_rec *rec, const char *text);
+
+/*
+ * Replaces the configuration file at path with text (atomically: fsync,
+ * rename), after saving prev (what the file held) as path.bak. prev may be
+ * NULL (no backup). Safe on any thread. 0 or a negative errno.
+ */
+int cfgstore_write_file(const char *path, const char *text, const char *prev);
+
+/* Reads archived version N: 0 and a text owned by the caller, or -ENOENT. */
+int cfgstore_read_version(const char *state_dir, uint64_t version, char **ret_text);
+
+/* The versions archived, newest first, at most max: their number. */
+size_t cfgstore_list(const char *state_dir, uint64_t *ret, size_t max);
