@@ -208,18 +208,26 @@ static json_t *handle_group(const struct cluster *cl, json_t *req, struct ctl_re
 
 static json_t *handle_node(const struct cluster *cl, json_t *req, struct ctl_result *ret)
 {
-    static const char *const fields[] = {"cmd", "op", "node", NULL};
+    static const char *const fields[] = {"cmd", "op", "node", "now", NULL};
     json_t *err = check_fields(req, fields);
     if (err)
         return err;
     const char *op = get_string(req, "op"), *node = get_string(req, "node");
-    if (!op || (strcmp(op, "standby") != 0 && strcmp(op, "online") != 0))
-        return ctl_error("'op' must be standby or online");
+    bool stop = op && strcmp(op, "stop") == 0;
+    if (!op || (strcmp(op, "standby") != 0 && strcmp(op, "online") != 0 && !stop))
+        return ctl_error("'op' must be standby, online or stop");
     if (!node)
         return ctl_error("'node' must be a node name");
+    json_t *now = json_object_get(req, "now");
+    if (now && (!stop || !json_is_boolean(now)))
+        return ctl_error("'now' is only for stop, and must be true or false");
     const struct cfg_node *nd = cfg_node_by_name(cl->cfg, node);
     if (!nd)
         return unknown_node(cl->cfg, node);
+    if (stop) {
+        ret->request = json_incref(req);
+        return ok(json_object());
+    }
     ret->intent =
         (struct db_intent){.op = strcmp(op, "standby") == 0 ? DB_INTENT_STANDBY : DB_INTENT_ONLINE,
                            .group = -1,

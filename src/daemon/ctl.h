@@ -3,7 +3,8 @@
  * Requests: {"cmd":"ping"}, {"cmd":"status"}, {"cmd":"events","since":N,"follow":B},
  * {"cmd":"fence","node":NAME,"action":"off"|"reboot","confirm":B},
  * {"cmd":"group","op":"start"|"stop"|"move"|"failover"|"manage"|"unmanage","group":G,"to":NODE},
- * {"cmd":"node","op":"standby"|"online","node":NODE}, {"cmd":"cleanup","name":GROUP|RESOURCE},
+ * {"cmd":"node","op":"standby"|"online","node":NODE}, {"cmd":"node","op":"stop","node":NODE,
+ * "now":B}, {"cmd":"cleanup","name":GROUP|RESOURCE},
  * {"cmd":"config","op":"show","version":N}, {"cmd":"config","op":"diff","text":T,"name":FILE},
  * {"cmd":"config","op":"apply","text":T,"name":FILE,"force":B},
  * {"cmd":"config","op":"reload","force":B}.
@@ -40,7 +41,7 @@ struct ctl_result {
     struct db_intent intent;
     /*
      * A request the daemon answers itself (config show, diff, apply,
-     * reload), its fields checked here; owned by the caller.
+     * reload; node stop), its fields checked here; owned by the caller.
      */
     json_t *request;
 };

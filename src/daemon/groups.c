@@ -1037,7 +1037,8 @@ static void plan_in_build(const struct gview *gv, struct plan_in *p)
         p->nodes[n].fence = v->fence == FENCE_STATE_UNCLEAN  ? POL_NODE_UNCLEAN
                             : v->fence == FENCE_STATE_FENCED ? POL_NODE_FENCED
                                                              : POL_NODE_CLEAN;
-        p->nodes[n].standby = gv->db->standby[n] || gv->leaving[n];
+        p->nodes[n].standby = gv->db->standby[n];
+        p->nodes[n].leaving = gv->leaving[n];
         p->nodes[n].unseen = v->unseen && !v->online;
     }
     for (size_t g = 0; g < cfg->n_groups; g++) {

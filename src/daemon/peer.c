@@ -67,8 +67,8 @@ const char *peer_fence_op_name(enum peer_fence_op op)
 }
 
 static const char *const group_kind_names[PEER_G_KIND_MAX] = {
-    "report", "action",         "failure",      "intent",     "ack",         "db",
-    "config", "config-version", "config-ready", "config-ack", "config-abort"};
+    "report", "action",         "failure",      "intent",     "ack",          "db",
+    "config", "config-version", "config-ready", "config-ack", "config-abort", "node-stop"};
 
 const char *peer_group_kind_name(enum peer_group_kind k)
 {

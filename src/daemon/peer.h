@@ -33,6 +33,7 @@ enum peer_group_kind {
     PEER_G_CFG_READY, /* a member stopped what an apply removes or changes, and is ready */
     PEER_G_CFG_ACK,   /* a member wrote the applied configuration to its disk */
     PEER_G_CFG_ABORT, /* the node applying gives up (a member was not ready in time) */
+    PEER_G_NODE_STOP, /* an admin asks a node to move its groups away and leave (node stop) */
     PEER_G_KIND_MAX
 };
 

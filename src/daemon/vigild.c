@@ -47,7 +47,12 @@
 
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_FATAL = 2 };
 
-#define MAX_RETIRED 16 /* old configurations kept while a fence operation may point into them */
+/* Old configurations kept while a fence operation may point into them. */
+#define MAX_RETIRED 16
+/* A planned stop: how long the groups get to move away before they are stopped here anyway. */
+#define DRAIN_TIMEOUT_MS 120000
+/* How long `vigil node stop` waits for another node to leave. */
+#define NODE_STOP_WAIT_MS (DRAIN_TIMEOUT_MS + 120000)
 
 struct vigild {
     uv_loop_t *loop;
@@ -73,8 +78,15 @@ struct vigild {
         uint64_t intent;
         uint64_t token;
         char *what;
-        bool config; /* a configuration apply (intent is its id) */
+        bool config;    /* a configuration apply (intent is its id) */
+        bool node_stop; /* vigil node stop of another node (intent is its index) */
+        uint64_t deadline_ms;
     } * waiters;
+    /* A planned stop (vigil node stop, SIGTERM): groups move away first, then this node leaves. */
+    bool draining;
+    uint64_t drain_deadline_ms;
+    bool *drained_groups; /* per group: ran here when the stop began */
+    uint64_t stop_token;  /* a `vigil node stop` of this node waiting for the outcome, or 0 */
     size_t n_waiters;
     bool stopping_groups; /* SIGTERM: groups are being stopped before leaving */
     uv_timer_t connect_timer, link_timer, restart_timer, plan_timer, intent_timer, watchdog_timer;
@@ -87,6 +99,12 @@ struct vigild {
 
 static void shutdown_now(struct vigild *d, int code);
 static void begin_shutdown(struct vigild *d, const char *why);
+static void begin_node_stop(struct vigild *d, bool now, uint64_t token, const char *why);
+static void drain_check(struct vigild *d);
+static void node_stop_reply_local(struct vigild *d);
+static void node_stop_left(struct vigild *d, const struct engine_view *v);
+static void node_stop_expire(struct vigild *d, uint64_t now_ms);
+static void deliver_node_stop(struct vigild *d, uint32_t from, json_t *body);
 static void start_corosync(struct vigild *d);
 static void schedule_connect(struct vigild *d);
 
@@ -239,6 +257,7 @@ static void lrm_report(void *ctx, size_t g)
     struct vigild *d = ctx;
     send_report(d, g);
     cs_check_ready(d);
+    drain_check(d);
     /* A probe may find something running while this node has no quorum. */
     check_quorum_stop(d);
 }
@@ -307,6 +326,7 @@ static void on_plan_timer(uv_timer_t *t)
         placer_update(d->placer);
     d->gv.blocked = cfgsync_blocked(&d->cs);
     gview_coordinate(&d->gv, !d->stopping || d->stopping_groups);
+    drain_check(d);
 }
 
 static void gv_fence(void *ctx, size_t node, const char *reason)
@@ -334,6 +354,8 @@ static void on_intent_timer(uv_timer_t *t)
     gview_expire_intents(&d->gv, time_mono_ms());
     cfgsync_tick(&d->cs, time_mono_ms());
     free_retired(d);
+    node_stop_expire(d, time_mono_ms());
+    drain_check(d);
 }
 
 static void status_extra(void *ctx, json_t *st)
@@ -401,6 +423,7 @@ static void on_view(void *ctx, const struct engine_view *v)
     }
     gview_membership(&d->gv, v);
     cfgsync_membership(&d->cs);
+    node_stop_left(d, v);
     fencer_reconcile(d->fencer);
     check_quorum_stop(d);
 }
@@ -451,7 +474,9 @@ static void on_deliver(void *ctx, uint32_t from, const void *msg, size_t len)
                            m.fence.action && strcmp(m.fence.action, "reboot") == 0);
         fencer_reconcile(d->fencer);
     }
-    if (m.type == PEER_GROUP && m.group.kind >= PEER_G_CONFIG) {
+    if (m.type == PEER_GROUP && m.group.kind == PEER_G_NODE_STOP) {
+        deliver_node_stop(d, from, m.group.body);
+    } else if (m.type == PEER_GROUP && m.group.kind >= PEER_G_CONFIG) {
         _cleanup_free_ char *cerr = NULL;
         if (cfgsync_deliver(&d->cs, from, m.group.kind, m.group.body, &cerr) < 0)
             log_warn("dropped a malformed %s message from %s: %s",
@@ -854,6 +879,232 @@ static json_t *control_config(struct vigild *d, json_t *req, uint64_t token, boo
                          strcmp(op, "apply") == 0, force, token, ret_defer);
 }
 
+/* ---- planned stops: vigil node stop, SIGTERM ------------------------------ */
+
+/* "web on n2, db stopped": where the groups that ran here went. */
+static char *drained_summary(struct vigild *d)
+{
+    char *out = xstrdup("");
+    struct pol_output plan = {0};
+    gview_plan(&d->gv, &plan);
+    for (size_t g = 0; d->drained_groups && g < d->cfg->n_groups; g++) {
+        if (!d->drained_groups[g])
+            continue;
+        const struct pol_group_out *o = &plan.groups[g];
+        char *one = o->state == POL_ST_RUNNING && o->node >= 0
+                        ? xasprintf("%s on %s", d->cfg->groups[g].name, d->cfg->nodes[o->node].name)
+                        : xasprintf("%s %s", d->cfg->groups[g].name, pol_state_name(o->state));
+        char *joined = xasprintf("%s%s%s", out, *out ? ", " : "", one);
+        free(one);
+        free(out);
+        out = joined;
+    }
+    pol_output_clear(&plan);
+    return out;
+}
+
+static void node_stop_reply_local(struct vigild *d)
+{
+    if (!d->stop_token)
+        return;
+    _cleanup_free_ char *where = drained_summary(d);
+    const char *self = d->cfg->nodes[d->local_node].name;
+    json_t *msg =
+        *where ? json_sprintf("node %s leaves the cluster cleanly; its groups: %s", self, where)
+               : json_sprintf("node %s leaves the cluster cleanly; it ran no group", self);
+    json_t *reply =
+        json_pack("{s:b, s:{s:o, s:s}}", "ok", 1, "result", "message", msg, "node", self);
+    control_reply(d->control, d->stop_token, reply);
+    d->stop_token = 0;
+}
+
+/* Whether every group that ran here has settled elsewhere (running, or nowhere to run). */
+static bool drained(struct vigild *d)
+{
+    for (size_t g = 0; g < d->cfg->n_groups; g++) {
+        const struct lrm_group *G = d->lrm->groups[g];
+        if (G->managed && (!lrm_idle(d->lrm, g) || pol_obs_active(G->obs)))
+            return false;
+    }
+    struct pol_output plan = {0};
+    gview_plan(&d->gv, &plan);
+    bool done = true;
+    for (size_t g = 0; done && g < d->cfg->n_groups; g++) {
+        if (!d->drained_groups[g])
+            continue;
+        enum pol_state st = plan.groups[g].state;
+        done = st != POL_ST_STARTING && st != POL_ST_STOPPING && st != POL_ST_MOVING &&
+               st != POL_ST_RECOVERING && st != POL_ST_BLOCKED;
+    }
+    pol_output_clear(&plan);
+    return done;
+}
+
+/* While draining: once the groups settled elsewhere (or time is up), leave. */
+static void drain_check(struct vigild *d)
+{
+    if (!d->draining || !d->lrm)
+        return;
+    bool late = time_mono_ms() >= d->drain_deadline_ms;
+    if (!late && d->cl.quorate && !drained(d))
+        return;
+    d->draining = false;
+    if (late)
+        log_warn("planned stop: the groups did not move away within %d s; stopping what is left "
+                 "here",
+                 DRAIN_TIMEOUT_MS / 1000);
+    else if (!d->cl.quorate)
+        log_warn("planned stop: no quorum, so nothing can move; stopping the groups here");
+    else
+        log_info("planned stop: every group that ran here has moved or settled; leaving");
+    lrm_stop_all(d->lrm); /* nothing left to stop in the usual case: leaves at once */
+}
+
+/*
+ * Stops this node: with now, its groups are stopped here and it leaves;
+ * otherwise it first asks to run nothing (the coordinator moves its groups to
+ * their next nodes) and leaves once they run there. token: a local `vigil
+ * node stop` waiting for the outcome, or 0.
+ */
+static void begin_node_stop(struct vigild *d, bool now, uint64_t token, const char *why)
+{
+    d->stop_token = token;
+    bool any = false;
+    for (size_t g = 0; d->lrm && g < d->cfg->n_groups; g++) {
+        const struct lrm_group *G = d->lrm->groups[g];
+        any |= G->managed && (!lrm_idle(d->lrm, g) || pol_obs_active(G->obs));
+    }
+    if (now || !any || !d->cl.quorate) {
+        if (!now && any)
+            log_warn("%s: no quorum: the groups cannot move; stopping them here", why);
+        begin_shutdown(d, why);
+        return;
+    }
+    notify_send("STOPPING=1\nSTATUS=moving this node's groups away before leaving");
+    d->stopping = true;
+    d->stopping_groups = true; /* reported as leaving: the coordinator runs nothing new here */
+    d->draining = true;
+    d->drain_deadline_ms = time_mono_ms() + DRAIN_TIMEOUT_MS;
+    free(d->drained_groups);
+    d->drained_groups = xcalloc(d->cfg->n_groups, sizeof(bool));
+    for (size_t g = 0; g < d->cfg->n_groups; g++) {
+        const struct lrm_group *G = d->lrm->groups[g];
+        d->drained_groups[g] = G->managed && (!lrm_idle(d->lrm, g) || pol_obs_active(G->obs));
+    }
+    log_info("%s: moving this node's groups to their next nodes, then leaving the cluster "
+             "cleanly",
+             why);
+    gv_rereport(d, SIZE_MAX);
+    gv_replan(d);
+}
+
+static void deliver_node_stop(struct vigild *d, uint32_t from, json_t *body)
+{
+    char buf[32];
+    const char *node = json_string_value(json_object_get(body, "node"));
+    json_t *now = json_object_get(body, "now");
+    if (!node || (now && !json_is_boolean(now))) {
+        log_warn("dropped a malformed node-stop message from %s: 'node' must be a node name and "
+                 "'now' true or false",
+                 cluster_node_name(&d->cl, from, buf));
+        return;
+    }
+    if (d->local_node < 0 || strcmp(node, d->cfg->nodes[d->local_node].name) != 0 || d->stopping)
+        return;
+    _cleanup_free_ char *why =
+        xasprintf("%s asked this node to stop", cluster_node_name(&d->cl, from, buf));
+    begin_node_stop(d, json_is_true(now), 0, why);
+}
+
+/* A node left: answer `vigil node stop` of it. */
+static void node_stop_left(struct vigild *d, const struct engine_view *v)
+{
+    for (size_t i = 0; i < v->n_left; i++) {
+        int n = cluster_node_index(&d->cl, v->left[i]);
+        for (size_t k = 0; n >= 0 && k < d->n_waiters;) {
+            struct waiter *w = &d->waiters[k];
+            if (!w->node_stop || w->intent != (uint64_t)n) {
+                k++;
+                continue;
+            }
+            const char *name = d->cfg->nodes[n].name;
+            json_t *reply;
+            if (v->left_reason[i] == ENGINE_LEAVE_CLEAN) {
+                _cleanup_free_ char *where = xstrdup("");
+                for (size_t g = 0; g < d->cfg->n_groups; g++) {
+                    int o = d->gv.last_owner[g];
+                    if (o < 0 || (size_t)o == (size_t)n)
+                        continue;
+                    char *x = xasprintf("%s%s%s on %s", where, *where ? ", " : "",
+                                        d->cfg->groups[g].name, d->cfg->nodes[o].name);
+                    free(where);
+                    where = x;
+                }
+                reply = json_pack("{s:b, s:{s:s}}", "ok", 1, "result", "node", name);
+                json_object_set_new(json_object_get(reply, "result"), "message",
+                                    json_sprintf("node %s left the cluster cleanly%s%s", name,
+                                                 *where ? "; groups now: " : "", where));
+            } else {
+                reply = ctl_error("node %s left the cluster without a clean shutdown; it will be "
+                                  "fenced",
+                                  name);
+            }
+            control_reply(d->control, w->token, reply);
+            free(w->what);
+            d->waiters[k] = d->waiters[--d->n_waiters];
+        }
+    }
+}
+
+static void node_stop_expire(struct vigild *d, uint64_t now_ms)
+{
+    for (size_t k = 0; k < d->n_waiters;) {
+        struct waiter *w = &d->waiters[k];
+        if (!w->node_stop || now_ms < w->deadline_ms) {
+            k++;
+            continue;
+        }
+        control_reply(d->control, w->token,
+                      ctl_error("node %s did not leave within %d s; see its log",
+                                d->cfg->nodes[w->intent].name, NODE_STOP_WAIT_MS / 1000));
+        free(w->what);
+        d->waiters[k] = d->waiters[--d->n_waiters];
+    }
+}
+
+static json_t *control_node_stop(struct vigild *d, json_t *req, uint64_t token, bool *ret_defer)
+{
+    const char *node = json_string_value(json_object_get(req, "node"));
+    bool now = json_is_true(json_object_get(req, "now"));
+    int n = cluster_node_index_by_name(&d->cl, node);
+    if (n < 0)
+        return ctl_error("unknown node '%s'", node);
+    if (d->stopping)
+        return ctl_error("this node is already stopping");
+    if (n == d->local_node) {
+        log_info("an administrator asked this node to stop%s", now ? " now" : "");
+        *ret_defer = true;
+        begin_node_stop(d, now, token, "vigil node stop");
+        return NULL;
+    }
+    if (!d->cl.nodes[n].online)
+        return ctl_error("node %s is not a member of the cluster: nothing to stop", node);
+    json_t *body = json_pack("{s:s, s:b}", "node", node, "now", now);
+    int r = gv_send(d, PEER_G_NODE_STOP, body);
+    json_decref(body);
+    if (r < 0)
+        return ctl_error("could not send the request to the cluster: %s", strerror(-r));
+    log_info("an administrator asked node %s to stop%s", node, now ? " now" : "");
+    d->waiters = xrealloc(d->waiters, (d->n_waiters + 1) * sizeof(*d->waiters));
+    d->waiters[d->n_waiters++] = (struct waiter){.intent = (uint64_t)n,
+                                                 .token = token,
+                                                 .what = xstrdup(node),
+                                                 .node_stop = true,
+                                                 .deadline_ms = time_mono_ms() + NODE_STOP_WAIT_MS};
+    *ret_defer = true;
+    return NULL;
+}
+
 /* An admin's intent: check it, send it, reply once every member applied and saved it. */
 static json_t *control_intent(struct vigild *d, const struct ctl_result *res, uint64_t token,
                               bool *ret_defer)
@@ -882,6 +1133,9 @@ static json_t *on_control_action(void *ctx, const struct ctl_result *res, uint64
     struct vigild *d = ctx;
     if (res->has_intent)
         return control_intent(d, res, token, ret_defer);
+    if (res->request &&
+        strcmp(json_string_value(json_object_get(res->request, "cmd")), "node") == 0)
+        return control_node_stop(d, res->request, token, ret_defer);
     if (res->request)
         return control_config(d, res->request, token, ret_defer);
     struct peer_msg m = {.type = PEER_FENCE};
@@ -1050,6 +1304,7 @@ static void shutdown_now(struct vigild *d, int code)
 static void leave_cluster(struct vigild *d)
 {
     d->stopping = true;
+    node_stop_reply_local(d);
     engine_disconnect(d->engine);
     d->cl.engine_state = ENGINE_STOPPED;
     if (d->corosync && proc_running(d->corosync))
@@ -1082,7 +1337,7 @@ static void on_stop_signal(uv_signal_t *s, int sig)
         shutdown_now(d, d->exit_code);
         return;
     }
-    begin_shutdown(d, strsignal(sig));
+    begin_node_stop(d, false, 0, strsignal(sig));
 }
 
 /* systemd's watchdog: a ping at half its interval while the loop turns. */
@@ -1367,6 +1622,7 @@ int main(int argc, char **argv)
     gview_done(&d.gv);
     cfgsync_done(&d.cs);
     free(d.prep_stop);
+    free(d.drained_groups);
     for (size_t i = 0; i < d.n_retired; i++)
         cfg_free(d.retired[i]);
     free(d.cfg_text);

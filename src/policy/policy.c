@@ -142,6 +142,8 @@ static const char *ineligible(const struct pol_input *in, size_t g, size_t n)
         return "not clean";
     if (N->standby)
         return "in standby";
+    if (N->leaving)
+        return "stopping (planned)";
     if (G->banned && G->banned[n])
         return "failed there (cleanup to retry)";
     return NULL;
@@ -214,9 +216,9 @@ static void explain_none(const struct pol_input *in, size_t g, struct pol_group_
 /*
  * The node an admin moved group g to can no longer run it: it failed it, is
  * in standby, was lost (unclean or fenced) or left the domain. A node that is
- * merely offline after a clean shutdown, or not seen yet since start-up (a
- * cluster starting up), keeps the preference: the group goes back there when
- * it returns.
+ * merely offline after a clean shutdown, stopping for one (planned), or not
+ * seen yet since start-up (a cluster starting up), keeps the preference: the
+ * group goes back there when it returns.
  */
 static bool prefer_lost(const struct pol_input *in, size_t g)
 {
@@ -224,7 +226,7 @@ static bool prefer_lost(const struct pol_input *in, size_t g)
     if (G->prefer < 0 || eligible(in, g, (size_t)G->prefer))
         return false;
     const struct pol_node *N = &in->nodes[G->prefer];
-    bool away = !N->online && (N->fence == POL_NODE_CLEAN || N->unseen);
+    bool away = (!N->online && (N->fence == POL_NODE_CLEAN || N->unseen)) || N->leaving;
     bool spoilt =
         N->standby || (G->banned && G->banned[G->prefer]) || !in_domain(in, g, (size_t)G->prefer);
     return !away || spoilt;

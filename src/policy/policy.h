@@ -47,6 +47,7 @@ struct pol_node {
     enum pol_fence fence;
     bool standby; /* admin intent: run no groups here */
     bool unseen;  /* unclean because never seen since start-up (not lost while a member) */
+    bool leaving; /* a planned stop: its groups move away, then it leaves cleanly */
 };
 
 struct pol_group {

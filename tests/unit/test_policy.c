@@ -13,7 +13,7 @@
  *           (nodes, then groups with their domain, policy and failback;
  *           defaults: fencing on, ordered, controlled)
  *   nodes   "n1:up n2:down-unclean n3:up-standby [noquorum]"
- *           (up|down, clean|unclean|fenced, standby; unlisted: up and clean)
+ *           (up|down, clean|unclean|fenced, standby, leaving; unlisted: up and clean)
  *   groups  "GROUP: n1=running n2=unknown prefer=n3 last=n1 banned=n1,n2
  *            fencewant=n1 domain=n3,n2 stopped halted unmanaged; GROUP: ..."
  *           (obs per node, default stopped; stop failed is written stop-failed)
@@ -181,6 +181,8 @@ static void nodes_parse(struct world *w, const char *spec)
                 N->fence = POL_NODE_FENCED;
             else if (!strcmp(s, "standby"))
                 N->standby = true;
+            else if (!strcmp(s, "leaving"))
+                N->leaving = true;
             else
                 fail_msg("unknown node state '%s'", s);
         }
@@ -353,7 +355,7 @@ static const char *start_forbidden(const struct world *w, size_t g, size_t t)
     if (G->halted || !G->target_started)
         return "halted or stopped";
     if (!in_domain(w, g, t) || !T->online || T->fence != POL_NODE_CLEAN || T->standby ||
-        (G->banned && G->banned[t]))
+        T->leaving || (G->banned && G->banned[t]))
         return "ineligible node";
     if (G->obs[t] != POL_OBS_STOPPED && G->obs[t] != POL_OBS_PARTIAL && G->obs[t] != POL_OBS_FAILED)
         return "start over a start, a run or a stop";
@@ -657,6 +659,13 @@ static struct scenario scenarios[] = {
         "n3:down-unclean", "web: n3=unknown", "", "web=blocked", "web: waiting for n3"),
     ROW("move target in standby, controlled: the preference is dropped", C1, "n3:up-standby",
         "web: n1=running prefer=n3", "", "web=running@n1+drop"),
+    ROW("move target stopping (planned), controlled: the group moves, the preference stays", C1,
+        "n3:up-leaving", "web: n3=running prefer=n3", "stop web n3", "web=moving@n1",
+        "web: moving from n3 to n1", "stopping (planned)"),
+    ROW("leaving: never chosen", C1, "n1:up-leaving", NULL, "start web n2", "web=starting@n2"),
+    ROW("every node leaving: stopped, failed, the preference kept", C1,
+        "n1:up-leaving n2:up-leaving n3:up-leaving", "web: n3=running prefer=n3", "stop web n3",
+        "web=failed@n3"),
     ROW("move target offline, auto: kept for its return", C1A, "n3:down",
         "web: n1=running prefer=n3", "", "web=running@n1"),
     ROW("preferred node lost, controlled: recovered on the next, preference dropped", C1,
