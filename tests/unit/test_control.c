@@ -498,7 +498,7 @@ static void test_group_commands_refused(void **state)
     assert_error(f, "{\"cmd\":\"group\",\"op\":\"stop\",\"group\":\"web\",\"force\":true}",
                  "unknown field 'force'");
     assert_error(f, "{\"cmd\":\"node\",\"op\":\"offline\",\"node\":\"n1\"}",
-                 "'op' must be standby or online");
+                 "'op' must be standby, online or stop");
     assert_error(f, "{\"cmd\":\"node\",\"op\":\"standby\",\"node\":\"n7\"}", "unknown node 'n7'");
     assert_error(f, "{\"cmd\":\"cleanup\",\"name\":\"vpi\"}",
                  "unknown group or resource 'vpi'; did you mean 'vip'?");
