@@ -71,7 +71,13 @@ static void print_header(json_t *st)
 {
     char b1[32], b2[32], b3[32];
 
-    field("Cluster:", "%s (vigild %s)", cli_jstr(st, "cluster", "?"), cli_jstr(st, "version", "?"));
+    field("Cluster:", "%s (vigild %s, protocol %s)", cli_jstr(st, "cluster", "?"),
+          cli_jstr(st, "version", "?"), cli_jint(st, "protocol", b1));
+    json_t *config = json_object_get(st, "config");
+    if (json_is_object(config))
+        field("Config:", "version %s (sha256 %.12s), %s%s", cli_jint(config, "version", b1),
+              cli_jstr(config, "sha256", "?"), cli_jstr(config, "state", "?"),
+              json_is_true(json_object_get(config, "edited")) ? ", edited by hand" : "");
 
     json_t *votes = json_object_get(st, "votes");
     json_t *quorate = json_object_get(st, "quorate");
@@ -180,12 +186,24 @@ static char *node_notes(bool local, bool coordinator, bool standby)
                      n > 2 ? ", " : "", n > 2 ? parts[2] : "");
 }
 
+/* A node's configuration version: "7", "7!" when its content differs from ours, "-" unknown. */
+static char *config_cell(json_t *st, json_t *node, bool online)
+{
+    json_t *c = json_object_get(node, "config");
+    if (!online || !json_is_object(c))
+        return xstrdup("-");
+    const char *ours = cli_jstr(json_object_get(st, "config"), "sha256", "");
+    char b[32];
+    return xasprintf("%s%s", cli_jint(c, "version", b),
+                     strcmp(cli_jstr(c, "sha256", ""), ours) != 0 ? "!" : "");
+}
+
 static void print_nodes(json_t *st)
 {
     json_t *networks = json_object_get(st, "networks");
     const char *coord = cli_jstr(st, "coordinator", NULL);
     size_t nnet = json_array_size(networks);
-    struct table *t = table_new(4 + nnet + 1);
+    struct table *t = table_new(4 + nnet + 3);
     size_t i, j;
     json_t *node, *net;
 
@@ -197,6 +215,8 @@ static void print_nodes(json_t *st)
     {
         table_add(t, json_is_string(net) ? json_string_value(net) : "?");
     }
+    table_add(t, "VIGILD");
+    table_add(t, "CONFIG");
     table_add(t, NULL);
 
     json_array_foreach(json_object_get(st, "nodes"), i, node)
@@ -219,6 +239,9 @@ static void print_nodes(json_t *st)
         {
             table_add(t, link_state(node, online, json_string_value(net)));
         }
+        table_add(t, online ? cli_jstr(node, "version", "?") : "-");
+        _cleanup_free_ char *cv = config_cell(st, node, online);
+        table_add(t, cv);
         /* An offline node's standby would not show otherwise. */
         _cleanup_free_ char *notes = node_notes(local, is_coord, standby && !online);
         table_add(t, notes);

@@ -350,7 +350,7 @@ void cluster_apply_links(struct cluster *cl, const struct engine_links *l)
 }
 
 void cluster_apply_hello(struct cluster *cl, uint32_t nodeid, const char *version,
-                         uint64_t cfg_hash)
+                         uint64_t cfg_hash, uint32_t protocol)
 {
     int i = cluster_node_index(cl, nodeid);
     if (i < 0)
@@ -360,6 +360,7 @@ void cluster_apply_hello(struct cluster *cl, uint32_t nodeid, const char *versio
     nv->version = xstrdup(version);
     /* Kept for status; configuration versions are compared by the replicated configuration. */
     nv->cfg_hash = cfg_hash;
+    nv->protocol = protocol;
 }
 
 json_t *cluster_status_json(const struct cluster *cl)
@@ -384,6 +385,8 @@ json_t *cluster_status_json(const struct cluster *cl)
             "{s:s, s:I, s:s, s:b, s:s?, s:o}", "name", c->nodes[i].name, "id",
             (json_int_t)c->nodes[i].id, "state", nv->online ? "online" : "offline", "local",
             c->nodes[i].id == cl->local_id, "version", nv->version, "links", links);
+        if (nv->protocol)
+            json_object_set_new(node, "protocol", json_integer(nv->protocol));
         json_object_set_new(node, "fence",
                             json_pack("{s:s, s:b, s:s?, s:I}", "state", fence_state_name(nv->fence),
                                       "running", nv->fencing, "note", nv->fence_note, "failures",
@@ -405,6 +408,7 @@ json_t *cluster_status_json(const struct cluster *cl)
         (json_int_t)cl->local_id, "coordinator", coord, "heartbeat", "interval_ms",
         (json_int_t)c->interval_ms, "misses", (json_int_t)c->misses, "token_ms",
         (json_int_t)t.token_ms, "networks", nets, "nodes", nodes);
+    json_object_set_new(st, "protocol", json_integer(PEER_PROTO_VERSION));
     json_object_set_new(st, "fencing",
                         json_pack("{s:b, s:b, s:s}", "enabled", c->fence_enabled, "unsafe_recovery",
                                   c->fence_unsafe_recovery, "action",

@@ -39,6 +39,7 @@ struct node_view {
     bool link_up[CFG_MAX_NETWORKS];
     char *version;     /* from its hello message; NULL until heard */
     uint64_t cfg_hash; /* from its hello message */
+    uint32_t protocol; /* the protocol version of its hello message (0 until heard) */
     enum fence_state fence;
     bool fencing;       /* a fence operation on it is under way */
     bool fenced_online; /* fenced while still a member: its leaving is not unclean */
@@ -97,7 +98,7 @@ int cluster_query_links(struct cluster *cl, struct engine *e);
 void cluster_apply_links(struct cluster *cl, const struct engine_links *links);
 /* Records a node's hello (version and configuration hash); reports a mismatch. */
 void cluster_apply_hello(struct cluster *cl, uint32_t nodeid, const char *version,
-                         uint64_t cfg_hash);
+                         uint64_t cfg_hash, uint32_t protocol);
 
 /*
  * Applies a fence message broadcast by node `from` (agreed order): states,

@@ -304,10 +304,12 @@ int peer_decode(uint32_t from_id, const void *data, size_t len, struct peer_msg 
     json_t *type = json_object_get(j, "type");
     if (!json_is_integer(v) || json_integer_value(v) < 1)
         return fail(ret_err, j, "missing or bad protocol version 'v'");
-    if (json_integer_value(v) > PEER_PROTO_VERSION + 1)
+    if (json_integer_value(v) < PEER_PROTO_MIN || json_integer_value(v) > PEER_PROTO_VERSION + 1)
         return fail(ret_err, j,
-                    "protocol version %" PRId64 " is not supported (this node speaks %d)",
-                    (int64_t)json_integer_value(v), PEER_PROTO_VERSION);
+                    "protocol version %" PRId64 " is not supported (this node speaks %d and "
+                    "accepts %d to %d)",
+                    (int64_t)json_integer_value(v), PEER_PROTO_VERSION, PEER_PROTO_MIN,
+                    PEER_PROTO_VERSION + 1);
     if (!json_is_string(type))
         return fail(ret_err, j, "missing or bad message 'type'");
     memset(ret, 0, sizeof(*ret));

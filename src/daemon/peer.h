@@ -9,7 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PEER_PROTO_VERSION 1
+/*
+ * The protocol version every message carries as "v". A node accepts messages
+ * from PEER_PROTO_MIN (the previous version) up to one version newer than its
+ * own, and ignores fields it does not know, so that nodes can be upgraded one
+ * at a time (vigild(8), UPGRADING). Version 2 added the replicated
+ * configuration and planned stops.
+ */
+#define PEER_PROTO_VERSION 2
+#define PEER_PROTO_MIN     1
 #define PEER_MAX_MESSAGE   (256u * 1024)
 
 enum peer_type {
@@ -58,7 +66,7 @@ struct peer_msg {
         struct {
             uint32_t node_id;
             char *node;    /* owned */
-            char *version; /* owned */
+            char *version; /* owned: the vigild release */
             uint64_t cfg_hash;
         } hello;
         struct {

@@ -458,7 +458,7 @@ static void on_deliver(void *ctx, uint32_t from, const void *msg, size_t len)
         return;
     }
     if (m.type == PEER_HELLO)
-        cluster_apply_hello(&d->cl, from, m.hello.version, m.hello.cfg_hash);
+        cluster_apply_hello(&d->cl, from, m.hello.version, m.hello.cfg_hash, m.proto);
     if (m.type == PEER_FENCE) {
         if (cluster_apply_fence(&d->cl, from, &m) < 0)
             log_warn("dropped a fence %s from %s about unknown node '%s'",

@@ -51,8 +51,12 @@ def run(*args, env=None, timeout=30, **kw):
 
 # ---- A fake vigild ----
 
+CONFIG_SHA = "1a2b3c4d5e6f" + "0" * 52
+
 STATUS = {
-    "cluster": "demo", "version": "0.1.0",
+    "cluster": "demo", "version": "0.1.0", "protocol": 2,
+    "config": {"version": 7, "sha256": CONFIG_SHA, "edited": False, "state": "in sync",
+               "file": "/etc/vigil/vigil.yaml"},
     "engine": {"mode": "managed", "state": "running", "restarts": 0},
     "quorate": True, "votes": {"total": 3, "expected": 3, "needed": 2},
     "local_node": "n1", "local_node_id": 1, "coordinator": "n1",
@@ -60,10 +64,12 @@ STATUS = {
     "networks": ["priv", "pub"],
     "fencing": {"enabled": True, "unsafe_recovery": False, "action": "off"},
     "nodes": [
-        {"name": "n1", "id": 1, "state": "online", "local": True,
+        {"name": "n1", "id": 1, "state": "online", "local": True, "version": "0.1.0",
+         "protocol": 2, "config": {"version": 7, "sha256": CONFIG_SHA},
          "links": [{"network": "priv", "up": True}, {"network": "pub", "up": True}],
          "fence": {"state": "clean", "running": False, "note": None, "failures": 0}},
-        {"name": "n2", "id": 2, "state": "online", "local": False,
+        {"name": "n2", "id": 2, "state": "online", "local": False, "version": "0.0.9",
+         "protocol": 1, "config": {"version": 6, "sha256": "f" * 64},
          "links": [{"network": "priv", "up": True}, {"network": "pub", "up": False}],
          "fence": {"state": "clean", "running": False, "note": None, "failures": 0}},
         {"name": "n3", "id": 3, "state": "offline", "local": False,
@@ -560,11 +566,15 @@ def test_status_human(fake):
     assert "Local node:  n1 (id 1)" in out
     assert "Coordinator: n1" in out
     assert "Fencing:     enabled (action off)" in out
+    assert "Cluster:     demo (vigild 0.1.0, protocol 2)" in out
+    assert "Config:      version 7 (sha256 1a2b3c4d5e6f), in sync" in out
     header = row(out, "NODE")
-    assert header == ["NODE", "ID", "STATE", "FENCE", "priv", "pub"]
-    assert row(out, "n1") == ["n1", "1", "online", "-", "up", "up", "(local,", "coordinator)"]
-    assert row(out, "n2") == ["n2", "2", "online", "-", "up", "DOWN"]
-    assert row(out, "n3") == ["n3", "3", "OFFLINE", "fenced", "-", "-"]
+    assert header == ["NODE", "ID", "STATE", "FENCE", "priv", "pub", "VIGILD", "CONFIG"]
+    assert row(out, "n1") == ["n1", "1", "online", "-", "up", "up", "0.1.0", "7", "(local,",
+                              "coordinator)"]
+    # n2 runs an older release, and another configuration (marked !).
+    assert row(out, "n2") == ["n2", "2", "online", "-", "up", "DOWN", "0.0.9", "6!"]
+    assert row(out, "n3") == ["n3", "3", "OFFLINE", "fenced", "-", "-", "-", "-"]
     assert "n3 is fenced: fenced by n1: n3 fenced (off) by level 1" in out
     # Columns line up: DOWN sits under the header of its network.
     lines = out.splitlines()
@@ -589,7 +599,7 @@ def test_status_not_quorate(fake):
     assert "Coordinator: none" in r.stdout
     assert "LOST" in r.stdout and "2 restarts" in r.stdout
     assert row(r.stdout, "n1")[-1] == "(local)"
-    assert row(r.stdout, "n2") == ["n2", "2", "OFFLINE", "-", "-", "-"]
+    assert row(r.stdout, "n2") == ["n2", "2", "OFFLINE", "-", "-", "-", "-", "-"]
 
 
 def test_status_unclean_and_fencing_disabled(fake):

@@ -369,10 +369,10 @@ def status_of(fake, st):
 
 def test_status_marks_standby_nodes(fake):
     out = status_of(fake, STATUS)
-    assert cells(out, "n1") == ["n1", "1", "online", "-", "up", "(local, coordinator)"]
-    assert cells(out, "n2") == ["n2", "2", "standby", "-", "up"]
+    assert cells(out, "n1") == ["n1", "1", "online", "-", "up", "?", "-", "(local, coordinator)"]
+    assert cells(out, "n2") == ["n2", "2", "standby", "-", "up", "?", "-"]
     # An offline node shows OFFLINE, and its standby as a note.
-    assert cells(out, "n3") == ["n3", "3", "OFFLINE", "-", "-", "(standby)"]
+    assert cells(out, "n3") == ["n3", "3", "OFFLINE", "-", "-", "-", "-", "(standby)"]
 
 
 def test_status_groups(fake):
