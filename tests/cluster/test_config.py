@@ -8,6 +8,7 @@ changes that need a restart change nothing.
 import json
 import os
 import re
+import signal
 
 import pytest
 
@@ -270,3 +271,36 @@ def test_show_prints_the_running_configuration_and_kept_versions(lab):
     assert old.returncode == 0 and "name: api" not in old.stdout
     missing = lab.vigil("n2", "config", "show", "--version", "999")
     assert missing.returncode == 1 and "version 999 is not kept on this node" in missing.stderr
+
+
+def test_reload_applies_a_file_edited_in_place(lab):
+    v = config_state(lab, "n1")["version"]
+    path = os.path.join(lab.node_dir("n2"), "etc", "vigil.yaml")
+    with open(path, "w") as f:
+        f.write(config_text(lab, base_groups() + [api_group()]))
+    st = config_state(lab, "n2")
+    assert st["version"] == v  # vigild does not notice by itself
+    out = vigil_ok(lab, "n2", "config", "reload", timeout=120)
+    assert f"configuration version {v + 1} " in out, out
+    for node in ALL:
+        assert config_state(lab, node)["version"] == v + 1
+        assert "name: api" in node_file(lab, node, "etc/vigil.yaml")
+        group_running_on(lab, node, "api", "n2")
+
+
+def test_sighup_reloads_and_a_bad_edit_changes_nothing(lab):
+    v = config_state(lab, "n1")["version"]
+    path = os.path.join(lab.node_dir("n1"), "etc", "vigil.yaml")
+    good = node_file(lab, "n1", "etc/vigil.yaml")
+    with open(path, "w") as f:
+        f.write(good + "  - {name: broken, domain: [n1, n9], resources: []}\n")
+    os.kill(lab.vigild_pid("n1"), signal.SIGHUP)
+    wait_until(lambda: "undeclared node 'n9'" in lab.logs("n1"), 30, "the reload's error logged")
+    assert config_state(lab, "n1")["version"] == v
+    with open(path, "w") as f:
+        f.write(config_text(lab, base_groups() + [api_group()]))
+    os.kill(lab.vigild_pid("n1"), signal.SIGHUP)
+    for node in ALL:
+        wait_status(lab, node, lambda s: s["config"]["version"] == v + 1, "the new version",
+                    timeout=60)
+        group_running_on(lab, node, "api", "n2")
