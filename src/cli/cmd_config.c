@@ -98,11 +98,18 @@ static void print_diff(json_t *res, const char *file)
         }
         if (strcmp(change, "added") == 0)
             printf(" (starts once applied)");
+        const char *from = cli_jstr(gd, "restart_from", NULL);
         json_array_foreach(on, k, x)
         {
             printf(k == 0 ? " (runs on %s" : ", %s", json_string_value(x));
-            if (k + 1 == json_array_size(on))
-                printf(strcmp(change, "removed") == 0 ? ": stops)" : ": restarts)");
+            if (k + 1 < json_array_size(on))
+                continue;
+            if (strcmp(change, "removed") == 0)
+                printf(": stops)");
+            else if (from)
+                printf(": restarts from resource %s)", from);
+            else
+                printf(": keeps running)");
         }
         putchar('\n');
     }

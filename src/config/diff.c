@@ -59,6 +59,9 @@ static void diff_group(const struct cfg_group *a, const struct cfg_group *b,
             add_res(gd, b->resources[r].name, CFG_CHANGE_ADDED);
     if (!same_set)
         gd->order = false; /* only meaningful for the same resources */
+    while (gd->keep < a->n_resources && gd->keep < b->n_resources &&
+           cfg_resource_equal(&a->resources[gd->keep], &b->resources[gd->keep]))
+        gd->keep++;
     bool changed = gd->settings || gd->order || gd->n_res || !cfg_group_equal(a, b);
     gd->change = changed ? CFG_CHANGE_MODIFIED : CFG_CHANGE_NONE;
 }
@@ -151,6 +154,15 @@ void cfg_transplant_unchanged(struct cfg *new, struct cfg *old, const struct cfg
 {
     for (size_t i = 0; i < d->n_groups; i++) {
         const struct cfg_group_diff *gd = &d->groups[i];
+        if (gd->change == CFG_CHANGE_MODIFIED) {
+            struct cfg_resource *x = new->groups[gd->new_index].resources;
+            struct cfg_resource *y = old->groups[gd->old_index].resources;
+            for (size_t r = 0; r < gd->keep; r++) {
+                struct cfg_resource tmp = x[r];
+                x[r] = y[r];
+                y[r] = tmp;
+            }
+        }
         if (gd->change != CFG_CHANGE_NONE)
             continue;
         struct cfg_group tmp = new->groups[gd->new_index];

@@ -33,8 +33,14 @@ struct cfg_group_diff {
     int old_index; /* -1 when added */
     int new_index; /* -1 when removed */
     /* MODIFIED: what changed */
-    bool settings;            /* domain, policy, failback or restarts */
-    bool order;               /* the same resources, in another order */
+    bool settings; /* domain, policy, failback or restarts */
+    bool order;    /* the same resources, in another order */
+    /*
+     * How many leading resources are the same in both (names and definitions,
+     * in the same places): a running group need not restart those. All of
+     * them for an unchanged group; 0 for an added or removed one.
+     */
+    size_t keep;
     struct cfg_res_diff *res; /* resources added, removed or modified (unchanged ones left out) */
     size_t n_res;
 };
@@ -63,10 +69,11 @@ size_t cfg_diff_n_changed(const struct cfg_diff *d);
 const char *cfg_change_name(enum cfg_change c);
 
 /*
- * Swaps the definitions of the groups that d (from cfg_diff(old, new)) found
- * unchanged between old and new. Each such group's definition, with every
- * pointer into it (resources, checks, names), then belongs to new, and new's
- * equal copy to old: whatever still points into those definitions stays
- * valid once old is freed.
+ * Swaps the definitions that d (from cfg_diff(old, new)) found unchanged
+ * between old and new: whole groups, and the leading resources a modified
+ * group keeps. Each such definition, with every pointer into its contents
+ * (checks, commands, names), then belongs to new, and new's equal copy to
+ * old: whatever points into them stays valid once old is freed. (Pointers to
+ * a kept resource's own struct must move to new's.)
  */
 void cfg_transplant_unchanged(struct cfg *new, struct cfg *old, const struct cfg_diff *d);

@@ -196,14 +196,17 @@ static void step(struct lrm *l, size_t g)
         run_res(l, g, G->cursor, G->stopping_first ? RES_OP_STOP : RES_OP_START);
         return;
     }
-    size_t low = G->op == LRM_RECOVERING ? G->recover_from : 0;
+    size_t low = G->recover_from; /* 0 but for a recovery or a stop of the last resources */
     size_t r = next_to_stop(l, g, G->cursor, low);
     if (r == SIZE_MAX) {
         enum pol_obs obs = G->any_stop_failed        ? POL_OBS_STOP_FAILED
                            : G->op == LRM_RECOVERING ? POL_OBS_FAILED
+                           : low > 0                 ? derive(l, g)
                                                      : POL_OBS_STOPPED;
-        if (G->op == LRM_STOPPING && !G->any_stop_failed)
+        if (G->op == LRM_STOPPING && !G->any_stop_failed && low == 0)
             log_info("group %s: stopped", cg->name);
+        else if (G->op == LRM_STOPPING && !G->any_stop_failed)
+            log_info("group %s: stopped from resource %s on", cg->name, cg->resources[low].name);
         op_over(l, g, obs);
         return;
     }
@@ -312,6 +315,30 @@ void lrm_stop(struct lrm *l, size_t g)
     begin_stop(l, g, LRM_STOPPING, 0);
 }
 
+void lrm_stop_from(struct lrm *l, size_t g, size_t first)
+{
+    struct lrm_group *G = l->groups[g];
+    if (first == 0 || G->op != LRM_IDLE) {
+        lrm_stop(l, g); /* an operation under way: the whole group is stopped once it ends */
+        return;
+    }
+    if (lrm_stopped_from(l, g, first))
+        return;
+    watch_running(l, g, false);
+    begin_stop(l, g, LRM_STOPPING, first);
+}
+
+bool lrm_stopped_from(const struct lrm *l, size_t g, size_t first)
+{
+    const struct lrm_group *G = l->groups[g];
+    if (G->op != LRM_IDLE || G->want != LRM_WANT_NONE)
+        return false;
+    for (size_t r = first; r < G->n_res; r++)
+        if (G->rs[r] != RES_ST_STOPPED)
+            return false;
+    return true;
+}
+
 void lrm_stop_all(struct lrm *l)
 {
     l->stopping_all = true;
@@ -398,6 +425,43 @@ static void group_free(struct lrm_group *G)
     free(G);
 }
 
+/*
+ * A changed group whose first `keep` resources are unchanged (their
+ * definitions moved into the new configuration): those go on as they are,
+ * the others are replaced by the new definition's.
+ */
+static struct lrm_group *group_keep(struct lrm *l, struct lrm_group *G, size_t g, size_t keep)
+{
+    size_t n = l->cfg->groups[g].n_resources;
+    for (size_t r = keep; r < G->n_res; r++) {
+        res_cancel(G->res[r]);
+        res_free(G->res[r]);
+    }
+    uint8_t *rs = xcalloc(n ? n : 1, 1);
+    struct res **res = xcalloc(n ? n : 1, sizeof(*res));
+    struct res_ref *refs = xcalloc(n ? n : 1, sizeof(*refs));
+    G->g = g;
+    for (size_t r = 0; r < n; r++) {
+        refs[r] = (struct res_ref){l, G, r};
+        if (r < keep) {
+            rs[r] = G->rs[r];
+            res[r] = G->res[r];
+            res_rebind(res[r], &l->env, g, r, &refs[r]);
+        } else {
+            rs[r] = RES_ST_STOPPED;
+            res[r] = res_new(&l->env, g, r, on_res_failed, &refs[r]);
+        }
+    }
+    free(G->rs);
+    free(G->res);
+    free(G->refs);
+    G->rs = rs;
+    G->res = res;
+    G->refs = refs;
+    G->n_res = n;
+    return G;
+}
+
 struct lrm *lrm_new(uv_loop_t *loop, const struct cfg *cfg, size_t node, const char *run_dir,
                     const struct lrm_hooks *hooks, void *ctx)
 {
@@ -424,9 +488,15 @@ void lrm_reconfigure(struct lrm *l, const struct cfg *next, const struct cfg_dif
         if (gd->change == CFG_CHANGE_NONE) {
             struct lrm_group *G = l->groups[gd->old_index];
             G->g = (size_t)gd->new_index;
+            struct res_ref *refs = G->refs;
             for (size_t r = 0; r < G->n_res; r++)
-                res_rebind(G->res[r], &l->env, G->g, r);
+                res_rebind(G->res[r], &l->env, G->g, r, &refs[r]);
             groups[G->g] = G;
+            continue;
+        }
+        if (gd->change == CFG_CHANGE_MODIFIED && gd->keep > 0) {
+            groups[gd->new_index] =
+                group_keep(l, l->groups[gd->old_index], (size_t)gd->new_index, gd->keep);
             continue;
         }
         if (gd->old_index >= 0)

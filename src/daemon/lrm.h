@@ -88,6 +88,14 @@ void lrm_free(struct lrm *l);
 void lrm_probe_all(struct lrm *l);
 void lrm_start(struct lrm *l, size_t g);
 void lrm_stop(struct lrm *l, size_t g);
+/*
+ * Stops resources first.. of group g, in reverse order (a configuration
+ * change replaces them); the ones before keep running. first 0, or an
+ * operation under way: the whole group stops, as lrm_stop.
+ */
+void lrm_stop_from(struct lrm *l, size_t g, size_t first);
+/* True when group g is idle and its resources first.. are stopped. */
+bool lrm_stopped_from(const struct lrm *l, size_t g, size_t first);
 /* Stops every managed group (shutdown, loss of quorum); all_stopped fires when done. */
 void lrm_stop_all(struct lrm *l);
 /* Maintenance: unmanaged groups are not watched; managing again probes the group first. */

@@ -72,6 +72,7 @@ struct vigild {
     int local_node;    /* index in cfg->nodes, found from this machine's addresses */
     struct cfgsync cs; /* the replicated configuration */
     bool *prep_stop;   /* per group: stopped for a configuration change under way (or NULL) */
+    size_t *prep_keep; /* per group: resources it keeps running through that change */
     struct cfg *retired[MAX_RETIRED];
     size_t n_retired;
     struct waiter {
@@ -550,6 +551,11 @@ static void cs_check_ready(struct vigild *d)
             continue;
         if (!lrm_idle(d->lrm, g))
             return;
+        if (d->prep_keep[g] > 0 && lrm_obs(d->lrm, g) != POL_OBS_STOP_FAILED) {
+            if (!lrm_stopped_from(d->lrm, g, d->prep_keep[g]))
+                return;
+            continue;
+        }
         if (lrm_obs(d->lrm, g) == POL_OBS_STOP_FAILED) {
             _cleanup_free_ char *e =
                 xasprintf("group %s could not be stopped on %s", d->cfg->groups[g].name,
@@ -567,18 +573,34 @@ static void cs_prepare(void *ctx, const struct cfg *next, const struct cfg_diff 
 {
     struct vigild *d = ctx;
     free(d->prep_stop);
+    free(d->prep_keep);
     d->prep_stop = xcalloc(d->cfg->n_groups ? d->cfg->n_groups : 1, sizeof(bool));
+    d->prep_keep = xcalloc(d->cfg->n_groups ? d->cfg->n_groups : 1, sizeof(size_t));
     for (size_t i = 0; i < diff->n_groups; i++) {
         const struct cfg_group_diff *gd = &diff->groups[i];
         if (gd->change != CFG_CHANGE_REMOVED && gd->change != CFG_CHANGE_MODIFIED)
             continue;
         size_t g = (size_t)gd->old_index;
         d->prep_stop[g] = true;
+        d->prep_keep[g] = gd->change == CFG_CHANGE_MODIFIED ? gd->keep : 0;
         if (!group_active_here(d, g))
             continue;
-        log_info("group %s: stopping it on this node: the new configuration %s it", gd->name,
-                 gd->change == CFG_CHANGE_REMOVED ? "removes" : "changes");
-        lrm_stop(d->lrm, g);
+        size_t keep = d->prep_keep[g];
+        const struct cfg_group *cg = &d->cfg->groups[g];
+        if (keep >= cg->n_resources) {
+            log_info("group %s: the new configuration changes none of its resources: it keeps "
+                     "running",
+                     gd->name);
+        } else if (keep > 0) {
+            log_info("group %s: stopping it from resource %s on (the new configuration changes "
+                     "it); the resources before keep running",
+                     gd->name, cg->resources[keep].name);
+            lrm_stop_from(d->lrm, g, keep);
+        } else {
+            log_info("group %s: stopping it on this node: the new configuration %s it", gd->name,
+                     gd->change == CFG_CHANGE_REMOVED ? "removes" : "changes");
+            lrm_stop(d->lrm, g);
+        }
     }
     gv_replan(d);
     cs_check_ready(d);
@@ -589,6 +611,8 @@ static void cs_abort(void *ctx)
     struct vigild *d = ctx;
     free(d->prep_stop);
     d->prep_stop = NULL;
+    free(d->prep_keep);
+    d->prep_keep = NULL;
     gv_replan(d);
 }
 
@@ -610,6 +634,8 @@ static void cs_activate(void *ctx, struct cfg *next, const struct cfg_diff *diff
     cfg_transplant_unchanged(next, old, diff);
     free(d->prep_stop);
     d->prep_stop = NULL;
+    free(d->prep_keep);
+    d->prep_keep = NULL;
     placer_free(d->placer);
     d->placer = NULL;
     if (d->lrm)
@@ -721,10 +747,15 @@ static json_t *diff_json(struct vigild *d, const struct cfg *next, const struct 
                                            "%s: the change would stop it",
                                            gd->name, node));
         }
-        json_array_append_new(groups, json_pack("{s:s, s:s, s:b, s:b, s:o, s:o}", "name", gd->name,
-                                                "change", cfg_change_name(gd->change), "settings",
-                                                gd->settings, "order", gd->order, "resources", res,
-                                                "runs_on", on));
+        /* What a running copy restarts: from the first resource that changes. */
+        const struct cfg_group *og = gd->old_index >= 0 ? &d->cfg->groups[gd->old_index] : NULL;
+        const char *from = gd->change == CFG_CHANGE_REMOVED   ? NULL
+                           : og && gd->keep < og->n_resources ? og->resources[gd->keep].name
+                                                              : NULL;
+        json_array_append_new(
+            groups, json_pack("{s:s, s:s, s:b, s:b, s:o, s:o, s:s?}", "name", gd->name, "change",
+                              cfg_change_name(gd->change), "settings", gd->settings, "order",
+                              gd->order, "resources", res, "runs_on", on, "restart_from", from));
     }
     json_t *core = json_array();
     for (size_t i = 0; i < diff->n_core; i++)
@@ -1622,6 +1653,7 @@ int main(int argc, char **argv)
     gview_done(&d.gv);
     cfgsync_done(&d.cs);
     free(d.prep_stop);
+    free(d.prep_keep);
     free(d.drained_groups);
     for (size_t i = 0; i < d.n_retired; i++)
         cfg_free(d.retired[i]);

@@ -578,6 +578,13 @@ static void on_health_timer(uv_timer_t *t)
         check_run(hc->ck, on_health_probe, hc);
 }
 
+void health_rebind(struct health *h, const struct cfg_resource *r)
+{
+    h->r = r;
+    for (size_t i = 0; i < h->n; i++)
+        h->hc[i].c = &r->checks[i]; /* the same array: it moved with the definition */
+}
+
 struct health *health_new(uv_loop_t *loop, const struct cfg_resource *r, health_fn cb, void *ctx)
 {
     struct health *h = xcalloc(1, sizeof(*h));

@@ -71,6 +71,8 @@ struct health *health_new(uv_loop_t *loop, const struct cfg_resource *r, health_
  * restart from zero. Nothing happens while it already runs.
  */
 void health_start(struct health *h);
+/* r (equal to the definition it was made for, its checks the same) replaces it. */
+void health_rebind(struct health *h, const struct cfg_resource *r);
 /* Stops probing (a probe under way is cancelled); counters are kept for status. */
 void health_stop(struct health *h);
 bool health_running(const struct health *h);

@@ -291,6 +291,7 @@ static void ip_op(struct res *res)
             err = xasprintf("cannot remove %s: %s", rc->address, strerror(-r));
             finish(res, RES_RC_FAILED, err);
         } else {
+            log_info("%s: removed %s", res->label, rc->address);
             finish(res, RES_RC_OK, "");
         }
         return;
@@ -308,6 +309,7 @@ static void ip_op(struct res *res)
         ip_announcer_free(res->ann);
         res->ann = ip_announcer_start(res->env.loop, ifindex, &a, IP_ANNOUNCE_COUNT,
                                       IP_ANNOUNCE_INTERVAL_MS);
+        log_info("%s: added %s", res->label, rc->address);
         finish(res, RES_RC_OK, "");
         return;
     case RES_OP_MAX:
@@ -603,13 +605,16 @@ struct res *res_new(const struct res_env *env, size_t g, size_t r, res_failed_fn
     return res;
 }
 
-void res_rebind(struct res *res, const struct res_env *env, size_t g, size_t r)
+void res_rebind(struct res *res, const struct res_env *env, size_t g, size_t r, void *failed_ctx)
 {
     res->env = *env;
     res->g = g;
     res->r = r;
     res->cg = &env->cfg->groups[g];
-    /* The definition itself moved with the group: rc, and what points into it, stay valid. */
+    res->rc = &res->cg->resources[r];
+    res->failed_ctx = failed_ctx;
+    if (res->health)
+        health_rebind(res->health, res->rc);
 }
 
 static void on_closed(uv_handle_t *h)

@@ -36,11 +36,12 @@ typedef void (*res_failed_fn)(void *ctx, const char *reason);
 /* Resource r of group g (indices into env->cfg, which must outlive it). */
 struct res *res_new(const struct res_env *env, size_t g, size_t r, res_failed_fn failed, void *ctx);
 /*
- * The configuration changed and this resource's group definition, unchanged,
- * moved into env->cfg as group g (cfg_transplant_unchanged): points the
- * resource at it. Everything under way carries on.
+ * The configuration changed and this resource's definition, unchanged, moved
+ * into env->cfg as resource r of group g (cfg_transplant_unchanged): points
+ * the resource at it, with failed_ctx for its failure callback. Everything
+ * under way carries on.
  */
-void res_rebind(struct res *res, const struct res_env *env, size_t g, size_t r);
+void res_rebind(struct res *res, const struct res_env *env, size_t g, size_t r, void *failed_ctx);
 /* Cancels everything (a running process is left alone: see res_forget) and frees. Accepts NULL. */
 void res_free(struct res *res);
 

@@ -130,8 +130,8 @@ def test_diff_lists_what_would_change_and_changes_nothing(lab):
     assert r.returncode == 0, r.stderr
     assert f"version {v} " in r.stdout
     assert re.search(r"\+ group api: added \(starts once applied\)", r.stdout), r.stdout
-    assert re.search(r"~ group web: modified: resource www modified \(runs on n\d: restarts\)",
-                     r.stdout), r.stdout
+    assert re.search(r"~ group web: modified: resource www modified \(runs on n\d: restarts "
+                     r"from resource www\)", r.stdout), r.stdout
     j = json.loads(vigil_ok(lab, "n3", "config", "diff", path, "--json"))
     assert j["changed"] is True
     assert {g["name"]: g["change"] for g in j["diff"]["groups"]} == {"web": "modified",
@@ -196,6 +196,12 @@ def test_modifying_a_group_restarts_only_that_group(lab, poller):
         group_running_on(lab, node, "api", "n2")
     wait_until(lambda: procs_in(lab, "n2", www_pattern(API_VIP)) not in ([], api_pid), 30,
                "api's server restarted")
+    # Only the changed resource restarted: the address before it stayed.
+    log = lab.logs("n2").split("group api: stopping it from resource api-www on")
+    assert len(log) == 2, "the partial stop is not in n2's log"
+    assert "api/api-www: started" in log[1]
+    assert f"api/api-vip: removed {API_VIP}" not in log[1]
+    assert f"api/api-vip: added {API_VIP}" not in log[1]
     a = web.analyse(since=t)
     assert a["failed"] == 0 and a["nodes"] == [owner], web.describe(since=t)
 
@@ -304,3 +310,22 @@ def test_sighup_reloads_and_a_bad_edit_changes_nothing(lab):
         wait_status(lab, node, lambda s: s["config"]["version"] == v + 1, "the new version",
                     timeout=60)
         group_running_on(lab, node, "api", "n2")
+
+
+def test_changing_only_group_settings_restarts_nothing(lab, poller):
+    web = poller("web", URL)
+    owner = group_entry(lab.status("n1"), "web")["node"]
+    web.wait_answer(owner, consecutive=3)
+    pid = procs_in(lab, owner, www_pattern(WEB_VIP))
+    t = now_ms()
+    changed = web_group(domain=["n1", "n2", "n3"], restarts={"max": 5, "within": "1h"})
+    out = vigil_ok(lab, "n3", "config", "diff", write(lab, "restarts.yaml",
+                                                       config_text(lab, [changed])))
+    assert re.search(r"~ group web: modified: domain, policy, failback or restarts \(runs on "
+                     r"n\d: keeps running\)", out), out
+    apply(lab, "n3", config_text(lab, [changed]), name="restarts.yaml")
+    for node in ALL:
+        group_running_on(lab, node, "web", owner)
+    assert procs_in(lab, owner, www_pattern(WEB_VIP)) == pid
+    a = web.analyse(since=t)
+    assert a["failed"] == 0 and a["nodes"] == [owner], web.describe(since=t)

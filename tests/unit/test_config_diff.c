@@ -115,7 +115,9 @@ static void test_resources_modified(void **state)
     assert_int_equal(w->res[0].change, CFG_CHANGE_MODIFIED);
     assert_string_equal(w->res[1].name, "cron");
     assert_int_equal(w->res[1].change, CFG_CHANGE_ADDED);
+    assert_int_equal(w->keep, 1); /* vip is kept running */
     const struct cfg_group_diff *g = group(&d, "db");
+    assert_int_equal(g->keep, 1); /* only the domain changed */
     assert_int_equal(g->change, CFG_CHANGE_MODIFIED);
     assert_true(g->settings); /* the domain's order */
     assert_int_equal(g->n_res, 0);
@@ -139,6 +141,7 @@ static void test_resource_order_only(void **state)
     assert_int_equal(w->change, CFG_CHANGE_MODIFIED);
     assert_true(w->order);
     assert_int_equal(w->n_res, 0);
+    assert_int_equal(w->keep, 0);
     cfg_diff_clear(&d);
     cfg_free(a);
     cfg_free(b);
@@ -179,6 +182,7 @@ static void test_transplant(void **state)
                               "priv}\n");
     const struct cfg_resource *www = &a->groups[1].resources[1];
     const struct cfg_resource *dbvip = &a->groups[0].resources[0];
+    const char *dbvip_name = dbvip->name;
     struct cfg_diff d;
     cfg_diff(a, b, &d);
     cfg_transplant_unchanged(b, a, &d);
@@ -188,9 +192,11 @@ static void test_transplant(void **state)
     assert_ptr_equal(&b->groups[0].resources[1], www);
     assert_string_equal(www->name, "www");
     assert_string_equal(www->argv[1], "100");
-    /* db changed: b keeps its own. */
+    /* db changed (its domain) but keeps its resource: the definition's contents moved. */
     assert_ptr_not_equal(&b->groups[1].resources[0], dbvip);
     assert_int_equal(b->groups[1].n_domain, 1);
+    assert_ptr_equal(b->groups[1].resources[0].name, dbvip_name);
+    assert_string_equal(b->groups[1].resources[0].address, "192.0.2.101/24");
     cfg_free(b);
 }
 
