@@ -1,7 +1,9 @@
 /*
  * libFuzzer target for the vigil.yaml loader: any input must load or be
  * rejected with diagnostics, never crash or leak. A configuration that loads
- * must also print, reload to an equal configuration, and render corosync.conf.
+ * must also print, reload to an equal configuration, and render corosync.conf;
+ * compared with its reloaded copy it changes nothing, and moving the unchanged
+ * definitions over leaves both configurations whole.
  * Built and run by scripts/fuzz.
  */
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "config/diff.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,6 +40,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strcmp(text, text2) != 0)
             abort(); /* print is a fixed point */
         free(cfg_corosync_conf(c));
+        struct cfg_diff diff;
+        cfg_diff(c, again, &diff);
+        if (!cfg_diff_empty(&diff))
+            abort(); /* equal configurations differ in nothing */
+        cfg_transplant_unchanged(again, c, &diff);
+        cfg_diff_clear(&diff);
+        if (!cfg_equal(c, again))
+            abort();
         free(text2);
         free(text);
         cfg_free(again);
