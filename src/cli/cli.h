@@ -42,6 +42,13 @@ int cmd_group(int argc, char **argv, struct cli_globals *g);
 int cmd_node(int argc, char **argv, struct cli_globals *g);
 int cmd_cleanup(int argc, char **argv, struct cli_globals *g);
 int cmd_config(int argc, char **argv, struct cli_globals *g);
+int cmd_history(int argc, char **argv, struct cli_globals *g);
+
+/*
+ * Prints one event object as `vigil events` and `vigil history` show it:
+ * "TIME  TYPE  SUBJECT  MESSAGE  [DURATION]", times local (or UTC).
+ */
+void cli_print_event(json_t *ev, bool utc);
 
 /*
  * Prints "vigil: MESSAGE\n" on stderr. Use it once, where an error is

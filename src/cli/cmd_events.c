@@ -58,7 +58,7 @@ static const char *event_subject(json_t *ev, char **ret_owned)
     return node && *node ? node : "-";
 }
 
-static void print_event_human(json_t *ev, bool utc)
+void cli_print_event(json_t *ev, bool utc)
 {
     char buf[64];
     const char *when = json_string_value(json_object_get(ev, "time"));
@@ -94,7 +94,7 @@ static void print_event(json_t *ev, const struct events_opts *o)
         json_dumpf(ev, stdout, JSON_COMPACT);
         fputc('\n', stdout);
     } else {
-        print_event_human(ev, o->utc);
+        cli_print_event(ev, o->utc);
     }
 }
 

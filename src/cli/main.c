@@ -20,6 +20,7 @@ static const struct {
     {"group", cmd_group, "start, stop, move, fail over, manage or unmanage a resource group"},
     {"node", cmd_node, "put a node in standby (it runs no groups), or online again"},
     {"cleanup", cmd_cleanup, "forget the failures of a group or resource"},
+    {"history", cmd_history, "show the event history kept on disk, across restarts"},
     {"config", cmd_config, "show, compare, apply or reload the cluster's configuration"},
 };
 

@@ -298,6 +298,30 @@ static json_t *handle_config(json_t *req, struct ctl_result *ret)
     return ok(json_object());
 }
 
+static json_t *handle_history(json_t *req, struct ctl_result *ret)
+{
+    static const char *const fields[] = {"cmd",  "since", "until", "group",
+                                         "node", "type",  "limit", NULL};
+    json_t *err = check_fields(req, fields);
+    if (err)
+        return err;
+    static const char *const times[] = {"since", "until", "limit"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *v = json_object_get(req, times[i]);
+        if (v && (!json_is_integer(v) || json_integer_value(v) < 0))
+            return ctl_error("history: '%s' must be a non-negative integer%s", times[i],
+                             i < 2 ? " (milliseconds since the epoch)" : "");
+    }
+    static const char *const names[] = {"group", "node", "type"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *v = json_object_get(req, names[i]);
+        if (v && (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)))
+            return ctl_error("history: '%s' must be a string", names[i]);
+    }
+    ret->request = json_incref(req);
+    return ok(json_object());
+}
+
 void ctl_handle(const struct cluster *cl, const char *line, size_t len, struct ctl_result *ret)
 {
     memset(ret, 0, sizeof(*ret));
@@ -332,6 +356,8 @@ void ctl_handle(const struct cluster *cl, const char *line, size_t len, struct c
         ret->reply = handle_cleanup(cl, req, ret);
     else if (strcmp(json_string_value(cmd), "config") == 0)
         ret->reply = handle_config(req, ret);
+    else if (strcmp(json_string_value(cmd), "history") == 0)
+        ret->reply = handle_history(req, ret);
     else
         ret->reply = ctl_error("unknown command '%.64s'", json_string_value(cmd));
     json_decref(req);

@@ -7,7 +7,8 @@
  * "now":B}, {"cmd":"cleanup","name":GROUP|RESOURCE},
  * {"cmd":"config","op":"show","version":N}, {"cmd":"config","op":"diff","text":T,"name":FILE},
  * {"cmd":"config","op":"apply","text":T,"name":FILE,"force":B},
- * {"cmd":"config","op":"reload","force":B}.
+ * {"cmd":"config","op":"reload","force":B},
+ * {"cmd":"history","since":MS,"until":MS,"group":G,"node":N,"type":T,"limit":N}.
  * Replies: {"ok":true,"result":...} or {"ok":false,"error":"..."}.
  */
 #pragma once
@@ -41,7 +42,7 @@ struct ctl_result {
     struct db_intent intent;
     /*
      * A request the daemon answers itself (config show, diff, apply,
-     * reload; node stop), its fields checked here; owned by the caller.
+     * reload; node stop; history), its fields checked here; owned by the caller.
      */
     json_t *request;
 };

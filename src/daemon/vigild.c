@@ -28,6 +28,7 @@
 #include "daemon/db.h"
 #include "daemon/fencer.h"
 #include "daemon/groups.h"
+#include "daemon/history.h"
 #include "daemon/lrm.h"
 #include "daemon/peer.h"
 #include "daemon/placer.h"
@@ -61,6 +62,7 @@ struct vigild {
     char *corosync_bin, *corosync_conf;
     struct cfg *cfg;
     struct eventlog *events;
+    struct history *history; /* the persisted event log (vigil history) */
     struct cluster cl;
     struct engine *engine;
     struct proc *corosync;
@@ -128,6 +130,8 @@ static void on_event(void *ctx, const struct event *ev)
                 (long long)ev->duration_ms);
     else
         log_msg(lvl, "event %s: %s", event_type_name(ev->type), ev->message);
+    if (d->history)
+        history_append(d->history, ev);
     control_publish(d->control, ev);
 }
 
@@ -1136,6 +1140,27 @@ static json_t *control_node_stop(struct vigild *d, json_t *req, uint64_t token, 
     return NULL;
 }
 
+/* vigil history: read from this node's file (a few MB at most, read in the loop). */
+static json_t *control_history(struct vigild *d, json_t *req)
+{
+    json_t *lim = json_object_get(req, "limit");
+    struct history_filter f = {
+        .since_ms = (uint64_t)json_integer_value(json_object_get(req, "since")),
+        .until_ms = (uint64_t)json_integer_value(json_object_get(req, "until")),
+        .group = json_string_value(json_object_get(req, "group")),
+        .node = json_string_value(json_object_get(req, "node")),
+        .type = json_string_value(json_object_get(req, "type")),
+        .limit = lim ? (size_t)json_integer_value(lim) : 0,
+    };
+    if (f.limit > HISTORY_MAX_LIMIT)
+        f.limit = HISTORY_MAX_LIMIT;
+    size_t skipped = 0;
+    json_t *events = history_query(d->state_dir, &f, &skipped);
+    return json_pack("{s:b, s:{s:o, s:I, s:s}}", "ok", 1, "result", "events", events, "skipped",
+                     (json_int_t)skipped, "node",
+                     d->local_node >= 0 ? d->cfg->nodes[d->local_node].name : "?");
+}
+
 /* An admin's intent: check it, send it, reply once every member applied and saved it. */
 static json_t *control_intent(struct vigild *d, const struct ctl_result *res, uint64_t token,
                               bool *ret_defer)
@@ -1164,9 +1189,11 @@ static json_t *on_control_action(void *ctx, const struct ctl_result *res, uint64
     struct vigild *d = ctx;
     if (res->has_intent)
         return control_intent(d, res, token, ret_defer);
-    if (res->request &&
-        strcmp(json_string_value(json_object_get(res->request, "cmd")), "node") == 0)
+    const char *cmd = res->request ? json_string_value(json_object_get(res->request, "cmd")) : "";
+    if (strcmp(cmd, "node") == 0)
         return control_node_stop(d, res->request, token, ret_defer);
+    if (strcmp(cmd, "history") == 0)
+        return control_history(d, res->request);
     if (res->request)
         return control_config(d, res->request, token, ret_defer);
     struct peer_msg m = {.type = PEER_FENCE};
@@ -1319,6 +1346,8 @@ static void shutdown_now(struct vigild *d, int code)
     d->corosync = NULL;
     control_close(d->control);
     d->control = NULL;
+    history_close(d->history);
+    d->history = NULL;
     close_handle((uv_handle_t *)&d->connect_timer);
     close_handle((uv_handle_t *)&d->link_timer);
     close_handle((uv_handle_t *)&d->restart_timer);
@@ -1572,6 +1601,9 @@ static int run(struct vigild *d)
                   moved ? "; the file was kept as " : "", moved ? kept : "");
         db = db_new(d->cfg);
     }
+    d->local_node = find_local_node(d->cfg);
+    d->history = history_open(d->loop, d->state_dir,
+                              d->local_node >= 0 ? d->cfg->nodes[d->local_node].name : NULL, 0);
     gview_init(&d->gv, d->cfg, &d->cl, d->events, db, d->state_dir, &gview_hooks, d);
     gview_set_loop(&d->gv, d->loop);
     _cleanup_free_ char *cerr = NULL;

@@ -59,12 +59,24 @@ def test_group_operations_and_names(daemon):
 
 
 def test_nodes_cleanup_fence_and_options(daemon):
-    assert complete(daemon, "vigil node s") == ["standby"]
+    assert complete(daemon, "vigil node s") == ["standby", "stop"]
+    assert complete(daemon, "vigil node stop ") == ["db3", "n1", "n2"]
+    assert complete(daemon, "vigil node stop n1 --n") == ["--now"]
     assert complete(daemon, "vigil node standby ") == ["db3", "n1", "n2"]
     assert complete(daemon, "vigil cleanup w") == ["web", "www"]
     assert complete(daemon, "vigil fence --c") == ["--confirm"]
     assert complete(daemon, "vigil fence d") == ["db3"]
     assert complete(daemon, "vigil events --s") == ["--since", "--socket"]
+
+
+def test_config_and_history(daemon, tmp_path):
+    assert complete(daemon, "vigil con") == ["config"]
+    assert complete(daemon, "vigil config ") == ["apply", "diff", "reload", "show"]
+    assert complete(daemon, "vigil config show --v") == ["--version"]
+    assert complete(daemon, "vigil hi") == ["history"]
+    assert complete(daemon, "vigil history --g") == ["--group"]
+    assert complete(daemon, "vigil history --group ") == ["db", "web"]
+    assert complete(daemon, "vigil history --node n") == ["n1", "n2"]
 
 
 def test_names_from_the_file_without_a_daemon(tmp_path):
