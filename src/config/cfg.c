@@ -63,12 +63,23 @@ static void free_groups(struct cfg_group *groups, size_t n)
     free(groups);
 }
 
+static void free_hooks(struct cfg_hook *hooks, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(hooks[i].name);
+        free_argv(hooks[i].argv, hooks[i].argc);
+        free_params(hooks[i].env, hooks[i].n_env);
+    }
+    free(hooks);
+}
+
 /* Frees c and everything it owns; accepts NULL. */
 void cfg_free(struct cfg *c)
 {
     if (!c)
         return;
     free_groups(c->groups, c->n_groups);
+    free_hooks(c->hooks, c->n_hooks);
     free(c->ocf_root);
     for (size_t i = 0; i < c->n_nodes; i++) {
         free(c->nodes[i].name);
@@ -327,4 +338,38 @@ const char *cfg_no_quorum_name(enum cfg_no_quorum q)
     default:
         return NULL;
     }
+}
+
+static const char *const hook_event_names[CFG_HOOK_EVENT_MAX] = {
+    [CFG_HOOK_NODE_LOST] = "node_lost",
+    [CFG_HOOK_NODE_LEFT] = "node_left",
+    [CFG_HOOK_NODE_JOINED] = "node_joined",
+    [CFG_HOOK_NODE_FENCED] = "node_fenced",
+    [CFG_HOOK_FENCE_FAILED] = "fence_failed",
+    [CFG_HOOK_QUORUM_LOST] = "quorum_lost",
+    [CFG_HOOK_QUORUM_GAINED] = "quorum_gained",
+    [CFG_HOOK_GROUP_FAILED] = "group_failed",
+    [CFG_HOOK_GROUP_MOVED] = "group_moved",
+    [CFG_HOOK_GROUP_RECOVERED] = "group_recovered",
+    [CFG_HOOK_GROUP_STARTED] = "group_started",
+    [CFG_HOOK_GROUP_STOPPED] = "group_stopped",
+    [CFG_HOOK_GROUP_RESTARTED] = "group_restarted",
+    [CFG_HOOK_GROUP_STOP_FAILED] = "group_stop_failed",
+    [CFG_HOOK_GROUP_MULTI_ACTIVE] = "group_multi_active",
+    [CFG_HOOK_RESOURCE_FAILED] = "resource_failed",
+    [CFG_HOOK_ADMIN] = "admin",
+    [CFG_HOOK_CONFIG_CHANGED] = "config_changed",
+};
+
+const char *cfg_hook_event_name(enum cfg_hook_event e)
+{
+    return (unsigned)e < CFG_HOOK_EVENT_MAX ? hook_event_names[e] : NULL;
+}
+
+int cfg_hook_event_parse(const char *name)
+{
+    for (int i = 0; i < CFG_HOOK_EVENT_MAX; i++)
+        if (strcmp(hook_event_names[i], name) == 0)
+            return i;
+    return -1;
 }

@@ -79,6 +79,11 @@
 #define CFG_MAX_CHECK_INTERVAL_MS   3600000
 #define CFG_MIN_CHECK_TIMEOUT_MS    10
 
+/* hooks: limits and defaults (vigil.yaml(5), HOOKS). */
+#define CFG_MAX_HOOKS               32
+#define CFG_DEFAULT_HOOK_TIMEOUT_MS 10000
+#define CFG_MAX_HOOK_TIMEOUT_MS     600000
+
 enum cfg_severity { CFG_SEV_ERROR, CFG_SEV_WARNING, CFG_SEV_MAX };
 
 /* One problem found while loading. line and col are 1-based; 0 means unknown. */
@@ -316,6 +321,49 @@ struct cfg_group {
     size_t n_resources;
 };
 
+/* The events a hook may be called on (names as in vigil.yaml: node_lost, ...). */
+enum cfg_hook_event {
+    CFG_HOOK_NODE_LOST, /* a node left without a clean shutdown */
+    CFG_HOOK_NODE_LEFT, /* a node left, cleanly or not */
+    CFG_HOOK_NODE_JOINED,
+    CFG_HOOK_NODE_FENCED, /* fenced, or confirmed off by an admin */
+    CFG_HOOK_FENCE_FAILED,
+    CFG_HOOK_QUORUM_LOST,
+    CFG_HOOK_QUORUM_GAINED,
+    CFG_HOOK_GROUP_FAILED, /* no eligible node can run it, or it halted */
+    CFG_HOOK_GROUP_MOVED,
+    CFG_HOOK_GROUP_RECOVERED,
+    CFG_HOOK_GROUP_STARTED,
+    CFG_HOOK_GROUP_STOPPED,
+    CFG_HOOK_GROUP_RESTARTED,
+    CFG_HOOK_GROUP_STOP_FAILED,
+    CFG_HOOK_GROUP_MULTI_ACTIVE,
+    CFG_HOOK_RESOURCE_FAILED,
+    CFG_HOOK_ADMIN,
+    CFG_HOOK_CONFIG_CHANGED,
+    CFG_HOOK_EVENT_MAX
+};
+
+/* The events of a hook with no `events:` key. */
+#define CFG_HOOK_DEFAULT_EVENTS                                                                    \
+    ((1u << CFG_HOOK_NODE_LOST) | (1u << CFG_HOOK_NODE_FENCED) | (1u << CFG_HOOK_FENCE_FAILED) |   \
+     (1u << CFG_HOOK_QUORUM_LOST) | (1u << CFG_HOOK_QUORUM_GAINED) |                               \
+     (1u << CFG_HOOK_GROUP_FAILED) | (1u << CFG_HOOK_GROUP_MOVED) |                                \
+     (1u << CFG_HOOK_GROUP_RECOVERED) | (1u << CFG_HOOK_GROUP_STOP_FAILED) |                       \
+     (1u << CFG_HOOK_GROUP_MULTI_ACTIVE))
+
+/* A program run on cluster events (vigil.yaml(5), HOOKS). */
+struct cfg_hook {
+    char *name;
+    char **argv; /* argv[0] absolute, NULL-terminated */
+    size_t argc;
+    uint32_t events;     /* bit (1 << enum cfg_hook_event) per event it is called on */
+    uint64_t timeout_ms; /* default CFG_DEFAULT_HOOK_TIMEOUT_MS */
+    bool every_node;     /* run on every node (default: one node per partition) */
+    struct cfg_param *env;
+    size_t n_env;
+};
+
 struct cfg {
     char *file; /* path it was loaded from (or the name given to cfg_load_string) */
     char *cluster_name;
@@ -357,6 +405,10 @@ struct cfg {
     /* groups: */
     size_t n_groups;
     struct cfg_group *groups; /* in file order */
+
+    /* hooks: */
+    size_t n_hooks;
+    struct cfg_hook *hooks;
 };
 
 /* Flags for the loaders. */
@@ -457,7 +509,13 @@ const char *cfg_failback_name(enum cfg_failback f);
 /* "stop", "freeze". */
 const char *cfg_no_quorum_name(enum cfg_no_quorum q);
 
+/* "node_lost", "group_moved", ...; NULL when out of range. */
+const char *cfg_hook_event_name(enum cfg_hook_event e);
+/* Parses an event name; -1 if unknown. */
+int cfg_hook_event_parse(const char *name);
+
 /* Parts of cfg_equal, for telling what changed (src/config/diff.h). */
+bool cfg_hooks_equal(const struct cfg *a, const struct cfg *b);
 bool cfg_group_equal(const struct cfg_group *a, const struct cfg_group *b);
 bool cfg_resource_equal(const struct cfg_resource *a, const struct cfg_resource *b);
 /* Fencing sections equal (for configurations with the same nodes). */

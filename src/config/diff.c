@@ -127,6 +127,7 @@ void cfg_diff(const struct cfg *old, const struct cfg *new, struct cfg_diff *ret
     }
     core_changes(old, new, ret);
     ret->no_quorum = old->no_quorum != new->no_quorum;
+    ret->hooks = !cfg_hooks_equal(old, new);
 }
 
 void cfg_diff_clear(struct cfg_diff *d)

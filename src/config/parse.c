@@ -2998,6 +2998,121 @@ static void check_fence_files(struct loader *ld)
     }
 }
 
+/* ---- Hooks ---- */
+
+/* events: [NAME, ...] or [all]: the bit mask, or 0 after reporting. */
+static uint32_t load_hook_events(struct loader *ld, struct ynode *n, const char *who)
+{
+    _cleanup_free_ char *label = xasprintf("%s: events", who);
+    if (n->type != YN_SEQUENCE || n->n == 0) {
+        err_type(ld, n, label,
+                 "a non-empty list of event names, such as [node_lost, group_failed]");
+        return 0;
+    }
+    const char *names[CFG_HOOK_EVENT_MAX + 1];
+    for (int i = 0; i < CFG_HOOK_EVENT_MAX; i++)
+        names[i] = cfg_hook_event_name((enum cfg_hook_event)i);
+    names[CFG_HOOK_EVENT_MAX] = "all";
+    uint32_t mask = 0;
+    bool ok = true;
+    for (size_t i = 0; i < n->n; i++) {
+        const struct ynode *e = n->items[i];
+        if (!is_scalar(ld, e, label, "an event name")) {
+            ok = false;
+            continue;
+        }
+        if (strcmp(e->text, "all") == 0) {
+            mask |= (1u << CFG_HOOK_EVENT_MAX) - 1;
+            continue;
+        }
+        int k = cfg_hook_event_parse(e->text);
+        if (k >= 0) {
+            if (mask & (1u << k))
+                err(ld, e, "%s: '%s' is listed twice", label, e->text);
+            mask |= 1u << k;
+            continue;
+        }
+        ok = false;
+        _cleanup_free_ char *q = quote_node(e);
+        const char *sug = suggest(e->text, names, ARRAY_SIZE(names));
+        if (sug) {
+            err(ld, e, "%s: unknown event %s; did you mean '%s'?", label, q, sug);
+        } else {
+            _cleanup_free_ char *all = join_or(names, ARRAY_SIZE(names), " and ");
+            err(ld, e, "%s: unknown event %s (the events are %s)", label, q, all);
+        }
+    }
+    return ok ? mask : 0;
+}
+
+static void load_hook(struct loader *ld, size_t hi, struct ynode *e)
+{
+    static const struct key_spec specs[] = {
+        {"name", true},     {"command", true},     {"events", false},
+        {"timeout", false}, {"every_node", false}, {"environment", false},
+    };
+    struct ynode *f[ARRAY_SIZE(specs)];
+    struct cfg_hook *h = &ld->c->hooks[hi];
+    h->events = CFG_HOOK_DEFAULT_EVENTS;
+    h->timeout_ms = CFG_DEFAULT_HOOK_TIMEOUT_MS;
+    _cleanup_free_ char *who = entry_label(e, hi, "hook");
+    _cleanup_free_ char *where = xasprintf("in %s", who);
+    if (e->type != YN_MAPPING) {
+        err_type(ld, e, who, "a mapping with name and command");
+        return;
+    }
+    walk_mapping(ld, e, who, where, specs, ARRAY_SIZE(specs), f);
+    if (f[0]) {
+        _cleanup_free_ char *label = xasprintf("%s: name", who);
+        const char *name = get_name(ld, f[0], label, "hook name", 63, "._-", true, NODE_NAME_RULE);
+        for (size_t i = 0; name && i < hi; i++)
+            if (ld->c->hooks[i].name && strcmp(ld->c->hooks[i].name, name) == 0) {
+                err(ld, f[0], "%s: the name '%s' is used by another hook", who, name);
+                name = NULL;
+            }
+        if (name)
+            h->name = xstrdup(name);
+    }
+    if (f[1]) {
+        load_command(ld, f[1], who, &h->argv, &h->argc);
+        if (h->argv && (ld->flags & CFG_LOAD_CHECK_FILES)) {
+            _cleanup_free_ char *what = xasprintf("%s: command", who);
+            check_executable(ld, f[1]->items[0], what, h->argv[0]);
+        }
+    }
+    if (f[2]) {
+        uint32_t m = load_hook_events(ld, f[2], who);
+        if (m)
+            h->events = m;
+    }
+    if (f[3]) {
+        _cleanup_free_ char *label = xasprintf("%s: timeout", who);
+        get_duration(ld, f[3], label, CFG_MIN_TIMEOUT_MS, CFG_MAX_HOOK_TIMEOUT_MS, &h->timeout_ms);
+    }
+    if (f[4]) {
+        _cleanup_free_ char *label = xasprintf("%s: every_node", who);
+        get_bool(ld, f[4], label, &h->every_node);
+    }
+    if (f[5])
+        load_params(ld, f[5], who, "environment", "variable", "{MAIL_TO: root}", &h->env,
+                    &h->n_env);
+}
+
+static void load_hooks(struct loader *ld, struct ynode *n)
+{
+    if (n->type == YN_SEQUENCE && n->n == 0)
+        return;
+    size_t count =
+        check_list(ld, n, "hooks", "a list of hooks (- name: NAME, command: [PROGRAM, ARGS...])",
+                   "hook", CFG_MAX_HOOKS, "");
+    if (count == 0)
+        return;
+    ld->c->hooks = xcalloc(count, sizeof(*ld->c->hooks));
+    ld->c->n_hooks = count;
+    for (size_t i = 0; i < count; i++)
+        load_hook(ld, i, n->items[i]);
+}
+
 /* ---- Top level ---- */
 
 /* The keys of the top level, in the order of specs in load_root. */
@@ -3007,6 +3122,7 @@ enum {
     TOP_FENCING,
     TOP_GROUPS,
     TOP_HEARTBEAT,
+    TOP_HOOKS,
     TOP_NETWORKS,
     TOP_NODES,
     TOP_QUORUM,
@@ -3018,9 +3134,9 @@ static void load_root(struct loader *ld, struct ynode *root, unsigned flags)
     static const struct key_spec specs[] = {
         [TOP_CLUSTER] = {"cluster", true},      [TOP_ENGINE] = {"engine", false},
         [TOP_FENCING] = {"fencing", false},     [TOP_GROUPS] = {"groups", false},
-        [TOP_HEARTBEAT] = {"heartbeat", false}, [TOP_NETWORKS] = {"networks", true},
-        [TOP_NODES] = {"nodes", true},          [TOP_QUORUM] = {"quorum", false},
-        [TOP_RESOURCES] = {"resources", false},
+        [TOP_HEARTBEAT] = {"heartbeat", false}, [TOP_HOOKS] = {"hooks", false},
+        [TOP_NETWORKS] = {"networks", true},    [TOP_NODES] = {"nodes", true},
+        [TOP_QUORUM] = {"quorum", false},       [TOP_RESOURCES] = {"resources", false},
     };
     struct ynode *f[ARRAY_SIZE(specs)];
     struct cfg *c = ld->c;
@@ -3060,6 +3176,8 @@ static void load_root(struct loader *ld, struct ynode *root, unsigned flags)
         load_resources_section(ld, f[TOP_RESOURCES]);
     if (f[TOP_GROUPS])
         load_groups(ld, f[TOP_GROUPS]);
+    if (f[TOP_HOOKS])
+        load_hooks(ld, f[TOP_HOOKS]);
     if (!ld->heartbeat)
         ld->heartbeat = root;
     check_token(ld);

@@ -336,6 +336,27 @@ static void put_group(struct cfg_buf *b, const struct cfg *c, const struct cfg_g
 }
 
 /* Returns the normalised YAML text of c, owned by the caller (see config.h). */
+static void put_hook(struct cfg_buf *b, const struct cfg_hook *h)
+{
+    char dur[32];
+    cfg_buf_printf(b, "  - name: ");
+    put_scalar(b, h->name ? h->name : "");
+    cfg_buf_printf(b, "\n    command: ");
+    put_argv(b, h->argv, h->argc);
+    cfg_buf_printf(b, "\n    events: [");
+    const char *sep = "";
+    for (int e = 0; e < CFG_HOOK_EVENT_MAX; e++) {
+        if (!(h->events & (1u << e)))
+            continue;
+        cfg_buf_printf(b, "%s%s", sep, cfg_hook_event_name((enum cfg_hook_event)e));
+        sep = ", ";
+    }
+    cfg_buf_printf(b, "]\n    timeout: %s\n    every_node: %s\n", dur_format(h->timeout_ms, dur),
+                   h->every_node ? "true" : "false");
+    if (h->n_env)
+        put_params(b, "    ", "environment", h->env, h->n_env);
+}
+
 char *cfg_print(const struct cfg *c)
 {
     struct cfg_buf b = {0};
@@ -380,6 +401,10 @@ char *cfg_print(const struct cfg *c)
     cfg_buf_printf(&b, "\ngroups:%s\n", c->n_groups ? "" : " []");
     for (size_t i = 0; i < c->n_groups; i++)
         put_group(&b, c, &c->groups[i]);
+    if (c->n_hooks)
+        cfg_buf_printf(&b, "hooks:\n");
+    for (size_t i = 0; i < c->n_hooks; i++)
+        put_hook(&b, &c->hooks[i]);
     return cfg_buf_steal(&b);
 }
 
@@ -541,7 +566,21 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
             if (!streq_null(x->addr ? x->addr[j] : NULL, y->addr ? y->addr[j] : NULL))
                 return false;
     }
-    return fencing_equal(a, b) && groups_equal(a, b);
+    return fencing_equal(a, b) && groups_equal(a, b) && cfg_hooks_equal(a, b);
+}
+
+bool cfg_hooks_equal(const struct cfg *a, const struct cfg *b)
+{
+    if (a->n_hooks != b->n_hooks)
+        return false;
+    for (size_t i = 0; i < a->n_hooks; i++) {
+        const struct cfg_hook *x = &a->hooks[i], *y = &b->hooks[i];
+        if (!streq_null(x->name, y->name) || !argv_equal(x->argv, x->argc, y->argv, y->argc) ||
+            x->events != y->events || x->timeout_ms != y->timeout_ms ||
+            x->every_node != y->every_node || !params_equal(x->env, x->n_env, y->env, y->n_env))
+            return false;
+    }
+    return true;
 }
 
 bool cfg_group_equal(const struct cfg_group *a, const struct cfg_group *b)

@@ -251,7 +251,7 @@ static const struct {
      "'interval'?\n"},
     {"unknown-top-key.yaml",
      "unknown-top-key.yaml:3:1: error: unknown key 'services' at the top level (the keys here are "
-     "cluster, engine, fencing, groups, heartbeat, networks, nodes, quorum and resources)\n"
+     "cluster, engine, fencing, groups, heartbeat, hooks, networks, nodes, quorum and resources)\n"
      "unknown-top-key.yaml:10:5: error: unknown key 'adresses' in node 'n1'; did you mean "
      "'addresses'?\n"},
     {"misses-not-integer.yaml",
@@ -932,7 +932,7 @@ static void test_limits_and_edges(void **state)
         0, -EINVAL,
         "test.yaml:5:1: error: unknown key 'qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq...' "
         "at the top level (the keys here are cluster, engine, fencing, groups, heartbeat, "
-        "networks, nodes, quorum and resources)\n");
+        "hooks, networks, nodes, quorum and resources)\n");
     /* A single-quoted scalar with '' escapes (libfyaml 0.7.12 leaks those: see ytree.c). */
     load_text("cluster: {name: 'a''''''''''''b'}\n" NET1 "nodes:\n" NODE1, 0, -EINVAL,
               "test.yaml:1:17: error: cluster.name 'a''''''b' is not a valid cluster name: use 1 "
@@ -1859,6 +1859,94 @@ static void test_groups_lookups(void **state)
     "  - name: web\n    domain: [n1, n2]\n    resources:\n"                                        \
     "      - {name: vip, type: ip, address: 192.0.2.100/24, network: priv}\n"
 
+/* hooks: lines 6 on, after a one-node head with fencing. */
+#define HHEAD "cluster: {name: h}\n" NET1 "nodes:\n" NODE1 FENCE1 "hooks:\n"
+
+static void test_hooks(void **state)
+{
+    struct cfg *c = load_text(HHEAD "  - name: mail\n"
+                                    "    command: [/bin/true, root@example.org]\n"
+                                    "  - name: log\n"
+                                    "    command: [/bin/echo]\n"
+                                    "    events: [node_lost, group_moved, config_changed]\n"
+                                    "    timeout: 2s\n"
+                                    "    every_node: true\n"
+                                    "    environment: {LOG_FILE: /var/log/vigil-events.log}\n",
+                              0, 0, "");
+    assert_int_equal(c->n_hooks, 2);
+    const struct cfg_hook *h = &c->hooks[0];
+    assert_string_equal(h->name, "mail");
+    assert_int_equal(h->argc, 2);
+    assert_string_equal(h->argv[1], "root@example.org");
+    assert_int_equal(h->events, CFG_HOOK_DEFAULT_EVENTS);
+    assert_int_equal(h->timeout_ms, CFG_DEFAULT_HOOK_TIMEOUT_MS);
+    assert_false(h->every_node);
+    h = &c->hooks[1];
+    assert_int_equal(h->events, (1u << CFG_HOOK_NODE_LOST) | (1u << CFG_HOOK_GROUP_MOVED) |
+                                    (1u << CFG_HOOK_CONFIG_CHANGED));
+    assert_int_equal(h->timeout_ms, 2000);
+    assert_true(h->every_node);
+    assert_int_equal(h->n_env, 1);
+    assert_string_equal(h->env[0].key, "LOG_FILE");
+    /* The printed form loads back equal; a change to one hook is seen. */
+    _cleanup_free_ char *text = cfg_print(c);
+    assert_non_null(strstr(text, "hooks:\n  - name: mail\n    command: [/bin/true, "
+                                 "\"root@example.org\"]\n    events: [node_lost, node_fenced,"));
+    struct cfg_diags d;
+    cfg_diags_init(&d);
+    struct cfg *again = NULL;
+    assert_int_equal(cfg_load_string(text, strlen(text), "p.yaml", 0, &again, &d), 0);
+    assert_true(cfg_equal(c, again));
+    assert_true(cfg_hooks_equal(c, again));
+    again->hooks[1].every_node = false;
+    assert_false(cfg_hooks_equal(c, again));
+    assert_false(cfg_equal(c, again));
+    cfg_free(again);
+    cfg_diags_clear(&d);
+    cfg_free(c);
+    /* all */
+    c = load_text(HHEAD "  - {name: all, command: [/bin/true], events: [all]}\n", 0, 0, "");
+    assert_int_equal(c->hooks[0].events, (1u << CFG_HOOK_EVENT_MAX) - 1);
+    cfg_free(c);
+    assert_string_equal(cfg_hook_event_name(CFG_HOOK_GROUP_RECOVERED), "group_recovered");
+    assert_null(cfg_hook_event_name(CFG_HOOK_EVENT_MAX));
+    assert_int_equal(cfg_hook_event_parse("fence_failed"), CFG_HOOK_FENCE_FAILED);
+    assert_int_equal(cfg_hook_event_parse("fencing_failed"), -1);
+}
+
+static void test_hooks_invalid(void **state)
+{
+    load_text(HHEAD "  - {name: mail, command: [/bin/true], events: [node_lots]}\n", 0, -EINVAL,
+              "test.yaml:9:49: error: hook 'mail': events: unknown event 'node_lots'; did you "
+              "mean 'node_lost'?\n");
+    load_text(HHEAD "  - {name: mail, command: [mail.sh]}\n", 0, -EINVAL,
+              "test.yaml:9:28: error: hook 'mail': the program 'mail.sh' must be an absolute path "
+              "(starting with /), such as /usr/bin/mail.sh\n");
+    load_text(HHEAD "  - {name: a, command: [/bin/true]}\n  - {name: a, command: [/bin/true]}\n", 0,
+              -EINVAL, "test.yaml:10:12: error: hook 'a': the name 'a' is used by another hook\n");
+    load_text(HHEAD "  - {name: a, command: [/bin/true], timeout: 1h}\n", 0, -EINVAL,
+              "test.yaml:9:46: error: hook 'a': timeout is 1h; it must be from 100ms to 10min\n");
+    load_text(HHEAD "  - {name: a, command: [/bin/true], every_node: yes}\n", 0, -EINVAL,
+              "test.yaml:9:49: error: hook 'a': every_node must be true or false, not 'yes'; did "
+              "you mean 'true'?\n");
+    load_text(HHEAD "  - {name: a, command: [/bin/true], on: [node_lost]}\n", 0, -EINVAL,
+              "test.yaml:9:37: error: unknown key 'on' in hook 'a' (the keys here are name, "
+              "command, events, timeout, every_node and environment)\n");
+    /* With CFG_LOAD_CHECK_FILES the program must exist (a key is needed for that load). */
+    char dir[] = "/tmp/vigil-hook-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    _cleanup_free_ char *key = write_key(dir, "authkey", 256, 0400);
+    _cleanup_free_ char *yaml =
+        xasprintf("cluster: {name: h, key: %s}\n" NET1 "nodes:\n" NODE1 FENCE1 "hooks:\n"
+                  "  - {name: a, command: [/nonexistent/hook]}\n",
+                  key);
+    load_text(yaml, CFG_LOAD_CHECK_FILES, -EINVAL,
+              "test.yaml:9:25: error: hook 'a': command /nonexistent/hook: No such file or "
+              "directory\n");
+    unlink(key);
+    rmdir(dir);
+}
+
 static void test_groups_warnings(void **state)
 {
     /* on_fail: fence without fencing. */
@@ -2476,6 +2564,8 @@ int main(void)
         cmocka_unit_test(test_groups_values),
         cmocka_unit_test(test_groups_lookups),
         cmocka_unit_test(test_groups_warnings),
+        cmocka_unit_test(test_hooks),
+        cmocka_unit_test(test_hooks_invalid),
         cmocka_unit_test(test_groups_edges),
         cmocka_unit_test(test_groups_files),
         cmocka_unit_test(test_print_roundtrip),
