@@ -29,6 +29,7 @@
 #include "daemon/fencer.h"
 #include "daemon/groups.h"
 #include "daemon/history.h"
+#include "daemon/hooks.h"
 #include "daemon/lrm.h"
 #include "daemon/peer.h"
 #include "daemon/placer.h"
@@ -63,6 +64,7 @@ struct vigild {
     struct cfg *cfg;
     struct eventlog *events;
     struct history *history; /* the persisted event log (vigil history) */
+    struct hooks *hooks;     /* the operator's programs run on events */
     struct cluster cl;
     struct engine *engine;
     struct proc *corosync;
@@ -102,6 +104,7 @@ struct vigild {
 
 static void shutdown_now(struct vigild *d, int code);
 static void begin_shutdown(struct vigild *d, const char *why);
+static void run_hooks(struct vigild *d, const struct event *ev);
 static void begin_node_stop(struct vigild *d, bool now, uint64_t token, const char *why);
 static void drain_check(struct vigild *d);
 static void node_stop_reply_local(struct vigild *d);
@@ -132,7 +135,29 @@ static void on_event(void *ctx, const struct event *ev)
         log_msg(lvl, "event %s: %s", event_type_name(ev->type), ev->message);
     if (d->history)
         history_append(d->history, ev);
+    if (d->hooks)
+        run_hooks(d, ev);
     control_publish(d->control, ev);
+}
+
+/*
+ * Hooks run on one node per partition, the member with the lowest node id
+ * (every member sees the same cluster events), unless a hook asks for every
+ * node. Before this node knows its partition it counts as that node.
+ */
+static void run_hooks(struct vigild *d, const struct event *ev)
+{
+    uint32_t lowest = 0;
+    for (size_t n = 0; n < d->cfg->n_nodes; n++)
+        if (d->cl.nodes[n].online && (!lowest || d->cfg->nodes[n].id < lowest))
+            lowest = d->cfg->nodes[n].id;
+    bool one_here = !d->cl.local_id || !lowest || lowest == d->cl.local_id;
+    bool lost = false;
+    if (ev->type == EV_NODE_LEFT && ev->node) {
+        int n = cluster_node_index_by_name(&d->cl, ev->node);
+        lost = n >= 0 && d->cl.nodes[n].fence != FENCE_STATE_CLEAN;
+    }
+    hooks_event(d->hooks, ev, lost, one_here);
 }
 
 /* ---- engine callbacks ---------------------------------------------------- */
@@ -654,6 +679,7 @@ static void cs_activate(void *ctx, struct cfg *next, const struct cfg_diff *diff
         d->placer = placer_new(d->loop, &d->gv, next->nodes[d->local_node].name);
         gv_db_changed(d);
     }
+    hooks_set_cfg(d->hooks, next);
     /* A fence operation under way points into the old fencing section: keep it until done. */
     if (d->n_retired < MAX_RETIRED) {
         d->retired[d->n_retired++] = old;
@@ -1348,6 +1374,8 @@ static void shutdown_now(struct vigild *d, int code)
     d->control = NULL;
     history_close(d->history);
     d->history = NULL;
+    hooks_free(d->hooks);
+    d->hooks = NULL;
     close_handle((uv_handle_t *)&d->connect_timer);
     close_handle((uv_handle_t *)&d->link_timer);
     close_handle((uv_handle_t *)&d->restart_timer);
@@ -1604,6 +1632,8 @@ static int run(struct vigild *d)
     d->local_node = find_local_node(d->cfg);
     d->history = history_open(d->loop, d->state_dir,
                               d->local_node >= 0 ? d->cfg->nodes[d->local_node].name : NULL, 0);
+    d->hooks =
+        hooks_new(d->loop, d->cfg, d->local_node >= 0 ? d->cfg->nodes[d->local_node].name : NULL);
     gview_init(&d->gv, d->cfg, &d->cl, d->events, db, d->state_dir, &gview_hooks, d);
     gview_set_loop(&d->gv, d->loop);
     _cleanup_free_ char *cerr = NULL;
