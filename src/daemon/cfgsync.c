@@ -669,7 +669,8 @@ static void start_apply(struct cfgsync *cs, uint32_t from, bool sync, uint64_t v
     ap->deadline_ms = time_mono_ms() + CFGSYNC_READY_MARGIN_MS + stop_budget_ms(cs->cfg, &diff);
     cs->ap = ap;
     char a[64];
-    log_info("configuration %s from %s: preparing", cfgver_describe(&cs->cur, a), name);
+    log_info("configuration %s: preparing (this node runs %s)", name,
+             cfgver_describe(&cs->cur, a));
     changed(cs);
     if (cs->hooks && cs->hooks->prepare)
         cs->hooks->prepare(cs->ctx, ap->next, &ap->diff);

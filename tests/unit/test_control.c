@@ -509,6 +509,65 @@ static void test_group_commands_refused(void **state)
     json_decref(r);
 }
 
+/* Requests vigild answers itself: checked here, then handed over whole. */
+static void assert_handed_over(struct fixture *f, const char *line)
+{
+    struct ctl_result res;
+    json_t *r = request(f, line, &res);
+    assert_true(json_is_true(json_object_get(r, "ok")));
+    assert_non_null(res.request);
+    json_t *want = json_loads(line, 0, NULL);
+    assert_true(json_equal(res.request, want));
+    json_decref(want);
+    json_decref(res.request);
+    json_decref(r);
+}
+
+static void test_daemon_requests(void **state)
+{
+    struct fixture *f = *state;
+    assert_handed_over(f, "{\"cmd\":\"config\",\"op\":\"show\"}");
+    assert_handed_over(f, "{\"cmd\":\"config\",\"op\":\"show\",\"version\":3}");
+    assert_handed_over(f, "{\"cmd\":\"config\",\"op\":\"diff\",\"text\":\"x\",\"name\":\"a\"}");
+    assert_handed_over(f, "{\"cmd\":\"config\",\"op\":\"apply\",\"text\":\"x\",\"force\":true}");
+    assert_handed_over(f, "{\"cmd\":\"config\",\"op\":\"reload\"}");
+    assert_handed_over(f, "{\"cmd\":\"history\"}");
+    assert_handed_over(f, "{\"cmd\":\"history\",\"since\":1,\"until\":2,\"group\":\"web\","
+                          "\"node\":\"n1\",\"type\":\"group_moved\",\"limit\":5}");
+    assert_handed_over(f, "{\"cmd\":\"node\",\"op\":\"stop\",\"node\":\"n2\"}");
+    assert_handed_over(f, "{\"cmd\":\"node\",\"op\":\"stop\",\"node\":\"n2\",\"now\":true}");
+}
+
+static void test_daemon_requests_refused(void **state)
+{
+    struct fixture *f = *state;
+    assert_error(f, "{\"cmd\":\"config\"}",
+                 "config: 'op' must be one of show, diff, apply, reload");
+    assert_error(f, "{\"cmd\":\"config\",\"op\":\"erase\"}", "'op' must be one of");
+    assert_error(f, "{\"cmd\":\"config\",\"op\":\"show\",\"version\":0}",
+                 "'version' must be a positive integer");
+    assert_error(f, "{\"cmd\":\"config\",\"op\":\"show\",\"text\":\"x\"}", "unknown field 'text'");
+    assert_error(f, "{\"cmd\":\"config\",\"op\":\"apply\"}",
+                 "config apply: 'text' must be the configuration, as a string");
+    assert_error(f, "{\"cmd\":\"config\",\"op\":\"apply\",\"text\":7}",
+                 "config apply: 'text' must be the configuration");
+    assert_error(f, "{\"cmd\":\"config\",\"op\":\"apply\",\"text\":\"x\",\"force\":1}",
+                 "'force' must be true or false");
+    assert_error(f, "{\"cmd\":\"config\",\"op\":\"diff\",\"text\":\"x\",\"force\":true}",
+                 "unknown field 'force'");
+    assert_error(f, "{\"cmd\":\"history\",\"since\":-1}",
+                 "history: 'since' must be a non-negative integer");
+    assert_error(f, "{\"cmd\":\"history\",\"limit\":\"ten\"}",
+                 "history: 'limit' must be a non-negative integer");
+    assert_error(f, "{\"cmd\":\"history\",\"group\":5}", "history: 'group' must be a string");
+    assert_error(f, "{\"cmd\":\"history\",\"follow\":true}", "unknown field 'follow'");
+    assert_error(f, "{\"cmd\":\"node\",\"op\":\"stop\",\"node\":\"n9\"}", "unknown node 'n9'");
+    assert_error(f, "{\"cmd\":\"node\",\"op\":\"stop\",\"node\":\"n1\",\"now\":\"yes\"}",
+                 "'now' is only for stop, and must be true or false");
+    assert_error(f, "{\"cmd\":\"node\",\"op\":\"standby\",\"node\":\"n1\",\"now\":true}",
+                 "'now' is only for stop");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +582,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unseen_from_coordinator, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commands_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_daemon_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_daemon_requests_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
