@@ -191,16 +191,45 @@ static void test_fence_malformed(void **state)
     free(big);
 }
 
+/* Rolling upgrades: the previous and the next protocol versions are understood. */
+static void test_protocol_versions(void **state)
+{
+    for (int v = PEER_PROTO_MIN; v <= PEER_PROTO_VERSION + 1; v++) {
+        _cleanup_free_ char *msg =
+            xasprintf("{\"v\":%d,\"type\":\"config-version\",\"version\":3,\"later\":{}}", v);
+        struct peer_msg m;
+        char *err = NULL;
+        assert_int_equal(peer_decode(2, msg, strlen(msg), &m, &err), 0);
+        assert_int_equal(m.type, PEER_GROUP);
+        assert_int_equal(m.group.kind, PEER_G_CFG_VER);
+        assert_int_equal(m.proto, (uint32_t)v);
+        peer_msg_clear(&m);
+    }
+    _cleanup_free_ char *newer =
+        xasprintf("{\"v\":%d,\"type\":\"node-stop\"}", PEER_PROTO_VERSION + 2);
+    expect_reject(2, newer, strlen(newer),
+                  "is not supported (this node speaks 2 and accepts 1 to 3)");
+    const char *const kinds[] = {"config",     "config-version", "config-ready",
+                                 "config-ack", "config-abort",   "node-stop"};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        assert_string_equal(peer_group_kind_name((enum peer_group_kind)(PEER_G_CONFIG + i)),
+                            kinds[i]);
+        _cleanup_free_ char *msg = xasprintf("{\"v\":2,\"type\":\"%s\"}", kinds[i]);
+        struct peer_msg m;
+        char *err = NULL;
+        assert_int_equal(peer_decode(1, msg, strlen(msg), &m, &err), 0);
+        assert_int_equal(m.group.kind, PEER_G_CONFIG + i);
+        peer_msg_clear(&m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hello_roundtrip),
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_binary_and_oversized),
-        cmocka_unit_test(test_unknown_fields_ignored),
-        cmocka_unit_test(test_hash),
-        cmocka_unit_test(test_fence_roundtrip),
-        cmocka_unit_test(test_fence_malformed),
+        cmocka_unit_test(test_hello_roundtrip),      cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_binary_and_oversized), cmocka_unit_test(test_unknown_fields_ignored),
+        cmocka_unit_test(test_protocol_versions),    cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_fence_roundtrip),      cmocka_unit_test(test_fence_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
