@@ -192,7 +192,14 @@ def _healthy_lab(request):
         raise
     yield
     rep = getattr(request.node, "rep_call", None)
-    if rep is None or rep.failed:
+    setup = getattr(request.node, "rep_setup", None)
+    if setup is not None and setup.failed:
+        # A later fixture failed: pytest shows only the setup's output for that,
+        # so the logs go straight to the terminal.
+        capman = request.config.pluginmanager.getplugin("capturemanager")
+        with capman.global_and_fixture_disabled():
+            dump_lab(lab)
+    elif rep is None or rep.failed:
         dump_lab(lab)
     lab.restore(timeout=FORM_TIMEOUT)
 

@@ -55,7 +55,7 @@ def test_node_stop_moves_groups_then_leaves_cleanly(lab, poller):
     assert procs_in(lab, "n1", WWW) == [] and not holds_address(lab, "n1", WEB_VIP)
     p.wait_answer("n2", since=t, consecutive=5)
     a = p.analyse(since=t)
-    assert len(a["gaps"]) <= 1 and a["nodes"] == ["n1", "n2"], p.describe(since=t)
+    assert len(a["gaps"]) <= 1 and a["nodes"] in (["n2"], ["n1", "n2"]), p.describe(since=t)
     print(f"node stop: {p.describe(since=t)}")
     # The exit status of the stopped vigild is 0 (systemd does not restart it).
     assert "vigild exits with status 0" in lab.logs("n1")
