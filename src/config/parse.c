@@ -3004,16 +3004,20 @@ static void check_fence_files(struct loader *ld)
 static uint32_t load_hook_events(struct loader *ld, struct ynode *n, const char *who)
 {
     _cleanup_free_ char *label = xasprintf("%s: events", who);
-    if (n->type != YN_SEQUENCE || n->n == 0) {
-        err_type(ld, n, label,
-                 "a non-empty list of event names, such as [node_lost, group_failed]");
+    if (n->type != YN_SEQUENCE) {
+        err_type(ld, n, label, "a list of event names, such as [node_lost, group_failed]");
+        return 0;
+    }
+    if (n->n == 0) {
+        err(ld, n, "%s is empty; name at least one event, or leave events out for the default ones",
+            label);
         return 0;
     }
     const char *names[CFG_HOOK_EVENT_MAX + 1];
     for (int i = 0; i < CFG_HOOK_EVENT_MAX; i++)
         names[i] = cfg_hook_event_name((enum cfg_hook_event)i);
     names[CFG_HOOK_EVENT_MAX] = "all";
-    uint32_t mask = 0;
+    uint32_t mask = 0, named = 0; /* named: listed by name (not through all) */
     bool ok = true;
     for (size_t i = 0; i < n->n; i++) {
         const struct ynode *e = n->items[i];
@@ -3027,8 +3031,9 @@ static uint32_t load_hook_events(struct loader *ld, struct ynode *n, const char 
         }
         int k = cfg_hook_event_parse(e->text);
         if (k >= 0) {
-            if (mask & (1u << k))
+            if (named & (1u << k))
                 err(ld, e, "%s: '%s' is listed twice", label, e->text);
+            named |= 1u << k;
             mask |= 1u << k;
             continue;
         }
@@ -3043,6 +3048,25 @@ static uint32_t load_hook_events(struct loader *ld, struct ynode *n, const char 
         }
     }
     return ok ? mask : 0;
+}
+
+/* The variables vigild sets for every run of a hook: its environment may not set them. */
+static void check_hook_environment(struct loader *ld, const struct ynode *n, const char *who)
+{
+    static const char *const ours[] = {
+        "VIGIL_HOOK",     "VIGIL_EVENT",   "VIGIL_EVENT_TYPE", "VIGIL_SEQ",         "VIGIL_TIME",
+        "VIGIL_TIME_MS",  "VIGIL_CLUSTER", "VIGIL_LOCAL_NODE", "VIGIL_NODE",        "VIGIL_GROUP",
+        "VIGIL_RESOURCE", "VIGIL_NETWORK", "VIGIL_REASON",     "VIGIL_DURATION_MS",
+    };
+    if (n->type != YN_MAPPING)
+        return;
+    for (size_t i = 0; i + 1 < n->n; i += 2) {
+        const struct ynode *k = n->items[i];
+        for (size_t j = 0; k->type == YN_SCALAR && j < ARRAY_SIZE(ours); j++)
+            if (strcmp(k->text, ours[j]) == 0)
+                err(ld, k, "%s: environment: %s is set by vigild for each event; use another name",
+                    who, k->text);
+    }
 }
 
 static void load_hook(struct loader *ld, size_t hi, struct ynode *e)
@@ -3093,9 +3117,11 @@ static void load_hook(struct loader *ld, size_t hi, struct ynode *e)
         _cleanup_free_ char *label = xasprintf("%s: every_node", who);
         get_bool(ld, f[4], label, &h->every_node);
     }
-    if (f[5])
+    if (f[5]) {
         load_params(ld, f[5], who, "environment", "variable", "{MAIL_TO: root}", &h->env,
                     &h->n_env);
+        check_hook_environment(ld, f[5], who);
+    }
 }
 
 static void load_hooks(struct loader *ld, struct ynode *n)

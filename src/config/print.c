@@ -335,7 +335,6 @@ static void put_group(struct cfg_buf *b, const struct cfg *c, const struct cfg_g
         put_resource(b, c, &g->resources[i]);
 }
 
-/* Returns the normalised YAML text of c, owned by the caller (see config.h). */
 static void put_hook(struct cfg_buf *b, const struct cfg_hook *h)
 {
     char dur[32];
@@ -357,6 +356,7 @@ static void put_hook(struct cfg_buf *b, const struct cfg_hook *h)
         put_params(b, "    ", "environment", h->env, h->n_env);
 }
 
+/* Returns the normalised YAML text of c, owned by the caller (see config.h). */
 char *cfg_print(const struct cfg *c)
 {
     struct cfg_buf b = {0};

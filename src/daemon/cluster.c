@@ -219,6 +219,7 @@ void cluster_engine_lost(struct cluster *cl, const char *why)
         eventlog_add(cl->events, EV_QUORUM_LOST, NULL, NULL, "quorum lost: the engine is gone");
     }
     memset(&cl->votes, 0, sizeof(cl->votes));
+    cl->lowest_member = 0;
     recompute_coordinator(cl);
 }
 
@@ -232,6 +233,12 @@ static bool id_in(uint32_t id, const uint32_t *v, size_t n)
 
 void cluster_apply_view(struct cluster *cl, const struct engine_view *v)
 {
+    cl->lowest_member = 0;
+    for (size_t i = 0; i < cl->cfg->n_nodes; i++) {
+        uint32_t id = cl->cfg->nodes[i].id;
+        if (id_in(id, v->members, v->n_members) && (!cl->lowest_member || id < cl->lowest_member))
+            cl->lowest_member = id;
+    }
     for (size_t i = 0; i < cl->cfg->n_nodes; i++) {
         struct node_view *nv = &cl->nodes[i];
         const struct cfg_node *cn = &cl->cfg->nodes[i];
@@ -418,4 +425,9 @@ json_t *cluster_status_json(const struct cluster *cl)
     else
         json_object_set_new(st, "groups", json_array());
     return st;
+}
+
+bool cluster_lowest_member_is_local(const struct cluster *cl)
+{
+    return !cl->local_id || !cl->lowest_member || cl->lowest_member == cl->local_id;
 }

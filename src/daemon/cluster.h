@@ -63,6 +63,11 @@ struct cluster {
     bool quorate;
     struct engine_quorum votes;
     uint32_t coordinator; /* 0: none (not quorate) */
+    /*
+     * The lowest node id of the newest view (0: none yet, or the engine is
+     * lost), set before that view's events are raised.
+     */
+    uint32_t lowest_member;
     uint32_t ring_nodeid;
     uint64_t ring_seq;
     uint64_t cfg_hash;       /* hash of our configuration's normalised form */
@@ -108,6 +113,15 @@ void cluster_apply_hello(struct cluster *cl, uint32_t nodeid, const char *versio
  */
 struct peer_msg;
 int cluster_apply_fence(struct cluster *cl, uint32_t from, const struct peer_msg *m);
+
+/*
+ * Whether this node is the member with the lowest id of its partition (the
+ * one that runs hooks for it), judged by the newest view, so that events
+ * raised while a view is applied already see the whole of it. True before
+ * this node knows its id or any view, and while the engine is lost (then
+ * this node is a partition of its own).
+ */
+bool cluster_lowest_member_is_local(const struct cluster *cl);
 
 /* Index of node name in cfg->nodes, or -1. */
 int cluster_node_index_by_name(const struct cluster *cl, const char *name);

@@ -86,6 +86,10 @@ static void next(struct hook_state *s)
         memset(&s->q[s->head], 0, sizeof(s->q[s->head]));
         s->head = (s->head + 1) % s->cap;
         s->n--;
+        if (s->n == 0 && s->dropped) { /* the end of a burst */
+            log_warn("hook %s: %zu events were dropped while it was behind", s->name, s->dropped);
+            s->dropped = 0;
+        }
         const struct cfg_hook *c = hook_cfg(s->h, s->name);
         if (!c) {
             job_free(&s->cur);
@@ -215,9 +219,13 @@ static void build_job(const struct hooks *h, const struct cfg_hook *c, const str
     size_t nf = ARRAY_SIZE(fixed);
     j->envp = xcalloc(nf + 2 + c->n_env + 1, sizeof(char *));
     size_t k = 0;
-    for (size_t i = 0; i < c->n_env; i++) /* the hook's own first: vigil's win on a clash */
+    /* The hook's environment may set PATH; the configuration refuses vigild's VIGIL_ names. */
+    bool own_path = false;
+    for (size_t i = 0; i < c->n_env; i++) {
         j->envp[k++] = xasprintf("%s=%s", c->env[i].key, c->env[i].value);
-    for (size_t i = 0; i < nf; i++)
+        own_path |= strcmp(c->env[i].key, "PATH") == 0;
+    }
+    for (size_t i = own_path ? 1 : 0; i < nf; i++) /* fixed[0] is PATH */
         j->envp[k++] = xasprintf("%s=%s", fixed[i][0], fixed[i][1]);
     j->envp[k++] = xasprintf("VIGIL_SEQ=%" PRIu64, ev->seq);
     j->envp[k++] = xasprintf("VIGIL_TIME_MS=%" PRIu64, ev->ts_ms);
@@ -256,8 +264,6 @@ void hooks_event(struct hooks *h, const struct event *ev, bool node_lost, bool o
             if (s->dropped++ == 0)
                 log_warn("hook %s: %d events wait for it; dropping the oldest", s->name,
                          HOOKS_MAX_QUEUE);
-        } else if (s->n == 0) {
-            s->dropped = 0;
         }
         if (s->n == s->cap) {
             size_t cap = s->cap * 2;

@@ -1,13 +1,16 @@
-"""Hooks on a 3-node lab: the node serving a group is powered off; a hook (run on
-one node of the partition) sees node_lost, node_fenced and group_recovered in that
-order with the right variables; a hanging hook is killed at its timeout and a
-failing one is logged; neither holds anything up: the service answers again from
-another node."""
+"""Hooks on a 3-node lab: an admin's move with a hook failing on every event
+(logged on the lowest member only) goes through; the node serving a group is
+powered off; a hook (run on one node of the partition) sees node_lost,
+node_fenced and group_recovered in that order with the right variables; a
+hanging hook is killed at its timeout and a failing one is logged; neither holds
+anything up: the service answers again from another node."""
 
 import json
 import os
+import re
 
-from labhelpers import group_running_on, reset_group, wait_status, node_entry
+from labhelpers import (group_running_on, node_entry, online, reset_group, vigil_ok,
+                        wait_status)
 from vigillab import WEB_VIP, lab_fencing, make_config, wait_until, web_group
 from vigilwatch import now_ms
 
@@ -51,6 +54,35 @@ def records(lab):
             return [ln.split("|") for ln in f.read().splitlines()]
     except FileNotFoundError:
         return []
+
+
+def test_failing_hook_changes_nothing(lab, _healthy_lab, poller):
+    """The fail hook (exit 1, every event) runs on n1, the lowest member, and only
+    there: each run is logged with the event and its reason; the move it is told
+    of goes through and the service answers from n2."""
+    reset_group(lab, "web", "n1")
+    p = poller("web", URL)
+    p.wait_answer("n1", consecutive=3)
+    nodes = ("n1", "n2", "n3")
+    mark = {n: len(lab.logs(n)) for n in nodes}
+    recorded = len(records(lab))
+    t = now_ms()
+    vigil_ok(lab, "n3", "group", "move", "web", "--to", "n2")
+    group_running_on(lab, "n3", "web", "n2")
+    p.wait_answer("n2", since=t, consecutive=5)
+    wait_until(lambda: "hook fail: group_moved" in lab.logs("n1")[mark["n1"]:], 30,
+               "n1: the fail hook on group_moved")
+    new = lab.logs("n1")[mark["n1"]:]
+    assert re.search(r"warning: hook fail: group_moved \(event \d+\): exited with status 1: "
+                     r"no pager reachable\n", new), new
+    assert re.search(r"warning: hook fail: admin \(event \d+\): exited with status 1", new), new
+    for node in ("n2", "n3"):
+        assert "hook fail:" not in lab.logs(node)[mark[node]:], node
+    # The rec hook asks for none of these events; the hang hook only for node_lost.
+    assert len(records(lab)) == recorded
+    assert "hook hang:" not in "".join(lab.logs(n)[mark[n]:] for n in nodes)
+    st = lab.status("n1")
+    assert st["quorate"] and len(online(st)) == 3
 
 
 def test_hooks_on_a_node_loss(lab, _healthy_lab, poller):

@@ -1908,6 +1908,13 @@ static void test_hooks(void **state)
     c = load_text(HHEAD "  - {name: all, command: [/bin/true], events: [all]}\n", 0, 0, "");
     assert_int_equal(c->hooks[0].events, (1u << CFG_HOOK_EVENT_MAX) - 1);
     cfg_free(c);
+    /* A name next to all is not listed twice; PATH and other names are the hook's to set. */
+    c = load_text(HHEAD "  - {name: all, command: [/bin/true], events: [all, node_lost], "
+                        "environment: {PATH: /opt/bin, VIGIL_MAIL_TO: ops}}\n",
+                  0, 0, "");
+    assert_int_equal(c->hooks[0].events, (1u << CFG_HOOK_EVENT_MAX) - 1);
+    assert_int_equal(c->hooks[0].n_env, 2);
+    cfg_free(c);
     assert_string_equal(cfg_hook_event_name(CFG_HOOK_GROUP_RECOVERED), "group_recovered");
     assert_null(cfg_hook_event_name(CFG_HOOK_EVENT_MAX));
     assert_int_equal(cfg_hook_event_parse("fence_failed"), CFG_HOOK_FENCE_FAILED);
@@ -1919,9 +1926,33 @@ static void test_hooks_invalid(void **state)
     load_text(HHEAD "  - {name: mail, command: [/bin/true], events: [node_lots]}\n", 0, -EINVAL,
               "test.yaml:9:49: error: hook 'mail': events: unknown event 'node_lots'; did you "
               "mean 'node_lost'?\n");
+    load_text(HHEAD "  - {name: a, command: [/bin/true], events: [zzzzzz]}\n", 0, -EINVAL,
+              "test.yaml:9:46: error: hook 'a': events: unknown event 'zzzzzz' (the events are "
+              "node_lost, node_left, node_joined, node_fenced, fence_failed, quorum_lost, "
+              "quorum_gained, group_failed, group_moved, group_recovered, group_started, "
+              "group_stopped, group_restarted, group_stop_failed, group_multi_active, "
+              "resource_failed, admin, config_changed and all)\n");
+    load_text(HHEAD "  - {name: a, command: [/bin/true], events: [node_lost, node_lost]}\n", 0,
+              -EINVAL, "test.yaml:9:57: error: hook 'a': events: 'node_lost' is listed twice\n");
+    load_text(HHEAD "  - {name: a, command: [/bin/true], events: []}\n", 0, -EINVAL,
+              "test.yaml:9:45: error: hook 'a': events is empty; name at least one event, or "
+              "leave events out for the default ones\n");
+    load_text(HHEAD "  - {name: a, command: [/bin/true], events: node_lost}\n", 0, -EINVAL,
+              "test.yaml:9:45: error: hook 'a': events must be a list of event names, such as "
+              "[node_lost, group_failed], not 'node_lost'\n");
+    /* vigild sets the VIGIL_ variables of the event; PATH and other names are the hook's. */
+    load_text(HHEAD "  - {name: a, command: [/bin/true], environment: {PATH: /opt/bin, "
+                    "VIGIL_NODE: x, VIGIL_MAIL_TO: ops}}\n",
+              0, -EINVAL,
+              "test.yaml:9:67: error: hook 'a': environment: VIGIL_NODE is set by vigild for each "
+              "event; use another name\n");
     load_text(HHEAD "  - {name: mail, command: [mail.sh]}\n", 0, -EINVAL,
               "test.yaml:9:28: error: hook 'mail': the program 'mail.sh' must be an absolute path "
               "(starting with /), such as /usr/bin/mail.sh\n");
+    load_text(HHEAD "  - {name: mail}\n", 0, -EINVAL,
+              "test.yaml:9:5: error: missing required key 'command' in hook 'mail'\n");
+    load_text(HHEAD "  - {name: a, command: [/bin/true], timeout: 50ms}\n", 0, -EINVAL,
+              "test.yaml:9:46: error: hook 'a': timeout is 50ms; it must be from 100ms to 10min\n");
     load_text(HHEAD "  - {name: a, command: [/bin/true]}\n  - {name: a, command: [/bin/true]}\n", 0,
               -EINVAL, "test.yaml:10:12: error: hook 'a': the name 'a' is used by another hook\n");
     load_text(HHEAD "  - {name: a, command: [/bin/true], timeout: 1h}\n", 0, -EINVAL,
