@@ -1,6 +1,7 @@
 /* Requests to vigild, with every failure reported once in the user's terms. */
 #include "cli/request.h"
 #include "cli/cli.h"
+#include "base/util.h"
 
 #include <errno.h>
 #include <string.h>
@@ -58,9 +59,19 @@ int cli_daemon_error(json_t *reply)
 {
     const char *msg = json_string_value(json_object_get(reply, "error"));
     fflush(stdout);
-    fputs("vigil: ", stderr);
-    cli_fputs_safe(msg ? msg : "vigild reported an error without a message", stderr);
-    fputc('\n', stderr);
+    if (!msg)
+        msg = "vigild reported an error without a message";
+    /* One "vigil: " line per line of the message (diagnostics come several at once). */
+    for (const char *p = msg;;) {
+        const char *nl = strchr(p, '\n');
+        _cleanup_free_ char *line = nl ? xstrndup(p, (size_t)(nl - p)) : xstrdup(p);
+        fputs("vigil: ", stderr);
+        cli_fputs_safe(line, stderr);
+        fputc('\n', stderr);
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
     return CLI_EXIT_ERROR;
 }
 

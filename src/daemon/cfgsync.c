@@ -278,6 +278,7 @@ void cfgsync_done(struct cfgsync *cs)
     free(cs->fate);
     free(cs->await);
     free(cs->await_msg);
+    free(cs->await_left);
     memset(cs, 0, sizeof(*cs));
 }
 
@@ -299,6 +300,22 @@ static void abandon(struct cfgsync *cs, const char *why)
 }
 
 static void evaluate(struct cfgsync *cs);
+static void await_settle(struct cfgsync *cs);
+
+/* Members that left no longer hold up the reply to an apply; the reply says so. */
+static void forget_left(struct cfgsync *cs)
+{
+    for (size_t n = 0; n < n_nodes(cs); n++) {
+        if (cs->cl->nodes[n].online || !cs->await[n])
+            continue;
+        cs->await[n] = false;
+        char *note = xasprintf("%s%s%s", cs->await_left ? cs->await_left : "",
+                               cs->await_left ? ", " : "", nname(cs, n));
+        free(cs->await_left);
+        cs->await_left = note;
+    }
+    await_settle(cs);
+}
 
 void cfgsync_membership(struct cfgsync *cs)
 {
@@ -308,9 +325,7 @@ void cfgsync_membership(struct cfgsync *cs)
     cs->decided = false;
     if (cs->ap && !cs->ap->sync)
         abandon(cs, "the membership changed before every member was ready; nothing was changed");
-    for (size_t n = 0; n < nn; n++)
-        if (!cs->cl->nodes[n].online)
-            cs->await[n] = false;
+    forget_left(cs);
     send_version(cs);
     changed(cs);
 }
@@ -321,7 +336,7 @@ void cfgsync_engine_lost(struct cfgsync *cs)
     cs->decided = false;
     if (cs->ap && !cs->ap->sync)
         abandon(cs, "the connection to the cluster engine was lost; nothing was changed");
-    memset(cs->await, 0, n_nodes(cs) * sizeof(bool));
+    forget_left(cs); /* the engine's loss took every other member offline */
     changed(cs);
 }
 
@@ -333,8 +348,9 @@ void cfgsync_quorum(struct cfgsync *cs)
 
 static bool all_seen(const struct cfgsync *cs)
 {
-    if (!cs->cl->local_id)
-        return false;
+    int self = local_index(cs);
+    if (self < 0 || !cs->cl->nodes[self].online)
+        return false; /* not in a view yet: nothing is known */
     for (size_t n = 0; n < n_nodes(cs); n++)
         if (cs->cl->nodes[n].online && !cs->seen[n])
             return false;
@@ -378,6 +394,8 @@ static void evaluate(struct cfgsync *cs)
     struct cfgver adopted;
     cfgsync_decide(cs->peer, cs->seen, nn, &adopted, &holder, cs->fate);
     cs->decided = true;
+    cs->adopted = adopted;
+    cs->holder = holder;
     int self = local_index(cs);
     char a[64], b[64];
     for (size_t n = 0; n < nn; n++) {
@@ -539,9 +557,12 @@ static int get_hash(json_t *j, char out[SHA256_HEX_LEN + 1], char **err)
     return 0;
 }
 
-static void send_ready(struct cfgsync *cs, uint64_t version, bool ok, const char *error)
+/* Ready (or not) for the apply origin sent with id; readiness names the apply it is for. */
+static void send_ready(struct cfgsync *cs, uint64_t version, uint32_t origin, uint64_t id, bool ok,
+                       const char *error)
 {
-    json_t *b = json_pack("{s:I, s:b}", "version", (json_int_t)version, "ok", ok);
+    json_t *b = json_pack("{s:I, s:I, s:I, s:b}", "version", (json_int_t)version, "origin",
+                          (json_int_t)origin, "id", (json_int_t)id, "ok", ok);
     if (error)
         json_object_set_new(b, "error", json_string(error));
     send_msg(cs, PEER_G_CFG_READY, b);
@@ -624,7 +645,7 @@ void cfgsync_local_ready(struct cfgsync *cs, bool ok, const char *error)
         }
         return;
     }
-    send_ready(cs, ap->version, ok, error);
+    send_ready(cs, ap->version, ap->origin, ap->id, ok, error);
 }
 
 static void start_apply(struct cfgsync *cs, uint32_t from, bool sync, uint64_t version,
@@ -651,7 +672,7 @@ static void start_apply(struct cfgsync *cs, uint32_t from, bool sync, uint64_t v
                           err ? err : "invalid");
             refuse(cs, msg);
         } else {
-            send_ready(cs, version, false, err ? err : "invalid");
+            send_ready(cs, version, from, id, false, err ? err : "invalid");
         }
         return;
     }
@@ -669,8 +690,7 @@ static void start_apply(struct cfgsync *cs, uint32_t from, bool sync, uint64_t v
     ap->deadline_ms = time_mono_ms() + CFGSYNC_READY_MARGIN_MS + stop_budget_ms(cs->cfg, &diff);
     cs->ap = ap;
     char a[64];
-    log_info("configuration %s: preparing (this node runs %s)", name,
-             cfgver_describe(&cs->cur, a));
+    log_info("configuration %s: preparing (this node runs %s)", name, cfgver_describe(&cs->cur, a));
     changed(cs);
     if (cs->hooks && cs->hooks->prepare)
         cs->hooks->prepare(cs->ctx, ap->next, &ap->diff);
@@ -710,6 +730,11 @@ static int deliver_config(struct cfgsync *cs, uint32_t from, json_t *j, char **e
         }
         if (!mine || cs->refused || cs->ap || strcmp(hash, cs->cur.sha256) == 0)
             return 0;
+        /* Only what this node decided it needs: from the holder, the adopted version. */
+        if (!cs->decided || self < 0 || cs->fate[self] != CFGSYNC_BEHIND ||
+            from != cs->cfg->nodes[cs->holder].id || version != cs->adopted.version ||
+            strcmp(hash, cs->adopted.sha256) != 0)
+            return 0;
         start_apply(cs, from, true, version, hash, text, 0);
         return 0;
     }
@@ -731,8 +756,8 @@ static int deliver_config(struct cfgsync *cs, uint32_t from, json_t *j, char **e
                  cluster_node_name(cs->cl, from, buf), why);
         if (from == cs->cl->local_id)
             done(cs, id, false, version, why);
-        else
-            send_ready(cs, version, false, why);
+        else if (!cs->ap) /* under way, the other change's members must not read this as theirs */
+            send_ready(cs, version, from, id, false, why);
         return 0;
     }
     start_apply(cs, from, false, version, hash, text, id);
@@ -749,8 +774,14 @@ static int deliver_ready(struct cfgsync *cs, uint32_t from, json_t *j, char **er
         return *err = xstrdup("'ok' must be true or false"), -EINVAL;
     int n = cluster_node_index(cs->cl, from);
     struct cfgsync_apply *ap = cs->ap;
+    json_t *jo = json_object_get(j, "origin"), *ji = json_object_get(j, "id");
+    if ((jo && !json_is_integer(jo)) || (ji && !json_is_integer(ji)))
+        return *err = xstrdup("'origin' and 'id' must be integers"), -EINVAL;
     if (n < 0 || !ap || ap->sync || ap->version != version)
         return 0; /* about an apply already over */
+    if ((jo && (uint64_t)json_integer_value(jo) != ap->origin) ||
+        (ji && (uint64_t)json_integer_value(ji) != ap->id))
+        return 0; /* about another apply of the same version, refused */
     if (!json_is_true(ok)) {
         const char *e = json_string_value(json_object_get(j, "error"));
         _cleanup_free_ char *why =
@@ -786,8 +817,14 @@ static void await_settle(struct cfgsync *cs)
             return;
     uint64_t id = cs->await_id;
     cs->await_id = 0;
-    done(cs, id, !cs->await_failed, cs->await_version,
-         cs->await_failed ? cs->await_msg : "written by every member");
+    _cleanup_free_ char *left = cs->await_left;
+    cs->await_left = NULL;
+    _cleanup_free_ char *msg =
+        left ? xasprintf("written by every member; %s left before confirming (a node takes the "
+                         "current version when it joins again)",
+                         left)
+             : xstrdup("written by every member");
+    done(cs, id, !cs->await_failed, cs->await_version, cs->await_failed ? cs->await_msg : msg);
 }
 
 static int deliver_ack(struct cfgsync *cs, uint32_t from, json_t *j, char **err)

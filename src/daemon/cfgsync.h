@@ -114,7 +114,9 @@ struct cfgsync {
     bool *seen;
     bool *sync_sent; /* per node: the holder sent it the configuration since the last change */
     enum cfgsync_fate *fate;
-    bool decided; /* every member's version arrived and the fates are known */
+    bool decided;          /* every member's version arrived and the fates are known */
+    struct cfgver adopted; /* when decided: the cluster's version, and its lowest holder */
+    size_t holder;
     bool refused;
     struct cfgsync_apply *ap; /* an apply or a catch-up under way, or NULL */
     /* The node applying: members whose acknowledgement it waits for. */
@@ -122,6 +124,7 @@ struct cfgsync {
     bool *await;
     bool await_failed;
     char *await_msg;
+    char *await_left; /* members that left before acknowledging, for the reply */
     uint64_t await_deadline_ms;
     uint64_t next_id;
     unsigned writes; /* disk writes under way */
@@ -131,7 +134,8 @@ struct cfgsync {
  * Sets up from this node's file: text is its content (copied), cfg the
  * configuration loaded from it. Reads the version record in state_dir; with
  * none yet, records the file as version 1. Returns 0, or -EINVAL with a
- * reason (a corrupt record, kept for the admin) in *ret_err.
+ * reason (a corrupt record, kept for the admin) in *ret_err; call
+ * cfgsync_done either way.
  */
 int cfgsync_init(struct cfgsync *cs, uv_loop_t *loop, struct cluster *cl, const struct cfg *cfg,
                  const char *path, const char *text, const char *state_dir,

@@ -568,6 +568,93 @@ static void test_daemon_requests_refused(void **state)
                  "'now' is only for stop");
 }
 
+/* A request refused with exactly this message, and nothing handed over to vigild. */
+static void assert_refused(struct fixture *f, const char *line, const char *want)
+{
+    struct ctl_result res;
+    json_t *r = request(f, line, &res);
+    assert_true(json_is_false(json_object_get(r, "ok")));
+    const char *err = json_string_value(json_object_get(r, "error"));
+    if (!err || strcmp(err, want) != 0)
+        fail_msg("request %s: error '%s', want '%s'", line, err ? err : "(none)", want);
+    assert_null(res.request);
+    assert_false(res.has_intent);
+    json_decref(r);
+}
+
+static void test_config_requests(void **state)
+{
+    struct fixture *f = *state;
+    /* Each operation with every field it takes. */
+    assert_handed_over(f, "{\"cmd\":\"config\",\"op\":\"show\",\"version\":12}");
+    assert_handed_over(f, "{\"cmd\":\"config\",\"op\":\"diff\",\"text\":\"nodes: []\\n\"}");
+    assert_handed_over(f, "{\"cmd\":\"config\",\"op\":\"diff\",\"text\":\"\",\"name\":\"b.yaml\"}");
+    assert_handed_over(f, "{\"cmd\":\"config\",\"op\":\"apply\",\"text\":\"x: 1\\n\","
+                          "\"name\":\"/etc/vigil/new.yaml\",\"force\":false}");
+    assert_handed_over(f, "{\"cmd\":\"config\",\"op\":\"apply\",\"text\":\"x\"}");
+    assert_handed_over(f, "{\"cmd\":\"config\",\"op\":\"reload\",\"force\":true}");
+    assert_handed_over(f, "{\"cmd\":\"config\",\"op\":\"reload\",\"force\":false}");
+    /* The operation. */
+    const char *ops = "config: 'op' must be one of show, diff, apply, reload";
+    assert_refused(f, "{\"cmd\":\"config\"}", ops);
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"erase\"}", ops);
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"SHOW\"}", ops);
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":7}", ops);
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":null}", ops);
+    /* Fields another operation takes, or none does. */
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"show\",\"text\":\"x\"}",
+                   "unknown field 'text' in request");
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"show\",\"force\":true}",
+                   "unknown field 'force' in request");
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"diff\",\"text\":\"x\",\"force\":true}",
+                   "unknown field 'force' in request");
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"apply\",\"text\":\"x\",\"version\":2}",
+                   "unknown field 'version' in request");
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"reload\",\"text\":\"x\"}",
+                   "unknown field 'text' in request");
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"reload\",\"name\":\"a\"}",
+                   "unknown field 'name' in request");
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"show\",\"verbose\":true}",
+                   "unknown field 'verbose' in request");
+    /* The version to show. */
+    const char *version = "config: 'version' must be a positive integer";
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"show\",\"version\":0}", version);
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"show\",\"version\":-4}", version);
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"show\",\"version\":\"3\"}", version);
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"show\",\"version\":2.5}", version);
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"show\",\"version\":null}", version);
+    /* force. */
+    const char *force = "config: 'force' must be true or false";
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"apply\",\"text\":\"x\",\"force\":1}", force);
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"apply\",\"text\":\"x\",\"force\":\"yes\"}",
+                   force);
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"reload\",\"force\":null}", force);
+    /* The text to compare or apply, and its name. */
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"apply\"}",
+                   "config apply: 'text' must be the configuration, as a string");
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"apply\",\"text\":7}",
+                   "config apply: 'text' must be the configuration, as a string");
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"apply\",\"text\":[\"x\"],\"force\":true}",
+                   "config apply: 'text' must be the configuration, as a string");
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"diff\"}",
+                   "config diff: 'text' must be the configuration, as a string");
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"diff\",\"text\":null,\"name\":\"a\"}",
+                   "config diff: 'text' must be the configuration, as a string");
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"diff\",\"text\":\"x\",\"name\":5}",
+                   "config diff: 'name' must be a string");
+    assert_refused(f, "{\"cmd\":\"config\",\"op\":\"apply\",\"text\":\"x\",\"name\":false}",
+                   "config apply: 'name' must be a string");
+    /* A NUL byte cannot reach the configuration parser. */
+    struct ctl_result res;
+    json_t *r = request(f, "{\"cmd\":\"config\",\"op\":\"apply\",\"text\":\"a\\u0000b\"}", &res);
+    assert_true(json_is_false(json_object_get(r, "ok")));
+    assert_non_null(strstr(json_string_value(json_object_get(r, "error")), "malformed request"));
+    assert_null(res.request);
+    json_decref(r);
+    /* Nothing of the cluster changed. */
+    assert_int_equal(eventlog_last_seq(f->events), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -584,6 +671,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_commands_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_daemon_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_daemon_requests_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_config_requests, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "base/util.h"
 #include "daemon/peer.h"
@@ -223,13 +224,111 @@ static void test_protocol_versions(void **state)
     }
 }
 
+static void expect_reject_str(const char *msg, const char *want)
+{
+    expect_reject(2, msg, strlen(msg), want);
+}
+
+/* The replicated configuration's messages: encoded and decoded whole, unknown fields kept. */
+static void test_config_kinds_roundtrip(void **state)
+{
+    static const struct {
+        enum peer_group_kind kind;
+        const char *name;
+        const char *body;
+    } msgs[] = {
+        {PEER_G_CONFIG, "config",
+         "{\"mode\":\"apply\",\"version\":8,\"sha256\":"
+         "\"5e6f7a8b9c0d1111111111111111111111111111111111111111111111111111\","
+         "\"text\":\"cluster: {name: x}\\n\",\"id\":3}"},
+        {PEER_G_CFG_VER, "config-version", "{\"version\":7,\"sha256\":\"5e6f\",\"edited\":true}"},
+        {PEER_G_CFG_READY, "config-ready", "{\"version\":8,\"ok\":false,\"error\":\"busy\"}"},
+        {PEER_G_CFG_ACK, "config-ack", "{\"version\":8,\"ok\":true}"},
+        {PEER_G_CFG_ABORT, "config-abort", "{\"version\":8,\"reason\":\"n2 did not stop\"}"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(msgs); i++) {
+        assert_string_equal(peer_group_kind_name(msgs[i].kind), msgs[i].name);
+        json_t *body = json_loads(msgs[i].body, 0, NULL);
+        assert_non_null(body);
+        json_t *want = json_deep_copy(body);
+        json_object_set_new(body, "from_a_later_release", json_pack("{s:i}", "x", 1));
+        size_t len;
+        char *wire = peer_encode_group(msgs[i].kind, body, &len);
+        json_decref(body);
+        struct peer_msg m;
+        char *err = NULL;
+        if (peer_decode(3, wire, len, &m, &err) < 0)
+            fail_msg("%s: %s", msgs[i].name, err);
+        assert_int_equal(m.type, PEER_GROUP);
+        assert_int_equal(m.group.kind, msgs[i].kind);
+        assert_int_equal(m.proto, PEER_PROTO_VERSION);
+        json_t *got = m.group.body;
+        assert_string_equal(json_string_value(json_object_get(got, "type")), msgs[i].name);
+        assert_int_equal(json_integer_value(json_object_get(got, "v")), PEER_PROTO_VERSION);
+        assert_non_null(json_object_get(got, "from_a_later_release"));
+        const char *key;
+        json_t *val;
+        json_object_foreach(want, key, val)
+        {
+            if (!json_equal(json_object_get(got, key), val))
+                fail_msg("%s: field '%s' changed on the way", msgs[i].name, key);
+        }
+        json_decref(want);
+        peer_msg_clear(&m);
+        free(wire);
+    }
+    assert_string_equal(peer_group_kind_name(PEER_G_KIND_MAX), "unknown");
+    assert_string_equal(peer_group_kind_name((enum peer_group_kind)(PEER_G_KIND_MAX + 5)),
+                        "unknown");
+    expect_reject_str("{\"v\":2,\"type\":\"config-versions\"}",
+                      "unknown message type 'config-versions'");
+    expect_reject_str("{\"v\":2,\"type\":\"CONFIG\"}", "unknown message type 'CONFIG'");
+}
+
+/* The previous protocol version is understood; one far ahead is refused, saying which. */
+static void test_protocol_version_bounds(void **state)
+{
+    if (PEER_PROTO_VERSION - 1 >= 1) {
+        _cleanup_free_ char *prev = xasprintf(
+            "{\"v\":%d,\"type\":\"config-ack\",\"version\":4,\"ok\":true,\"extra\":[1,2]}",
+            PEER_PROTO_VERSION - 1);
+        struct peer_msg m;
+        char *err = NULL;
+        assert_int_equal(peer_decode(2, prev, strlen(prev), &m, &err), 0);
+        assert_null(err);
+        assert_int_equal(m.proto, PEER_PROTO_VERSION - 1);
+        assert_int_equal(m.group.kind, PEER_G_CFG_ACK);
+        assert_int_equal(json_integer_value(json_object_get(m.group.body, "version")), 4);
+        peer_msg_clear(&m);
+    }
+    _cleanup_free_ char *far =
+        xasprintf("{\"v\":%d,\"type\":\"config\",\"version\":4}", PEER_PROTO_VERSION + 10);
+    _cleanup_free_ char *want = xasprintf(
+        "protocol version %d is not supported (this node speaks %d and accepts %d to %d)",
+        PEER_PROTO_VERSION + 10, PEER_PROTO_VERSION, PEER_PROTO_MIN, PEER_PROTO_VERSION + 1);
+    struct peer_msg m;
+    char *err = NULL;
+    assert_int_equal(peer_decode(2, far, strlen(far), &m, &err), -EINVAL);
+    assert_non_null(err);
+    assert_string_equal(err, want);
+    free(err);
+    expect_reject_str("{\"v\":-2,\"type\":\"config\"}", "missing or bad protocol version 'v'");
+    expect_reject_str("{\"v\":2.0,\"type\":\"config\"}", "missing or bad protocol version 'v'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hello_roundtrip),      cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_binary_and_oversized), cmocka_unit_test(test_unknown_fields_ignored),
-        cmocka_unit_test(test_protocol_versions),    cmocka_unit_test(test_hash),
-        cmocka_unit_test(test_fence_roundtrip),      cmocka_unit_test(test_fence_malformed),
+        cmocka_unit_test(test_hello_roundtrip),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_binary_and_oversized),
+        cmocka_unit_test(test_unknown_fields_ignored),
+        cmocka_unit_test(test_protocol_versions),
+        cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_fence_roundtrip),
+        cmocka_unit_test(test_fence_malformed),
+        cmocka_unit_test(test_config_kinds_roundtrip),
+        cmocka_unit_test(test_protocol_version_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
