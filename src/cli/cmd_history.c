@@ -183,12 +183,11 @@ int cmd_history(int argc, char **argv, struct cli_globals *g)
             if (json_is_object(ev))
                 cli_print_event(ev, utc);
         }
-        json_t *skipped = json_object_get(res, "skipped");
-        if (json_is_integer(skipped) && json_integer_value(skipped) > 0)
-            fprintf(stderr,
-                    "vigil: %" JSON_INTEGER_FORMAT " damaged line(s) of the history skipped\n",
-                    json_integer_value(skipped));
     }
+    json_t *skipped = json_object_get(res, "skipped");
+    if (json_is_integer(skipped) && json_integer_value(skipped) > 0)
+        fprintf(stderr, "vigil: %" JSON_INTEGER_FORMAT " damaged line(s) of the history skipped\n",
+                json_integer_value(skipped));
     json_decref(res);
     return CLI_EXIT_OK;
 }

@@ -1,5 +1,6 @@
 #include "daemon/ctl.h"
 #include "base/util.h"
+#include "daemon/history.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -298,6 +299,42 @@ static json_t *handle_config(json_t *req, struct ctl_result *ret)
     return ok(json_object());
 }
 
+/* The history request's values, their types checked: a limit in range, a known event type. */
+static json_t *check_history_values(json_t *req)
+{
+    json_t *lim = json_object_get(req, "limit");
+    if (lim && (json_integer_value(lim) < 1 || json_integer_value(lim) > HISTORY_MAX_LIMIT))
+        return ctl_error("history: 'limit' must be from 1 to %d (the newest events)",
+                         HISTORY_MAX_LIMIT);
+    json_int_t since = json_integer_value(json_object_get(req, "since"));
+    json_int_t until = json_integer_value(json_object_get(req, "until"));
+    if (since && until && since > until)
+        return ctl_error("history: 'since' is after 'until': no event can match");
+    const char *type = json_string_value(json_object_get(req, "type"));
+    if (!type)
+        return NULL;
+    const char *best = NULL;
+    size_t best_d = 3;
+    for (int t = 0; t < EV_TYPE_MAX; t++) {
+        size_t dist = str_edit_distance(type, event_type_name(t), 2);
+        if (dist == 0)
+            return NULL;
+        if (dist < best_d) {
+            best_d = dist;
+            best = event_type_name(t);
+        }
+    }
+    if (best)
+        return ctl_error("history: unknown event type '%.64s'; did you mean '%s'?", type, best);
+    _cleanup_free_ char *all = xstrdup(event_type_name(0));
+    for (int t = 1; t < EV_TYPE_MAX; t++) {
+        char *more = xasprintf("%s, %s", all, event_type_name(t));
+        free(all);
+        all = more;
+    }
+    return ctl_error("history: unknown event type '%.64s'; the types are %s", type, all);
+}
+
 static json_t *handle_history(json_t *req, struct ctl_result *ret)
 {
     static const char *const fields[] = {"cmd",  "since", "until", "group",
@@ -318,6 +355,9 @@ static json_t *handle_history(json_t *req, struct ctl_result *ret)
         if (v && (!json_is_string(v) || strlen(json_string_value(v)) != json_string_length(v)))
             return ctl_error("history: '%s' must be a string", names[i]);
     }
+    err = check_history_values(req);
+    if (err)
+        return err;
     ret->request = json_incref(req);
     return ok(json_object());
 }

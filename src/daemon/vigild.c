@@ -147,11 +147,7 @@ static void on_event(void *ctx, const struct event *ev)
  */
 static void run_hooks(struct vigild *d, const struct event *ev)
 {
-    uint32_t lowest = 0;
-    for (size_t n = 0; n < d->cfg->n_nodes; n++)
-        if (d->cl.nodes[n].online && (!lowest || d->cfg->nodes[n].id < lowest))
-            lowest = d->cfg->nodes[n].id;
-    bool one_here = !d->cl.local_id || !lowest || lowest == d->cl.local_id;
+    bool one_here = cluster_lowest_member_is_local(&d->cl);
     bool lost = false;
     if (ev->type == EV_NODE_LEFT && ev->node) {
         int n = cluster_node_index_by_name(&d->cl, ev->node);
@@ -1166,25 +1162,36 @@ static json_t *control_node_stop(struct vigild *d, json_t *req, uint64_t token, 
     return NULL;
 }
 
-/* vigil history: read from this node's file (a few MB at most, read in the loop). */
-static json_t *control_history(struct vigild *d, json_t *req)
+/* The answer to a `vigil history` request (token), once its files are read. */
+static void history_answered(void *ctx, uint64_t token, json_t *events, size_t skipped,
+                             const char *err)
 {
-    json_t *lim = json_object_get(req, "limit");
+    struct vigild *d = ctx;
+    json_t *reply = events ? json_pack("{s:b, s:{s:o, s:I, s:s}}", "ok", 1, "result", "events",
+                                       events, "skipped", (json_int_t)skipped, "node",
+                                       d->local_node >= 0 ? d->cfg->nodes[d->local_node].name : "?")
+                           : ctl_error("%s", err);
+    if (!events)
+        log_warn("%s", err);
+    control_reply(d->control, token, reply);
+}
+
+/* vigil history: this node's files are read on the thread pool (a few MB), then answered. */
+static json_t *control_history(struct vigild *d, json_t *req, uint64_t token, bool *ret_defer)
+{
     struct history_filter f = {
         .since_ms = (uint64_t)json_integer_value(json_object_get(req, "since")),
         .until_ms = (uint64_t)json_integer_value(json_object_get(req, "until")),
         .group = json_string_value(json_object_get(req, "group")),
         .node = json_string_value(json_object_get(req, "node")),
         .type = json_string_value(json_object_get(req, "type")),
-        .limit = lim ? (size_t)json_integer_value(lim) : 0,
+        .limit = (size_t)json_integer_value(json_object_get(req, "limit")),
     };
-    if (f.limit > HISTORY_MAX_LIMIT)
-        f.limit = HISTORY_MAX_LIMIT;
-    size_t skipped = 0;
-    json_t *events = history_query(d->state_dir, &f, &skipped);
-    return json_pack("{s:b, s:{s:o, s:I, s:s}}", "ok", 1, "result", "events", events, "skipped",
-                     (json_int_t)skipped, "node",
-                     d->local_node >= 0 ? d->cfg->nodes[d->local_node].name : "?");
+    int r = d->history ? history_query_async(d->history, &f, history_answered, d, token) : -EINVAL;
+    if (r < 0)
+        return ctl_error("cannot read the event history: %s", strerror(-r));
+    *ret_defer = true;
+    return NULL;
 }
 
 /* An admin's intent: check it, send it, reply once every member applied and saved it. */
@@ -1219,7 +1226,7 @@ static json_t *on_control_action(void *ctx, const struct ctl_result *res, uint64
     if (strcmp(cmd, "node") == 0)
         return control_node_stop(d, res->request, token, ret_defer);
     if (strcmp(cmd, "history") == 0)
-        return control_history(d, res->request);
+        return control_history(d, res->request, token, ret_defer);
     if (res->request)
         return control_config(d, res->request, token, ret_defer);
     struct peer_msg m = {.type = PEER_FENCE};

@@ -3,6 +3,7 @@ vigild (fakevigild.py): the requests they send, what they print, their errors.""
 
 import json
 import os
+import time
 
 from fakevigild import err, ok
 from test_cli_groups import fake, run  # noqa: F401 (fake is a fixture)
@@ -136,6 +137,44 @@ def test_history_usage_errors(fake):
     assert srv.requests == []
     r = run("-s", srv.path, "history", "--since", "2h")
     assert r.returncode == 0 and "since" in srv.requests[0]
+
+
+def test_history_times_and_json(fake):
+    srv = fake(ok({"events": EVENTS, "skipped": 1, "node": "n3"}))
+    # Local time when no zone is given: TZ decides.
+    r = run("-s", srv.path, "history", "--since", "2026-11-22 10:00", "--until",
+            "2026-11-22T11:30:15", env={"TZ": "EST+5"})
+    assert r.returncode == 0, r.stderr
+    assert srv.requests[-1] == {"cmd": "history", "since": 1795341600000 + 5 * 3600000,
+                                "until": 1795347015000 + 5 * 3600000}
+    # How long ago: now minus the duration.
+    before = int(time.time() * 1000)
+    r = run("-s", srv.path, "history", "--since", "90s", "--until", "3d")
+    after = int(time.time() * 1000)
+    req = srv.requests[-1]
+    assert before - 90000 <= req["since"] <= after - 90000, req
+    assert before - 3 * 86400000 <= req["until"] <= after - 3 * 86400000, req
+    # --json: the events as an array; damaged lines are still reported on stderr.
+    j = run("-s", srv.path, "history", "--json", "--type", "group_moved")
+    assert j.returncode == 0 and json.loads(j.stdout) == EVENTS
+    assert srv.requests[-1] == {"cmd": "history", "type": "group_moved"}
+    assert j.stderr == "vigil: 1 damaged line(s) of the history skipped\n"
+
+
+def test_history_help_options_and_refusals(fake):
+    h = run("history", "--help")
+    assert h.returncode == 0 and h.stdout.startswith("Usage: vigil history [--since T]")
+    assert "2026-11-22T10:00:00Z" in h.stdout and "15m" in h.stdout
+    srv = fake(err("history: unknown event type 'group_move'; did you mean 'group_moved'?"))
+    bad = run("-s", srv.path, "history", "--bogus")
+    assert bad.returncode == 2 and "vigil history: unknown option '--bogus'" in bad.stderr
+    assert "--help" in bad.stderr and srv.requests == []
+    r = run("-s", srv.path, "history", "--type", "group_move")
+    assert r.returncode == 1 and r.stdout == ""
+    assert ("vigil: history: unknown event type 'group_move'; did you mean 'group_moved'?"
+            in r.stderr)
+    gone = run("-s", srv.path + ".missing", "history")
+    assert gone.returncode == 3, gone.stderr
 
 
 def test_node_stop(fake):

@@ -2,6 +2,7 @@
 operations, and names of groups, resources and nodes from a (fake) vigild."""
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -77,6 +78,14 @@ def test_config_and_history(daemon, tmp_path):
     assert complete(daemon, "vigil history --g") == ["--group"]
     assert complete(daemon, "vigil history --group ") == ["db", "web"]
     assert complete(daemon, "vigil history --node n") == ["n1", "n2"]
+    assert complete(daemon, "vigil history --type group_m") == ["group_moved",
+                                                                "group_multi_active"]
+    assert complete(daemon, "vigil history --since 2h --type fence_c") == ["fence_confirmed"]
+    # Every event type vigild has (src/daemon/events.c), no more.
+    with open(os.path.join(ROOT, "src", "daemon", "events.c")) as f:
+        types = re.findall(r'\[EV_[A-Z_]+\] = "([a-z_]+)"', f.read())
+    assert len(types) > 20
+    assert complete(daemon, "vigil history --type ") == sorted(types)
 
 
 def test_names_from_the_file_without_a_daemon(tmp_path):
