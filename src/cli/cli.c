@@ -59,6 +59,24 @@ int cli_bad_option(const char *cmd, int c, char **argv)
     return cli_usage_error(cmd, "unknown option '%s'", arg);
 }
 
+int cli_common_opt(const char *cmd, int c, char **argv, struct cli_globals *g, bool *json,
+                   void (*usage)(FILE *out))
+{
+    switch (c) {
+    case 'j':
+        *json = true;
+        return -1;
+    case 's':
+        g->socket_path = optarg;
+        return -1;
+    case 'h':
+        usage(stdout);
+        return CLI_EXIT_OK;
+    default:
+        return cli_bad_option(cmd, c, argv);
+    }
+}
+
 int cli_daemon_opts(const char *cmd, int argc, char **argv, struct cli_globals *g, bool *json,
                     void (*usage)(FILE *out))
 {
@@ -70,19 +88,9 @@ int cli_daemon_opts(const char *cmd, int argc, char **argv, struct cli_globals *
     };
     int c;
     while ((c = getopt_long(argc, argv, ":js:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j':
-            *json = true;
-            break;
-        case 's':
-            g->socket_path = optarg;
-            break;
-        case 'h':
-            usage(stdout);
-            return CLI_EXIT_OK;
-        default:
-            return cli_bad_option(cmd, c, argv);
-        }
+        int r = cli_common_opt(cmd, c, argv, g, json, usage);
+        if (r >= 0)
+            return r;
     }
     return -1;
 }

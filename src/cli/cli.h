@@ -85,6 +85,14 @@ int cli_no_args(const char *cmd, int argc, char **argv);
  */
 int cli_daemon_opts(const char *cmd, int argc, char **argv, struct cli_globals *g, bool *json,
                     void (*usage)(FILE *out));
+/*
+ * The options every command asking vigild shares, for commands with options
+ * of their own: call it for any getopt_long result c the command does not
+ * handle. -j sets *json, -s the socket, -h prints usage; anything else is a
+ * usage error. Returns -1 to go on, or the exit status to return at once.
+ */
+int cli_common_opt(const char *cmd, int c, char **argv, struct cli_globals *g, bool *json,
+                   void (*usage)(FILE *out));
 
 /*
  * Writes s to out with every control character (including newlines and

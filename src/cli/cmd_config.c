@@ -261,17 +261,11 @@ int cmd_config(int argc, char **argv, struct cli_globals *g)
         case 'f':
             force = true;
             break;
-        case 'j':
-            json = true;
-            break;
-        case 's':
-            g->socket_path = optarg;
-            break;
-        case 'h':
-            config_usage(stdout);
-            return CLI_EXIT_OK;
-        default:
-            return cli_bad_option("config", c, argv);
+        default: {
+            int r = cli_common_opt("config", c, argv, g, &json, config_usage);
+            if (r >= 0)
+                return r;
+        }
         }
     }
     if (optind == argc)

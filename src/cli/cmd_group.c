@@ -87,17 +87,11 @@ int cmd_group(int argc, char **argv, struct cli_globals *g)
                 return cli_usage_error("group", "--to wants a node name");
             to = optarg;
             break;
-        case 'j':
-            json = true;
-            break;
-        case 's':
-            g->socket_path = optarg;
-            break;
-        case 'h':
-            group_usage(stdout);
-            return CLI_EXIT_OK;
-        default:
-            return cli_bad_option("group", c, argv);
+        default: {
+            int r = cli_common_opt("group", c, argv, g, &json, group_usage);
+            if (r >= 0)
+                return r;
+        }
         }
     }
     if (optind == argc)

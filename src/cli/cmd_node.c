@@ -77,17 +77,11 @@ int cmd_node(int argc, char **argv, struct cli_globals *g)
         case OPT_NOW:
             now = true;
             break;
-        case 'j':
-            json = true;
-            break;
-        case 's':
-            g->socket_path = optarg;
-            break;
-        case 'h':
-            node_usage(stdout);
-            return CLI_EXIT_OK;
-        default:
-            return cli_bad_option("node", c, argv);
+        default: {
+            int r = cli_common_opt("node", c, argv, g, &json, node_usage);
+            if (r >= 0)
+                return r;
+        }
         }
     }
     if (optind == argc)
