@@ -114,6 +114,14 @@ void cfg_diags_add(struct cfg_diags *d, enum cfg_severity sev, const char *file,
  * "warning:"), omitting ":LINE:COL" parts that are unknown.
  */
 void cfg_diags_print(const struct cfg_diags *d, FILE *out);
+/* One diagnostic as cfg_diags_print writes it, without the newline (caller frees). */
+char *cfg_diag_format(const struct cfg_diag *g);
+/*
+ * The diagnostics of severity sev (CFG_SEV_MAX: all) as cfg_diags_print
+ * writes them, newline-separated, without a final newline; "" for none.
+ * Caller frees.
+ */
+char *cfg_diags_text(const struct cfg_diags *d, enum cfg_severity sev);
 
 enum cfg_tie_breaker {
     CFG_TIE_LOWEST,  /* the half holding the lowest node id wins a 50/50 split */

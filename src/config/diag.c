@@ -50,20 +50,37 @@ static const char *severity_name(enum cfg_severity sev)
 }
 
 /* Prints one line per diagnostic: "FILE:LINE:COL: error: MESSAGE". */
+char *cfg_diag_format(const struct cfg_diag *g)
+{
+    char where[64] = "";
+    if (g->line > 0 && g->col > 0)
+        snprintf(where, sizeof(where), "%s%d:%d", g->file ? ":" : "", g->line, g->col);
+    else if (g->line > 0)
+        snprintf(where, sizeof(where), "%s%d", g->file ? ":" : "", g->line);
+    bool any = g->file || g->line > 0;
+    return xasprintf("%s%s%s%s: %s", g->file ? g->file : "", where, any ? ": " : "",
+                     severity_name(g->severity), g->msg);
+}
+
+char *cfg_diags_text(const struct cfg_diags *d, enum cfg_severity sev)
+{
+    char *out = xstrdup("");
+    for (size_t i = 0; i < d->n; i++) {
+        if (sev != CFG_SEV_MAX && d->v[i].severity != sev)
+            continue;
+        _cleanup_free_ char *one = cfg_diag_format(&d->v[i]);
+        char *joined = xasprintf("%s%s%s", out, *out ? "\n" : "", one);
+        free(out);
+        out = joined;
+    }
+    return out;
+}
+
 void cfg_diags_print(const struct cfg_diags *d, FILE *out)
 {
     for (size_t i = 0; i < d->n; i++) {
-        const struct cfg_diag *g = &d->v[i];
-        if (g->file)
-            fputs(g->file, out);
-        if (g->line > 0) {
-            fprintf(out, "%s%d", g->file ? ":" : "", g->line);
-            if (g->col > 0)
-                fprintf(out, ":%d", g->col);
-        }
-        if (g->file || g->line > 0)
-            fputs(": ", out);
-        fprintf(out, "%s: %s\n", severity_name(g->severity), g->msg);
+        _cleanup_free_ char *one = cfg_diag_format(&d->v[i]);
+        fprintf(out, "%s\n", one);
     }
 }
 

@@ -662,8 +662,7 @@ static void start_apply(struct cfgsync *cs, uint32_t from, bool sync, uint64_t v
     int r = cfgsync_check(cs, text, name, 0, &diags, &next, &diff, &err);
     if (r < 0) {
         if (r == -EINVAL && diags.n)
-            err = xasprintf("%s:%d: %s", diags.v[0].file ? diags.v[0].file : name, diags.v[0].line,
-                            diags.v[0].msg);
+            err = cfg_diag_format(&diags.v[0]);
         cfg_diags_clear(&diags);
         log_error("cannot take configuration %s: %s", name, err ? err : "invalid");
         if (sync) {

@@ -790,23 +790,6 @@ static json_t *diff_json(struct vigild *d, const struct cfg *next, const struct 
                      diff->no_quorum, "hooks", diff->hooks);
 }
 
-/* All diagnostics as "FILE:LINE:COL: error: MSG" lines, for an error reply. */
-static char *diags_text(const struct cfg_diags *diags, enum cfg_severity sev)
-{
-    char *out = xstrdup("");
-    for (size_t i = 0; i < diags->n; i++) {
-        const struct cfg_diag *g = &diags->v[i];
-        if (g->severity != sev)
-            continue;
-        char *line =
-            xasprintf("%s%s%s:%d:%d: %s: %s", out, *out ? "\n" : "", g->file ? g->file : "-",
-                      g->line, g->col, sev == CFG_SEV_ERROR ? "error" : "warning", g->msg);
-        free(out);
-        out = line;
-    }
-    return out;
-}
-
 /*
  * diff (apply false) or apply text: validated as vigil verify would, compared
  * with the running configuration; an apply is sent and answered later.
@@ -821,11 +804,11 @@ static json_t *config_change(struct vigild *d, const char *text, const char *nam
     _cleanup_free_ char *err = NULL;
     int r = cfgsync_check(&d->cs, text, name, CFG_LOAD_CHECK_FILES, &diags, &next, &diff, &err);
     if (r == -EINVAL) {
-        _cleanup_free_ char *lines = diags_text(&diags, CFG_SEV_ERROR);
+        _cleanup_free_ char *lines = cfg_diags_text(&diags, CFG_SEV_ERROR);
         cfg_diags_clear(&diags);
         return ctl_error("%s\n%s is not valid; nothing was changed", lines, name);
     }
-    _cleanup_free_ char *warnings = diags_text(&diags, CFG_SEV_WARNING);
+    _cleanup_free_ char *warnings = cfg_diags_text(&diags, CFG_SEV_WARNING);
     cfg_diags_clear(&diags);
     if (r < 0)
         return ctl_error("%s; nothing was changed", err);
