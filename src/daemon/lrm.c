@@ -543,10 +543,15 @@ bool lrm_probed(const struct lrm *l)
     return true;
 }
 
+bool lrm_active(const struct lrm *l, size_t g)
+{
+    return !lrm_idle(l, g) || pol_obs_active(l->groups[g]->obs);
+}
+
 bool lrm_any_active(const struct lrm *l)
 {
     for (size_t g = 0; g < l->cfg->n_groups; g++)
-        if (l->groups[g]->op != LRM_IDLE || pol_obs_active(l->groups[g]->obs))
+        if (lrm_active(l, g))
             return true;
     return false;
 }

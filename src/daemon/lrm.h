@@ -77,6 +77,8 @@ void lrm_reconfigure(struct lrm *l, const struct cfg *next, const struct cfg_dif
 /* Group g's state here, and whether no operation is under way or waiting. */
 enum pol_obs lrm_obs(const struct lrm *l, size_t g);
 bool lrm_idle(const struct lrm *l, size_t g);
+/* Group g has something running here, or an operation under way or waiting. */
+bool lrm_active(const struct lrm *l, size_t g);
 /* Frees everything; processes still running are killed. Accepts NULL. */
 void lrm_free(struct lrm *l);
 

@@ -50,7 +50,8 @@
 enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_FATAL = 2 };
 
 /* Old configurations kept while a fence operation may point into them. */
-#define MAX_RETIRED 16
+#define MAX_RETIRED    16
+#define PREP_UNTOUCHED SIZE_MAX /* prep_keep: the change leaves the group alone */
 /* A planned stop: how long the groups get to move away before they are stopped here anyway. */
 #define DRAIN_TIMEOUT_MS 120000
 /* How long `vigil node stop` waits for another node to leave. */
@@ -75,8 +76,11 @@ struct vigild {
     struct placer *placer;
     int local_node;    /* index in cfg->nodes, found from this machine's addresses */
     struct cfgsync cs; /* the replicated configuration */
-    bool *prep_stop;   /* per group: stopped for a configuration change under way (or NULL) */
-    size_t *prep_keep; /* per group: resources it keeps running through that change */
+    /*
+     * A configuration change under way (or NULL): per group, the resources it
+     * keeps running through the change, or PREP_UNTOUCHED.
+     */
+    size_t *prep_keep;
     struct cfg *retired[MAX_RETIRED];
     size_t n_retired;
     struct waiter {
@@ -105,6 +109,7 @@ struct vigild {
 static void shutdown_now(struct vigild *d, int code);
 static void begin_shutdown(struct vigild *d, const char *why);
 static void run_hooks(struct vigild *d, const struct event *ev);
+static bool prep_affects(const struct vigild *d, size_t g);
 static void begin_node_stop(struct vigild *d, bool now, uint64_t token, const char *why);
 static void drain_check(struct vigild *d);
 static void node_stop_reply_local(struct vigild *d);
@@ -202,7 +207,7 @@ static void gv_local_action(void *ctx, size_t g, bool start)
         send_report(d, g);
         return;
     }
-    if (start && d->prep_stop && d->prep_stop[g]) {
+    if (start && prep_affects(d, g)) {
         log_info("not starting group %s: a new configuration changes it", d->cfg->groups[g].name);
         send_report(d, g);
         return;
@@ -556,23 +561,30 @@ static const struct engine_callbacks engine_cb = {
 
 /* ---- the replicated configuration ---------------------------------------- */
 
-static int cs_send(void *ctx, enum peer_group_kind kind, json_t *body)
+static bool prep_affects(const struct vigild *d, size_t g)
 {
-    return gv_send(ctx, kind, body);
+    return d->prep_keep && d->prep_keep[g] != PREP_UNTOUCHED;
 }
 
-static bool group_active_here(const struct vigild *d, size_t g)
+static void prep_clear(struct vigild *d)
 {
-    return d->lrm && (!lrm_idle(d->lrm, g) || pol_obs_active(lrm_obs(d->lrm, g)));
+    free(d->prep_keep);
+    d->prep_keep = NULL;
+}
+
+/* A managed group with something here (running, or an operation under way). */
+static bool managed_active_here(const struct vigild *d, size_t g)
+{
+    return d->lrm && d->lrm->groups[g]->managed && lrm_active(d->lrm, g);
 }
 
 /* Once every group a configuration change stops is stopped here, this node is ready for it. */
 static void cs_check_ready(struct vigild *d)
 {
-    if (!d->prep_stop)
+    if (!d->prep_keep)
         return;
     for (size_t g = 0; g < d->cfg->n_groups; g++) {
-        if (!d->prep_stop[g] || !d->lrm)
+        if (!prep_affects(d, g) || !d->lrm)
             continue;
         if (!lrm_idle(d->lrm, g))
             return;
@@ -597,18 +609,17 @@ static void cs_check_ready(struct vigild *d)
 static void cs_prepare(void *ctx, const struct cfg *next, const struct cfg_diff *diff)
 {
     struct vigild *d = ctx;
-    free(d->prep_stop);
-    free(d->prep_keep);
-    d->prep_stop = xcalloc(d->cfg->n_groups ? d->cfg->n_groups : 1, sizeof(bool));
+    prep_clear(d);
     d->prep_keep = xcalloc(d->cfg->n_groups ? d->cfg->n_groups : 1, sizeof(size_t));
+    for (size_t g = 0; g < d->cfg->n_groups; g++)
+        d->prep_keep[g] = PREP_UNTOUCHED;
     for (size_t i = 0; i < diff->n_groups; i++) {
         const struct cfg_group_diff *gd = &diff->groups[i];
         if (gd->change != CFG_CHANGE_REMOVED && gd->change != CFG_CHANGE_MODIFIED)
             continue;
         size_t g = (size_t)gd->old_index;
-        d->prep_stop[g] = true;
         d->prep_keep[g] = gd->change == CFG_CHANGE_MODIFIED ? gd->keep : 0;
-        if (!group_active_here(d, g))
+        if (!d->lrm || !lrm_active(d->lrm, g))
             continue;
         size_t keep = d->prep_keep[g];
         const struct cfg_group *cg = &d->cfg->groups[g];
@@ -634,10 +645,7 @@ static void cs_prepare(void *ctx, const struct cfg *next, const struct cfg_diff 
 static void cs_abort(void *ctx)
 {
     struct vigild *d = ctx;
-    free(d->prep_stop);
-    d->prep_stop = NULL;
-    free(d->prep_keep);
-    d->prep_keep = NULL;
+    prep_clear(d);
     gv_replan(d);
 }
 
@@ -657,10 +665,7 @@ static void cs_activate(void *ctx, struct cfg *next, const struct cfg_diff *diff
     struct vigild *d = ctx;
     struct cfg *old = d->cfg;
     cfg_transplant_unchanged(next, old, diff);
-    free(d->prep_stop);
-    d->prep_stop = NULL;
-    free(d->prep_keep);
-    d->prep_keep = NULL;
+    prep_clear(d);
     placer_free(d->placer);
     d->placer = NULL;
     if (d->lrm)
@@ -726,7 +731,7 @@ static void cs_changed(void *ctx)
 }
 
 static const struct cfgsync_hooks cfgsync_hooks = {
-    .send = cs_send,
+    .send = gv_send,
     .prepare = cs_prepare,
     .activate = cs_activate,
     .abort = cs_abort,
@@ -922,16 +927,21 @@ static json_t *control_config(struct vigild *d, json_t *req, uint64_t token, boo
 /* ---- planned stops: vigil node stop, SIGTERM ------------------------------ */
 
 /* "web on n2, db stopped": where the groups that ran here went. */
-static char *drained_summary(struct vigild *d)
+/*
+ * Where groups are, by the plan: "web on n2, db failed". which: the groups to
+ * name (NULL: every group that runs somewhere). Caller frees.
+ */
+static char *groups_summary(struct vigild *d, const bool *which)
 {
     char *out = xstrdup("");
     struct pol_output plan = {0};
     gview_plan(&d->gv, &plan);
-    for (size_t g = 0; d->drained_groups && g < d->cfg->n_groups; g++) {
-        if (!d->drained_groups[g])
-            continue;
+    for (size_t g = 0; g < d->cfg->n_groups; g++) {
         const struct pol_group_out *o = &plan.groups[g];
-        char *one = o->state == POL_ST_RUNNING && o->node >= 0
+        bool runs = o->state == POL_ST_RUNNING && o->node >= 0;
+        if (which ? !which[g] : !runs)
+            continue;
+        char *one = runs
                         ? xasprintf("%s on %s", d->cfg->groups[g].name, d->cfg->nodes[o->node].name)
                         : xasprintf("%s %s", d->cfg->groups[g].name, pol_state_name(o->state));
         char *joined = xasprintf("%s%s%s", out, *out ? ", " : "", one);
@@ -947,7 +957,8 @@ static void node_stop_reply_local(struct vigild *d)
 {
     if (!d->stop_token)
         return;
-    _cleanup_free_ char *where = drained_summary(d);
+    /* begin_node_stop noted the groups that ran here before any reply is due. */
+    _cleanup_free_ char *where = groups_summary(d, d->drained_groups);
     const char *self = d->cfg->nodes[d->local_node].name;
     json_t *msg =
         *where ? json_sprintf("node %s leaves the cluster cleanly; its groups: %s", self, where)
@@ -961,11 +972,9 @@ static void node_stop_reply_local(struct vigild *d)
 /* Whether every group that ran here has settled elsewhere (running, or nowhere to run). */
 static bool drained(struct vigild *d)
 {
-    for (size_t g = 0; g < d->cfg->n_groups; g++) {
-        const struct lrm_group *G = d->lrm->groups[g];
-        if (G->managed && (!lrm_idle(d->lrm, g) || pol_obs_active(G->obs)))
+    for (size_t g = 0; g < d->cfg->n_groups; g++)
+        if (managed_active_here(d, g))
             return false;
-    }
     struct pol_output plan = {0};
     gview_plan(&d->gv, &plan);
     bool done = true;
@@ -1009,10 +1018,12 @@ static void drain_check(struct vigild *d)
 static void begin_node_stop(struct vigild *d, bool now, uint64_t token, const char *why)
 {
     d->stop_token = token;
+    free(d->drained_groups);
+    d->drained_groups = xcalloc(d->cfg->n_groups ? d->cfg->n_groups : 1, sizeof(bool));
     bool any = false;
-    for (size_t g = 0; d->lrm && g < d->cfg->n_groups; g++) {
-        const struct lrm_group *G = d->lrm->groups[g];
-        any |= G->managed && (!lrm_idle(d->lrm, g) || pol_obs_active(G->obs));
+    for (size_t g = 0; g < d->cfg->n_groups; g++) {
+        d->drained_groups[g] = managed_active_here(d, g);
+        any |= d->drained_groups[g];
     }
     if (now || !any || !d->cl.quorate) {
         if (!now && any)
@@ -1025,12 +1036,6 @@ static void begin_node_stop(struct vigild *d, bool now, uint64_t token, const ch
     d->stopping_groups = true; /* reported as leaving: the coordinator runs nothing new here */
     d->draining = true;
     d->drain_deadline_ms = time_mono_ms() + DRAIN_TIMEOUT_MS;
-    free(d->drained_groups);
-    d->drained_groups = xcalloc(d->cfg->n_groups, sizeof(bool));
-    for (size_t g = 0; g < d->cfg->n_groups; g++) {
-        const struct lrm_group *G = d->lrm->groups[g];
-        d->drained_groups[g] = G->managed && (!lrm_idle(d->lrm, g) || pol_obs_active(G->obs));
-    }
     log_info("%s: moving this node's groups to their next nodes, then leaving the cluster "
              "cleanly",
              why);
@@ -1070,16 +1075,7 @@ static void node_stop_left(struct vigild *d, const struct engine_view *v)
             const char *name = d->cfg->nodes[n].name;
             json_t *reply;
             if (v->left_reason[i] == ENGINE_LEAVE_CLEAN) {
-                _cleanup_free_ char *where = xstrdup("");
-                for (size_t g = 0; g < d->cfg->n_groups; g++) {
-                    int o = d->gv.last_owner[g];
-                    if (o < 0 || (size_t)o == (size_t)n)
-                        continue;
-                    char *x = xasprintf("%s%s%s on %s", where, *where ? ", " : "",
-                                        d->cfg->groups[g].name, d->cfg->nodes[o].name);
-                    free(where);
-                    where = x;
-                }
+                _cleanup_free_ char *where = groups_summary(d, NULL);
                 reply = json_pack("{s:b, s:{s:s}}", "ok", 1, "result", "node", name);
                 json_object_set_new(json_object_get(reply, "result"), "message",
                                     json_sprintf("node %s left the cluster cleanly%s%s", name,
@@ -1704,7 +1700,6 @@ int main(int argc, char **argv)
     uv_run(d.loop, UV_RUN_DEFAULT); /* let closing handles finish */
     gview_done(&d.gv);
     cfgsync_done(&d.cs);
-    free(d.prep_stop);
     free(d.prep_keep);
     free(d.drained_groups);
     for (size_t i = 0; i < d.n_retired; i++)
