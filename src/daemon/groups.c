@@ -71,6 +71,7 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
     gv->have_rt_domain = xcalloc(ng, sizeof(bool));
     gv->hold = xcalloc(ng, sizeof(bool));
     gv->save_acks = json_array();
+    gv->held = json_array();
     for (size_t g = 0; g < cfg->n_groups; g++) {
         gv->last_owner[g] = -1;
         gv->shown[g] = POL_ST_MAX;
@@ -85,6 +86,9 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
 static void replan(struct gview *gv);
 
 /* Per-group arrays of a new size, entries moved from old indices (map[new] = old, or -1). */
+/* Actions kept while this node does not know its partition's quorum yet. */
+#define GVIEW_MAX_HELD 256
+
 #define REMAP(arr, type, init, map)                                                                \
     do {                                                                                           \
         type *fresh = xcalloc(ng ? ng : 1, sizeof(type));                                          \
@@ -209,6 +213,7 @@ void gview_done(struct gview *gv)
     free(gv->n_rt_domain);
     free(gv->have_rt_domain);
     free(gv->hold);
+    json_decref(gv->held);
     if (gv->writing)
         gv->writing->gv = NULL; /* its completion must not touch gv */
     free(gv->save_text);
@@ -341,8 +346,38 @@ static void went_down(struct gview *gv, size_t g, bool node_lost)
         gv->lost[g] = true;
 }
 
+static int deliver_action(struct gview *gv, uint32_t from, json_t *j, char **err);
+
+static void drop_held(struct gview *gv, const char *why)
+{
+    size_t n = json_array_size(gv->held);
+    if (n)
+        log_info("dropped %zu action%s held since before quorum: %s", n, n == 1 ? "" : "s", why);
+    json_array_clear(gv->held);
+}
+
+void gview_quorum(struct gview *gv)
+{
+    if (!gv->cl->quorate || !json_array_size(gv->held))
+        return;
+    json_t *held = gv->held;
+    gv->held = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(held, i, e)
+    {
+        char *err = NULL;
+        uint32_t from = (uint32_t)json_integer_value(json_array_get(e, 0));
+        if (deliver_action(gv, from, json_array_get(e, 1), &err) < 0)
+            log_warn("dropped a held action: %s", err);
+        free(err);
+    }
+    json_decref(held);
+}
+
 void gview_membership(struct gview *gv, const struct engine_view *v)
 {
+    drop_held(gv, "the membership changed");
     for (size_t i = 0; i < v->n_joined; i++) {
         int n = cluster_node_index(gv->cl, v->joined[i]);
         if (n < 0)
@@ -387,6 +422,7 @@ void gview_membership(struct gview *gv, const struct engine_view *v)
 
 void gview_engine_lost(struct gview *gv)
 {
+    drop_held(gv, "the connection to the cluster engine was lost");
     int self = local_index(gv);
     for (size_t g = 0; g < gv->cfg->n_groups; g++)
         for (size_t n = 0; n < n_nodes(gv); n++)
@@ -645,6 +681,18 @@ static int deliver_action(struct gview *gv, uint32_t from, json_t *j, char **err
     if (!start && strcmp(op, "stop") != 0)
         return *err = xasprintf("unknown action '%.16s'", op), -EINVAL;
     char buf[32];
+    if (!gv->cl->quorate && from == gv->cl->lowest_member && id.ring == gv->cl->ring_seq &&
+        gv->cl->engine_state == ENGINE_RUNNING) {
+        /* Quorum may not be reported here yet: kept until it is, or the membership changes. */
+        if (json_array_size(gv->held) >= GVIEW_MAX_HELD) {
+            log_warn("dropped a held action: more than %d came before quorum", GVIEW_MAX_HELD);
+            json_array_remove(gv->held, 0);
+        }
+        json_array_append_new(gv->held, json_pack("[I, O]", (json_int_t)from, j));
+        log_info("holding a %s of group %s from %s until this node learns the quorum", op,
+                 gv->cfg->groups[g].name, cluster_node_name(gv->cl, from, buf));
+        return 0;
+    }
     if (!gv->cl->quorate || from != gv->cl->coordinator) {
         log_warn("ignored a %s of group %s from %s: it is not the coordinator", op,
                  gv->cfg->groups[g].name, cluster_node_name(gv->cl, from, buf));

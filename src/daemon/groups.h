@@ -112,6 +112,14 @@ struct gview {
     /* No actions at all: members' configurations differ, or a new one is being applied. */
     bool blocked;
     /*
+     * Actions [from, body] that came from the lowest member of this ring
+     * before this node learned the ring's quorum (Corosync reports quorum on
+     * a channel of its own, so a joining node may see the coordinator's first
+     * actions before it knows the partition is quorate). Delivered, in order,
+     * once quorum is known; dropped at the next membership change.
+     */
+    json_t *held;
+    /*
      * Saving the database off the loop: the newest text to write, the acks
      * that wait for it, and the write under way with the acks that wait for it.
      */
@@ -153,6 +161,8 @@ static inline struct gnode *gview_at(const struct gview *gv, size_t g, size_t n)
 void gview_membership(struct gview *gv, const struct engine_view *v);
 /* The engine was lost: nothing is known about the other nodes any more. */
 void gview_engine_lost(struct gview *gv);
+/* Quorum changed (after cluster_apply_quorum): held actions are delivered once it is there. */
+void gview_quorum(struct gview *gv);
 /* Node n was fenced (or confirmed off): it runs nothing. */
 void gview_node_fenced(struct gview *gv, size_t n);
 

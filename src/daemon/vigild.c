@@ -471,6 +471,7 @@ static void on_quorum(void *ctx, const struct engine_quorum *q)
 {
     struct vigild *d = ctx;
     cluster_apply_quorum(&d->cl, q);
+    gview_quorum(&d->gv);
     cfgsync_quorum(&d->cs);
     fencer_reconcile(d->fencer);
     check_quorum_stop(d);

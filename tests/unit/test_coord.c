@@ -202,6 +202,7 @@ static void on_quorum(void *ctx, const struct engine_quorum *q)
 {
     struct node *n = ctx;
     cluster_apply_quorum(&n->cl, q);
+    gview_quorum(&n->gv);
     n->want_plan = true;
 }
 static void on_deliver(void *ctx, uint32_t from, const void *data, size_t len)
@@ -578,6 +579,65 @@ static void test_stale_report_ignored(void **state)
     assert_int_equal(x->obs, POL_OBS_STOPPED);
 }
 
+/*
+ * Corosync reports quorum on a channel of its own: a node that just joined may
+ * get the coordinator's actions before it learns that its partition is
+ * quorate. An action from the lowest member of its ring waits for quorum
+ * instead of being lost (the coordinator would wait for it forever).
+ */
+static void deliver_start(struct world *w, int to, uint32_t from, size_t g, size_t node)
+{
+    struct pol_action a = {.type = POL_START, .group = g, .node = node};
+    json_t *b = gview_action_body(&w->nodes[from - 1].gv, &a);
+    char *err = NULL;
+    assert_int_equal(gview_deliver(&w->nodes[to].gv, from, PEER_G_ACTION, b, &err), 0);
+    assert_null(err);
+    json_decref(b);
+}
+
+static void test_action_before_quorum_is_held_until_quorum(void **state)
+{
+    struct world *w = *state;
+    struct node *n3 = &w->nodes[2];
+    int web_at = runs_on(w, 0);
+    assert_true(web_at >= 0 && web_at != 2);
+    /* n3 has not heard of quorum yet; n1 (the lowest member) starts web there. */
+    struct engine_quorum q = n3->cl.votes;
+    q.quorate = false;
+    cluster_apply_quorum(&n3->cl, &q);
+    deliver_start(w, 2, 1, 0, 2);
+    assert_int_equal(n3->starts[0], 0);
+    assert_int_equal(json_array_size(n3->gv.held), 1);
+    /* Not from the lowest member: ignored, never held. */
+    deliver_start(w, 2, 2, 0, 2);
+    assert_int_equal(json_array_size(n3->gv.held), 1);
+    q.quorate = true;
+    cluster_apply_quorum(&n3->cl, &q);
+    gview_quorum(&n3->gv);
+    assert_int_equal(n3->starts[0], 1);
+    assert_true(n3->run[0]);
+    assert_int_equal(json_array_size(n3->gv.held), 0);
+}
+
+static void test_held_action_dropped_at_membership_change(void **state)
+{
+    struct world *w = *state;
+    struct node *n3 = &w->nodes[2];
+    struct engine_quorum q = n3->cl.votes;
+    q.quorate = false;
+    cluster_apply_quorum(&n3->cl, &q);
+    deliver_start(w, 2, 1, 0, 2);
+    assert_int_equal(json_array_size(n3->gv.held), 1);
+    static const uint32_t members[] = {1, 2, 3};
+    struct engine_view v = {.members = members, .n_members = 3};
+    gview_membership(&n3->gv, &v);
+    assert_int_equal(json_array_size(n3->gv.held), 0);
+    q.quorate = true;
+    cluster_apply_quorum(&n3->cl, &q);
+    gview_quorum(&n3->gv);
+    assert_int_equal(n3->starts[0], 0);
+}
+
 static void test_malformed_messages_change_nothing(void **state)
 {
     struct world *w = *state;
@@ -624,6 +684,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rejoin_adopts_newer_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stale_report_ignored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_action_before_quorum_is_held_until_quorum, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_held_action_dropped_at_membership_change, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_malformed_messages_change_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
