@@ -37,6 +37,7 @@ static void gnode_reset(struct gview *gv, size_t g, size_t n, enum pol_obs obs)
     x->obs = obs;
     x->have_last = false;
     memset(&x->last, 0, sizeof(x->last));
+    x->answered = true;
     enum res_state rs = obs == POL_OBS_STOPPED ? RES_ST_STOPPED : RES_ST_UNKNOWN;
     for (size_t r = 0; r < gv->cfg->groups[g].n_resources; r++)
         x->rs[r] = (uint8_t)rs;
@@ -72,6 +73,7 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
     gv->hold = xcalloc(ng, sizeof(bool));
     gv->save_acks = json_array();
     gv->held = json_array();
+    gv->answer_ms = GVIEW_ACTION_ANSWER_MS;
     for (size_t g = 0; g < cfg->n_groups; g++) {
         gv->last_owner[g] = -1;
         gv->shown[g] = POL_ST_MAX;
@@ -629,6 +631,7 @@ static int deliver_report(struct gview *gv, uint32_t from, json_t *j, char **err
         x->last = ack;
         x->have_last = true;
     }
+    x->answered = true;
     enum pol_obs old = x->obs;
     x->obs = (enum pol_obs)obs;
     memcpy(x->rs, states, cg->n_resources);
@@ -706,6 +709,8 @@ static int deliver_action(struct gview *gv, uint32_t from, json_t *j, char **err
     struct gnode *x = gview_at(gv, (size_t)g, (size_t)n);
     x->last = id;
     x->have_last = true;
+    x->answered = false;
+    x->action_mono = time_mono_ms();
     if (start) {
         x->before = x->obs;
         x->start_ms = time_wall_ms();
@@ -1143,6 +1148,46 @@ void gview_plan(struct gview *gv, struct pol_output *out)
     }
 }
 
+/* The coordinator's start or stop of group g on node n, delivered but not answered in time. */
+static bool unanswered(const struct gview *gv, size_t g, size_t n, uint64_t now)
+{
+    const struct gnode *x = gview_at(gv, g, n);
+    return (x->obs == POL_OBS_STARTING || x->obs == POL_OBS_STOPPING) && x->have_last &&
+           !x->answered && gv->cl->nodes[n].online && now >= x->action_mono + gv->answer_ms;
+}
+
+static void ask_again(struct gview *gv, size_t g, size_t n)
+{
+    struct gnode *x = gview_at(gv, g, n);
+    struct pol_action a = {
+        .type = x->obs == POL_OBS_STARTING ? POL_START : POL_STOP, .group = g, .node = n};
+    const char *op = a.type == POL_START ? "start" : "stop";
+    snprintf(a.reason, sizeof(a.reason), "%s group %s on %s again: it did not answer in %u s", op,
+             gv->cfg->groups[g].name, nname(gv, n), (unsigned)(gv->answer_ms / 1000));
+    log_warn("%s has not answered the %s of group %s in %u s: sending it again", nname(gv, n), op,
+             gv->cfg->groups[g].name, (unsigned)(gv->answer_ms / 1000));
+    x->action_mono = time_mono_ms(); /* not again before this one is delivered */
+    json_t *body = gview_action_body(gv, &a);
+    int r = send_msg(gv, PEER_G_ACTION, body);
+    if (r < 0) {
+        gv->inflight[g]--;
+        log_warn("could not send %s of group %s: %s", op, gv->cfg->groups[g].name, strerror(-r));
+    }
+}
+
+void gview_check_answers(struct gview *gv, uint64_t now_ms)
+{
+    const struct cluster *cl = gv->cl;
+    if (!cl->quorate || !cl->local_id || cl->coordinator != cl->local_id)
+        return;
+    for (size_t g = 0; g < gv->cfg->n_groups; g++)
+        for (size_t n = 0; n < n_nodes(gv); n++)
+            if (unanswered(gv, g, n, now_ms)) {
+                replan(gv);
+                return;
+            }
+}
+
 void gview_coordinate(struct gview *gv, bool may_act)
 {
     struct pol_output out = {0};
@@ -1171,6 +1216,11 @@ void gview_coordinate(struct gview *gv, bool may_act)
                      gv->cfg->groups[a->group].name, strerror(-r));
         }
     }
+    uint64_t now = time_mono_ms();
+    for (size_t g = 0; coord && g < gv->cfg->n_groups; g++)
+        for (size_t n = 0; n < n_nodes(gv); n++)
+            if (unanswered(gv, g, n, now) && !gv->inflight[g])
+                ask_again(gv, g, n);
     for (size_t g = 0; coord && g < gv->cfg->n_groups; g++) {
         if (gv->db->groups[g].prefer < 0)
             gv->drop_sent[g] = false;

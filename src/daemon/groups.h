@@ -38,6 +38,12 @@
 #include "resource/rc.h"
 
 #define GVIEW_INTENT_TIMEOUT_MS 10000
+/*
+ * A node answers an action at once with a report of the group. When it has not
+ * answered a start or a stop for this long, the coordinator sends it again
+ * (starting and stopping are idempotent on the node).
+ */
+#define GVIEW_ACTION_ANSWER_MS 10000
 
 struct gview_hooks {
     /* Broadcast a group message (body borrowed). 0 or a negative errno. */
@@ -67,9 +73,11 @@ struct gnode {
     uint8_t *rs; /* per resource: enum res_state, as last reported */
     struct act_id last;
     bool have_last;
-    uint64_t start_ms;   /* wall clock when a start was delivered (for durations) */
-    uint64_t stop_ms;    /* wall clock when a stop was delivered */
-    enum pol_obs before; /* obs before the current start (failed: it is a restart) */
+    uint64_t start_ms;    /* wall clock when a start was delivered (for durations) */
+    uint64_t stop_ms;     /* wall clock when a stop was delivered */
+    enum pol_obs before;  /* obs before the current start (failed: it is a restart) */
+    bool answered;        /* the node reported after the last action */
+    uint64_t action_mono; /* monotonic clock when the last action was delivered */
 };
 
 struct gview_pending {
@@ -119,6 +127,7 @@ struct gview {
      * once quorum is known; dropped at the next membership change.
      */
     json_t *held;
+    uint64_t answer_ms; /* GVIEW_ACTION_ANSWER_MS (tests shorten it) */
     /*
      * Saving the database off the loop: the newest text to write, the acks
      * that wait for it, and the write under way with the acks that wait for it.
@@ -214,6 +223,11 @@ int gview_check_intent(const struct gview *gv, struct db_intent *in, char **ret_
  * it. Returns its id (> 0), or 0 with *ret_err when it could not be sent.
  */
 uint64_t gview_send_intent(struct gview *gv, const struct db_intent *in, char **ret_err);
+/*
+ * On the coordinator, plans again when a node has not answered an action in
+ * time, so that it is sent again (call about every second).
+ */
+void gview_check_answers(struct gview *gv, uint64_t now_ms);
 /* Fails pending intents whose deadline passed (call about every second). */
 void gview_expire_intents(struct gview *gv, uint64_t now_ms);
 

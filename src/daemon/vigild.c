@@ -383,6 +383,7 @@ static void on_intent_timer(uv_timer_t *t)
 {
     struct vigild *d = t->data;
     gview_expire_intents(&d->gv, time_mono_ms());
+    gview_check_answers(&d->gv, time_mono_ms());
     cfgsync_tick(&d->cs, time_mono_ms());
     free_retired(d);
     node_stop_expire(d, time_mono_ms());

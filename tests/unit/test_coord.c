@@ -65,6 +65,7 @@ struct node {
     bool run[G];
     enum pol_obs obs[G];
     bool stop_fails[G];
+    bool deaf; /* does not act on its actions (as if it had not heard them) */
     unsigned starts[G];
     /* The last settled intent. */
     uint64_t done_id;
@@ -107,6 +108,8 @@ static int h_send(void *ctx, enum peer_group_kind k, json_t *body)
 static void h_local_action(void *ctx, size_t g, bool start)
 {
     struct node *n = ctx;
+    if (n->deaf)
+        return;
     if (start) {
         n->starts[g]++;
         n->obs[g] = POL_OBS_STARTING;
@@ -638,6 +641,36 @@ static void test_held_action_dropped_at_membership_change(void **state)
     assert_int_equal(n3->starts[0], 0);
 }
 
+/* A node that did not answer a start is asked again, and the group runs. */
+static void test_unanswered_action_is_sent_again(void **state)
+{
+    struct world *w = *state;
+    struct node *n1 = &w->nodes[0], *n2 = &w->nodes[1];
+    assert_int_equal(runs_on(w, 0), 0);
+    n2->deaf = true;
+    struct db_intent in = {.op = DB_INTENT_MOVE, .group = 0, .node = 1, .resource = -1};
+    char *err = NULL;
+    assert_true(gview_send_intent(&n1->gv, &in, &err) > 0);
+    settle(w);
+    /* Stopped on n1; n2 never acted on its start: nothing runs, and nothing more is sent. */
+    assert_int_equal(runs_on(w, 0), -1);
+    assert_int_equal(n2->starts[0], 0);
+    assert_int_equal(gview_at(&n1->gv, 0, 1)->obs, POL_OBS_STARTING);
+    gview_check_answers(&n1->gv, time_mono_ms());
+    settle(w);
+    assert_int_equal(runs_on(w, 0), -1);
+    /* Past the time to answer, the coordinator sends the start again. */
+    n2->deaf = false;
+    n1->gv.answer_ms = 1;
+    usleep(5000);
+    gview_check_answers(&n1->gv, time_mono_ms());
+    assert_true(n1->want_plan);
+    settle(w);
+    assert_int_equal(runs_on(w, 0), 1);
+    assert_int_equal(n2->starts[0], 1);
+    assert_obs_everywhere(w, 0, 1, POL_OBS_RUNNING);
+}
+
 static void test_malformed_messages_change_nothing(void **state)
 {
     struct world *w = *state;
@@ -688,6 +721,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_held_action_dropped_at_membership_change, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_unanswered_action_is_sent_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_messages_change_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
