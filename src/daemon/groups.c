@@ -1148,6 +1148,16 @@ void gview_plan(struct gview *gv, struct pol_output *out)
     }
 }
 
+static void send_action(struct gview *gv, const struct pol_action *a)
+{
+    int r = send_msg(gv, PEER_G_ACTION, gview_action_body(gv, a));
+    if (r < 0) {
+        gv->inflight[a->group]--;
+        log_warn("could not send %s of group %s: %s", pol_action_name(a->type),
+                 gv->cfg->groups[a->group].name, strerror(-r));
+    }
+}
+
 /* The coordinator's start or stop of group g on node n, delivered but not answered in time. */
 static bool unanswered(const struct gview *gv, size_t g, size_t n, uint64_t now)
 {
@@ -1167,12 +1177,7 @@ static void ask_again(struct gview *gv, size_t g, size_t n)
     log_warn("%s has not answered the %s of group %s in %u s: sending it again", nname(gv, n), op,
              gv->cfg->groups[g].name, (unsigned)(gv->answer_ms / 1000));
     x->action_mono = time_mono_ms(); /* not again before this one is delivered */
-    json_t *body = gview_action_body(gv, &a);
-    int r = send_msg(gv, PEER_G_ACTION, body);
-    if (r < 0) {
-        gv->inflight[g]--;
-        log_warn("could not send %s of group %s: %s", op, gv->cfg->groups[g].name, strerror(-r));
-    }
+    send_action(gv, &a);
 }
 
 void gview_check_answers(struct gview *gv, uint64_t now_ms)
@@ -1208,13 +1213,7 @@ void gview_coordinate(struct gview *gv, bool may_act)
         }
         if (gv->inflight[a->group] || gv->hold[a->group])
             continue;
-        json_t *body = gview_action_body(gv, a);
-        int r = send_msg(gv, PEER_G_ACTION, body);
-        if (r < 0) {
-            gv->inflight[a->group]--;
-            log_warn("could not send %s of group %s: %s", pol_action_name(a->type),
-                     gv->cfg->groups[a->group].name, strerror(-r));
-        }
+        send_action(gv, a);
     }
     uint64_t now = time_mono_ms();
     for (size_t g = 0; coord && g < gv->cfg->n_groups; g++)
