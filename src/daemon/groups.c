@@ -684,9 +684,12 @@ static int deliver_action(struct gview *gv, uint32_t from, json_t *j, char **err
     if (!start && strcmp(op, "stop") != 0)
         return *err = xasprintf("unknown action '%.16s'", op), -EINVAL;
     char buf[32];
-    if (!gv->cl->quorate && from == gv->cl->lowest_member && id.ring == gv->cl->ring_seq &&
-        gv->cl->engine_state == ENGINE_RUNNING) {
-        /* Quorum may not be reported here yet: kept until it is, or the membership changes. */
+    if (!gv->cl->quorate && from == gv->cl->lowest_member && from != gv->cl->local_id &&
+        id.ring == gv->cl->ring_seq && gv->cl->engine_state == ENGINE_RUNNING) {
+        /*
+         * Quorum may not be reported here yet: kept until it is, or the
+         * membership changes. Never this node's own: it sent it with quorum.
+         */
         if (json_array_size(gv->held) >= GVIEW_MAX_HELD) {
             log_warn("dropped a held action: more than %d came before quorum", GVIEW_MAX_HELD);
             json_array_remove(gv->held, 0);
