@@ -88,9 +88,6 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
 static void replan(struct gview *gv);
 
 /* Per-group arrays of a new size, entries moved from old indices (map[new] = old, or -1). */
-/* Actions kept while this node does not know its partition's quorum yet. */
-#define GVIEW_MAX_HELD 256
-
 #define REMAP(arr, type, init, map)                                                                \
     do {                                                                                           \
         type *fresh = xcalloc(ng ? ng : 1, sizeof(type));                                          \
@@ -347,6 +344,9 @@ static void went_down(struct gview *gv, size_t g, bool node_lost)
     if (node_lost)
         gv->lost[g] = true;
 }
+
+/* Actions kept while this node does not know its partition's quorum yet. */
+#define GVIEW_MAX_HELD 256
 
 static int deliver_action(struct gview *gv, uint32_t from, json_t *j, char **err);
 
