@@ -258,7 +258,12 @@ static void on_connection(uv_stream_t *server, int status)
         send_and_close(c, ctl_error("too many clients (the limit is %d)", CONTROL_MAX_CLIENTS));
         return;
     }
-    uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+    int r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+    if (r < 0) {
+        /* Without reading, the client would wait for ever: tell it, and close. */
+        log_warn("control: cannot read from a new client: %s", uv_strerror(r));
+        send_and_close(c, ctl_error("the daemon cannot read this connection: %s", uv_strerror(r)));
+    }
 }
 
 void control_publish(struct control *ctl, const struct event *ev)

@@ -555,3 +555,21 @@ bool lrm_any_active(const struct lrm *l)
             return true;
     return false;
 }
+
+bool lrm_managed_active(const struct lrm *l, size_t g)
+{
+    return l && l->groups[g]->managed && lrm_active(l, g);
+}
+
+void lrm_stop_running(struct lrm *l, const char *why)
+{
+    for (size_t g = 0; l && g < l->cfg->n_groups; g++) {
+        const struct lrm_group *G = l->groups[g];
+        if (!G->managed || (!pol_obs_active(G->obs) && G->op != LRM_STARTING))
+            continue;
+        if (G->op == LRM_STOPPING || G->obs == POL_OBS_STOPPING)
+            continue;
+        log_warn("%s: stopping group %s on this node", why, l->cfg->groups[g].name);
+        lrm_stop(l, g);
+    }
+}

@@ -64,6 +64,12 @@ struct lrm {
     bool stopping_all;
 };
 
+/*
+ * A resource manager for node (index into cfg->nodes) on loop: one resource
+ * object per resource of every group, all managed, nothing probed yet (call
+ * lrm_probe_all). cfg, run_dir (runtime files of resources), hooks and ctx
+ * are borrowed and must outlive it. Owned by the caller (lrm_free).
+ */
 struct lrm *lrm_new(uv_loop_t *loop, const struct cfg *cfg, size_t node, const char *run_dir,
                     const struct lrm_hooks *hooks, void *ctx);
 /*
@@ -74,8 +80,9 @@ struct lrm *lrm_new(uv_loop_t *loop, const struct cfg *cfg, size_t node, const c
  * probed (each reports when done).
  */
 void lrm_reconfigure(struct lrm *l, const struct cfg *next, const struct cfg_diff *d);
-/* Group g's state here, and whether no operation is under way or waiting. */
+/* Group g's state here, as reported to the coordinator. */
 enum pol_obs lrm_obs(const struct lrm *l, size_t g);
+/* Whether no operation of group g is under way or waiting. */
 bool lrm_idle(const struct lrm *l, size_t g);
 /* Group g has something running here, or an operation under way or waiting. */
 bool lrm_active(const struct lrm *l, size_t g);
@@ -88,7 +95,18 @@ void lrm_free(struct lrm *l);
  * reports when done.
  */
 void lrm_probe_all(struct lrm *l);
+/*
+ * Starts group g here: its resources in order (a failed or unknown one is
+ * stopped first). If an operation is under way, the start waits for it to
+ * end. report fires when the group's state changes; a resource that fails to
+ * start is reported through failure.
+ */
 void lrm_start(struct lrm *l, size_t g);
+/*
+ * Stops group g here: its resources in reverse order, after the operation
+ * under way (a start is cut short). A stop that fails leaves the group
+ * POL_OBS_STOP_FAILED (the node must be fenced). report fires as it goes.
+ */
 void lrm_stop(struct lrm *l, size_t g);
 /*
  * Stops resources first.. of group g, in reverse order (a configuration
@@ -107,3 +125,11 @@ void lrm_set_managed(struct lrm *l, size_t g, bool managed);
 bool lrm_probed(const struct lrm *l);
 /* True if any group has something running or under way. */
 bool lrm_any_active(const struct lrm *l);
+/* Group g is managed and active here (running, starting, ...). Accepts NULL (false). */
+bool lrm_managed_active(const struct lrm *l, size_t g);
+/*
+ * Stops every managed group that runs or starts here and is not already
+ * stopping, logging "why: stopping group G on this node" (loss of quorum).
+ * Unlike lrm_stop_all, all_stopped does not fire. Accepts NULL.
+ */
+void lrm_stop_running(struct lrm *l, const char *why);

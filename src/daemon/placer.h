@@ -23,7 +23,13 @@
 
 struct placer;
 
+/*
+ * A placer for the groups of gv that have a policy script; local_node is
+ * this node's name (VIGIL_NODE; copied). gv must outlive it. Owned by the
+ * caller (placer_free).
+ */
 struct placer *placer_new(uv_loop_t *loop, struct gview *gv, const char *local_node);
+/* Kills the scripts still running and frees; accepts NULL. */
 void placer_free(struct placer *p);
 /* Runs the scripts whose input changed (call before planning, on the coordinator). */
 void placer_update(struct placer *p);

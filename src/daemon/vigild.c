@@ -1,13 +1,96 @@
 /*
- * vigild: the per-node daemon. One libuv loop drives everything: the
- * supervised Corosync child, the engine adapter's descriptors, the control
- * socket and the timers. Nothing in the loop blocks.
+ * vigild: the per-node daemon, and the one file that wires its parts
+ * together. One libuv loop drives everything: the Corosync supervisor
+ * (cosup), the engine adapter's descriptors, the control socket and the
+ * timers. Every part is a module that owns its state and reports upward
+ * through a hooks struct whose functions are defined here, so the calls form
+ * a star around this file (docs/architecture.md has the map). Nothing in the
+ * loop blocks.
  */
-#include "daemon/vigild.h"
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "base/log.h"
+#include "base/notify.h"
+#include "base/util.h"
+#include "config/config.h"
+#include "config/diff.h"
+#include "daemon/cfgchange.h"
+#include "daemon/cfgctl.h"
+#include "daemon/cfgsync.h"
+#include "daemon/cluster.h"
+#include "daemon/control.h"
+#include "daemon/cosup.h"
+#include "daemon/ctl.h"
+#include "daemon/db.h"
+#include "daemon/drain.h"
+#include "daemon/events.h"
+#include "daemon/fencer.h"
+#include "daemon/groups.h"
+#include "daemon/history.h"
+#include "daemon/hooks.h"
+#include "daemon/lrm.h"
+#include "daemon/options.h"
+#include "daemon/peer.h"
+#include "daemon/placer.h"
+#include "daemon/replies.h"
+#include "engine/engine.h"
+#include "exec/proc.h"
+#include "resource/ip.h"
+
+#define CPG_GROUP         "vigil"
+#define CONNECT_RETRY_MS  100
+#define EXTERNAL_RETRY_MS 500
+#define LINK_POLL_MS      250
+#define COROSYNC_STOP_MS  10000
+#define EVENTLOG_CAPACITY 10000
+#define INTENT_CHECK_MS   1000
+
+enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_FATAL = 2 };
+
+struct vigild {
+    uv_loop_t *loop;
+    const char *cfg_path, *socket_path, *run_dir, *state_dir;
+    char *cfg_text; /* the configuration file's content at start-up */
+    char *corosync_bin;
+    struct cfg *cfg;
+    struct eventlog *events;
+    struct history *history; /* the persisted event log (vigil history) */
+    struct hooks *hooks;     /* the operator's programs run on events */
+    struct cluster cl;
+    struct engine *engine;
+    struct cosup *corosync; /* managed mode only */
+    struct control *control;
+    struct fencer *fencer;
+    struct gview gv;
+    struct lrm *lrm;
+    struct placer *placer;
+    int local_node;          /* index in cfg->nodes, found from this machine's addresses */
+    struct cfgsync cs;       /* the replicated configuration */
+    struct cfgchange change; /* a configuration change under way here */
+    struct cfgctl cfgctl;    /* vigil config requests */
+    struct drain drain;      /* planned stops */
+    struct replies intents;  /* admins' intents waiting for every member, by intent id */
+    bool stopping_groups;    /* groups are being stopped (or moved away) before leaving */
+    uv_timer_t connect_timer, link_timer, plan_timer, intent_timer, watchdog_timer;
+    uv_signal_t sig_term, sig_int, sig_hup, sig_chld;
+    bool stopping;
+    int exit_code;
+};
 
 static void shutdown_now(struct vigild *d, int code);
 static void run_hooks(struct vigild *d, const struct event *ev);
-static void start_corosync(struct vigild *d);
+static void begin_shutdown(struct vigild *d, const char *why);
+static int gv_send(void *ctx, enum peer_group_kind kind, json_t *body);
+static void gv_replan(void *ctx);
+static void gv_rereport(void *ctx, size_t g);
+static void gv_db_changed(void *ctx);
 static void schedule_connect(struct vigild *d);
 
 /* ---- events -------------------------------------------------------------- */
@@ -82,7 +165,7 @@ static void send_report(struct vigild *d, size_t g)
         log_warn("could not report group %s: %s", d->cfg->groups[g].name, strerror(-r));
 }
 
-int gv_send(void *ctx, enum peer_group_kind kind, json_t *body)
+static int gv_send(void *ctx, enum peer_group_kind kind, json_t *body)
 {
     struct vigild *d = ctx;
     size_t len;
@@ -98,7 +181,7 @@ static void gv_local_action(void *ctx, size_t g, bool start)
         send_report(d, g);
         return;
     }
-    if (start && prep_affects(d, g)) {
+    if (start && cfgchange_affects(&d->change, g)) {
         log_info("not starting group %s: a new configuration changes it", d->cfg->groups[g].name);
         send_report(d, g);
         return;
@@ -109,7 +192,7 @@ static void gv_local_action(void *ctx, size_t g, bool start)
         lrm_stop(d->lrm, g);
 }
 
-void gv_rereport(void *ctx, size_t g)
+static void gv_rereport(void *ctx, size_t g)
 {
     struct vigild *d = ctx;
     for (size_t i = 0; i < d->cfg->n_groups; i++)
@@ -119,7 +202,7 @@ void gv_rereport(void *ctx, size_t g)
 
 static void on_plan_timer(uv_timer_t *t);
 
-void gv_replan(void *ctx)
+static void gv_replan(void *ctx)
 {
     struct vigild *d = ctx;
     if (!d->stopping || d->stopping_groups)
@@ -129,27 +212,22 @@ void gv_replan(void *ctx)
 static void gv_intent_done(void *ctx, uint64_t id, bool ok, const char *msg)
 {
     struct vigild *d = ctx;
-    for (size_t i = 0; i < d->n_waiters; i++) {
-        struct waiter *w = &d->waiters[i];
-        if (w->intent != id)
-            continue;
-        json_t *reply;
-        if (ok) {
-            reply = json_pack("{s:b, s:{s:s, s:I}}", "ok", 1, "result", "message", w->what,
-                              "version", (json_int_t)d->gv.db->version);
-            log_info("%s: applied and saved by every member", w->what);
-        } else {
-            reply = ctl_error("%s: %s", w->what, msg);
-            log_warn("%s: %s", w->what, msg);
-        }
-        control_reply(d->control, w->token, reply);
-        free(w->what);
-        d->waiters[i] = d->waiters[--d->n_waiters];
+    const struct reply_wait *w = replies_find(&d->intents, id);
+    if (!w)
         return;
+    json_t *reply;
+    if (ok) {
+        reply = json_pack("{s:b, s:{s:s, s:I}}", "ok", 1, "result", "message", w->what, "version",
+                          (json_int_t)d->gv.db->version);
+        log_info("%s: applied and saved by every member", w->what);
+    } else {
+        reply = ctl_error("%s: %s", w->what, msg);
+        log_warn("%s: %s", w->what, msg);
     }
+    replies_answer(&d->intents, id, reply);
 }
 
-void gv_db_changed(void *ctx)
+static void gv_db_changed(void *ctx)
 {
     struct vigild *d = ctx;
     if (!d->lrm)
@@ -171,13 +249,14 @@ static const struct gview_hooks gview_hooks = {
 };
 
 static void check_quorum_stop(struct vigild *d);
+static void cs_check_ready(struct vigild *d);
 
 static void lrm_report(void *ctx, size_t g)
 {
     struct vigild *d = ctx;
     send_report(d, g);
     cs_check_ready(d);
-    drain_check(d);
+    drain_check(&d->drain);
     /* A probe may find something running while this node has no quorum. */
     check_quorum_stop(d);
 }
@@ -209,8 +288,7 @@ static void lrm_all_stopped(void *ctx, bool ok)
     /* A stop failed: leave without the clean goodbye, so that the others fence this node. */
     log_error("a group could not be stopped on this node; leaving the cluster uncleanly so that "
               "it is fenced before the group runs elsewhere");
-    if (d->corosync && proc_running(d->corosync))
-        proc_signal(d->corosync, SIGKILL);
+    cosup_kill(d->corosync);
     shutdown_now(d, EXIT_FATAL);
 }
 
@@ -223,17 +301,8 @@ static const struct lrm_hooks lrm_hooks = {
 /* Without quorum (or without the engine), a node stops its groups unless told to freeze. */
 static void check_quorum_stop(struct vigild *d)
 {
-    if (d->cl.quorate || d->cfg->no_quorum != CFG_NO_QUORUM_STOP || !d->lrm)
-        return;
-    for (size_t g = 0; g < d->cfg->n_groups; g++) {
-        const struct lrm_group *G = d->lrm->groups[g];
-        if (!G->managed || (!pol_obs_active(G->obs) && G->op != LRM_STARTING))
-            continue;
-        if (G->op == LRM_STOPPING || G->obs == POL_OBS_STOPPING)
-            continue;
-        log_warn("no quorum: stopping group %s on this node", d->cfg->groups[g].name);
-        lrm_stop(d->lrm, g);
-    }
+    if (!d->cl.quorate && d->cfg->no_quorum == CFG_NO_QUORUM_STOP)
+        lrm_stop_running(d->lrm, "no quorum");
 }
 
 /* Every member plans (for events); the coordinator acts on the plan. */
@@ -246,7 +315,7 @@ static void on_plan_timer(uv_timer_t *t)
         placer_update(d->placer);
     d->gv.blocked = cfgsync_blocked(&d->cs);
     gview_coordinate(&d->gv, !d->stopping || d->stopping_groups);
-    drain_check(d);
+    drain_check(&d->drain);
 }
 
 static void gv_fence(void *ctx, size_t node, const char *reason)
@@ -257,8 +326,7 @@ static void gv_fence(void *ctx, size_t node, const char *reason)
         log_error("%s, and this node coordinates: leaving the cluster uncleanly so that another "
                   "member fences it",
                   reason);
-        if (d->corosync && proc_running(d->corosync))
-            proc_signal(d->corosync, SIGKILL);
+        cosup_kill(d->corosync);
         shutdown_now(d, EXIT_FATAL);
         return;
     }
@@ -272,9 +340,9 @@ static void on_intent_timer(uv_timer_t *t)
     gview_expire_intents(&d->gv, time_mono_ms());
     gview_check_answers(&d->gv, time_mono_ms());
     cfgsync_tick(&d->cs, time_mono_ms());
-    free_retired(d);
-    node_stop_expire(d, time_mono_ms());
-    drain_check(d);
+    cfgchange_free_retired(&d->change, &d->cl);
+    drain_expire(&d->drain, time_mono_ms());
+    drain_check(&d->drain);
 }
 
 static void status_extra(void *ctx, json_t *st)
@@ -342,7 +410,7 @@ static void on_view(void *ctx, const struct engine_view *v)
     }
     gview_membership(&d->gv, v);
     cfgsync_membership(&d->cs);
-    node_stop_left(d, v);
+    drain_view(&d->drain, v);
     fencer_reconcile(d->fencer);
     check_quorum_stop(d);
 }
@@ -395,7 +463,7 @@ static void on_deliver(void *ctx, uint32_t from, const void *msg, size_t len)
         fencer_reconcile(d->fencer);
     }
     if (m.type == PEER_GROUP && m.group.kind == PEER_G_NODE_STOP) {
-        deliver_node_stop(d, from, m.group.body);
+        drain_deliver(&d->drain, from, m.group.body);
     } else if (m.type == PEER_GROUP && m.group.kind >= PEER_G_CONFIG) {
         _cleanup_free_ char *cerr = NULL;
         if (cfgsync_deliver(&d->cs, from, m.group.kind, m.group.body, &cerr) < 0)
@@ -428,10 +496,10 @@ static void on_lost(void *ctx, int err)
     cfgsync_engine_lost(&d->cs);
     fencer_reconcile(d->fencer);
     check_quorum_stop(d);
-    if (d->cfg->engine == CFG_ENGINE_MANAGED && d->corosync && proc_running(d->corosync)) {
+    if (cosup_running(d->corosync)) {
         /* Never carry on beside a Corosync we cannot talk to: restart it. */
         log_error("the connection to Corosync broke while it still runs; restarting it");
-        proc_signal(d->corosync, SIGKILL);
+        cosup_restart(d->corosync);
         return;
     }
     if (d->cfg->engine == CFG_ENGINE_EXTERNAL)
@@ -493,9 +561,7 @@ static json_t *control_intent(struct vigild *d, const struct ctl_result *res, ui
         return ctl_error("%s", err);
     char what[256];
     gview_describe_intent(&d->gv, &in, what, sizeof(what));
-    d->waiters = xrealloc(d->waiters, (d->n_waiters + 1) * sizeof(*d->waiters));
-    d->waiters[d->n_waiters++] =
-        (struct waiter){.intent = id, .token = token, .what = xstrdup(what)};
+    replies_add(&d->intents, id, token, what, 0);
     log_info("an administrator asked: %s", what);
     *ret_defer = true;
     return NULL;
@@ -510,11 +576,11 @@ static json_t *on_control_action(void *ctx, const struct ctl_result *res, uint64
         return control_intent(d, res, token, ret_defer);
     const char *cmd = res->request ? json_string_value(json_object_get(res->request, "cmd")) : "";
     if (strcmp(cmd, "node") == 0)
-        return control_node_stop(d, res->request, token, ret_defer);
+        return drain_request(&d->drain, res->request, token, ret_defer);
     if (strcmp(cmd, "history") == 0)
         return control_history(d, res->request, token, ret_defer);
     if (res->request)
-        return control_config(d, res->request, token, ret_defer);
+        return cfgctl_request(&d->cfgctl, res->request, token, ret_defer);
     struct peer_msg m = {.type = PEER_FENCE};
     m.fence.op = res->fence_confirm ? PEER_FENCE_CONFIRM : PEER_FENCE_REQUEST;
     m.fence.node = d->cfg->nodes[res->fence_node].name;
@@ -528,6 +594,141 @@ static json_t *on_control_action(void *ctx, const struct ctl_result *res, uint64
     log_info("an administrator %s %s", res->fence_confirm ? "confirmed as off" : "asked to fence",
              m.fence.node);
     return NULL;
+}
+
+/* ---- the replicated configuration (cfgsync's hooks) ----------------------- */
+
+static const char *local_name(const struct vigild *d)
+{
+    return d->local_node >= 0 ? d->cfg->nodes[d->local_node].name : "?";
+}
+
+/* Once every group a configuration change stops is stopped here, this node is ready for it. */
+static void cs_check_ready(struct vigild *d)
+{
+    _cleanup_free_ char *err = NULL;
+    enum cfgchange_ready r = cfgchange_ready(&d->change, d->cfg, d->lrm, local_name(d), &err);
+    if (r != CFGCHANGE_WAIT)
+        cfgsync_local_ready(&d->cs, r == CFGCHANGE_READY, err);
+}
+
+static void cs_prepare(void *ctx, const struct cfg *next, const struct cfg_diff *diff)
+{
+    struct vigild *d = ctx;
+    cfgchange_prepare(&d->change, d->cfg, diff, d->lrm);
+    gv_replan(d);
+    cs_check_ready(d);
+}
+
+static void cs_abort(void *ctx)
+{
+    struct vigild *d = ctx;
+    cfgchange_clear(&d->change);
+    gv_replan(d);
+}
+
+/* Every member switches to next at the same point of the message order. */
+static void cs_activate(void *ctx, struct cfg *next, const struct cfg_diff *diff)
+{
+    struct vigild *d = ctx;
+    struct cfg *old = d->cfg;
+    cfg_transplant_unchanged(next, old, diff);
+    cfgchange_clear(&d->change);
+    placer_free(d->placer);
+    d->placer = NULL;
+    if (d->lrm)
+        lrm_reconfigure(d->lrm, next, diff);
+    gview_reconfigure(&d->gv, next, diff);
+    d->cfg = next;
+    d->cl.cfg = next;
+    d->cs.cfg = next;
+    _cleanup_free_ char *printed = cfg_print(next);
+    d->cl.cfg_hash = peer_hash(printed, strlen(printed));
+    if (d->lrm) {
+        d->placer = placer_new(d->loop, &d->gv, next->nodes[d->local_node].name);
+        gv_db_changed(d);
+    }
+    hooks_set_cfg(d->hooks, next);
+    /* A fence operation under way points into the old fencing section: keep it until done. */
+    cfgchange_retire(&d->change, old, &d->cl);
+    gv_rereport(d, SIZE_MAX);
+    gv_replan(d);
+}
+
+static void cs_refused(void *ctx, const char *msg)
+{
+    struct vigild *d = ctx;
+    log_error("%s", msg);
+    if (d->stopping)
+        return;
+    d->exit_code = EXIT_CONFIG;
+    begin_shutdown(d, "configuration refused by the cluster");
+}
+
+static void cs_done(void *ctx, uint64_t id, bool ok, uint64_t version, const char *msg)
+{
+    struct vigild *d = ctx;
+    if (ok)
+        log_info("configuration version %llu: %s", (unsigned long long)version, msg);
+    else
+        log_warn("configuration version %llu: %s", (unsigned long long)version, msg);
+    cfgctl_applied(&d->cfgctl, id, ok, version, msg);
+}
+
+static void cs_changed(void *ctx)
+{
+    gv_replan(ctx);
+}
+
+static const struct cfgsync_hooks cfgsync_hooks = {
+    .send = gv_send,
+    .prepare = cs_prepare,
+    .activate = cs_activate,
+    .abort = cs_abort,
+    .refused = cs_refused,
+    .done = cs_done,
+    .changed = cs_changed,
+};
+
+/* ---- planned stops (drain's hooks) ----------------------------------------- */
+
+static void dr_shutdown(void *ctx, const char *why)
+{
+    begin_shutdown(ctx, why);
+}
+
+/* The groups move away first: report this node leaving, so the coordinator runs nothing new here.
+ */
+static void dr_leaving(void *ctx)
+{
+    struct vigild *d = ctx;
+    d->stopping = true;
+    d->stopping_groups = true;
+    gv_rereport(d, SIZE_MAX);
+    gv_replan(d);
+}
+
+static bool dr_stopping(void *ctx)
+{
+    const struct vigild *d = ctx;
+    return d->stopping;
+}
+
+static const struct drain_hooks drain_hooks = {
+    .shutdown = dr_shutdown,
+    .leaving = dr_leaving,
+    .stopping = dr_stopping,
+    .send = gv_send,
+};
+
+/* Deferred replies of every module go out on the control socket (dropped once it is closed). */
+static void send_reply(void *ctx, uint64_t token, json_t *reply)
+{
+    struct vigild *d = ctx;
+    if (d->control)
+        control_reply(d->control, token, reply);
+    else
+        json_decref(reply);
 }
 
 /* ---- connecting and supervising Corosync --------------------------------- */
@@ -548,38 +749,20 @@ static void schedule_connect(struct vigild *d)
     uv_timer_start(&d->connect_timer, on_connect_timer, every, every);
 }
 
-static void on_restart_timer(uv_timer_t *t)
+/* Corosync runs (started or restarted): connect to it. */
+static void co_started(void *ctx, int pid)
 {
-    start_corosync(t->data);
+    schedule_connect(ctx);
 }
 
-/* Counts a restart; returns false if there were too many in the window. */
-static bool restart_allowed(struct vigild *d, uint64_t *ret_delay)
-{
-    uint64_t now = time_mono_ms();
-    unsigned k = 0;
-    for (unsigned i = 0; i < d->n_restart_at; i++)
-        if (now - d->restart_at[i] < RESTART_WINDOW_MS)
-            d->restart_at[k++] = d->restart_at[i];
-    d->n_restart_at = k;
-    if (k >= RESTART_MAX_IN_WINDOW)
-        return false;
-    d->restart_at[d->n_restart_at++] = now;
-    *ret_delay = k == 0 ? 0 : 100u << (k - 1); /* 0, 100, 200, 400, 800 ms */
-    return true;
-}
-
-static void on_corosync_exit(struct proc *p, int ws, void *ctx)
+/* Corosync exited unasked: everything known from it is void until it is back. */
+static bool co_crashed(void *ctx, const char *desc)
 {
     struct vigild *d = ctx;
-    char desc[64];
-    proc_describe_status(ws, desc);
     if (d->stopping) {
-        log_info("Corosync stopped (%s)", desc);
         shutdown_now(d, d->exit_code);
-        return;
+        return false;
     }
-    log_error("Corosync (pid %d) %s", (int)proc_pid(p), desc);
     engine_disconnect(d->engine);
     cluster_engine_lost(&d->cl, desc);
     gview_engine_lost(&d->gv);
@@ -587,53 +770,28 @@ static void on_corosync_exit(struct proc *p, int ws, void *ctx)
     fencer_reconcile(d->fencer);
     check_quorum_stop(d);
     uv_timer_stop(&d->connect_timer);
-    uint64_t delay;
-    if (!restart_allowed(d, &delay)) {
-        log_error("Corosync failed %d times within %d s; giving up. See the Corosync messages "
-                  "above and %s",
-                  RESTART_MAX_IN_WINDOW, RESTART_WINDOW_MS / 1000, d->corosync_conf);
-        shutdown_now(d, EXIT_FATAL);
-        return;
-    }
     d->cl.engine_restarts++;
-    log_info("restarting Corosync in %llu ms", (unsigned long long)delay);
-    uv_timer_start(&d->restart_timer, on_restart_timer, delay, 0);
+    return true;
 }
 
-static void start_corosync(struct vigild *d)
+static void co_failed(void *ctx, const char *why)
 {
-    proc_free(d->corosync);
-    d->corosync = NULL;
-    char flag_f[] = "-f", flag_c[] = "-c";
-    char *argv[] = {d->corosync_bin, flag_f, flag_c, d->corosync_conf, NULL};
-    struct proc_opts o = {.new_pgrp = true,
-                          .die_with_parent = true,
-                          .fd_in = PROC_INHERIT,
-                          .fd_out = PROC_INHERIT,
-                          .fd_err = PROC_INHERIT};
-    int r = proc_spawn(d->loop, argv, &o, on_corosync_exit, d, &d->corosync);
-    if (r < 0) {
-        log_error("cannot start %s: %s", d->corosync_bin, strerror(-r));
-        shutdown_now(d, EXIT_FATAL);
-        return;
-    }
-    log_info("started Corosync (pid %d) with %s", (int)proc_pid(d->corosync), d->corosync_conf);
-    schedule_connect(d);
+    log_error("%s", why);
+    shutdown_now(ctx, EXIT_FATAL);
 }
 
-static int write_corosync_conf(struct vigild *d)
+static void co_stopped(void *ctx, const char *desc)
 {
-    int r = mkdir(d->run_dir, 0755);
-    if (r < 0 && errno != EEXIST) {
-        log_error("cannot create %s: %s", d->run_dir, strerror(errno));
-        return -errno;
-    }
-    _cleanup_free_ char *text = cfg_corosync_conf(d->cfg);
-    r = write_file_atomic(d->corosync_conf, text, strlen(text), 0644);
-    if (r < 0)
-        log_error("cannot write %s: %s", d->corosync_conf, strerror(-r));
-    return r;
+    struct vigild *d = ctx;
+    shutdown_now(d, d->exit_code);
 }
+
+static const struct cosup_hooks cosup_hooks = {
+    .started = co_started,
+    .crashed = co_crashed,
+    .failed = co_failed,
+    .stopped = co_stopped,
+};
 
 /* ---- timers, signals, shutdown ------------------------------------------- */
 
@@ -661,7 +819,7 @@ static void shutdown_now(struct vigild *d, int code)
     d->placer = NULL;
     engine_free(d->engine);
     d->engine = NULL;
-    proc_free(d->corosync);
+    cosup_free(d->corosync);
     d->corosync = NULL;
     control_close(d->control);
     d->control = NULL;
@@ -671,7 +829,6 @@ static void shutdown_now(struct vigild *d, int code)
     d->hooks = NULL;
     close_handle((uv_handle_t *)&d->connect_timer);
     close_handle((uv_handle_t *)&d->link_timer);
-    close_handle((uv_handle_t *)&d->restart_timer);
     close_handle((uv_handle_t *)&d->plan_timer);
     close_handle((uv_handle_t *)&d->intent_timer);
     close_handle((uv_handle_t *)&d->watchdog_timer);
@@ -685,17 +842,15 @@ static void shutdown_now(struct vigild *d, int code)
 static void leave_cluster(struct vigild *d)
 {
     d->stopping = true;
-    node_stop_reply_local(d);
+    drain_reply_local(&d->drain);
     engine_disconnect(d->engine);
     d->cl.engine_state = ENGINE_STOPPED;
-    if (d->corosync && proc_running(d->corosync))
-        proc_stop(d->corosync, COROSYNC_STOP_MS);
-    else
+    if (!cosup_stop(d->corosync, COROSYNC_STOP_MS))
         shutdown_now(d, d->exit_code);
 }
 
 /* Stops this node's groups, then leaves the cluster cleanly and exits (why: for the log). */
-void begin_shutdown(struct vigild *d, const char *why)
+static void begin_shutdown(struct vigild *d, const char *why)
 {
     notify_send("STOPPING=1");
     d->stopping = true;
@@ -718,7 +873,7 @@ static void on_stop_signal(uv_signal_t *s, int sig)
         shutdown_now(d, d->exit_code);
         return;
     }
-    begin_node_stop(d, false, 0, strsignal(sig));
+    drain_begin(&d->drain, false, 0, strsignal(sig));
 }
 
 /* systemd's watchdog: a ping at half its interval while the loop turns. */
@@ -736,7 +891,7 @@ static void on_hup(uv_signal_t *s, int sig)
 {
     struct vigild *d = s->data;
     log_info("SIGHUP: reloading %s", d->cfg_path);
-    json_t *reply = config_reload(d, false, 0, NULL);
+    json_t *reply = cfgctl_reload(&d->cfgctl, false, 0, NULL);
     if (!reply)
         return; /* sent: the outcome is logged when every member has it */
     if (json_is_true(json_object_get(reply, "ok")))
@@ -749,110 +904,10 @@ static void on_hup(uv_signal_t *s, int sig)
 
 /* ---- main ---------------------------------------------------------------- */
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "Usage: vigild [OPTIONS]\n"
-            "The vigil cluster daemon: one per node.\n\n"
-            "  -c, --config FILE   configuration (default %s)\n"
-            "  -n, --check         check the configuration and exit (0 valid, 1 invalid)\n"
-            "  -s, --socket PATH   control socket (default %s)\n"
-            "      --run-dir DIR   runtime files, such as the generated corosync.conf\n"
-            "                      (default /run/vigil)\n"
-            "      --state-dir DIR persistent state (default /var/lib/vigil)\n"
-            "  -v, --verbose       log debug messages\n"
-            "      --syslog        log to syslog instead of stderr\n"
-            "  -h, --help          show this help\n"
-            "  -V, --version       show the version\n\n"
-            "See vigild(8), vigil(8) and vigil.yaml(5).\n",
-            CFG_DEFAULT_PATH, CTL_DEFAULT_SOCKET);
-}
-
-static int parse_args(struct vigild *d, int argc, char **argv, bool *check_only, bool *verbose,
-                      bool *use_syslog)
-{
-    enum { OPT_RUN_DIR = 256, OPT_STATE_DIR, OPT_SYSLOG };
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"check", no_argument, NULL, 'n'},
-        {"socket", required_argument, NULL, 's'},
-        {"run-dir", required_argument, NULL, OPT_RUN_DIR},
-        {"state-dir", required_argument, NULL, OPT_STATE_DIR},
-        {"verbose", no_argument, NULL, 'v'},
-        {"syslog", no_argument, NULL, OPT_SYSLOG},
-        {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    int c;
-    while ((c = getopt_long(argc, argv, "c:ns:vhV", opts, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            d->cfg_path = optarg;
-            break;
-        case 'n':
-            *check_only = true;
-            break;
-        case 's':
-            d->socket_path = optarg;
-            break;
-        case OPT_RUN_DIR:
-            d->run_dir = optarg;
-            break;
-        case OPT_STATE_DIR:
-            d->state_dir = optarg;
-            break;
-        case 'v':
-            *verbose = true;
-            break;
-        case OPT_SYSLOG:
-            *use_syslog = true;
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        case 'V':
-            printf("vigild %s\n", VIGIL_VERSION);
-            return 0;
-        default:
-            fprintf(stderr, "Try 'vigild --help'.\n");
-            return -EINVAL;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "vigild: unexpected argument '%s'\nTry 'vigild --help'.\n", argv[optind]);
-        return -EINVAL;
-    }
-    return 1;
-}
-
-static int load_config(struct vigild *d, bool check_only)
-{
-    struct cfg_diags diags;
-    cfg_diags_init(&diags);
-    size_t len;
-    int r = read_file(d->cfg_path, CFG_MAX_FILE_SIZE, &d->cfg_text, &len);
-    if (r < 0) {
-        fprintf(stderr, "vigild: cannot read %s: %s\n", d->cfg_path,
-                r == -EFBIG ? "file too large" : strerror(-r));
-        return r;
-    }
-    r = cfg_load_string(d->cfg_text, len, d->cfg_path, CFG_LOAD_CHECK_FILES, &d->cfg, &diags);
-    cfg_diags_print(&diags, stderr);
-    cfg_diags_clear(&diags);
-    if (r < 0) {
-        fprintf(stderr, "vigild: %s is not valid; nothing was started\n", d->cfg_path);
-        return r;
-    }
-    if (check_only)
-        printf("%s: configuration is valid\n", d->cfg_path);
-    return 0;
-}
-
 static void init_handles(struct vigild *d)
 {
-    uv_timer_t *timers[] = {&d->connect_timer, &d->link_timer,   &d->restart_timer,
-                            &d->plan_timer,    &d->intent_timer, &d->watchdog_timer};
+    uv_timer_t *timers[] = {&d->connect_timer, &d->link_timer, &d->plan_timer, &d->intent_timer,
+                            &d->watchdog_timer};
     for (size_t i = 0; i < ARRAY_SIZE(timers); i++) {
         uv_timer_init(d->loop, timers[i]);
         timers[i]->data = d;
@@ -887,10 +942,11 @@ static void start_engine(struct vigild *d)
                   "'engine: external' in %s",
                   d->cfg_path);
         shutdown_now(d, EXIT_FATAL);
-    } else if (write_corosync_conf(d) < 0) {
-        shutdown_now(d, EXIT_FATAL);
     } else {
-        start_corosync(d);
+        _cleanup_free_ char *conf = xasprintf("%s/corosync.conf", d->run_dir);
+        d->corosync = cosup_new(d->loop, d->corosync_bin, conf, &cosup_hooks, d);
+        if (cosup_start(d->corosync, d->cfg) < 0)
+            shutdown_now(d, EXIT_FATAL);
     }
 }
 
@@ -898,6 +954,7 @@ static int run(struct vigild *d)
 {
     d->loop = uv_default_loop();
     d->events = eventlog_new(EVENTLOG_CAPACITY);
+    replies_init(&d->intents, send_reply, d);
     cluster_init(&d->cl, d->cfg, d->events);
     _cleanup_free_ char *printed = cfg_print(d->cfg);
     d->cl.cfg_hash = peer_hash(printed, strlen(printed));
@@ -937,6 +994,7 @@ static int run(struct vigild *d)
         uv_run(d->loop, UV_RUN_DEFAULT);
         return d->exit_code;
     }
+    cfgctl_init(&d->cfgctl, &d->cs, &d->gv, d->cfg_path, send_reply, d);
     d->cl.status_extra = status_extra;
     d->cl.status_ctx = d;
     int r0 = proc_become_subreaper();
@@ -953,6 +1011,7 @@ static int run(struct vigild *d)
             lrm_set_managed(d->lrm, g, !db->groups[g].unmanaged);
         lrm_probe_all(d->lrm);
     }
+    drain_init(&d->drain, &d->cl, &d->gv, d->lrm, d->local_node, &drain_hooks, send_reply, d);
 
     int r = control_open(d->loop, d->socket_path, &d->cl, &d->control);
     if (r < 0) {
@@ -979,46 +1038,41 @@ static int run(struct vigild *d)
 
 int main(int argc, char **argv)
 {
-    struct vigild d = {
-        .cfg_path = CFG_DEFAULT_PATH,
-        .socket_path = CTL_DEFAULT_SOCKET,
-        .run_dir = "/run/vigil",
-        .state_dir = "/var/lib/vigil",
-    };
-    bool check_only = false, verbose = false, use_syslog = false;
-    int r = parse_args(&d, argc, argv, &check_only, &verbose, &use_syslog);
+    struct options o;
+    int r = options_parse(argc, argv, &o);
     if (r <= 0)
         return r == 0 ? EXIT_OK : EXIT_CONFIG;
-    log_init("vigild", verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO, use_syslog);
+    log_init("vigild", o.verbose ? LOG_LVL_DEBUG : LOG_LVL_INFO, o.use_syslog);
     signal(SIGPIPE, SIG_IGN);
 
-    if (load_config(&d, check_only) < 0)
+    struct vigild d = {
+        .cfg_path = o.cfg_path,
+        .socket_path = o.socket_path,
+        .run_dir = o.run_dir,
+        .state_dir = o.state_dir,
+    };
+    if (options_load_config(&o, &d.cfg, &d.cfg_text) < 0)
         return EXIT_CONFIG;
-    if (check_only) {
+    if (o.check_only) {
         cfg_free(d.cfg);
         free(d.cfg_text);
         return EXIT_OK;
     }
     const char *bin = getenv("VIGIL_COROSYNC");
     d.corosync_bin = xstrdup(bin && *bin ? bin : "/usr/sbin/corosync");
-    d.corosync_conf = xasprintf("%s/corosync.conf", d.run_dir);
 
     int code = run(&d);
     uv_run(d.loop, UV_RUN_DEFAULT); /* let closing handles finish */
     gview_done(&d.gv);
     cfgsync_done(&d.cs);
-    free(d.prep_keep);
-    free(d.drained_groups);
-    for (size_t i = 0; i < d.n_retired; i++)
-        cfg_free(d.retired[i]);
+    cfgchange_done(&d.change);
+    cfgctl_done(&d.cfgctl);
+    drain_done(&d.drain);
+    replies_done(&d.intents);
     free(d.cfg_text);
-    for (size_t i = 0; i < d.n_waiters; i++)
-        free(d.waiters[i].what);
-    free(d.waiters);
     cluster_done(&d.cl);
     eventlog_free(d.events);
     cfg_free(d.cfg);
-    free(d.corosync_conf);
     free(d.corosync_bin);
     uv_loop_close(d.loop);
     log_info("vigild exits with status %d", code);
