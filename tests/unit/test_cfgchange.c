@@ -26,9 +26,7 @@
 #include "daemon/cluster.h"
 #include "daemon/events.h"
 #include "daemon/lrm.h"
-
-static char dir[64];
-static uv_loop_t loop;
+#include "loop_helpers.h"
 
 #define HEAD                                                                                       \
     "cluster: {name: t}\n"                                                                         \
@@ -89,33 +87,10 @@ static void on_all_stopped(void *ctx, bool ok)
 static const struct lrm_hooks lrm_hooks = {
     .report = on_report, .failure = on_failure, .all_stopped = on_all_stopped};
 
-static void on_deadline(uv_timer_t *t)
-{
-    *(bool *)t->data = true;
-}
-
-static void on_tick(uv_timer_t *t)
-{
-}
-
 /* Turns the loop until done(arg) or 10 s pass; returns done(arg). */
 static bool run_until(bool (*done)(void *arg), void *arg)
 {
-    bool late = false;
-    uv_timer_t t;
-    uv_timer_init(&loop, &t);
-    t.data = &late;
-    uv_timer_start(&t, on_deadline, 10000, 0);
-    /* A tick, so that the loop returns to look at done() after work it does not wake for. */
-    uv_timer_t tick;
-    uv_timer_init(&loop, &tick);
-    uv_timer_start(&tick, on_tick, 10, 10);
-    while (!done(arg) && !late)
-        uv_run(&loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&tick, NULL);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_run(&loop, UV_RUN_NOWAIT);
-    return done(arg);
+    return loop_run_until(done, arg, 10000);
 }
 
 static bool probed(void *arg)
@@ -149,23 +124,18 @@ static bool is_ready(void *arg)
 
 static int setup(void **state)
 {
-    uv_loop_init(&loop);
-    snprintf(dir, sizeof(dir), "/tmp/vigil-cfgchange-test-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
+    return loop_setup("cfgchange");
 }
 
 static int teardown(void **state)
 {
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
-    _cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return loop_teardown();
 }
 
 static void test_prepare_stops_only_what_changes(void **state)
 {
     struct cfg *old = load(old_text), *next = load(new_text);
-    struct lrm *l = lrm_new(&loop, old, 0, dir, &lrm_hooks, NULL);
+    struct lrm *l = lrm_new(&test_loop, old, 0, test_dir, &lrm_hooks, NULL);
     lrm_probe_all(l);
     assert_true(run_until(probed, l));
     for (size_t g = 0; g < old->n_groups; g++)
@@ -201,7 +171,7 @@ static void test_prepare_stops_only_what_changes(void **state)
 
     cfg_diff_clear(&diff);
     lrm_free(l);
-    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_run(&test_loop, UV_RUN_DEFAULT);
     cfgchange_done(&c);
     cfg_free(next);
     cfg_free(old);

@@ -23,10 +23,9 @@
 #include "base/util.h"
 #include "config/config.h"
 #include "daemon/cosup.h"
+#include "loop_helpers.h"
 #include "proc_helpers.h"
 
-static char dir[64];
-static uv_loop_t loop;
 static struct cfg *cfg;
 
 struct seen {
@@ -71,9 +70,7 @@ static const struct cosup_hooks hooks = {
 
 static int setup(void **state)
 {
-    uv_loop_init(&loop);
-    snprintf(dir, sizeof(dir), "/tmp/vigil-cosup-test-XXXXXX");
-    if (!mkdtemp(dir))
+    if (loop_setup("cosup") < 0)
         return -1;
     _cleanup_free_ char *path =
         xasprintf("%s/configs/valid/minimal.yaml", getenv("VIGIL_TEST_DATA"));
@@ -86,61 +83,48 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    uv_run(&loop, UV_RUN_DEFAULT);
-    uv_loop_close(&loop);
     cfg_free(cfg);
-    _cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
+    return loop_teardown();
 }
 
 /* A stand-in for corosync: records its arguments, then runs body. */
 static char *fake_corosync(const char *body)
 {
-    char *path = xasprintf("%s/corosync", dir);
-    _cleanup_free_ char *text = xasprintf("#!/bin/sh\necho \"$@\" >> %s/args\n%s\n", dir, body);
+    char *path = xasprintf("%s/corosync", test_dir);
+    _cleanup_free_ char *text =
+        xasprintf("#!/bin/sh\necho \"$@\" >> %s/args\n%s\n", test_dir, body);
     assert_int_equal(write_file_atomic(path, text, strlen(text), 0755), 0);
     return path;
 }
 
-static void on_deadline(uv_timer_t *t)
+static const int *count_of;
+static int count_want;
+static bool count_reached(void *arg)
 {
-    *(bool *)t->data = true;
+    return *count_of >= count_want;
 }
 
 /* Turns the loop until *count reaches want, or 10 s pass. */
 static void run_until(const int *count, int want)
 {
-    bool late = false;
-    uv_timer_t t;
-    uv_timer_init(&loop, &t);
-    t.data = &late;
-    uv_timer_start(&t, on_deadline, 10000, 0);
-    while (*count < want && !late)
-        uv_run(&loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_run(&loop, UV_RUN_NOWAIT);
+    count_of = count;
+    count_want = want;
+    loop_run_until(count_reached, NULL, 10000);
 }
 
 /* Turns the loop for ms milliseconds. */
 static void run_for(uint64_t ms)
 {
-    bool late = false;
-    uv_timer_t t;
-    uv_timer_init(&loop, &t);
-    t.data = &late;
-    uv_timer_start(&t, on_deadline, ms, 0);
-    while (!late)
-        uv_run(&loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&t, NULL);
-    uv_run(&loop, UV_RUN_NOWAIT);
+    loop_run_until(NULL, NULL, ms);
 }
 
 static void test_start_writes_conf_and_stop(void **state)
 {
     _cleanup_free_ char *bin = fake_corosync("exec sleep 60");
-    _cleanup_free_ char *conf = xasprintf("%s/run/corosync.conf", dir); /* run/ does not exist */
+    _cleanup_free_ char *conf =
+        xasprintf("%s/run/corosync.conf", test_dir); /* run/ does not exist */
     struct seen s = {.restart = true};
-    struct cosup *c = cosup_new(&loop, bin, conf, &hooks, &s);
+    struct cosup *c = cosup_new(&test_loop, bin, conf, &hooks, &s);
     assert_int_equal(cosup_start(c, cfg), 0);
     assert_int_equal(s.started, 1);
     assert_true(cosup_running(c));
@@ -151,7 +135,7 @@ static void test_start_writes_conf_and_stop(void **state)
     assert_string_equal(text, want);
     /* The program was run as corosync -f -c FILE. */
     run_for(200);
-    _cleanup_free_ char *args_path = xasprintf("%s/args", dir);
+    _cleanup_free_ char *args_path = xasprintf("%s/args", test_dir);
     _cleanup_free_ char *args = NULL;
     assert_int_equal(read_file(args_path, 4096, &args, &len), 0);
     _cleanup_free_ char *want_args = xasprintf("-f -c %s\n", conf);
@@ -172,9 +156,9 @@ static void test_start_writes_conf_and_stop(void **state)
 static void test_crash_restarts_then_gives_up(void **state)
 {
     _cleanup_free_ char *bin = fake_corosync("exit 3");
-    _cleanup_free_ char *conf = xasprintf("%s/corosync.conf", dir);
+    _cleanup_free_ char *conf = xasprintf("%s/corosync.conf", test_dir);
     struct seen s = {.restart = true};
-    struct cosup *c = cosup_new(&loop, bin, conf, &hooks, &s);
+    struct cosup *c = cosup_new(&test_loop, bin, conf, &hooks, &s);
     uint64_t t0 = time_mono_ms();
     assert_int_equal(cosup_start(c, cfg), 0);
     run_until(&s.failed, 1);
@@ -196,9 +180,9 @@ static void test_crash_restarts_then_gives_up(void **state)
 static void test_crash_refused_restart(void **state)
 {
     _cleanup_free_ char *bin = fake_corosync("exit 0");
-    _cleanup_free_ char *conf = xasprintf("%s/corosync.conf", dir);
+    _cleanup_free_ char *conf = xasprintf("%s/corosync.conf", test_dir);
     struct seen s = {.restart = false};
-    struct cosup *c = cosup_new(&loop, bin, conf, &hooks, &s);
+    struct cosup *c = cosup_new(&test_loop, bin, conf, &hooks, &s);
     assert_int_equal(cosup_start(c, cfg), 0);
     run_until(&s.crashed, 1);
     run_for(300);
@@ -211,9 +195,9 @@ static void test_crash_refused_restart(void **state)
 static void test_restart_then_kill(void **state)
 {
     _cleanup_free_ char *bin = fake_corosync("exec sleep 60");
-    _cleanup_free_ char *conf = xasprintf("%s/corosync.conf", dir);
+    _cleanup_free_ char *conf = xasprintf("%s/corosync.conf", test_dir);
     struct seen s = {.restart = true};
-    struct cosup *c = cosup_new(&loop, bin, conf, &hooks, &s);
+    struct cosup *c = cosup_new(&test_loop, bin, conf, &hooks, &s);
     assert_int_equal(cosup_start(c, cfg), 0);
     pid_t first = s.last_pid;
     cosup_restart(c); /* as when the connection to it broke */
@@ -236,11 +220,11 @@ static void test_restart_then_kill(void **state)
 static void test_unwritable_conf(void **state)
 {
     _cleanup_free_ char *bin = fake_corosync("exec sleep 60");
-    _cleanup_free_ char *file = xasprintf("%s/plain", dir);
+    _cleanup_free_ char *file = xasprintf("%s/plain", test_dir);
     assert_int_equal(write_file_atomic(file, "x", 1, 0644), 0);
-    _cleanup_free_ char *conf = xasprintf("%s/plain/corosync.conf", dir); /* under a file */
+    _cleanup_free_ char *conf = xasprintf("%s/plain/corosync.conf", test_dir); /* under a file */
     struct seen s = {.restart = true};
-    struct cosup *c = cosup_new(&loop, bin, conf, &hooks, &s);
+    struct cosup *c = cosup_new(&test_loop, bin, conf, &hooks, &s);
     assert_true(cosup_start(c, cfg) < 0);
     assert_int_equal(s.started, 0);
     assert_false(cosup_running(c));
