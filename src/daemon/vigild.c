@@ -5,7 +5,9 @@
  * timers. Every part is a module that owns its state and reports upward
  * through a hooks struct whose functions are defined here, so the calls form
  * a star around this file (docs/architecture.md has the map). Nothing in the
- * loop blocks.
+ * loop blocks. It is about a thousand lines because every module's hooks are
+ * defined here, by design; logic beyond calling one module from another
+ * belongs in a module of its own.
  */
 #include <errno.h>
 #include <signal.h>
