@@ -113,9 +113,9 @@ static void verr(struct loader *ld, enum cfg_severity sev, const struct ynode *a
     cfg_diags_add(ld->d, sev, ld->file, at ? at->line : 0, at ? at->col : 0, "%s", msg);
 }
 
-static void err(struct loader *ld, const struct ynode *at, const char *fmt, ...)
+static void report_error(struct loader *ld, const struct ynode *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void err(struct loader *ld, const struct ynode *at, const char *fmt, ...)
+static void report_error(struct loader *ld, const struct ynode *at, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -123,9 +123,9 @@ static void err(struct loader *ld, const struct ynode *at, const char *fmt, ...)
     va_end(ap);
 }
 
-static void warn(struct loader *ld, const struct ynode *at, const char *fmt, ...)
+static void report_warning(struct loader *ld, const struct ynode *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void warn(struct loader *ld, const struct ynode *at, const char *fmt, ...)
+static void report_warning(struct loader *ld, const struct ynode *at, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -160,17 +160,17 @@ static char *quote_with(const char *s, size_t len, char delim)
     return cfg_buf_steal(&b);
 }
 
-static char *quote(const char *s, size_t len)
+static char *report_quote(const char *s, size_t len)
 {
     return quote_with(s, len, '\'');
 }
 
-static char *quote_node(const struct ynode *n)
+static char *report_quote_node(const struct ynode *n)
 {
-    return quote(n->text, n->len);
+    return report_quote(n->text, n->len);
 }
 
-static bool is_null(const struct ynode *n)
+static bool ytree_is_null(const struct ynode *n)
 {
     if (n->type != YN_SCALAR || !n->plain)
         return false;
@@ -179,7 +179,7 @@ static bool is_null(const struct ynode *n)
 }
 
 /* Describes what a node is, for "must be X, not Y". Returns a string owned by the caller. */
-static char *describe(const struct ynode *n)
+static char *report_describe(const struct ynode *n)
 {
     switch (n->type) {
     case YN_MAPPING:
@@ -187,30 +187,30 @@ static char *describe(const struct ynode *n)
     case YN_SEQUENCE:
         return xstrdup("a list");
     case YN_ALIAS: {
-        _cleanup_free_ char *q = quote(n->text, n->len);
+        _cleanup_free_ char *q = report_quote(n->text, n->len);
         return xasprintf("the alias *%.*s (anchors and aliases are not supported)",
                          (int)strlen(q) - 2, q + 1);
     }
     default:
         break;
     }
-    if (is_null(n))
+    if (ytree_is_null(n))
         return xstrdup("an empty value");
     if (n->plain)
-        return quote_node(n);
+        return report_quote_node(n);
     _cleanup_free_ char *q = quote_with(n->text, n->len, '"');
     return xasprintf("the quoted string %s", q);
 }
 
-static void err_type(struct loader *ld, const struct ynode *n, const char *label,
-                     const char *expected)
+static void report_type(struct loader *ld, const struct ynode *n, const char *label,
+                        const char *expected)
 {
-    _cleanup_free_ char *got = describe(n);
-    err(ld, n, "%s must be %s, not %s", label, expected, got);
+    _cleanup_free_ char *got = report_describe(n);
+    report_error(ld, n, "%s must be %s, not %s", label, expected, got);
 }
 
 /* Picks the candidate closest to word (edit distance at most 2), or NULL. */
-static const char *suggest(const char *word, const char *const *cand, size_t n)
+static const char *report_suggest(const char *word, const char *const *cand, size_t n)
 {
     const char *best = NULL;
     size_t best_d = 3;
@@ -227,7 +227,7 @@ static const char *suggest(const char *word, const char *const *cand, size_t n)
 }
 
 /* "a, b or c", owned by the caller. */
-static char *join_or(const char *const *v, size_t n, const char *last_sep)
+static char *report_join(const char *const *v, size_t n, const char *last_sep)
 {
     struct cfg_buf b = {0};
     size_t shown = 0;
@@ -245,30 +245,30 @@ static char *join_or(const char *const *v, size_t n, const char *last_sep)
 
 /* ---- Scalars ---- */
 
-static bool is_scalar(struct loader *ld, const struct ynode *n, const char *label,
+static bool scalar_ok(struct loader *ld, const struct ynode *n, const char *label,
                       const char *expected)
 {
-    if (n->type == YN_SCALAR && !is_null(n))
+    if (n->type == YN_SCALAR && !ytree_is_null(n))
         return true;
-    err_type(ld, n, label, expected);
+    report_type(ld, n, label, expected);
     return false;
 }
 
-static bool has_nul(const struct ynode *n)
+static bool ytree_has_nul(const struct ynode *n)
 {
     return strlen(n->text) != n->len;
 }
 
 /* A plain decimal number within lo..hi. */
-static bool get_uint(struct loader *ld, const struct ynode *n, const char *label, uint64_t lo,
-                     uint64_t hi, uint64_t *ret)
+static bool scalar_uint(struct loader *ld, const struct ynode *n, const char *label, uint64_t lo,
+                        uint64_t hi, uint64_t *ret)
 {
     _cleanup_free_ char *expected = xasprintf("a whole number from %llu to %llu",
                                               (unsigned long long)lo, (unsigned long long)hi);
-    if (!is_scalar(ld, n, label, expected))
+    if (!scalar_ok(ld, n, label, expected))
         return false;
     uint64_t v = 0;
-    bool digits = n->plain && n->len > 0 && !has_nul(n);
+    bool digits = n->plain && n->len > 0 && !ytree_has_nul(n);
     for (size_t i = 0; digits && i < n->len; i++) {
         char ch = n->text[i];
         if (ch < '0' || ch > '9') {
@@ -278,16 +278,17 @@ static bool get_uint(struct loader *ld, const struct ynode *n, const char *label
         }
     }
     if (!digits) {
-        _cleanup_free_ char *got = describe(n);
+        _cleanup_free_ char *got = report_describe(n);
         if (!n->plain && n->len > 0 && strspn(n->text, "0123456789") == n->len)
-            err(ld, n, "%s must be %s, not %s (write it without quotes)", label, expected, got);
+            report_error(ld, n, "%s must be %s, not %s (write it without quotes)", label, expected,
+                         got);
         else
-            err_type(ld, n, label, expected);
+            report_type(ld, n, label, expected);
         return false;
     }
     if (v < lo || v > hi) {
-        err(ld, n, "%s is %s; it must be from %llu to %llu", label, n->text, (unsigned long long)lo,
-            (unsigned long long)hi);
+        report_error(ld, n, "%s is %s; it must be from %llu to %llu", label, n->text,
+                     (unsigned long long)lo, (unsigned long long)hi);
         return false;
     }
     *ret = v;
@@ -343,33 +344,34 @@ static bool all_digits(const char *s)
 }
 
 /* A duration string ("100ms") within lo..hi milliseconds. */
-static bool get_duration(struct loader *ld, const struct ynode *n, const char *label, uint64_t lo,
-                         uint64_t hi, uint64_t *ret)
+static bool scalar_duration(struct loader *ld, const struct ynode *n, const char *label,
+                            uint64_t lo, uint64_t hi, uint64_t *ret)
 {
     static const char form[] =
         "write a whole number followed by ms, s, min or h, with no space (e.g. 100ms, 5s, 2min)";
-    if (!is_scalar(ld, n, label, "a duration such as 100ms, 5s or 2min"))
+    if (!scalar_ok(ld, n, label, "a duration such as 100ms, 5s or 2min"))
         return false;
-    _cleanup_free_ char *q = quote_node(n);
+    _cleanup_free_ char *q = report_quote_node(n);
     uint64_t v = 0;
-    int r = has_nul(n) ? -EINVAL : dur_parse(n->text, &v);
+    int r = ytree_has_nul(n) ? -EINVAL : dur_parse(n->text, &v);
     char lo_s[32], hi_s[32];
     dur_format(lo, lo_s);
     dur_format(hi, hi_s);
     if (r == -ERANGE || (r == 0 && (v < lo || v > hi))) {
-        err(ld, n, "%s is %s; it must be from %s to %s", label, n->text, lo_s, hi_s);
+        report_error(ld, n, "%s is %s; it must be from %s to %s", label, n->text, lo_s, hi_s);
         return false;
     }
     if (r < 0) {
-        _cleanup_free_ char *hint = has_nul(n) ? NULL : fraction_hint(n->text);
+        _cleanup_free_ char *hint = ytree_has_nul(n) ? NULL : fraction_hint(n->text);
         if (hint)
-            err(ld, n, "%s: %s is not a duration: fractions are not accepted; write %s", label, q,
-                hint);
-        else if (!has_nul(n) && all_digits(n->text))
-            err(ld, n, "%s: %s is not a duration: it needs a unit; write %sms (or s, min, h)",
-                label, q, n->text);
+            report_error(ld, n, "%s: %s is not a duration: fractions are not accepted; write %s",
+                         label, q, hint);
+        else if (!ytree_has_nul(n) && all_digits(n->text))
+            report_error(ld, n,
+                         "%s: %s is not a duration: it needs a unit; write %sms (or s, min, h)",
+                         label, q, n->text);
         else
-            err(ld, n, "%s: %s is not a duration; %s", label, q, form);
+            report_error(ld, n, "%s: %s is not a duration; %s", label, q, form);
         return false;
     }
     *ret = v;
@@ -377,7 +379,8 @@ static bool get_duration(struct loader *ld, const struct ynode *n, const char *l
 }
 
 /* len bytes of allowed characters, 1..max, optionally starting with a letter or digit. */
-static bool chars_ok(const char *s, size_t len, size_t max, const char *extra, bool alnum_first)
+static bool scalar_chars_ok(const char *s, size_t len, size_t max, const char *extra,
+                            bool alnum_first)
 {
     if (len < 1 || len > max)
         return false;
@@ -393,26 +396,26 @@ static bool chars_ok(const char *s, size_t len, size_t max, const char *extra, b
     return true;
 }
 
-/* A scalar made of allowed characters (see chars_ok). */
-static bool name_chars_ok(const struct ynode *n, size_t max, const char *extra, bool alnum_first)
+/* A scalar made of allowed characters (see scalar_chars_ok). */
+static bool scalar_name_ok(const struct ynode *n, size_t max, const char *extra, bool alnum_first)
 {
-    return !has_nul(n) && chars_ok(n->text, n->len, max, extra, alnum_first);
+    return !ytree_has_nul(n) && scalar_chars_ok(n->text, n->len, max, extra, alnum_first);
 }
 
 /*
- * A name: a scalar checked with name_chars_ok. rule says what is allowed,
+ * A name: a scalar checked with scalar_name_ok. rule says what is allowed,
  * for the message. Returns the text (owned by the tree) or NULL.
  */
-static const char *get_name(struct loader *ld, const struct ynode *n, const char *label,
-                            const char *what, size_t max, const char *extra, bool alnum_first,
-                            const char *rule)
+static const char *scalar_name(struct loader *ld, const struct ynode *n, const char *label,
+                               const char *what, size_t max, const char *extra, bool alnum_first,
+                               const char *rule)
 {
     _cleanup_free_ char *expected = xasprintf("a %s (%s)", what, rule);
-    if (!is_scalar(ld, n, label, expected))
+    if (!scalar_ok(ld, n, label, expected))
         return NULL;
-    if (!name_chars_ok(n, max, extra, alnum_first)) {
-        _cleanup_free_ char *q = quote_node(n);
-        err(ld, n, "%s %s is not a valid %s: use %s", label, q, what, rule);
+    if (!scalar_name_ok(n, max, extra, alnum_first)) {
+        _cleanup_free_ char *q = report_quote_node(n);
+        report_error(ld, n, "%s %s is not a valid %s: use %s", label, q, what, rule);
         return NULL;
     }
     return n->text;
@@ -444,14 +447,14 @@ static bool walk_mapping(struct loader *ld, const struct ynode *n, const char *l
     for (size_t i = 0; i < n_specs; i++)
         found[i] = NULL;
     if (n->type != YN_MAPPING) {
-        err_type(ld, n, label, "a mapping (key: value lines)");
+        report_type(ld, n, label, "a mapping (key: value lines)");
         return false;
     }
     for (size_t i = 0; i + 1 < n->n; i += 2) {
         struct ynode *k = n->items[i], *v = n->items[i + 1];
-        if (k->type != YN_SCALAR || has_nul(k)) {
-            _cleanup_free_ char *got = describe(k);
-            err(ld, k, "keys must be plain text, not %s", got);
+        if (k->type != YN_SCALAR || ytree_has_nul(k)) {
+            _cleanup_free_ char *got = report_describe(k);
+            report_error(ld, k, "keys must be plain text, not %s", got);
             continue;
         }
         size_t s = 0;
@@ -461,21 +464,21 @@ static bool walk_mapping(struct loader *ld, const struct ynode *n, const char *l
             const char *names[16];
             for (size_t j = 0; j < n_specs; j++)
                 names[j] = specs[j].name;
-            _cleanup_free_ char *q = quote_node(k);
-            const char *sug = suggest(k->text, names, n_specs);
+            _cleanup_free_ char *q = report_quote_node(k);
+            const char *sug = report_suggest(k->text, names, n_specs);
             if (sug) {
-                err(ld, k, "unknown key %s %s; did you mean '%s'?", q, where, sug);
+                report_error(ld, k, "unknown key %s %s; did you mean '%s'?", q, where, sug);
                 for (size_t j = 0; j < n_specs; j++)
                     suggested[j] |= specs[j].name == sug;
             } else {
-                _cleanup_free_ char *all = join_or(names, n_specs, " and ");
-                err(ld, k, "unknown key %s %s (the keys here are %s)", q, where, all);
+                _cleanup_free_ char *all = report_join(names, n_specs, " and ");
+                report_error(ld, k, "unknown key %s %s (the keys here are %s)", q, where, all);
             }
             continue;
         }
         if (keys[s]) {
-            err(ld, k, "duplicate key '%s' %s (first at line %d)", specs[s].name, where,
-                keys[s]->line);
+            report_error(ld, k, "duplicate key '%s' %s (first at line %d)", specs[s].name, where,
+                         keys[s]->line);
             continue;
         }
         keys[s] = k;
@@ -483,14 +486,14 @@ static bool walk_mapping(struct loader *ld, const struct ynode *n, const char *l
     }
     for (size_t s = 0; s < n_specs; s++)
         if (specs[s].required && !found[s] && !suggested[s])
-            err(ld, n, "missing required key '%s' %s", specs[s].name, where);
+            report_error(ld, n, "missing required key '%s' %s", specs[s].name, where);
     return true;
 }
 
 /* ---- Sections ---- */
 
 /* The key of value v in mapping m (v itself if not found), to point at a section by name. */
-static struct ynode *key_of(const struct ynode *m, struct ynode *v)
+static struct ynode *walk_key_of(const struct ynode *m, struct ynode *v)
 {
     for (size_t i = 0; m && m->type == YN_MAPPING && i + 1 < m->n; i += 2)
         if (m->items[i + 1] == v)
@@ -506,24 +509,25 @@ static void load_cluster(struct loader *ld, struct ynode *n)
     if (!walk_mapping(ld, n, "cluster", "in cluster", specs, ARRAY_SIZE(specs), f))
         return;
     if (f[0]) {
-        const char *name =
-            get_name(ld, f[0], "cluster.name", "cluster name", 32, "_-", false, CLUSTER_NAME_RULE);
+        const char *name = scalar_name(ld, f[0], "cluster.name", "cluster name", 32, "_-", false,
+                                       CLUSTER_NAME_RULE);
         if (name)
             ld->c->cluster_name = xstrdup(name);
     }
-    if (f[1] && is_scalar(ld, f[1], "cluster.key", "the absolute path of the key file")) {
+    if (f[1] && scalar_ok(ld, f[1], "cluster.key", "the absolute path of the key file")) {
         const struct ynode *k = f[1];
-        bool ok = k->len > 1 && k->len <= KEY_PATH_MAX && k->text[0] == '/' && !has_nul(k);
+        bool ok = k->len > 1 && k->len <= KEY_PATH_MAX && k->text[0] == '/' && !ytree_has_nul(k);
         for (size_t i = 0; ok && i < k->len; i++) {
             unsigned char ch = (unsigned char)k->text[i];
             if (ch <= ' ' || ch == 0x7f || strchr("{}#\"'\\", ch))
                 ok = false;
         }
-        _cleanup_free_ char *q = quote_node(k);
+        _cleanup_free_ char *q = report_quote_node(k);
         if (k->text[0] != '/') {
-            err(ld, k, "cluster.key %s must be an absolute path (starting with /)", q);
+            report_error(ld, k, "cluster.key %s must be an absolute path (starting with /)", q);
         } else if (!ok) {
-            err(ld, k,
+            report_error(
+                ld, k,
                 "cluster.key %s is not a usable key file path: write an absolute path without "
                 "spaces, control characters or any of {}#\"'\\",
                 q);
@@ -536,33 +540,33 @@ static void load_cluster(struct loader *ld, struct ynode *n)
 }
 
 /* A keyword among names[] (NULL-free), else reports; returns its index or -1. */
-static int get_keyword(struct loader *ld, const struct ynode *n, const char *label,
-                       const char *const *names, size_t n_names)
+static int scalar_keyword(struct loader *ld, const struct ynode *n, const char *label,
+                          const char *const *names, size_t n_names)
 {
-    _cleanup_free_ char *choices = join_or(names, n_names, " or ");
-    if (!is_scalar(ld, n, label, choices))
+    _cleanup_free_ char *choices = report_join(names, n_names, " or ");
+    if (!scalar_ok(ld, n, label, choices))
         return -1;
     for (size_t i = 0; i < n_names; i++)
-        if (!has_nul(n) && strcmp(n->text, names[i]) == 0)
+        if (!ytree_has_nul(n) && strcmp(n->text, names[i]) == 0)
             return (int)i;
-    _cleanup_free_ char *q = quote_node(n);
-    const char *sug = has_nul(n) ? NULL : suggest(n->text, names, n_names);
+    _cleanup_free_ char *q = report_quote_node(n);
+    const char *sug = ytree_has_nul(n) ? NULL : report_suggest(n->text, names, n_names);
     if (sug)
-        err(ld, n, "%s must be %s, not %s; did you mean '%s'?", label, choices, q, sug);
+        report_error(ld, n, "%s must be %s, not %s; did you mean '%s'?", label, choices, q, sug);
     else
-        err(ld, n, "%s must be %s, not %s", label, choices, q);
+        report_error(ld, n, "%s must be %s, not %s", label, choices, q);
     return -1;
 }
 
-static void load_engine(struct loader *ld, struct ynode *n)
+static void load_cluster_engine(struct loader *ld, struct ynode *n)
 {
     static const char *const names[] = {"managed", "external"};
-    int i = get_keyword(ld, n, "engine", names, ARRAY_SIZE(names));
+    int i = scalar_keyword(ld, n, "engine", names, ARRAY_SIZE(names));
     if (i >= 0)
         ld->c->engine = i == 0 ? CFG_ENGINE_MANAGED : CFG_ENGINE_EXTERNAL;
 }
 
-static void load_heartbeat(struct loader *ld, struct ynode *n)
+static void load_cluster_heartbeat(struct loader *ld, struct ynode *n)
 {
     static const struct key_spec specs[] = {
         {"interval", false}, {"misses", false}, {"link_mode", false}};
@@ -577,18 +581,19 @@ static void load_heartbeat(struct loader *ld, struct ynode *n)
     ld->misses = f[1];
     uint64_t v;
     if (f[0]) {
-        ld->interval_ok = get_duration(ld, f[0], "heartbeat.interval", CFG_MIN_INTERVAL_MS,
-                                       CFG_MAX_INTERVAL_MS, &v);
+        ld->interval_ok = scalar_duration(ld, f[0], "heartbeat.interval", CFG_MIN_INTERVAL_MS,
+                                          CFG_MAX_INTERVAL_MS, &v);
         if (ld->interval_ok)
             ld->c->interval_ms = v;
     }
     if (f[1]) {
-        ld->misses_ok = get_uint(ld, f[1], "heartbeat.misses", CFG_MIN_MISSES, CFG_MAX_MISSES, &v);
+        ld->misses_ok =
+            scalar_uint(ld, f[1], "heartbeat.misses", CFG_MIN_MISSES, CFG_MAX_MISSES, &v);
         if (ld->misses_ok)
             ld->c->misses = (uint32_t)v;
     }
     if (f[2]) {
-        int i = get_keyword(ld, f[2], "heartbeat.link_mode", modes, ARRAY_SIZE(modes));
+        int i = scalar_keyword(ld, f[2], "heartbeat.link_mode", modes, ARRAY_SIZE(modes));
         if (i >= 0) {
             ld->c->link_mode = i == 0 ? CFG_LINK_ACTIVE : CFG_LINK_PASSIVE;
             ld->link_mode = f[2];
@@ -601,29 +606,29 @@ static void load_heartbeat(struct loader *ld, struct ynode *n)
  * wrong with it. Returns how many entries to load (0: load none): the extra
  * entries past max are reported once and then ignored.
  */
-static size_t check_list(struct loader *ld, struct ynode *n, const char *key, const char *shape,
-                         const char *what, size_t max, const char *why)
+static size_t walk_list(struct loader *ld, struct ynode *n, const char *key, const char *shape,
+                        const char *what, size_t max, const char *why)
 {
     if (n->type != YN_SEQUENCE) {
-        err_type(ld, n, key, shape);
+        report_type(ld, n, key, shape);
         return 0;
     }
     if (n->n == 0) {
-        err(ld, n, "%s is empty; declare at least one %s", key, what);
+        report_error(ld, n, "%s is empty; declare at least one %s", key, what);
         return 0;
     }
     if (n->n <= max)
         return n->n;
-    err(ld, n->items[max], "too many %s: %zu are declared, at most %zu are supported%s", key, n->n,
-        max, why);
+    report_error(ld, n->items[max], "too many %s: %zu are declared, at most %zu are supported%s",
+                 key, n->n, max, why);
     return max;
 }
 
-static void load_networks(struct loader *ld, struct ynode *n)
+static void load_cluster_networks(struct loader *ld, struct ynode *n)
 {
     static const struct key_spec specs[] = {{"name", true}};
-    size_t count = check_list(ld, n, "networks", "a list of networks (- name: NAME)", "network",
-                              CFG_MAX_NETWORKS, " (knet's link limit)");
+    size_t count = walk_list(ld, n, "networks", "a list of networks (- name: NAME)", "network",
+                             CFG_MAX_NETWORKS, " (knet's link limit)");
     if (count == 0)
         return;
     struct cfg *c = ld->c;
@@ -637,7 +642,7 @@ static void load_networks(struct loader *ld, struct ynode *n)
         _cleanup_free_ char *label = xasprintf("network #%zu", i + 1);
         _cleanup_free_ char *where = xasprintf("in network #%zu", i + 1);
         if (e->type != YN_MAPPING) {
-            err_type(ld, e, label, "a mapping such as {name: priv}");
+            report_type(ld, e, label, "a mapping such as {name: priv}");
             continue;
         }
         walk_mapping(ld, e, label, where, specs, 1, f);
@@ -645,14 +650,14 @@ static void load_networks(struct loader *ld, struct ynode *n)
             continue;
         _cleanup_free_ char *nlabel = xasprintf("network #%zu: name", i + 1);
         const char *name =
-            get_name(ld, f[0], nlabel, "network name", 15, "_-", false, NETWORK_NAME_RULE);
+            scalar_name(ld, f[0], nlabel, "network name", 15, "_-", false, NETWORK_NAME_RULE);
         if (!name)
             continue;
         bool dup = false;
         for (size_t j = 0; j < i && !dup; j++) {
             if (ld->net_name[j] && strcmp(c->networks[j].name, name) == 0) {
-                err(ld, f[0], "duplicate network name '%s' (first at line %d)", name,
-                    ld->net_name[j]->line);
+                report_error(ld, f[0], "duplicate network name '%s' (first at line %d)", name,
+                             ld->net_name[j]->line);
                 dup = true;
             }
         }
@@ -673,13 +678,13 @@ static void load_networks(struct loader *ld, struct ynode *n)
  * "WHAT 'n1'" when list entry e has a usable name (node name rules), else
  * "WHAT #3"; owned by the caller.
  */
-static char *entry_label(const struct ynode *e, size_t idx, const char *what)
+static char *walk_label(const struct ynode *e, size_t idx, const char *what)
 {
     if (e->type == YN_MAPPING) {
         for (size_t i = 0; i + 1 < e->n; i += 2) {
             const struct ynode *k = e->items[i], *v = e->items[i + 1];
             if (k->type == YN_SCALAR && strcmp(k->text, "name") == 0 && v->type == YN_SCALAR &&
-                name_chars_ok(v, 63, "._-", true))
+                scalar_name_ok(v, 63, "._-", true))
                 return xasprintf("%s '%s'", what, v->text);
         }
     }
@@ -689,12 +694,12 @@ static char *entry_label(const struct ynode *e, size_t idx, const char *what)
 /* "node 'n1'" when the entry has a usable name, else "node #3"; owned by the caller. */
 static char *node_label(const struct ynode *e, size_t idx)
 {
-    return entry_label(e, idx, "node");
+    return walk_label(e, idx, "node");
 }
 
-static bool parse_addr(const struct ynode *n, struct addr_bin *ret)
+static bool scalar_addr(const struct ynode *n, struct addr_bin *ret)
 {
-    if (has_nul(n) || n->len > 64)
+    if (ytree_has_nul(n) || n->len > 64)
         return false;
     if (inet_pton(AF_INET, n->text, ret->bytes) == 1) {
         ret->family = AF_INET;
@@ -707,7 +712,7 @@ static bool parse_addr(const struct ynode *n, struct addr_bin *ret)
     return false;
 }
 
-static const char *family_name(int family)
+static const char *report_family(int family)
 {
     return family == AF_INET ? "IPv4" : "IPv6";
 }
@@ -719,7 +724,7 @@ static void load_addresses(struct loader *ld, size_t ni, struct ynode *n, const 
     struct node_src *src = &ld->src[ni];
     _cleanup_free_ char *label = xasprintf("%s: addresses", who);
     if (n->type != YN_MAPPING) {
-        err_type(ld, n, label, "a mapping of network name to address ({priv: 192.0.2.1})");
+        report_type(ld, n, label, "a mapping of network name to address ({priv: 192.0.2.1})");
         return;
     }
     const char **names = xcalloc(c->n_networks + 1, sizeof(*names));
@@ -728,40 +733,40 @@ static void load_addresses(struct loader *ld, size_t ni, struct ynode *n, const 
         names[j] = c->networks[j].name;
     for (size_t i = 0; i + 1 < n->n; i += 2) {
         struct ynode *k = n->items[i], *v = n->items[i + 1];
-        if (k->type != YN_SCALAR || has_nul(k)) {
-            _cleanup_free_ char *got = describe(k);
-            err(ld, k, "keys must be plain text, not %s", got);
+        if (k->type != YN_SCALAR || ytree_has_nul(k)) {
+            _cleanup_free_ char *got = report_describe(k);
+            report_error(ld, k, "keys must be plain text, not %s", got);
             continue;
         }
         int net = ld->networks_ok ? cfg_network_index(c, k->text) : -1;
         if (ld->networks_ok && net < 0) {
-            _cleanup_free_ char *q = quote_node(k);
-            const char *sug = suggest(k->text, names, c->n_networks);
-            _cleanup_free_ char *all = join_or(names, c->n_networks, " and ");
+            _cleanup_free_ char *q = report_quote_node(k);
+            const char *sug = report_suggest(k->text, names, c->n_networks);
+            _cleanup_free_ char *all = report_join(names, c->n_networks, " and ");
             if (sug)
-                err(ld, k, "%s: address for undeclared network %s; did you mean '%s'?", who, q,
-                    sug);
+                report_error(ld, k, "%s: address for undeclared network %s; did you mean '%s'?",
+                             who, q, sug);
             else
-                err(ld, k, "%s: address for undeclared network %s (the networks are %s)", who, q,
-                    all);
+                report_error(ld, k, "%s: address for undeclared network %s (the networks are %s)",
+                             who, q, all);
             continue;
         }
         if (net >= 0 && seen[net]) {
-            err(ld, k, "duplicate key '%s' in the addresses of %s (first at line %d)", k->text, who,
-                seen[net]->line);
+            report_error(ld, k, "duplicate key '%s' in the addresses of %s (first at line %d)",
+                         k->text, who, seen[net]->line);
             continue;
         }
         if (net >= 0)
             seen[net] = k;
-        _cleanup_free_ char *qk = quote_node(k);
+        _cleanup_free_ char *qk = report_quote_node(k);
         _cleanup_free_ char *vlabel = xasprintf("%s: the address on network %s", who, qk);
-        if (!is_scalar(ld, v, vlabel, "an IPv4 or IPv6 address"))
+        if (!scalar_ok(ld, v, vlabel, "an IPv4 or IPv6 address"))
             continue;
         struct addr_bin bin = {0};
-        if (!parse_addr(v, &bin)) {
-            _cleanup_free_ char *q = quote_node(v);
-            err(ld, v, "%s: address %s on network %s is not a valid IPv4 or IPv6 address", who, q,
-                qk);
+        if (!scalar_addr(v, &bin)) {
+            _cleanup_free_ char *q = report_quote_node(v);
+            report_error(ld, v, "%s: address %s on network %s is not a valid IPv4 or IPv6 address",
+                         who, q, qk);
             continue;
         }
         if (net < 0)
@@ -773,7 +778,7 @@ static void load_addresses(struct loader *ld, size_t ni, struct ynode *n, const 
     /* A gap is reported when the key is absent, not when its value was bad. */
     for (size_t j = 0; ld->networks_ok && j < c->n_networks; j++)
         if (!seen[j])
-            err(ld, n, "%s has no address on network '%s'", who, c->networks[j].name);
+            report_error(ld, n, "%s has no address on network '%s'", who, c->networks[j].name);
     free(seen);
     free(names);
 }
@@ -788,13 +793,14 @@ static void load_node(struct loader *ld, size_t ni, struct ynode *e)
     _cleanup_free_ char *where = xasprintf("in %s", who);
     src->entry = e;
     if (e->type != YN_MAPPING) {
-        err_type(ld, e, who, "a mapping with name, id and addresses");
+        report_type(ld, e, who, "a mapping with name, id and addresses");
         return;
     }
     walk_mapping(ld, e, who, where, specs, ARRAY_SIZE(specs), f);
     if (f[0]) {
         _cleanup_free_ char *label = xasprintf("%s: name", who);
-        const char *name = get_name(ld, f[0], label, "node name", 63, "._-", true, NODE_NAME_RULE);
+        const char *name =
+            scalar_name(ld, f[0], label, "node name", 63, "._-", true, NODE_NAME_RULE);
         if (name) {
             c->nodes[ni].name = xstrdup(name);
             src->name = f[0];
@@ -804,7 +810,7 @@ static void load_node(struct loader *ld, size_t ni, struct ynode *e)
     if (f[1]) {
         _cleanup_free_ char *label = xasprintf("%s: id", who);
         uint64_t id;
-        if (get_uint(ld, f[1], label, 1, CFG_MAX_NODE_ID, &id)) {
+        if (scalar_uint(ld, f[1], label, 1, CFG_MAX_NODE_ID, &id)) {
             c->nodes[ni].id = (uint32_t)id;
             src->id = f[1];
             src->id_ok = true;
@@ -824,8 +830,8 @@ static void check_nodes_unique(struct loader *ld)
         for (size_t j = 0; j < i; j++) {
             struct node_src *t = &ld->src[j];
             if (s->name_ok && t->name_ok && strcmp(c->nodes[i].name, c->nodes[j].name) == 0) {
-                err(ld, s->name, "duplicate node name '%s' (first at line %d)", c->nodes[i].name,
-                    t->name->line);
+                report_error(ld, s->name, "duplicate node name '%s' (first at line %d)",
+                             c->nodes[i].name, t->name->line);
                 break;
             }
         }
@@ -833,8 +839,8 @@ static void check_nodes_unique(struct loader *ld)
             struct node_src *t = &ld->src[j];
             if (s->id_ok && t->id_ok && c->nodes[i].id == c->nodes[j].id) {
                 _cleanup_free_ char *other = node_label(t->entry, j);
-                err(ld, s->id, "%s: id %u is already used by %s (line %d)", who, c->nodes[i].id,
-                    other, t->id->line);
+                report_error(ld, s->id, "%s: id %u is already used by %s (line %d)", who,
+                             c->nodes[i].id, other, t->id->line);
                 break;
             }
         }
@@ -853,10 +859,10 @@ static void check_nodes_unique(struct loader *ld)
                     const char *first = c->nodes[j].addr[b];
                     bool same = strcmp(first, c->nodes[i].addr[a]) == 0;
                     _cleanup_free_ char *as = same ? xstrdup("") : xasprintf(", as %s", first);
-                    err(ld, s->addr[a],
-                        "%s: address %s is already used by %s on network '%s' (line %d%s)", who,
-                        c->nodes[i].addr[a], other, c->networks[b].name, ld->src[j].addr[b]->line,
-                        as);
+                    report_error(ld, s->addr[a],
+                                 "%s: address %s is already used by %s on network '%s' (line %d%s)",
+                                 who, c->nodes[i].addr[a], other, c->networks[b].name,
+                                 ld->src[j].addr[b]->line, as);
                     found = true;
                 }
             }
@@ -865,22 +871,23 @@ static void check_nodes_unique(struct loader *ld)
                 if (!y->family || y->family == x->family)
                     continue;
                 _cleanup_free_ char *other = node_label(ld->src[j].entry, j);
-                err(ld, s->addr[a],
+                report_error(
+                    ld, s->addr[a],
                     "%s: address %s on network '%s' is %s, but %s uses %s there (line %d); all "
                     "nodes on a network must use the same address family",
-                    who, c->nodes[i].addr[a], c->networks[a].name, family_name(x->family), other,
-                    family_name(y->family), ld->src[j].addr[a]->line);
+                    who, c->nodes[i].addr[a], c->networks[a].name, report_family(x->family), other,
+                    report_family(y->family), ld->src[j].addr[a]->line);
                 found = true;
             }
         }
     }
 }
 
-static void load_nodes(struct loader *ld, struct ynode *n)
+static void load_cluster_nodes(struct loader *ld, struct ynode *n)
 {
     size_t count =
-        check_list(ld, n, "nodes", "a list of nodes (- name: NAME, id: ID, addresses: ...)", "node",
-                   CFG_MAX_NODES, "");
+        walk_list(ld, n, "nodes", "a list of nodes (- name: NAME, id: ID, addresses: ...)", "node",
+                  CFG_MAX_NODES, "");
     if (count == 0)
         return;
     struct cfg *c = ld->c;
@@ -897,7 +904,7 @@ static void load_nodes(struct loader *ld, struct ynode *n)
     check_nodes_unique(ld);
 }
 
-static void load_quorum(struct loader *ld, struct ynode *n)
+static void load_cluster_quorum(struct loader *ld, struct ynode *n)
 {
     static const struct key_spec specs[] = {{"tie_breaker", false}, {"no_quorum", false}};
     static const char *const no_quorum[] = {"stop", "freeze"};
@@ -905,7 +912,7 @@ static void load_quorum(struct loader *ld, struct ynode *n)
     if (!walk_mapping(ld, n, "quorum", "in quorum", specs, ARRAY_SIZE(specs), f))
         return;
     if (f[1]) {
-        int i = get_keyword(ld, f[1], "quorum.no_quorum", no_quorum, ARRAY_SIZE(no_quorum));
+        int i = scalar_keyword(ld, f[1], "quorum.no_quorum", no_quorum, ARRAY_SIZE(no_quorum));
         if (i >= 0)
             ld->c->no_quorum = i == 0 ? CFG_NO_QUORUM_STOP : CFG_NO_QUORUM_FREEZE;
     }
@@ -913,13 +920,13 @@ static void load_quorum(struct loader *ld, struct ynode *n)
         return;
     ld->tie_breaker = f[0];
     static const char expected[] = "lowest, highest, none or the name of a node";
-    if (!is_scalar(ld, f[0], "quorum.tie_breaker", expected))
+    if (!scalar_ok(ld, f[0], "quorum.tie_breaker", expected))
         return;
     const struct ynode *v = f[0];
     static const char *const kw[] = {"lowest", "highest", "none"};
     static const enum cfg_tie_breaker kv[] = {CFG_TIE_LOWEST, CFG_TIE_HIGHEST, CFG_TIE_NONE};
     for (size_t i = 0; i < ARRAY_SIZE(kw); i++) {
-        if (!has_nul(v) && strcmp(v->text, kw[i]) == 0) {
+        if (!ytree_has_nul(v) && strcmp(v->text, kw[i]) == 0) {
             ld->c->tie_breaker = kv[i];
             ld->tie_ok = true;
             return;
@@ -927,7 +934,7 @@ static void load_quorum(struct loader *ld, struct ynode *n)
     }
     struct cfg *c = ld->c;
     for (size_t i = 0; i < c->n_nodes; i++) {
-        if (ld->src[i].name_ok && !has_nul(v) && strcmp(c->nodes[i].name, v->text) == 0) {
+        if (ld->src[i].name_ok && !ytree_has_nul(v) && strcmp(c->nodes[i].name, v->text) == 0) {
             if (ld->src[i].id_ok) {
                 c->tie_breaker = CFG_TIE_NODE;
                 c->tie_breaker_node_id = c->nodes[i].id;
@@ -941,12 +948,14 @@ static void load_quorum(struct loader *ld, struct ynode *n)
         cand[i] = kw[i];
     for (size_t i = 0; i < c->n_nodes; i++)
         cand[ARRAY_SIZE(kw) + i] = c->nodes[i].name;
-    const char *sug = has_nul(v) ? NULL : suggest(v->text, cand, c->n_nodes + ARRAY_SIZE(kw));
-    _cleanup_free_ char *q = quote_node(v);
+    const char *sug =
+        ytree_has_nul(v) ? NULL : report_suggest(v->text, cand, c->n_nodes + ARRAY_SIZE(kw));
+    _cleanup_free_ char *q = report_quote_node(v);
     if (sug)
-        err(ld, v, "quorum.tie_breaker %s is not %s; did you mean '%s'?", q, expected, sug);
+        report_error(ld, v, "quorum.tie_breaker %s is not %s; did you mean '%s'?", q, expected,
+                     sug);
     else
-        err(ld, v, "quorum.tie_breaker %s is not %s", q, expected);
+        report_error(ld, v, "quorum.tie_breaker %s is not %s", q, expected);
     free(cand);
 }
 
@@ -957,7 +966,7 @@ static void load_quorum(struct loader *ld, struct ynode *n)
  * back unchanged: no NUL, no control character (C0, DEL or C1) and no Unicode
  * line or paragraph separator.
  */
-static bool one_line_text(const struct ynode *n)
+static bool scalar_one_line(const struct ynode *n)
 {
     const unsigned char *p = (const unsigned char *)n->text;
     for (size_t i = 0; i < n->len; i++) {
@@ -973,34 +982,36 @@ static bool one_line_text(const struct ynode *n)
 }
 
 /* true or false (YAML 1.2 spellings), else reports, with a hint for yes, no, on, off. */
-static bool get_bool(struct loader *ld, const struct ynode *n, const char *label, bool *ret)
+static bool scalar_bool(struct loader *ld, const struct ynode *n, const char *label, bool *ret)
 {
     static const char *const yes[] = {"true", "True", "TRUE"};
     static const char *const no[] = {"false", "False", "FALSE"};
     static const char *const yes_like[] = {"true", "yes", "y", "on"};
     static const char *const no_like[] = {"false", "no", "n", "off"};
-    if (!is_scalar(ld, n, label, "true or false"))
+    if (!scalar_ok(ld, n, label, "true or false"))
         return false;
-    for (size_t i = 0; n->plain && !has_nul(n) && i < ARRAY_SIZE(yes); i++) {
+    for (size_t i = 0; n->plain && !ytree_has_nul(n) && i < ARRAY_SIZE(yes); i++) {
         if (strcmp(n->text, yes[i]) == 0 || strcmp(n->text, no[i]) == 0) {
             *ret = strcmp(n->text, yes[i]) == 0;
             return true;
         }
     }
     const char *meant = NULL;
-    for (size_t i = 0; !has_nul(n) && i < ARRAY_SIZE(yes_like); i++) {
+    for (size_t i = 0; !ytree_has_nul(n) && i < ARRAY_SIZE(yes_like); i++) {
         if (strcasecmp(n->text, yes_like[i]) == 0)
             meant = "true";
         else if (strcasecmp(n->text, no_like[i]) == 0)
             meant = "false";
     }
-    _cleanup_free_ char *got = describe(n);
+    _cleanup_free_ char *got = report_describe(n);
     if (meant && !n->plain && strcasecmp(n->text, meant) == 0)
-        err(ld, n, "%s must be true or false, not %s (write it without quotes)", label, got);
+        report_error(ld, n, "%s must be true or false, not %s (write it without quotes)", label,
+                     got);
     else if (meant)
-        err(ld, n, "%s must be true or false, not %s; did you mean '%s'?", label, got, meant);
+        report_error(ld, n, "%s must be true or false, not %s; did you mean '%s'?", label, got,
+                     meant);
     else
-        err_type(ld, n, label, "true or false");
+        report_type(ld, n, label, "true or false");
     return false;
 }
 
@@ -1009,23 +1020,24 @@ static bool get_bool(struct loader *ld, const struct ynode *n, const char *label
  * A bare command name gets the hint dir_hint/NAME when dir_hint is given.
  * Returns the text (owned by the tree) or NULL after reporting.
  */
-static const char *get_path(struct loader *ld, const struct ynode *n, const char *label,
-                            const char *what, const char *dir_hint)
+static const char *scalar_path(struct loader *ld, const struct ynode *n, const char *label,
+                               const char *what, const char *dir_hint)
 {
     _cleanup_free_ char *expected = xasprintf("the absolute path of %s", what);
-    if (!is_scalar(ld, n, label, expected))
+    if (!scalar_ok(ld, n, label, expected))
         return NULL;
-    _cleanup_free_ char *q = quote_node(n);
+    _cleanup_free_ char *q = report_quote_node(n);
     if (n->text[0] != '/') {
-        if (dir_hint && name_chars_ok(n, 63, "._-", true))
-            err(ld, n, "%s %s must be an absolute path (starting with /), such as %s%s", label, q,
-                dir_hint, n->text);
+        if (dir_hint && scalar_name_ok(n, 63, "._-", true))
+            report_error(ld, n, "%s %s must be an absolute path (starting with /), such as %s%s",
+                         label, q, dir_hint, n->text);
         else
-            err(ld, n, "%s %s must be an absolute path (starting with /)", label, q);
+            report_error(ld, n, "%s %s must be an absolute path (starting with /)", label, q);
         return NULL;
     }
-    if (n->len > KEY_PATH_MAX || !one_line_text(n)) {
-        err(ld, n, "%s %s is not a usable path: write at most %d bytes, without control characters",
+    if (n->len > KEY_PATH_MAX || !scalar_one_line(n)) {
+        report_error(
+            ld, n, "%s %s is not a usable path: write at most %d bytes, without control characters",
             label, q, KEY_PATH_MAX);
         return NULL;
     }
@@ -1050,7 +1062,7 @@ static const struct {
 /* A parameter name as fence agents spell them: 1 to 64 of [a-z0-9_]. */
 static bool param_key_ok(const struct ynode *k)
 {
-    if (k->len < 1 || k->len > 64 || has_nul(k))
+    if (k->len < 1 || k->len > 64 || ytree_has_nul(k))
         return false;
     for (size_t i = 0; i < k->len; i++) {
         char ch = k->text[i];
@@ -1065,15 +1077,15 @@ static void load_fence_params(struct loader *ld, struct cfg_fence_device *dev, s
 {
     _cleanup_free_ char *label = xasprintf("%s: params", who);
     if (n->type != YN_MAPPING) {
-        err_type(ld, n, label,
-                 "a mapping of agent parameters such as {ip: 192.0.2.101, username: admin}");
+        report_type(ld, n, label,
+                    "a mapping of agent parameters such as {ip: 192.0.2.101, username: admin}");
         return;
     }
     size_t pairs = n->n / 2;
     if (pairs > CFG_MAX_FENCE_PARAMS) {
-        err(ld, n->items[2 * CFG_MAX_FENCE_PARAMS],
-            "%s: too many params: %zu are given, at most %d are supported", who, pairs,
-            CFG_MAX_FENCE_PARAMS);
+        report_error(ld, n->items[2 * CFG_MAX_FENCE_PARAMS],
+                     "%s: too many params: %zu are given, at most %d are supported", who, pairs,
+                     CFG_MAX_FENCE_PARAMS);
         pairs = CFG_MAX_FENCE_PARAMS;
     }
     dev->params = xcalloc(pairs ? pairs : 1, sizeof(*dev->params));
@@ -1081,14 +1093,15 @@ static void load_fence_params(struct loader *ld, struct cfg_fence_device *dev, s
     size_t n_keys = 0;
     for (size_t i = 0; i < pairs; i++) {
         struct ynode *k = n->items[2 * i], *v = n->items[2 * i + 1];
-        if (k->type != YN_SCALAR || has_nul(k)) {
-            _cleanup_free_ char *got = describe(k);
-            err(ld, k, "keys must be plain text, not %s", got);
+        if (k->type != YN_SCALAR || ytree_has_nul(k)) {
+            _cleanup_free_ char *got = report_describe(k);
+            report_error(ld, k, "keys must be plain text, not %s", got);
             continue;
         }
-        _cleanup_free_ char *qk = quote_node(k);
+        _cleanup_free_ char *qk = report_quote_node(k);
         if (!param_key_ok(k)) {
-            err(ld, k,
+            report_error(
+                ld, k,
                 "%s: parameter name %s is not valid: use 1 to 64 lowercase letters, digits or "
                 "'_'",
                 who, qk);
@@ -1097,14 +1110,15 @@ static void load_fence_params(struct loader *ld, struct cfg_fence_device *dev, s
         bool bad = false;
         for (size_t r = 0; r < ARRAY_SIZE(reserved_params) && !bad; r++) {
             if (strcmp(k->text, reserved_params[r].key) == 0) {
-                err(ld, k, "%s: params.%s is reserved: %s", who, k->text, reserved_params[r].why);
+                report_error(ld, k, "%s: params.%s is reserved: %s", who, k->text,
+                             reserved_params[r].why);
                 bad = true;
             }
         }
         for (size_t j = 0; j < n_keys && !bad; j++) {
             if (strcmp(keys[j]->text, k->text) == 0) {
-                err(ld, k, "duplicate key '%s' in the params of %s (first at line %d)", k->text,
-                    who, keys[j]->line);
+                report_error(ld, k, "duplicate key '%s' in the params of %s (first at line %d)",
+                             k->text, who, keys[j]->line);
                 bad = true;
             }
         }
@@ -1112,16 +1126,16 @@ static void load_fence_params(struct loader *ld, struct cfg_fence_device *dev, s
             continue;
         keys[n_keys++] = k;
         _cleanup_free_ char *vlabel = xasprintf("%s: params.%s", who, k->text);
-        if (v->type != YN_SCALAR || is_null(v)) {
-            err_type(ld, v, vlabel, "text, a number or true/false");
+        if (v->type != YN_SCALAR || ytree_is_null(v)) {
+            report_type(ld, v, vlabel, "text, a number or true/false");
             continue;
         }
-        if (!one_line_text(v)) {
-            _cleanup_free_ char *qv = quote_node(v);
-            err(ld, v,
-                "%s %s contains a line break or control character; an agent reads one "
-                "key=value per line",
-                vlabel, qv);
+        if (!scalar_one_line(v)) {
+            _cleanup_free_ char *qv = report_quote_node(v);
+            report_error(ld, v,
+                         "%s %s contains a line break or control character; an agent reads one "
+                         "key=value per line",
+                         vlabel, qv);
             continue;
         }
         dev->params[dev->n_params].key = xstrdup(k->text);
@@ -1140,11 +1154,12 @@ static void load_fence_device(struct loader *ld, size_t di, struct ynode *e)
     struct cfg *c = ld->c;
     struct cfg_fence_device *dev = &c->fence_devices[di];
     struct fdev_src *src = &ld->fdev[di];
-    _cleanup_free_ char *who = entry_label(e, di, "fencing device");
+    _cleanup_free_ char *who = walk_label(e, di, "fencing device");
     _cleanup_free_ char *where = xasprintf("in %s", who);
     dev->timeout_ms = CFG_DEFAULT_FENCE_TIMEOUT_MS;
     if (e->type != YN_MAPPING) {
-        err_type(ld, e, who, "a mapping with name, agent and optional params, secrets and timeout");
+        report_type(ld, e, who,
+                    "a mapping with name, agent and optional params, secrets and timeout");
         ld->fdevs_ok = false;
         return;
     }
@@ -1152,14 +1167,14 @@ static void load_fence_device(struct loader *ld, size_t di, struct ynode *e)
     const char *name = NULL;
     if (f[0]) {
         _cleanup_free_ char *label = xasprintf("%s: name", who);
-        name = get_name(ld, f[0], label, "device name", 63, "._-", true, NODE_NAME_RULE);
+        name = scalar_name(ld, f[0], label, "device name", 63, "._-", true, NODE_NAME_RULE);
     }
     if (!name)
         ld->fdevs_ok = false; /* a level may name it: do not call that name unknown */
     for (size_t j = 0; name && j < di; j++) {
         if (ld->fdev[j].name && strcmp(c->fence_devices[j].name, name) == 0) {
-            err(ld, f[0], "duplicate fencing device name '%s' (first at line %d)", name,
-                ld->fdev[j].name->line);
+            report_error(ld, f[0], "duplicate fencing device name '%s' (first at line %d)", name,
+                         ld->fdev[j].name->line);
             name = NULL; /* levels naming it resolve to the first */
         }
     }
@@ -1169,7 +1184,7 @@ static void load_fence_device(struct loader *ld, size_t di, struct ynode *e)
     }
     if (f[1]) {
         _cleanup_free_ char *label = xasprintf("%s: agent", who);
-        const char *p = get_path(ld, f[1], label, "a fence agent", "/usr/sbin/");
+        const char *p = scalar_path(ld, f[1], label, "a fence agent", "/usr/sbin/");
         if (p) {
             dev->agent = xstrdup(p);
             src->agent = f[1];
@@ -1179,7 +1194,7 @@ static void load_fence_device(struct loader *ld, size_t di, struct ynode *e)
         load_fence_params(ld, dev, f[2], who);
     if (f[3]) {
         _cleanup_free_ char *label = xasprintf("%s: secrets", who);
-        const char *p = get_path(ld, f[3], label, "a file of key=value lines", NULL);
+        const char *p = scalar_path(ld, f[3], label, "a file of key=value lines", NULL);
         if (p) {
             dev->secrets = xstrdup(p);
             src->secrets = f[3];
@@ -1188,7 +1203,8 @@ static void load_fence_device(struct loader *ld, size_t di, struct ynode *e)
     if (f[4]) {
         _cleanup_free_ char *label = xasprintf("%s: timeout", who);
         uint64_t v;
-        if (get_duration(ld, f[4], label, CFG_MIN_FENCE_TIMEOUT_MS, CFG_MAX_FENCE_TIMEOUT_MS, &v))
+        if (scalar_duration(ld, f[4], label, CFG_MIN_FENCE_TIMEOUT_MS, CFG_MAX_FENCE_TIMEOUT_MS,
+                            &v))
             dev->timeout_ms = v;
     }
 }
@@ -1198,8 +1214,8 @@ static void load_fence_devices(struct loader *ld, struct ynode *n)
     if (n->type == YN_SEQUENCE && n->n == 0)
         return; /* no devices: fine while fencing is disabled */
     size_t count =
-        check_list(ld, n, "fencing.devices", "a list of fence devices (- name: NAME, agent: PATH)",
-                   "device", CFG_MAX_FENCE_DEVICES, "");
+        walk_list(ld, n, "fencing.devices", "a list of fence devices (- name: NAME, agent: PATH)",
+                  "device", CFG_MAX_FENCE_DEVICES, "");
     if (count == 0 || n->n > count)
         ld->fdevs_ok = false;
     if (count == 0)
@@ -1220,24 +1236,25 @@ static int find_fence_device(struct loader *ld, const struct ynode *n, const cha
 {
     struct cfg *c = ld->c;
     for (size_t i = 0; i < c->n_fence_devices; i++)
-        if (ld->fdev[i].name && !has_nul(n) && strcmp(c->fence_devices[i].name, n->text) == 0)
+        if (ld->fdev[i].name && !ytree_has_nul(n) && strcmp(c->fence_devices[i].name, n->text) == 0)
             return (int)i;
     if (!ld->fdevs_ok)
         return -1;
-    _cleanup_free_ char *q = quote_node(n);
+    _cleanup_free_ char *q = report_quote_node(n);
     if (c->n_fence_devices == 0) {
-        err(ld, n, "%s: unknown fencing device %s (fencing.devices declares none)", who, q);
+        report_error(ld, n, "%s: unknown fencing device %s (fencing.devices declares none)", who,
+                     q);
         return -1;
     }
     const char **names = xcalloc(c->n_fence_devices, sizeof(*names));
     for (size_t i = 0; i < c->n_fence_devices; i++)
         names[i] = c->fence_devices[i].name;
-    const char *sug = has_nul(n) ? NULL : suggest(n->text, names, c->n_fence_devices);
+    const char *sug = ytree_has_nul(n) ? NULL : report_suggest(n->text, names, c->n_fence_devices);
     if (sug) {
-        err(ld, n, "%s: unknown fencing device %s; did you mean '%s'?", who, q, sug);
+        report_error(ld, n, "%s: unknown fencing device %s; did you mean '%s'?", who, q, sug);
     } else {
-        _cleanup_free_ char *all = join_or(names, c->n_fence_devices, " and ");
-        err(ld, n, "%s: unknown fencing device %s (the devices are %s)", who, q, all);
+        _cleanup_free_ char *all = report_join(names, c->n_fence_devices, " and ");
+        report_error(ld, n, "%s: unknown fencing device %s (the devices are %s)", who, q, all);
     }
     free(names);
     return -1;
@@ -1263,22 +1280,23 @@ static void load_fence_ref(struct loader *ld, struct cfg_fence_level *lv, const 
         if (!dn)
             return;
         _cleanup_free_ char *dlabel = xasprintf("%s: device", rw);
-        if (!is_scalar(ld, dn, dlabel, "the name of a fencing device"))
+        if (!scalar_ok(ld, dn, dlabel, "the name of a fencing device"))
             return;
-    } else if (r->type == YN_SCALAR && !is_null(r)) {
+    } else if (r->type == YN_SCALAR && !ytree_is_null(r)) {
         dn = r;
     } else {
-        err_type(ld, r, rw, "a device name or {device: NAME, port: PORT}");
+        report_type(ld, r, rw, "a device name or {device: NAME, port: PORT}");
         return;
     }
     int di = find_fence_device(ld, dn, lw);
     if (pn) {
         _cleanup_free_ char *plabel = xasprintf("%s: port", rw);
-        if (!is_scalar(ld, pn, plabel, "the node's port (plug) on the device, such as \"3\""))
+        if (!scalar_ok(ld, pn, plabel, "the node's port (plug) on the device, such as \"3\""))
             return;
-        if (pn->len == 0 || pn->len > 255 || !one_line_text(pn)) {
-            _cleanup_free_ char *q = quote_node(pn);
-            err(ld, pn,
+        if (pn->len == 0 || pn->len > 255 || !scalar_one_line(pn)) {
+            _cleanup_free_ char *q = report_quote_node(pn);
+            report_error(
+                ld, pn,
                 "%s %s is not a valid port: use 1 to 255 characters, without line breaks or "
                 "control characters",
                 plabel, q);
@@ -1292,12 +1310,12 @@ static void load_fence_ref(struct loader *ld, struct cfg_fence_level *lv, const 
         if (lv->refs[j].device != (size_t)di || !streq_null(lv->refs[j].port, port))
             continue;
         if (port) {
-            _cleanup_free_ char *q = quote_node(pn);
-            err(ld, dn, "%s names device '%s' with port %s twice (first at line %d)", lw,
-                c->fence_devices[di].name, q, at[j]->line);
+            _cleanup_free_ char *q = report_quote_node(pn);
+            report_error(ld, dn, "%s names device '%s' with port %s twice (first at line %d)", lw,
+                         c->fence_devices[di].name, q, at[j]->line);
         } else {
-            err(ld, dn, "%s names device '%s' twice (first at line %d)", lw,
-                c->fence_devices[di].name, at[j]->line);
+            report_error(ld, dn, "%s names device '%s' twice (first at line %d)", lw,
+                         c->fence_devices[di].name, at[j]->line);
         }
         return;
     }
@@ -1312,13 +1330,13 @@ static void load_fence_ref(struct loader *ld, struct cfg_fence_level *lv, const 
  * How many entries of the list n to load: all of them, or the first max after
  * reporting "WHO: too many WHAT" at the first entry past the limit.
  */
-static size_t cap_count(struct loader *ld, struct ynode *n, size_t max, const char *who,
-                        const char *what)
+static size_t walk_cap(struct loader *ld, struct ynode *n, size_t max, const char *who,
+                       const char *what)
 {
     if (n->n <= max)
         return n->n;
-    err(ld, n->items[max], "%s: too many %s: %zu are given, at most %zu are supported", who, what,
-        n->n, max);
+    report_error(ld, n->items[max], "%s: too many %s: %zu are given, at most %zu are supported",
+                 who, what, n->n, max);
     return max;
 }
 
@@ -1328,20 +1346,20 @@ static void load_fence_level(struct loader *ld, struct cfg_fence_level *lv, stru
     _cleanup_free_ char *lw =
         xasprintf("fencing level %zu of node '%s'", li + 1, ld->c->nodes[ni].name);
     if (n->type != YN_SEQUENCE) {
-        if (n->type == YN_SCALAR && n->plain && name_chars_ok(n, 63, "._-", true)) {
-            _cleanup_free_ char *q = quote_node(n);
-            err(ld, n, "%s must be a list of devices, not %s; write [%s]", lw, q, n->text);
+        if (n->type == YN_SCALAR && n->plain && scalar_name_ok(n, 63, "._-", true)) {
+            _cleanup_free_ char *q = report_quote_node(n);
+            report_error(ld, n, "%s must be a list of devices, not %s; write [%s]", lw, q, n->text);
         } else {
-            err_type(ld, n, lw,
-                     "a list of devices such as [ipmi-n1] or [{device: pdu1, port: \"3\"}]");
+            report_type(ld, n, lw,
+                        "a list of devices such as [ipmi-n1] or [{device: pdu1, port: \"3\"}]");
         }
         return;
     }
     if (n->n == 0) {
-        err(ld, n, "%s is empty; a level names at least one device", lw);
+        report_error(ld, n, "%s is empty; a level names at least one device", lw);
         return;
     }
-    size_t count = cap_count(ld, n, CFG_MAX_FENCE_LEVEL_DEVICES, lw, "devices");
+    size_t count = walk_cap(ld, n, CFG_MAX_FENCE_LEVEL_DEVICES, lw, "devices");
     lv->refs = xcalloc(count, sizeof(*lv->refs));
     const struct ynode **at = xcalloc(count, sizeof(*at));
     for (size_t ri = 0; ri < count; ri++)
@@ -1354,14 +1372,14 @@ static void load_fence_levels(struct loader *ld, size_t ni, struct ynode *n, con
     struct cfg_fence_node *fn = &ld->c->fence_nodes[ni];
     _cleanup_free_ char *label = xasprintf("%s: levels", who);
     if (n->type != YN_SEQUENCE) {
-        err_type(ld, n, label, "a list of levels, each a list of devices (- [ipmi-n1])");
+        report_type(ld, n, label, "a list of levels, each a list of devices (- [ipmi-n1])");
         return;
     }
     if (n->n == 0) {
         ld->fnode_at[ni] = n; /* "has no fencing levels" points here */
         return;
     }
-    size_t count = cap_count(ld, n, CFG_MAX_FENCE_LEVELS, who, "levels");
+    size_t count = walk_cap(ld, n, CFG_MAX_FENCE_LEVELS, who, "levels");
     fn->levels = xcalloc(count, sizeof(*fn->levels));
     fn->n_levels = count;
     for (size_t li = 0; li < count; li++)
@@ -1375,14 +1393,15 @@ static void load_fence_node(struct loader *ld, size_t ni, struct ynode *v)
     _cleanup_free_ char *who = xasprintf("fencing of node '%s'", ld->c->nodes[ni].name);
     _cleanup_free_ char *where = xasprintf("in the %s", who);
     if (v->type != YN_MAPPING) {
-        err_type(ld, v, who, "a mapping with levels and an optional delay ({levels: [[ipmi-n1]]})");
+        report_type(ld, v, who,
+                    "a mapping with levels and an optional delay ({levels: [[ipmi-n1]]})");
         return;
     }
     walk_mapping(ld, v, who, where, specs, ARRAY_SIZE(specs), f);
     if (f[0]) {
         _cleanup_free_ char *label = xasprintf("%s: delay", who);
         uint64_t ms;
-        if (get_duration(ld, f[0], label, 0, CFG_MAX_FENCE_DELAY_MS, &ms))
+        if (scalar_duration(ld, f[0], label, 0, CFG_MAX_FENCE_DELAY_MS, &ms))
             ld->c->fence_nodes[ni].delay_ms = ms;
     }
     if (f[1])
@@ -1394,8 +1413,8 @@ static void load_fence_nodes(struct loader *ld, struct ynode *n)
     struct cfg *c = ld->c;
     size_t errors = ld->d->n_errors;
     if (n->type != YN_MAPPING) {
-        err_type(ld, n, "fencing.nodes",
-                 "a mapping of node name to its fencing ({n1: {levels: [[ipmi-n1]]}})");
+        report_type(ld, n, "fencing.nodes",
+                    "a mapping of node name to its fencing ({n1: {levels: [[ipmi-n1]]}})");
         ld->fence_nodes_bad = true;
         return;
     }
@@ -1407,9 +1426,9 @@ static void load_fence_nodes(struct loader *ld, struct ynode *n)
     }
     for (size_t i = 0; i + 1 < n->n; i += 2) {
         struct ynode *k = n->items[i], *v = n->items[i + 1];
-        if (k->type != YN_SCALAR || has_nul(k)) {
-            _cleanup_free_ char *got = describe(k);
-            err(ld, k, "keys must be plain text, not %s", got);
+        if (k->type != YN_SCALAR || ytree_has_nul(k)) {
+            _cleanup_free_ char *got = report_describe(k);
+            report_error(ld, k, "keys must be plain text, not %s", got);
             continue;
         }
         size_t ni = 0;
@@ -1418,19 +1437,20 @@ static void load_fence_nodes(struct loader *ld, struct ynode *n)
         if (ni == c->n_nodes) {
             if (!names_ok)
                 continue;
-            _cleanup_free_ char *q = quote_node(k);
-            const char *sug = suggest(k->text, names, c->n_nodes);
+            _cleanup_free_ char *q = report_quote_node(k);
+            const char *sug = report_suggest(k->text, names, c->n_nodes);
             if (sug) {
-                err(ld, k, "fencing.nodes: undeclared node %s; did you mean '%s'?", q, sug);
+                report_error(ld, k, "fencing.nodes: undeclared node %s; did you mean '%s'?", q,
+                             sug);
             } else {
-                _cleanup_free_ char *all = join_or(names, c->n_nodes, " and ");
-                err(ld, k, "fencing.nodes: undeclared node %s (the nodes are %s)", q, all);
+                _cleanup_free_ char *all = report_join(names, c->n_nodes, " and ");
+                report_error(ld, k, "fencing.nodes: undeclared node %s (the nodes are %s)", q, all);
             }
             continue;
         }
         if (ld->fnode_key[ni]) {
-            err(ld, k, "duplicate key '%s' in fencing.nodes (first at line %d)", k->text,
-                ld->fnode_key[ni]->line);
+            report_error(ld, k, "duplicate key '%s' in fencing.nodes (first at line %d)", k->text,
+                         ld->fnode_key[ni]->line);
             continue;
         }
         ld->fnode_key[ni] = k;
@@ -1452,9 +1472,10 @@ static void load_fencing(struct loader *ld, struct ynode *n)
     static const char *const actions[] = {"off", "reboot"};
     struct ynode *f[ARRAY_SIZE(specs)];
     struct cfg *c = ld->c;
-    if (n->type == YN_SCALAR && !is_null(n)) {
-        _cleanup_free_ char *got = describe(n);
-        err(ld, n,
+    if (n->type == YN_SCALAR && !ytree_is_null(n)) {
+        _cleanup_free_ char *got = report_describe(n);
+        report_error(
+            ld, n,
             "fencing must be a mapping (key: value lines), not %s; to turn fencing off, write "
             "fencing: {enabled: false}",
             got);
@@ -1468,33 +1489,33 @@ static void load_fencing(struct loader *ld, struct ynode *n)
         ld->fence_nodes_bad = true; /* perhaps misspelt: do not also ask for every node's levels */
     bool b;
     if (f[0]) {
-        if (get_bool(ld, f[0], "fencing.enabled", &b)) {
+        if (scalar_bool(ld, f[0], "fencing.enabled", &b)) {
             c->fence_enabled = b;
             ld->fence_enabled = f[0];
         } else {
             ld->fence_enabled_bad = true;
         }
     }
-    if (f[1] && get_bool(ld, f[1], "fencing.unsafe_recovery", &b)) {
+    if (f[1] && scalar_bool(ld, f[1], "fencing.unsafe_recovery", &b)) {
         c->fence_unsafe_recovery = b;
         ld->fence_unsafe = b ? f[1] : NULL;
     }
     if (f[2]) {
-        int i = get_keyword(ld, f[2], "fencing.action", actions, ARRAY_SIZE(actions));
+        int i = scalar_keyword(ld, f[2], "fencing.action", actions, ARRAY_SIZE(actions));
         if (i >= 0)
             c->fence_action = i == 0 ? CFG_FENCE_OFF : CFG_FENCE_REBOOT;
     }
     uint64_t v;
-    if (f[3] && get_uint(ld, f[3], "fencing.retries", 0, CFG_MAX_FENCE_RETRIES, &v))
+    if (f[3] && scalar_uint(ld, f[3], "fencing.retries", 0, CFG_MAX_FENCE_RETRIES, &v))
         c->fence_retries = (uint32_t)v;
-    if (f[6] && get_duration(ld, f[6], "fencing.startup_wait", 0, CFG_MAX_STARTUP_WAIT_MS, &v))
+    if (f[6] && scalar_duration(ld, f[6], "fencing.startup_wait", 0, CFG_MAX_STARTUP_WAIT_MS, &v))
         c->fence_startup_wait_ms = v;
     if (f[4])
         load_fence_devices(ld, f[4]);
     if (f[5]) {
         load_fence_nodes(ld, f[5]);
         if (f[5]->type == YN_MAPPING)
-            ld->fence_nodes_map = key_of(n, f[5]);
+            ld->fence_nodes_map = walk_key_of(n, f[5]);
     }
 }
 
@@ -1525,11 +1546,11 @@ struct typed_schema {
 };
 
 /* The value of key in mapping m (the first one), or NULL. */
-static struct ynode *find_value(const struct ynode *m, const char *key)
+static struct ynode *walk_find(const struct ynode *m, const char *key)
 {
     for (size_t i = 0; m->type == YN_MAPPING && i + 1 < m->n; i += 2) {
         const struct ynode *k = m->items[i];
-        if (k->type == YN_SCALAR && !has_nul(k) && strcmp(k->text, key) == 0)
+        if (k->type == YN_SCALAR && !ytree_has_nul(k) && strcmp(k->text, key) == 0)
             return m->items[i + 1];
     }
     return NULL;
@@ -1542,9 +1563,9 @@ static void err_foreign_key(struct loader *ld, const struct ynode *k, const char
     const char **owners = xcalloc(s->n_types, sizeof(*owners));
     for (size_t t = 0; t < s->n_types; t++)
         owners[t] = s->masks[t] & BIT(x) ? s->types[t] : NULL;
-    _cleanup_free_ char *list = join_or(owners, s->n_types, " and ");
-    err(ld, k, "%s: '%s' is not a key of %s (it is a key of %s %s)", who, s->keys[x], kind, list,
-        s->noun);
+    _cleanup_free_ char *list = report_join(owners, s->n_types, " and ");
+    report_error(ld, k, "%s: '%s' is not a key of %s (it is a key of %s %s)", who, s->keys[x], kind,
+                 list, s->noun);
     free(owners);
 }
 
@@ -1569,9 +1590,9 @@ static void walk_typed(struct loader *ld, const struct ynode *n, const char *who
     }
     for (size_t i = 0; i + 1 < n->n; i += 2) {
         struct ynode *k = n->items[i], *v = n->items[i + 1];
-        if (k->type != YN_SCALAR || has_nul(k)) {
-            _cleanup_free_ char *got = describe(k);
-            err(ld, k, "keys must be plain text, not %s", got);
+        if (k->type != YN_SCALAR || ytree_has_nul(k)) {
+            _cleanup_free_ char *got = report_describe(k);
+            report_error(ld, k, "keys must be plain text, not %s", got);
             continue;
         }
         size_t x = 0;
@@ -1582,21 +1603,21 @@ static void walk_typed(struct loader *ld, const struct ynode *n, const char *who
             continue;
         }
         if (x == s->n_keys) {
-            _cleanup_free_ char *q = quote_node(k);
-            const char *sug = suggest(k->text, names, s->n_keys);
+            _cleanup_free_ char *q = report_quote_node(k);
+            const char *sug = report_suggest(k->text, names, s->n_keys);
             if (sug) {
-                err(ld, k, "unknown key %s %s; did you mean '%s'?", q, where, sug);
+                report_error(ld, k, "unknown key %s %s; did you mean '%s'?", q, where, sug);
                 for (size_t j = 0; j < s->n_keys; j++)
                     suggested |= names[j] == sug ? BIT(j) : 0;
             } else {
-                _cleanup_free_ char *all = join_or(names, s->n_keys, " and ");
-                err(ld, k, "unknown key %s %s (the keys here are %s)", q, where, all);
+                _cleanup_free_ char *all = report_join(names, s->n_keys, " and ");
+                report_error(ld, k, "unknown key %s %s (the keys here are %s)", q, where, all);
             }
             continue;
         }
         if (keys[x]) {
-            err(ld, k, "duplicate key '%s' %s (first at line %d)", s->keys[x], where,
-                keys[x]->line);
+            report_error(ld, k, "duplicate key '%s' %s (first at line %d)", s->keys[x], where,
+                         keys[x]->line);
             continue;
         }
         keys[x] = k;
@@ -1604,7 +1625,7 @@ static void walk_typed(struct loader *ld, const struct ynode *n, const char *who
     }
     for (size_t i = 0; i < s->n_keys; i++)
         if ((s->required & BIT(i)) && !found[i] && !(suggested & BIT(i)))
-            err(ld, n, "missing required key '%s' %s", s->keys[i], where);
+            report_error(ld, n, "missing required key '%s' %s", s->keys[i], where);
     *ret_suggested = suggested;
 }
 
@@ -1620,7 +1641,8 @@ static char *group_ref(struct loader *ld, size_t gi)
  * gi): names are unique among all groups and resources together. Reports a
  * clash with the first holder of the name and returns false.
  */
-static bool claim_name(struct loader *ld, const struct ynode *at, size_t gi, bool is_group)
+static bool load_resources_claim_name(struct loader *ld, const struct ynode *at, size_t gi,
+                                      bool is_group)
 {
     const char *name = at->text;
     for (size_t i = 0; i < ld->n_gnames; i++) {
@@ -1629,19 +1651,20 @@ static bool claim_name(struct loader *ld, const struct ynode *at, size_t gi, boo
             continue;
         _cleanup_free_ char *og = group_ref(ld, o->group);
         if (is_group && o->is_group)
-            err(ld, at, "duplicate group name '%s' (first at line %d)", name, o->at->line);
+            report_error(ld, at, "duplicate group name '%s' (first at line %d)", name, o->at->line);
         else if (!is_group && !o->is_group)
-            err(ld, at, "resource '%s' is already defined in %s at line %d", name, og, o->at->line);
+            report_error(ld, at, "resource '%s' is already defined in %s at line %d", name, og,
+                         o->at->line);
         else if (!is_group)
-            err(ld, at,
-                "resource '%s' has the name of %s (line %d); groups and resources need "
-                "different names",
-                name, og, o->at->line);
+            report_error(ld, at,
+                         "resource '%s' has the name of %s (line %d); groups and resources need "
+                         "different names",
+                         name, og, o->at->line);
         else
-            err(ld, at,
-                "group '%s' has the name of resource '%s' in %s (line %d); groups and "
-                "resources need different names",
-                name, name, og, o->at->line);
+            report_error(ld, at,
+                         "group '%s' has the name of resource '%s' in %s (line %d); groups and "
+                         "resources need different names",
+                         name, name, og, o->at->line);
         return false;
     }
     xgrow((void **)&ld->gnames, &ld->gnames_cap, ld->n_gnames + 1, sizeof(*ld->gnames));
@@ -1650,23 +1673,23 @@ static bool claim_name(struct loader *ld, const struct ynode *at, size_t gi, boo
 }
 
 /* A program root may run: a regular file with an x bit (CFG_LOAD_CHECK_FILES). */
-static void check_executable(struct loader *ld, const struct ynode *at, const char *what,
-                             const char *path)
+static void files_check_executable(struct loader *ld, const struct ynode *at, const char *what,
+                                   const char *path)
 {
     struct stat st;
     if (stat(path, &st) < 0)
-        err(ld, at, "%s %s: %s", what, path, strerror(errno));
+        report_error(ld, at, "%s %s: %s", what, path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
-        err(ld, at, "%s %s is not a regular file", what, path);
+        report_error(ld, at, "%s %s is not a regular file", what, path);
     else if (!(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) ||
              (geteuid() == 0 && access(path, X_OK) < 0))
-        err(ld, at, "%s %s is not executable", what, path);
+        report_error(ld, at, "%s %s is not executable", what, path);
 }
 
 /* An environment variable or parameter name: [A-Za-z_][A-Za-z0-9_]*, 1 to 64 long. */
 static bool param_name_ok(const struct ynode *k)
 {
-    return name_chars_ok(k, 64, "_", false) && !(k->text[0] >= '0' && k->text[0] <= '9');
+    return scalar_name_ok(k, 64, "_", false) && !(k->text[0] >= '0' && k->text[0] <= '9');
 }
 
 /*
@@ -1674,7 +1697,7 @@ static bool param_name_ok(const struct ynode *k)
  * the key ("params"), entry what one name is ("parameter"), example a sample
  * for the message. The entries go to *ret and *ret_n, in file order.
  */
-static void load_params(struct loader *ld, struct ynode *n, const char *who, const char *what,
+static void walk_params(struct loader *ld, struct ynode *n, const char *who, const char *what,
                         const char *entry, const char *example, struct cfg_param **ret,
                         size_t *ret_n)
 {
@@ -1682,14 +1705,14 @@ static void load_params(struct loader *ld, struct ynode *n, const char *who, con
     if (n->type != YN_MAPPING) {
         _cleanup_free_ char *shape =
             xasprintf("a mapping of %s names to values, such as %s", entry, example);
-        err_type(ld, n, label, shape);
+        report_type(ld, n, label, shape);
         return;
     }
     size_t pairs = n->n / 2;
     if (pairs > CFG_MAX_RES_PARAMS) {
-        err(ld, n->items[2 * CFG_MAX_RES_PARAMS],
-            "%s: too many %s: %zu are given, at most %d are supported", who, what, pairs,
-            CFG_MAX_RES_PARAMS);
+        report_error(ld, n->items[2 * CFG_MAX_RES_PARAMS],
+                     "%s: too many %s: %zu are given, at most %d are supported", who, what, pairs,
+                     CFG_MAX_RES_PARAMS);
         pairs = CFG_MAX_RES_PARAMS;
     }
     struct cfg_param *v = xcalloc(pairs ? pairs : 1, sizeof(*v));
@@ -1697,21 +1720,22 @@ static void load_params(struct loader *ld, struct ynode *n, const char *who, con
     size_t count = 0, n_keys = 0;
     for (size_t i = 0; i < pairs; i++) {
         struct ynode *k = n->items[2 * i], *val = n->items[2 * i + 1];
-        if (k->type != YN_SCALAR || has_nul(k)) {
-            _cleanup_free_ char *got = describe(k);
-            err(ld, k, "keys must be plain text, not %s", got);
+        if (k->type != YN_SCALAR || ytree_has_nul(k)) {
+            _cleanup_free_ char *got = report_describe(k);
+            report_error(ld, k, "keys must be plain text, not %s", got);
             continue;
         }
         if (!param_name_ok(k)) {
-            _cleanup_free_ char *qk = quote_node(k);
-            err(ld, k, "%s: %s name %s is not valid: use %s", who, entry, qk, PARAM_NAME_RULE);
+            _cleanup_free_ char *qk = report_quote_node(k);
+            report_error(ld, k, "%s: %s name %s is not valid: use %s", who, entry, qk,
+                         PARAM_NAME_RULE);
             continue;
         }
         bool dup = false;
         for (size_t j = 0; j < n_keys && !dup; j++) {
             if (strcmp(keys[j]->text, k->text) == 0) {
-                err(ld, k, "duplicate key '%s' in the %s of %s (first at line %d)", k->text, what,
-                    who, keys[j]->line);
+                report_error(ld, k, "duplicate key '%s' in the %s of %s (first at line %d)",
+                             k->text, what, who, keys[j]->line);
                 dup = true;
             }
         }
@@ -1719,12 +1743,12 @@ static void load_params(struct loader *ld, struct ynode *n, const char *who, con
             continue;
         keys[n_keys++] = k;
         _cleanup_free_ char *vlabel = xasprintf("%s: %s.%s", who, what, k->text);
-        if (val->type != YN_SCALAR || is_null(val)) {
-            err_type(ld, val, vlabel, "text, a number or true/false");
+        if (val->type != YN_SCALAR || ytree_is_null(val)) {
+            report_type(ld, val, vlabel, "text, a number or true/false");
             continue;
         }
-        if (has_nul(val)) {
-            err(ld, val, "%s contains a NUL character", vlabel);
+        if (ytree_has_nul(val)) {
+            report_error(ld, val, "%s contains a NUL character", vlabel);
             continue;
         }
         v[count].key = xstrdup(k->text);
@@ -1741,38 +1765,38 @@ static void load_params(struct loader *ld, struct ynode *n, const char *who, con
  * Stores a NULL-terminated copy in *ret_argv and its length in *ret_argc
  * only when every entry is usable.
  */
-static void load_command(struct loader *ld, struct ynode *n, const char *who, char ***ret_argv,
+static void walk_command(struct loader *ld, struct ynode *n, const char *who, char ***ret_argv,
                          size_t *ret_argc)
 {
     _cleanup_free_ char *label = xasprintf("%s: command", who);
     if (n->type != YN_SEQUENCE) {
-        err_type(ld, n, label,
-                 "a list of the program and its arguments, such as [/usr/bin/python3, -m, "
-                 "http.server]");
+        report_type(ld, n, label,
+                    "a list of the program and its arguments, such as [/usr/bin/python3, -m, "
+                    "http.server]");
         return;
     }
     if (n->n == 0) {
-        err(ld, n, "%s is empty; it needs at least the program", label);
+        report_error(ld, n, "%s is empty; it needs at least the program", label);
         return;
     }
     if (n->n > CFG_MAX_ARGS) {
-        err(ld, n->items[CFG_MAX_ARGS],
-            "%s: too many arguments: %zu are given, at most %d are supported", label, n->n,
-            CFG_MAX_ARGS);
+        report_error(ld, n->items[CFG_MAX_ARGS],
+                     "%s: too many arguments: %zu are given, at most %d are supported", label, n->n,
+                     CFG_MAX_ARGS);
         return;
     }
     bool ok = true;
     _cleanup_free_ char *plabel = xasprintf("%s: the program", who);
-    if (!get_path(ld, n->items[0], plabel, "a program", "/usr/bin/"))
+    if (!scalar_path(ld, n->items[0], plabel, "a program", "/usr/bin/"))
         ok = false;
     for (size_t i = 1; i < n->n; i++) {
         struct ynode *a = n->items[i];
         _cleanup_free_ char *alabel = xasprintf("%s: command argument #%zu", who, i);
-        if (a->type != YN_SCALAR || is_null(a)) {
-            err_type(ld, a, alabel, "text (write an empty argument as \"\")");
+        if (a->type != YN_SCALAR || ytree_is_null(a)) {
+            report_type(ld, a, alabel, "text (write an empty argument as \"\")");
             ok = false;
-        } else if (has_nul(a)) {
-            err(ld, a, "%s contains a NUL character", alabel);
+        } else if (ytree_has_nul(a)) {
+            report_error(ld, a, "%s contains a NUL character", alabel);
             ok = false;
         }
     }
@@ -1819,17 +1843,18 @@ static const struct typed_schema check_schema = {
 static int load_check_type(struct loader *ld, const struct ynode *n, const char *who)
 {
     _cleanup_free_ char *label = xasprintf("%s: type", who);
-    if (!is_scalar(ld, n, label, "tcp, http or exec"))
+    if (!scalar_ok(ld, n, label, "tcp, http or exec"))
         return -1;
     for (size_t i = 0; i < ARRAY_SIZE(check_types); i++)
-        if (!has_nul(n) && strcmp(n->text, check_types[i]) == 0)
+        if (!ytree_has_nul(n) && strcmp(n->text, check_types[i]) == 0)
             return (int)i;
-    _cleanup_free_ char *q = quote_node(n);
-    const char *sug = has_nul(n) ? NULL : suggest(n->text, check_types, ARRAY_SIZE(check_types));
+    _cleanup_free_ char *q = report_quote_node(n);
+    const char *sug =
+        ytree_has_nul(n) ? NULL : report_suggest(n->text, check_types, ARRAY_SIZE(check_types));
     if (sug)
-        err(ld, n, "%s: unknown check type %s; did you mean '%s'?", who, q, sug);
+        report_error(ld, n, "%s: unknown check type %s; did you mean '%s'?", who, q, sug);
     else
-        err(ld, n, "%s: unknown check type %s (the types are tcp, http and exec)", who, q);
+        report_error(ld, n, "%s: unknown check type %s (the types are tcp, http and exec)", who, q);
     return -1;
 }
 
@@ -1838,16 +1863,17 @@ static void load_check_host(struct loader *ld, struct cfg_check *ck, const struc
                             const char *who)
 {
     _cleanup_free_ char *label = xasprintf("%s: host", who);
-    if (!is_scalar(ld, n, label, "a numeric IPv4 or IPv6 address, or localhost"))
+    if (!scalar_ok(ld, n, label, "a numeric IPv4 or IPv6 address, or localhost"))
         return;
     struct addr_bin bin;
-    if (!has_nul(n) && strcmp(n->text, "localhost") == 0) {
+    if (!ytree_has_nul(n) && strcmp(n->text, "localhost") == 0) {
         ck->host = xstrdup("127.0.0.1");
-    } else if (parse_addr(n, &bin)) {
+    } else if (scalar_addr(n, &bin)) {
         ck->host = xstrdup(n->text);
     } else {
-        _cleanup_free_ char *q = quote_node(n);
-        err(ld, n,
+        _cleanup_free_ char *q = report_quote_node(n);
+        report_error(
+            ld, n,
             "%s %s must be a numeric IPv4 or IPv6 address, or localhost (checks do not look up "
             "names)",
             label, q);
@@ -1913,18 +1939,20 @@ static void load_check_url(struct loader *ld, struct cfg_check *ck, const struct
                            const char *who)
 {
     _cleanup_free_ char *label = xasprintf("%s: url", who);
-    if (!is_scalar(ld, n, label, "an url such as http://127.0.0.1:8080/health"))
+    if (!scalar_ok(ld, n, label, "an url such as http://127.0.0.1:8080/health"))
         return;
-    _cleanup_free_ char *q = quote_node(n);
-    if (!has_nul(n) && strncasecmp(n->text, "https://", 8) == 0) {
-        err(ld, n,
+    _cleanup_free_ char *q = report_quote_node(n);
+    if (!ytree_has_nul(n) && strncasecmp(n->text, "https://", 8) == 0) {
+        report_error(
+            ld, n,
             "%s %s: https checks are not supported; use a tcp check or an exec check with curl",
             label, q);
         return;
     }
-    const char *why = has_nul(n) ? "it contains a NUL character" : parse_http_url(n->text, ck);
+    const char *why =
+        ytree_has_nul(n) ? "it contains a NUL character" : parse_http_url(n->text, ck);
     if (why) {
-        err(ld, n, "%s %s is not usable: %s", label, q, why);
+        report_error(ld, n, "%s %s is not usable: %s", label, q, why);
         return;
     }
     ck->url = xstrdup(n->text);
@@ -1940,14 +1968,14 @@ static void load_check_timing(struct loader *ld, struct cfg_check *ck, struct yn
     ck->failures = CFG_DEFAULT_CHECK_FAILURES;
     if (f[CK_INTERVAL]) {
         _cleanup_free_ char *label = xasprintf("%s: interval", who);
-        interval_ok = get_duration(ld, f[CK_INTERVAL], label, CFG_MIN_CHECK_INTERVAL,
-                                   CFG_MAX_CHECK_INTERVAL_MS, &v);
+        interval_ok = scalar_duration(ld, f[CK_INTERVAL], label, CFG_MIN_CHECK_INTERVAL,
+                                      CFG_MAX_CHECK_INTERVAL_MS, &v);
         if (interval_ok)
             ck->interval_ms = v;
     }
     if (f[CK_FAILURES]) {
         _cleanup_free_ char *label = xasprintf("%s: failures", who);
-        if (get_uint(ld, f[CK_FAILURES], label, 1, CFG_MAX_CHECK_FAILURES, &v))
+        if (scalar_uint(ld, f[CK_FAILURES], label, 1, CFG_MAX_CHECK_FAILURES, &v))
             ck->failures = (uint32_t)v;
     }
     if (!f[CK_TIMEOUT]) {
@@ -1956,14 +1984,15 @@ static void load_check_timing(struct loader *ld, struct cfg_check *ck, struct yn
         return;
     }
     _cleanup_free_ char *label = xasprintf("%s: timeout", who);
-    if (!get_duration(ld, f[CK_TIMEOUT], label, CFG_MIN_CHECK_TIMEOUT_MS, CFG_MAX_TIMEOUT_MS, &v))
+    if (!scalar_duration(ld, f[CK_TIMEOUT], label, CFG_MIN_CHECK_TIMEOUT_MS, CFG_MAX_TIMEOUT_MS,
+                         &v))
         return;
     ck->timeout_ms = v;
     if (interval_ok && v >= ck->interval_ms) {
         char t[32], i[32];
-        err(ld, f[CK_TIMEOUT], "%s: timeout %s must be shorter than the interval (%s%s)", who,
-            dur_format(v, t), dur_format(ck->interval_ms, i),
-            f[CK_INTERVAL] ? "" : ", the default");
+        report_error(ld, f[CK_TIMEOUT], "%s: timeout %s must be shorter than the interval (%s%s)",
+                     who, dur_format(v, t), dur_format(ck->interval_ms, i),
+                     f[CK_INTERVAL] ? "" : ", the default");
     }
 }
 
@@ -1973,10 +2002,10 @@ static void load_check(struct loader *ld, struct cfg_check *ck, struct ynode *e,
     _cleanup_free_ char *who = xasprintf("check #%zu of %s", ci + 1, rwho);
     _cleanup_free_ char *where = xasprintf("in %s", who);
     if (e->type != YN_MAPPING) {
-        err_type(ld, e, who, "a mapping such as {type: tcp, host: 127.0.0.1, port: 80}");
+        report_type(ld, e, who, "a mapping such as {type: tcp, host: 127.0.0.1, port: 80}");
         return;
     }
-    struct ynode *tn = find_value(e, "type");
+    struct ynode *tn = walk_find(e, "type");
     int type = tn ? load_check_type(ld, tn, who) : -1;
     struct ynode *f[CK_MAX];
     uint32_t suggested;
@@ -1993,34 +2022,34 @@ static void load_check(struct loader *ld, struct cfg_check *ck, struct ynode *e,
     };
     for (size_t k = 0; k < CK_MAX; k++)
         if ((needs[type] & BIT(k)) && !f[k] && !(suggested & BIT(k)))
-            err(ld, e, "%s (%s) needs '%s'", who, check_types[type], check_keys[k]);
+            report_error(ld, e, "%s (%s) needs '%s'", who, check_types[type], check_keys[k]);
     uint64_t v;
     if (f[CK_HOST])
         load_check_host(ld, ck, f[CK_HOST], who);
     if (f[CK_PORT]) {
         _cleanup_free_ char *label = xasprintf("%s: port", who);
-        if (get_uint(ld, f[CK_PORT], label, 1, 65535, &v))
+        if (scalar_uint(ld, f[CK_PORT], label, 1, 65535, &v))
             ck->port = (uint16_t)v;
     }
     if (f[CK_URL])
         load_check_url(ld, ck, f[CK_URL], who);
     if (f[CK_STATUS]) {
         _cleanup_free_ char *label = xasprintf("%s: status", who);
-        if (get_uint(ld, f[CK_STATUS], label, 100, 599, &v))
+        if (scalar_uint(ld, f[CK_STATUS], label, 100, 599, &v))
             ck->status = (uint32_t)v;
     }
     if (f[CK_COMMAND])
-        load_command(ld, f[CK_COMMAND], who, &ck->argv, &ck->argc);
+        walk_command(ld, f[CK_COMMAND], who, &ck->argv, &ck->argc);
 }
 
 static void load_checks(struct loader *ld, struct cfg_resource *r, struct ynode *n, const char *who)
 {
     _cleanup_free_ char *label = xasprintf("%s: checks", who);
     if (n->type != YN_SEQUENCE) {
-        err_type(ld, n, label, "a list of checks (- {type: tcp, host: 127.0.0.1, port: 80})");
+        report_type(ld, n, label, "a list of checks (- {type: tcp, host: 127.0.0.1, port: 80})");
         return;
     }
-    size_t count = cap_count(ld, n, CFG_MAX_CHECKS, who, "checks");
+    size_t count = walk_cap(ld, n, CFG_MAX_CHECKS, who, "checks");
     if (count == 0)
         return;
     r->checks = xcalloc(count, sizeof(*r->checks));
@@ -2115,7 +2144,7 @@ static const struct {
 /* A provider, agent or init script name: a path component, as a node name. */
 static bool agent_part_ok(const char *s, size_t len)
 {
-    return chars_ok(s, len, 63, "._-", true);
+    return scalar_chars_ok(s, len, 63, "._-", true);
 }
 
 /* Parses the type into r (provider and agent for ocf and lsb); -1 after reporting. */
@@ -2123,10 +2152,10 @@ static int load_res_type(struct loader *ld, struct cfg_resource *r, const struct
                          const char *who)
 {
     _cleanup_free_ char *label = xasprintf("%s: type", who);
-    if (!is_scalar(ld, n, label, RES_TYPES))
+    if (!scalar_ok(ld, n, label, RES_TYPES))
         return -1;
-    _cleanup_free_ char *q = quote_node(n);
-    const char *s = has_nul(n) ? "" : n->text;
+    _cleanup_free_ char *q = report_quote_node(n);
+    const char *s = ytree_has_nul(n) ? "" : n->text;
     for (size_t i = 0; i <= CFG_RES_SCRIPT; i++) {
         if (strcmp(s, res_types[i]) == 0) {
             r->type = (enum cfg_res_type)i;
@@ -2137,10 +2166,10 @@ static int load_res_type(struct loader *ld, struct cfg_resource *r, const struct
         const char *p = s[3] ? s + 4 : s + 3, *colon = strchr(p, ':');
         if (!colon || !agent_part_ok(p, (size_t)(colon - p)) ||
             !agent_part_ok(colon + 1, strlen(colon + 1))) {
-            err(ld, n,
-                "%s: type %s is not a valid OCF type: write ocf:PROVIDER:AGENT, such as "
-                "ocf:heartbeat:IPaddr2 (each part: %s)",
-                who, q, NODE_NAME_RULE);
+            report_error(ld, n,
+                         "%s: type %s is not a valid OCF type: write ocf:PROVIDER:AGENT, such as "
+                         "ocf:heartbeat:IPaddr2 (each part: %s)",
+                         who, q, NODE_NAME_RULE);
             return -1;
         }
         r->type = CFG_RES_OCF;
@@ -2151,27 +2180,27 @@ static int load_res_type(struct loader *ld, struct cfg_resource *r, const struct
     if (strcmp(s, "lsb") == 0 || strncmp(s, "lsb:", 4) == 0) {
         const char *p = s[3] ? s + 4 : s + 3;
         if (!agent_part_ok(p, strlen(p))) {
-            err(ld, n,
-                "%s: type %s is not a valid LSB type: write lsb:NAME for the init script "
-                "%s/NAME, such as lsb:cron (NAME: %s)",
-                who, q, CFG_DEFAULT_LSB_DIR, NODE_NAME_RULE);
+            report_error(ld, n,
+                         "%s: type %s is not a valid LSB type: write lsb:NAME for the init script "
+                         "%s/NAME, such as lsb:cron (NAME: %s)",
+                         who, q, CFG_DEFAULT_LSB_DIR, NODE_NAME_RULE);
             return -1;
         }
         r->type = CFG_RES_LSB;
         r->agent = xstrdup(p);
         return CFG_RES_LSB;
     }
-    const char *sug = suggest(s, res_types, CFG_RES_SCRIPT + 1);
+    const char *sug = report_suggest(s, res_types, CFG_RES_SCRIPT + 1);
     if (sug)
-        err(ld, n, "%s: unknown type %s; did you mean '%s'?", who, q, sug);
+        report_error(ld, n, "%s: unknown type %s; did you mean '%s'?", who, q, sug);
     else
-        err(ld, n, "%s: unknown type %s (the types are %s)", who, q, RES_TYPES_AND);
+        report_error(ld, n, "%s: unknown type %s (the types are %s)", who, q, RES_TYPES_AND);
     return -1;
 }
 
 /* The agent of an ocf resource, or the init script of an lsb one, must be there to run. */
-static void check_agent_file(struct loader *ld, const struct cfg_resource *r,
-                             const struct ynode *at, const char *who)
+static void files_check_agent(struct loader *ld, const struct cfg_resource *r,
+                              const struct ynode *at, const char *who)
 {
     bool ocf = r->type == CFG_RES_OCF;
     _cleanup_free_ char *path =
@@ -2180,14 +2209,15 @@ static void check_agent_file(struct loader *ld, const struct cfg_resource *r,
     struct stat st;
     if (stat(path, &st) < 0 && errno == ENOENT) {
         if (ocf)
-            err(ld, at, "%s: unknown agent ocf:%s:%s (there is no %s)", who, r->provider, r->agent,
-                path);
+            report_error(ld, at, "%s: unknown agent ocf:%s:%s (there is no %s)", who, r->provider,
+                         r->agent, path);
         else
-            err(ld, at, "%s: unknown init script lsb:%s (there is no %s)", who, r->agent, path);
+            report_error(ld, at, "%s: unknown init script lsb:%s (there is no %s)", who, r->agent,
+                         path);
         return;
     }
     _cleanup_free_ char *what = xasprintf("%s: %s", who, ocf ? "OCF agent" : "init script");
-    check_executable(ld, at, what, path);
+    files_check_executable(ld, at, what, path);
 }
 
 /* An address with its prefix length ("198.51.100.100/24"), parsed into r. */
@@ -2195,15 +2225,15 @@ static bool load_ip_address(struct loader *ld, struct cfg_resource *r, const str
                             const char *who)
 {
     _cleanup_free_ char *label = xasprintf("%s: address", who);
-    if (!is_scalar(ld, n, label, "an address with a prefix length, such as 198.51.100.100/24"))
+    if (!scalar_ok(ld, n, label, "an address with a prefix length, such as 198.51.100.100/24"))
         return false;
-    _cleanup_free_ char *q = quote_node(n);
-    const char *slash = has_nul(n) ? NULL : strchr(n->text, '/');
+    _cleanup_free_ char *q = report_quote_node(n);
+    const char *slash = ytree_has_nul(n) ? NULL : strchr(n->text, '/');
     size_t alen = slash ? (size_t)(slash - n->text) : n->len;
     char buf[64];
     int family = 0;
     uint8_t bytes[16] = {0};
-    if (!has_nul(n) && alen < sizeof(buf)) {
+    if (!ytree_has_nul(n) && alen < sizeof(buf)) {
         memcpy(buf, n->text, alen);
         buf[alen] = '\0';
         if (inet_pton(AF_INET, buf, bytes) == 1)
@@ -2212,15 +2242,15 @@ static bool load_ip_address(struct loader *ld, struct cfg_resource *r, const str
             family = AF_INET6;
     }
     if (!family) {
-        err(ld, n,
-            "%s %s is not an IPv4 or IPv6 address with a prefix length (such as "
-            "198.51.100.100/24 or 2001:db8::100/64)",
-            label, q);
+        report_error(ld, n,
+                     "%s %s is not an IPv4 or IPv6 address with a prefix length (such as "
+                     "198.51.100.100/24 or 2001:db8::100/64)",
+                     label, q);
         return false;
     }
     if (!slash) {
-        err(ld, n, "%s %s needs a prefix length, such as %s/%d", label, q, n->text,
-            family == AF_INET ? 24 : 64);
+        report_error(ld, n, "%s %s needs a prefix length, such as %s/%d", label, q, n->text,
+                     family == AF_INET ? 24 : 64);
         return false;
     }
     unsigned max = family == AF_INET ? 32 : 128;
@@ -2228,8 +2258,9 @@ static bool load_ip_address(struct loader *ld, struct cfg_resource *r, const str
     unsigned long prefix =
         digits >= 1 && digits <= 3 && slash[1 + digits] == '\0' ? strtoul(slash + 1, NULL, 10) : 0;
     if (prefix < 1 || prefix > max) {
-        err(ld, n, "%s %s: the prefix length must be a number from 1 to %u for an %s address",
-            label, q, max, family_name(family));
+        report_error(ld, n,
+                     "%s %s: the prefix length must be a number from 1 to %u for an %s address",
+                     label, q, max, report_family(family));
         return false;
     }
     r->address = xstrdup(n->text);
@@ -2247,8 +2278,8 @@ static void check_ip_unique(struct loader *ld, const struct cfg_resource *r, con
     for (size_t i = 0; i < ld->n_ips; i++) {
         const struct cfg_resource *o = ld->ips[i].r;
         if (o->family == r->family && memcmp(o->addr, r->addr, sizeof(r->addr)) == 0) {
-            err(ld, at, "%s: address %s is already used by resource '%s' (line %d)", who,
-                r->address, o->name ? o->name : "?", ld->ips[i].at->line);
+            report_error(ld, at, "%s: address %s is already used by resource '%s' (line %d)", who,
+                         r->address, o->name ? o->name : "?", ld->ips[i].at->line);
             return;
         }
     }
@@ -2258,7 +2289,8 @@ static void check_ip_unique(struct loader *ld, const struct cfg_resource *r, con
             if (!ld->src[i].name_ok || b->family != r->family ||
                 memcmp(b->bytes, r->addr, sizeof(r->addr)) != 0)
                 continue;
-            err(ld, at, "%s: address %s is the address of node '%s' on network '%s' (line %d)", who,
+            report_error(
+                ld, at, "%s: address %s is the address of node '%s' on network '%s' (line %d)", who,
                 r->address, c->nodes[i].name, c->networks[j].name, ld->src[i].addr[j]->line);
             return;
         }
@@ -2272,9 +2304,9 @@ static void load_ip_network(struct loader *ld, struct cfg_resource *r, const str
 {
     struct cfg *c = ld->c;
     _cleanup_free_ char *label = xasprintf("%s: network", who);
-    if (!is_scalar(ld, n, label, "the name of a network"))
+    if (!scalar_ok(ld, n, label, "the name of a network"))
         return;
-    int net = has_nul(n) ? -1 : cfg_network_index(c, n->text);
+    int net = ytree_has_nul(n) ? -1 : cfg_network_index(c, n->text);
     if (net >= 0) {
         r->network = net;
         return;
@@ -2284,13 +2316,13 @@ static void load_ip_network(struct loader *ld, struct cfg_resource *r, const str
     const char **names = xcalloc(c->n_networks, sizeof(*names));
     for (size_t j = 0; j < c->n_networks; j++)
         names[j] = c->networks[j].name;
-    _cleanup_free_ char *q = quote_node(n);
-    const char *sug = has_nul(n) ? NULL : suggest(n->text, names, c->n_networks);
+    _cleanup_free_ char *q = report_quote_node(n);
+    const char *sug = ytree_has_nul(n) ? NULL : report_suggest(n->text, names, c->n_networks);
     if (sug) {
-        err(ld, n, "%s: undeclared network %s; did you mean '%s'?", who, q, sug);
+        report_error(ld, n, "%s: undeclared network %s; did you mean '%s'?", who, q, sug);
     } else {
-        _cleanup_free_ char *all = join_or(names, c->n_networks, " and ");
-        err(ld, n, "%s: undeclared network %s (the networks are %s)", who, q, all);
+        _cleanup_free_ char *all = report_join(names, c->n_networks, " and ");
+        report_error(ld, n, "%s: undeclared network %s (the networks are %s)", who, q, all);
     }
     free(names);
 }
@@ -2298,7 +2330,7 @@ static void load_ip_network(struct loader *ld, struct cfg_resource *r, const str
 /* An interface name as the kernel accepts it (dev_valid_name), in printable ASCII. */
 static bool ifname_ok(const struct ynode *n)
 {
-    if (n->len < 1 || n->len > 15 || has_nul(n) || strcmp(n->text, ".") == 0 ||
+    if (n->len < 1 || n->len > 15 || ytree_has_nul(n) || strcmp(n->text, ".") == 0 ||
         strcmp(n->text, "..") == 0)
         return false;
     for (size_t i = 0; i < n->len; i++) {
@@ -2319,11 +2351,12 @@ static void load_ip(struct loader *ld, struct cfg_resource *r, struct ynode **f,
         _cleanup_free_ char *label = xasprintf("%s: interface", who);
         const struct ynode *n = f[RK_INTERFACE];
         _cleanup_free_ char *expected = xasprintf("an interface name (%s)", IFNAME_RULE);
-        if (!is_scalar(ld, n, label, expected))
+        if (!scalar_ok(ld, n, label, expected))
             return;
         if (!ifname_ok(n)) {
-            _cleanup_free_ char *q = quote_node(n);
-            err(ld, n, "%s %s is not a valid interface name: use %s", label, q, IFNAME_RULE);
+            _cleanup_free_ char *q = report_quote_node(n);
+            report_error(ld, n, "%s %s is not a valid interface name: use %s", label, q,
+                         IFNAME_RULE);
             return;
         }
         r->interface = xstrdup(n->text);
@@ -2334,27 +2367,28 @@ static void load_process(struct loader *ld, struct cfg_resource *r, struct ynode
                          const char *who)
 {
     if (f[RK_COMMAND])
-        load_command(ld, f[RK_COMMAND], who, &r->argv, &r->argc);
+        walk_command(ld, f[RK_COMMAND], who, &r->argv, &r->argc);
     if (f[RK_USER]) {
         _cleanup_free_ char *label = xasprintf("%s: user", who);
         const struct ynode *n = f[RK_USER];
-        const char *name = get_name(ld, n, label, "user name", 32, "._-", false, USER_NAME_RULE);
+        const char *name = scalar_name(ld, n, label, "user name", 32, "._-", false, USER_NAME_RULE);
         if (name && (name[0] == '-' || name[0] == '.')) {
-            _cleanup_free_ char *q = quote_node(n);
-            err(ld, n, "%s %s is not a valid user name: use %s", label, q, USER_NAME_RULE);
+            _cleanup_free_ char *q = report_quote_node(n);
+            report_error(ld, n, "%s %s is not a valid user name: use %s", label, q, USER_NAME_RULE);
             name = NULL;
         }
         if (name && (ld->flags & CFG_LOAD_CHECK_FILES) && !getpwnam(name))
-            err(ld, n, "%s: unknown user '%s' (not in the user database of this node)", who, name);
+            report_error(ld, n, "%s: unknown user '%s' (not in the user database of this node)",
+                         who, name);
         if (name)
             r->user = xstrdup(name);
     }
     if (f[RK_ENVIRONMENT])
-        load_params(ld, f[RK_ENVIRONMENT], who, "environment", "variable", "{LANG: C.UTF-8}",
+        walk_params(ld, f[RK_ENVIRONMENT], who, "environment", "variable", "{LANG: C.UTF-8}",
                     &r->env, &r->n_env);
     if (f[RK_DIRECTORY]) {
         _cleanup_free_ char *label = xasprintf("%s: directory", who);
-        const char *p = get_path(ld, f[RK_DIRECTORY], label, "a directory", NULL);
+        const char *p = scalar_path(ld, f[RK_DIRECTORY], label, "a directory", NULL);
         if (p)
             r->directory = xstrdup(p);
     }
@@ -2364,19 +2398,20 @@ static void load_fs_device(struct loader *ld, struct cfg_resource *r, const stru
                            const char *who)
 {
     _cleanup_free_ char *label = xasprintf("%s: device", who);
-    if (!is_scalar(ld, n, label, "a device: an absolute path, UUID=... or LABEL=..."))
+    if (!scalar_ok(ld, n, label, "a device: an absolute path, UUID=... or LABEL=..."))
         return;
     if (n->text[0] == '/') {
-        const char *p = get_path(ld, n, label, "a device", NULL);
+        const char *p = scalar_path(ld, n, label, "a device", NULL);
         if (p)
             r->device = xstrdup(p);
         return;
     }
     bool tagged = (strncmp(n->text, "UUID=", 5) == 0 && n->len > 5) ||
                   (strncmp(n->text, "LABEL=", 6) == 0 && n->len > 6);
-    _cleanup_free_ char *q = quote_node(n);
-    if (!tagged || n->len > KEY_PATH_MAX || has_nul(n) || !one_line_text(n)) {
-        err(ld, n,
+    _cleanup_free_ char *q = report_quote_node(n);
+    if (!tagged || n->len > KEY_PATH_MAX || ytree_has_nul(n) || !scalar_one_line(n)) {
+        report_error(
+            ld, n,
             "%s %s must be an absolute path (such as /dev/vdb1), UUID=... or LABEL=..., on one "
             "line",
             label, q);
@@ -2391,7 +2426,7 @@ static void load_fs(struct loader *ld, struct cfg_resource *r, struct ynode **f,
         load_fs_device(ld, r, f[RK_DEVICE], who);
     if (f[RK_MOUNTPOINT]) {
         _cleanup_free_ char *label = xasprintf("%s: mountpoint", who);
-        const char *p = get_path(ld, f[RK_MOUNTPOINT], label, "a directory", NULL);
+        const char *p = scalar_path(ld, f[RK_MOUNTPOINT], label, "a directory", NULL);
         /* Stored without trailing slashes, so that /srv/db/ and /srv/db are one place. */
         _cleanup_free_ char *dir = p ? xstrdup(p) : NULL;
         for (size_t len = dir ? strlen(dir) : 0; len > 1 && dir[len - 1] == '/'; len--)
@@ -2399,9 +2434,9 @@ static void load_fs(struct loader *ld, struct cfg_resource *r, struct ynode **f,
         for (size_t i = 0; dir && i < ld->n_mounts; i++) {
             const struct cfg_resource *o = ld->mounts[i].r;
             if (strcmp(o->mountpoint, dir) == 0) {
-                err(ld, f[RK_MOUNTPOINT],
-                    "%s: mountpoint %s is already used by resource '%s' (line %d)", who, dir,
-                    o->name ? o->name : "?", ld->mounts[i].at->line);
+                report_error(ld, f[RK_MOUNTPOINT],
+                             "%s: mountpoint %s is already used by resource '%s' (line %d)", who,
+                             dir, o->name ? o->name : "?", ld->mounts[i].at->line);
                 free(dir);
                 dir = NULL;
             }
@@ -2415,18 +2450,19 @@ static void load_fs(struct loader *ld, struct cfg_resource *r, struct ynode **f,
     if (f[RK_FSTYPE]) {
         _cleanup_free_ char *label = xasprintf("%s: fstype", who);
         const char *t =
-            get_name(ld, f[RK_FSTYPE], label, "filesystem type", 32, "._-", false, FSTYPE_RULE);
+            scalar_name(ld, f[RK_FSTYPE], label, "filesystem type", 32, "._-", false, FSTYPE_RULE);
         if (t)
             r->fstype = xstrdup(t);
     }
     if (f[RK_OPTIONS]) {
         _cleanup_free_ char *label = xasprintf("%s: options", who);
         const struct ynode *n = f[RK_OPTIONS];
-        if (!is_scalar(ld, n, label, "mount options such as noatime,nodev"))
+        if (!scalar_ok(ld, n, label, "mount options such as noatime,nodev"))
             return;
-        if (n->len > OPTIONS_MAX || has_nul(n) || !one_line_text(n)) {
-            _cleanup_free_ char *q = quote_node(n);
-            err(ld, n,
+        if (n->len > OPTIONS_MAX || ytree_has_nul(n) || !scalar_one_line(n)) {
+            _cleanup_free_ char *q = report_quote_node(n);
+            report_error(
+                ld, n,
                 "%s %s are not usable: write at most %d bytes on one line, without control "
                 "characters",
                 label, q, OPTIONS_MAX);
@@ -2442,13 +2478,13 @@ static void load_script(struct loader *ld, struct cfg_resource *r, struct ynode 
     if (!f[RK_PATH])
         return;
     _cleanup_free_ char *label = xasprintf("%s: path", who);
-    const char *p = get_path(ld, f[RK_PATH], label, "an action script", "/usr/local/bin/");
+    const char *p = scalar_path(ld, f[RK_PATH], label, "an action script", "/usr/local/bin/");
     if (!p)
         return;
     r->path = xstrdup(p);
     if (ld->flags & CFG_LOAD_CHECK_FILES) {
         _cleanup_free_ char *what = xasprintf("%s: script", who);
-        check_executable(ld, f[RK_PATH], what, p);
+        files_check_executable(ld, f[RK_PATH], what, p);
     }
 }
 
@@ -2467,7 +2503,7 @@ static void load_res_timeouts(struct loader *ld, struct cfg_resource *r, struct 
             continue;
         _cleanup_free_ char *klabel = xasprintf("%s: timeouts.%s", who, specs[i].name);
         uint64_t v;
-        if (get_duration(ld, f[i], klabel, CFG_MIN_TIMEOUT_MS, CFG_MAX_TIMEOUT_MS, &v))
+        if (scalar_duration(ld, f[i], klabel, CFG_MIN_TIMEOUT_MS, CFG_MAX_TIMEOUT_MS, &v))
             *dst[i] = v;
     }
 }
@@ -2477,9 +2513,10 @@ static void load_res_monitor(struct loader *ld, struct cfg_resource *r, int type
                              const struct ynode *n, const char *who)
 {
     _cleanup_free_ char *label = xasprintf("%s: monitor", who);
-    if (n->type == YN_SCALAR && !has_nul(n) && strcmp(n->text, "off") == 0) {
+    if (n->type == YN_SCALAR && !ytree_has_nul(n) && strcmp(n->text, "off") == 0) {
         if (type == CFG_RES_OCF)
-            err(ld, n,
+            report_error(
+                ld, n,
                 "%s: monitor: off is not supported for ocf resources; leave monitor out to use "
                 "the interval the agent advertises",
                 who);
@@ -2488,14 +2525,15 @@ static void load_res_monitor(struct loader *ld, struct cfg_resource *r, int type
         return;
     }
     uint64_t v;
-    if (n->type == YN_SCALAR && !has_nul(n) && dur_parse(n->text, &v) == 0 && v == 0) {
+    if (n->type == YN_SCALAR && !ytree_has_nul(n) && dur_parse(n->text, &v) == 0 && v == 0) {
         char lo[32], hi[32];
-        err(ld, n, "%s is %s; write off for no periodic monitor, or a duration from %s to %s",
-            label, n->text, dur_format(CFG_MIN_MONITOR_INTERVAL_MS, lo),
-            dur_format(CFG_MAX_MONITOR_INTERVAL_MS, hi));
+        report_error(ld, n,
+                     "%s is %s; write off for no periodic monitor, or a duration from %s to %s",
+                     label, n->text, dur_format(CFG_MIN_MONITOR_INTERVAL_MS, lo),
+                     dur_format(CFG_MAX_MONITOR_INTERVAL_MS, hi));
         return;
     }
-    if (get_duration(ld, n, label, CFG_MIN_MONITOR_INTERVAL_MS, CFG_MAX_MONITOR_INTERVAL_MS, &v))
+    if (scalar_duration(ld, n, label, CFG_MIN_MONITOR_INTERVAL_MS, CFG_MAX_MONITOR_INTERVAL_MS, &v))
         r->monitor_interval_ms = v;
 }
 
@@ -2514,14 +2552,15 @@ static void load_res_common(struct loader *ld, struct cfg_resource *r, int type,
     }
     if (f[RK_ON_FAIL]) {
         _cleanup_free_ char *label = xasprintf("%s: on_fail", who);
-        int i = get_keyword(ld, f[RK_ON_FAIL], label, on_fail, ARRAY_SIZE(on_fail));
+        int i = scalar_keyword(ld, f[RK_ON_FAIL], label, on_fail, ARRAY_SIZE(on_fail));
         if (i >= 0)
             r->on_fail = (enum cfg_on_fail)i;
         if (r->on_fail == CFG_ON_FAIL_FENCE && !c->fence_enabled && !ld->fence_enabled_bad)
-            warn(ld, f[RK_ON_FAIL],
-                 "%s: on_fail: fence needs fencing; with fencing disabled the group is halted "
-                 "instead",
-                 who);
+            report_warning(
+                ld, f[RK_ON_FAIL],
+                "%s: on_fail: fence needs fencing; with fencing disabled the group is halted "
+                "instead",
+                who);
     }
     if (f[RK_TIMEOUTS])
         load_res_timeouts(ld, r, f[RK_TIMEOUTS], who);
@@ -2531,21 +2570,22 @@ static void load_res_common(struct loader *ld, struct cfg_resource *r, int type,
         load_checks(ld, r, f[RK_CHECKS], who);
     if (f[RK_HEALTHY]) {
         _cleanup_free_ char *label = xasprintf("%s: healthy", who);
-        int i = get_keyword(ld, f[RK_HEALTHY], label, healthy, ARRAY_SIZE(healthy));
+        int i = scalar_keyword(ld, f[RK_HEALTHY], label, healthy, ARRAY_SIZE(healthy));
         if (i >= 0 && r->n_checks >= 2)
             r->healthy_any = i == 1;
         else if (i >= 0 && (!f[RK_CHECKS] || f[RK_CHECKS]->type == YN_SEQUENCE))
-            warn(ld, f[RK_HEALTHY],
-                 "%s: healthy is ignored: it chooses between any and all of two or more checks, "
-                 "and the resource has %s",
-                 who, r->n_checks == 1 ? "one" : "none");
+            report_warning(
+                ld, f[RK_HEALTHY],
+                "%s: healthy is ignored: it chooses between any and all of two or more checks, "
+                "and the resource has %s",
+                who, r->n_checks == 1 ? "one" : "none");
     }
 }
 
 /* "resource 'vip'", or "resource #2 of group 'web'" when it has no usable name. */
 static char *res_label(struct loader *ld, size_t gi, size_t ri, const struct ynode *e)
 {
-    _cleanup_free_ char *l = entry_label(e, ri, "resource");
+    _cleanup_free_ char *l = walk_label(e, ri, "resource");
     if (l[strlen("resource ")] == '\'')
         return xstrdup(l);
     _cleanup_free_ char *g = group_ref(ld, gi);
@@ -2560,10 +2600,10 @@ static void load_resource(struct loader *ld, size_t gi, size_t ri, struct ynode 
     _cleanup_free_ char *who = res_label(ld, gi, ri, e);
     _cleanup_free_ char *where = xasprintf("in %s", who);
     if (e->type != YN_MAPPING) {
-        err_type(ld, e, who, "a mapping with name, type and the keys of that type");
+        report_type(ld, e, who, "a mapping with name, type and the keys of that type");
         return;
     }
-    struct ynode *tn = find_value(e, "type");
+    struct ynode *tn = walk_find(e, "type");
     int type = tn ? load_res_type(ld, r, tn, who) : -1;
     struct ynode *f[RK_MAX];
     uint32_t suggested;
@@ -2572,10 +2612,10 @@ static void load_resource(struct loader *ld, size_t gi, size_t ri, struct ynode 
     if (f[RK_NAME]) {
         _cleanup_free_ char *label = xasprintf("%s: name", who);
         const char *name =
-            get_name(ld, f[RK_NAME], label, "resource name", 63, "._-", true, NODE_NAME_RULE);
+            scalar_name(ld, f[RK_NAME], label, "resource name", 63, "._-", true, NODE_NAME_RULE);
         if (name) {
             r->name = xstrdup(name);
-            claim_name(ld, f[RK_NAME], gi, false);
+            load_resources_claim_name(ld, f[RK_NAME], gi, false);
         }
     }
     load_res_common(ld, r, type, f, who);
@@ -2583,10 +2623,10 @@ static void load_resource(struct loader *ld, size_t gi, size_t ri, struct ynode 
         return;
     for (size_t k = 0; k < RK_MAX; k++)
         if ((res_needs[type] & BIT(k)) && !f[k] && !(suggested & BIT(k)))
-            err(ld, e, "%s (%s) needs '%s'", who, res_types[type], res_keys[k]);
+            report_error(ld, e, "%s (%s) needs '%s'", who, res_types[type], res_keys[k]);
     if (type == CFG_RES_IP && !f[RK_NETWORK] && !f[RK_INTERFACE] &&
         !(suggested & (BIT(RK_NETWORK) | BIT(RK_INTERFACE))))
-        err(ld, e, "%s (ip) needs 'network' or 'interface'", who);
+        report_error(ld, e, "%s (ip) needs 'network' or 'interface'", who);
     switch (type) {
     case CFG_RES_IP:
         load_ip(ld, r, f, who);
@@ -2602,11 +2642,11 @@ static void load_resource(struct loader *ld, size_t gi, size_t ri, struct ynode 
         break;
     default:
         if (ld->flags & CFG_LOAD_CHECK_FILES)
-            check_agent_file(ld, r, tn, who);
+            files_check_agent(ld, r, tn, who);
         break;
     }
     if (f[RK_PARAMS])
-        load_params(ld, f[RK_PARAMS], who, "params", "parameter", "{state: /run/vigil/x}",
+        walk_params(ld, f[RK_PARAMS], who, "params", "parameter", "{state: /run/vigil/x}",
                     &r->params, &r->n_params);
 }
 
@@ -2616,20 +2656,20 @@ static void load_domain(struct loader *ld, struct cfg_group *g, struct ynode *n,
 {
     struct cfg *c = ld->c;
     _cleanup_free_ char *label = xasprintf("%s: domain", who);
-    if (n->type == YN_SCALAR && n->plain && name_chars_ok(n, 63, "._-", true)) {
-        _cleanup_free_ char *q = quote_node(n);
-        err(ld, n, "%s must be a list of nodes, not %s; write [%s]", label, q, n->text);
+    if (n->type == YN_SCALAR && n->plain && scalar_name_ok(n, 63, "._-", true)) {
+        _cleanup_free_ char *q = report_quote_node(n);
+        report_error(ld, n, "%s must be a list of nodes, not %s; write [%s]", label, q, n->text);
         return;
     }
     if (n->type != YN_SEQUENCE) {
-        err_type(ld, n, label, "a list of node names, most preferred first, such as [n1, n2]");
+        report_type(ld, n, label, "a list of node names, most preferred first, such as [n1, n2]");
         return;
     }
     if (n->n == 0) {
-        err(ld, n, "%s is empty; name at least one node", label);
+        report_error(ld, n, "%s is empty; name at least one node", label);
         return;
     }
-    size_t count = cap_count(ld, n, CFG_MAX_NODES, who, "nodes in the domain");
+    size_t count = walk_cap(ld, n, CFG_MAX_NODES, who, "nodes in the domain");
     bool names_ok = c->n_nodes > 0;
     const char **names = xcalloc(c->n_nodes + 1, sizeof(*names));
     for (size_t i = 0; i < c->n_nodes; i++) {
@@ -2641,29 +2681,32 @@ static void load_domain(struct loader *ld, struct cfg_group *g, struct ynode *n,
     for (size_t i = 0; i < count; i++) {
         const struct ynode *v = n->items[i];
         _cleanup_free_ char *ilabel = xasprintf("%s: domain entry #%zu", who, i + 1);
-        if (!is_scalar(ld, v, ilabel, "a node name"))
+        if (!scalar_ok(ld, v, ilabel, "a node name"))
             continue;
         size_t ni = 0;
-        while (ni < c->n_nodes && !(names[ni] && !has_nul(v) && strcmp(names[ni], v->text) == 0))
+        while (ni < c->n_nodes &&
+               !(names[ni] && !ytree_has_nul(v) && strcmp(names[ni], v->text) == 0))
             ni++;
-        _cleanup_free_ char *q = quote_node(v);
+        _cleanup_free_ char *q = report_quote_node(v);
         if (ni == c->n_nodes) {
             if (!names_ok)
                 continue;
-            const char *sug = has_nul(v) ? NULL : suggest(v->text, names, c->n_nodes);
+            const char *sug = ytree_has_nul(v) ? NULL : report_suggest(v->text, names, c->n_nodes);
             if (sug) {
-                err(ld, v, "%s: undeclared node %s in the domain; did you mean '%s'?", who, q, sug);
+                report_error(ld, v, "%s: undeclared node %s in the domain; did you mean '%s'?", who,
+                             q, sug);
             } else {
-                _cleanup_free_ char *all = join_or(names, c->n_nodes, " and ");
-                err(ld, v, "%s: undeclared node %s in the domain (the nodes are %s)", who, q, all);
+                _cleanup_free_ char *all = report_join(names, c->n_nodes, " and ");
+                report_error(ld, v, "%s: undeclared node %s in the domain (the nodes are %s)", who,
+                             q, all);
             }
             continue;
         }
         bool dup = false;
         for (size_t j = 0; j < g->n_domain && !dup; j++) {
             if (g->domain[j] == ni) {
-                err(ld, v, "%s: the domain names node '%s' twice (first at line %d)", who,
-                    names[ni], at[j]->line);
+                report_error(ld, v, "%s: the domain names node '%s' twice (first at line %d)", who,
+                             names[ni], at[j]->line);
                 dup = true;
             }
         }
@@ -2673,7 +2716,8 @@ static void load_domain(struct loader *ld, struct cfg_group *g, struct ynode *n,
         g->domain[g->n_domain++] = ni;
     }
     if (count == 1 && g->n_domain == 1 && c->n_nodes > 1)
-        warn(ld, n, "%s: the domain has only one node, so the group cannot fail over", who);
+        report_warning(ld, n, "%s: the domain has only one node, so the group cannot fail over",
+                       who);
     free(at);
     free(names);
 }
@@ -2691,33 +2735,34 @@ static void load_policy(struct loader *ld, struct cfg_group *g, struct ynode *n,
         if (!f[0])
             return;
         _cleanup_free_ char *slabel = xasprintf("%s: policy.script", who);
-        const char *p = get_path(ld, f[0], slabel, "a placement script", NULL);
+        const char *p = scalar_path(ld, f[0], slabel, "a placement script", NULL);
         if (!p)
             return;
         g->policy = CFG_POLICY_SCRIPT;
         g->policy_script = xstrdup(p);
         if (ld->flags & CFG_LOAD_CHECK_FILES) {
             _cleanup_free_ char *what = xasprintf("%s: policy script", who);
-            check_executable(ld, f[0], what, p);
+            files_check_executable(ld, f[0], what, p);
         }
         return;
     }
-    if (!is_scalar(ld, n, label, expected))
+    if (!scalar_ok(ld, n, label, expected))
         return;
     for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-        if (!has_nul(n) && strcmp(n->text, names[i]) == 0) {
+        if (!ytree_has_nul(n) && strcmp(n->text, names[i]) == 0) {
             g->policy = i == 0 ? CFG_POLICY_ORDERED : CFG_POLICY_ROUND_ROBIN;
             return;
         }
     }
-    _cleanup_free_ char *q = quote_node(n);
-    const char *sug = has_nul(n) ? NULL : suggest(n->text, names, ARRAY_SIZE(names));
-    if (!has_nul(n) && strcmp(n->text, "script") == 0)
-        err(ld, n, "%s: policy script needs the script's path: write policy: {script: PATH}", who);
+    _cleanup_free_ char *q = report_quote_node(n);
+    const char *sug = ytree_has_nul(n) ? NULL : report_suggest(n->text, names, ARRAY_SIZE(names));
+    if (!ytree_has_nul(n) && strcmp(n->text, "script") == 0)
+        report_error(
+            ld, n, "%s: policy script needs the script's path: write policy: {script: PATH}", who);
     else if (sug)
-        err(ld, n, "%s must be %s, not %s; did you mean '%s'?", label, expected, q, sug);
+        report_error(ld, n, "%s must be %s, not %s; did you mean '%s'?", label, expected, q, sug);
     else
-        err(ld, n, "%s must be %s, not %s", label, expected, q);
+        report_error(ld, n, "%s must be %s, not %s", label, expected, q);
 }
 
 static void load_restarts(struct loader *ld, struct cfg_group *g, struct ynode *n, const char *who)
@@ -2731,12 +2776,13 @@ static void load_restarts(struct loader *ld, struct cfg_group *g, struct ynode *
     uint64_t v;
     if (f[0]) {
         _cleanup_free_ char *l = xasprintf("%s: restarts.max", who);
-        if (get_uint(ld, f[0], l, 0, CFG_MAX_RESTARTS, &v))
+        if (scalar_uint(ld, f[0], l, 0, CFG_MAX_RESTARTS, &v))
             g->restarts_max = (uint32_t)v;
     }
     if (f[1]) {
         _cleanup_free_ char *l = xasprintf("%s: restarts.within", who);
-        if (get_duration(ld, f[1], l, CFG_MIN_RESTARTS_WITHIN_MS, CFG_MAX_RESTARTS_WITHIN_MS, &v))
+        if (scalar_duration(ld, f[1], l, CFG_MIN_RESTARTS_WITHIN_MS, CFG_MAX_RESTARTS_WITHIN_MS,
+                            &v))
             g->restarts_within_ms = v;
     }
 }
@@ -2746,14 +2792,14 @@ static void load_group_resources(struct loader *ld, size_t gi, struct ynode *n, 
     struct cfg_group *g = &ld->c->groups[gi];
     _cleanup_free_ char *label = xasprintf("%s: resources", who);
     if (n->type != YN_SEQUENCE) {
-        err_type(ld, n, label, "a list of resources (- name: NAME, type: TYPE, ...)");
+        report_type(ld, n, label, "a list of resources (- name: NAME, type: TYPE, ...)");
         return;
     }
     if (n->n == 0) {
-        err(ld, n, "%s is empty; a group holds at least one resource", label);
+        report_error(ld, n, "%s is empty; a group holds at least one resource", label);
         return;
     }
-    size_t count = cap_count(ld, n, CFG_MAX_RESOURCES, who, "resources");
+    size_t count = walk_cap(ld, n, CFG_MAX_RESOURCES, who, "resources");
     g->resources = xcalloc(count, sizeof(*g->resources));
     g->n_resources = count;
     for (size_t i = 0; i < count; i++)
@@ -2773,19 +2819,20 @@ static void load_group(struct loader *ld, size_t gi, struct ynode *e)
     g->failback = CFG_FAILBACK_CONTROLLED;
     g->restarts_max = CFG_DEFAULT_RESTARTS_MAX;
     g->restarts_within_ms = CFG_DEFAULT_RESTARTS_WITHIN;
-    _cleanup_free_ char *who = entry_label(e, gi, "group");
+    _cleanup_free_ char *who = walk_label(e, gi, "group");
     _cleanup_free_ char *where = xasprintf("in %s", who);
     if (e->type != YN_MAPPING) {
-        err_type(ld, e, who, "a mapping with name, domain and resources");
+        report_type(ld, e, who, "a mapping with name, domain and resources");
         return;
     }
     walk_mapping(ld, e, who, where, specs, ARRAY_SIZE(specs), f);
     if (f[0]) {
         _cleanup_free_ char *label = xasprintf("%s: name", who);
-        const char *name = get_name(ld, f[0], label, "group name", 63, "._-", true, NODE_NAME_RULE);
+        const char *name =
+            scalar_name(ld, f[0], label, "group name", 63, "._-", true, NODE_NAME_RULE);
         if (name) {
             g->name = xstrdup(name);
-            claim_name(ld, f[0], gi, true);
+            load_resources_claim_name(ld, f[0], gi, true);
         }
     }
     if (f[1])
@@ -2794,7 +2841,7 @@ static void load_group(struct loader *ld, size_t gi, struct ynode *e)
         load_policy(ld, g, f[2], who);
     if (f[3]) {
         _cleanup_free_ char *label = xasprintf("%s: failback", who);
-        int i = get_keyword(ld, f[3], label, failback, ARRAY_SIZE(failback));
+        int i = scalar_keyword(ld, f[3], label, failback, ARRAY_SIZE(failback));
         if (i >= 0)
             g->failback = i == 0 ? CFG_FAILBACK_CONTROLLED : CFG_FAILBACK_AUTO;
     }
@@ -2808,10 +2855,10 @@ static void load_groups(struct loader *ld, struct ynode *n)
 {
     if (n->type == YN_SEQUENCE && n->n == 0)
         return; /* no groups: a cluster of nodes only */
-    size_t count = check_list(ld, n, "groups",
-                              "a list of groups (- name: NAME, domain: [NODES], resources: "
-                              "[RESOURCES])",
-                              "group", CFG_MAX_GROUPS, "");
+    size_t count = walk_list(ld, n, "groups",
+                             "a list of groups (- name: NAME, domain: [NODES], resources: "
+                             "[RESOURCES])",
+                             "group", CFG_MAX_GROUPS, "");
     if (count == 0)
         return;
     struct cfg *c = ld->c;
@@ -2822,19 +2869,20 @@ static void load_groups(struct loader *ld, struct ynode *n)
 }
 
 /* The top-level resources section: settings for every resource (not the resources). */
-static void load_resources_section(struct loader *ld, struct ynode *n)
+static void load_resources(struct loader *ld, struct ynode *n)
 {
     static const struct key_spec specs[] = {{"ocf_root", false}};
     struct ynode *f[ARRAY_SIZE(specs)];
     if (n->type == YN_SEQUENCE) {
-        err(ld, n,
+        report_error(
+            ld, n,
             "resources must be a mapping (key: value lines), not a list; resources themselves "
             "are listed in each group (groups: - name: NAME ... resources: [...])");
         return;
     }
     if (!walk_mapping(ld, n, "resources", "in resources", specs, ARRAY_SIZE(specs), f) || !f[0])
         return;
-    const char *p = get_path(ld, f[0], "resources.ocf_root", "the OCF root directory", NULL);
+    const char *p = scalar_path(ld, f[0], "resources.ocf_root", "the OCF root directory", NULL);
     if (p) {
         free(ld->c->ocf_root);
         ld->c->ocf_root = xstrdup(p);
@@ -2852,7 +2900,8 @@ static void check_token(struct loader *ld)
     if (token >= CFG_MIN_TOKEN_MS && token <= CFG_MAX_TOKEN_MS)
         return;
     char iv[32], tk[32];
-    err(ld, ld->heartbeat,
+    report_error(
+        ld, ld->heartbeat,
         "heartbeat timeout (interval x misses) is %s x %u = %s; it must be from %ums to %us",
         dur_format(c->interval_ms, iv), c->misses, dur_format(token, tk), CFG_MIN_TOKEN_MS,
         CFG_MAX_TOKEN_MS / 1000);
@@ -2869,12 +2918,13 @@ static void check_link_mode(struct loader *ld)
     if (token < CFG_MIN_TOKEN_MS || token >= CFG_PASSIVE_MIN_TOKEN_MS)
         return; /* a token out of range is an error of its own */
     char tk[32], min[32];
-    warn(ld, ld->link_mode,
-         "heartbeat.link_mode is passive with a heartbeat timeout of %s: on a busy or "
-         "virtualised machine knet links then flap, and losing the best network can be mistaken "
-         "for a node failure; use link_mode: active, or a heartbeat timeout (interval x misses) "
-         "of at least %s",
-         dur_format(token, tk), dur_format(CFG_PASSIVE_MIN_TOKEN_MS, min));
+    report_warning(
+        ld, ld->link_mode,
+        "heartbeat.link_mode is passive with a heartbeat timeout of %s: on a busy or "
+        "virtualised machine knet links then flap, and losing the best network can be mistaken "
+        "for a node failure; use link_mode: active, or a heartbeat timeout (interval x misses) "
+        "of at least %s",
+        dur_format(token, tk), dur_format(CFG_PASSIVE_MIN_TOKEN_MS, min));
 }
 
 static void check_quorum(struct loader *ld)
@@ -2883,39 +2933,41 @@ static void check_quorum(struct loader *ld)
     if (!ld->tie_breaker || !ld->tie_ok)
         return;
     if (c->n_nodes == 2 && c->tie_breaker != CFG_TIE_LOWEST)
-        warn(ld, ld->tie_breaker,
-             "quorum.tie_breaker is ignored in a two-node cluster: two-node mode decides "
-             "instead (see vigil.yaml(5))");
+        report_warning(ld, ld->tie_breaker,
+                       "quorum.tie_breaker is ignored in a two-node cluster: two-node mode decides "
+                       "instead (see vigil.yaml(5))");
     if (c->n_nodes >= 4 && c->n_nodes % 2 == 0 && c->tie_breaker == CFG_TIE_NONE)
-        warn(ld, ld->tie_breaker,
-             "quorum.tie_breaker is none with an even number of nodes (%zu): after an exact "
-             "half split no partition has quorum and every group stops",
-             c->n_nodes);
+        report_warning(
+            ld, ld->tie_breaker,
+            "quorum.tie_breaker is none with an even number of nodes (%zu): after an exact "
+            "half split no partition has quorum and every group stops",
+            c->n_nodes);
 }
 
-static void check_key_file(struct loader *ld)
+static void files_check_key(struct loader *ld)
 {
     const char *path = ld->c->key_path;
     const struct ynode *at = ld->key ? ld->key : ld->cluster;
     const char *dflt = ld->key ? "" : " (the default)";
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
-        err(ld, at, "key file %s%s cannot be read: %s", path, dflt, strerror(errno));
+        report_error(ld, at, "key file %s%s cannot be read: %s", path, dflt, strerror(errno));
         return;
     }
     struct stat st;
     if (fstat(fd, &st) < 0) {
-        err(ld, at, "key file %s%s cannot be read: %s", path, dflt, strerror(errno));
+        report_error(ld, at, "key file %s%s cannot be read: %s", path, dflt, strerror(errno));
     } else if (!S_ISREG(st.st_mode)) {
-        err(ld, at, "key file %s%s is not a regular file", path, dflt);
+        report_error(ld, at, "key file %s%s is not a regular file", path, dflt);
     } else if (st.st_size < CFG_MIN_KEY_SIZE || st.st_size > CFG_MAX_KEY_SIZE) {
-        err(ld, at,
-            "key file %s%s has %lld bytes; a key has %d to %d bytes (create one with "
-            "corosync-keygen -k %s)",
-            path, dflt, (long long)st.st_size, CFG_MIN_KEY_SIZE, CFG_MAX_KEY_SIZE, path);
+        report_error(ld, at,
+                     "key file %s%s has %lld bytes; a key has %d to %d bytes (create one with "
+                     "corosync-keygen -k %s)",
+                     path, dflt, (long long)st.st_size, CFG_MIN_KEY_SIZE, CFG_MAX_KEY_SIZE, path);
     } else if (st.st_mode & (S_IRGRP | S_IROTH)) {
-        warn(ld, at, "key file %s%s is readable by group or others (mode %04o); run chmod 600 %s",
-             path, dflt, (unsigned)(st.st_mode & 07777), path);
+        report_warning(ld, at,
+                       "key file %s%s is readable by group or others (mode %04o); run chmod 600 %s",
+                       path, dflt, (unsigned)(st.st_mode & 07777), path);
     }
     close(fd);
 }
@@ -2924,22 +2976,25 @@ static void check_key_file(struct loader *ld)
  * Fencing across sections: enabled and unsafe_recovery, levels for every
  * node, devices no level uses, and the delay a two-node cluster needs.
  */
-static void check_fencing(struct loader *ld)
+static void load_fencing_check(struct loader *ld)
 {
     struct cfg *c = ld->c;
     if (!ld->fencing_ok)
         return;
     bool enabled = c->fence_enabled && !ld->fence_enabled_bad;
     if (ld->fence_enabled && !c->fence_enabled)
-        warn(ld, ld->fence_enabled,
-             "fencing is disabled: a failed node's services are not recovered until it returns, "
-             "unless unsafe_recovery is set");
+        report_warning(
+            ld, ld->fence_enabled,
+            "fencing is disabled: a failed node's services are not recovered until it returns, "
+            "unless unsafe_recovery is set");
     if (ld->fence_unsafe && ld->fence_enabled && !c->fence_enabled)
-        warn(ld, ld->fence_unsafe,
-             "unsafe_recovery is set: services of a failed node may be started elsewhere while it "
-             "still runs them (data corruption risk)");
+        report_warning(
+            ld, ld->fence_unsafe,
+            "unsafe_recovery is set: services of a failed node may be started elsewhere while it "
+            "still runs them (data corruption risk)");
     else if (ld->fence_unsafe && enabled)
-        err(ld, ld->fence_unsafe, "unsafe_recovery only applies with fencing.enabled: false");
+        report_error(ld, ld->fence_unsafe,
+                     "unsafe_recovery only applies with fencing.enabled: false");
 
     bool missing = false; /* some node has no levels: its devices may look unused */
     for (size_t i = 0; enabled && !ld->fence_nodes_bad && i < c->n_nodes; i++) {
@@ -2949,22 +3004,23 @@ static void check_fencing(struct loader *ld)
                                  : ld->fnode_key[i]    ? ld->fnode_key[i]
                                  : ld->fence_nodes_map ? ld->fence_nodes_map
                                                        : ld->fencing;
-        err(ld, at,
-            "node '%s' has no fencing levels; every node needs at least one level, or set "
-            "fencing.enabled: false",
-            c->nodes[i].name);
+        report_error(ld, at,
+                     "node '%s' has no fencing levels; every node needs at least one level, or set "
+                     "fencing.enabled: false",
+                     c->nodes[i].name);
         missing = true;
     }
     bool refs_ok = ld->fdevs_ok && ld->fence_refs_ok && !ld->fence_nodes_bad && !missing;
     for (size_t i = 0; refs_ok && i < c->n_fence_devices; i++)
         if (ld->fdev[i].name && !ld->fdev[i].used)
-            warn(ld, ld->fdev[i].name, "device '%s' is not used by any node's levels",
-                 c->fence_devices[i].name);
+            report_warning(ld, ld->fdev[i].name, "device '%s' is not used by any node's levels",
+                           c->fence_devices[i].name);
     if (enabled && c->n_nodes == 2 && ld->fence_nodes_map && ld->fence_refs_ok && !missing &&
         c->fence_nodes[0].delay_ms == 0 && c->fence_nodes[1].delay_ms == 0)
-        warn(ld, ld->fence_nodes_map,
-             "two-node cluster with no fencing delay: in a split both nodes may fence each other "
-             "at once; give one node a delay");
+        report_warning(
+            ld, ld->fence_nodes_map,
+            "two-node cluster with no fencing delay: in a split both nodes may fence each other "
+            "at once; give one node a delay");
 }
 
 /* The secrets file must be a readable regular file, private to its owner. */
@@ -2972,27 +3028,28 @@ static void check_fence_secrets(struct loader *ld, const struct ynode *at, const
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
-        err(ld, at, "fence secrets file %s cannot be read: %s", path, strerror(errno));
+        report_error(ld, at, "fence secrets file %s cannot be read: %s", path, strerror(errno));
         return;
     }
     struct stat st;
     if (fstat(fd, &st) < 0)
-        err(ld, at, "fence secrets file %s cannot be read: %s", path, strerror(errno));
+        report_error(ld, at, "fence secrets file %s cannot be read: %s", path, strerror(errno));
     else if (!S_ISREG(st.st_mode))
-        err(ld, at, "fence secrets file %s is not a regular file", path);
+        report_error(ld, at, "fence secrets file %s is not a regular file", path);
     else if (st.st_mode & (S_IRGRP | S_IROTH))
-        warn(ld, at,
-             "fence secrets file %s is readable by group or others (mode %04o); run chmod 600 %s",
-             path, (unsigned)(st.st_mode & 07777), path);
+        report_warning(
+            ld, at,
+            "fence secrets file %s is readable by group or others (mode %04o); run chmod 600 %s",
+            path, (unsigned)(st.st_mode & 07777), path);
     close(fd);
 }
 
-static void check_fence_files(struct loader *ld)
+static void files_check_fencing(struct loader *ld)
 {
     struct cfg *c = ld->c;
     for (size_t i = 0; i < c->n_fence_devices; i++) {
         if (ld->fdev[i].agent)
-            check_executable(ld, ld->fdev[i].agent, "fence agent", c->fence_devices[i].agent);
+            files_check_executable(ld, ld->fdev[i].agent, "fence agent", c->fence_devices[i].agent);
         if (ld->fdev[i].secrets)
             check_fence_secrets(ld, ld->fdev[i].secrets, c->fence_devices[i].secrets);
     }
@@ -3005,11 +3062,12 @@ static uint32_t load_hook_events(struct loader *ld, struct ynode *n, const char 
 {
     _cleanup_free_ char *label = xasprintf("%s: events", who);
     if (n->type != YN_SEQUENCE) {
-        err_type(ld, n, label, "a list of event names, such as [node_lost, group_failed]");
+        report_type(ld, n, label, "a list of event names, such as [node_lost, group_failed]");
         return 0;
     }
     if (n->n == 0) {
-        err(ld, n, "%s is empty; name at least one event, or leave events out for the default ones",
+        report_error(
+            ld, n, "%s is empty; name at least one event, or leave events out for the default ones",
             label);
         return 0;
     }
@@ -3021,7 +3079,7 @@ static uint32_t load_hook_events(struct loader *ld, struct ynode *n, const char 
     bool ok = true;
     for (size_t i = 0; i < n->n; i++) {
         const struct ynode *e = n->items[i];
-        if (!is_scalar(ld, e, label, "an event name")) {
+        if (!scalar_ok(ld, e, label, "an event name")) {
             ok = false;
             continue;
         }
@@ -3032,19 +3090,19 @@ static uint32_t load_hook_events(struct loader *ld, struct ynode *n, const char 
         int k = cfg_hook_event_parse(e->text);
         if (k >= 0) {
             if (named & (1u << k))
-                err(ld, e, "%s: '%s' is listed twice", label, e->text);
+                report_error(ld, e, "%s: '%s' is listed twice", label, e->text);
             named |= 1u << k;
             mask |= 1u << k;
             continue;
         }
         ok = false;
-        _cleanup_free_ char *q = quote_node(e);
-        const char *sug = suggest(e->text, names, ARRAY_SIZE(names));
+        _cleanup_free_ char *q = report_quote_node(e);
+        const char *sug = report_suggest(e->text, names, ARRAY_SIZE(names));
         if (sug) {
-            err(ld, e, "%s: unknown event %s; did you mean '%s'?", label, q, sug);
+            report_error(ld, e, "%s: unknown event %s; did you mean '%s'?", label, q, sug);
         } else {
-            _cleanup_free_ char *all = join_or(names, ARRAY_SIZE(names), " and ");
-            err(ld, e, "%s: unknown event %s (the events are %s)", label, q, all);
+            _cleanup_free_ char *all = report_join(names, ARRAY_SIZE(names), " and ");
+            report_error(ld, e, "%s: unknown event %s (the events are %s)", label, q, all);
         }
     }
     return ok ? mask : 0;
@@ -3064,7 +3122,8 @@ static void check_hook_environment(struct loader *ld, const struct ynode *n, con
         const struct ynode *k = n->items[i];
         for (size_t j = 0; k->type == YN_SCALAR && j < ARRAY_SIZE(ours); j++)
             if (strcmp(k->text, ours[j]) == 0)
-                err(ld, k, "%s: environment: %s is set by vigild for each event; use another name",
+                report_error(
+                    ld, k, "%s: environment: %s is set by vigild for each event; use another name",
                     who, k->text);
     }
 }
@@ -3079,29 +3138,30 @@ static void load_hook(struct loader *ld, size_t hi, struct ynode *e)
     struct cfg_hook *h = &ld->c->hooks[hi];
     h->events = CFG_HOOK_DEFAULT_EVENTS;
     h->timeout_ms = CFG_DEFAULT_HOOK_TIMEOUT_MS;
-    _cleanup_free_ char *who = entry_label(e, hi, "hook");
+    _cleanup_free_ char *who = walk_label(e, hi, "hook");
     _cleanup_free_ char *where = xasprintf("in %s", who);
     if (e->type != YN_MAPPING) {
-        err_type(ld, e, who, "a mapping with name and command");
+        report_type(ld, e, who, "a mapping with name and command");
         return;
     }
     walk_mapping(ld, e, who, where, specs, ARRAY_SIZE(specs), f);
     if (f[0]) {
         _cleanup_free_ char *label = xasprintf("%s: name", who);
-        const char *name = get_name(ld, f[0], label, "hook name", 63, "._-", true, NODE_NAME_RULE);
+        const char *name =
+            scalar_name(ld, f[0], label, "hook name", 63, "._-", true, NODE_NAME_RULE);
         for (size_t i = 0; name && i < hi; i++)
             if (ld->c->hooks[i].name && strcmp(ld->c->hooks[i].name, name) == 0) {
-                err(ld, f[0], "%s: the name '%s' is used by another hook", who, name);
+                report_error(ld, f[0], "%s: the name '%s' is used by another hook", who, name);
                 name = NULL;
             }
         if (name)
             h->name = xstrdup(name);
     }
     if (f[1]) {
-        load_command(ld, f[1], who, &h->argv, &h->argc);
+        walk_command(ld, f[1], who, &h->argv, &h->argc);
         if (h->argv && (ld->flags & CFG_LOAD_CHECK_FILES)) {
             _cleanup_free_ char *what = xasprintf("%s: command", who);
-            check_executable(ld, f[1]->items[0], what, h->argv[0]);
+            files_check_executable(ld, f[1]->items[0], what, h->argv[0]);
         }
     }
     if (f[2]) {
@@ -3111,14 +3171,15 @@ static void load_hook(struct loader *ld, size_t hi, struct ynode *e)
     }
     if (f[3]) {
         _cleanup_free_ char *label = xasprintf("%s: timeout", who);
-        get_duration(ld, f[3], label, CFG_MIN_TIMEOUT_MS, CFG_MAX_HOOK_TIMEOUT_MS, &h->timeout_ms);
+        scalar_duration(ld, f[3], label, CFG_MIN_TIMEOUT_MS, CFG_MAX_HOOK_TIMEOUT_MS,
+                        &h->timeout_ms);
     }
     if (f[4]) {
         _cleanup_free_ char *label = xasprintf("%s: every_node", who);
-        get_bool(ld, f[4], label, &h->every_node);
+        scalar_bool(ld, f[4], label, &h->every_node);
     }
     if (f[5]) {
-        load_params(ld, f[5], who, "environment", "variable", "{MAIL_TO: root}", &h->env,
+        walk_params(ld, f[5], who, "environment", "variable", "{MAIL_TO: root}", &h->env,
                     &h->n_env);
         check_hook_environment(ld, f[5], who);
     }
@@ -3129,8 +3190,8 @@ static void load_hooks(struct loader *ld, struct ynode *n)
     if (n->type == YN_SEQUENCE && n->n == 0)
         return;
     size_t count =
-        check_list(ld, n, "hooks", "a list of hooks (- name: NAME, command: [PROGRAM, ARGS...])",
-                   "hook", CFG_MAX_HOOKS, "");
+        walk_list(ld, n, "hooks", "a list of hooks (- name: NAME, command: [PROGRAM, ARGS...])",
+                  "hook", CFG_MAX_HOOKS, "");
     if (count == 0)
         return;
     ld->c->hooks = xcalloc(count, sizeof(*ld->c->hooks));
@@ -3168,24 +3229,25 @@ static void load_root(struct loader *ld, struct ynode *root, unsigned flags)
     struct cfg *c = ld->c;
     size_t errors = ld->d->n_errors;
     if (root->type != YN_MAPPING) {
-        _cleanup_free_ char *got = describe(root);
-        err(ld, root,
-            "the file must be a mapping with the keys cluster, networks and nodes, not %s", got);
+        _cleanup_free_ char *got = report_describe(root);
+        report_error(ld, root,
+                     "the file must be a mapping with the keys cluster, networks and nodes, not %s",
+                     got);
         return;
     }
     walk_mapping(ld, root, "the top level", "at the top level", specs, ARRAY_SIZE(specs), f);
     if (f[TOP_CLUSTER])
         load_cluster(ld, f[TOP_CLUSTER]);
     if (f[TOP_ENGINE])
-        load_engine(ld, f[TOP_ENGINE]);
+        load_cluster_engine(ld, f[TOP_ENGINE]);
     if (f[TOP_HEARTBEAT])
-        load_heartbeat(ld, f[TOP_HEARTBEAT]);
+        load_cluster_heartbeat(ld, f[TOP_HEARTBEAT]);
     if (f[TOP_NETWORKS])
-        load_networks(ld, f[TOP_NETWORKS]);
+        load_cluster_networks(ld, f[TOP_NETWORKS]);
     if (f[TOP_NODES])
-        load_nodes(ld, f[TOP_NODES]);
+        load_cluster_nodes(ld, f[TOP_NODES]);
     if (f[TOP_QUORUM])
-        load_quorum(ld, f[TOP_QUORUM]);
+        load_cluster_quorum(ld, f[TOP_QUORUM]);
     if (c->n_nodes > 0) {
         c->fence_nodes = xcalloc(c->n_nodes, sizeof(*c->fence_nodes));
         ld->fnode_key = xcalloc(c->n_nodes, sizeof(*ld->fnode_key));
@@ -3193,13 +3255,13 @@ static void load_root(struct loader *ld, struct ynode *root, unsigned flags)
         ld->fnode_bad = xcalloc(c->n_nodes, sizeof(*ld->fnode_bad));
     }
     if (f[TOP_FENCING]) {
-        ld->fencing = key_of(root, f[TOP_FENCING]);
+        ld->fencing = walk_key_of(root, f[TOP_FENCING]);
         load_fencing(ld, f[TOP_FENCING]);
     } else
         c->fence_enabled = false; /* existing configurations stay valid; warned below */
     /* Groups last: they refer to nodes, networks, fencing and resources.ocf_root. */
     if (f[TOP_RESOURCES])
-        load_resources_section(ld, f[TOP_RESOURCES]);
+        load_resources(ld, f[TOP_RESOURCES]);
     if (f[TOP_GROUPS])
         load_groups(ld, f[TOP_GROUPS]);
     if (f[TOP_HOOKS])
@@ -3209,11 +3271,11 @@ static void load_root(struct loader *ld, struct ynode *root, unsigned flags)
     check_token(ld);
     check_link_mode(ld);
     check_quorum(ld);
-    check_fencing(ld);
+    load_fencing_check(ld);
     if ((flags & CFG_LOAD_CHECK_FILES) && c->key_path && (ld->key || ld->cluster))
-        check_key_file(ld);
+        files_check_key(ld);
     if (flags & CFG_LOAD_CHECK_FILES)
-        check_fence_files(ld);
+        files_check_fencing(ld);
     /* Only for a file that otherwise loads: it is about what the cluster will do. */
     if (!f[TOP_FENCING] && ld->d->n_errors == errors)
         cfg_diags_add(ld->d, CFG_SEV_WARNING, ld->file, 1, 1,
@@ -3258,7 +3320,7 @@ int cfg_load_string(const char *buf, size_t len, const char *name, unsigned flag
     struct ynode *root = NULL;
     if (ytree_parse(buf, len, name, diags, &root) < 0)
         return -EINVAL;
-    if (!root || (root->type == YN_SCALAR && is_null(root))) {
+    if (!root || (root->type == YN_SCALAR && ytree_is_null(root))) {
         cfg_diags_add(diags, CFG_SEV_ERROR, name, 0, 0,
                       "the file is empty; it needs at least cluster, networks and nodes");
         ytree_free(root);
