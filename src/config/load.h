@@ -302,3 +302,47 @@ void walk_params(struct loader *ld, struct ynode *n, const char *who, const char
  */
 void walk_command(struct loader *ld, struct ynode *n, const char *who, char ***ret_argv,
                   size_t *ret_argc);
+
+/* ---- The file system (files.c) ---- */
+
+/*
+ * Reads the configuration file at path, at most CFG_MAX_FILE_SIZE bytes,
+ * into a new NUL-terminated buffer in *ret_buf, owned by the caller, and its
+ * length in *ret_len; returns 0. A file that cannot be read gives one
+ * diagnostic without a position in diags and its negative errno (-ENOENT,
+ * -EACCES, -EISDIR, -EFBIG, ...), with *ret_buf and *ret_len untouched.
+ */
+int files_read(const char *path, struct cfg_diags *diags, char **ret_buf, size_t *ret_len);
+
+/*
+ * The checks of what the configuration names on this node's disk, for loads
+ * with CFG_LOAD_CHECK_FILES (the callers test the flag). Each reports what
+ * is wrong at the node that named the file, and returns nothing.
+ */
+
+/*
+ * The cluster key, ld->c->key_path (at ld->key, or at ld->cluster for the
+ * default path): a readable regular file of CFG_MIN_KEY_SIZE to
+ * CFG_MAX_KEY_SIZE bytes; a warning when group or others may read it.
+ */
+void files_check_key(struct loader *ld);
+/*
+ * The program at path, which what names in the message ("fence agent"): a
+ * regular file with an execute bit, which root may execute.
+ */
+void files_check_executable(struct loader *ld, const struct ynode *at, const char *what,
+                            const char *path);
+/*
+ * The agent of ocf resource r (OCF_ROOT/resource.d/PROVIDER/AGENT) or the
+ * init script of lsb resource r (CFG_DEFAULT_LSB_DIR/NAME): present and
+ * executable. at is the resource's type; who names the resource.
+ */
+void files_check_agent(struct loader *ld, const struct cfg_resource *r, const struct ynode *at,
+                       const char *who);
+/* name, the user a process of who runs as, must be in this node's user database. */
+void files_check_user(struct loader *ld, const struct ynode *at, const char *who, const char *name);
+/*
+ * Every fence device's agent (files_check_executable) and secrets file: a
+ * readable regular file, with a warning when group or others may read it.
+ */
+void files_check_fencing(struct loader *ld);

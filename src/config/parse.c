@@ -6,14 +6,10 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/util.h"
 #include "config/load.h"
@@ -917,20 +913,6 @@ static bool load_resources_claim_name(struct loader *ld, const struct ynode *at,
     return true;
 }
 
-/* A program root may run: a regular file with an x bit (CFG_LOAD_CHECK_FILES). */
-static void files_check_executable(struct loader *ld, const struct ynode *at, const char *what,
-                                   const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) < 0)
-        report_error(ld, at, "%s %s: %s", what, path, strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-        report_error(ld, at, "%s %s is not a regular file", what, path);
-    else if (!(st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) ||
-             (geteuid() == 0 && access(path, X_OK) < 0))
-        report_error(ld, at, "%s %s is not executable", what, path);
-}
-
 /* ---- checks ---- */
 
 enum {
@@ -1320,28 +1302,6 @@ static int load_res_type(struct loader *ld, struct cfg_resource *r, const struct
     return -1;
 }
 
-/* The agent of an ocf resource, or the init script of an lsb one, must be there to run. */
-static void files_check_agent(struct loader *ld, const struct cfg_resource *r,
-                              const struct ynode *at, const char *who)
-{
-    bool ocf = r->type == CFG_RES_OCF;
-    _cleanup_free_ char *path =
-        ocf ? xasprintf("%s/resource.d/%s/%s", ld->c->ocf_root, r->provider, r->agent)
-            : xasprintf("%s/%s", CFG_DEFAULT_LSB_DIR, r->agent);
-    struct stat st;
-    if (stat(path, &st) < 0 && errno == ENOENT) {
-        if (ocf)
-            report_error(ld, at, "%s: unknown agent ocf:%s:%s (there is no %s)", who, r->provider,
-                         r->agent, path);
-        else
-            report_error(ld, at, "%s: unknown init script lsb:%s (there is no %s)", who, r->agent,
-                         path);
-        return;
-    }
-    _cleanup_free_ char *what = xasprintf("%s: %s", who, ocf ? "OCF agent" : "init script");
-    files_check_executable(ld, at, what, path);
-}
-
 /* An address with its prefix length ("198.51.100.100/24"), parsed into r. */
 static bool load_ip_address(struct loader *ld, struct cfg_resource *r, const struct ynode *n,
                             const char *who)
@@ -1499,9 +1459,8 @@ static void load_process(struct loader *ld, struct cfg_resource *r, struct ynode
             report_error(ld, n, "%s %s is not a valid user name: use %s", label, q, USER_NAME_RULE);
             name = NULL;
         }
-        if (name && (ld->flags & CFG_LOAD_CHECK_FILES) && !getpwnam(name))
-            report_error(ld, n, "%s: unknown user '%s' (not in the user database of this node)",
-                         who, name);
+        if (name && (ld->flags & CFG_LOAD_CHECK_FILES))
+            files_check_user(ld, n, who, name);
         if (name)
             r->user = xstrdup(name);
     }
@@ -2066,34 +2025,6 @@ static void check_quorum(struct loader *ld)
             c->n_nodes);
 }
 
-static void files_check_key(struct loader *ld)
-{
-    const char *path = ld->c->key_path;
-    const struct ynode *at = ld->key ? ld->key : ld->cluster;
-    const char *dflt = ld->key ? "" : " (the default)";
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        report_error(ld, at, "key file %s%s cannot be read: %s", path, dflt, strerror(errno));
-        return;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        report_error(ld, at, "key file %s%s cannot be read: %s", path, dflt, strerror(errno));
-    } else if (!S_ISREG(st.st_mode)) {
-        report_error(ld, at, "key file %s%s is not a regular file", path, dflt);
-    } else if (st.st_size < CFG_MIN_KEY_SIZE || st.st_size > CFG_MAX_KEY_SIZE) {
-        report_error(ld, at,
-                     "key file %s%s has %lld bytes; a key has %d to %d bytes (create one with "
-                     "corosync-keygen -k %s)",
-                     path, dflt, (long long)st.st_size, CFG_MIN_KEY_SIZE, CFG_MAX_KEY_SIZE, path);
-    } else if (st.st_mode & (S_IRGRP | S_IROTH)) {
-        report_warning(ld, at,
-                       "key file %s%s is readable by group or others (mode %04o); run chmod 600 %s",
-                       path, dflt, (unsigned)(st.st_mode & 07777), path);
-    }
-    close(fd);
-}
-
 /*
  * Fencing across sections: enabled and unsafe_recovery, levels for every
  * node, devices no level uses, and the delay a two-node cluster needs.
@@ -2143,38 +2074,6 @@ static void load_fencing_check(struct loader *ld)
             ld, ld->fence_nodes_map,
             "two-node cluster with no fencing delay: in a split both nodes may fence each other "
             "at once; give one node a delay");
-}
-
-/* The secrets file must be a readable regular file, private to its owner. */
-static void check_fence_secrets(struct loader *ld, const struct ynode *at, const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        report_error(ld, at, "fence secrets file %s cannot be read: %s", path, strerror(errno));
-        return;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0)
-        report_error(ld, at, "fence secrets file %s cannot be read: %s", path, strerror(errno));
-    else if (!S_ISREG(st.st_mode))
-        report_error(ld, at, "fence secrets file %s is not a regular file", path);
-    else if (st.st_mode & (S_IRGRP | S_IROTH))
-        report_warning(
-            ld, at,
-            "fence secrets file %s is readable by group or others (mode %04o); run chmod 600 %s",
-            path, (unsigned)(st.st_mode & 07777), path);
-    close(fd);
-}
-
-static void files_check_fencing(struct loader *ld)
-{
-    struct cfg *c = ld->c;
-    for (size_t i = 0; i < c->n_fence_devices; i++) {
-        if (ld->fdev[i].agent)
-            files_check_executable(ld, ld->fdev[i].agent, "fence agent", c->fence_devices[i].agent);
-        if (ld->fdev[i].secrets)
-            check_fence_secrets(ld, ld->fdev[i].secrets, c->fence_devices[i].secrets);
-    }
 }
 
 /* ---- Hooks ---- */
@@ -2489,16 +2388,9 @@ int cfg_load_file(const char *path, unsigned flags, struct cfg **ret, struct cfg
 {
     char *buf = NULL;
     size_t len = 0;
-    int r = read_file(path, CFG_MAX_FILE_SIZE, &buf, &len);
-    if (r == -EFBIG) {
-        cfg_diags_add(diags, CFG_SEV_ERROR, path, 0, 0,
-                      "the file is too large (more than %u bytes)", CFG_MAX_FILE_SIZE);
+    int r = files_read(path, diags, &buf, &len);
+    if (r < 0)
         return r;
-    }
-    if (r < 0) {
-        cfg_diags_add(diags, CFG_SEV_ERROR, path, 0, 0, "cannot read: %s", strerror(-r));
-        return r;
-    }
     r = cfg_load_string(buf, len, path, flags, ret, diags);
     free(buf);
     return r;
