@@ -346,3 +346,12 @@ void files_check_user(struct loader *ld, const struct ynode *at, const char *who
  * readable regular file, with a warning when group or others may read it.
  */
 void files_check_fencing(struct loader *ld);
+
+/* ---- Sections: hooks (load_hooks.c) ---- */
+
+/*
+ * The hooks section, n: a list of at most CFG_MAX_HOOKS hooks (an empty list
+ * for none) into a new ld->c->hooks. With CFG_LOAD_CHECK_FILES, each
+ * command's program is checked with files_check_executable.
+ */
+void load_hooks(struct loader *ld, struct ynode *n);
