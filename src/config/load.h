@@ -355,3 +355,11 @@ void files_check_fencing(struct loader *ld);
  * command's program is checked with files_check_executable.
  */
 void load_hooks(struct loader *ld, struct ynode *n);
+
+/* ---- Sections: checks (load_checks.c) ---- */
+
+/*
+ * The checks of resource r, n: a list of at most CFG_MAX_CHECKS tcp, http or
+ * exec checks, into a new r->checks and r->n_checks; who names the resource.
+ */
+void load_checks(struct loader *ld, struct cfg_resource *r, struct ynode *n, const char *who);
