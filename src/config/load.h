@@ -363,3 +363,27 @@ void load_hooks(struct loader *ld, struct ynode *n);
  * exec checks, into a new r->checks and r->n_checks; who names the resource.
  */
 void load_checks(struct loader *ld, struct cfg_resource *r, struct ynode *n, const char *who);
+
+/* ---- Sections: resources (load_resources.c) ---- */
+
+/*
+ * The top-level resources section, n: settings for every resource
+ * (ocf_root), into ld->c. The resources themselves are listed in groups
+ * (load_resource).
+ */
+void load_resources(struct loader *ld, struct ynode *n);
+/*
+ * Resource ri of group gi from list entry e, into
+ * ld->c->groups[gi].resources[ri] (allocated and zeroed by the caller), with
+ * the defaults of its type and its checks (load_checks). Its name is claimed
+ * (load_resources_claim_name). With CFG_LOAD_CHECK_FILES, the agent, init
+ * script, script or user it names is checked on this node (files.c).
+ */
+void load_resource(struct loader *ld, size_t gi, size_t ri, struct ynode *e);
+/*
+ * Records the name at (its text, owned by the tree): a group's when
+ * is_group, else a resource's of group gi. Names are unique among all
+ * groups and resources together: a name already held is reported with its
+ * first holder, and false returned.
+ */
+bool load_resources_claim_name(struct loader *ld, const struct ynode *at, size_t gi, bool is_group);
