@@ -387,3 +387,14 @@ void load_resource(struct loader *ld, size_t gi, size_t ri, struct ynode *e);
  * first holder, and false returned.
  */
 bool load_resources_claim_name(struct loader *ld, const struct ynode *at, size_t gi, bool is_group);
+
+/* ---- Sections: groups (load_groups.c) ---- */
+
+/*
+ * The groups section, n: a list of at most CFG_MAX_GROUPS groups (an empty
+ * list for none) into a new ld->c->groups, each with its resources
+ * (load_resource). Domains name nodes: load the nodes first. With
+ * CFG_LOAD_CHECK_FILES, a policy script is checked with
+ * files_check_executable.
+ */
+void load_groups(struct loader *ld, struct ynode *n);
