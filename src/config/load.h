@@ -398,3 +398,21 @@ bool load_resources_claim_name(struct loader *ld, const struct ynode *at, size_t
  * files_check_executable.
  */
 void load_groups(struct loader *ld, struct ynode *n);
+
+/* ---- Sections: fencing (load_fencing.c) ---- */
+
+/*
+ * The fencing section, n (its value): settings, devices, and each node's
+ * levels and delay, into ld->c. Load the nodes first: ld->c->fence_nodes and
+ * ld->fnode_key, fnode_at and fnode_bad must hold ld->c->n_nodes entries
+ * (load.c allocates them). Records in ld what load_fencing_check and
+ * files_check_fencing need.
+ */
+void load_fencing(struct loader *ld, struct ynode *n);
+/*
+ * The fencing checks that need the whole file, once every section is
+ * loaded: enabled and unsafe_recovery together, levels for every node,
+ * devices no level uses (a warning), and the delay a two-node cluster needs
+ * (a warning). Does nothing when the section was absent or not a mapping.
+ */
+void load_fencing_check(struct loader *ld);
