@@ -416,3 +416,33 @@ void load_fencing(struct loader *ld, struct ynode *n);
  * (a warning). Does nothing when the section was absent or not a mapping.
  */
 void load_fencing_check(struct loader *ld);
+
+/* ---- Sections: the cluster, its networks and nodes (load_cluster.c) ---- */
+
+/*
+ * Each loads the value n of one top-level key into ld->c, recording in ld
+ * where the values came from:
+ *   load_cluster           cluster: name and key (ld->cluster, ld->key);
+ *   load_cluster_engine    engine: managed or external;
+ *   load_cluster_heartbeat heartbeat: interval, misses and link_mode;
+ *   load_cluster_networks  networks: the list of networks, best first
+ *                          (ld->networks_ok when nodes can be matched to it);
+ *   load_cluster_nodes     nodes: names, ids and an address on every network,
+ *                          each unique (load the networks first);
+ *   load_cluster_quorum    quorum: tie_breaker (a keyword or the name of a
+ *                          node: load the nodes first) and no_quorum.
+ */
+void load_cluster(struct loader *ld, struct ynode *n);
+void load_cluster_engine(struct loader *ld, struct ynode *n);
+void load_cluster_heartbeat(struct loader *ld, struct ynode *n);
+void load_cluster_networks(struct loader *ld, struct ynode *n);
+void load_cluster_nodes(struct loader *ld, struct ynode *n);
+void load_cluster_quorum(struct loader *ld, struct ynode *n);
+/*
+ * The checks that need the whole file, once every section is loaded: the
+ * heartbeat timeout (interval x misses) in range, passive link mode with a
+ * short timeout (a warning), and a tie-breaker that does nothing or stops
+ * everything after an even split (warnings). ld->heartbeat must be set (to
+ * the top level when the section is absent) to place them.
+ */
+void load_cluster_check(struct loader *ld);
