@@ -1,20 +1,17 @@
 /*
- * Loading vigil.yaml: the YAML tree (ytree.c) is checked against the schema
- * and turned into a struct cfg. Every problem is reported, each at the node it
- * concerns, and the walk goes on after a problem so that one run of `vigil
- * verify` shows them all. Nothing here logs.
+ * Loading vigil.yaml, the entry points: the YAML tree (ytree.c) is checked
+ * against the schema and turned into a struct cfg. The top level is walked
+ * here, each of its keys loaded by its section (load_cluster.c,
+ * load_fencing.c, load_resources.c, load_groups.c, load_hooks.c; see load.h),
+ * then the checks that need the whole file run. Every problem is reported,
+ * each at the node it concerns, and the walk goes on after a problem so that
+ * one run of `vigil verify` shows them all. Nothing here logs.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
-#include <string.h>
-#include <strings.h>
 
 #include "base/util.h"
 #include "config/load.h"
-
-/* ---- Top level ---- */
 
 /* The keys of the top level, in the order of specs in load_root. */
 enum {
@@ -30,6 +27,10 @@ enum {
     TOP_RESOURCES
 };
 
+/*
+ * The top level: each section in the order their references need, then the
+ * checks across sections, and those of the disk with CFG_LOAD_CHECK_FILES.
+ */
 static void load_root(struct loader *ld, struct ynode *root, unsigned flags)
 {
     static const struct key_spec specs[] = {
@@ -95,6 +96,7 @@ static void load_root(struct loader *ld, struct ynode *root, unsigned flags)
                       "are not recovered until it comes back (add fencing:, see vigil.yaml(5))");
 }
 
+/* A configuration with every default, named name, owned by the caller. */
 static struct cfg *cfg_new(const char *name)
 {
     struct cfg *c = xcalloc(1, sizeof(*c));
