@@ -49,6 +49,7 @@ struct fdev_src {
     bool used; /* named by some level */
 };
 
+/* An address as bytes, to compare spellings of the same address. */
 struct addr_bin {
     int family; /* AF_INET or AF_INET6, 0 if invalid */
     unsigned char bytes[16];
@@ -68,6 +69,12 @@ struct res_at {
     const struct ynode *at;
 };
 
+/*
+ * The state of one load: where diagnostics go, the configuration being
+ * built, and what the sections record for the checks that come after them.
+ * The configuration belongs to the load until cfg_load_string hands it over;
+ * the arrays here are freed when the load ends.
+ */
 struct loader {
     const char *file;
     struct cfg_diags *d;
@@ -110,6 +117,7 @@ struct loader {
     size_t n_mounts, mounts_cap;
 };
 
+/* One key of a mapping, for walk_mapping. */
 struct key_spec {
     const char *name;
     bool required;
@@ -245,14 +253,14 @@ bool scalar_addr(const struct ynode *n, struct addr_bin *ret);
 bool walk_mapping(struct loader *ld, const struct ynode *n, const char *label, const char *where,
                   const struct key_spec *specs, size_t n_specs, struct ynode **found);
 /*
- * walk_mapping for mapping n, whose keys depend on its type: s->masks[type],
- * or with type -1 (unknown) the keys of every type, let through unchecked. A
- * key of another type is reported as such ("'mountpoint' is not a key of an
- * ip resource"), kind naming this type's mappings with an article ("an ip
- * resource"), and missing keys of s->required are reported at n. found[]
- * gets s->n_keys value nodes (NULL when absent); *ret_suggested gets the keys
- * that some unknown key was taken for, so that the caller does not also call
- * them missing.
+ * walk_mapping for n, a mapping whose keys depend on its type:
+ * s->masks[type], or with type -1 (unknown) the keys of every type, let
+ * through unchecked. A key of another type is reported as such ("'mountpoint'
+ * is not a key of an ip resource"), kind naming this type's mappings with an
+ * article ("an ip resource"), and missing keys of s->required are reported
+ * at n. found[] gets s->n_keys value nodes (NULL when absent);
+ * *ret_suggested gets the keys that some unknown key was taken for, so that
+ * the caller does not also call them missing.
  */
 void walk_typed(struct loader *ld, const struct ynode *n, const char *who, const char *where,
                 const struct typed_schema *s, int type, const char *kind, struct ynode **found,
@@ -328,7 +336,8 @@ int files_read(const char *path, struct cfg_diags *diags, char **ret_buf, size_t
 void files_check_key(struct loader *ld);
 /*
  * The program at path, which what names in the message ("fence agent"): a
- * regular file with an execute bit, which root may execute.
+ * regular file with an execute bit, that root may execute when the load runs
+ * as root.
  */
 void files_check_executable(struct loader *ld, const struct ynode *at, const char *what,
                             const char *path);
@@ -346,76 +355,6 @@ void files_check_user(struct loader *ld, const struct ynode *at, const char *who
  * readable regular file, with a warning when group or others may read it.
  */
 void files_check_fencing(struct loader *ld);
-
-/* ---- Sections: hooks (load_hooks.c) ---- */
-
-/*
- * The hooks section, n: a list of at most CFG_MAX_HOOKS hooks (an empty list
- * for none) into a new ld->c->hooks. With CFG_LOAD_CHECK_FILES, each
- * command's program is checked with files_check_executable.
- */
-void load_hooks(struct loader *ld, struct ynode *n);
-
-/* ---- Sections: checks (load_checks.c) ---- */
-
-/*
- * The checks of resource r, n: a list of at most CFG_MAX_CHECKS tcp, http or
- * exec checks, into a new r->checks and r->n_checks; who names the resource.
- */
-void load_checks(struct loader *ld, struct cfg_resource *r, struct ynode *n, const char *who);
-
-/* ---- Sections: resources (load_resources.c) ---- */
-
-/*
- * The top-level resources section, n: settings for every resource
- * (ocf_root), into ld->c. The resources themselves are listed in groups
- * (load_resource).
- */
-void load_resources(struct loader *ld, struct ynode *n);
-/*
- * Resource ri of group gi from list entry e, into
- * ld->c->groups[gi].resources[ri] (allocated and zeroed by the caller), with
- * the defaults of its type and its checks (load_checks). Its name is claimed
- * (load_resources_claim_name). With CFG_LOAD_CHECK_FILES, the agent, init
- * script, script or user it names is checked on this node (files.c).
- */
-void load_resource(struct loader *ld, size_t gi, size_t ri, struct ynode *e);
-/*
- * Records the name at (its text, owned by the tree): a group's when
- * is_group, else a resource's of group gi. Names are unique among all
- * groups and resources together: a name already held is reported with its
- * first holder, and false returned.
- */
-bool load_resources_claim_name(struct loader *ld, const struct ynode *at, size_t gi, bool is_group);
-
-/* ---- Sections: groups (load_groups.c) ---- */
-
-/*
- * The groups section, n: a list of at most CFG_MAX_GROUPS groups (an empty
- * list for none) into a new ld->c->groups, each with its resources
- * (load_resource). Domains name nodes: load the nodes first. With
- * CFG_LOAD_CHECK_FILES, a policy script is checked with
- * files_check_executable.
- */
-void load_groups(struct loader *ld, struct ynode *n);
-
-/* ---- Sections: fencing (load_fencing.c) ---- */
-
-/*
- * The fencing section, n (its value): settings, devices, and each node's
- * levels and delay, into ld->c. Load the nodes first: ld->c->fence_nodes and
- * ld->fnode_key, fnode_at and fnode_bad must hold ld->c->n_nodes entries
- * (load.c allocates them). Records in ld what load_fencing_check and
- * files_check_fencing need.
- */
-void load_fencing(struct loader *ld, struct ynode *n);
-/*
- * The fencing checks that need the whole file, once every section is
- * loaded: enabled and unsafe_recovery together, levels for every node,
- * devices no level uses (a warning), and the delay a two-node cluster needs
- * (a warning). Does nothing when the section was absent or not a mapping.
- */
-void load_fencing_check(struct loader *ld);
 
 /* ---- Sections: the cluster, its networks and nodes (load_cluster.c) ---- */
 
@@ -446,3 +385,74 @@ void load_cluster_quorum(struct loader *ld, struct ynode *n);
  * the top level when the section is absent) to place them.
  */
 void load_cluster_check(struct loader *ld);
+
+/* ---- Sections: fencing (load_fencing.c) ---- */
+
+/*
+ * The fencing section, n (its value): settings, devices, and each node's
+ * levels and delay, into ld->c. Load the nodes first: ld->c->fence_nodes and
+ * ld->fnode_key, fnode_at and fnode_bad must hold ld->c->n_nodes entries
+ * (load.c allocates them). Records in ld what load_fencing_check and
+ * files_check_fencing need.
+ */
+void load_fencing(struct loader *ld, struct ynode *n);
+/*
+ * The fencing checks that need the whole file, once every section is
+ * loaded: enabled and unsafe_recovery together, levels for every node,
+ * devices no level uses (a warning), and the delay a two-node cluster needs
+ * (a warning). Does nothing when the section was absent or not a mapping.
+ */
+void load_fencing_check(struct loader *ld);
+
+/* ---- Sections: resources (load_resources.c) ---- */
+
+/*
+ * The top-level resources section, n: settings for every resource
+ * (ocf_root), into ld->c. The resources themselves are listed in groups
+ * (load_resource).
+ */
+void load_resources(struct loader *ld, struct ynode *n);
+/*
+ * Resource ri of group gi from list entry e, into
+ * ld->c->groups[gi].resources[ri] (allocated and zeroed by the caller), with
+ * the defaults of its type and its checks (load_checks). Its name is claimed
+ * (load_resources_claim_name). With CFG_LOAD_CHECK_FILES, the agent, init
+ * script, script or user it names is checked on this node (files.c).
+ */
+void load_resource(struct loader *ld, size_t gi, size_t ri, struct ynode *e);
+/*
+ * Records the name at (its text, owned by the tree): a group's when
+ * is_group, else a resource's of group gi. Names are unique among all
+ * groups and resources together: a name already held is reported with its
+ * first holder, and false returned.
+ */
+bool load_resources_claim_name(struct loader *ld, const struct ynode *at, size_t gi, bool is_group);
+
+/* ---- Sections: checks (load_checks.c) ---- */
+
+/*
+ * The checks of resource r, n: a list of at most CFG_MAX_CHECKS tcp, http or
+ * exec checks, into a new r->checks and r->n_checks; who names the resource.
+ */
+void load_checks(struct loader *ld, struct cfg_resource *r, struct ynode *n, const char *who);
+
+/* ---- Sections: groups (load_groups.c) ---- */
+
+/*
+ * The groups section, n: a list of at most CFG_MAX_GROUPS groups (an empty
+ * list for none) into a new ld->c->groups, each with its resources
+ * (load_resource). Domains name nodes, and resources refer to networks,
+ * fencing and resources.ocf_root: load those sections first. With
+ * CFG_LOAD_CHECK_FILES, a policy script is checked with
+ * files_check_executable.
+ */
+void load_groups(struct loader *ld, struct ynode *n);
+
+/* ---- Sections: hooks (load_hooks.c) ---- */
+
+/*
+ * The hooks section, n: a list of at most CFG_MAX_HOOKS hooks (an empty list
+ * for none) into a new ld->c->hooks. With CFG_LOAD_CHECK_FILES, each
+ * command's program is checked with files_check_executable.
+ */
+void load_hooks(struct loader *ld, struct ynode *n);
