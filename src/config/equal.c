@@ -168,6 +168,7 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
     return fencing_equal(a, b) && groups_equal(a, b) && cfg_hooks_equal(a, b);
 }
 
+/* Same hooks in the same order: names, commands, events, timeouts, every_node, environment. */
 bool cfg_hooks_equal(const struct cfg *a, const struct cfg *b)
 {
     if (a->n_hooks != b->n_hooks)
@@ -182,16 +183,19 @@ bool cfg_hooks_equal(const struct cfg *a, const struct cfg *b)
     return true;
 }
 
+/* Two groups, with their resources (see config.h). */
 bool cfg_group_equal(const struct cfg_group *a, const struct cfg_group *b)
 {
     return group_equal(a, b);
 }
 
+/* Two resources, with their checks (see config.h). */
 bool cfg_resource_equal(const struct cfg_resource *a, const struct cfg_resource *b)
 {
     return resource_equal(a, b);
 }
 
+/* The fencing sections of two configurations with as many nodes (see config.h). */
 bool cfg_fencing_equal(const struct cfg *a, const struct cfg *b)
 {
     return a->n_nodes == b->n_nodes && fencing_equal(a, b);
