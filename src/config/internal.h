@@ -11,7 +11,7 @@
 
 #include "config/config.h"
 
-/* ---- A growing, always NUL-terminated string (print.c, corosync_conf.c). ---- */
+/* ---- A growing, always NUL-terminated string (print.c, corosync_conf.c, report.c). ---- */
 
 struct cfg_buf {
     char *s;
