@@ -422,7 +422,13 @@ struct cfg {
 
 /* Flags for the loaders. */
 enum {
-    /* Check files the configuration names (the key: present, readable, sane size). */
+    /*
+     * Check on this node what the configuration names (src/config/files.c):
+     * the cluster key (present, readable, sane size), fence agents and
+     * secrets, OCF agents and init scripts, scripts, policy scripts and hook
+     * commands (executable), and the users processes run as. Without it,
+     * cfg_load_string does no I/O.
+     */
     CFG_LOAD_CHECK_FILES = 1u << 0,
 };
 
