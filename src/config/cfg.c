@@ -361,11 +361,13 @@ static const char *const hook_event_names[CFG_HOOK_EVENT_MAX] = {
     [CFG_HOOK_CONFIG_CHANGED] = "config_changed",
 };
 
+/* The event's name as written in vigil.yaml (a static string), or NULL if out of range. */
 const char *cfg_hook_event_name(enum cfg_hook_event e)
 {
     return (unsigned)e < CFG_HOOK_EVENT_MAX ? hook_event_names[e] : NULL;
 }
 
+/* The event named name (as in vigil.yaml), or -1 if there is none. */
 int cfg_hook_event_parse(const char *name)
 {
     for (int i = 0; i < CFG_HOOK_EVENT_MAX; i++)

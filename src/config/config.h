@@ -103,6 +103,7 @@ struct cfg_diags {
     size_t n_errors;
 };
 
+/* Makes d an empty list (whatever it held is not freed); clear it with cfg_diags_clear. */
 void cfg_diags_init(struct cfg_diags *d);
 /* Frees every diagnostic; d may then be reused. Accepts a zeroed d. */
 void cfg_diags_clear(struct cfg_diags *d);
@@ -421,7 +422,13 @@ struct cfg {
 
 /* Flags for the loaders. */
 enum {
-    /* Check files the configuration names (the key: present, readable, sane size). */
+    /*
+     * Check on this node what the configuration names (src/config/files.c):
+     * the cluster key (present, readable, sane size), fence agents and
+     * secrets, OCF agents and init scripts, scripts, policy scripts and hook
+     * commands (executable), and the users processes run as. Without it,
+     * cfg_load_string does no I/O.
+     */
     CFG_LOAD_CHECK_FILES = 1u << 0,
 };
 
@@ -457,7 +464,11 @@ char *cfg_print(const struct cfg *c);
 /* True if a and b describe the same cluster (the file name is ignored). */
 bool cfg_equal(const struct cfg *a, const struct cfg *b);
 
-/* Lookups; return NULL or -1 when absent. */
+/*
+ * Lookups. The node with id id, or named name, pointing into c (valid while
+ * c lives), or NULL; the index in c->networks of the network named name, or
+ * -1.
+ */
 const struct cfg_node *cfg_node_by_id(const struct cfg *c, uint32_t id);
 const struct cfg_node *cfg_node_by_name(const struct cfg *c, const char *name);
 int cfg_network_index(const struct cfg *c, const char *name);
@@ -523,8 +534,19 @@ const char *cfg_hook_event_name(enum cfg_hook_event e);
 int cfg_hook_event_parse(const char *name);
 
 /* Parts of cfg_equal, for telling what changed (src/config/diff.h). */
+/* True if a and b have the same hooks, in the same order. */
 bool cfg_hooks_equal(const struct cfg *a, const struct cfg *b);
+/*
+ * True if groups a and b are the same: name, domain (node indices, so only
+ * meaningful between configurations with the same nodes), policy, failback,
+ * restarts, and resources in the same order (cfg_resource_equal).
+ */
 bool cfg_group_equal(const struct cfg_group *a, const struct cfg_group *b);
+/* True if resources a and b are the same: every key of every type, and their checks in order. */
 bool cfg_resource_equal(const struct cfg_resource *a, const struct cfg_resource *b);
-/* Fencing sections equal (for configurations with the same nodes). */
+/*
+ * True if a and b have the same fencing section: settings, devices in order,
+ * and every node's levels and delay. False when their numbers of nodes
+ * differ (levels are indexed by node).
+ */
 bool cfg_fencing_equal(const struct cfg *a, const struct cfg *b);

@@ -62,6 +62,7 @@ char *cfg_diag_format(const struct cfg_diag *g)
                      severity_name(g->severity), g->msg);
 }
 
+/* The diagnostics of severity sev (CFG_SEV_MAX: all), one per line; owned by the caller. */
 char *cfg_diags_text(const struct cfg_diags *d, enum cfg_severity sev)
 {
     char *out = xstrdup("");
@@ -76,6 +77,7 @@ char *cfg_diags_text(const struct cfg_diags *d, enum cfg_severity sev)
     return out;
 }
 
+/* Writes one line per diagnostic to out, as cfg_diag_format formats it. */
 void cfg_diags_print(const struct cfg_diags *d, FILE *out)
 {
     for (size_t i = 0; i < d->n; i++) {

@@ -1,8 +1,10 @@
+/* What changes between two configurations (see diff.h). Pure: no I/O. */
 #include "config/diff.h"
 #include "base/util.h"
 
 #include <string.h>
 
+/* The name of a change as `vigil config diff` shows it (a static string). */
 const char *cfg_change_name(enum cfg_change c)
 {
     static const char *const names[CFG_CHANGE_MAX] = {
@@ -100,6 +102,10 @@ static void core_changes(const struct cfg *a, const struct cfg *b, struct cfg_di
 #undef CORE
 }
 
+/*
+ * Groups are matched by name: the old ones in order, then the added ones;
+ * names are borrowed from old and new.
+ */
 void cfg_diff(const struct cfg *old, const struct cfg *new, struct cfg_diff *ret)
 {
     memset(ret, 0, sizeof(*ret));
@@ -130,6 +136,7 @@ void cfg_diff(const struct cfg *old, const struct cfg *new, struct cfg_diff *ret
     ret->hooks = !cfg_hooks_equal(old, new);
 }
 
+/* Frees the arrays of d and leaves it empty; accepts a zeroed d. */
 void cfg_diff_clear(struct cfg_diff *d)
 {
     for (size_t g = 0; g < d->n_groups; g++)
@@ -138,6 +145,7 @@ void cfg_diff_clear(struct cfg_diff *d)
     memset(d, 0, sizeof(*d));
 }
 
+/* The number of groups whose change is not CFG_CHANGE_NONE. */
 size_t cfg_diff_n_changed(const struct cfg_diff *d)
 {
     size_t n = 0;
@@ -146,11 +154,16 @@ size_t cfg_diff_n_changed(const struct cfg_diff *d)
     return n;
 }
 
+/* No group changes, no core section, no quorum.no_quorum, no hooks. */
 bool cfg_diff_empty(const struct cfg_diff *d)
 {
     return !cfg_diff_n_changed(d) && !d->n_core && !d->no_quorum && !d->hooks;
 }
 
+/*
+ * Swaps unchanged groups whole, and the first gd->keep resources of modified
+ * ones, between old and new (see diff.h for what then belongs to whom).
+ */
 void cfg_transplant_unchanged(struct cfg *new, struct cfg *old, const struct cfg_diff *d)
 {
     for (size_t i = 0; i < d->n_groups; i++) {

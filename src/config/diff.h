@@ -58,14 +58,19 @@ struct cfg_diff {
     bool hooks;     /* hooks changed (apply at once) */
 };
 
-/* Fills *ret with what changes from old to new (clear it with cfg_diff_clear). */
+/*
+ * Fills *ret (its previous contents are not freed) with what changes from old
+ * to new; *ret owns its arrays (free them with cfg_diff_clear) and borrows
+ * the names from old and new, which must outlive it.
+ */
 void cfg_diff(const struct cfg *old, const struct cfg *new, struct cfg_diff *ret);
 /* Frees what cfg_diff allocated; accepts a zeroed diff. */
 void cfg_diff_clear(struct cfg_diff *d);
 /* True when nothing at all changes. */
 bool cfg_diff_empty(const struct cfg_diff *d);
-/* Groups that change in some way (added, removed or modified). */
+/* How many groups change in some way (added, removed or modified). */
 size_t cfg_diff_n_changed(const struct cfg_diff *d);
+/* "unchanged", "added", "removed" or "modified" (a static string); "unknown" out of range. */
 const char *cfg_change_name(enum cfg_change c);
 
 /*

@@ -11,7 +11,7 @@
 
 #include "config/config.h"
 
-/* ---- A growing, always NUL-terminated string (print.c, corosync_conf.c). ---- */
+/* ---- A growing, always NUL-terminated string (print.c, corosync_conf.c, report.c). ---- */
 
 struct cfg_buf {
     char *s;
@@ -54,6 +54,13 @@ int ytree_parse(const char *buf, size_t len, const char *name, struct cfg_diags 
                 struct ynode **ret_root);
 /* Frees a tree; accepts NULL. */
 void ytree_free(struct ynode *n);
+/* True if n is a plain scalar that YAML reads as null: empty, ~, null, Null or NULL. */
+bool ytree_is_null(const struct ynode *n);
+/*
+ * True if the text of n (a scalar or an alias) holds a NUL byte, from an
+ * escape: it is then not usable as a C string.
+ */
+bool ytree_has_nul(const struct ynode *n);
 
 /* ---- Diagnostics (diag.c). ---- */
 

@@ -327,3 +327,18 @@ int ytree_parse(const char *buf, size_t len, const char *name, struct cfg_diags 
     *ret_root = b.root;
     return 0;
 }
+
+/* Plain empty, ~, null, Null or NULL: what YAML reads as null. */
+bool ytree_is_null(const struct ynode *n)
+{
+    if (n->type != YN_SCALAR || !n->plain)
+        return false;
+    return n->len == 0 || strcmp(n->text, "~") == 0 || strcmp(n->text, "null") == 0 ||
+           strcmp(n->text, "Null") == 0 || strcmp(n->text, "NULL") == 0;
+}
+
+/* A NUL byte from an escape makes text shorter as a C string than its length. */
+bool ytree_has_nul(const struct ynode *n)
+{
+    return strlen(n->text) != n->len;
+}
