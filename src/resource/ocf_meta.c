@@ -6,7 +6,7 @@
  * comments, CDATA, processing instructions and the DOCTYPE. Anything else
  * it does not understand is refused (-EINVAL), never guessed at.
  */
-#include "resource/agent.h"
+#include "resource/res_agent.h"
 #include "base/util.h"
 
 #include <errno.h>

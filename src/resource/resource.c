@@ -2,7 +2,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "exec/proc.h"
-#include "resource/agent.h"
+#include "resource/res_agent.h"
 #include "resource/check.h"
 #include "resource/ip.h"
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests for resource agents (src/resource/agent.c, ocf_meta.c): the
+ * Unit tests for resource agents (src/resource/res_agent.c, ocf_meta.c): the
  * meta-data scanner on real and malformed XML, exit code mapping of each
  * kind, the environment and arguments agents get, timeouts, output, cancel,
  * validation, and the real ocf:heartbeat:Dummy from Debian's resource-agents.
@@ -23,7 +23,7 @@
 #include "proc_helpers.h"
 
 #include "base/util.h"
-#include "resource/agent.h"
+#include "resource/res_agent.h"
 
 #define REAL_OCF_ROOT "/usr/lib/ocf"
 

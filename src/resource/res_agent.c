@@ -1,4 +1,4 @@
-#include "resource/agent.h"
+#include "resource/res_agent.h"
 #include "base/util.h"
 #include "exec/run.h"
 
@@ -55,7 +55,7 @@ static const char *action_name(enum cfg_res_type type, enum res_op op)
 }
 
 /*
- * Maps an agent's exit code onto a res_rc, per kind (see agent.h). For lsb,
+ * Maps an agent's exit code onto a res_rc, per kind (see res_agent.h). For lsb,
  * only status has codes of its own.
  */
 static enum res_rc map_exit(enum cfg_res_type type, enum res_op op, int code)
@@ -120,7 +120,7 @@ static void strv_clear(struct strv *sv)
 }
 
 /*
- * The environment of one call of action (see agent.h); timeout_ms and
+ * The environment of one call of action (see res_agent.h); timeout_ms and
  * interval_ms go to OCF's meta variables. -EINVAL for a parameter name that
  * cannot be part of a variable's (the loader refuses those first).
  */
