@@ -3,7 +3,7 @@
 #include "base/util.h"
 #include "exec/proc.h"
 #include "resource/res_agent.h"
-#include "resource/check.h"
+#include "resource/health.h"
 #include "resource/ip.h"
 
 #include <errno.h>
