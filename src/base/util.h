@@ -63,9 +63,18 @@ int dur_parse(const char *s, uint64_t *ret_ms);
 char *dur_format(uint64_t ms, char buf[static 32]);
 
 /*
- * Writes len bytes to path atomically: a temporary file in the same directory,
- * fsync, rename over path, fsync of the directory. mode is applied to the new
- * file. Returns 0 or a negative errno; on failure path is unchanged.
+ * Writes len bytes of data to path atomically and durably: the directory of
+ * path is opened (O_RDONLY | O_DIRECTORY), a temporary file PATH.tmp.PID is
+ * written in it, fsynced and renamed over path, and the directory is fsynced;
+ * every step is checked. mode is applied to the new file. Returns 0 once the
+ * new content would survive a crash, or a negative errno: -ENOENT or
+ * -ENOTDIR when the directory does not exist, -EISDIR for a path ending in
+ * '/' (or naming a directory), or the error of the failed step. A failure
+ * before the rename leaves path unchanged and no temporary file. A failure
+ * of the directory's fsync or close comes after the rename: path may then
+ * hold the new content, but not durably, so a caller must not acknowledge
+ * it. Only one write of a given path may be under way at a time (within a
+ * process, the temporary name is shared). The caller keeps data.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 
