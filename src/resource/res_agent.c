@@ -377,9 +377,11 @@ static int read_meta(const struct res_agent_env *env, const struct cfg_resource 
     } else if (rr.truncated) {
         e = -EFBIG;
         *ret_err = xasprintf("meta-data is larger than %u bytes", META_MAX_OUTPUT);
-    } else if (ocf_meta_parse(rr.output, ret) < 0) {
-        e = -EINVAL;
-        *ret_err = xstrdup("meta-data is not the XML of an OCF agent");
+    } else {
+        _cleanup_free_ char *why = NULL;
+        e = ocf_meta_parse_buf(rr.output, strlen(rr.output), ret, &why);
+        if (e < 0)
+            *ret_err = xasprintf("meta-data is not the XML of an OCF agent: %s", why);
     }
     run_result_clear(&rr);
     return e;
