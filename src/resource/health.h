@@ -33,6 +33,8 @@ void health_start(struct health *h);
 void health_rebind(struct health *h, const struct cfg_resource *r);
 /* Stops probing (a probe under way is cancelled); counters are kept for status. */
 void health_stop(struct health *h);
+/* Whether h probes: from health_start until health_stop or until it declared the resource
+ * unhealthy. */
 bool health_running(const struct health *h);
 /*
  * The last failure reason of any check, or NULL. It stays after the check
