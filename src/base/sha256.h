@@ -17,7 +17,9 @@ struct sha256 {
     size_t n_buf;
 };
 
+/* Starts a digest in s (caller-owned storage; nothing is allocated). */
 void sha256_init(struct sha256 *s);
+/* Adds len bytes of data (len may be 0) to the digest in s. */
 void sha256_update(struct sha256 *s, const void *data, size_t len);
 /* Writes the digest to out; s must be initialised again before reuse. */
 void sha256_final(struct sha256 *s, uint8_t out[SHA256_LEN]);

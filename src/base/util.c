@@ -197,53 +197,68 @@ char *dur_format(uint64_t ms, char buf[static 32])
     return buf;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
+/* Writes all len bytes of data to fd. 0 or a negative errno. */
+static int write_all(int fd, const void *data, size_t len)
 {
-    _cleanup_free_ char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-    _cleanup_free_ char *dir = xstrdup(path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        strcpy(dir, ".");
-
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0)
-        return -errno;
-    int r = 0;
     const char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            r = -errno;
-            break;
+            return -errno;
         }
         p += w;
-        left -= (size_t)w;
+        len -= (size_t)w;
     }
+    return 0;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+    /* The directory is opened first: the file is written, renamed and synced through it. */
+    _cleanup_free_ char *dir = xstrdup(path);
+    const char *base = path;
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        base = path + (slash - dir) + 1;
+        slash[slash == dir ? 1 : 0] = '\0';
+    } else {
+        strcpy(dir, ".");
+    }
+    if (!*base)
+        return -EISDIR;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -errno;
+
+    _cleanup_free_ char *tmp = xasprintf("%s.tmp.%ld", base, (long)getpid());
+    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) {
+        int e = -errno;
+        close(dfd);
+        return e;
+    }
+    int r = write_all(fd, data, len);
     if (r == 0 && fchmod(fd, mode) < 0)
         r = -errno;
     if (r == 0 && fsync(fd) < 0)
         r = -errno;
     if (close(fd) < 0 && r == 0)
         r = -errno;
-    if (r == 0 && rename(tmp, path) < 0)
+    if (r == 0 && renameat(dfd, tmp, dfd, base) < 0)
         r = -errno;
     if (r < 0) {
-        unlink(tmp);
+        unlinkat(dfd, tmp, 0);
+        close(dfd);
         return r;
     }
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return 0;
+    /* The rename is durable only once the directory is: an acknowledgement waits for this. */
+    if (fsync(dfd) < 0)
+        r = -errno;
+    if (close(dfd) < 0 && r == 0)
+        r = -errno;
+    return r;
 }
 
 int read_file(const char *path, size_t max, char **ret_buf, size_t *ret_len)

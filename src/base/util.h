@@ -12,16 +12,28 @@
 /*
  * Allocation helpers. Running out of memory is not an input error: these abort
  * the process with a message instead of returning NULL, so callers never carry
- * half-built state. Every pointer they return is owned by the caller.
+ * half-built state. Every pointer they return is owned by the caller (free()).
  */
+
+/* n bytes, uninitialised; n may be 0 (a unique pointer all the same). Never NULL. */
 void *xmalloc(size_t n);
+/* nmemb * size bytes, zeroed; either may be 0. Never NULL. */
 void *xcalloc(size_t nmemb, size_t size);
+/* p (NULL or from these helpers) resized to n bytes, contents kept; p is gone after. Never NULL. */
 void *xrealloc(void *p, size_t n);
-/* Grows *p (an array of *cap elements of size elem) to hold at least need elements. */
+/*
+ * Grows *p (an array of *cap elements of size elem, owned by the caller) to
+ * hold at least need elements, doubling; the new elements are zeroed and
+ * *cap updated. Does nothing when *cap >= need. Aborts if the size overflows.
+ */
 void xgrow(void **p, size_t *cap, size_t need, size_t elem);
+/* A copy of the NUL-terminated s. Never NULL. */
 char *xstrdup(const char *s);
+/* A copy of at most n bytes of s, NUL-terminated. Never NULL. */
 char *xstrndup(const char *s, size_t n);
+/* The printf-formatted string, newly allocated. Never NULL. */
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* xasprintf with a va_list (ap is used up, as by vprintf). Never NULL. */
 char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 static inline void freep(void *p)
@@ -56,16 +68,28 @@ char *time_format_wall_ms(uint64_t ms, char buf[static 32]);
  *
  * dur_parse: on success stores milliseconds in *ret_ms and returns 0; returns
  * -EINVAL for a malformed string (with no change to *ret_ms) and -ERANGE when the
- * value does not fit. dur_format writes the shortest exact spelling into buf
- * (32 bytes) and returns buf; dur_parse(dur_format(x)) == x.
+ * value does not fit.
  */
 int dur_parse(const char *s, uint64_t *ret_ms);
+/*
+ * Writes the shortest exact spelling of ms ("0ms" for 0) into buf, which
+ * must hold 32 bytes, and returns buf; dur_parse(dur_format(x)) == x.
+ */
 char *dur_format(uint64_t ms, char buf[static 32]);
 
 /*
- * Writes len bytes to path atomically: a temporary file in the same directory,
- * fsync, rename over path, fsync of the directory. mode is applied to the new
- * file. Returns 0 or a negative errno; on failure path is unchanged.
+ * Writes len bytes of data to path atomically and durably: the directory of
+ * path is opened (O_RDONLY | O_DIRECTORY), a temporary file PATH.tmp.PID is
+ * written in it, fsynced and renamed over path, and the directory is fsynced;
+ * every step is checked. mode is applied to the new file. Returns 0 once the
+ * new content would survive a crash, or a negative errno: -ENOENT or
+ * -ENOTDIR when the directory does not exist, -EISDIR for a path ending in
+ * '/' (or naming a directory), or the error of the failed step. A failure
+ * before the rename leaves path unchanged and no temporary file. A failure
+ * of the directory's fsync or close comes after the rename: path may then
+ * hold the new content, but not durably, so a caller must not acknowledge
+ * it. Only one write of a given path may be under way at a time (within a
+ * process, the temporary name is shared). The caller keeps data.
  */
 int write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 

@@ -33,15 +33,30 @@ struct cli_globals {
  */
 typedef int (*cli_cmd_fn)(int argc, char **argv, struct cli_globals *g);
 
+/*
+ * The subcommands, each a cli_cmd_fn in cmd_NAME.c; `vigil NAME --help`
+ * documents its options and exit statuses.
+ */
+
+/* vigil status: the cluster, its nodes and its groups as vigild here sees them. */
 int cmd_status(int argc, char **argv, struct cli_globals *g);
+/* vigil events: the events vigild keeps in memory, or followed as they come (--follow). */
 int cmd_events(int argc, char **argv, struct cli_globals *g);
+/* vigil verify: checks a configuration file (and its key) offline, optionally prints it. */
 int cmd_verify(int argc, char **argv, struct cli_globals *g);
+/* vigil keygen: writes a new random cluster key file (mode 0400). */
 int cmd_keygen(int argc, char **argv, struct cli_globals *g);
+/* vigil fence: asks the coordinator to fence a node, or confirms one fenced by hand. */
 int cmd_fence(int argc, char **argv, struct cli_globals *g);
+/* vigil group: an admin change to a resource group (start, stop, move, ...). */
 int cmd_group(int argc, char **argv, struct cli_globals *g);
+/* vigil node: standby, online, or a planned stop of a node. */
 int cmd_node(int argc, char **argv, struct cli_globals *g);
+/* vigil cleanup: forgets the failures of a group or of one of its resources. */
 int cmd_cleanup(int argc, char **argv, struct cli_globals *g);
+/* vigil config: shows, diffs, applies or reloads the replicated configuration. */
 int cmd_config(int argc, char **argv, struct cli_globals *g);
+/* vigil history: the events recorded on disk, with time, group, node and type filters. */
 int cmd_history(int argc, char **argv, struct cli_globals *g);
 
 /*

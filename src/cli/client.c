@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-struct ctl_client {
+struct client {
     int fd;
     /* Bytes received and not yet returned: buf[0..len). scanned bytes hold no '\n'. */
     char *buf;
@@ -21,7 +21,7 @@ struct ctl_client {
     char *error;
 };
 
-int ctl_connect(const char *path, struct ctl_client **ret)
+int client_connect(const char *path, struct client **ret)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
     size_t plen = strlen(path);
@@ -43,13 +43,13 @@ int ctl_connect(const char *path, struct ctl_client **ret)
         return r;
     }
 
-    struct ctl_client *c = xcalloc(1, sizeof(*c));
+    struct client *c = xcalloc(1, sizeof(*c));
     c->fd = fd;
     *ret = c;
     return 0;
 }
 
-void ctl_close(struct ctl_client *c)
+void client_close(struct client *c)
 {
     if (!c)
         return;
@@ -60,13 +60,13 @@ void ctl_close(struct ctl_client *c)
     free(c);
 }
 
-int ctl_send(struct ctl_client *c, json_t *req)
+int client_send(struct client *c, json_t *req)
 {
     _cleanup_free_ char *line = json_dumps(req, JSON_COMPACT);
     if (!line)
         return -EINVAL;
     size_t len = strlen(line);
-    if (len + 1 > CTL_MAX_REQUEST)
+    if (len + 1 > CLIENT_MAX_REQUEST)
         return -EMSGSIZE;
     line[len] = '\n'; /* replaces the terminator; send by length from here */
 
@@ -82,14 +82,13 @@ int ctl_send(struct ctl_client *c, json_t *req)
     return 0;
 }
 
-const char *ctl_last_error(const struct ctl_client *c)
+const char *client_last_error(const struct client *c)
 {
     return c->error ? c->error : "";
 }
 
-static void set_error(struct ctl_client *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void set_error(struct ctl_client *c, const char *fmt, ...)
+static void set_error(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(struct client *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -99,7 +98,7 @@ static void set_error(struct ctl_client *c, const char *fmt, ...)
 }
 
 /* Decodes buf[0..n) (one line without its '\n') into a JSON object. */
-static int decode_line(struct ctl_client *c, size_t n, json_t **ret)
+static int decode_line(struct client *c, size_t n, json_t **ret)
 {
     json_error_t jerr;
     json_t *v = json_loadb(c->buf, n, JSON_REJECT_DUPLICATES, &jerr);
@@ -126,7 +125,7 @@ static int time_left(uint64_t deadline, int timeout_ms)
 }
 
 /* Waits until the socket is readable. Returns 0, -ETIMEDOUT, -EINTR or -errno. */
-static int wait_readable(struct ctl_client *c, int left_ms, const sigset_t *sigmask)
+static int wait_readable(struct client *c, int left_ms, const sigset_t *sigmask)
 {
     struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
     struct timespec ts, *tsp = NULL;
@@ -141,7 +140,7 @@ static int wait_readable(struct ctl_client *c, int left_ms, const sigset_t *sigm
     return n == 0 ? -ETIMEDOUT : 0;
 }
 
-int ctl_recv(struct ctl_client *c, int timeout_ms, const sigset_t *sigmask, json_t **ret)
+int client_recv(struct client *c, int timeout_ms, const sigset_t *sigmask, json_t **ret)
 {
     uint64_t deadline = timeout_ms >= 0 ? time_mono_ms() + (uint64_t)timeout_ms : 0;
 
@@ -150,7 +149,7 @@ int ctl_recv(struct ctl_client *c, int timeout_ms, const sigset_t *sigmask, json
             c->len > c->scanned ? memchr(c->buf + c->scanned, '\n', c->len - c->scanned) : NULL;
         if (nl) {
             size_t n = (size_t)(nl - c->buf);
-            int r = n > CTL_MAX_REPLY ? -EMSGSIZE : decode_line(c, n, ret);
+            int r = n > CLIENT_MAX_REPLY ? -EMSGSIZE : decode_line(c, n, ret);
             /* Drop the line whatever its fate, so that the next call starts clean. */
             memmove(c->buf, nl + 1, c->len - n - 1);
             c->len -= n + 1;
@@ -158,7 +157,7 @@ int ctl_recv(struct ctl_client *c, int timeout_ms, const sigset_t *sigmask, json
             return r;
         }
         c->scanned = c->len;
-        if (c->len > CTL_MAX_REPLY)
+        if (c->len > CLIENT_MAX_REPLY)
             return -EMSGSIZE;
 
         int r = wait_readable(c, time_left(deadline, timeout_ms), sigmask);
@@ -167,8 +166,8 @@ int ctl_recv(struct ctl_client *c, int timeout_ms, const sigset_t *sigmask, json
 
         /* Read at most one byte past the limit: enough to know the line is too long. */
         size_t want = c->len + 64 * 1024;
-        if (want > CTL_MAX_REPLY + 1)
-            want = CTL_MAX_REPLY + 1;
+        if (want > CLIENT_MAX_REPLY + 1)
+            want = CLIENT_MAX_REPLY + 1;
         xgrow((void **)&c->buf, &c->cap, want, 1);
         ssize_t got = read(c->fd, c->buf + c->len, want - c->len);
         if (got < 0) {

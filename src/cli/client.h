@@ -10,29 +10,29 @@
 #include <signal.h>
 #include <stddef.h>
 
-#define CTL_MAX_REQUEST (1024u * 1024)      /* the daemon refuses longer request lines */
-#define CTL_MAX_REPLY   (16u * 1024 * 1024) /* we refuse longer reply lines */
+#define CLIENT_MAX_REQUEST (1024u * 1024)      /* the daemon refuses longer request lines */
+#define CLIENT_MAX_REPLY   (16u * 1024 * 1024) /* we refuse longer reply lines */
 
-struct ctl_client;
+struct client;
 
 /*
  * Connects to the control socket at path. Returns 0 and stores a new client,
- * owned by the caller (free with ctl_close), in *ret; or returns a negative
+ * owned by the caller (free with client_close), in *ret; or returns a negative
  * errno (-ENOENT, -ECONNREFUSED, -EACCES, -ENAMETOOLONG for a path that does
  * not fit in sockaddr_un, ...) and leaves *ret untouched.
  */
-int ctl_connect(const char *path, struct ctl_client **ret);
+int client_connect(const char *path, struct client **ret);
 
 /* Closes the connection and frees c; accepts NULL. */
-void ctl_close(struct ctl_client *c);
+void client_close(struct client *c);
 
 /*
  * Sends req as one compact JSON line. Does not take ownership of req.
- * Returns 0, -EMSGSIZE if the line would exceed CTL_MAX_REQUEST, or the
+ * Returns 0, -EMSGSIZE if the line would exceed CLIENT_MAX_REQUEST, or the
  * negative errno of the failed write (-EPIPE when the daemon hung up; SIGPIPE
  * is never raised).
  */
-int ctl_send(struct ctl_client *c, json_t *req);
+int client_send(struct client *c, json_t *req);
 
 /*
  * Reads the next line and decodes it as a JSON object.
@@ -46,15 +46,15 @@ int ctl_send(struct ctl_client *c, json_t *req);
  * line boundary. Otherwise returns, leaving *ret untouched:
  *   -ETIMEDOUT  no complete line within timeout_ms;
  *   -EINTR      a signal interrupted the wait;
- *   -EMSGSIZE   a line longer than CTL_MAX_REPLY;
- *   -EBADMSG    a line that is not a JSON object (see ctl_last_error);
+ *   -EMSGSIZE   a line longer than CLIENT_MAX_REPLY;
+ *   -EBADMSG    a line that is not a JSON object (see client_last_error);
  *   -EPROTO     the connection closed in the middle of a line;
  *   another negative errno from the socket.
  */
-int ctl_recv(struct ctl_client *c, int timeout_ms, const sigset_t *sigmask, json_t **ret);
+int client_recv(struct client *c, int timeout_ms, const sigset_t *sigmask, json_t **ret);
 
 /*
- * A human description of the last -EBADMSG from ctl_recv (the decoder's
+ * A human description of the last -EBADMSG from client_recv (the decoder's
  * message), or "" if there was none. Owned by c; valid until the next call.
  */
-const char *ctl_last_error(const struct ctl_client *c);
+const char *client_last_error(const struct client *c);

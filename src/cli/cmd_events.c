@@ -129,12 +129,12 @@ static void catch_stop_signals(sigset_t *ret_wait_mask)
  * Prints streamed {"event":...} lines until the daemon closes the stream or a
  * stop signal arrives (see catch_stop_signals).
  */
-static int follow_stream(struct ctl_client *c, const char *socket_path, const struct events_opts *o,
+static int follow_stream(struct client *c, const char *socket_path, const struct events_opts *o,
                          const sigset_t *wait_mask)
 {
     for (;;) {
         json_t *msg = NULL;
-        int r = ctl_recv(c, -1, wait_mask, &msg);
+        int r = client_recv(c, -1, wait_mask, &msg);
         if (r == -EINTR) {
             if (stop_requested)
                 return CLI_EXIT_OK;
@@ -220,7 +220,7 @@ int cmd_events(int argc, char **argv, struct cli_globals *g)
     json_t *req = json_pack("{s:s, s:b, s:I}", "cmd", "events", "follow", o.follow, "since",
                             (json_int_t)o.since);
     json_t *result = NULL;
-    struct ctl_client *c = NULL;
+    struct client *c = NULL;
     status = cli_request(g->socket_path, req, &result, o.follow ? &c : NULL);
     json_decref(req);
     if (status != CLI_EXIT_OK)
@@ -252,6 +252,6 @@ int cmd_events(int argc, char **argv, struct cli_globals *g)
     }
 out:
     json_decref(result);
-    ctl_close(c);
+    client_close(c);
     return status;
 }

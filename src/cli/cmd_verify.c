@@ -3,7 +3,7 @@
 #include "base/util.h"
 #include "config/config.h"
 #include "fence/agent.h"
-#include "resource/agent.h"
+#include "resource/res_agent.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -18,7 +18,7 @@ static int connect_error(const char *socket_path, int r)
 }
 
 /* cli_recv_error for a wait of at most timeout_ms. */
-static int recv_error(const char *socket_path, const struct ctl_client *c, int r, int timeout_ms)
+static int recv_error(const char *socket_path, const struct client *c, int r, int timeout_ms)
 {
     switch (r) {
     case 0:
@@ -29,11 +29,11 @@ static int recv_error(const char *socket_path, const struct ctl_client *c, int r
                   timeout_ms / 1000);
         return CLI_EXIT_UNREACHABLE;
     case -EBADMSG:
-        cli_error("malformed reply from vigild: %s", ctl_last_error(c));
+        cli_error("malformed reply from vigild: %s", client_last_error(c));
         return CLI_EXIT_ERROR;
     case -EMSGSIZE:
         cli_error("reply line from vigild is longer than %u MiB; refusing it",
-                  CTL_MAX_REPLY / (1024 * 1024));
+                  CLIENT_MAX_REPLY / (1024 * 1024));
         return CLI_EXIT_ERROR;
     case -EPROTO:
         cli_error("vigild closed the connection in the middle of a reply");
@@ -44,7 +44,7 @@ static int recv_error(const char *socket_path, const struct ctl_client *c, int r
     }
 }
 
-int cli_recv_error(const char *socket_path, const struct ctl_client *c, int r)
+int cli_recv_error(const char *socket_path, const struct client *c, int r)
 {
     return recv_error(socket_path, c, r, CLI_REPLY_TIMEOUT_MS);
 }
@@ -75,24 +75,23 @@ int cli_daemon_error(json_t *reply)
     return CLI_EXIT_ERROR;
 }
 
-int cli_request(const char *socket_path, json_t *req, json_t **ret_result,
-                struct ctl_client **ret_conn)
+int cli_request(const char *socket_path, json_t *req, json_t **ret_result, struct client **ret_conn)
 {
     return cli_request_timeout(socket_path, req, CLI_REPLY_TIMEOUT_MS, ret_result, ret_conn);
 }
 
 int cli_request_timeout(const char *socket_path, json_t *req, int timeout_ms, json_t **ret_result,
-                        struct ctl_client **ret_conn)
+                        struct client **ret_conn)
 {
-    struct ctl_client *c = NULL;
+    struct client *c = NULL;
     json_t *reply = NULL;
     int status;
 
-    int r = ctl_connect(socket_path, &c);
+    int r = client_connect(socket_path, &c);
     if (r < 0)
         return connect_error(socket_path, r);
 
-    int sent = ctl_send(c, req);
+    int sent = client_send(c, req);
     if (sent < 0 && sent != -EPIPE && sent != -ECONNRESET) {
         cli_error("cannot send the request to vigild at %s: %s", socket_path, strerror(-sent));
         status = CLI_EXIT_ERROR;
@@ -100,7 +99,7 @@ int cli_request_timeout(const char *socket_path, json_t *req, int timeout_ms, js
     }
 
     /* Even when the write failed, the daemon may have said why it refused us. */
-    r = ctl_recv(c, timeout_ms, NULL, &reply);
+    r = client_recv(c, timeout_ms, NULL, &reply);
     if ((r < 0 || !reply) && sent < 0) {
         cli_error("cannot send the request to vigild at %s: %s", socket_path, strerror(-sent));
         status = CLI_EXIT_ERROR;
@@ -134,6 +133,6 @@ int cli_request_timeout(const char *socket_path, json_t *req, int timeout_ms, js
     status = CLI_EXIT_OK;
 out:
     json_decref(reply);
-    ctl_close(c);
+    client_close(c);
     return status;
 }

@@ -22,7 +22,7 @@
  *
  * On success returns CLI_EXIT_OK and stores the reply's "result" (a new
  * reference owned by the caller) in *ret_result. If ret_conn is not NULL the
- * connection stays open and is stored there, owned by the caller (ctl_close);
+ * connection stays open and is stored there, owned by the caller (client_close);
  * otherwise it is closed.
  *
  * On failure prints the error ("vigil: cannot reach vigild at ...", or the
@@ -31,18 +31,18 @@
  * output parameters are left untouched.
  */
 int cli_request(const char *socket_path, json_t *req, json_t **ret_result,
-                struct ctl_client **ret_conn);
+                struct client **ret_conn);
 
 /* As cli_request, waiting up to timeout_ms (> 0) for the reply. */
 int cli_request_timeout(const char *socket_path, json_t *req, int timeout_ms, json_t **ret_result,
-                        struct ctl_client **ret_conn);
+                        struct client **ret_conn);
 
 /*
- * Reports a failed ctl_recv on the connection c to socket_path: r is what
- * ctl_recv returned (negative), or 0 for a connection closed before a reply
+ * Reports a failed client_recv on the connection c to socket_path: r is what
+ * client_recv returned (negative), or 0 for a connection closed before a reply
  * was expected to end. Returns the exit status to use.
  */
-int cli_recv_error(const char *socket_path, const struct ctl_client *c, int r);
+int cli_recv_error(const char *socket_path, const struct client *c, int r);
 
 /*
  * Reports a reply or streamed line that does not have the expected shape;

@@ -52,7 +52,9 @@ struct proc_opts {
 int proc_spawn(uv_loop_t *loop, char *const argv[], const struct proc_opts *opts, proc_exit_fn cb,
                void *ctx, struct proc **ret);
 
+/* The child's pid (also its process group's with new_pgrp); still valid after its exit. */
 pid_t proc_pid(const struct proc *p);
+/* True until the child has exited and been reaped (before the exit callback fires). */
 bool proc_running(const struct proc *p);
 
 /* Sends sig to the child (its process group when new_pgrp). 0 or a negative errno. */

@@ -54,6 +54,7 @@ int fence_build_input(const struct cfg_fence_device *dev, const char *action, co
  * fence_strv_free); malformed lines are skipped here.
  */
 char **fence_secret_values(const char *secrets_text);
+/* Frees a NULL-terminated array of strings and the strings. Accepts NULL. */
 void fence_strv_free(char **v);
 
 /* Replaces every occurrence of each secret in text (in place) with '*' characters. */
@@ -78,4 +79,5 @@ int fence_call_start(uv_loop_t *loop, const struct cfg_fence_device *dev, const 
 /* Kills the agent and drops the call; cb does not fire. */
 void fence_call_cancel(struct fence_call *call);
 
+/* "success", "failed", "powered off", "timed out", "not run"; "unknown" out of range. Static. */
 const char *fence_outcome_name(enum fence_outcome o);

@@ -143,6 +143,9 @@ int policy_next_node(const struct pol_input *in, size_t g, int exclude);
 /* True if obs means the group may have something running on that node. */
 bool pol_obs_active(enum pol_obs o);
 
+/* The name of an observation ("running", "stop failed"); "invalid" out of range. Static. */
 const char *pol_obs_name(enum pol_obs o);
+/* The name of a group's state ("recovering", "no quorum"); "invalid" out of range. Static. */
 const char *pol_state_name(enum pol_state s);
+/* "stop", "fence" or "start"; "invalid" out of range. Static. */
 const char *pol_action_name(enum pol_action_type t);

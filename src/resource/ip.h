@@ -61,6 +61,8 @@ int ip_addr_find(const struct ip_vaddr *a, unsigned *ret_ifindex);
  */
 int ip_announce_once(unsigned ifindex, const struct ip_vaddr *a);
 
+struct ip_announcer;
+
 /*
  * Announces a on ifindex `count` times: at once, then every interval_ms.
  * The announcer stops by itself after the last one; ip_announcer_free stops
@@ -73,7 +75,6 @@ int ip_announce_once(unsigned ifindex, const struct ip_vaddr *a);
  * memory is released when the loop has closed the timer: run the loop after
  * the free (uv_loop_close needs it anyway). a is copied. Never NULL.
  */
-struct ip_announcer;
 struct ip_announcer *ip_announcer_start(uv_loop_t *loop, unsigned ifindex, const struct ip_vaddr *a,
                                         unsigned count, uint64_t interval_ms);
 /* Whether the last announcement has been sent. */

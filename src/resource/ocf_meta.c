@@ -1,254 +1,159 @@
 /*
- * The meta-data an OCF agent prints: just enough XML to read its action
- * defaults and required parameters. A small scanner, not a general XML
- * parser: it checks that elements nest and close, reads attributes in any
- * order with either quote, decodes character references, and skips
- * comments, CDATA, processing instructions and the DOCTYPE. Anything else
- * it does not understand is refused (-EINVAL), never guessed at.
+ * OCF meta-data read with libxml2 (see ocf_meta.h). The parse options are
+ * the safety: XML_PARSE_NONET (no network), and neither XML_PARSE_NOENT
+ * (entities stay references, never expanded into the tree), nor
+ * XML_PARSE_DTDLOAD, XML_PARSE_DTDATTR or XML_PARSE_DTDVALID (the external
+ * DTD every agent names, "ra-api-1.dtd", is never opened, and no default
+ * attribute from a DTD is added). XML_PARSE_HUGE stays off, so libxml2's
+ * limits on depth, name and text sizes and entity amplification hold.
+ * Errors are captured per parse through the context's structured error
+ * handler; XML_PARSE_NOERROR and XML_PARSE_NOWARNING, and a silent generic
+ * error handler for the length of the parse, keep libxml2 from printing.
+ *
+ * A document with any error is refused, not only one that is not
+ * well-formed: libxml2 reports some problems as errors and carries on (an
+ * undeclared entity in a document that names an external DTD is dropped
+ * from an attribute value; a namespace prefix that is not declared), and
+ * what it would then give would be a guess.
  */
-#include "resource/agent.h"
+#include "resource/ocf_meta.h"
 #include "base/util.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 
-#define MAX_ATTRS 64 /* per element; more is not meta-data */
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 
-struct span {
-    const char *s;
-    size_t n;
+#define PARSE_OPTIONS                                                                              \
+    (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES)
+#define ERR_VALUE_MAX 40 /* bytes of an attribute value quoted in an error */
+
+/* What the walk keeps while it reads the document. */
+struct meta_state {
+    struct ocf_meta m;
+    size_t n_required, cap_required;
+    bool have_start, have_stop;
+    int monitor_rank; /* how well the chosen monitor fits (see on_action) */
+    char *err;        /* the first problem, owned */
 };
 
-struct attr {
-    struct span name;
-    char *value; /* decoded */
-};
-
-struct tag {
-    struct span name;
-    struct attr attrs[MAX_ATTRS];
-    size_t n_attrs;
-    bool self_closing;
-};
-
-struct scanner {
-    const char *p, *end;
-};
-
-static bool span_is(struct span s, const char *lit)
+/* Records the first problem, at the line of node (NULL: no line). Returns -EINVAL. */
+static int __attribute__((format(printf, 3, 4)))
+fail(struct meta_state *st, const xmlNode *node, const char *fmt, ...)
 {
-    return s.n == strlen(lit) && memcmp(s.s, lit, s.n) == 0;
+    if (st->err)
+        return -EINVAL;
+    va_list ap;
+    va_start(ap, fmt);
+    _cleanup_free_ char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    long line = node ? xmlGetLineNo(node) : -1;
+    st->err = line > 0 ? xasprintf("line %ld: %s", line, msg) : xstrdup(msg);
+    return -EINVAL;
 }
+
+/* ---- libxml2's errors ---- */
+
+/* The first error libxml2 reports, "line N: MESSAGE" (its first line only), owned. */
+struct xml_errors {
+    char *first;
+};
+
+/* The structured error handler of one parse: ctx is its parser context. */
+static void on_xml_error(void *ctx, xmlErrorPtr e)
+{
+    struct xml_errors *xe = ctx ? ((xmlParserCtxtPtr)ctx)->_private : NULL;
+    if (!xe || xe->first || !e || e->level < XML_ERR_ERROR)
+        return;
+    const char *msg = e->message ? e->message : "malformed XML";
+    size_t n = strcspn(msg, "\r\n");
+    xe->first = e->line > 0 ? xasprintf("line %d: %.*s", e->line, (int)n, msg)
+                            : xasprintf("%.*s", (int)n, msg);
+}
+
+/* Messages libxml2 prints outside a parser context: dropped (library code does not log). */
+static void __attribute__((format(printf, 2, 3))) on_generic_error(void *ctx, const char *fmt, ...)
+{
+}
+
+/* Makes an error text one line of printable ASCII, whatever came from the document. */
+static void ascii_only(char *s)
+{
+    for (unsigned char *p = (unsigned char *)s; *p; p++)
+        if (*p < ' ' || *p > '~')
+            *p = '?';
+}
+
+/* ---- attributes ---- */
 
 static bool is_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-static bool name_start(unsigned char c)
+/* An element without a namespace prefix (a default namespace is fine) and with this name. */
+static bool element_is(const xmlNode *n, const char *name)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' || c >= 0x80;
+    return n->type == XML_ELEMENT_NODE && (!n->ns || !n->ns->prefix) &&
+           strcmp((const char *)n->name, name) == 0;
 }
 
-static bool name_char(unsigned char c)
+/* The element's name as written ("x:name" with a prefix), owned by the caller. */
+static char *qname(const xmlNode *el)
 {
-    return name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    if (el->ns && el->ns->prefix)
+        return xasprintf("%s:%s", (const char *)el->ns->prefix, (const char *)el->name);
+    return xstrdup((const char *)el->name);
 }
 
-static void skip_space(struct scanner *sc)
+/*
+ * Checks that every attribute of el is plain text and that there are at
+ * most OCF_META_MAX_ATTRS of them. 0 or -EINVAL. An entity reference (other
+ * than the five predefined ones, which are text already) stays a reference,
+ * as nothing is expanded: such a value is refused rather than read wrong.
+ */
+static int check_attrs(struct meta_state *st, const xmlNode *el)
 {
-    while (sc->p < sc->end && is_space(*sc->p))
-        sc->p++;
-}
-
-static bool starts(const struct scanner *sc, const char *lit)
-{
-    size_t n = strlen(lit);
-    return (size_t)(sc->end - sc->p) >= n && memcmp(sc->p, lit, n) == 0;
-}
-
-/* Moves past the next occurrence of lit; false if there is none. */
-static bool skip_past(struct scanner *sc, const char *lit)
-{
-    const char *f = memmem(sc->p, (size_t)(sc->end - sc->p), lit, strlen(lit));
-    if (!f)
-        return false;
-    sc->p = f + strlen(lit);
-    return true;
-}
-
-static bool scan_name(struct scanner *sc, struct span *ret)
-{
-    if (sc->p >= sc->end || !name_start((unsigned char)*sc->p))
-        return false;
-    const char *s = sc->p;
-    while (sc->p < sc->end && name_char((unsigned char)*sc->p))
-        sc->p++;
-    *ret = (struct span){s, (size_t)(sc->p - s)};
-    return true;
-}
-
-/* Appends code point cp as UTF-8; false for what XML does not allow. */
-static bool put_utf8(char **out, unsigned long cp)
-{
-    unsigned char *o = (unsigned char *)*out;
-    if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return false;
-    if (cp < 0x80) {
-        *o++ = (unsigned char)cp;
-    } else if (cp < 0x800) {
-        *o++ = (unsigned char)(0xc0 | (cp >> 6));
-        *o++ = (unsigned char)(0x80 | (cp & 0x3f));
-    } else if (cp < 0x10000) {
-        *o++ = (unsigned char)(0xe0 | (cp >> 12));
-        *o++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-        *o++ = (unsigned char)(0x80 | (cp & 0x3f));
-    } else {
-        *o++ = (unsigned char)(0xf0 | (cp >> 18));
-        *o++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
-        *o++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
-        *o++ = (unsigned char)(0x80 | (cp & 0x3f));
+    size_t n = 0;
+    for (const xmlAttr *a = el->properties; a; a = a->next, n++) {
+        for (const xmlNode *c = a->children; c; c = c->next) {
+            if (c->type != XML_TEXT_NODE) {
+                _cleanup_free_ char *q = qname(el);
+                return fail(st, el, "<%s %s=...> refers to an entity", q, (const char *)a->name);
+            }
+        }
     }
-    *out = (char *)o;
-    return true;
+    if (n > OCF_META_MAX_ATTRS) {
+        _cleanup_free_ char *q = qname(el);
+        return fail(st, el, "<%s> has more than %d attributes", q, OCF_META_MAX_ATTRS);
+    }
+    return 0;
 }
 
-/* Decodes n bytes of an attribute value; NULL if an entity is unknown or malformed. */
-static char *decode_value(const char *s, size_t n)
+/*
+ * The value of attribute name (without a namespace prefix) of el, whose
+ * attributes check_attrs accepted; NULL when it has none. Owned by the caller.
+ */
+static char *attr_get(const xmlNode *el, const char *name)
 {
-    static const struct {
-        const char *name;
-        char c;
-    } named[] = {{"lt", '<'}, {"gt", '>'}, {"amp", '&'}, {"quot", '"'}, {"apos", '\''}};
-    /* A reference is never shorter than what it stands for (4 bytes at most). */
-    char *out = xmalloc(n + 1), *o = out;
-    for (size_t i = 0; i < n;) {
-        if (s[i] != '&') {
-            *o++ = s[i++];
+    for (const xmlAttr *a = el->properties; a; a = a->next) {
+        if ((a->ns && a->ns->prefix) || strcmp((const char *)a->name, name) != 0)
             continue;
+        char *v = xstrdup("");
+        for (const xmlNode *c = a->children; c; c = c->next) {
+            char *more = xasprintf("%s%s", v, c->content ? (const char *)c->content : "");
+            free(v);
+            v = more;
         }
-        const char *semi = memchr(s + i, ';', n - i);
-        if (!semi)
-            goto bad;
-        const char *ref = s + i + 1;
-        size_t rn = (size_t)(semi - ref);
-        bool ok = false;
-        if (rn >= 2 && ref[0] == '#') {
-            bool hex = ref[1] == 'x';
-            size_t k = hex ? 2 : 1;
-            unsigned long cp = 0;
-            ok = k < rn;
-            for (; ok && k < rn; k++) {
-                char c = ref[k];
-                int d = c >= '0' && c <= '9'          ? c - '0'
-                        : hex && c >= 'a' && c <= 'f' ? c - 'a' + 10
-                        : hex && c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                      : -1;
-                ok = d >= 0 && cp <= 0x10ffff;
-                cp = cp * (hex ? 16 : 10) + (unsigned long)(d < 0 ? 0 : d);
-            }
-            ok = ok && put_utf8(&o, cp);
-        } else {
-            for (size_t k = 0; k < ARRAY_SIZE(named) && !ok; k++) {
-                if (rn == strlen(named[k].name) && memcmp(ref, named[k].name, rn) == 0) {
-                    *o++ = named[k].c;
-                    ok = true;
-                }
-            }
-        }
-        if (!ok)
-            goto bad;
-        i = (size_t)(semi - s) + 1;
+        return v;
     }
-    *o = '\0';
-    return out;
-bad:
-    free(out);
     return NULL;
-}
-
-static void tag_clear(struct tag *t)
-{
-    for (size_t i = 0; i < t->n_attrs; i++)
-        free(t->attrs[i].value);
-    t->n_attrs = 0;
-}
-
-static const char *tag_attr(const struct tag *t, const char *name)
-{
-    for (size_t i = 0; i < t->n_attrs; i++)
-        if (span_is(t->attrs[i].name, name))
-            return t->attrs[i].value;
-    return NULL;
-}
-
-/* After "<": the element's name, attributes and "/>" or ">". -EINVAL if malformed. */
-static int scan_start_tag(struct scanner *sc, struct tag *t)
-{
-    t->n_attrs = 0;
-    t->self_closing = false;
-    if (!scan_name(sc, &t->name))
-        return -EINVAL;
-    for (;;) {
-        const char *before = sc->p;
-        skip_space(sc);
-        if (starts(sc, "/>")) {
-            sc->p += 2;
-            t->self_closing = true;
-            return 0;
-        }
-        if (starts(sc, ">")) {
-            sc->p++;
-            return 0;
-        }
-        struct span name;
-        if (sc->p == before || t->n_attrs == MAX_ATTRS || !scan_name(sc, &name))
-            return -EINVAL;
-        skip_space(sc);
-        if (!starts(sc, "="))
-            return -EINVAL;
-        sc->p++;
-        skip_space(sc);
-        if (sc->p >= sc->end || (*sc->p != '"' && *sc->p != '\''))
-            return -EINVAL;
-        char q = *sc->p++;
-        const char *v = sc->p;
-        const char *close = memchr(v, q, (size_t)(sc->end - v));
-        if (!close || memchr(v, '<', (size_t)(close - v)))
-            return -EINVAL;
-        sc->p = close + 1;
-        for (size_t i = 0; i < t->n_attrs; i++)
-            if (t->attrs[i].name.n == name.n && memcmp(t->attrs[i].name.s, name.s, name.n) == 0)
-                return -EINVAL;
-        char *value = decode_value(v, (size_t)(close - v));
-        if (!value)
-            return -EINVAL;
-        t->attrs[t->n_attrs++] = (struct attr){name, value};
-    }
-}
-
-/* After "<!" of a DOCTYPE: up to its closing '>', past quotes and an internal subset. */
-static bool skip_doctype(struct scanner *sc)
-{
-    int brackets = 0;
-    while (sc->p < sc->end) {
-        char c = *sc->p++;
-        if (c == '"' || c == '\'') {
-            const char *close = memchr(sc->p, c, (size_t)(sc->end - sc->p));
-            if (!close)
-                return false;
-            sc->p = close + 1;
-        } else if (c == '[') {
-            brackets++;
-        } else if (c == ']') {
-            brackets--;
-        } else if (c == '>' && brackets <= 0) {
-            return brackets == 0;
-        }
-    }
-    return false;
 }
 
 /*
@@ -293,44 +198,54 @@ static int parse_duration(const char *s, uint64_t *ret_ms)
     return -EINVAL;
 }
 
+/* Attribute name of an <action> as a duration in *ret_ms (left alone when absent). */
+static int attr_duration(struct meta_state *st, const xmlNode *el, const char *name,
+                         uint64_t *ret_ms)
+{
+    _cleanup_free_ char *v = attr_get(el, name);
+    if (v && parse_duration(v, ret_ms) < 0)
+        return fail(st, el, "<action %s=\"%.*s%s\">: not a duration", name, ERR_VALUE_MAX, v,
+                    strlen(v) > ERR_VALUE_MAX ? "..." : "");
+    return 0;
+}
+
 static bool is_true(const char *v)
 {
     return v && (strcmp(v, "1") == 0 || strcasecmp(v, "true") == 0 || strcasecmp(v, "yes") == 0 ||
                  strcasecmp(v, "on") == 0);
 }
 
-/* What the scan keeps while it walks the document. */
-struct meta_state {
-    struct ocf_meta m;
-    size_t n_required, cap_required;
-    bool have_start, have_stop;
-    int monitor_rank; /* how well the chosen monitor fits (see on_action) */
-};
+/* ---- the elements read ---- */
 
-static int on_parameter(struct meta_state *st, const struct tag *t)
+static int on_parameter(struct meta_state *st, const xmlNode *el)
 {
-    const char *name = tag_attr(t, "name");
-    if (!name || !*name)
-        return -EINVAL;
-    if (!is_true(tag_attr(t, "required")))
+    char *name = attr_get(el, "name");
+    if (!name || !*name) {
+        free(name);
+        return fail(st, el, "<parameter> without a name");
+    }
+    _cleanup_free_ char *required = attr_get(el, "required");
+    if (!is_true(required)) {
+        free(name);
         return 0;
+    }
     xgrow((void **)&st->m.required, &st->cap_required, st->n_required + 2, sizeof(*st->m.required));
-    st->m.required[st->n_required++] = xstrdup(name);
+    st->m.required[st->n_required++] = name;
     st->m.required[st->n_required] = NULL;
     return 0;
 }
 
-static int on_action(struct meta_state *st, const struct tag *t)
+static int on_action(struct meta_state *st, const xmlNode *el)
 {
-    const char *name = tag_attr(t, "name");
+    _cleanup_free_ char *name = attr_get(el, "name");
     if (!name)
-        return -EINVAL;
-    const char *timeout = tag_attr(t, "timeout");
-    const char *interval = tag_attr(t, "interval");
+        return fail(st, el, "<action> without a name");
     uint64_t to = 0, iv = 0;
-    if ((timeout && parse_duration(timeout, &to) < 0) ||
-        (interval && parse_duration(interval, &iv) < 0))
-        return -EINVAL;
+    int e = attr_duration(st, el, "timeout", &to);
+    if (e == 0)
+        e = attr_duration(st, el, "interval", &iv);
+    if (e < 0)
+        return e;
     if (strcmp(name, "start") == 0 && !st->have_start) {
         st->have_start = true;
         st->m.start_timeout_ms = to;
@@ -342,8 +257,9 @@ static int on_action(struct meta_state *st, const struct tag *t)
          * Promotable agents list a monitor per role, others one per depth:
          * the plain one (no role, depth 0) is the one that is run.
          */
-        const char *depth = tag_attr(t, "depth");
-        int rank = tag_attr(t, "role") ? 1 : (!depth || strcmp(depth, "0") == 0) ? 3 : 2;
+        _cleanup_free_ char *role = attr_get(el, "role");
+        _cleanup_free_ char *depth = attr_get(el, "depth");
+        int rank = role ? 1 : (!depth || strcmp(depth, "0") == 0) ? 3 : 2;
         if (rank > st->monitor_rank) {
             st->monitor_rank = rank;
             st->m.monitor_timeout_ms = to;
@@ -353,100 +269,120 @@ static int on_action(struct meta_state *st, const struct tag *t)
     return 0;
 }
 
-/* Skips what is not an element ("<!--", "<?", "<![CDATA[", "<!DOCTYPE"): 1 if it did, or -EINVAL.
+/* The next element after n in document order, within root; children first. */
+static const xmlNode *next_element(const xmlNode *n, const xmlNode *root)
+{
+    const xmlNode *c = n->children;
+    while (c && c->type != XML_ELEMENT_NODE)
+        c = c->next;
+    if (c)
+        return c;
+    for (; n && n != root; n = n->parent) {
+        for (const xmlNode *s = n->next; s; s = s->next)
+            if (s->type == XML_ELEMENT_NODE)
+                return s;
+    }
+    return NULL;
+}
+
+/* Reads the tree under root: every element's attributes checked, parameters and actions read. */
+static int walk(struct meta_state *st, const xmlNode *root)
+{
+    if (!element_is(root, "resource-agent")) {
+        _cleanup_free_ char *q = qname(root);
+        return fail(st, root, "the root element is <%s>, not <resource-agent>", q);
+    }
+    for (const xmlNode *n = root; n; n = next_element(n, root)) {
+        int e = check_attrs(st, n);
+        const xmlNode *parent = n->parent;
+        if (e == 0 && parent && parent->parent == root) {
+            if (element_is(parent, "parameters") && element_is(n, "parameter"))
+                e = on_parameter(st, n);
+            else if (element_is(parent, "actions") && element_is(n, "action"))
+                e = on_action(st, n);
+        }
+        if (e < 0)
+            return e;
+    }
+    return 0;
+}
+
+/*
+ * Parses len bytes of XML (len <= INT_MAX) into a document, owned by the
+ * caller (xmlFreeDoc). NULL on any error, with the first one ("line N: ...")
+ * in *ret_err, owned by the caller.
  */
-static int skip_markup(struct scanner *sc, size_t depth, bool seen_root)
+static xmlDocPtr read_xml(const char *xml, size_t len, char **ret_err)
 {
-    if (starts(sc, "<!--"))
-        return skip_past(sc, "-->") ? 1 : -EINVAL;
-    if (starts(sc, "<?"))
-        return skip_past(sc, "?>") ? 1 : -EINVAL;
-    if (starts(sc, "<![CDATA["))
-        return depth > 0 && skip_past(sc, "]]>") ? 1 : -EINVAL;
-    if (starts(sc, "<!DOCTYPE")) {
-        sc->p += 2;
-        return !seen_root && skip_doctype(sc) ? 1 : -EINVAL;
+    const char *nul = memchr(xml, '\0', len);
+    if (nul) {
+        /* Never in XML; libxml2 would take one after the root element for the end. */
+        size_t line = 1;
+        for (const char *p = xml; p < nul; p++)
+            line += *p == '\n';
+        *ret_err = xasprintf("line %zu: a NUL byte", line);
+        return NULL;
     }
-    return starts(sc, "<!") ? -EINVAL : 0;
+    xmlInitParser();
+    xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
+    if (!ctxt) {
+        *ret_err = xstrdup("cannot set up the XML parser");
+        return NULL;
+    }
+    /*
+     * Errors of this parse go to on_xml_error (libxml2 calls it with the
+     * context, whose _private is ours); the thread's generic handler is
+     * silenced and put back after.
+     */
+    struct xml_errors xe = {0};
+    ctxt->_private = &xe;
+    ctxt->sax->serror = on_xml_error;
+    xmlGenericErrorFunc saved_fn = xmlGenericError;
+    void *saved_ctx = xmlGenericErrorContext;
+    xmlSetGenericErrorFunc(NULL, on_generic_error);
+    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, xml, (int)len, NULL, NULL, PARSE_OPTIONS);
+    xmlSetGenericErrorFunc(saved_ctx, saved_fn);
+    if (doc && ctxt->wellFormed && !xe.first && xmlDocGetRootElement(doc)) {
+        xmlFreeParserCtxt(ctxt);
+        return doc;
+    }
+    xmlFreeDoc(doc);
+    xmlFreeParserCtxt(ctxt);
+    *ret_err = xe.first ? xe.first : xstrdup("not well-formed XML");
+    return NULL;
 }
 
-static int scan_document(struct scanner *sc, struct meta_state *st)
+int ocf_meta_parse_buf(const char *xml, size_t len, struct ocf_meta *ret, char **ret_err)
 {
-    struct span *stack = NULL;
-    size_t depth = 0, cap = 0;
-    bool seen_root = false;
-    struct tag t = {0};
-    int e = 0;
-    while (e == 0 && sc->p < sc->end) {
-        if (*sc->p != '<') {
-            const char *lt = memchr(sc->p, '<', (size_t)(sc->end - sc->p));
-            const char *stop = lt ? lt : sc->end;
-            /* Only blank space outside the root element. */
-            for (; depth == 0 && sc->p < stop && e == 0; sc->p++)
-                if (!is_space(*sc->p))
-                    e = -EINVAL;
-            sc->p = stop;
-            continue;
-        }
-        int k = skip_markup(sc, depth, seen_root);
-        if (k != 0) {
-            e = k < 0 ? k : 0;
-            continue;
-        }
-        if (starts(sc, "</")) {
-            sc->p += 2;
-            struct span name;
-            if (depth == 0 || !scan_name(sc, &name) || name.n != stack[depth - 1].n ||
-                memcmp(name.s, stack[depth - 1].s, name.n) != 0) {
-                e = -EINVAL;
-                continue;
-            }
-            skip_space(sc);
-            if (!starts(sc, ">")) {
-                e = -EINVAL;
-                continue;
-            }
-            sc->p++;
-            depth--;
-            continue;
-        }
-        sc->p++;
-        e = scan_start_tag(sc, &t);
-        if (e == 0 && depth == 0 && (seen_root || !span_is(t.name, "resource-agent")))
-            e = -EINVAL;
-        seen_root = true;
-        if (e == 0 && depth == 2 && span_is(stack[1], "parameters") && span_is(t.name, "parameter"))
-            e = on_parameter(st, &t);
-        if (e == 0 && depth == 2 && span_is(stack[1], "actions") && span_is(t.name, "action"))
-            e = on_action(st, &t);
-        if (e == 0 && !t.self_closing) {
-            xgrow((void **)&stack, &cap, depth + 1, sizeof(*stack));
-            stack[depth++] = t.name;
-        }
-        tag_clear(&t);
-    }
-    tag_clear(&t);
-    free(stack);
-    if (e == 0 && (!seen_root || depth != 0))
-        e = -EINVAL;
-    return e;
-}
-
-int ocf_meta_parse(const char *xml, struct ocf_meta *ret)
-{
-    struct scanner sc = {xml, xml + strlen(xml)};
-    if (starts(&sc, "\xef\xbb\xbf"))
-        sc.p += 3;
     struct meta_state st = {0};
-    xgrow((void **)&st.m.required, &st.cap_required, 1, sizeof(*st.m.required));
-    st.m.required[0] = NULL;
-    int e = scan_document(&sc, &st);
+    int e = -EINVAL;
+    xmlDocPtr doc = NULL;
+    if (len > INT_MAX) {
+        e = -E2BIG;
+        st.err = xstrdup("larger than 2 GiB");
+    } else if ((doc = read_xml(xml, len, &st.err))) {
+        xgrow((void **)&st.m.required, &st.cap_required, 1, sizeof(*st.m.required));
+        st.m.required[0] = NULL;
+        e = walk(&st, xmlDocGetRootElement(doc));
+        xmlFreeDoc(doc);
+    }
     if (e < 0) {
         ocf_meta_clear(&st.m);
+        if (ret_err) {
+            ascii_only(st.err);
+            *ret_err = st.err;
+        } else {
+            free(st.err);
+        }
         return e;
     }
     *ret = st.m;
     return 0;
+}
+
+int ocf_meta_parse(const char *xml, struct ocf_meta *ret)
+{
+    return ocf_meta_parse_buf(xml, strlen(xml), ret, NULL);
 }
 
 void ocf_meta_clear(struct ocf_meta *m)

@@ -35,8 +35,11 @@ enum res_state {
     RES_ST_MAX
 };
 
+/* "start", "stop", "monitor", "probe"; "unknown" out of range. Static. */
 const char *res_op_name(enum res_op op);
+/* The name of a state ("running", "stop failed"); "invalid" out of range. Static. */
 const char *res_state_name(enum res_state s);
-/* Parses a state name; -1 if unknown. */
+/* Parses a state name as res_state_name writes it: the res_state, or -1 if unknown. */
 int res_state_parse(const char *name);
+/* The name of an outcome ("ok", "timed out", "not installed"); "unknown" out of range. Static. */
 const char *res_rc_name(enum res_rc rc);

@@ -2,8 +2,8 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "exec/proc.h"
-#include "resource/agent.h"
-#include "resource/check.h"
+#include "resource/res_agent.h"
+#include "resource/health.h"
 #include "resource/ip.h"
 
 #include <errno.h>

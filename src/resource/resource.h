@@ -53,11 +53,16 @@ void res_free(struct res *res);
 int res_run(struct res *res, enum res_op op, res_done_fn cb, void *ctx);
 /* Cancels the operation under way (its callback does not fire). */
 void res_cancel(struct res *res);
+/*
+ * Whether a caller's operation (res_run) is under way; the monitor the
+ * resource runs for its own watch does not count (res_run cancels it).
+ */
 bool res_busy(const struct res *res);
 
 /* Starts or stops watching for failures (after a start or a probe that found it running). */
 void res_watch(struct res *res, bool on);
 
+/* The resource's definition in env->cfg (owned by the configuration, not by res). */
 const struct cfg_resource *res_cfg(const struct res *res);
 /* The name used in logs: "group/resource". */
 const char *res_label(const struct res *res);

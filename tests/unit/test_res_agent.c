@@ -1,11 +1,13 @@
 /*
- * Unit tests for resource agents (src/resource/agent.c, ocf_meta.c): the
- * meta-data scanner on real and malformed XML, exit code mapping of each
- * kind, the environment and arguments agents get, timeouts, output, cancel,
- * validation, and the real ocf:heartbeat:Dummy from Debian's resource-agents.
+ * Unit tests for resource agents (src/resource/res_agent.c): exit code
+ * mapping of each kind, the environment and arguments agents get, timeouts,
+ * output, cancel, validation, the real ocf:heartbeat:Dummy from Debian's
+ * resource-agents, and the meta-data of every agent that package installs.
+ * The meta-data reader itself is tested in test_ocf_meta.c.
  * Test agents live in tests/unit/data/agents; LSB scripts are written to
  * /etc/init.d for the run (the tests run as root) and removed after.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -23,7 +25,7 @@
 #include "proc_helpers.h"
 
 #include "base/util.h"
-#include "resource/agent.h"
+#include "resource/res_agent.h"
 
 #define REAL_OCF_ROOT "/usr/lib/ocf"
 
@@ -102,239 +104,6 @@ static char *read_text(const char *path)
     if (r < 0)
         fail_msg("%s: %s", path, strerror(-r));
     return text;
-}
-
-/* ---- meta-data ------------------------------------------------------------- */
-
-static void test_meta_dummy(void **state)
-{
-    _cleanup_free_ char *path = data_path("Dummy.meta.xml");
-    _cleanup_free_ char *xml = read_text(path);
-    struct ocf_meta m;
-    assert_int_equal(ocf_meta_parse(xml, &m), 0);
-    assert_int_equal(m.start_timeout_ms, 20000);
-    assert_int_equal(m.stop_timeout_ms, 20000);
-    assert_int_equal(m.monitor_timeout_ms, 20000);
-    assert_int_equal(m.monitor_interval_ms, 10000);
-    assert_non_null(m.required);
-    assert_null(m.required[0]);
-    ocf_meta_clear(&m);
-    ocf_meta_clear(&m); /* cleared twice: harmless */
-    ocf_meta_clear(NULL);
-}
-
-static void test_meta_ipaddr2(void **state)
-{
-    _cleanup_free_ char *path = data_path("IPaddr2.meta.xml");
-    _cleanup_free_ char *xml = read_text(path);
-    struct ocf_meta m;
-    assert_int_equal(ocf_meta_parse(xml, &m), 0);
-    assert_int_equal(m.start_timeout_ms, 20000);
-    assert_int_equal(m.stop_timeout_ms, 20000);
-    assert_int_equal(m.monitor_timeout_ms, 20000);
-    assert_int_equal(m.monitor_interval_ms, 10000);
-    assert_string_equal(m.required[0], "ip");
-    assert_null(m.required[1]);
-    ocf_meta_clear(&m);
-}
-
-static void test_meta_syntax_variants(void **state)
-{
-    const char *xml =
-        "\xef\xbb\xbf<?xml version='1.0' encoding='UTF-8'?>\n"
-        "<!-- a comment with <tags> and \"quotes\" -->\n"
-        "<!DOCTYPE resource-agent [ <!ENTITY x \"y>\"> ]>\n"
-        "<resource-agent version='1.1' name = \"t\">\n"
-        "  <longdesc lang=\"en\"><![CDATA[ <parameter name=\"fake\" required=\"1\"/> ]]>"
-        " &amp; text </longdesc>\n"
-        "  <parameters>\n"
-        "    <parameter required='1' name='first'><content type='string'/></parameter>\n"
-        "    <!-- <parameter name=\"commented\" required=\"1\"/> -->\n"
-        "    <parameter name=\"a&amp;b&#x41;&#66;\" required=\"true\"/>\n"
-        "    <parameter name=\"optional\" required=\"0\"/>\n"
-        "    <parameter name=\"unsaid\"/>\n"
-        "  </parameters>\n"
-        "  <actions>\n"
-        "    <action\tinterval='30s' timeout=\"2min\"\n name='monitor' role='Promoted'/>\n"
-        "    <action name=\"monitor\" depth=\"10\" timeout=\"90s\" interval=\"60s\"/>\n"
-        "    <action name=\"monitor\" depth=\"0\" timeout=\"20000ms\" interval=\"15\"/>\n"
-        "    <action name=\"monitor\" timeout=\"1s\" interval=\"1s\"/>\n"
-        "    <action timeout=\"1m\" name=\"start\"></action>\n"
-        "    <action name=\"start\" timeout=\"5s\"/>\n"
-        "    <action name='stop' timeout=' 1h '/>\n"
-        "    <action name='reload'/>\n"
-        "  </actions>\n"
-        "</resource-agent >\n"
-        "<!-- trailing comment -->\n";
-    struct ocf_meta m;
-    assert_int_equal(ocf_meta_parse(xml, &m), 0);
-    assert_int_equal(m.start_timeout_ms, 60000); /* the first start */
-    assert_int_equal(m.stop_timeout_ms, 3600000);
-    /* The plain monitor (no role, depth 0), not the role's or the deeper one. */
-    assert_int_equal(m.monitor_timeout_ms, 20000);
-    assert_int_equal(m.monitor_interval_ms, 15000);
-    assert_string_equal(m.required[0], "first");
-    assert_string_equal(m.required[1], "a&bAB");
-    assert_null(m.required[2]);
-    ocf_meta_clear(&m);
-
-    /* Only a role's monitor: better than none. */
-    assert_int_equal(ocf_meta_parse("<resource-agent><actions><action name='monitor' "
-                                    "role='Unpromoted' timeout='7s' interval='9s'/></actions>"
-                                    "</resource-agent>",
-                                    &m),
-                     0);
-    assert_int_equal(m.monitor_timeout_ms, 7000);
-    assert_int_equal(m.monitor_interval_ms, 9000);
-    assert_int_equal(m.start_timeout_ms, 0); /* not said */
-    ocf_meta_clear(&m);
-
-    /* Elements in the wrong place are not taken for parameters or actions. */
-    assert_int_equal(ocf_meta_parse("<resource-agent><parameter name='x' required='1'/>"
-                                    "<actions><x><action name='start' timeout='9s'/></x>"
-                                    "</actions></resource-agent>",
-                                    &m),
-                     0);
-    assert_null(m.required[0]);
-    assert_int_equal(m.start_timeout_ms, 0);
-    ocf_meta_clear(&m);
-}
-
-static void test_meta_durations(void **state)
-{
-    static const struct {
-        const char *text;
-        uint64_t ms; /* 0: refused */
-    } cases[] = {
-        {"20s", 20000},
-        {"20", 20000},
-        {"20000ms", 20000},
-        {"1m", 60000},
-        {"1min", 60000},
-        {"2h", 7200000},
-        {"3hr", 10800000},
-        {"5sec", 5000},
-        {"250msec", 250},
-        {" 7 s ", 7000},
-        {"10S", 10000},
-        {"", 0},
-        {"s", 0},
-        {"abc", 0},
-        {"1.5s", 0},
-        {"-1s", 0},
-        {"20 days", 0},
-        {"20s junk", 0},
-        {"99999999999999999999", 0},
-        {"18446744073709551615h", 0},
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-        _cleanup_free_ char *xml = xasprintf("<resource-agent><actions><action name=\"start\" "
-                                             "timeout=\"%s\"/></actions></resource-agent>",
-                                             cases[i].text);
-        struct ocf_meta m = {.start_timeout_ms = 12345};
-        int r = ocf_meta_parse(xml, &m);
-        if (cases[i].ms) {
-            assert_int_equal(r, 0);
-            assert_int_equal(m.start_timeout_ms, cases[i].ms);
-            ocf_meta_clear(&m);
-        } else {
-            if (r != -EINVAL)
-                fail_msg("timeout \"%s\" was accepted", cases[i].text);
-            assert_int_equal(m.start_timeout_ms, 12345); /* untouched */
-        }
-    }
-}
-
-static void test_meta_malformed(void **state)
-{
-    static const char *const bad[] = {
-        "",
-        "   \n",
-        "this is not XML",
-        "<?xml version='1.0'?>",
-        "<resource-agent>",
-        "<resource-agent></resource-agents>",
-        "<resource-agent><parameters></resource-agent>",
-        "<resource-agent></resource-agent><resource-agent></resource-agent>",
-        "<other-root></other-root>",
-        "text<resource-agent/>",
-        "<resource-agent/>text",
-        "<resource-agent><!-- unterminated </resource-agent>",
-        "<resource-agent><![CDATA[ unterminated </resource-agent>",
-        "<![CDATA[x]]><resource-agent/>",
-        "<?xml unterminated <resource-agent/>",
-        "<!DOCTYPE x <resource-agent/>",
-        "<resource-agent/><!DOCTYPE x>",
-        "<!ELEMENT x><resource-agent/>",
-        "<resource-agent name=unquoted/>",
-        "<resource-agent name='unterminated/>",
-        "<resource-agent name=\"mixed'/>",
-        "<resource-agent name='a' name='b'/>",
-        "<resource-agent name='a'version='1'/>",
-        "<resource-agent name='<'/>",
-        "<resource-agent name/>",
-        "<resource-agent =''/>",
-        "<resource-agent name='&unknown;'/>",
-        "<resource-agent name='&amp'/>",
-        "<resource-agent name='&#;'/>",
-        "<resource-agent name='&#x110000;'/>",
-        "<resource-agent name='&#xD800;'/>",
-        "<resource-agent name='&#0;'/>",
-        "<resource-agent name='&#99999999999999999999;'/>",
-        "<resource-agent><parameters><parameter required='1'/></parameters></resource-agent>",
-        "<resource-agent><parameters><parameter name=''/></parameters></resource-agent>",
-        "<resource-agent><actions><action timeout='20s'/></actions></resource-agent>",
-        "<resource-agent><actions><action name='stop' timeout='soon'/></actions></resource-agent>",
-        "<resource-agent><actions><action name='x' interval='-1'/></actions></resource-agent>",
-        "<resource-agent></ resource-agent>",
-        "<resource-agent></resource-agent",
-        "<resource-agent><1tag/></resource-agent>",
-        "<resource-agent>< tag/></resource-agent>",
-        "</resource-agent>",
-        "<",
-        "<resource-agent><",
-        "\x01\x02\xff\xfe<<<>>>",
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-        struct ocf_meta m = {.stop_timeout_ms = 777};
-        if (ocf_meta_parse(bad[i], &m) != -EINVAL)
-            fail_msg("accepted: %s", bad[i]);
-        assert_int_equal(m.stop_timeout_ms, 777);
-        assert_null(m.required);
-    }
-    /* Too many attributes on one element. */
-    char *many = xstrdup("<resource-agent");
-    for (int i = 0; i < 100; i++) {
-        char *more = xasprintf("%s a%d='x'", many, i);
-        free(many);
-        many = more;
-    }
-    char *doc = xasprintf("%s/>", many);
-    struct ocf_meta m;
-    assert_int_equal(ocf_meta_parse(doc, &m), -EINVAL);
-    free(many);
-    free(doc);
-}
-
-/* Every cut of a real document fails cleanly until its root element is complete. */
-static void test_meta_every_prefix(void **state)
-{
-    _cleanup_free_ char *path = data_path("IPaddr2.meta.xml");
-    _cleanup_free_ char *xml = read_text(path);
-    size_t complete = (size_t)(strstr(xml, "</resource-agent>") - xml) + 17;
-    size_t n = strlen(xml);
-    for (size_t len = 0; len <= n; len++) {
-        char *cut = xstrndup(xml, len);
-        struct ocf_meta m;
-        int r = ocf_meta_parse(cut, &m);
-        if (len >= complete) {
-            assert_int_equal(r, 0);
-            ocf_meta_clear(&m);
-        } else if (r != -EINVAL) {
-            fail_msg("a document cut at %zu bytes was accepted", len);
-        }
-        free(cut);
-    }
 }
 
 /* ---- calls ------------------------------------------------------------------- */
@@ -845,6 +614,70 @@ static void test_validate_real_agents(void **state)
     free(err);
 }
 
+/* The required parameters in m, joined by ","; owned by the caller. */
+static char *required_list(const struct ocf_meta *m)
+{
+    char *list = xstrdup("");
+    for (char **p = m->required; *p; p++) {
+        char *more = xasprintf("%s%s%s", list, *list ? "," : "", *p);
+        free(list);
+        list = more;
+    }
+    return list;
+}
+
+/*
+ * The meta-data of every agent Debian's resource-agents installs is read
+ * (run as vigild runs it, with only PATH and the OCF variables), and a few
+ * say what they are known to say.
+ */
+static void test_meta_real_agents(void **state)
+{
+    static const struct {
+        const char *agent, *required;
+    } known[] = {
+        {"Dummy", ""},
+        {"IPaddr2", "ip"},
+        {"Filesystem", "device,directory,fstype"},
+        {"apache", ""},
+    };
+    const char *dir_path = REAL_OCF_ROOT "/resource.d/heartbeat";
+    DIR *d = opendir(dir_path);
+    if (!d)
+        fail_msg("%s: %s (Debian's resource-agents is needed)", dir_path, strerror(errno));
+    struct res_agent_env env = agent_env(REAL_OCF_ROOT);
+    size_t n = 0, n_known = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (de->d_name[0] == '.')
+            continue; /* ., .. and the shell libraries (.ocf-shellfuncs) */
+        struct cfg_resource r = {.name = (char *)"meta1",
+                                 .type = CFG_RES_OCF,
+                                 .provider = (char *)"heartbeat",
+                                 .agent = de->d_name};
+        struct ocf_meta m;
+        char *err = NULL;
+        if (res_agent_meta_sync(&env, &r, 20000, &m, &err) < 0)
+            fail_msg("ocf:heartbeat:%s: %s", de->d_name, err);
+        n++;
+        for (size_t i = 0; i < ARRAY_SIZE(known); i++) {
+            if (strcmp(known[i].agent, de->d_name) != 0)
+                continue;
+            n_known++;
+            _cleanup_free_ char *req = required_list(&m);
+            if (strcmp(req, known[i].required) != 0)
+                fail_msg("%s requires \"%s\", expected \"%s\"", de->d_name, req, known[i].required);
+            assert_true(m.start_timeout_ms > 0);
+            assert_true(m.stop_timeout_ms > 0);
+            assert_true(m.monitor_timeout_ms > 0);
+            assert_true(m.monitor_interval_ms > 0);
+        }
+        ocf_meta_clear(&m);
+    }
+    closedir(d);
+    assert_int_equal(n_known, ARRAY_SIZE(known));
+    assert_true(n >= 50); /* resource-agents 4.12 installs 141 */
+}
+
 static void test_validate(void **state)
 {
     struct fixture f;
@@ -878,7 +711,8 @@ static void test_validate(void **state)
     f.r.n_params = 1;
     fixture_param(&f, "meta", "garbage");
     assert_int_equal(res_agent_validate_sync(&env, &f.r, 5000, &m, &err), -EINVAL);
-    assert_string_equal(err, "meta-data is not the XML of an OCF agent");
+    assert_string_equal(err, "meta-data is not the XML of an OCF agent: line 1: Start tag "
+                             "expected, '<' not found");
     free(err);
     f.params[1].value = (char *)"fail";
     assert_int_equal(res_agent_validate_sync(&env, &f.r, 5000, &m, &err), -EINVAL);
@@ -932,12 +766,6 @@ static void test_paths(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_meta_dummy),
-        cmocka_unit_test(test_meta_ipaddr2),
-        cmocka_unit_test(test_meta_syntax_variants),
-        cmocka_unit_test(test_meta_durations),
-        cmocka_unit_test(test_meta_malformed),
-        cmocka_unit_test(test_meta_every_prefix),
         cmocka_unit_test(test_exit_codes_script),
         cmocka_unit_test(test_exit_codes_ocf),
         cmocka_unit_test(test_exit_codes_lsb),
@@ -951,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_cancel),
         cmocka_unit_test(test_real_ocf_dummy),
         cmocka_unit_test(test_validate_real_agents),
+        cmocka_unit_test(test_meta_real_agents),
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_paths),
     };

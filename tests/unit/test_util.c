@@ -1,4 +1,9 @@
-/* Unit tests for src/base: durations, edit distance, atomic files. */
+/*
+ * Unit tests for src/base/util.c: durations, edit distance, atomic files.
+ * fsync is wrapped (-Wl,--wrap=fsync, see meson.build) so that a test can
+ * make it fail for a directory or a regular file.
+ */
+#include <dirent.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -78,6 +84,51 @@ static void test_edit_distance(void **state)
     assert_int_equal(str_edit_distance("", "abc", 5), 3);
 }
 
+/* fsync fails with EIO for descriptors of this file type (S_IFDIR, S_IFREG); 0: never. */
+static mode_t fsync_fails_for;
+
+int __real_fsync(int fd);
+int __wrap_fsync(int fd);
+int __wrap_fsync(int fd)
+{
+    struct stat st;
+    if (fsync_fails_for && fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == fsync_fails_for) {
+        errno = EIO;
+        return -1;
+    }
+    return __real_fsync(fd);
+}
+
+/* The names in dir, sorted and joined by spaces ("" when it is empty). */
+static char *dir_names(const char *dir)
+{
+    struct dirent **list;
+    int n = scandir(dir, &list, NULL, alphasort);
+    assert_true(n >= 0);
+    char *names = xstrdup("");
+    for (int i = 0; i < n; i++) {
+        const char *name = list[i]->d_name;
+        if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0) {
+            char *more = xasprintf("%s%s%s", names, *names ? " " : "", name);
+            free(names);
+            names = more;
+        }
+        free(list[i]);
+    }
+    free(list);
+    return names;
+}
+
+static void assert_file_text(const char *path, const char *want)
+{
+    char *buf;
+    size_t len;
+    assert_int_equal(read_file(path, 1 << 20, &buf, &len), 0);
+    assert_int_equal(len, strlen(want));
+    assert_string_equal(buf, want);
+    free(buf);
+}
+
 static void test_write_file_atomic(void **state)
 {
     char dir[] = "/tmp/vigil-test-XXXXXX";
@@ -85,28 +136,140 @@ static void test_write_file_atomic(void **state)
     _cleanup_free_ char *path = xasprintf("%s/f", dir);
     assert_int_equal(write_file_atomic(path, "one\n", 4, 0600), 0);
     assert_int_equal(write_file_atomic(path, "second\n", 7, 0400), 0);
-    char *buf;
-    size_t len;
-    assert_int_equal(read_file(path, 100, &buf, &len), 0);
-    assert_int_equal(len, 7);
-    assert_string_equal(buf, "second\n");
-    free(buf);
+    assert_file_text(path, "second\n");
+    /* Exactly the new file: no temporary file is left behind. */
+    _cleanup_free_ char *names = dir_names(dir);
+    assert_string_equal(names, "f");
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0400);
+    char *buf;
+    size_t len;
     assert_int_equal(read_file(path, 3, &buf, &len), -EFBIG);
+    assert_int_equal(write_file_atomic(path, "", 0, 0600), 0);
+    assert_file_text(path, "");
+
+    /* A bare name is written in the working directory. */
+    _cleanup_free_ char *cwd = getcwd(NULL, 0);
+    assert_int_equal(chdir(dir), 0);
+    assert_int_equal(write_file_atomic("g", "here\n", 5, 0644), 0);
+    assert_int_equal(chdir(cwd), 0);
+    _cleanup_free_ char *g = xasprintf("%s/g", dir);
+    assert_file_text(g, "here\n");
+    unlink(g);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Each failure is returned, leaves the target as it was and no temporary file. */
+static void test_write_file_atomic_failures(void **state)
+{
+    char dir[] = "/tmp/vigil-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+
+    /* The directory does not exist, or is a file. */
     _cleanup_free_ char *missing = xasprintf("%s/nope/f", dir);
     assert_int_equal(write_file_atomic(missing, "x", 1, 0600), -ENOENT);
+    _cleanup_free_ char *file = xasprintf("%s/file", dir);
+    assert_int_equal(write_file_atomic(file, "old\n", 4, 0600), 0);
+    _cleanup_free_ char *under_file = xasprintf("%s/file/f", dir);
+    assert_int_equal(write_file_atomic(under_file, "x", 1, 0600), -ENOTDIR);
+
+    /* The target is a directory: the rename fails and the temporary file goes. */
+    _cleanup_free_ char *sub = xasprintf("%s/sub", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    assert_int_equal(write_file_atomic(sub, "x", 1, 0600), -EISDIR);
+    _cleanup_free_ char *slash = xasprintf("%s/", sub);
+    assert_int_equal(write_file_atomic(slash, "x", 1, 0600), -EISDIR);
+
+    _cleanup_free_ char *names = dir_names(dir);
+    assert_string_equal(names, "file sub");
+    _cleanup_free_ char *sub_names = dir_names(sub);
+    assert_string_equal(sub_names, "");
+    assert_file_text(file, "old\n");
+
+    rmdir(sub);
+    unlink(file);
+    rmdir(dir);
+}
+
+/*
+ * A failed fsync is returned. Of the file: before the rename, so path keeps
+ * its old content. Of the directory: after the rename, which is then not
+ * known to be durable (what an acknowledgement waits for).
+ */
+static void test_write_file_atomic_fsync_fails(void **state)
+{
+    char dir[] = "/tmp/vigil-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    _cleanup_free_ char *path = xasprintf("%s/f", dir);
+    assert_int_equal(write_file_atomic(path, "old\n", 4, 0600), 0);
+
+    fsync_fails_for = S_IFREG;
+    assert_int_equal(write_file_atomic(path, "new\n", 4, 0600), -EIO);
+    fsync_fails_for = 0;
+    assert_file_text(path, "old\n");
+    _cleanup_free_ char *names = dir_names(dir);
+    assert_string_equal(names, "f");
+
+    fsync_fails_for = S_IFDIR;
+    assert_int_equal(write_file_atomic(path, "new\n", 4, 0600), -EIO);
+    fsync_fails_for = 0;
+    assert_file_text(path, "new\n");
+    free(names);
+    names = dir_names(dir);
+    assert_string_equal(names, "f");
+
     unlink(path);
+    rmdir(dir);
+}
+
+/*
+ * A directory that cannot be opened (here: write and search permission but
+ * no read, for a user who is not root) is refused before anything is
+ * written, since its fsync could not be done.
+ */
+static void test_write_file_atomic_unreadable_dir(void **state)
+{
+    if (geteuid() != 0)
+        skip(); /* no other user to become */
+    char dir[] = "/tmp/vigil-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0711), 0);
+    _cleanup_free_ char *sub = xasprintf("%s/wx", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(chmod(sub, 0333), 0);
+    _cleanup_free_ char *path = xasprintf("%s/f", sub);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setgid(65534) < 0 || setuid(65534) < 0)
+            _exit(100);
+        int r = write_file_atomic(path, "x", 1, 0600);
+        _exit(r == -EACCES ? 0 : r == 0 ? 1 : 2);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    _cleanup_free_ char *names = dir_names(sub);
+    assert_string_equal(names, "");
+    rmdir(sub);
     rmdir(dir);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dur_parse_valid),    cmocka_unit_test(test_dur_parse_invalid),
-        cmocka_unit_test(test_dur_parse_overflow), cmocka_unit_test(test_dur_format_roundtrip),
-        cmocka_unit_test(test_edit_distance),      cmocka_unit_test(test_write_file_atomic),
+        cmocka_unit_test(test_dur_parse_valid),
+        cmocka_unit_test(test_dur_parse_invalid),
+        cmocka_unit_test(test_dur_parse_overflow),
+        cmocka_unit_test(test_dur_format_roundtrip),
+        cmocka_unit_test(test_edit_distance),
+        cmocka_unit_test(test_write_file_atomic),
+        cmocka_unit_test(test_write_file_atomic_failures),
+        cmocka_unit_test(test_write_file_atomic_fsync_fails),
+        cmocka_unit_test(test_write_file_atomic_unreadable_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -34,6 +34,7 @@
 #include <uv.h>
 
 #include "config/config.h"
+#include "resource/ocf_meta.h"
 #include "resource/rc.h"
 
 #define RES_AGENT_MAX_OUTPUT         4096u /* output kept from one call */
@@ -92,30 +93,15 @@ void res_agent_cancel(struct res_agent_call *call);
  * frees. */
 char *res_agent_path(const char *ocf_root, const struct cfg_resource *r);
 
-/* Defaults an OCF agent declares in its meta-data (0 when it does not say). */
-struct ocf_meta {
-    uint64_t start_timeout_ms;
-    uint64_t stop_timeout_ms;
-    uint64_t monitor_timeout_ms;
-    uint64_t monitor_interval_ms;
-    char **required; /* names of parameters with required="1", NULL-terminated */
-};
-/*
- * Parses the XML an agent prints for meta-data (src/resource/ocf_meta.c).
- * Durations: a number with ms/msec, s/sec (the default), m/min or h/hr. Of
- * several monitor actions the plain one counts (no role, depth 0). Returns 0,
- * or -EINVAL for anything malformed (*ret untouched). Free with
- * ocf_meta_clear, which accepts NULL; required is never NULL after success.
- */
-int ocf_meta_parse(const char *xml, struct ocf_meta *ret);
-void ocf_meta_clear(struct ocf_meta *m);
-
 /*
  * Runs `meta-data` of an OCF agent synchronously, bounded by timeout_ms (0:
- * the default), and parses it. 0, or a negative errno with a reason owned by
- * the caller in *ret_err. vigild calls it once per OCF resource at start-up,
- * for the defaults of the timeouts and the monitor interval not written in
- * vigil.yaml.
+ * the default), and parses it (ocf_meta_parse_buf). Returns 0 with the
+ * meta-data in *ret_meta (the caller clears it with ocf_meta_clear), or a
+ * negative errno with *ret_meta untouched and a reason owned by the caller
+ * in *ret_err ("meta-data exited with status 1: ...", "meta-data is not the
+ * XML of an OCF agent: line 3: Opening and ending tag mismatch: ..."). vigild
+ * calls it once per OCF resource at start-up, for the defaults of the
+ * timeouts and the monitor interval not written in vigil.yaml.
  */
 int res_agent_meta_sync(const struct res_agent_env *env, const struct cfg_resource *r,
                         uint64_t timeout_ms, struct ocf_meta *ret_meta, char **ret_err);
@@ -129,8 +115,8 @@ int res_agent_meta_sync(const struct res_agent_env *env, const struct cfg_resour
  * validates, with its meta-data in *ret_meta if that is not NULL (script and
  * lsb: all zero, no required parameters); otherwise a negative errno with a
  * reason owned by the caller in *ret_err ("validate-all exited with status 6:
- * ...", "ocf:heartbeat:IPaddr2 requires parameters that are not set: ip")
- * and *ret_meta untouched.
+ * ...", "ocf:heartbeat:IPaddr2 requires parameters that are not set: ip",
+ * the reasons of res_agent_meta_sync) and *ret_meta untouched.
  */
 int res_agent_validate_sync(const struct res_agent_env *env, const struct cfg_resource *r,
                             uint64_t timeout_ms, struct ocf_meta *ret_meta, char **ret_err);

@@ -1,4 +1,4 @@
-#include "resource/agent.h"
+#include "resource/res_agent.h"
 #include "base/util.h"
 #include "exec/run.h"
 
@@ -55,7 +55,7 @@ static const char *action_name(enum cfg_res_type type, enum res_op op)
 }
 
 /*
- * Maps an agent's exit code onto a res_rc, per kind (see agent.h). For lsb,
+ * Maps an agent's exit code onto a res_rc, per kind (see res_agent.h). For lsb,
  * only status has codes of its own.
  */
 static enum res_rc map_exit(enum cfg_res_type type, enum res_op op, int code)
@@ -120,7 +120,7 @@ static void strv_clear(struct strv *sv)
 }
 
 /*
- * The environment of one call of action (see agent.h); timeout_ms and
+ * The environment of one call of action (see res_agent.h); timeout_ms and
  * interval_ms go to OCF's meta variables. -EINVAL for a parameter name that
  * cannot be part of a variable's (the loader refuses those first).
  */
@@ -377,9 +377,11 @@ static int read_meta(const struct res_agent_env *env, const struct cfg_resource 
     } else if (rr.truncated) {
         e = -EFBIG;
         *ret_err = xasprintf("meta-data is larger than %u bytes", META_MAX_OUTPUT);
-    } else if (ocf_meta_parse(rr.output, ret) < 0) {
-        e = -EINVAL;
-        *ret_err = xstrdup("meta-data is not the XML of an OCF agent");
+    } else {
+        _cleanup_free_ char *why = NULL;
+        e = ocf_meta_parse_buf(rr.output, strlen(rr.output), ret, &why);
+        if (e < 0)
+            *ret_err = xasprintf("meta-data is not the XML of an OCF agent: %s", why);
     }
     run_result_clear(&rr);
     return e;
