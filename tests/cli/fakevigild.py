@@ -63,4 +63,12 @@ class FakeVigild:
                             break
 
     def close(self):
+        # Wake the accept() and wait for the thread before the descriptor is
+        # freed: otherwise its number can be reused by the next test's fake
+        # daemon while this thread still accepts on it, and answer for it.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.thread.join(timeout=10)
         self.sock.close()
