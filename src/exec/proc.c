@@ -248,6 +248,7 @@ void proc_stop(struct proc *p, uint64_t grace_ms)
         p->kill_timer.data = p;
         p->timer_on = true;
     }
+    uv_update_time(p->kill_timer.loop); /* the grace counts from now */
     uv_timer_start(&p->kill_timer, on_kill_timer, grace_ms, 0);
 }
 

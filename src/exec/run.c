@@ -348,8 +348,11 @@ int run_start(uv_loop_t *loop, const struct run_opts *opts, run_fn cb, run_filte
         drop(r); /* kills the program, which is still running: it cannot have been reaped yet */
         return e;
     }
-    if (r->timeout_ms)
+    if (r->timeout_ms) {
+        /* The timeout counts from now, not from the loop's last wake-up. */
+        uv_update_time(r->timer.loop);
         uv_timer_start(&r->timer, on_timeout, r->timeout_ms, 0);
+    }
     *ret = r;
     return 0;
 }

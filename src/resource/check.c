@@ -451,6 +451,7 @@ int check_run(struct check *ck, check_done_fn cb, void *ctx)
     ck->probe = p;
     uv_timer_init(ck->loop, &p->timer);
     p->timer.data = p;
+    uv_update_time(ck->loop); /* the timeout counts from now */
     uv_timer_start(&p->timer, on_probe_timer, p->timeout_ms, 0);
     switch (ck->c->type) {
     case CFG_CHECK_TCP:

@@ -332,8 +332,10 @@ struct fs_op *fs_op_start(uv_loop_t *loop, const struct cfg_resource *r, enum re
     uv_timer_init(loop, &op->deadline);
     uv_timer_init(loop, &op->step);
     op->deadline.data = op->step.data = op;
-    if (timeout_ms)
+    if (timeout_ms) {
+        uv_update_time(loop); /* the deadline counts from now */
         uv_timer_start(&op->deadline, on_deadline, timeout_ms, 0);
+    }
     int m = fs_is_mounted(r->mountpoint);
     switch (o) {
     case RES_OP_MONITOR:

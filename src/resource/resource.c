@@ -465,8 +465,10 @@ static void begin(struct res *res, enum res_op op, bool internal, res_done_fn cb
     res->cb = cb;
     res->cb_ctx = ctx;
     uint64_t dl = op_deadline(res);
-    if (dl)
+    if (dl) {
+        uv_update_time(res->op_timer.loop); /* the deadline counts from now */
         uv_timer_start(&res->op_timer, on_op_timeout, dl, 0);
+    }
     dispatch(res);
 }
 
