@@ -3,11 +3,11 @@
 
 Stages: unit tests (cmocka, counted per test case), the same unit tests under
 AddressSanitizer + UndefinedBehaviorSanitizer, a bounded libFuzzer run of the
-config loader, the CLI tests and the namespace-lab cluster tests (pytest,
+config loader and the OCF meta-data reader, the daemon and CLI tests and the namespace-lab cluster tests (pytest,
 counted per test). Called by scripts/test after scripts/setup has built build/.
 
 Options: --quick skips the sanitizer build and the fuzz run;
-         --only STAGE runs one stage (unit, asan, fuzz, cli, cluster);
+         --only STAGE runs one stage (unit, asan, fuzz, daemon, cli, cluster);
          extra arguments after -- go to pytest.
 """
 import json
