@@ -1,20 +1,11 @@
 #include "daemon/groups.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "daemon/statewrite.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
-
-/* A write of the database on a worker thread, and the acks that wait for it. */
-struct gview_write {
-    uv_work_t work;
-    struct gview *gv;
-    char *dir;
-    char *text;
-    json_t *acks;
-    int result;
-};
 
 static size_t n_nodes(const struct gview *gv)
 {
@@ -71,7 +62,6 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
     gv->n_rt_domain = xcalloc(ng, sizeof(size_t));
     gv->have_rt_domain = xcalloc(ng, sizeof(bool));
     gv->hold = xcalloc(ng, sizeof(bool));
-    gv->save_acks = json_array();
     gv->held = json_array();
     gv->answer_ms = GVIEW_ACTION_ANSWER_MS;
     for (size_t g = 0; g < cfg->n_groups; g++) {
@@ -189,6 +179,7 @@ void gview_done(struct gview *gv)
 {
     if (!gv->cfg)
         return;
+    statewrite_free(gv->sw); /* acks waiting for a write are dropped now; none comes later */
     for (size_t g = 0; g < gv->cfg->n_groups; g++)
         for (size_t n = 0; n < n_nodes(gv); n++)
             free(gview_at(gv, g, n)->rs);
@@ -213,10 +204,6 @@ void gview_done(struct gview *gv)
     free(gv->have_rt_domain);
     free(gv->hold);
     json_decref(gv->held);
-    if (gv->writing)
-        gv->writing->gv = NULL; /* its completion must not touch gv */
-    free(gv->save_text);
-    json_decref(gv->save_acks);
     free(gv->state_dir);
     db_free(gv->db);
     memset(gv, 0, sizeof(*gv));
@@ -224,102 +211,76 @@ void gview_done(struct gview *gv)
 
 static int send_msg(struct gview *gv, enum peer_group_kind k, json_t *body);
 
-static void write_work(uv_work_t *w)
+/* The end of a write of the database (once per write: the same callback and gv each time). */
+static void db_saved(void *arg, int result)
 {
-    struct gview_write *wr = w->data;
-    wr->result = db_write(wr->dir, wr->text);
+    struct gview *gv = arg;
+    if (result < 0 && result != -ECANCELED)
+        log_error("cannot save the cluster database in %s: %s", gv->state_dir, strerror(-result));
 }
 
-static void send_acks(struct gview *gv, json_t *acks, int result)
-{
-    size_t i;
-    json_t *ack;
-    json_array_foreach(acks, i, ack)
-    {
-        if (result < 0) {
-            json_object_set_new(ack, "ok", json_false());
-            json_object_set_new(
-                ack, "error",
-                json_sprintf("cannot save the cluster database: %s", strerror(-result)));
-        }
-        send_msg(gv, PEER_G_ACK, json_incref(ack));
-    }
-}
-
-static void kick_write(struct gview *gv);
-
-static void write_done(uv_work_t *w, int status)
-{
-    struct gview_write *wr = w->data;
-    struct gview *gv = wr->gv;
-    if (wr->result < 0)
-        log_error("cannot save the cluster database in %s: %s", wr->dir, strerror(-wr->result));
-    if (gv) { /* not torn down meanwhile */
-        send_acks(gv, wr->acks, wr->result);
-        gv->saving = false;
-        gv->writing = NULL;
-        kick_write(gv);
-    }
-    json_decref(wr->acks);
-    free(wr->dir);
-    free(wr->text);
-    free(wr);
-}
-
-/* Starts writing the newest text, unless a write is under way (it restarts when that ends). */
-static void kick_write(struct gview *gv)
-{
-    if (gv->saving || !gv->save_text)
-        return;
-    struct gview_write *wr = xcalloc(1, sizeof(*wr));
-    wr->gv = gv;
-    wr->dir = xstrdup(gv->state_dir);
-    wr->text = gv->save_text;
-    wr->acks = gv->save_acks;
-    wr->work.data = wr;
-    gv->save_text = NULL;
-    gv->save_acks = json_array();
-    gv->saving = true;
-    gv->writing = wr;
-    if (uv_queue_work(gv->loop, &wr->work, write_work, write_done) < 0) {
-        wr->result = db_write(wr->dir, wr->text);
-        write_done(&wr->work, 0);
-    }
-}
-
-/* The database changed: save it (off the loop when there is one). */
+/* The database changed: save it (through the serialised writer; off the loop when there is one). */
 static void save_db(struct gview *gv)
 {
-    if (gv->state_dir && gv->loop) {
-        free(gv->save_text);
-        gv->save_text = db_dump(gv->db);
-        kick_write(gv);
-    } else if (gv->state_dir) {
-        int r = db_save(gv->db, gv->state_dir);
-        if (r < 0)
-            log_error("cannot save the cluster database in %s: %s", gv->state_dir, strerror(-r));
+    if (gv->state_dir) {
+        if (!gv->sw)
+            gv->sw = statewrite_new(gv->loop);
+        _cleanup_free_ char *text = db_dump(gv->db);
+        _cleanup_free_ char *path = xasprintf("%s/%s", gv->state_dir, DB_FILE);
+        struct statewrite_file f = {.path = path, .data = text, .len = strlen(text), .mode = 0600};
+        statewrite_submit(gv->sw, &f, 1, db_saved, gv);
     }
     if (gv->hooks && gv->hooks->db_changed)
         gv->hooks->db_changed(gv->ctx);
 }
 
+/* An ack waiting for the database write that holds its change. */
+struct gview_ack {
+    struct gview *gv;
+    json_t *ack;
+};
+
+static void ack_saved(void *arg, int result)
+{
+    struct gview_ack *a = arg;
+    if (result == -ECANCELED) { /* the view is going away: the ack is dropped */
+        json_decref(a->ack);
+        free(a);
+        return;
+    }
+    if (result < 0) {
+        json_object_set_new(a->ack, "ok", json_false());
+        json_object_set_new(
+            a->ack, "error",
+            json_sprintf("cannot save the cluster database: %s", strerror(-result)));
+    }
+    send_msg(a->gv, PEER_G_ACK, a->ack);
+    free(a);
+}
+
 /*
- * Sends an ack once every change before it is on disk. Takes ack. The newest
- * text not yet being written holds every change so far; without one, the
- * write under way does (it was started by the last change).
+ * Sends an ack once every change before it is on disk (at once when no
+ * write is pending). Takes ack.
  */
 static void send_ack_saved(struct gview *gv, json_t *ack)
 {
-    if (gv->save_text)
-        json_array_append_new(gv->save_acks, ack);
-    else if (gv->saving)
-        json_array_append_new(gv->writing->acks, ack);
-    else
-        send_msg(gv, PEER_G_ACK, ack);
+    if (gv->sw) {
+        struct gview_ack *a = xcalloc(1, sizeof(*a));
+        a->gv = gv;
+        a->ack = ack;
+        if (statewrite_flush(gv->sw, ack_saved, a) == 0)
+            return;
+        free(a);
+    }
+    send_msg(gv, PEER_G_ACK, ack);
 }
 
 void gview_set_loop(struct gview *gv, uv_loop_t *loop)
 {
+    if (gv->sw && loop != gv->loop) {
+        statewrite_free(gv->sw); /* the next save starts a writer on the new loop */
+        gv->sw = NULL;
+    }
     gv->loop = loop;
 }
 

@@ -37,6 +37,8 @@
 #include "policy/policy.h"
 #include "resource/rc.h"
 
+struct statewrite;
+
 #define GVIEW_INTENT_TIMEOUT_MS 10000
 /*
  * A node answers an action at once with a report of the group. When it has not
@@ -129,14 +131,11 @@ struct gview {
     json_t *held;
     uint64_t answer_ms; /* GVIEW_ACTION_ANSWER_MS (tests shorten it) */
     /*
-     * Saving the database off the loop: the newest text to write, the acks
-     * that wait for it, and the write under way with the acks that wait for it.
+     * Saving the database: one serialised writer of state.json (created at
+     * the first save), off the loop when there is one.
      */
-    uv_loop_t *loop; /* NULL: save synchronously */
-    char *save_text;
-    json_t *save_acks;
-    bool saving;
-    struct gview_write *writing;
+    uv_loop_t *loop;       /* NULL: save synchronously */
+    struct statewrite *sw; /* owned */
 };
 
 /*
@@ -148,8 +147,9 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
                 const struct gview_hooks *hooks, void *ctx);
 /*
  * Saves the database on loop's worker threads from now on (acknowledgements
- * of intents are sent once the change is on disk); without it, saving is
- * synchronous.
+ * of intents are sent once the change is on disk); without it (loop NULL),
+ * saving is synchronous. Call it before the first save, or when no write is
+ * pending: a change of loop drops the acks that wait for a write.
  */
 void gview_set_loop(struct gview *gv, uv_loop_t *loop);
 void gview_done(struct gview *gv);
