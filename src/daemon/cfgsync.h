@@ -18,8 +18,10 @@
  * changes (the "prepare" hook); each then says it is ready. When the last
  * member's ready message is delivered, every member activates the new
  * configuration at that same point of the message order, writes it to disk
- * (off the loop: the file atomically with a backup, then its record) and
- * acknowledges. The node that applied replies to the admin when every member
+ * (through one serialised writer, src/daemon/statewrite.h, off the loop:
+ * the backup, the file, the archived text, then the record naming it; see
+ * cfgstore_files) and acknowledges once all of it, or a newer version, is
+ * durable. The node that applied replies to the admin when every member
  * acknowledged. A membership change before activation, a member that cannot
  * follow, or a member not ready in time aborts the apply everywhere, with
  * nothing changed.
@@ -97,6 +99,7 @@ struct cfgsync_hooks {
 };
 
 struct cfgsync_apply;
+struct statewrite;
 
 struct cfgsync {
     uv_loop_t *loop; /* NULL: disk writes are synchronous (tests) */
@@ -127,7 +130,7 @@ struct cfgsync {
     char *await_left; /* members that left before acknowledging, for the reply */
     uint64_t await_deadline_ms;
     uint64_t next_id;
-    unsigned writes; /* disk writes under way */
+    struct statewrite *sw; /* the file, the archived texts and the record: one writer; owned */
 };
 
 /*
