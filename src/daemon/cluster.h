@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "config/config.h"
-#include "daemon/events.h"
+#include "daemon/eventlog.h"
 #include "engine/engine.h"
 
 enum engine_state {

@@ -32,7 +32,7 @@
 #include "config/diff.h"
 #include "daemon/cluster.h"
 #include "daemon/db.h"
-#include "daemon/events.h"
+#include "daemon/eventlog.h"
 #include "daemon/peer.h"
 #include "policy/policy.h"
 #include "resource/rc.h"

@@ -27,7 +27,7 @@
 #include "daemon/cluster.h"
 #include "daemon/control.h"
 #include "daemon/ctl.h"
-#include "daemon/events.h"
+#include "daemon/eventlog.h"
 #include "daemon/db.h"
 #include "daemon/fencer.h"
 #include "daemon/groups.h"
