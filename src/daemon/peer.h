@@ -27,7 +27,7 @@ enum peer_type {
     PEER_TYPE_MAX
 };
 
-/* Messages about groups; their bodies are checked field by field by groups.c. */
+/* Messages about groups; their bodies are checked field by field by gview_wire.c. */
 enum peer_group_kind {
     PEER_G_REPORT,  /* a node's state of one group */
     PEER_G_ACTION,  /* the coordinator: start or stop a group on a node */

@@ -30,7 +30,7 @@
 #include "daemon/eventlog.h"
 #include "daemon/db.h"
 #include "daemon/fencer.h"
-#include "daemon/groups.h"
+#include "daemon/gview.h"
 #include "daemon/history.h"
 #include "daemon/hooks.h"
 #include "daemon/lrm.h"

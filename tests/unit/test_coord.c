@@ -1,5 +1,5 @@
 /*
- * The coordinator and the group view (src/daemon/groups.c) of three nodes over
+ * The coordinator and the group view (src/daemon/gview*.c) of three nodes over
  * the simulated transport (src/engine/sim.c), with a fake local executor per
  * node: placement, node loss and fencing, partitions, failures and restarts,
  * admin intents and the database exchange, two independent groups. After
@@ -19,7 +19,7 @@
 
 #include "base/util.h"
 #include "daemon/cluster.h"
-#include "daemon/groups.h"
+#include "daemon/gview.h"
 #include "daemon/peer.h"
 #include "engine/sim.h"
 
