@@ -69,7 +69,8 @@ enum cfgsync_fate {
  * one if only edited copies hold it). Otherwise the highest version among
  * copies not edited by hand wins (the lowest node on a tie); members with
  * another content are behind if their copy is unedited and older, and
- * refused otherwise. Pure. n > 0 and at least one member present.
+ * refused otherwise. Pure (cfgsync_decide.c). n > 0 and at least one member
+ * present.
  */
 void cfgsync_decide(const struct cfgver *v, const bool *present, size_t n,
                     struct cfgver *ret_adopted, size_t *ret_holder, enum cfgsync_fate *ret_fates);

@@ -1,5 +1,5 @@
 /*
- * The replicated configuration (src/daemon/cfgsync.c, cfgstore.c): the
+ * The replicated configuration (src/daemon/cfgsync.c, cfgsync_decide.c, cfgstore.c): the
  * decision every member takes from the versions it sees, the version record
  * on disk, malformed messages from peers, and applies between two or three
  * in-memory members driven by hand: every message goes into one queue, in
