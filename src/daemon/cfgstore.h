@@ -46,6 +46,14 @@ int cfgstore_record(const char *state_dir, const struct cfgstore_rec *rec, const
  */
 int cfgstore_write_file(const char *path, const char *text, const char *prev);
 
+/* The files of one version, for the serialised writer (cfgstore_files). */
+struct cfgstore_files {
+    struct statewrite_file f[4];
+    size_t n;
+    char *owned[4];
+    size_t n_owned;
+};
+
 /*
  * The files that make text version rec->version, in the order they must
  * reach the disk (for statewrite_submit):
@@ -62,12 +70,6 @@ int cfgstore_write_file(const char *path, const char *text, const char *prev);
  * The paths and the record's text are owned by ret (cfgstore_files_clear);
  * text and prev are borrowed until then.
  */
-struct cfgstore_files {
-    struct statewrite_file f[4];
-    size_t n;
-    char *owned[4];
-    size_t n_owned;
-};
 void cfgstore_files(struct cfgstore_files *ret, const char *path, const char *text,
                     const char *prev, const char *state_dir, const struct cfgstore_rec *rec);
 /* Frees what cfgstore_files allocated; accepts a zeroed f. */
@@ -80,8 +82,14 @@ void cfgstore_files_clear(struct cfgstore_files *f);
  */
 void cfgstore_prune(const char *state_dir);
 
-/* Reads archived version N: 0 and a text owned by the caller, or -ENOENT. */
+/*
+ * Reads archived version N: 0 and a text owned by the caller in *ret_text,
+ * or a negative errno (-ENOENT: not archived, or pruned).
+ */
 int cfgstore_read_version(const char *state_dir, uint64_t version, char **ret_text);
 
-/* The versions archived, newest first, at most max: their number. */
+/*
+ * The versions archived, newest first, at most max of them into ret:
+ * returns their number (0 when there is no archive yet).
+ */
 size_t cfgstore_list(const char *state_dir, uint64_t *ret, size_t max);

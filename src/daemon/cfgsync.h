@@ -144,16 +144,35 @@ struct cfgsync {
 int cfgsync_init(struct cfgsync *cs, uv_loop_t *loop, struct cluster *cl, const struct cfg *cfg,
                  const char *path, const char *text, const char *state_dir,
                  const struct cfgsync_hooks *hooks, void *ctx, char **ret_err);
+/*
+ * Frees what cfgsync_init and the protocol allocated (an apply under way is
+ * dropped without its hooks) and zeroes cs; a zeroed cs is accepted. Writes
+ * in flight still land, but no callback comes into cs afterwards, so no
+ * acknowledgement is sent for them (keep running the loop until they end).
+ */
 void cfgsync_done(struct cfgsync *cs);
 
-/* A new membership: versions are exchanged again; an apply not yet active is abandoned. */
+/*
+ * A new membership (after cluster_apply_view): versions are exchanged again
+ * (this node sends its own); an apply not yet active is abandoned (abort
+ * hook; done hook on the node that sent it); members that left no longer
+ * hold up the reply to this node's apply.
+ */
 void cfgsync_membership(struct cfgsync *cs);
-/* The engine was lost: nothing is known about other members. */
+/*
+ * The engine was lost: nothing is known about other members; an apply not
+ * yet active is abandoned as for a membership change.
+ */
 void cfgsync_engine_lost(struct cfgsync *cs);
-/* Quorum changed: a decision may now be taken. */
+/* Quorum changed (after cluster_apply_quorum): the decision may now be taken. */
 void cfgsync_quorum(struct cfgsync *cs);
 
-/* A configuration message from node `from`, in agreed order; malformed ones get a reason. */
+/*
+ * A configuration message from node `from`, in agreed order (body
+ * borrowed). Returns 0 when it was applied or ignored (about another apply,
+ * not meant for this node), or -EINVAL with a reason in *ret_err (owned by
+ * the caller) for a malformed one, which changes nothing.
+ */
 int cfgsync_deliver(struct cfgsync *cs, uint32_t from, enum peer_group_kind kind, json_t *body,
                     char **ret_err);
 
@@ -172,15 +191,27 @@ int cfgsync_check(const struct cfgsync *cs, const char *text, const char *name, 
                   char **ret_err);
 
 /*
- * Sends an apply of text (checked by the caller with cfgsync_check). Returns
- * its id (> 0; the done hook tells how it ended), or 0 with *ret_err.
+ * Sends an apply of text (borrowed; checked by the caller with
+ * cfgsync_check). Returns its id (> 0; the done hook tells how it ended),
+ * or 0 with *ret_err (owned by the caller: too large, no quorum, another
+ * change under way, members not in sync, or the send failed); then done is
+ * never called for it.
  */
 uint64_t cfgsync_apply(struct cfgsync *cs, const char *text, char **ret_err);
 
-/* This node stopped what the change it was told of (prepare) needs stopped. */
+/*
+ * This node stopped what the change it was told of (prepare) needs stopped
+ * (ok), or could not (error, borrowed, says why: the apply is refused
+ * everywhere; a catch-up makes this node leave). Ignored when no change is
+ * waiting for it.
+ */
 void cfgsync_local_ready(struct cfgsync *cs, bool ok, const char *error);
 
-/* Gives up an apply this node sent whose members are not ready in time (call every second). */
+/*
+ * Gives up an apply this node sent whose members are not ready in time, and
+ * ends the wait for acknowledgements past CFGSYNC_ACK_TIMEOUT_MS (now_ms:
+ * the monotonic clock; call about every second).
+ */
 void cfgsync_tick(struct cfgsync *cs, uint64_t now_ms);
 
 /* {"version", "sha256", "applied_ms", "from", "state"} and each member's version (caller owns). */
@@ -188,5 +219,5 @@ json_t *cfgsync_status_json(const struct cfgsync *cs);
 /* This node's version of node n as JSON ({"version", "sha256"}), or NULL if not known. */
 json_t *cfgsync_node_json(const struct cfgsync *cs, size_t n);
 
-/* "version 7 (sha256 1a2b3c4d5e6f)": into buf. */
+/* "version 7 (sha256 1a2b3c4d5e6f)" (", edited by hand" when so) into buf; returns buf. */
 const char *cfgver_describe(const struct cfgver *v, char buf[static 64]);

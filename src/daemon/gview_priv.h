@@ -55,9 +55,12 @@ void gview_went_down(struct gview *gv, size_t g, bool node_lost);
 /*
  * The fields of a message body. On a missing or malformed field each
  * returns NULL, false or -1 and sets *err (owned by the caller) unless it
- * is already set; a string not required and absent is NULL without an error.
+ * is already set.
  */
+
+/* j[key], a string of at most PEER_MAX_STRING bytes; absent and not required: NULL, no error. */
 const char *gview_get_str(json_t *j, const char *key, bool required, char **err);
+/* j[key], a non-negative integer, into *ret (untouched on failure). */
 bool gview_get_u64(json_t *j, const char *key, uint64_t *ret, char **err);
 /* A node's index from its name in j[key]; an unknown name is an error. */
 int gview_get_node(const struct gview *gv, json_t *j, const char *key, char **err);
@@ -73,8 +76,17 @@ int gview_deliver_action(struct gview *gv, uint32_t from, json_t *j, char **err)
 
 /* ---- gview_intent.c ---- */
 
-/* An intent, and an acknowledgement of one, from node `from` (see gview_deliver). */
+/*
+ * An intent from node `from` (see gview_deliver): applied to the database
+ * with quorum (saved, an admin event), then acknowledged once saved (a
+ * refusal without quorum). 0, or -EINVAL with *err.
+ */
 int gview_deliver_intent(struct gview *gv, uint32_t from, json_t *j, char **err);
+/*
+ * A member's acknowledgement of an intent (see gview_deliver): for one this
+ * node sent, that member no longer holds it up (a refusal fails it). 0, or
+ * -EINVAL with *err.
+ */
 int gview_deliver_ack(struct gview *gv, uint32_t from, json_t *j, char **err);
 
 /* ---- gview_plan.c ---- */
@@ -89,4 +101,5 @@ struct gview_plan_in {
 
 /* Builds p from the view (p's arrays are owned by p: gview_plan_in_free). */
 void gview_plan_in_build(const struct gview *gv, struct gview_plan_in *p);
+/* Frees the arrays gview_plan_in_build allocated. */
 void gview_plan_in_free(struct gview_plan_in *p);
