@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "daemon/cfgsync.h"
-#include "daemon/groups.h"
+#include "daemon/gview.h"
 #include "daemon/replies.h"
 
 struct cfgctl {

@@ -7,7 +7,6 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -82,7 +81,7 @@ size_t cfgstore_list(const char *state_dir, uint64_t *ret, size_t max)
     return k;
 }
 
-static void prune(const char *state_dir)
+void cfgstore_prune(const char *state_dir)
 {
     uint64_t v[CFGSTORE_KEEP * 4];
     size_t n = cfgstore_list(state_dir, v, CFGSTORE_KEEP * 4);
@@ -92,40 +91,88 @@ static void prune(const char *state_dir)
     }
 }
 
+static char *owned(struct cfgstore_files *fs, char *s)
+{
+    fs->owned[fs->n_owned++] = s;
+    return s;
+}
+
+void cfgstore_files(struct cfgstore_files *ret, const char *path, const char *text,
+                    const char *prev, const char *state_dir, const struct cfgstore_rec *rec)
+{
+    memset(ret, 0, sizeof(*ret));
+    if (path && prev) {
+        ret->f[ret->n++] = (struct statewrite_file){.path = owned(ret, xasprintf("%s.bak", path)),
+                                                    .data = prev,
+                                                    .len = strlen(prev),
+                                                    .mode = 0644,
+                                                    .mode_from = path};
+    }
+    if (path)
+        ret->f[ret->n++] = (struct statewrite_file){
+            .path = path, .data = text, .len = strlen(text), .mode = 0644, .mode_from = path};
+    if (state_dir && rec) {
+        ret->f[ret->n++] =
+            (struct statewrite_file){.path = owned(ret, version_path(state_dir, rec->version)),
+                                     .data = text,
+                                     .len = strlen(text),
+                                     .mode = 0600,
+                                     .make_dir = true};
+        json_t *j =
+            json_pack("{s:I, s:s, s:I, s:s}", "version", (json_int_t)rec->version, "sha256",
+                      rec->sha256, "applied_ms", (json_int_t)rec->applied_ms, "from", rec->from);
+        char *s = json_dumps(j, JSON_INDENT(2));
+        json_decref(j);
+        char *line = owned(ret, xasprintf("%s\n", s));
+        free(s);
+        ret->f[ret->n++] = (struct statewrite_file){
+            .path = owned(ret, xasprintf("%s/%s", state_dir, CFGSTORE_FILE)),
+            .data = line,
+            .len = strlen(line),
+            .mode = 0600};
+    }
+}
+
+void cfgstore_files_clear(struct cfgstore_files *f)
+{
+    for (size_t i = 0; i < f->n_owned; i++)
+        free(f->owned[i]);
+    memset(f, 0, sizeof(*f));
+}
+
+static void store_result(void *arg, int result)
+{
+    *(int *)arg = result;
+}
+
+/* Writes fs now, on this thread. */
+static int write_now(const struct cfgstore_files *fs)
+{
+    int r = 0;
+    struct statewrite *sw = statewrite_new(NULL);
+    statewrite_submit(sw, fs->f, fs->n, store_result, &r);
+    statewrite_free(sw);
+    return r;
+}
+
 int cfgstore_record(const char *state_dir, const struct cfgstore_rec *rec, const char *text)
 {
-    _cleanup_free_ char *dir = xasprintf("%s/%s", state_dir, CFGSTORE_DIR);
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-        return -errno;
-    _cleanup_free_ char *vp = version_path(state_dir, rec->version);
-    int r = write_file_atomic(vp, text, strlen(text), 0600);
-    if (r < 0)
-        return r;
-    json_t *j =
-        json_pack("{s:I, s:s, s:I, s:s}", "version", (json_int_t)rec->version, "sha256",
-                  rec->sha256, "applied_ms", (json_int_t)rec->applied_ms, "from", rec->from);
-    char *s = json_dumps(j, JSON_INDENT(2));
-    json_decref(j);
-    _cleanup_free_ char *path = xasprintf("%s/%s", state_dir, CFGSTORE_FILE);
-    _cleanup_free_ char *line = xasprintf("%s\n", s);
-    free(s);
-    r = write_file_atomic(path, line, strlen(line), 0600);
+    struct cfgstore_files fs;
+    cfgstore_files(&fs, NULL, text, NULL, state_dir, rec);
+    int r = write_now(&fs);
+    cfgstore_files_clear(&fs);
     if (r == 0)
-        prune(state_dir);
+        cfgstore_prune(state_dir);
     return r;
 }
 
 int cfgstore_write_file(const char *path, const char *text, const char *prev)
 {
-    struct stat st;
-    unsigned mode = stat(path, &st) == 0 ? (unsigned)(st.st_mode & 07777) : 0644;
-    if (prev) {
-        _cleanup_free_ char *bak = xasprintf("%s.bak", path);
-        int r = write_file_atomic(bak, prev, strlen(prev), mode);
-        if (r < 0)
-            return r;
-    }
-    return write_file_atomic(path, text, strlen(text), mode);
+    struct cfgstore_files fs;
+    cfgstore_files(&fs, path, text, prev, NULL, NULL);
+    int r = write_now(&fs);
+    cfgstore_files_clear(&fs);
+    return r;
 }
 
 int cfgstore_read_version(const char *state_dir, uint64_t version, char **ret_text)

@@ -2,6 +2,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "daemon/cfgstore.h"
+#include "daemon/statewrite.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -21,81 +22,6 @@ struct cfgsync_apply {
     bool local_ready;
     uint64_t deadline_ms; /* monotonic: the origin gives up after this */
 };
-
-/* A write of an activated version to disk, off the loop. */
-struct cfgsync_write {
-    uv_work_t work;
-    struct cfgsync *cs;
-    char *path, *state_dir;
-    char *text, *prev; /* prev NULL: the file already holds text (only the record changes) */
-    struct cfgstore_rec rec;
-    int result;
-    bool ack; /* acknowledge the apply once written (else: announce the version) */
-};
-
-const char *cfgver_describe(const struct cfgver *v, char buf[static 64])
-{
-    snprintf(buf, 64, "version %" PRIu64 " (sha256 %.12s%s)", v->version, v->sha256,
-             v->edited ? ", edited by hand" : "");
-    return buf;
-}
-
-/* ---- the decision ---- */
-
-void cfgsync_decide(const struct cfgver *v, const bool *present, size_t n,
-                    struct cfgver *ret_adopted, size_t *ret_holder, enum cfgsync_fate *ret_fates)
-{
-    size_t first = SIZE_MAX;
-    bool same = true;
-    for (size_t i = 0; i < n; i++) {
-        if (!present[i])
-            continue;
-        if (first == SIZE_MAX)
-            first = i;
-        else if (strcmp(v[i].sha256, v[first].sha256) != 0)
-            same = false;
-    }
-    size_t holder = first;
-    if (same) {
-        /* One content: the highest version held, from its lowest holder. */
-        bool clean_at_max = false;
-        for (size_t i = 0; i < n; i++)
-            if (present[i] && v[i].version > v[holder].version)
-                holder = i;
-        for (size_t i = 0; i < n; i++)
-            if (present[i] && v[i].version == v[holder].version && !v[i].edited)
-                clean_at_max = true;
-        *ret_adopted = v[holder];
-        ret_adopted->edited = false;
-        if (!clean_at_max)
-            ret_adopted->version++;
-    } else {
-        bool any_clean = false;
-        for (size_t i = 0; i < n; i++)
-            any_clean |= present[i] && !v[i].edited;
-        holder = SIZE_MAX;
-        for (size_t i = 0; i < n; i++) {
-            if (!present[i] || (any_clean && v[i].edited))
-                continue;
-            if (holder == SIZE_MAX || v[i].version > v[holder].version)
-                holder = i;
-        }
-        *ret_adopted = v[holder];
-        if (ret_adopted->edited) { /* only edited copies: the lowest node's, as a new version */
-            ret_adopted->edited = false;
-            ret_adopted->version++;
-        }
-    }
-    *ret_holder = holder;
-    for (size_t i = 0; i < n; i++) {
-        if (!present[i] || strcmp(v[i].sha256, ret_adopted->sha256) == 0)
-            ret_fates[i] = CFGSYNC_SAME;
-        else if (!v[i].edited && v[i].version < ret_adopted->version)
-            ret_fates[i] = CFGSYNC_BEHIND;
-        else
-            ret_fates[i] = CFGSYNC_REFUSED;
-    }
-}
 
 /* ---- helpers ---- */
 
@@ -158,65 +84,57 @@ static void send_version(struct cfgsync *cs)
 
 /* ---- writing to disk ---- */
 
-static void write_work(uv_work_t *w)
-{
-    struct cfgsync_write *wr = w->data;
-    wr->result = 0;
-    if (wr->prev)
-        wr->result = cfgstore_write_file(wr->path, wr->text, wr->prev);
-    if (wr->result == 0)
-        wr->result = cfgstore_record(wr->state_dir, &wr->rec, wr->text);
-}
+/* A version handed to the writer, and what to do once it is on disk. */
+struct cfgsync_written {
+    struct cfgsync *cs;
+    uint64_t version;
+    bool file; /* the configuration file too, not only the record */
+    bool ack;  /* acknowledge the apply (else: nothing to announce) */
+};
 
-static void write_done(uv_work_t *w, int status)
+static void version_written(void *arg, int result)
 {
-    (void)status;
-    struct cfgsync_write *wr = w->data;
-    struct cfgsync *cs = wr->cs;
-    if (wr->result < 0)
-        log_error("cannot write configuration version %" PRIu64 " to %s: %s", wr->rec.version,
-                  wr->prev ? wr->path : wr->state_dir, strerror(-wr->result));
-    else
-        log_info("configuration version %" PRIu64 " written to %s", wr->rec.version,
-                 wr->prev ? wr->path : wr->state_dir);
-    if (cs) {
-        cs->writes--;
-        if (wr->ack) {
-            json_t *b = json_pack("{s:I, s:b}", "version", (json_int_t)wr->rec.version, "ok",
-                                  wr->result == 0);
-            if (wr->result < 0)
-                json_object_set_new(b, "error",
-                                    json_sprintf("cannot write it: %s", strerror(-wr->result)));
-            send_msg(cs, PEER_G_CFG_ACK, b);
-        }
+    struct cfgsync_written *w = arg;
+    struct cfgsync *cs = w->cs;
+    if (result == -ECANCELED) { /* cfgsync_done: the write goes on, unreported */
+        free(w);
+        return;
     }
-    free(wr->path);
-    free(wr->state_dir);
-    free(wr->text);
-    free(wr->prev);
-    free(wr);
+    if (result < 0)
+        log_error("cannot write configuration version %" PRIu64 " to %s: %s", w->version,
+                  w->file ? cs->path : cs->state_dir, strerror(-result));
+    else
+        log_info("configuration version %" PRIu64 " written to %s", w->version,
+                 w->file ? cs->path : cs->state_dir);
+    if (w->ack) {
+        json_t *b = json_pack("{s:I, s:b}", "version", (json_int_t)w->version, "ok", result == 0);
+        if (result < 0)
+            json_object_set_new(b, "error", json_sprintf("cannot write it: %s", strerror(-result)));
+        send_msg(cs, PEER_G_CFG_ACK, b);
+    }
+    free(w);
 }
 
-/* Writes the active version (the file too when prev is given), then acks or not. */
+/*
+ * Writes the active version through the serialised writer: the file too
+ * when prev (its previous content) is given, then the version's text and
+ * its record (cfgstore_files gives the order); acknowledges the apply once
+ * all of it, or a newer version, is on disk.
+ */
 static void write_version(struct cfgsync *cs, const char *prev, bool ack)
 {
-    struct cfgsync_write *wr = xcalloc(1, sizeof(*wr));
-    wr->cs = cs;
-    wr->path = xstrdup(cs->path);
-    wr->state_dir = xstrdup(cs->state_dir);
-    wr->text = xstrdup(cs->text);
-    wr->prev = prev ? xstrdup(prev) : NULL;
-    wr->rec.version = cs->cur.version;
-    memcpy(wr->rec.sha256, cs->cur.sha256, sizeof(wr->rec.sha256));
-    wr->rec.applied_ms = cs->applied_ms;
-    snprintf(wr->rec.from, sizeof(wr->rec.from), "%s", cs->applied_from ? cs->applied_from : "");
-    wr->ack = ack;
-    wr->work.data = wr;
-    cs->writes++;
-    if (!cs->loop || uv_queue_work(cs->loop, &wr->work, write_work, write_done) < 0) {
-        write_work(&wr->work);
-        write_done(&wr->work, 0);
-    }
+    struct cfgstore_rec rec = {.version = cs->cur.version, .applied_ms = cs->applied_ms};
+    memcpy(rec.sha256, cs->cur.sha256, sizeof(rec.sha256));
+    snprintf(rec.from, sizeof(rec.from), "%s", cs->applied_from ? cs->applied_from : "");
+    struct cfgstore_files fs;
+    cfgstore_files(&fs, prev ? cs->path : NULL, cs->text, prev, cs->state_dir, &rec);
+    struct cfgsync_written *w = xcalloc(1, sizeof(*w));
+    w->cs = cs;
+    w->version = cs->cur.version;
+    w->file = prev != NULL;
+    w->ack = ack;
+    statewrite_submit(cs->sw, fs.f, fs.n, version_written, w);
+    cfgstore_files_clear(&fs);
 }
 
 /* ---- setup ---- */
@@ -234,6 +152,8 @@ int cfgsync_init(struct cfgsync *cs, uv_loop_t *loop, struct cluster *cl, const 
     cs->hooks = hooks;
     cs->ctx = ctx;
     cs->text = xstrdup(text);
+    cs->sw = statewrite_new(loop);
+    statewrite_set_tidy(cs->sw, cfgstore_prune, state_dir);
     size_t nn = cfg->n_nodes ? cfg->n_nodes : 1;
     cs->peer = xcalloc(nn, sizeof(*cs->peer));
     cs->seen = xcalloc(nn, sizeof(bool));
@@ -267,6 +187,7 @@ void cfgsync_done(struct cfgsync *cs)
 {
     if (!cs->path)
         return;
+    statewrite_free(cs->sw); /* writes in flight go on; their callbacks never come */
     apply_free(cs->ap);
     free(cs->path);
     free(cs->state_dir);

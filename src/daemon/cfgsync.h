@@ -18,8 +18,10 @@
  * changes (the "prepare" hook); each then says it is ready. When the last
  * member's ready message is delivered, every member activates the new
  * configuration at that same point of the message order, writes it to disk
- * (off the loop: the file atomically with a backup, then its record) and
- * acknowledges. The node that applied replies to the admin when every member
+ * (through one serialised writer, src/daemon/statewrite.h, off the loop:
+ * the backup, the file, the archived text, then the record naming it; see
+ * cfgstore_files) and acknowledges once all of it, or a newer version, is
+ * durable. The node that applied replies to the admin when every member
  * acknowledged. A membership change before activation, a member that cannot
  * follow, or a member not ready in time aborts the apply everywhere, with
  * nothing changed.
@@ -67,7 +69,8 @@ enum cfgsync_fate {
  * one if only edited copies hold it). Otherwise the highest version among
  * copies not edited by hand wins (the lowest node on a tie); members with
  * another content are behind if their copy is unedited and older, and
- * refused otherwise. Pure. n > 0 and at least one member present.
+ * refused otherwise. Pure (cfgsync_decide.c). n > 0 and at least one member
+ * present.
  */
 void cfgsync_decide(const struct cfgver *v, const bool *present, size_t n,
                     struct cfgver *ret_adopted, size_t *ret_holder, enum cfgsync_fate *ret_fates);
@@ -97,6 +100,7 @@ struct cfgsync_hooks {
 };
 
 struct cfgsync_apply;
+struct statewrite;
 
 struct cfgsync {
     uv_loop_t *loop; /* NULL: disk writes are synchronous (tests) */
@@ -127,7 +131,7 @@ struct cfgsync {
     char *await_left; /* members that left before acknowledging, for the reply */
     uint64_t await_deadline_ms;
     uint64_t next_id;
-    unsigned writes; /* disk writes under way */
+    struct statewrite *sw; /* the file, the archived texts and the record: one writer; owned */
 };
 
 /*
@@ -140,16 +144,35 @@ struct cfgsync {
 int cfgsync_init(struct cfgsync *cs, uv_loop_t *loop, struct cluster *cl, const struct cfg *cfg,
                  const char *path, const char *text, const char *state_dir,
                  const struct cfgsync_hooks *hooks, void *ctx, char **ret_err);
+/*
+ * Frees what cfgsync_init and the protocol allocated (an apply under way is
+ * dropped without its hooks) and zeroes cs; a zeroed cs is accepted. Writes
+ * in flight still land, but no callback comes into cs afterwards, so no
+ * acknowledgement is sent for them (keep running the loop until they end).
+ */
 void cfgsync_done(struct cfgsync *cs);
 
-/* A new membership: versions are exchanged again; an apply not yet active is abandoned. */
+/*
+ * A new membership (after cluster_apply_view): versions are exchanged again
+ * (this node sends its own); an apply not yet active is abandoned (abort
+ * hook; done hook on the node that sent it); members that left no longer
+ * hold up the reply to this node's apply.
+ */
 void cfgsync_membership(struct cfgsync *cs);
-/* The engine was lost: nothing is known about other members. */
+/*
+ * The engine was lost: nothing is known about other members; an apply not
+ * yet active is abandoned as for a membership change.
+ */
 void cfgsync_engine_lost(struct cfgsync *cs);
-/* Quorum changed: a decision may now be taken. */
+/* Quorum changed (after cluster_apply_quorum): the decision may now be taken. */
 void cfgsync_quorum(struct cfgsync *cs);
 
-/* A configuration message from node `from`, in agreed order; malformed ones get a reason. */
+/*
+ * A configuration message from node `from`, in agreed order (body
+ * borrowed). Returns 0 when it was applied or ignored (about another apply,
+ * not meant for this node), or -EINVAL with a reason in *ret_err (owned by
+ * the caller) for a malformed one, which changes nothing.
+ */
 int cfgsync_deliver(struct cfgsync *cs, uint32_t from, enum peer_group_kind kind, json_t *body,
                     char **ret_err);
 
@@ -168,15 +191,27 @@ int cfgsync_check(const struct cfgsync *cs, const char *text, const char *name, 
                   char **ret_err);
 
 /*
- * Sends an apply of text (checked by the caller with cfgsync_check). Returns
- * its id (> 0; the done hook tells how it ended), or 0 with *ret_err.
+ * Sends an apply of text (borrowed; checked by the caller with
+ * cfgsync_check). Returns its id (> 0; the done hook tells how it ended),
+ * or 0 with *ret_err (owned by the caller: too large, no quorum, another
+ * change under way, members not in sync, or the send failed); then done is
+ * never called for it.
  */
 uint64_t cfgsync_apply(struct cfgsync *cs, const char *text, char **ret_err);
 
-/* This node stopped what the change it was told of (prepare) needs stopped. */
+/*
+ * This node stopped what the change it was told of (prepare) needs stopped
+ * (ok), or could not (error, borrowed, says why: the apply is refused
+ * everywhere; a catch-up makes this node leave). Ignored when no change is
+ * waiting for it.
+ */
 void cfgsync_local_ready(struct cfgsync *cs, bool ok, const char *error);
 
-/* Gives up an apply this node sent whose members are not ready in time (call every second). */
+/*
+ * Gives up an apply this node sent whose members are not ready in time, and
+ * ends the wait for acknowledgements past CFGSYNC_ACK_TIMEOUT_MS (now_ms:
+ * the monotonic clock; call about every second).
+ */
 void cfgsync_tick(struct cfgsync *cs, uint64_t now_ms);
 
 /* {"version", "sha256", "applied_ms", "from", "state"} and each member's version (caller owns). */
@@ -184,5 +219,5 @@ json_t *cfgsync_status_json(const struct cfgsync *cs);
 /* This node's version of node n as JSON ({"version", "sha256"}), or NULL if not known. */
 json_t *cfgsync_node_json(const struct cfgsync *cs, size_t n);
 
-/* "version 7 (sha256 1a2b3c4d5e6f)": into buf. */
+/* "version 7 (sha256 1a2b3c4d5e6f)" (", edited by hand" when so) into buf; returns buf. */
 const char *cfgver_describe(const struct cfgver *v, char buf[static 64]);

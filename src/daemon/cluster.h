@@ -12,7 +12,7 @@
 #include <jansson.h>
 
 #include "config/config.h"
-#include "daemon/events.h"
+#include "daemon/eventlog.h"
 #include "engine/engine.h"
 
 enum engine_state {
@@ -105,13 +105,14 @@ void cluster_apply_links(struct cluster *cl, const struct engine_links *links);
 void cluster_apply_hello(struct cluster *cl, uint32_t nodeid, const char *version,
                          uint64_t cfg_hash, uint32_t protocol);
 
+struct peer_msg;
+
 /*
  * Applies a fence message broadcast by node `from` (agreed order): states,
  * notes and events. Messages naming unknown nodes are ignored (returns
  * -ENOENT so the caller can log it); a state list from another node than the
  * coordinator is ignored.
  */
-struct peer_msg;
 int cluster_apply_fence(struct cluster *cl, uint32_t from, const struct peer_msg *m);
 
 /*
@@ -126,6 +127,8 @@ bool cluster_lowest_member_is_local(const struct cluster *cl);
 /* Index of node name in cfg->nodes, or -1. */
 int cluster_node_index_by_name(const struct cluster *cl, const char *name);
 
+/* The name of a fence state ("clean", "unclean", "fenced"); "unknown" out of range (constant
+ * strings). */
 const char *fence_state_name(enum fence_state s);
 
 /* Index of node id in cfg->nodes, or -1. */
@@ -136,4 +139,6 @@ const char *cluster_node_name(const struct cluster *cl, uint32_t id, char buf[st
 /* The status object of the control protocol (caller owns it). */
 json_t *cluster_status_json(const struct cluster *cl);
 
+/* The name of an engine state ("starting", "running", ...); "unknown" out of range (constant
+ * strings). */
 const char *engine_state_name(enum engine_state s);

@@ -70,8 +70,12 @@ struct db {
     struct db_group *groups; /* cfg->n_groups */
 };
 
-/* An empty database for cfg (version 0): every group started and managed. */
+/*
+ * An empty database for cfg (version 0): every group started and managed.
+ * cfg is borrowed and must outlive it. Owned by the caller: db_free.
+ */
 struct db *db_new(const struct cfg *cfg);
+/* Frees db and everything it holds; accepts NULL. */
 void db_free(struct db *db);
 
 /* True if a is newer than b: a greater version, or the same version from a lower src. */
@@ -92,10 +96,15 @@ int db_from_json(const struct cfg *cfg, const json_t *j, struct db **ret, char *
 
 /* Loads dir/state.json: 0, -ENOENT (none yet: *ret is a new empty db), or -EINVAL with *ret_err. */
 int db_load(const struct cfg *cfg, const char *dir, struct db **ret, char **ret_err);
-/* Writes dir/state.json atomically (fsync, rename). 0 or a negative errno. */
+/*
+ * Writes dir/state.json now, atomically (fsync, rename), on the calling
+ * thread. 0 or a negative errno (the file is then unchanged). vigild saves
+ * through its group view's serialised writer (statewrite) instead.
+ */
 int db_save(const struct db *db, const char *dir);
-/* The text db_save writes (caller frees), and the write of such a text (any thread). */
+/* The text db_save writes: JSON by names, with a final newline (caller frees). */
 char *db_dump(const struct db *db);
+/* Writes text as dir/state.json atomically, on any thread. 0 or a negative errno. */
 int db_write(const char *dir, const char *text);
 
 /* Admin intents. */
@@ -119,6 +128,10 @@ struct db_intent {
     int resource; /* index within the group, or -1 */
 };
 
+/*
+ * The wire name of an intent op ("start", "move", ...), or "unknown" out of
+ * range: a constant string.
+ */
 const char *db_intent_op_name(enum db_intent_op op);
 /* Parses an op name; -1 if unknown. */
 int db_intent_op_parse(const char *name);
@@ -146,7 +159,12 @@ bool db_apply_fenced(struct db *db, size_t n, uint32_t src_id);
 /* Restarts of group g on node n within the window ending at now_ms. */
 size_t db_restarts_within(const struct db *db, size_t g, size_t n, uint64_t now_ms);
 
+/*
+ * The name of a failure kind ("restart", "halt", ...), or "unknown" out of
+ * range: a constant string.
+ */
 const char *db_fail_kind_name(enum db_fail_kind k);
+/* Parses a failure kind's name; -1 if unknown. */
 int db_fail_kind_parse(const char *name);
 /* The failure kind for a resource's on_fail. */
 enum db_fail_kind db_fail_kind_of(enum cfg_on_fail f);

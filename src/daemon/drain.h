@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "daemon/cluster.h"
-#include "daemon/groups.h"
+#include "daemon/gview.h"
 #include "daemon/lrm.h"
 #include "daemon/peer.h"
 #include "daemon/replies.h"

@@ -31,7 +31,7 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "daemon/events.h"
+#include "daemon/eventlog.h"
 
 #define HISTORY_FILE          "history.jsonl"
 #define HISTORY_MAX_BYTES     (1024u * 1024) /* per file; two files are kept */

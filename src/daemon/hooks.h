@@ -15,7 +15,7 @@
 #include <uv.h>
 
 #include "config/config.h"
-#include "daemon/events.h"
+#include "daemon/eventlog.h"
 
 /* Events waiting per hook; past this the oldest are dropped (with a warning). */
 #define HOOKS_MAX_QUEUE     1000

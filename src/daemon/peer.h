@@ -27,7 +27,7 @@ enum peer_type {
     PEER_TYPE_MAX
 };
 
-/* Messages about groups; their bodies are checked field by field by groups.c. */
+/* Messages about groups; their bodies are checked field by field by gview_wire.c. */
 enum peer_group_kind {
     PEER_G_REPORT,  /* a node's state of one group */
     PEER_G_ACTION,  /* the coordinator: start or stop a group on a node */
@@ -101,7 +101,15 @@ char *peer_encode_hello(uint32_t node_id, const char *node, const char *version,
  */
 char *peer_encode_fence(const struct peer_msg *m, size_t *ret_len);
 
+/*
+ * The wire name of a fence op ("request", ...), or "unknown" out of
+ * range: a constant string.
+ */
 const char *peer_fence_op_name(enum peer_fence_op op);
+/*
+ * The wire name of a group message kind ("report", ...), or "unknown" out of
+ * range: a constant string.
+ */
 const char *peer_group_kind_name(enum peer_group_kind k);
 
 /*

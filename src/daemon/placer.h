@@ -17,7 +17,7 @@
 
 #include <uv.h>
 
-#include "daemon/groups.h"
+#include "daemon/gview.h"
 
 #define PLACER_TIMEOUT_MS 5000
 

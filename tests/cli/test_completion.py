@@ -81,8 +81,8 @@ def test_config_and_history(daemon, tmp_path):
     assert complete(daemon, "vigil history --type group_m") == ["group_moved",
                                                                 "group_multi_active"]
     assert complete(daemon, "vigil history --since 2h --type fence_c") == ["fence_confirmed"]
-    # Every event type vigild has (src/daemon/events.c), no more.
-    with open(os.path.join(ROOT, "src", "daemon", "events.c")) as f:
+    # Every event type vigild has (src/daemon/eventlog.c), no more.
+    with open(os.path.join(ROOT, "src", "daemon", "eventlog.c")) as f:
         types = re.findall(r'\[EV_[A-Z_]+\] = "([a-z_]+)"', f.read())
     assert len(types) > 20
     assert complete(daemon, "vigil history --type ") == sorted(types)

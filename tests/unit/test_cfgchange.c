@@ -24,7 +24,7 @@
 #include "config/diff.h"
 #include "daemon/cfgchange.h"
 #include "daemon/cluster.h"
-#include "daemon/events.h"
+#include "daemon/eventlog.h"
 #include "daemon/lrm.h"
 #include "loop_helpers.h"
 

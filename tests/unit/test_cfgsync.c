@@ -1,5 +1,5 @@
 /*
- * The replicated configuration (src/daemon/cfgsync.c, cfgstore.c): the
+ * The replicated configuration (src/daemon/cfgsync.c, cfgsync_decide.c, cfgstore.c): the
  * decision every member takes from the versions it sees, the version record
  * on disk, malformed messages from peers, and applies between two or three
  * in-memory members driven by hand: every message goes into one queue, in
@@ -22,6 +22,7 @@
 #include "base/util.h"
 #include "daemon/cfgstore.h"
 #include "daemon/cfgsync.h"
+#include "daemon/statewrite.h"
 
 /* ---- the decision ---- */
 
@@ -437,6 +438,8 @@ struct member {
 };
 
 static struct member members[MAXM];
+/* The members' loop: their writes run on its thread pool. NULL: written synchronously. */
+static uv_loop_t *member_loop;
 /* Messages sent and not yet delivered, in agreed order: [[from, kind, body], ...]. */
 static json_t *queue;
 
@@ -547,7 +550,8 @@ static void member_start(uint32_t id, const char *text, const char *path)
     m->events = eventlog_new(100);
     cluster_init(&m->cl, m->cfg, m->events);
     char *err = NULL;
-    if (cfgsync_init(&m->cs, NULL, &m->cl, m->cfg, m->path, text, m->dir, &hooks, m, &err) < 0)
+    if (cfgsync_init(&m->cs, member_loop, &m->cl, m->cfg, m->path, text, m->dir, &hooks, m, &err) <
+        0)
         fail_msg("cfgsync_init: %s", err);
     cluster_engine_connected(&m->cl, id);
 }
@@ -1225,6 +1229,120 @@ static void test_two_applies_at_once(void **state)
     assert_false(cfgsync_blocked(&M(1)->cs));
 }
 
+/* ---- on a real loop: the writes run on its thread pool ---- */
+
+static uv_loop_t the_loop;
+
+static int setup_two_on_a_loop(void **state)
+{
+    uv_loop_init(&the_loop);
+    member_loop = &the_loop;
+    return setup_two(state);
+}
+
+static int teardown_loop(void **state)
+{
+    for (uint32_t id = 1; id <= MAXM; id++)
+        member_stop(M(id));
+    uv_run(member_loop, UV_RUN_DEFAULT); /* writes detached by cfgsync_done end */
+    int r = uv_loop_close(member_loop);
+    member_loop = NULL;
+    json_decref(queue);
+    queue = NULL;
+    return teardown_dir(state) < 0 || r != 0 ? -1 : 0;
+}
+
+static bool settled(uint32_t id)
+{
+    return M(id)->done_ok + M(id)->done_failed > 0;
+}
+
+/*
+ * Two applies back to back: n2 applies version 3 as soon as version 2 is
+ * active, while version 2 is still being written. Each node writes one
+ * version at a time, the newer last; every acknowledgement waits for its
+ * version (or the newer one) on disk.
+ */
+static void test_applies_back_to_back_on_a_loop(void **state)
+{
+    char *err = NULL;
+    uint64_t a = cfgsync_apply(&M(1)->cs, WITHDB, &err);
+    assert_true(a > 0);
+    deliver_all();
+    cfgsync_local_ready(&M(1)->cs, true, NULL);
+    cfgsync_local_ready(&M(2)->cs, true, NULL);
+    deliver_all();
+    for (uint32_t n = 1; n <= 2; n++)
+        assert_int_equal(M(n)->cs.cur.version, 2);
+    /* Written on the thread pool: nobody acknowledged before its write ended. */
+    assert_int_equal(pending(PEER_G_CFG_ACK), 0);
+    uint64_t b = cfgsync_apply(&M(2)->cs, BASE, &err);
+    assert_true(b > 0);
+    deliver_all();
+    cfgsync_local_ready(&M(1)->cs, true, NULL);
+    cfgsync_local_ready(&M(2)->cs, true, NULL);
+    deliver_all();
+    for (uint32_t n = 1; n <= 2; n++)
+        assert_int_equal(M(n)->cs.cur.version, 3);
+    for (int i = 0; i < 10000 && !(settled(1) && settled(2)); i++) {
+        uv_run(member_loop, UV_RUN_NOWAIT);
+        deliver_all();
+        usleep(1000);
+    }
+    assert_int_equal(M(1)->done_ok, 1);
+    assert_int_equal(M(1)->done_id, a);
+    assert_int_equal(M(1)->done_version, 2);
+    assert_int_equal(M(2)->done_ok, 1);
+    assert_int_equal(M(2)->done_id, b);
+    assert_int_equal(M(2)->done_version, 3);
+    assert_string_equal(M(2)->done_msg, "written by every member");
+    char from[64];
+    for (uint32_t n = 1; n <= 2; n++) {
+        assert_int_equal(M(n)->done_failed, 0);
+        assert_file(n, BASE);
+        _cleanup_free_ char *bak = xasprintf("%s.bak", M(n)->path);
+        char *buf = slurp(bak);
+        assert_string_equal(buf, WITHDB);
+        free(buf);
+        assert_int_equal(recorded_version(n, from), 3);
+        assert_string_equal(from, "n2");
+        char *text = NULL;
+        assert_int_equal(cfgstore_read_version(M(n)->dir, 2, &text), 0);
+        assert_string_equal(text, WITHDB);
+        free(text);
+        assert_int_equal(cfgstore_read_version(M(n)->dir, 3, &text), 0);
+        assert_string_equal(text, BASE);
+        free(text);
+    }
+}
+
+/* cfgsync_done with a write in flight: the write lands, nothing calls back into the freed state. */
+static void test_done_with_a_write_in_flight(void **state)
+{
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct cfg *cfg = load(BASE);
+    struct eventlog *events = eventlog_new(10);
+    struct cluster cl;
+    cluster_init(&cl, cfg, events);
+    _cleanup_free_ char *path = xasprintf("%s/vigil.yaml", dir);
+    assert_int_equal(write_file_atomic(path, BASE, strlen(BASE), 0644), 0);
+    struct cfgsync *cs = xcalloc(1, sizeof(*cs));
+    char *err = NULL;
+    assert_int_equal(cfgsync_init(cs, &loop, &cl, cfg, path, BASE, dir, NULL, NULL, &err), 0);
+    assert_true(statewrite_pending(cs->sw)); /* the first record, on the thread pool */
+    cfgsync_done(cs);
+    free(cs); /* a callback now would touch freed memory (ASan) */
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    struct cfgstore_rec rec;
+    assert_int_equal(cfgstore_load(dir, &rec, &err), 0);
+    assert_int_equal(rec.version, 1);
+    cluster_done(&cl);
+    eventlog_free(events);
+    cfg_free(cfg);
+}
+
 static void test_apply_refused_locally(void **state)
 {
     char *err = NULL;
@@ -1521,6 +1639,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_same_edit_everywhere_is_the_next_version, setup_queue,
                                         teardown_members),
         cmocka_unit_test_setup_teardown(test_two_applies_at_once, setup_two, teardown_members),
+        cmocka_unit_test_setup_teardown(test_applies_back_to_back_on_a_loop, setup_two_on_a_loop,
+                                        teardown_loop),
+        cmocka_unit_test_setup_teardown(test_done_with_a_write_in_flight, setup_dir, teardown_dir),
         cmocka_unit_test_setup_teardown(test_apply_refused_locally, setup_two, teardown_members),
         cmocka_unit_test_setup_teardown(test_check, setup_two, teardown_members),
         cmocka_unit_test_setup_teardown(test_malformed_messages, setup_two, teardown_members),

@@ -1,5 +1,5 @@
 /*
- * The coordinator and the group view (src/daemon/groups.c) of three nodes over
+ * The coordinator and the group view (src/daemon/gview*.c) of three nodes over
  * the simulated transport (src/engine/sim.c), with a fake local executor per
  * node: placement, node loss and fencing, partitions, failures and restarts,
  * admin intents and the database exchange, two independent groups. After
@@ -19,7 +19,7 @@
 
 #include "base/util.h"
 #include "daemon/cluster.h"
-#include "daemon/groups.h"
+#include "daemon/gview.h"
 #include "daemon/peer.h"
 #include "engine/sim.h"
 
@@ -523,6 +523,43 @@ static void test_intent_acked_once_saved_everywhere(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/*
+ * A view torn down while its database write is in flight, with an ack
+ * waiting for it: the ack is dropped at once, nothing calls back into the
+ * freed view, and the write still lands.
+ */
+static void test_done_with_a_save_in_flight(void **state)
+{
+    struct world *w = *state;
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    char dir[64];
+    snprintf(dir, sizeof(dir), "/tmp/vigil-test-coord-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    struct gview *gv = &w->nodes[0].gv;
+    free(gv->state_dir);
+    gv->state_dir = xstrdup(dir);
+    gview_set_loop(gv, &loop);
+    struct db_intent in = {.op = DB_INTENT_STOP, .group = 0, .node = -1, .resource = -1};
+    char *err = NULL;
+    assert_true(gview_send_intent(&w->nodes[1].gv, &in, &err) > 0);
+    for (int i = 0; i < 1000 && !gv->sw; i++)
+        settle(w);
+    assert_non_null(gv->sw); /* n1 saves: its ack waits for the write */
+    node_down(&w->nodes[0]);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, DB_FILE);
+    char *text = NULL;
+    size_t len;
+    assert_int_equal(read_file(path, 1 << 20, &text, &len), 0);
+    assert_non_null(strstr(text, "\"stopped\": true"));
+    free(text);
+    unlink(path);
+    rmdir(dir);
+}
+
 static void test_start_refused_when_no_node_can_run_it(void **state)
 {
     struct world *w = *state;
@@ -713,6 +750,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stop_failure_fences, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intent_replicated_and_acked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intent_acked_once_saved_everywhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_done_with_a_save_in_flight, setup, teardown),
         cmocka_unit_test_setup_teardown(test_start_refused_when_no_node_can_run_it, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rejoin_adopts_newer_database, setup, teardown),

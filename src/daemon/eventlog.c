@@ -1,4 +1,4 @@
-#include "daemon/events.h"
+#include "daemon/eventlog.h"
 #include "base/util.h"
 
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests for the event log (src/daemon/events.c). */
+/* Unit tests for the event log (src/daemon/eventlog.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "base/util.h"
-#include "daemon/events.h"
+#include "daemon/eventlog.h"
 
 static void test_sequence_and_since(void **state)
 {

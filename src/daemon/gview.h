@@ -32,10 +32,12 @@
 #include "config/diff.h"
 #include "daemon/cluster.h"
 #include "daemon/db.h"
-#include "daemon/events.h"
+#include "daemon/eventlog.h"
 #include "daemon/peer.h"
 #include "policy/policy.h"
 #include "resource/rc.h"
+
+struct statewrite;
 
 #define GVIEW_INTENT_TIMEOUT_MS 10000
 /*
@@ -129,55 +131,83 @@ struct gview {
     json_t *held;
     uint64_t answer_ms; /* GVIEW_ACTION_ANSWER_MS (tests shorten it) */
     /*
-     * Saving the database off the loop: the newest text to write, the acks
-     * that wait for it, and the write under way with the acks that wait for it.
+     * Saving the database: one serialised writer of state.json (created at
+     * the first save), off the loop when there is one.
      */
-    uv_loop_t *loop; /* NULL: save synchronously */
-    char *save_text;
-    json_t *save_acks;
-    bool saving;
-    struct gview_write *writing;
+    uv_loop_t *loop;       /* NULL: save synchronously */
+    struct statewrite *sw; /* owned */
 };
 
 /*
- * Sets up the view. db is taken over (loaded from state_dir by the caller).
- * Every group is unknown on every node.
+ * Sets up the view. db is taken over (loaded from state_dir by the caller);
+ * cfg, cl, events and hooks are borrowed and must outlive the view;
+ * state_dir is copied (NULL: the database is never saved, for tests). Every
+ * group is unknown on every node. Undo with gview_done.
  */
 void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
                 struct eventlog *events, struct db *db, const char *state_dir,
                 const struct gview_hooks *hooks, void *ctx);
 /*
  * Saves the database on loop's worker threads from now on (acknowledgements
- * of intents are sent once the change is on disk); without it, saving is
- * synchronous.
+ * of intents are sent once the change is on disk); without it (loop NULL),
+ * saving is synchronous. Call it before the first save, or when no write is
+ * pending: a change of loop drops the acks that wait for a write.
  */
 void gview_set_loop(struct gview *gv, uv_loop_t *loop);
+/*
+ * Frees what the view owns (the database, the pending intents, the held
+ * actions) and zeroes gv; a zeroed gv is accepted. Acks that wait for a
+ * database write are dropped at once; a write in flight still lands, with
+ * no callback into gv afterwards (keep running the loop until it ends).
+ * Pending intents are not reported through intent_done.
+ */
 void gview_done(struct gview *gv);
 /*
- * Takes over configuration next (d: cfg_diff of the current one and next):
- * what is known of unchanged groups stays; added and changed groups are
- * unknown everywhere until reported; the database keeps what it says about
- * groups, resources and nodes that still exist.
+ * Takes over configuration next (borrowed: it must outlive the view or the
+ * next reconfiguration; d: cfg_diff of the current one and next, borrowed
+ * for the call): what is known of unchanged groups stays; added and changed
+ * groups are unknown everywhere until reported; the database keeps what it
+ * says about groups, resources and nodes that still exist (if it cannot be
+ * carried over, that is logged and an empty one of the same version is
+ * used). Then asks for a new plan.
  */
 void gview_reconfigure(struct gview *gv, const struct cfg *next, const struct cfg_diff *d);
 
+/* Group g on node n (both in range). */
 static inline struct gnode *gview_at(const struct gview *gv, size_t g, size_t n)
 {
     return &gv->gn[g * gv->cfg->n_nodes + n];
 }
 
-/* A new membership view (after cluster_apply_view): joiners are unknown; copies are exchanged. */
+/*
+ * A new membership view (after cluster_apply_view; v borrowed): groups on
+ * joiners are unknown; on nodes that left cleanly, stopped; held actions
+ * are dropped; pending intents stop waiting for nodes that left; this node
+ * sends its database copy and asks the rereport hook for its groups.
+ */
 void gview_membership(struct gview *gv, const struct engine_view *v);
-/* The engine was lost: nothing is known about the other nodes any more. */
+/*
+ * The engine was lost: nothing is known about the other nodes any more;
+ * held actions are dropped and every pending intent fails (intent_done).
+ */
 void gview_engine_lost(struct gview *gv);
-/* Quorum changed (after cluster_apply_quorum): held actions are delivered once it is there. */
+/*
+ * Quorum changed (after cluster_apply_quorum): actions held until quorum
+ * was known are delivered, in order, once it is there.
+ */
 void gview_quorum(struct gview *gv);
-/* Node n was fenced (or confirmed off): it runs nothing. */
+/*
+ * Node n was fenced (or confirmed off): it runs nothing, its groups'
+ * next starts are recoveries, and (with quorum) its fence requests are
+ * done in the database. n out of range is ignored.
+ */
 void gview_node_fenced(struct gview *gv, size_t n);
 
 /*
- * A group message from node `from`, in agreed order. Malformed messages are
- * rejected with a reason (owned by the caller) and change nothing.
+ * A group message from node `from`, in agreed order (body borrowed).
+ * Returns 0 when it was applied or ignored (stale, not from the coordinator,
+ * held until quorum is known), or -EINVAL with a reason in *ret_err (owned
+ * by the caller) for a malformed one, which changes nothing.
  */
 int gview_deliver(struct gview *gv, uint32_t from, enum peer_group_kind kind, json_t *body,
                   char **ret_err);
@@ -192,7 +222,11 @@ bool gview_synced(const struct gview *gv);
  */
 void gview_set_domain(struct gview *gv, size_t g, const size_t *d, size_t n);
 
-/* Computes the plan from the view (caller clears out with pol_output_clear). */
+/*
+ * Computes the plan from the view into out (zeroed by the caller; cleared
+ * with pol_output_clear) and raises the events only a plan sees: a group
+ * active on several nodes, a group that failed or halted.
+ */
 void gview_plan(struct gview *gv, struct pol_output *out);
 
 /*
@@ -204,23 +238,44 @@ void gview_plan(struct gview *gv, struct pol_output *out);
  */
 void gview_coordinate(struct gview *gv, bool may_act);
 
-/* Message bodies (caller owns them). */
+/*
+ * The body of this node's report of group g: its state obs, each resource's
+ * state (res_states: one per resource of g, borrowed), whether this node is
+ * leaving, and the last action it saw for g. New JSON owned by the caller.
+ */
 json_t *gview_report_body(const struct gview *gv, size_t g, enum pol_obs obs,
                           const uint8_t *res_states, bool leaving);
+/*
+ * The body of a failure of resource r of group g on this node, of a kind
+ * and with a reason (may be NULL), stamped with the wall clock. New JSON
+ * owned by the caller.
+ */
 json_t *gview_failure_body(const struct gview *gv, size_t g, size_t r, enum db_fail_kind kind,
                            const char *reason);
+/*
+ * The body of the coordinator's action a, with this ring and the next
+ * action number; the action counts as in flight for its group until it is
+ * delivered back (so the group gets no second action meanwhile). New JSON
+ * owned by the caller.
+ */
 json_t *gview_action_body(struct gview *gv, const struct pol_action *a);
+/* The body holding this node's copy of the database. New JSON owned by the caller. */
 json_t *gview_db_body(const struct gview *gv);
 
 /*
  * Checks an admin's intent against the cluster as it is now (quorum, a node
  * able to run the group, ...), completing it (move without a target: the
- * next eligible node). Returns 0 or -EINVAL with a message for the admin.
+ * next eligible node). Returns 0, or -EINVAL with a message for the admin
+ * in *ret_err (owned by the caller).
  */
 int gview_check_intent(const struct gview *gv, struct db_intent *in, char **ret_err);
 /*
- * Sends an intent; the intent_done hook reports when every member applied
- * it. Returns its id (> 0), or 0 with *ret_err when it could not be sent.
+ * Sends an intent (in borrowed); the intent_done hook reports, with its id,
+ * when every member applied and saved it, or why not (a refusal, the loss
+ * of the engine, GVIEW_INTENT_TIMEOUT_MS without every acknowledgement).
+ * Returns its id (> 0), or 0 with *ret_err (owned by the caller) when it
+ * could not be sent; then intent_done is never called for it (nor for a
+ * DB_INTENT_DROP_PREFER, which is not waited for).
  */
 uint64_t gview_send_intent(struct gview *gv, const struct db_intent *in, char **ret_err);
 /*
@@ -228,12 +283,20 @@ uint64_t gview_send_intent(struct gview *gv, const struct db_intent *in, char **
  * time, so that it is sent again (call about every second).
  */
 void gview_check_answers(struct gview *gv, uint64_t now_ms);
-/* Fails pending intents whose deadline passed (call about every second). */
+/*
+ * Settles pending intents: those every member acknowledged, and (now_ms on
+ * the monotonic clock, 0: none) those whose deadline passed, naming the
+ * members that did not answer (call about every second).
+ */
 void gview_expire_intents(struct gview *gv, uint64_t now_ms);
 
-/* "group web stopped", "node n2 put in standby", ... into buf. */
+/* "group web stopped", "node n2 put in standby", ... into buf (size bytes, truncated). */
 void gview_describe_intent(const struct gview *gv, const struct db_intent *in, char *buf,
                            size_t size);
 
-/* The "groups" array of the status (caller owns it). */
+/*
+ * The "groups" array of the status: each group's planned state and why,
+ * where it runs, its intents and failures (caller owns it). Raises no
+ * events.
+ */
 json_t *gview_status_json(struct gview *gv);

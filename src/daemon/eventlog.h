@@ -87,4 +87,8 @@ json_t *eventlog_since_json(const struct eventlog *el, uint64_t since);
 /* A new JSON object for one event (caller owns it). */
 json_t *event_to_json(const struct event *ev);
 
+/*
+ * The name of an event type ("node_joined", ...), or "unknown" out of
+ * range: a constant string.
+ */
 const char *event_type_name(enum event_type t);

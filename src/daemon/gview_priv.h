@@ -1,0 +1,105 @@
+/*
+ * Private to the group view (gview.c, gview_wire.c, gview_intent.c,
+ * gview_plan.c, gview_status.c): the helpers its files share. The view's
+ * state is struct gview (gview.h). Nothing else includes this header.
+ */
+#pragma once
+
+#include "daemon/gview.h"
+
+static inline size_t n_nodes(const struct gview *gv)
+{
+    return gv->cfg->n_nodes;
+}
+
+/* This node's index, or -1 before the engine told its id. */
+static inline int local_index(const struct gview *gv)
+{
+    return gv->cl->local_id ? cluster_node_index(gv->cl, gv->cl->local_id) : -1;
+}
+
+static inline const char *nname(const struct gview *gv, size_t n)
+{
+    return gv->cfg->nodes[n].name;
+}
+
+/* ---- gview.c ---- */
+
+/* Tells the owner, through the replan hook, that the plan may have changed. */
+void gview_replan(struct gview *gv);
+/*
+ * Broadcasts a group message through the send hook; takes body. Returns 0
+ * or a negative errno (-ENOTCONN without a send hook).
+ */
+int gview_send(struct gview *gv, enum peer_group_kind k, json_t *body);
+/*
+ * The database changed: hands its text to the serialised writer (when the
+ * view has a state directory; a failed write is logged there) and tells the
+ * db_changed hook.
+ */
+void gview_save_db(struct gview *gv);
+/*
+ * Sends ack (taken) once every database change before it is on disk, with
+ * ok false and the error when that write failed; at once when no write is
+ * pending. Dropped when the view is torn down first.
+ */
+void gview_send_ack_saved(struct gview *gv, json_t *ack);
+/*
+ * Group g stopped being available (for the gap of the next start event);
+ * node_lost: it went down with its node, so its next start is a recovery.
+ */
+void gview_went_down(struct gview *gv, size_t g, bool node_lost);
+
+/* ---- gview_wire.c: message fields ---- */
+
+/*
+ * The fields of a message body. On a missing or malformed field each
+ * returns NULL, false or -1 and sets *err (owned by the caller) unless it
+ * is already set.
+ */
+
+/* j[key], a string of at most PEER_MAX_STRING bytes; absent and not required: NULL, no error. */
+const char *gview_get_str(json_t *j, const char *key, bool required, char **err);
+/* j[key], a non-negative integer, into *ret (untouched on failure). */
+bool gview_get_u64(json_t *j, const char *key, uint64_t *ret, char **err);
+/* A node's index from its name in j[key]; an unknown name is an error. */
+int gview_get_node(const struct gview *gv, json_t *j, const char *key, char **err);
+/* A group's index from its name in j["group"]; an unknown name is an error. */
+int gview_get_group(const struct gview *gv, json_t *j, char **err);
+/* The index of resource name in group cg, or -1. */
+int gview_res_index(const struct cfg_group *cg, const char *name);
+/*
+ * An action from node `from` (see gview_deliver); also delivers the ones
+ * held until quorum was known (gview_quorum). 0, or -EINVAL with *err.
+ */
+int gview_deliver_action(struct gview *gv, uint32_t from, json_t *j, char **err);
+
+/* ---- gview_intent.c ---- */
+
+/*
+ * An intent from node `from` (see gview_deliver): applied to the database
+ * with quorum (saved, an admin event), then acknowledged once saved (a
+ * refusal without quorum). 0, or -EINVAL with *err.
+ */
+int gview_deliver_intent(struct gview *gv, uint32_t from, json_t *j, char **err);
+/*
+ * A member's acknowledgement of an intent (see gview_deliver): for one this
+ * node sent, that member no longer holds it up (a refusal fails it). 0, or
+ * -EINVAL with *err.
+ */
+int gview_deliver_ack(struct gview *gv, uint32_t from, json_t *j, char **err);
+
+/* ---- gview_plan.c ---- */
+
+/* The policy function's input, built from the view. */
+struct gview_plan_in {
+    struct pol_input in;
+    struct pol_node *nodes;
+    struct pol_group *groups;
+    enum pol_obs *obs;
+};
+
+/* Builds p from the view (p's arrays are owned by p: gview_plan_in_free). */
+void gview_plan_in_build(const struct gview *gv, struct gview_plan_in *p);
+/* Frees the arrays gview_plan_in_build allocated. */
+void gview_plan_in_free(struct gview_plan_in *p);
