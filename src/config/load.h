@@ -243,6 +243,11 @@ bool scalar_addr(const struct ynode *n, struct addr_bin *ret);
 /* ---- Mappings and lists (walk.c) ---- */
 
 /*
+ * True if k, a key of a mapping, is plain text; otherwise reports "keys must
+ * be plain text, not WHAT" at k and returns false (the caller skips it).
+ */
+bool walk_plain_key(struct loader *ld, const struct ynode *k);
+/*
  * Checks that n is a mapping whose keys are among the n_specs (at most 16)
  * specs: reports keys that are not text, unknown keys (with a suggestion),
  * duplicate keys and missing required keys, placing them with where ("in

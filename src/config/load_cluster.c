@@ -170,11 +170,8 @@ static void load_addresses(struct loader *ld, size_t ni, struct ynode *n, const 
         names[j] = c->networks[j].name;
     for (size_t i = 0; i + 1 < n->n; i += 2) {
         struct ynode *k = n->items[i], *v = n->items[i + 1];
-        if (k->type != YN_SCALAR || ytree_has_nul(k)) {
-            _cleanup_free_ char *got = report_describe(k);
-            report_error(ld, k, "keys must be plain text, not %s", got);
+        if (!walk_plain_key(ld, k))
             continue;
-        }
         int net = ld->networks_ok ? cfg_network_index(c, k->text) : -1;
         if (ld->networks_ok && net < 0) {
             _cleanup_free_ char *q = report_quote_node(k);

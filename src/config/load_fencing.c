@@ -59,11 +59,8 @@ static void load_fence_params(struct loader *ld, struct cfg_fence_device *dev, s
     size_t n_keys = 0;
     for (size_t i = 0; i < pairs; i++) {
         struct ynode *k = n->items[2 * i], *v = n->items[2 * i + 1];
-        if (k->type != YN_SCALAR || ytree_has_nul(k)) {
-            _cleanup_free_ char *got = report_describe(k);
-            report_error(ld, k, "keys must be plain text, not %s", got);
+        if (!walk_plain_key(ld, k))
             continue;
-        }
         _cleanup_free_ char *qk = report_quote_node(k);
         if (!param_key_ok(k)) {
             report_error(
@@ -378,11 +375,8 @@ static void load_fence_nodes(struct loader *ld, struct ynode *n)
     }
     for (size_t i = 0; i + 1 < n->n; i += 2) {
         struct ynode *k = n->items[i], *v = n->items[i + 1];
-        if (k->type != YN_SCALAR || ytree_has_nul(k)) {
-            _cleanup_free_ char *got = report_describe(k);
-            report_error(ld, k, "keys must be plain text, not %s", got);
+        if (!walk_plain_key(ld, k))
             continue;
-        }
         size_t ni = 0;
         while (ni < c->n_nodes && !(names[ni] && strcmp(names[ni], k->text) == 0))
             ni++;

@@ -12,6 +12,15 @@
 
 #define PARAM_NAME_RULE "1 to 64 letters, digits or '_', not starting with a digit"
 
+bool walk_plain_key(struct loader *ld, const struct ynode *k)
+{
+    if (k->type == YN_SCALAR && !ytree_has_nul(k))
+        return true;
+    _cleanup_free_ char *got = report_describe(k);
+    report_error(ld, k, "keys must be plain text, not %s", got);
+    return false;
+}
+
 /*
  * Checks that n is a mapping whose keys are among specs: reports unknown
  * keys (with a suggestion), duplicate keys and missing required keys. Stores
@@ -31,11 +40,8 @@ bool walk_mapping(struct loader *ld, const struct ynode *n, const char *label, c
     }
     for (size_t i = 0; i + 1 < n->n; i += 2) {
         struct ynode *k = n->items[i], *v = n->items[i + 1];
-        if (k->type != YN_SCALAR || ytree_has_nul(k)) {
-            _cleanup_free_ char *got = report_describe(k);
-            report_error(ld, k, "keys must be plain text, not %s", got);
+        if (!walk_plain_key(ld, k))
             continue;
-        }
         size_t s = 0;
         while (s < n_specs && strcmp(specs[s].name, k->text) != 0)
             s++;
@@ -103,11 +109,8 @@ void walk_typed(struct loader *ld, const struct ynode *n, const char *who, const
     }
     for (size_t i = 0; i + 1 < n->n; i += 2) {
         struct ynode *k = n->items[i], *v = n->items[i + 1];
-        if (k->type != YN_SCALAR || ytree_has_nul(k)) {
-            _cleanup_free_ char *got = report_describe(k);
-            report_error(ld, k, "keys must be plain text, not %s", got);
+        if (!walk_plain_key(ld, k))
             continue;
-        }
         size_t x = 0;
         while (x < s->n_keys && strcmp(s->keys[x], k->text) != 0)
             x++;
@@ -248,11 +251,8 @@ void walk_params(struct loader *ld, struct ynode *n, const char *who, const char
     size_t count = 0, n_keys = 0;
     for (size_t i = 0; i < pairs; i++) {
         struct ynode *k = n->items[2 * i], *val = n->items[2 * i + 1];
-        if (k->type != YN_SCALAR || ytree_has_nul(k)) {
-            _cleanup_free_ char *got = report_describe(k);
-            report_error(ld, k, "keys must be plain text, not %s", got);
+        if (!walk_plain_key(ld, k))
             continue;
-        }
         if (!param_name_ok(k)) {
             _cleanup_free_ char *qk = report_quote_node(k);
             report_error(ld, k, "%s: %s name %s is not valid: use %s", who, entry, qk,
