@@ -718,8 +718,8 @@ static void test_malformed_messages_change_nothing(void **state)
         "{\"node\":\"n2\",\"group\":\"nope\",\"state\":\"running\",\"resources\":[\"running\"]}",
         "{\"node\":\"n3\",\"group\":\"web\",\"state\":\"running\",\"resources\":[\"running\"]}",
         "{\"node\":\"n2\",\"group\":\"web\",\"state\":\"running\",\"resources\":[]}",
-        "{\"node\":\"n2\",\"group\":\"web\",\"resource\":\"www\",\"kind\":\"explode\","
-        "\"reason\":\"x\",\"ts\":1}",
+        ("{\"node\":\"n2\",\"group\":\"web\",\"resource\":\"www\",\"kind\":\"explode\","
+         "\"reason\":\"x\",\"ts\":1}"),
         "{\"origin\":3,\"id\":1,\"op\":\"stop\",\"group\":\"web\"}",
         "{\"db\":{\"version\":\"x\"}}",
     };
