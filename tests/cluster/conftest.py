@@ -201,7 +201,11 @@ def _healthy_lab(request):
             dump_lab(lab)
     elif rep is None or rep.failed:
         dump_lab(lab)
-    lab.restore(timeout=FORM_TIMEOUT)
+    try:
+        lab.restore(timeout=FORM_TIMEOUT)
+    except BaseException:
+        dump_lab(lab)  # the lab could not be put back after the test: say why
+        raise
 
 
 @pytest.fixture
