@@ -108,7 +108,9 @@ static void print_header(json_t *st)
     json_t *fencing = json_object_get(st, "fencing");
     if (!json_is_object(fencing))
         return;
-    if (json_is_true(json_object_get(fencing, "enabled")))
+    if (json_array_size(json_object_get(st, "nodes")) == 1)
+        field("Fencing:", "not used: a one-node cluster restarts its groups in place");
+    else if (json_is_true(json_object_get(fencing, "enabled")))
         field("Fencing:", "enabled (action %s)", cli_jstr(fencing, "action", "?"));
     else if (json_is_true(json_object_get(fencing, "unsafe_recovery")))
         field("Fencing:", "DISABLED, UNSAFE RECOVERY: a failed node's services may start "

@@ -184,6 +184,12 @@ int cmd_verify(int argc, char **argv, struct cli_globals *g)
             "%s: configuration is valid (%zu %s, %zu %s, heartbeat timeout %s)\n", path,
             cfg->n_nodes, plural(cfg->n_nodes, "node", "nodes"), cfg->n_networks,
             plural(cfg->n_networks, "network", "networks"), dur_format(timers.token_ms, timeout));
+    if (cfg->n_nodes == 1)
+        fprintf(print ? stderr : stdout,
+                "%s: a one-node cluster: node %s always has quorum; its groups restart in place "
+                "up to their restart budget, then stay failed until 'vigil cleanup'; nothing "
+                "fails over and nothing is fenced\n",
+                path, cfg->nodes[0].name);
     status = CLI_EXIT_OK;
     if (probe) {
         size_t bad = probe_fencing(cfg);

@@ -90,7 +90,7 @@ static void load_root(struct loader *ld, struct ynode *root, unsigned flags)
     if (flags & CFG_LOAD_CHECK_FILES)
         files_check_fencing(ld);
     /* Only for a file that otherwise loads: it is about what the cluster will do. */
-    if (!f[TOP_FENCING] && ld->d->n_errors == errors)
+    if (!f[TOP_FENCING] && ld->d->n_errors == errors && c->n_nodes != 1)
         cfg_diags_add(ld->d, CFG_SEV_WARNING, ld->file, 1, 1,
                       "no fencing section: fencing is disabled, so the services of a failed node "
                       "are not recovered until it comes back (add fencing:, see vigil.yaml(5))");

@@ -476,6 +476,18 @@ void load_fencing_check(struct loader *ld)
     if (!ld->fencing_ok)
         return;
     bool enabled = c->fence_enabled && !ld->fence_enabled_bad;
+    if (c->n_nodes == 1 && ld->src[0].name_ok) {
+        /*
+         * Nobody else can fence it, nor run its groups: fencing has no use, so
+         * neither its absence nor missing levels are worth a word (vigil verify
+         * says what a one-node cluster does).
+         */
+        if (ld->fence_unsafe)
+            report_warning(ld, ld->fence_unsafe,
+                           "unsafe_recovery means nothing in a one-node cluster: there is no "
+                           "other node to recover on");
+        return;
+    }
     if (ld->fence_enabled && !c->fence_enabled)
         report_warning(
             ld, ld->fence_enabled,

@@ -809,12 +809,11 @@ static void test_link_mode_values(void **state)
     c = load_text(
         "cluster: {name: p}\nheartbeat: {interval: 500ms, misses: 6, link_mode: passive}\n" NET1
         "nodes:\n" NODE1,
-        0, 0, W_NOFENCE);
+        0, 0, "");
     assert_int_equal(c->link_mode, CFG_LINK_PASSIVE);
     cfg_free(c);
     /* The default, also when heartbeat is given without it. */
-    c = load_text("cluster: {name: p}\nheartbeat: {misses: 5}\n" NET1 "nodes:\n" NODE1, 0, 0,
-                  W_NOFENCE);
+    c = load_text("cluster: {name: p}\nheartbeat: {misses: 5}\n" NET1 "nodes:\n" NODE1, 0, 0, "");
     assert_int_equal(c->link_mode, CFG_LINK_ACTIVE);
     cfg_free(c);
     /* Not a keyword, and not text at all. */
@@ -833,11 +832,11 @@ static void test_passive_warning(void **state)
     /* The default heartbeat (400ms) is far too short for passive failover. */
     struct cfg *c = load_text(
         "cluster: {name: p}\nheartbeat:\n  link_mode: passive\n" NET1 "nodes:\n" NODE1, 0, 0,
-        W_NOFENCE "test.yaml:3:14: warning: heartbeat.link_mode is passive with a "
-                  "heartbeat timeout of 400ms: on a busy or virtualised machine knet "
-                  "links then flap, and losing the best network can be mistaken for a "
-                  "node failure; use link_mode: active, or a heartbeat timeout "
-                  "(interval x misses) of at least 1500ms\n");
+        "test.yaml:3:14: warning: heartbeat.link_mode is passive with a "
+        "heartbeat timeout of 400ms: on a busy or virtualised machine knet "
+        "links then flap, and losing the best network can be mistaken for a "
+        "node failure; use link_mode: active, or a heartbeat timeout "
+        "(interval x misses) of at least 1500ms\n");
     assert_int_equal(c->link_mode, CFG_LINK_PASSIVE);
     cfg_free(c);
     /* Just below the limit, and at it. */
@@ -845,19 +844,19 @@ static void test_passive_warning(void **state)
         "cluster: {name: p}\nheartbeat: {interval: 214ms, misses: 7, link_mode: passive}\n" NET1
         "nodes:\n" NODE1,
         0, 0,
-        W_NOFENCE "test.yaml:2:52: warning: heartbeat.link_mode is passive with a heartbeat "
-                  "timeout of 1498ms: on a busy or virtualised machine knet links then flap, and "
-                  "losing the best network can be mistaken for a node failure; use link_mode: "
-                  "active, or a heartbeat timeout (interval x misses) of at least 1500ms\n");
+        "test.yaml:2:52: warning: heartbeat.link_mode is passive with a heartbeat "
+        "timeout of 1498ms: on a busy or virtualised machine knet links then flap, and "
+        "losing the best network can be mistaken for a node failure; use link_mode: "
+        "active, or a heartbeat timeout (interval x misses) of at least 1500ms\n");
     cfg_free(c);
     c = load_text(
         "cluster: {name: p}\nheartbeat: {interval: 500ms, misses: 3, link_mode: passive}\n" NET1
         "nodes:\n" NODE1,
-        0, 0, W_NOFENCE);
+        0, 0, "");
     cfg_free(c);
     /* Active mode with the same short heartbeat says nothing. */
     c = load_text("cluster: {name: p}\nheartbeat: {link_mode: active}\n" NET1 "nodes:\n" NODE1, 0,
-                  0, W_NOFENCE);
+                  0, "");
     cfg_free(c);
     /* A heartbeat timeout out of range is reported as such, without the warning. */
     load_text(
@@ -891,12 +890,12 @@ static void test_limits_and_edges(void **state)
     /* Boundaries of the heartbeat settings. */
     struct cfg *c = load_text("cluster: {name: b}\nheartbeat: {interval: 10ms, misses: 10}\n" NET1
                               "nodes:\n" NODE1,
-                              0, 0, W_NOFENCE);
+                              0, 0, "");
     assert_int_equal(c->interval_ms, 10);
     cfg_free(c);
     c = load_text("cluster: {name: b}\nheartbeat: {interval: 5s, misses: 12}\n" NET1
                   "nodes:\n" NODE1,
-                  0, 0, W_NOFENCE);
+                  0, 0, "");
     assert_int_equal(c->interval_ms * c->misses, 60000);
     cfg_free(c);
     load_text("cluster: {name: b}\nheartbeat: {interval: 1min}\n" NET1 "nodes:\n" NODE1, 0, -EINVAL,
@@ -908,7 +907,7 @@ static void test_limits_and_edges(void **state)
               "from 10ms to 5s\n");
     /* A name of exactly the maximum length, and one longer. */
     c = load_text("cluster: {name: abcdefghijklmnopqrstuvwxyz012345}\n" NET1 "nodes:\n" NODE1, 0, 0,
-                  W_NOFENCE);
+                  "");
     cfg_free(c);
     load_text("cluster: {name: abcdefghijklmnopqrstuvwxyz0123456}\n" NET1 "nodes:\n" NODE1, 0,
               -EINVAL,
@@ -1391,6 +1390,28 @@ static void test_fencing_two_node_delay(void **state)
                   "test.yaml:7:12: warning: fencing is disabled: a failed node's services are not "
                   "recovered until it returns, unless unsafe_recovery is set\n");
     cfg_free(c);
+}
+
+/*
+ * One node: no fencing section, or fencing off, is no cause for a warning (no
+ * other node could run its groups); a fencing section is not used, and said so.
+ */
+static void test_fencing_one_node(void **state)
+{
+#define HEAD1 "cluster: {name: f}\n" NET1 "nodes:\n" NODE1
+    struct cfg *c = load_text(HEAD1, 0, 0, "");
+    assert_int_equal(c->n_nodes, 1);
+    cfg_free(c);
+    c = load_text(HEAD1 "fencing:\n  enabled: false\n", 0, 0, "");
+    cfg_free(c);
+    c = load_text(HEAD1 "fencing:\n  enabled: false\n  unsafe_recovery: true\n", 0, 0,
+                  "test.yaml:7:20: warning: unsafe_recovery means nothing in a one-node cluster: "
+                  "there is no other node to recover on\n");
+    cfg_free(c);
+    /* Enabled without levels for its node is no error: the section is not used. */
+    c = load_text(HEAD1 "fencing:\n  devices:\n    - {name: d1, agent: /bin/true}\n", 0, 0, "");
+    cfg_free(c);
+#undef HEAD1
 }
 
 static void test_fencing_unused_device(void **state)
@@ -2589,6 +2610,7 @@ int main(void)
         cmocka_unit_test(test_fencing_missing_section),
         cmocka_unit_test(test_fencing_disabled),
         cmocka_unit_test(test_fencing_two_node_delay),
+        cmocka_unit_test(test_fencing_one_node),
         cmocka_unit_test(test_fencing_unused_device),
         cmocka_unit_test(test_fencing_edges),
         cmocka_unit_test(test_fencing_files),
