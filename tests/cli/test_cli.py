@@ -235,6 +235,21 @@ def test_verify_valid(config):
                         "(3 nodes, 2 networks, heartbeat timeout 400ms)\n")
 
 
+def test_verify_one_node_says_what_it_means(tmp_path, keyfile):
+    p = tmp_path / "one.yaml"
+    p.write_text(f"cluster: {{name: solo, key: {keyfile}}}\n"
+                 "networks: [{name: lan}]\n"
+                 "nodes: [{name: box, id: 1, addresses: {lan: 192.0.2.1}}]\n")
+    r = run("verify", "-c", str(p))
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""  # no fencing is no cause for a warning with one node
+    assert r.stdout == (f"{p}: configuration is valid (1 node, 1 network, heartbeat timeout "
+                        "400ms)\n"
+                        f"{p}: a one-node cluster: node box always has quorum; its groups "
+                        "restart in place up to their restart budget, then stay failed until "
+                        "'vigil cleanup'; nothing fails over and nothing is fenced\n")
+
+
 def test_verify_probe_fencing(tmp_path, keyfile):
     good = tmp_path / "fence_good"
     good.write_text("#!/bin/sh\ncat > " + str(tmp_path / "monitor-input") + "\nexit 0\n")
