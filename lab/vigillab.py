@@ -22,6 +22,8 @@ Layout of a lab with prefix P (default "vl", or $VIGIL_LAB_PREFIX):
                            these, and takes away every other)
       nI/vigild.log        vigild's stdout and stderr (Corosync's output too)
       nI/vigild.pid        "PID STARTTIME" of the running vigild
+      nI/init.pid          "PID STARTTIME" of the node's init (PID 1 of its PID
+                           namespace; none while the node is off); nI/init.log
       nI/power.lock        flock(2)ed during poweroff and poweron
       bmc.pid              "PID STARTTIME" of the lab's power controller (BMC)
       bmc.log              the BMC's log: one line per request, with a timestamp
@@ -52,10 +54,14 @@ in the bridge namespace with their peer placed straight into the node's. IPv6
 is disabled in every lab namespace, so nothing but the two IPv4 documentation
 ranges is ever addressed.
 
-Every process of a node runs in the node's network namespace and its private
-mount namespace (nsenter --net --mount). Processes are only ever ended by PID:
-the PIDs of a lab namespace, found by comparing /proc/PID/ns/{net,mnt} with the
-lab's namespace files, as `ip netns pids` does.
+Every process of a node runs in the node's network namespace, its private
+mount namespace, and its PID and UTS namespaces, which the node's init makes at
+each boot (lab/vigilnode.py: PID 1 of the node, which only reaps; hostname nI; a
+fresh /proc). A power-off SIGKILLs the init, so the kernel kills every process
+of the node at once, and waits until none is left, not even a zombie. Commands
+enter a node with `vigilnode.py enter` (node_argv). Processes are only ever ended
+by PID: the init's, or the PIDs of a lab namespace, found by comparing
+/proc/PID/ns/{net,mnt,pid} with the lab's namespaces, as `ip netns pids` does.
 
 Python 3 standard library only. Use the Lab class from tests and benchmarks;
 `lab/vigil-lab` is the command-line front end (see main()).
@@ -87,6 +93,7 @@ NETNS_DIR = "/run/netns"
 PYTHON = "/usr/bin/python3"
 BMC_SCRIPT = os.path.join(LAB_DIR, "vigilbmc.py")
 FENCE_LAB = os.path.join(LAB_DIR, "fence_lab")
+NODE_SCRIPT = os.path.join(LAB_DIR, "vigilnode.py")  # a node's init; entering a node
 BMC_SOCKET = "bmc.sock"  # in the lab's shared directory
 POWER_LOCK_TIMEOUT = 120  # seconds one power operation may wait for another
 
@@ -223,6 +230,34 @@ def ns_pids(ns_file, kind="net"):
         if (s.st_dev, s.st_ino) == ident and pid_alive(pid):
             pids.append(pid)
     return sorted(pids)
+
+
+def entered_pid(pid):
+    """The host PID of the command that a node_argv process `pid` (vigilnode.py
+    enter, outside the node) runs inside the node: its only child. None if none."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    data = f.read()
+            except OSError:
+                continue
+            if int(data[data.rindex(")") + 2:].split()[1]) == pid:
+                return int(entry)
+    return None
+
+
+def node_local_pid(pid):
+    """The PID that host process `pid` has in its own PID namespace (what getpid()
+    returns inside a node: the last field of NSpid), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("NSpid:"):
+                    return int(line.split()[-1])
+    except OSError:
+        pass
+    return None
 
 
 def _mountpoints():
@@ -583,10 +618,18 @@ class Lab:
 
     def node_of_pid(self, pid):
         """The node (or "client") whose network namespace process pid is in, "root"
-        for the root namespace, None if unknown (or pid is gone)."""
+        for the root namespace, None if unknown (or pid is gone). A zombie has no
+        network namespace any more: it is placed by its PID namespace."""
         try:
             ino = os.stat(f"/proc/{pid}/ns/net").st_ino
         except OSError:
+            try:
+                ino = os.stat(f"/proc/{pid}/ns/pid").st_ino
+            except OSError:
+                return None
+            for name in self.nodes:
+                if self.pidns_id(name) == f"pid:[{ino}]":
+                    return name
             return None
         if ino == _ROOT_NETNS_INO:
             return "root"
@@ -830,36 +873,55 @@ class Lab:
                                 env.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")])
         return env
 
-    def node_argv(self, node, argv, cwd="/"):
-        """argv prefixed so that it runs inside the node (or the client)."""
+    def node_argv(self, node, argv, cwd="/", pidfile=None):
+        """argv prefixed so that it runs inside the node (or the client).
+
+        In a node, that is `vigilnode.py enter`: the command runs in the node's PID,
+        UTS, network and mount namespaces, as a child of a process that stays
+        outside, forwards signals to it and exits as it does (the PID the caller
+        sees is that process's; killing it kills the command). With pidfile,
+        "PID STARTTIME" of the command itself is written there. Raises LabError if
+        the node is powered off (a machine that is off runs nothing)."""
         if node == "client":
             if not self._ns_exists(self.client_ns):
                 raise LabError(f"lab {self.prefix} has no client namespace")
             return ["nsenter", f"--net={os.path.join(NETNS_DIR, self.client_ns)}", "--"] + argv
         self._check_node(node)
-        if not _is_mountpoint(self.pin(node)):
-            raise LabError(f"{node}: no mount namespace (run up)")
-        return ["nsenter", f"--mount={self.pin(node)}",
-                f"--net={os.path.join(NETNS_DIR, self.node_ns(node))}",
-                f"--wd={cwd}", "--"] + argv
+        init = self._init(node)
+        if init is None:
+            raise LabError(f"{node} is powered off (poweron first)")
+        out = [PYTHON, "-I", "-S", NODE_SCRIPT, "enter", "--node", node,
+               "--init", f"{init[0]}:{init[1]}", "--wd", cwd]
+        if pidfile:
+            out += ["--pidfile", pidfile]
+        return out + ["--"] + argv
 
     def exec(self, node, argv, check=False, timeout=30, input=None):
         """Runs argv in the node, captured; returns the CompletedProcess."""
         return run(self.node_argv(node, list(argv)), check=check, timeout=timeout,
                    input=input, env=self._env())
 
-    def spawn(self, node, argv, logfile):
+    def spawn(self, node, argv, logfile, pidfile=None):
         """Starts a long-lived process in the node, in a new session, output appended
-        to logfile (a host path). Returns the Popen; its pid is the process's pid
-        (nsenter execs it without forking)."""
+        to logfile (a host path). Returns the Popen of the process that entered the
+        node for it (see node_argv): signals sent to it reach the process, SIGKILL
+        kills both, and it exits as the process does. With pidfile, returns once
+        "PID STARTTIME" of the process itself (its PID on the host) is written there
+        (or the Popen has exited)."""
+        if pidfile:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(pidfile)
         with open(logfile, "ab") as out:
             out.write(f"=== vigil-lab {time.strftime('%Y-%m-%dT%H:%M:%S')}: "
                       f"{shlex.join(argv)}\n".encode())
             out.flush()
-            p = subprocess.Popen(self.node_argv(node, argv), stdin=subprocess.DEVNULL,
-                                 stdout=out, stderr=out, start_new_session=True,
-                                 env=self._env())
+            p = subprocess.Popen(self.node_argv(node, argv, pidfile=pidfile),
+                                 stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                 start_new_session=True, env=self._env())
         self._procs[p.pid] = p
+        if pidfile:
+            wait_until(lambda: os.path.exists(pidfile) or p.poll() is not None, 30,
+                       f"{node}: {argv[0]} to start")
         return p
 
     def _reap(self):
@@ -908,8 +970,7 @@ class Lab:
                 pid, start = (int(x) for x in f.read().split())
         except (OSError, ValueError):
             return None
-        # The start time guards against PID reuse. (No namespace check: for a
-        # moment after the start, the process is nsenter, still outside the node.)
+        # The start time guards against PID reuse.
         return pid if pid_alive(pid, starttime=start) else None
 
     def vigild_running(self, node):
@@ -921,16 +982,22 @@ class Lab:
         return [p for p in pids if pid_alive(p, comm=comm)]
 
     def start_vigild(self, node, config=NODE_CONFIG, config_text=None, extra_args=()):
-        """Clears the node's /run and starts vigild there; returns its Popen.
+        """Clears the node's /run and starts vigild there; returns its Popen (see
+        spawn: it exits as vigild does). Boots the node's init first if it has none
+        (links, addresses and mounts are left as they are: see poweron).
 
         With config_text, that text is written to /etc/vigil/custom.yaml in the
-        node and used instead. Refuses if processes still run in the node.
+        node and used instead. Refuses if processes other than the init still run
+        in the node.
         """
         self._check_node(node)
-        left = sorted(set(ns_pids(os.path.join(NETNS_DIR, self.node_ns(node))))
-                      | set(ns_pids(self.pin(node), "mnt")))
+        init = self._init(node)
+        left = sorted((set(ns_pids(os.path.join(NETNS_DIR, self.node_ns(node))))
+                       | set(ns_pids(self.pin(node), "mnt"))) - {init and init[0]})
         if left:
             raise LabError(f"{node}: processes still running ({left}); poweroff first")
+        if init is None:
+            self._boot(node)
         if config_text is not None:
             self._write(os.path.join(self.node_dir(node), "etc", "custom.yaml"),
                         config_text, 0o644)
@@ -940,11 +1007,8 @@ class Lab:
         args = [self.vigild_bin, "-c", config]
         if self.params and self.params.get("verbose"):
             args.append("-v")
-        p = self.spawn(node, args + list(extra_args), self.log_path(node))
-        st = _proc_stat(p.pid)
-        with open(self._pidfile(node), "w") as f:
-            f.write(f"{p.pid} {st[2] if st else 0}\n")
-        return p
+        return self.spawn(node, args + list(extra_args), self.log_path(node),
+                          pidfile=self._pidfile(node))
 
     def wait_answering(self, node, timeout=60):
         """Waits until the node's vigild answers `vigil status`; fails early if it exits."""
@@ -1029,6 +1093,117 @@ class Lab:
             except ProcessLookupError:
                 pass
 
+    # ---------------------------------------------------------- the node's init
+
+    def _init_pidfile(self, node):
+        return os.path.join(self.node_dir(node), "init.pid")
+
+    def _init(self, node):
+        """(host PID, start time) of the node's running init, or None when it is off."""
+        try:
+            with open(self._init_pidfile(node)) as f:
+                pid, start = (int(x) for x in f.read().split())
+        except (OSError, ValueError):
+            return None
+        return (pid, start) if pid_alive(pid, starttime=start) else None
+
+    def init_pid(self, node):
+        """Host PID of the node's init (PID 1 of its PID namespace), or None."""
+        self._check_node(node)
+        init = self._init(node)
+        return init and init[0]
+
+    def pidns_id(self, node):
+        """The node's current PID namespace as readlink("/proc/PID/ns/pid") shows it
+        ("pid:[INODE]"), or None when the node is off. Each boot makes a new one."""
+        init = self._init(node)
+        try:
+            return os.readlink(f"/proc/{init[0]}/ns/pid") if init else None
+        except OSError:
+            return None
+
+    def node_pids(self, node, pidns=None, zombies=False):
+        """Host PIDs of the processes in the node's PID namespace (its init included),
+        or in the PID namespace `pidns` ("pid:[INODE]", e.g. an earlier pidns_id),
+        zombies too if asked."""
+        pidns = pidns or self.pidns_id(node)
+        if pidns is None:
+            return []
+        out = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    if os.readlink(f"/proc/{entry}/ns/pid") == pidns and \
+                            (zombies or pid_alive(int(entry))):
+                        out.append(int(entry))
+                except OSError:
+                    pass
+        return sorted(out)
+
+    def _restore_proc(self, node):
+        """Takes the /proc of gone PID namespaces off the node's mount namespace (the
+        host's is left), so that the lab's tools entering it alone see a /proc."""
+        if _is_mountpoint(self.pin(node)):
+            run([PYTHON, "-I", "-S", NODE_SCRIPT, "restore-proc", "--mnt", self.pin(node)])
+
+    def _boot(self, node):
+        """Starts the node's init (vigilnode.py boot: PID 1 of a new PID namespace, a
+        UTS namespace named after the node, a fresh /proc) and waits until it is
+        ready. Only when the node has no init. Starts nothing else."""
+        self._restore_proc(node)
+        pidfile = self._init_pidfile(node)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(pidfile)
+        i = int(node[1:])
+        # Node i's pids start at i * step (step = pid_max / (nodes + 1)), so that two
+        # nodes' pids seldom collide, as on machines with large pid spaces.
+        try:
+            with open("/proc/sys/kernel/pid_max") as f:
+                step = int(f.read()) // (len(self.nodes) + 1)
+        except (OSError, ValueError):
+            step = 0
+        argv = [PYTHON, "-I", "-S", NODE_SCRIPT, "boot", "--node", node,
+                "--net", os.path.join(NETNS_DIR, self.node_ns(node)), "--mnt", self.pin(node),
+                "--pidfile", pidfile, "--pid-base", str(i * step)]
+        log = os.path.join(self.node_dir(node), "init.log")
+        with open(log, "ab") as out:
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=out,
+                                 start_new_session=True, cwd="/")
+        self._procs[p.pid] = p
+        wait_until(lambda: self._init(node) or p.poll() is not None, 30, f"{node}'s init")
+        if self._init(node) is None:
+            raise LabError(f"{node}: init did not start; log tail:\n" + self._tail(log, 5))
+
+    def _halt(self, node):
+        """Kills the node's init, so the kernel kills every process of its PID
+        namespace, and waits until none is left, zombies included (the launcher
+        reaps the init, which reaps the rest). Then ends anything else left in its
+        network or mount namespace (entered without the PID namespace) and restores
+        the host's /proc in the mount namespace. Returns the wall-clock ms just
+        before the kill."""
+        init = self._init(node)
+        pidns = self.pidns_id(node)
+        t0 = time.time() * 1000.0
+        if init:
+            try:
+                os.kill(init[0], signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+            def gone():
+                self._reap()
+                return _proc_stat(init[0]) is None or _proc_stat(init[0])[2] != init[1]
+            wait_until(gone, 30, f"{node}'s init to be gone", interval=0.01)
+        if pidns:
+            wait_until(lambda: not self.node_pids(node, pidns, zombies=True), 30,
+                       f"{node}'s processes to be gone", interval=0.01)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._init_pidfile(node))
+        self._kill_ns(os.path.join(NETNS_DIR, self.node_ns(node)), "net", f"{node} halt")
+        self._kill_ns(self.pin(node), "mnt", f"{node} halt")
+        self._restore_proc(node)
+        return t0
+
     # ---------------------------------------------------------- faults
 
     def _kill_pids(self, pids, what, deadline=10.0):
@@ -1080,10 +1255,20 @@ class Lab:
             os.close(fd)  # releases the lock
 
     def node_mounts(self, node):
-        """[Mount(id, point, fstype, source)] of the node's mount namespace, read by a
-        short-lived process in it (so also when the node has no process left)."""
+        """[Mount(id, point, fstype, source)] of the node's mount namespace: its init's
+        mountinfo, or, when it is off, read by a short-lived process that enters the
+        mount namespace alone."""
         self._check_node(node)
-        p = run(["nsenter", f"--mount={self.pin(node)}", "--", "cat", "/proc/self/mountinfo"])
+        init = self._init(node)
+        if init:
+            try:
+                with open(f"/proc/{init[0]}/mountinfo") as f:
+                    text = f.read()
+                if self._init(node) == init:
+                    return parse_mountinfo(text)
+            except OSError:
+                pass
+        p = run([PYTHON, "-I", "-S", NODE_SCRIPT, "mountinfo", "--mnt", self.pin(node)])
         return parse_mountinfo(p.stdout)
 
     def _base_mounts(self, node):
@@ -1101,7 +1286,9 @@ class Lab:
         base = self._base_mounts(node)
         if base is None:
             return []
-        return [m for m in self.node_mounts(node) if (m.id, m.point) not in base]
+        # The node's own /proc (its init mounts it at boot) is not foreign either.
+        return [m for m in self.node_mounts(node) if (m.id, m.point) not in base
+                and not (m.point == "/proc" and m.fstype == "proc")]
 
     def _unmount_foreign(self, node):
         """Takes away, latest first, every mount of the node's mount namespace that
@@ -1149,9 +1336,9 @@ class Lab:
     def power_state(self, node):
         """The node's power, as the BMC reports it, with the evidence.
 
-        A node is "off" when (1) no live process is left in its network namespace
-        or in its mount namespace, (2) the vigild the lab started for it is not
-        running (just after a start it may not have entered them yet), and (3)
+        A node is "off" when (1) its init is gone (and with it its PID namespace)
+        and no live process is left in its network namespace or in its mount
+        namespace, (2) the vigild the lab started for it is not running, and (3)
         each of its interfaces (priv0, pub0) is administratively down, and (4) it
         holds no address but the lab's own (no virtual IP left). Anything else is
         "on": a node that is only half off is not safely fenced, and a node whose
@@ -1168,6 +1355,9 @@ class Lab:
             raise LabError(f"{node}: no network namespace {ns} (lab {self.prefix} is "
                            "broken; run up)")
         pids = set(ns_pids(os.path.join(NETNS_DIR, ns))) | set(ns_pids(self.pin(node), "mnt"))
+        init = self._init(node)
+        if init:
+            pids.add(init[0])
         vigild = self.vigild_pid(node)
         if vigild:
             pids.add(vigild)
@@ -1189,27 +1379,17 @@ class Lab:
         it does not).
 
         This is what the BMC does for {"op": "off"} and `vigil-lab poweroff`.
+        The processes go at once: SIGKILL to the node's init makes the kernel kill
+        every process of its PID namespace; this returns once none is left, not even
+        a zombie (see _halt).
+
         Returns the wall-clock time (ms) taken just before the first kill.
         """
         self._check_node(node)
         with self._power_lock(node):
-            ns = os.path.join(NETNS_DIR, self.node_ns(node))
-            pids = ns_pids(ns)
-            vigild = self.vigild_pid(node)  # may not have entered the namespace yet
-            if vigild and vigild not in pids:
-                pids.append(vigild)
-            t0 = time.time() * 1000.0
-            for pid in pids:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            self._kill_ns(ns, "net", f"{node} poweroff")
-            self._kill_ns(self.pin(node), "mnt", f"{node} poweroff")
+            t0 = self._halt(node)
             for net, _ in NETWORKS:
                 run(["ip", "-n", self.node_ns(node), "link", "set", f"{net}0", "down"])
-            if vigild:
-                self._kill_pids([vigild], f"{node} poweroff")  # waits for it, if still nsenter
             # What a power loss takes away besides the processes: addresses and mounts
             # (the lab's own ones stay, as a machine's configuration would).
             self._flush_addresses(node)
@@ -1227,14 +1407,14 @@ class Lab:
     def poweron(self, node):
         """Brings the node's links up, clears its /run and starts vigild (nothing if
         its vigild runs already). This is what the BMC does for {"op": "on"} and
-        `vigil-lab poweron`. Returns once vigild is started, not once it answers."""
+        `vigil-lab poweron`. Returns once vigild is started, not once it answers.
+        A node that is on without a vigild is rebooted: a new init, a new PID
+        namespace."""
         self._check_node(node)
         with self._power_lock(node):
             if self.vigild_running(node):
                 return
-            self._kill_ns(os.path.join(NETNS_DIR, self.node_ns(node)), "net",
-                          f"{node} poweron")
-            self._kill_ns(self.pin(node), "mnt", f"{node} poweron")
+            self._halt(node)
             # A machine boots with its own addresses and mounts only (whatever its last
             # run left, e.g. after its vigild alone was killed).
             self._flush_addresses(node)
@@ -1519,7 +1699,7 @@ class Lab:
 
     def mounts_if_idle(self, node):
         """The mount points of the node's mount namespace, read with a short-lived
-        nsenter while holding the node's power lock, or None if a power operation
+        process while holding the node's power lock, or None if a power operation
         holds it (so that this never puts a process into a node being powered off
         or on)."""
         d = self.node_dir(node)
@@ -1644,6 +1824,18 @@ class Lab:
             self.stop_pollers()
         except LabError as e:
             problems.append(str(e))
+        # Every node's init first: that ends its PID namespace, every process in it.
+        inits = []
+        if os.path.isdir(self.state):
+            for entry in sorted(os.listdir(self.state)):
+                if re.fullmatch(r"n\d+", entry):
+                    init = self._init(entry)
+                    if init:
+                        inits.append(init[0])
+        try:
+            self._kill_pids(inits, "node inits")
+        except LabError as e:
+            problems.append(str(e))
         names = set(self._lab_namespaces())
         for ns in sorted(names):
             try:
@@ -1740,6 +1932,7 @@ class Lab:
                 out.append(f"  {node}: no namespace")
                 continue
             vpid = self.vigild_pid(node)
+            ipid = self._init(node)
             cpids = self.daemon_pids(node, "corosync")
             links = " ".join(f"{k}:{v}" for k, v in sorted(self.link_states(ns).items()))
             try:
@@ -1747,7 +1940,8 @@ class Lab:
             except LabError:
                 power = "?"
             out.append(f"  {node}: power {power}  vigild {vpid or '-'}  corosync "
-                       f"{','.join(map(str, cpids)) or '-'}  links {links}")
+                       f"{','.join(map(str, cpids)) or '-'}  init {ipid[0] if ipid else '-'}  "
+                       f"links {links}")
             if vpid and live is None:
                 live = node
         if self._ns_exists(self.client_ns):

@@ -310,9 +310,9 @@ class Sampler:
       mounts:    {label: MOUNTPOINT}: the mount point is mounted in the node's
                  mount namespace.
 
-    A node with no process left in its mount namespace (powered off, or its
-    vigild stopped) is looked at by a short-lived `nsenter` under the node's
-    power lock; if the lock is busy, that node's mounts are unknown for the
+    A node with no process left in its mount namespace (powered off) is looked
+    at by a short-lived process entering that namespace alone
+    (Lab.mounts_if_idle) under the node's power lock; if the lock is busy, that node's mounts are unknown for the
     sample (counted in `unknown`). Every sample in which a label has two or
     more holders is a violation, kept in `violations` (at most 1000 kept; all
     counted). Changes of holders are kept in `timeline`.

@@ -276,7 +276,8 @@ def test_node_with_dead_daemons_but_links_up_is_on(lab):
     wait_until(lambda: not any(vigillab.pid_alive(p) for p in old), 30,
                "n3's vigild and corosync gone")
     ans = lab.bmc_request({"op": "status", "node": "n3"})
-    assert ans["pids"] == [] and ans["links"] == {"priv0": "up", "pub0": "up"}
+    # Only its init is left (PID 1 of the node, which only reaps).
+    assert ans["pids"] == [lab.init_pid("n3")] and ans["links"] == {"priv0": "up", "pub0": "up"}
     assert ans["power"] == "on"
     assert fence(lab, "n1", f"action=status\nnodename=n3\nlab={lab.prefix}\n").returncode == 0
     # And fencing it makes it off.
@@ -382,7 +383,8 @@ def test_fence_hang_hangs_until_killed(lab, ignore_term):
     if os.path.exists(log):
         os.unlink(log)
     stdin = f"action=off\nplug=n3\nlog={log}\n" + ("ignore_term=1\n" if ignore_term else "")
-    # nsenter execs the agent without forking: proc.pid is the agent's PID.
+    # proc is the process that entered n1 for the agent: signals sent to it reach the
+    # agent, and it exits as the agent does.
     proc = subprocess.Popen(lab.node_argv("n1", [agent("fence_hang")]), stdin=subprocess.PIPE,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
@@ -391,7 +393,7 @@ def test_fence_hang_hangs_until_killed(lab, ignore_term):
         proc.stdin.close()
         [rec] = wait_until(lambda: read_records(log), 30, "fence_hang to record its call")
         assert rec["netns"] == lab.netns_id("n1")
-        assert rec["pid"] == proc.pid
+        assert rec["pid"] == vigillab.node_local_pid(vigillab.entered_pid(proc.pid))
         time.sleep(2)
         assert proc.poll() is None, "fence_hang returned"
         proc.send_signal(signal.SIGTERM)
