@@ -535,6 +535,12 @@ bool lrm_idle(const struct lrm *l, size_t g)
     return l->groups[g]->op == LRM_IDLE && l->groups[g]->want == LRM_WANT_NONE;
 }
 
+bool lrm_waiting_ready(const struct lrm *l, size_t g, size_t r)
+{
+    const struct lrm_group *G = l->groups[g];
+    return G->op == LRM_STARTING && r < G->n_res && res_waiting_ready(G->res[r]);
+}
+
 bool lrm_probed(const struct lrm *l)
 {
     for (size_t g = 0; g < l->cfg->n_groups; g++)
