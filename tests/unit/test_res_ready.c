@@ -318,8 +318,13 @@ static void test_cancel_while_waiting(void **state)
 
 /* ---- through the local resource manager ---- */
 
+/* What the last report said of the group's first resource. */
+static struct lrm *reporting;
+static int reported_first = -1;
 static void on_report(void *ctx, size_t g)
 {
+    if (reporting)
+        reported_first = reporting->groups[g]->rs[0];
 }
 static int failures;
 static char *failure_reason;
@@ -364,8 +369,11 @@ static void test_lrm_next_waits(void **state)
     struct lrm *l = lrm_new(&test_loop, c, 0, test_dir, &lrm_hooks, NULL);
     lrm_probe_all(l);
     assert_true(loop_run_until(probed, l, 5000));
+    reporting = l;
     lrm_start(l, 0);
     assert_false(loop_run_until(running, l, 700));
+    /* Reported while it waits: the cluster's status shows it starting. */
+    assert_int_equal(reported_first, RES_ST_STARTING);
     assert_int_equal(lrm_obs(l, 0), POL_OBS_STARTING);
     assert_int_equal(l->groups[0]->rs[0], RES_ST_STARTING);
     assert_int_equal(l->groups[0]->rs[1], RES_ST_STOPPED);
@@ -375,7 +383,9 @@ static void test_lrm_next_waits(void **state)
     assert_true(loop_run_until(running, l, 5000));
     assert_int_equal(l->groups[0]->rs[1], RES_ST_RUNNING);
     assert_false(lrm_waiting_ready(l, 0, 0));
+    assert_int_equal(reported_first, RES_ST_RUNNING);
     assert_int_equal(failures, 0);
+    reporting = NULL;
     lrm_stop(l, 0);
     assert_true(loop_run_until(stopped, l, 15000));
     lrm_free(l);
