@@ -276,6 +276,13 @@ struct cfg_resource {
     struct cfg_check *checks;
     size_t n_checks;
     bool healthy_any; /* healthy: any (true) or all (false, default; always with < 2 checks) */
+    /*
+     * With checks: the resource counts as started once its start action
+     * succeeded and its checks then pass (by healthy), within this time. The
+     * loader fills the start timeout when it is not written; 0 (ocf without a
+     * start timeout) means the agent's start timeout. Always 0 without checks.
+     */
+    uint64_t ready_timeout_ms;
 
     /* ip: address/prefix as written, parsed; network index; optional interface name. */
     char *address;

@@ -94,7 +94,7 @@ static bool resource_equal(const struct cfg_resource *x, const struct cfg_resour
         x->start_timeout_ms != y->start_timeout_ms || x->stop_timeout_ms != y->stop_timeout_ms ||
         x->monitor_timeout_ms != y->monitor_timeout_ms ||
         x->monitor_interval_ms != y->monitor_interval_ms || x->healthy_any != y->healthy_any ||
-        x->n_checks != y->n_checks)
+        x->ready_timeout_ms != y->ready_timeout_ms || x->n_checks != y->n_checks)
         return false;
     for (size_t i = 0; i < x->n_checks; i++)
         if (!check_equal(&x->checks[i], &y->checks[i]))

@@ -28,6 +28,7 @@ enum {
     RK_MONITOR,
     RK_HEALTHY,
     RK_CHECKS,
+    RK_READY_TIMEOUT,
     RK_ADDRESS,
     RK_NETWORK,
     RK_INTERFACE,
@@ -45,13 +46,13 @@ enum {
 };
 
 static const char *const res_keys[RK_MAX] = {
-    "name",    "type",       "on_fail",   "timeouts", "monitor", "healthy",     "checks",
-    "address", "network",    "interface", "command",  "user",    "environment", "directory",
-    "device",  "mountpoint", "fstype",    "options",  "path",    "params",
+    "name",          "type",    "on_fail",    "timeouts",  "monitor", "healthy", "checks",
+    "ready_timeout", "address", "network",    "interface", "command", "user",    "environment",
+    "directory",     "device",  "mountpoint", "fstype",    "options", "path",    "params",
 };
 #define RK_COMMON                                                                                  \
     (BIT(RK_NAME) | BIT(RK_TYPE) | BIT(RK_ON_FAIL) | BIT(RK_TIMEOUTS) | BIT(RK_MONITOR) |          \
-     BIT(RK_HEALTHY) | BIT(RK_CHECKS))
+     BIT(RK_HEALTHY) | BIT(RK_CHECKS) | BIT(RK_READY_TIMEOUT))
 static const uint32_t res_masks[CFG_RES_TYPE_MAX] = {
     [CFG_RES_IP] = RK_COMMON | BIT(RK_ADDRESS) | BIT(RK_NETWORK) | BIT(RK_INTERFACE),
     [CFG_RES_PROCESS] =
@@ -520,7 +521,37 @@ static void load_res_monitor(struct loader *ld, struct cfg_resource *r, int type
         r->monitor_interval_ms = v;
 }
 
-/* on_fail, timeouts, monitor, healthy and checks: the keys of every type. */
+/*
+ * ready_timeout: how long a resource with checks may take, once its start
+ * action succeeded, to pass them. Default: its start timeout (0 for an ocf
+ * resource without one: the agent's, known only at run time). Without
+ * checks it means nothing: a warning, and it is not kept.
+ */
+static void load_res_ready(struct loader *ld, struct cfg_resource *r, struct ynode **f,
+                           const char *who)
+{
+    if (f[RK_READY_TIMEOUT]) {
+        _cleanup_free_ char *label = xasprintf("%s: ready_timeout", who);
+        uint64_t v;
+        if (!scalar_duration(ld, f[RK_READY_TIMEOUT], label, CFG_MIN_TIMEOUT_MS, CFG_MAX_TIMEOUT_MS,
+                             &v))
+            return;
+        if (r->n_checks) {
+            r->ready_timeout_ms = v;
+            return;
+        }
+        if (!f[RK_CHECKS] || f[RK_CHECKS]->type == YN_SEQUENCE)
+            report_warning(ld, f[RK_READY_TIMEOUT],
+                           "%s: ready_timeout is ignored: the resource has no checks, so it is "
+                           "started as soon as its start action succeeds",
+                           who);
+        return;
+    }
+    if (r->n_checks)
+        r->ready_timeout_ms = r->start_timeout_ms;
+}
+
+/* on_fail, timeouts, monitor, healthy, checks and ready_timeout: the keys of every type. */
 static void load_res_common(struct loader *ld, struct cfg_resource *r, int type, struct ynode **f,
                             const char *who)
 {
@@ -563,6 +594,7 @@ static void load_res_common(struct loader *ld, struct cfg_resource *r, int type,
                 "and the resource has %s",
                 who, r->n_checks == 1 ? "one" : "none");
     }
+    load_res_ready(ld, r, f, who);
 }
 
 /* "resource 'vip'", or "resource #2 of group 'web'" when it has no usable name. */

@@ -300,6 +300,10 @@ static void put_resource(struct cfg_buf *b, const struct cfg *c, const struct cf
     put_res_timing(b, r);
     if (r->n_checks >= 2)
         cfg_buf_printf(b, "        healthy: %s\n", r->healthy_any ? "any" : "all");
+    if (r->n_checks && r->ready_timeout_ms) {
+        char dur[32];
+        cfg_buf_printf(b, "        ready_timeout: %s\n", dur_format(r->ready_timeout_ms, dur));
+    }
     cfg_buf_printf(b, "        checks:%s\n", r->n_checks ? "" : " []");
     for (size_t i = 0; i < r->n_checks; i++)
         put_check(b, &r->checks[i]);

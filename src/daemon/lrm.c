@@ -160,8 +160,13 @@ static void run_res(struct lrm *l, size_t g, size_t r, enum res_op op)
     if (op == RES_OP_STOP)
         res_watch(G->res[r], false);
     res_cancel(G->res[r]);
-    if (res_run(G->res[r], op, on_step, ref) < 0)
+    if (res_run(G->res[r], op, on_step, ref) < 0) {
         on_step(ref, RES_RC_FAILED, "the resource is busy");
+        return;
+    }
+    /* One with checks may wait seconds for them: the cluster sees it starting meanwhile. */
+    if (op == RES_OP_START && res_cfg(G->res[r])->n_checks)
+        report(l, g);
 }
 
 /* The next resource to stop, from `from` down to `low`; SIZE_MAX when none. */
@@ -533,6 +538,12 @@ enum pol_obs lrm_obs(const struct lrm *l, size_t g)
 bool lrm_idle(const struct lrm *l, size_t g)
 {
     return l->groups[g]->op == LRM_IDLE && l->groups[g]->want == LRM_WANT_NONE;
+}
+
+bool lrm_waiting_ready(const struct lrm *l, size_t g, size_t r)
+{
+    const struct lrm_group *G = l->groups[g];
+    return G->op == LRM_STARTING && r < G->n_res && res_waiting_ready(G->res[r]);
 }
 
 bool lrm_probed(const struct lrm *l)

@@ -121,6 +121,11 @@ void lrm_stop_all(struct lrm *l);
 /* Maintenance: unmanaged groups are not watched; managing again probes the group first. */
 void lrm_set_managed(struct lrm *l, size_t g, bool managed);
 
+/*
+ * Whether resource r of group g is being started and waits for its checks
+ * to pass (vigil status: "waiting for its checks").
+ */
+bool lrm_waiting_ready(const struct lrm *l, size_t g, size_t r);
 /* True once every group has been probed. */
 bool lrm_probed(const struct lrm *l);
 /* True if any group has something running or under way. */

@@ -2,6 +2,8 @@
 #include "base/util.h"
 #include "resource/check.h"
 
+#include <errno.h>
+
 struct health_check {
     struct health *h;
     const struct cfg_check *c;
@@ -9,6 +11,8 @@ struct health_check {
     uv_timer_t timer;
     uint32_t fails; /* consecutive */
     char *last;     /* this check's last failure */
+    /* While waiting for readiness: the latest probe's outcome (none yet: not answered). */
+    bool answered, passed;
 };
 
 struct health {
@@ -19,6 +23,9 @@ struct health {
     struct health_check *hc;
     size_t n;
     bool running;
+    bool waiting; /* for readiness */
+    health_ready_fn ready_cb;
+    void *ready_ctx;
     char *last_failure;
     size_t closing;
 };
@@ -51,10 +58,47 @@ static char *unhealthy_reason(const struct health *h)
     return out ? out : xstrdup("health checks failed");
 }
 
+static uint64_t ready_retry(const struct cfg_check *c)
+{
+    uint64_t iv = c->interval_ms ? c->interval_ms : CFG_DEFAULT_CHECK_INTERVAL;
+    return iv < HEALTH_READY_RETRY_MS ? iv : HEALTH_READY_RETRY_MS;
+}
+
+static void on_ready_timer(uv_timer_t *t);
+
+/* A probe answered while waiting for readiness. */
+static void ready_probe(struct health_check *hc, bool ok, const char *reason)
+{
+    struct health *h = hc->h;
+    hc->answered = true;
+    hc->passed = ok;
+    if (!ok) {
+        free(hc->last);
+        hc->last = xstrdup(reason);
+    }
+    size_t passed = 0;
+    for (size_t i = 0; i < h->n; i++)
+        passed += h->hc[i].answered && h->hc[i].passed;
+    bool ready = h->r->healthy_any ? passed > 0 : passed == h->n;
+    if (!ready) {
+        uv_timer_start(&hc->timer, on_ready_timer, ready_retry(hc->c), 0);
+        return;
+    }
+    health_ready_fn cb = h->ready_cb;
+    void *cb_ctx = h->ready_ctx;
+    health_stop(h);
+    /* Last: the callback may free h. */
+    cb(cb_ctx);
+}
+
 static void on_health_probe(void *ctx, bool ok, const char *reason)
 {
     struct health_check *hc = ctx;
     struct health *h = hc->h;
+    if (h->waiting) {
+        ready_probe(hc, ok, reason);
+        return;
+    }
     if (!h->running)
         return;
     if (ok) {
@@ -84,6 +128,53 @@ static void on_health_timer(uv_timer_t *t)
     /* A probe still under way (timeout close to the interval) is not doubled. */
     if (hc->h->running && !check_busy(hc->ck))
         check_run(hc->ck, on_health_probe, hc);
+}
+
+static void on_ready_timer(uv_timer_t *t)
+{
+    struct health_check *hc = t->data;
+    if (hc->h->waiting && !check_busy(hc->ck) && check_run(hc->ck, on_health_probe, hc) < 0)
+        uv_timer_start(&hc->timer, on_ready_timer, ready_retry(hc->c), 0);
+}
+
+int health_wait_ready(struct health *h, health_ready_fn cb, void *ctx)
+{
+    if (h->running || h->waiting)
+        return -EBUSY;
+    h->waiting = true;
+    h->ready_cb = cb;
+    h->ready_ctx = ctx;
+    for (size_t i = 0; i < h->n; i++) {
+        struct health_check *hc = &h->hc[i];
+        hc->answered = hc->passed = false;
+        free(hc->last);
+        hc->last = NULL;
+        uv_timer_start(&hc->timer, on_ready_timer, 0, 0);
+    }
+    return 0;
+}
+
+bool health_waiting(const struct health *h)
+{
+    return h->waiting;
+}
+
+char *health_not_ready(const struct health *h)
+{
+    char *out = NULL;
+    for (size_t i = 0; i < h->n; i++) {
+        const struct health_check *hc = &h->hc[i];
+        if (hc->answered && hc->passed)
+            continue;
+        char *one = hc->answered && hc->last
+                        ? xasprintf("check %s", hc->last)
+                        : xasprintf("check %s: no answer yet", check_label(hc->ck));
+        char *joined = out ? xasprintf("%s; %s", out, one) : xstrdup(one);
+        free(out);
+        free(one);
+        out = joined;
+    }
+    return out ? out : xstrdup("checks not passed");
 }
 
 void health_rebind(struct health *h, const struct cfg_resource *r)
@@ -117,6 +208,8 @@ void health_start(struct health *h)
 {
     if (h->running)
         return;
+    if (h->waiting)
+        health_stop(h);
     h->running = true;
     for (size_t i = 0; i < h->n; i++) {
         struct health_check *hc = &h->hc[i];
@@ -129,6 +222,7 @@ void health_start(struct health *h)
 void health_stop(struct health *h)
 {
     h->running = false;
+    h->waiting = false;
     for (size_t i = 0; i < h->n; i++) {
         uv_timer_stop(&h->hc[i].timer);
         check_cancel(h->hc[i].ck);

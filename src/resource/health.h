@@ -26,12 +26,38 @@ typedef void (*health_fn)(void *ctx, const char *reason);
 struct health *health_new(uv_loop_t *loop, const struct cfg_resource *r, health_fn cb, void *ctx);
 /*
  * Starts probing: each check's first probe after its interval. Counters
- * restart from zero. Nothing happens while it already runs.
+ * restart from zero. Nothing happens while it already runs; a wait for
+ * readiness under way ends without its callback.
  */
 void health_start(struct health *h);
 /* r (equal to the definition it was made for, its checks the same) replaces it. */
 void health_rebind(struct health *h, const struct cfg_resource *r);
-/* Stops probing (a probe under way is cancelled); counters are kept for status. */
+/* The resource is ready: its checks passed by its healthy rule (see health_wait_ready). */
+typedef void (*health_ready_fn)(void *ctx);
+
+/* While waiting for readiness, how long after a probe ends the check runs again (at most). */
+#define HEALTH_READY_RETRY_MS 200
+
+/*
+ * Waits for the resource to become ready after its start: every check is
+ * probed at once, then again HEALTH_READY_RETRY_MS (or its interval, if
+ * shorter) after each of its probes ends, until the checks pass by the
+ * healthy rule (all: each check's latest probe passed; any: one did). Then
+ * h stops and cb fires, once, from the loop (never from within this call);
+ * the callback may free h. health_stop ends the wait without a callback.
+ * The caller bounds the wait (ready_timeout). Returns 0, or -EBUSY while h
+ * probes or already waits.
+ */
+int health_wait_ready(struct health *h, health_ready_fn cb, void *ctx);
+/* Whether h waits for readiness (from health_wait_ready until ready or health_stop). */
+bool health_waiting(const struct health *h);
+/*
+ * Why the resource is not ready (yet): "check LABEL: FAILURE" for each check
+ * that does not pass, joined by "; " ("check LABEL: no answer yet" for one
+ * that has not answered). Owned by the caller.
+ */
+char *health_not_ready(const struct health *h);
+/* Stops probing or waiting (a probe under way is cancelled); counters are kept for status. */
 void health_stop(struct health *h);
 /* Whether h probes: from health_start until health_stop or until it declared the resource
  * unhealthy. */

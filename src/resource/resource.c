@@ -43,6 +43,12 @@ struct res {
     enum res_rc done_rc;
     char *done_reason;
 
+    /*
+     * Readiness: a start of a resource with checks ends only once they pass
+     * (or fails at t_ready, or when its process exits first).
+     */
+    enum { READY_NONE, READY_WAITING, READY_DONE } ready;
+
     /* The watch. */
     bool watching;
     bool failed_fired;
@@ -59,9 +65,11 @@ struct res {
     int closing;
     /* Effective timeouts and monitor interval: the configured ones, else the OCF meta-data's. */
     uint64_t t_start, t_stop, t_monitor, monitor_iv;
+    uint64_t t_ready; /* ready_timeout, else the effective start timeout */
 };
 
 static void finish(struct res *res, enum res_rc rc, const char *reason);
+static void ready_stop(struct res *res);
 
 /* ---- process ---- */
 
@@ -135,6 +143,12 @@ static void on_proc_exit(struct proc *p, int wstatus, void *ctx)
     struct res *res = ctx;
     char desc[64];
     proc_describe_status(wstatus, desc);
+    if (res->busy && res->op == RES_OP_START && res->ready == READY_WAITING) {
+        ready_stop(res);
+        _cleanup_free_ char *why = xasprintf("%s before it was ready", desc);
+        finish(res, RES_RC_FAILED, why);
+        return;
+    }
     if (res->busy && res->op == RES_OP_STOP && res->stopping_proc) {
         res->stopping_proc = false;
         finish(res, RES_RC_OK, "");
@@ -367,6 +381,54 @@ static void fs_op(struct res *res)
     res->fsop = fs_op_start(res->env.loop, rc, res->op, t, on_fs_done, res);
 }
 
+/* ---- readiness ---- */
+
+static void ready_stop(struct res *res)
+{
+    if (res->ready == READY_WAITING)
+        health_stop(res->health);
+    res->ready = READY_NONE;
+}
+
+static void on_ready(void *ctx)
+{
+    struct res *res = ctx;
+    res->ready = READY_DONE;
+    uv_update_time(res->env.loop);
+    log_info("%s: ready: its checks pass", res->label);
+    if (res->watching)
+        health_start(res->health);
+    finish(res, RES_RC_OK, "");
+}
+
+static void on_ready_timeout(uv_timer_t *t)
+{
+    struct res *res = t->data;
+    _cleanup_free_ char *checks = health_not_ready(res->health);
+    ready_stop(res);
+    char dur[32];
+    _cleanup_free_ char *why =
+        xasprintf("not ready within %s: %s", dur_format(res->t_ready, dur), checks);
+    finish(res, RES_RC_FAILED, why); /* logged by the caller, which handles it */
+}
+
+/*
+ * The start action succeeded; the start ends once the checks pass, within
+ * t_ready from now (the op timer is free: a start's own deadline is over).
+ */
+static void ready_wait(struct res *res)
+{
+    char dur[32];
+    if (health_running(res->health))
+        health_stop(res->health); /* a watch's probing gives way; on_ready resumes it */
+    res->ready = READY_WAITING;
+    uv_timer_stop(&res->op_timer);
+    uv_update_time(res->env.loop); /* the deadline counts from now */
+    uv_timer_start(&res->op_timer, on_ready_timeout, res->t_ready, 0);
+    health_wait_ready(res->health, on_ready, res);
+    log_info("%s: waiting for its checks (at most %s)", res->label, dur_format(res->t_ready, dur));
+}
+
 /* ---- the common part ---- */
 
 static void on_done_timer(uv_timer_t *t)
@@ -398,6 +460,11 @@ static void on_done_timer(uv_timer_t *t)
 
 static void finish(struct res *res, enum res_rc rc, const char *reason)
 {
+    if (rc == RES_RC_OK && res->op == RES_OP_START && !res->internal && res->health &&
+        res->ready == READY_NONE) {
+        ready_wait(res); /* started when ready */
+        return;
+    }
     uv_timer_stop(&res->op_timer);
     res->done_rc = rc;
     free(res->done_reason);
@@ -412,6 +479,7 @@ static void cancel_type_op(struct res *res)
     fs_op_cancel(res->fsop);
     res->fsop = NULL;
     res->stopping_proc = false;
+    ready_stop(res);
 }
 
 static void on_op_timeout(uv_timer_t *t)
@@ -464,6 +532,7 @@ static void begin(struct res *res, enum res_op op, bool internal, res_done_fn cb
     res->op = op;
     res->cb = cb;
     res->cb_ctx = ctx;
+    res->ready = READY_NONE;
     uint64_t dl = op_deadline(res);
     if (dl) {
         uv_update_time(res->op_timer.loop); /* the deadline counts from now */
@@ -499,6 +568,11 @@ void res_cancel(struct res *res)
 bool res_busy(const struct res *res)
 {
     return res->busy && !res->internal;
+}
+
+bool res_waiting_ready(const struct res *res)
+{
+    return res->busy && res->ready == READY_WAITING;
 }
 
 static void on_mon_timer(uv_timer_t *t)
@@ -604,6 +678,9 @@ struct res *res_new(const struct res_env *env, size_t g, size_t r, res_failed_fn
     res->monitor_iv = res->rc->monitor_interval_ms;
     if (res->rc->type == CFG_RES_OCF)
         ocf_defaults(res);
+    res->t_ready = res->rc->ready_timeout_ms ? res->rc->ready_timeout_ms : res->t_start;
+    if (!res->t_ready)
+        res->t_ready = RES_AGENT_DEFAULT_TIMEOUT_MS;
     return res;
 }
 

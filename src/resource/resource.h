@@ -49,6 +49,15 @@ void res_free(struct res *res);
  * Runs one operation; cb fires exactly once, later, unless res_cancel comes
  * first. A monitor the resource runs for its watch is cancelled by it.
  * Returns 0, or -EBUSY while another operation is under way.
+ *
+ * A start of a resource with checks ends only when it is ready: once its
+ * start action succeeded (a process: once it was executed), its checks run
+ * (health_wait_ready) until they pass by its healthy rule; that is RES_RC_OK.
+ * Not ready within its ready_timeout (counted from the end of the start
+ * action), or a process that exits first, is RES_RC_FAILED with the reason
+ * ("not ready within 30s: check tcp 127.0.0.1:5432: connection refused",
+ * "exited with status 1 before it was ready"); the process is left running
+ * for the caller's stop. Without checks a start ends with its action.
  */
 int res_run(struct res *res, enum res_op op, res_done_fn cb, void *ctx);
 /* Cancels the operation under way (its callback does not fire). */
@@ -58,6 +67,9 @@ void res_cancel(struct res *res);
  * resource runs for its own watch does not count (res_run cancels it).
  */
 bool res_busy(const struct res *res);
+
+/* Whether a start under way has done its action and waits for the checks to pass. */
+bool res_waiting_ready(const struct res *res);
 
 /* Starts or stops watching for failures (after a start or a probe that found it running). */
 void res_watch(struct res *res, bool on);

@@ -21,6 +21,7 @@
 
 #include "base/util.h"
 #include "config/config.h"
+#include "config/diff.h"
 
 /* ---- Helpers ---- */
 
@@ -627,8 +628,8 @@ static const struct {
      "groups-unknown-key.yaml:14:9: error: unknown key 'adress' in resource 'vip'; did you "
      "mean 'address'?\n"
      "groups-unknown-key.yaml:19:9: error: unknown key 'colour' in resource 'www' (the keys "
-     "here are name, type, on_fail, timeouts, monitor, healthy, checks, command, user, "
-     "environment and directory)\n"},
+     "here are name, type, on_fail, timeouts, monitor, healthy, checks, ready_timeout, command, "
+     "user, environment and directory)\n"},
     {"groups-unknown-type.yaml",
      "groups-unknown-type.yaml:12:15: error: resource 'www': unknown type 'proces'; did you "
      "mean 'process'?\n"
@@ -2037,7 +2038,26 @@ static void test_groups_warnings(void **state)
     assert_true(c->groups[0].resources[2].healthy_any);
     char *text = cfg_print(c);
     assert_non_null(strstr(text, "        monitor: 10s\n        checks: []\n"));
-    assert_non_null(strstr(text, "        monitor: 10s\n        healthy: any\n        checks:\n"));
+    assert_non_null(strstr(text,
+                           "        monitor: 10s\n        healthy: any\n        ready_timeout: "
+                           "20s\n        checks:\n"));
+    free(text);
+    cfg_free(c);
+    /* ready_timeout: without checks it means nothing (a warning, not kept). */
+    c = load_text(GHEAD "  - name: web\n    domain: [n1, n2]\n    resources:\n"
+                        "      - {name: a, type: lsb:a, ready_timeout: 5s}\n"
+                        "      - {name: b, type: lsb:b, ready_timeout: 5s, checks: []}\n",
+                  0, 0,
+                  W_NOFENCE "test.yaml:11:47: warning: resource 'a': ready_timeout is ignored: the "
+                            "resource has no checks, so it is started as soon as its start "
+                            "action succeeds\n"
+                            "test.yaml:12:47: warning: resource 'b': ready_timeout is ignored: the "
+                            "resource has no checks, so it is started as soon as its start "
+                            "action succeeds\n");
+    assert_int_equal(c->groups[0].resources[0].ready_timeout_ms, 0);
+    assert_int_equal(c->groups[0].resources[1].ready_timeout_ms, 0);
+    text = cfg_print(c);
+    assert_null(strstr(text, "ready_timeout"));
     free(text);
     cfg_free(c);
     /* A one-node domain, unless the cluster has one node. */
@@ -2051,6 +2071,92 @@ static void test_groups_warnings(void **state)
                   0, 0, "");
     assert_int_equal(c->groups[0].n_domain, 1);
     cfg_free(c);
+}
+
+/* A resource's ready_timeout: its default, its values, and where it means nothing. */
+static void test_ready_timeout(void **state)
+{
+#define RT_HEAD GHEAD "  - name: web\n    domain: [n1, n2]\n    resources:\n"
+#define RT_TCP  "checks: [{type: tcp, host: 127.0.0.1, port: 5432}]"
+    /* Default: the start timeout (written, or the type's); ocf without one: 0 (the agent's). */
+    struct cfg *c =
+        load_text(RT_HEAD "      - {name: a, type: process, command: [/bin/x], " RT_TCP "}\n"
+                          "      - {name: b, type: process, command: [/bin/x], "
+                          "timeouts: {start: 45s}, " RT_TCP "}\n"
+                          "      - {name: d, type: ocf:heartbeat:Dummy, " RT_TCP "}\n"
+                          "      - {name: e, type: process, command: [/bin/x], "
+                          "ready_timeout: 2min, " RT_TCP "}\n"
+                          "      - {name: f, type: ocf:heartbeat:Dummy, "
+                          "ready_timeout: 90s, " RT_TCP "}\n",
+                  0, 0, W_NOFENCE);
+    const struct cfg_resource *r = c->groups[0].resources;
+    assert_int_equal(r[0].ready_timeout_ms, 10000);
+    assert_int_equal(r[1].ready_timeout_ms, 45000);
+    assert_int_equal(r[2].ready_timeout_ms, 0);
+    assert_int_equal(r[3].ready_timeout_ms, 120000);
+    assert_int_equal(r[4].ready_timeout_ms, 90000);
+    /* Printed (spelled out but for the agent's default), loaded back equal, a fixed point. */
+    char *text = cfg_print(c);
+    assert_non_null(strstr(text, "        monitor: \"off\"\n        ready_timeout: 10s\n"));
+    assert_non_null(strstr(text, "        monitor: \"off\"\n        ready_timeout: 45s\n"));
+    assert_non_null(strstr(text, "        monitor: \"off\"\n        ready_timeout: 2min\n"));
+    assert_non_null(strstr(text, "        ready_timeout: 90s\n"));
+    assert_null(strstr(text, "ready_timeout: 0"));
+    struct cfg_diags dg;
+    cfg_diags_init(&dg);
+    struct cfg *b = NULL;
+    assert_int_equal(cfg_load_string(text, strlen(text), "printed.yaml", 0, &b, &dg), 0);
+    assert_int_equal(dg.n_errors, 0);
+    cfg_diags_clear(&dg);
+    assert_true(cfg_equal(c, b));
+    char *again = cfg_print(b);
+    assert_string_equal(text, again);
+    free(again);
+    free(text);
+    /* A different ready_timeout is a different resource: compared and diffed. */
+    struct cfg *e =
+        load_text(RT_HEAD "      - {name: a, type: process, command: [/bin/x], " RT_TCP "}\n"
+                          "      - {name: b, type: process, command: [/bin/x], "
+                          "timeouts: {start: 45s}, " RT_TCP "}\n"
+                          "      - {name: d, type: ocf:heartbeat:Dummy, " RT_TCP "}\n"
+                          "      - {name: e, type: process, command: [/bin/x], "
+                          "ready_timeout: 3min, " RT_TCP "}\n"
+                          "      - {name: f, type: ocf:heartbeat:Dummy, "
+                          "ready_timeout: 90s, " RT_TCP "}\n",
+                  0, 0, W_NOFENCE);
+    assert_false(cfg_equal(c, e));
+    assert_false(cfg_resource_equal(&c->groups[0].resources[3], &e->groups[0].resources[3]));
+    assert_true(cfg_resource_equal(&c->groups[0].resources[2], &e->groups[0].resources[2]));
+    struct cfg_diff d;
+    cfg_diff(c, e, &d);
+    assert_int_equal(d.n_groups, 1);
+    assert_int_equal(d.groups[0].change, CFG_CHANGE_MODIFIED);
+    assert_int_equal(d.groups[0].keep, 3); /* a, b and d keep running; e on restarts */
+    cfg_diff_clear(&d);
+    cfg_free(e);
+    cfg_free(b);
+    cfg_free(c);
+    /* Bad values, with their line and column. */
+    load_text(
+        RT_HEAD
+        "      - {name: a, type: process, command: [/bin/x], " RT_TCP "}\n"
+        "      - name: b\n        type: process\n        command: [/bin/x]\n"
+        "        ready_timeout: 1.5s\n        " RT_TCP "\n"
+        "      - {name: c, type: process, command: [/bin/x], ready_timeout: 0s, " RT_TCP "}\n"
+        "      - {name: d, type: process, command: [/bin/x], ready_timeout: soon, " RT_TCP "}\n"
+        "      - {name: e, type: process, command: [/bin/x], ready_timeout: [1s], " RT_TCP "}\n",
+        0, -EINVAL,
+        "test.yaml:15:24: error: resource 'b': ready_timeout: '1.5s' is not a duration: "
+        "fractions are not accepted; write 1500ms\n"
+        "test.yaml:17:68: error: resource 'c': ready_timeout is 0s; it must be from 100ms "
+        "to 1h\n"
+        "test.yaml:18:68: error: resource 'd': ready_timeout: 'soon' is not a duration; "
+        "write a whole number followed by ms, s, min or h, with no space (e.g. 100ms, 5s, "
+        "2min)\n"
+        "test.yaml:19:68: error: resource 'e': ready_timeout must be a duration such as "
+        "100ms, 5s or 2min, not a list\n");
+#undef RT_TCP
+#undef RT_HEAD
 }
 
 static void test_groups_edges(void **state)
@@ -2179,9 +2285,9 @@ static void test_groups_edges(void **state)
               "test.yaml:8:63: error: resource 'x': unknown type 'docker' (the types are ip, "
               "process, fs, script, ocf:PROVIDER:AGENT and lsb:NAME)\n"
               "test.yaml:8:71: error: unknown key 'image' in resource 'x' (the keys here are "
-              "name, type, on_fail, timeouts, monitor, healthy, checks, address, network, "
-              "interface, command, user, environment, directory, device, mountpoint, fstype, "
-              "options, path and params)\n");
+              "name, type, on_fail, timeouts, monitor, healthy, checks, ready_timeout, address, "
+              "network, interface, command, user, environment, directory, device, mountpoint, "
+              "fstype, options, path and params)\n");
     load_text(GHEAD "  - {name: web, domain: [n1, n2], resources: [{name: x, type: lsb:x, "
                     "checks: [{type: ping, host: ::1}, {host: ::1}, tcp]}]}\n",
               0, -EINVAL,
@@ -2559,6 +2665,7 @@ static void test_print_groups_exact(void **state)
                                 "          monitor: 10s\n"
                                 "        monitor: \"off\"\n"
                                 "        healthy: all\n"
+                                "        ready_timeout: 10s\n"
                                 "        checks:\n"
                                 "          - type: http\n"
                                 "            url: \"http://localhost/\"\n"
@@ -2620,6 +2727,7 @@ int main(void)
         cmocka_unit_test(test_hooks),
         cmocka_unit_test(test_hooks_invalid),
         cmocka_unit_test(test_groups_edges),
+        cmocka_unit_test(test_ready_timeout),
         cmocka_unit_test(test_groups_files),
         cmocka_unit_test(test_print_roundtrip),
         cmocka_unit_test(test_print_exact),
