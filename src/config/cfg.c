@@ -56,6 +56,9 @@ static void free_groups(struct cfg_group *groups, size_t n)
         free(g->name);
         free(g->domain);
         free(g->policy_script);
+        free(g->requires);
+        free(g->together_with);
+        free(g->apart_from);
         for (size_t r = 0; r < g->n_resources; r++)
             free_resource(&g->resources[r]);
         free(g->resources);
@@ -81,6 +84,8 @@ void cfg_free(struct cfg *c)
     free_groups(c->groups, c->n_groups);
     free_hooks(c->hooks, c->n_hooks);
     free(c->ocf_root);
+    for (size_t i = 0; i < c->n_capacity_names; i++)
+        free(c->capacity_names[i]);
     for (size_t i = 0; i < c->n_nodes; i++) {
         free(c->nodes[i].name);
         if (c->nodes[i].addr)
@@ -309,6 +314,8 @@ const char *cfg_policy_name(enum cfg_policy p)
         return "round-robin";
     case CFG_POLICY_SCRIPT:
         return "script";
+    case CFG_POLICY_BALANCED:
+        return "balanced";
     default:
         return NULL;
     }

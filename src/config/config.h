@@ -74,6 +74,14 @@
 #define CFG_DEFAULT_LSB_DIR         "/etc/init.d"
 #define CFG_MIN_RESTARTS_WITHIN_MS  1000     /* 1s */
 #define CFG_MAX_RESTARTS_WITHIN_MS  86400000 /* 24h */
+/* Restart back-off: the first restart is immediate, then backoff, 2x, 4x ... up to backoff_max. */
+#define CFG_DEFAULT_BACKOFF_MS      1000  /* 1s */
+#define CFG_DEFAULT_BACKOFF_MAX_MS  60000 /* 1min */
+#define CFG_MAX_BACKOFF_MS          3600000
+#define CFG_MAX_CAPACITIES          8 /* capacity names (memory, cpu, ...) in one file */
+#define CFG_MAX_CAPACITY            1000000000000ull /* one node's amount of one capacity */
+#define CFG_MAX_PRIORITY            1000000
+#define CFG_MAX_RELATIONS           32 /* groups named by one group's requires, together_with, apart_from */
 #define CFG_MIN_MONITOR_INTERVAL_MS 1000
 #define CFG_MAX_MONITOR_INTERVAL_MS 3600000
 #define CFG_MAX_CHECK_INTERVAL_MS   3600000
@@ -153,6 +161,14 @@ struct cfg_node {
     uint32_t id;
     /* addr[i] is the node's address on networks[i], as written (no prefix length). */
     char **addr;
+    /*
+     * capacity: {NAME: AMOUNT, ...}. Without the key (has_capacity false) the
+     * node is not limited. With it, capacity[i] is its amount of
+     * cfg.capacity_names[i]; a name the node does not list is 0 there, so a
+     * group with a load of it cannot run on that node.
+     */
+    bool has_capacity;
+    uint64_t capacity[CFG_MAX_CAPACITIES];
 };
 
 /* A key: value pair: a fence device's parameter, an OCF parameter, an environment variable. */
@@ -226,6 +242,8 @@ enum cfg_policy {
     CFG_POLICY_ROUND_ROBIN, /* the eligible node running the fewest groups, rotating after the last
                                owner */
     CFG_POLICY_SCRIPT,      /* a script rewrites the domain at run time */
+    CFG_POLICY_BALANCED,    /* the eligible node with the most room left (capacity, else fewest
+                               groups); domain order breaks ties */
     CFG_POLICY_MAX
 };
 
@@ -295,6 +313,13 @@ struct cfg_resource {
      */
     int network;
     char *interface;
+    /*
+     * mac: a fixed MAC address for the service (has_mac). The address is then
+     * held by a macvlan interface with that MAC on top of the interface, so
+     * that clients which ignore gratuitous ARP still reach it after a move.
+     */
+    bool has_mac;
+    uint8_t mac[6];
 
     /* process: argv (argv[0] absolute, NULL-terminated), user, environment, directory. */
     char **argv;
@@ -332,9 +357,37 @@ struct cfg_group {
     char *policy_script; /* CFG_POLICY_SCRIPT: absolute path */
     enum cfg_failback failback;
     uint32_t restarts_max; /* local restarts within restarts_within_ms before failover */
+    /*
+     * Failures older than this are forgotten: restarts no longer count, and a
+     * node the group failed on may run it again (a group failed everywhere
+     * tries again once its oldest failure expires).
+     */
     uint64_t restarts_within_ms;
+    /* restarts.backoff, restarts.backoff_max: delays between restarts in place (CFG_DEFAULT_*). */
+    uint64_t backoff_ms;
+    uint64_t backoff_max_ms;
     struct cfg_resource *resources; /* start order; stopped in reverse */
     size_t n_resources;
+
+    /*
+     * Relationships with other groups (indices into cfg.groups; never itself).
+     * requires: starts only once each of them runs, and is stopped before any
+     * of them stops; with colocated, only on the node where they run.
+     * together_with: only on the node where each of them runs. apart_from:
+     * never on a node where one of them runs while another node could take
+     * it. The loader refuses cycles through requires and together_with.
+     */
+    size_t *requires;
+    size_t n_requires;
+    bool colocated;
+    size_t *together_with;
+    size_t n_together_with;
+    size_t *apart_from;
+    size_t n_apart_from;
+    /* load: {NAME: AMOUNT}: load[i] of cfg.capacity_names[i] used where it runs (0 default). */
+    uint64_t load[CFG_MAX_CAPACITIES];
+    /* priority: when capacity is short, higher goes first and may stop lower ones (default 0). */
+    int32_t priority;
 };
 
 /* The events a hook may be called on (names as in vigil.yaml: node_lost, ...). */
@@ -417,6 +470,10 @@ struct cfg {
     /* quorum.no_quorum: what a partition without quorum does with its groups. */
     enum cfg_no_quorum no_quorum;
     char *ocf_root; /* resources.ocf_root, default CFG_DEFAULT_OCF_ROOT */
+
+    /* Capacity names (memory, cpu, ...), in order of first appearance in the file. */
+    size_t n_capacity_names;
+    char *capacity_names[CFG_MAX_CAPACITIES];
 
     /* groups: */
     size_t n_groups;
@@ -528,7 +585,7 @@ const char *cfg_res_type_name(enum cfg_res_type t);
 const char *cfg_on_fail_name(enum cfg_on_fail f);
 /* "tcp", "http", "exec". */
 const char *cfg_check_type_name(enum cfg_check_type t);
-/* "ordered", "round-robin", "script". */
+/* "ordered", "round-robin", "script", "balanced". */
 const char *cfg_policy_name(enum cfg_policy p);
 /* "controlled", "auto". */
 const char *cfg_failback_name(enum cfg_failback f);

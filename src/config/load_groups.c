@@ -177,6 +177,8 @@ static void load_group(struct loader *ld, size_t gi, struct ynode *e)
     g->failback = CFG_FAILBACK_CONTROLLED;
     g->restarts_max = CFG_DEFAULT_RESTARTS_MAX;
     g->restarts_within_ms = CFG_DEFAULT_RESTARTS_WITHIN;
+    g->backoff_ms = CFG_DEFAULT_BACKOFF_MS;
+    g->backoff_max_ms = CFG_DEFAULT_BACKOFF_MAX_MS;
     _cleanup_free_ char *who = walk_label(e, gi, "group");
     _cleanup_free_ char *where = xasprintf("in %s", who);
     if (e->type != YN_MAPPING) {
