@@ -14,7 +14,8 @@ static void status_usage(FILE *out)
 {
     fprintf(out, "Usage: vigil status [--json] [-s PATH]\n"
                  "Show the cluster as vigild on this node sees it: quorum, votes, the\n"
-                 "coordinator, the engine (Corosync), every node with its links, and every\n"
+                 "coordinator, the engine (Corosync), every node with its links (and, for\n"
+                 "nodes with a capacity, what the groups placed there use of it), and every\n"
                  "resource group with its resources, where it runs and its failures.\n"
                  "\n"
                  "Options:\n"
@@ -200,12 +201,49 @@ static char *config_cell(json_t *st, json_t *node, bool online)
                      strcmp(cli_jstr(c, "sha256", ""), ours) != 0 ? "!" : "");
 }
 
+/* Whether any node of the status declares a capacity (the CAPACITY column is shown then). */
+static bool any_capacity(json_t *st)
+{
+    size_t i;
+    json_t *node;
+    json_array_foreach(json_object_get(st, "nodes"), i, node)
+    {
+        if (json_is_object(json_object_get(node, "capacity")))
+            return true;
+    }
+    return false;
+}
+
+/*
+ * A node's CAPACITY cell (owned): "memory 12/16, cpu 2/8" (used/total of each
+ * name), or "-" for a node without capacity (not limited).
+ */
+static char *capacity_cell(json_t *node)
+{
+    json_t *cap = json_object_get(node, "capacity");
+    if (!json_is_object(cap))
+        return xstrdup("-");
+    char *out = xstrdup("");
+    const char *name;
+    json_t *v;
+    json_object_foreach(cap, name, v)
+    {
+        char b1[32], b2[32];
+        char *next = xasprintf("%s%s%s %s/%s", out, *out ? ", " : "", name, cli_jint(v, "used", b1),
+                               cli_jint(v, "total", b2));
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
 static void print_nodes(json_t *st)
 {
     json_t *networks = json_object_get(st, "networks");
     const char *coord = cli_jstr(st, "coordinator", NULL);
     size_t nnet = json_array_size(networks);
-    struct table *t = table_new(4 + nnet + 3);
+    bool capacity = any_capacity(st);
+    struct table *t = table_new(4 + nnet + 3 + capacity);
     size_t i, j;
     json_t *node, *net;
 
@@ -219,6 +257,8 @@ static void print_nodes(json_t *st)
     }
     table_add(t, "VIGILD");
     table_add(t, "CONFIG");
+    if (capacity)
+        table_add(t, "CAPACITY");
     table_add(t, NULL);
 
     json_array_foreach(json_object_get(st, "nodes"), i, node)
@@ -244,6 +284,10 @@ static void print_nodes(json_t *st)
         table_add(t, online ? cli_jstr(node, "version", "?") : "-");
         _cleanup_free_ char *cv = config_cell(st, node, online);
         table_add(t, cv);
+        if (capacity) {
+            _cleanup_free_ char *cc = capacity_cell(node);
+            table_add(t, cc);
+        }
         /* An offline node's standby would not show otherwise. */
         _cleanup_free_ char *notes = node_notes(local, is_coord, standby && !online);
         table_add(t, notes);

@@ -300,3 +300,14 @@ void gview_describe_intent(const struct gview *gv, const struct db_intent *in, c
  * events.
  */
 json_t *gview_status_json(struct gview *gv);
+
+/*
+ * Adds "capacity": {NAME: {"used": U, "total": T}, ...} to each entry of
+ * `nodes` (the status's node array, entries named by "name") whose node
+ * declares a capacity, with every capacity name of the configuration (a name
+ * the node does not list has total 0). U is the sum of the loads of the
+ * groups that `groups` (gview_status_json's array) shows on that node: active
+ * there, or placed there by the plan. Both arrays are borrowed; entries
+ * naming an unknown node or group are skipped.
+ */
+void gview_status_capacity(const struct gview *gv, json_t *groups, json_t *nodes);

@@ -350,9 +350,11 @@ static void on_intent_timer(uv_timer_t *t)
 static void status_extra(void *ctx, json_t *st)
 {
     struct vigild *d = ctx;
-    json_object_set_new(st, "groups", gview_status_json(&d->gv));
+    json_t *groups = gview_status_json(&d->gv);
+    json_object_set_new(st, "groups", groups);
     json_object_set_new(st, "config", cfgsync_status_json(&d->cs));
     json_t *nodes = json_object_get(st, "nodes");
+    gview_status_capacity(&d->gv, groups, nodes);
     for (size_t n = 0; n < json_array_size(nodes) && n < d->cfg->n_nodes; n++) {
         json_t *jn = json_array_get(nodes, n);
         json_object_set_new(jn, "standby", json_boolean(d->gv.db->standby[n]));
