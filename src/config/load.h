@@ -174,6 +174,22 @@ const char *report_suggest(const char *word, const char *const *cand, size_t n);
  * separator: " or ", " and "). Returns a string owned by the caller.
  */
 char *report_join(const char *const *v, size_t n, const char *last_sep);
+/* How report_unknown speaks of a name that is not declared. */
+struct unknown_name {
+    const char *what;    /* before the name: "undeclared node", "unknown fencing device" */
+    const char *context; /* after it, or NULL: " in the domain" */
+    const char *plural;  /* the candidates: "nodes", for "(the nodes are a and b)" */
+    const char *none; /* when no candidate has a name, or NULL: "fencing.devices declares none" */
+};
+/*
+ * Reports at n (a scalar) that its text names none of the n_cand names of
+ * cand (NULL entries are skipped): "WHO: WHAT 'x'CONTEXT; did you mean
+ * 'y'?" when one is close (report_suggest), else "WHO: WHAT 'x'CONTEXT (the
+ * PLURAL are a, b and c)", or "(NONE)" when cand holds no name and u->none
+ * is set. who may be NULL: the message then starts with WHAT.
+ */
+void report_unknown(struct loader *ld, const struct ynode *n, const char *who,
+                    const struct unknown_name *u, const char *const *cand, size_t n_cand);
 /* "IPv4" for AF_INET, else "IPv6" (a static string). */
 const char *report_family(int family);
 

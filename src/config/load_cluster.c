@@ -174,15 +174,9 @@ static void load_addresses(struct loader *ld, size_t ni, struct ynode *n, const 
             continue;
         int net = ld->networks_ok ? cfg_network_index(c, k->text) : -1;
         if (ld->networks_ok && net < 0) {
-            _cleanup_free_ char *q = report_quote_node(k);
-            const char *sug = report_suggest(k->text, names, c->n_networks);
-            _cleanup_free_ char *all = report_join(names, c->n_networks, " and ");
-            if (sug)
-                report_error(ld, k, "%s: address for undeclared network %s; did you mean '%s'?",
-                             who, q, sug);
-            else
-                report_error(ld, k, "%s: address for undeclared network %s (the networks are %s)",
-                             who, q, all);
+            static const struct unknown_name u = {.what = "address for undeclared network",
+                                                  .plural = "networks"};
+            report_unknown(ld, k, who, &u, names, c->n_networks);
             continue;
         }
         if (net >= 0 && seen[net]) {

@@ -45,19 +45,11 @@ static void load_domain(struct loader *ld, struct cfg_group *g, struct ynode *n,
         while (ni < c->n_nodes &&
                !(names[ni] && !ytree_has_nul(v) && strcmp(names[ni], v->text) == 0))
             ni++;
-        _cleanup_free_ char *q = report_quote_node(v);
         if (ni == c->n_nodes) {
-            if (!names_ok)
-                continue;
-            const char *sug = ytree_has_nul(v) ? NULL : report_suggest(v->text, names, c->n_nodes);
-            if (sug) {
-                report_error(ld, v, "%s: undeclared node %s in the domain; did you mean '%s'?", who,
-                             q, sug);
-            } else {
-                _cleanup_free_ char *all = report_join(names, c->n_nodes, " and ");
-                report_error(ld, v, "%s: undeclared node %s in the domain (the nodes are %s)", who,
-                             q, all);
-            }
+            static const struct unknown_name u = {
+                .what = "undeclared node", .context = " in the domain", .plural = "nodes"};
+            if (names_ok)
+                report_unknown(ld, v, who, &u, names, c->n_nodes);
             continue;
         }
         bool dup = false;

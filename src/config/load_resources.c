@@ -298,17 +298,11 @@ static void load_ip_network(struct loader *ld, struct cfg_resource *r, const str
     }
     if (!ld->networks_ok)
         return;
-    const char **names = xcalloc(c->n_networks, sizeof(*names));
+    static const struct unknown_name u = {.what = "undeclared network", .plural = "networks"};
+    const char **names = xcalloc(c->n_networks + 1, sizeof(*names));
     for (size_t j = 0; j < c->n_networks; j++)
         names[j] = c->networks[j].name;
-    _cleanup_free_ char *q = report_quote_node(n);
-    const char *sug = ytree_has_nul(n) ? NULL : report_suggest(n->text, names, c->n_networks);
-    if (sug) {
-        report_error(ld, n, "%s: undeclared network %s; did you mean '%s'?", who, q, sug);
-    } else {
-        _cleanup_free_ char *all = report_join(names, c->n_networks, " and ");
-        report_error(ld, n, "%s: undeclared network %s (the networks are %s)", who, q, all);
-    }
+    report_unknown(ld, n, who, &u, names, c->n_networks);
     free(names);
 }
 
