@@ -1,6 +1,7 @@
 /*
  * The cluster in vigil.yaml: the cluster section (name, key), engine,
- * heartbeat, networks, nodes (ids and an address on every network) and
+ * heartbeat, networks, nodes (ids, an address on every network, and their
+ * capacity through load_capacity.c) and
  * quorum; then the checks across them that need the whole file. Pure: the
  * key file is checked on the disk by files.c.
  */
@@ -213,7 +214,8 @@ static void load_addresses(struct loader *ld, size_t ni, struct ynode *n, const 
 
 static void load_node(struct loader *ld, size_t ni, struct ynode *e)
 {
-    static const struct key_spec specs[] = {{"name", true}, {"id", true}, {"addresses", true}};
+    static const struct key_spec specs[] = {
+        {"name", true}, {"id", true}, {"addresses", true}, {"capacity", false}};
     struct ynode *f[ARRAY_SIZE(specs)];
     struct cfg *c = ld->c;
     struct node_src *src = &ld->src[ni];
@@ -246,6 +248,8 @@ static void load_node(struct loader *ld, size_t ni, struct ynode *e)
     }
     if (f[2])
         load_addresses(ld, ni, f[2], who);
+    if (f[3])
+        load_capacity_node(ld, ni, f[3], who);
 }
 
 /* Names, ids and addresses must be unique across nodes; a network uses one address family. */
