@@ -532,6 +532,35 @@ static void test_print_roundtrip(void **state)
     cfg_free(a);
 }
 
+/* The example file of the test data: loads, round-trips, and holds what it says. */
+static void test_data_file(void **state)
+{
+    (void)state;
+    const char *dir = getenv("VIGIL_TEST_DATA");
+    assert_non_null(dir);
+    _cleanup_free_ char *path = xasprintf("%s/configs/valid/placement.yaml", dir);
+    struct cfg_diags d;
+    cfg_diags_init(&d);
+    struct cfg *a = NULL;
+    assert_int_equal(cfg_load_file(path, 0, &a, &d), 0);
+    assert_int_equal(d.n_errors, 0);
+    cfg_diags_clear(&d);
+    const struct cfg_group *app = cfg_group_by_name(a, "app");
+    assert_int_equal(app->policy, CFG_POLICY_BALANCED);
+    assert_string_equal(a->groups[app->requires[0]].name, "db");
+    assert_string_equal(a->groups[app->together_with[0]].name, "cache");
+    assert_string_equal(a->groups[app->apart_from[0]].name, "batch");
+    assert_int_equal(cfg_group_by_name(a, "batch")->priority, -5);
+    assert_int_equal(a->n_capacity_names, 3);
+    assert_string_equal(a->capacity_names[2], "gpu");
+    char *text = cfg_print(a);
+    struct cfg *b = reload(text);
+    assert_true(cfg_equal(a, b));
+    free(text);
+    cfg_free(b);
+    cfg_free(a);
+}
+
 /* A file that uses none of the new keys prints as it did before them (its hash stays). */
 static void test_print_without_new_keys(void **state)
 {
@@ -791,6 +820,7 @@ int main(void)
         cmocka_unit_test(test_mac_valid),
         cmocka_unit_test(test_mac_errors),
         cmocka_unit_test(test_print_roundtrip),
+        cmocka_unit_test(test_data_file),
         cmocka_unit_test(test_print_without_new_keys),
         cmocka_unit_test(test_equal),
         cmocka_unit_test(test_diff_placement_only),
