@@ -60,7 +60,10 @@ static const struct ynode *rel_at(const struct rel_state *st, int k, size_t gi, 
     return st->at[k][gi * CFG_MAX_RELATIONS + i];
 }
 
-/* "group 'vip' is a resource of group 'db', not a group" when name is a resource's. */
+/*
+ * When v names a resource, reports "KEY names resource 'x' (of group 'g',
+ * line N); KEY names groups, not resources" and returns true.
+ */
 static bool report_resource_name(struct rel_state *st, const struct ynode *v, const char *who,
                                  const char *key)
 {
