@@ -218,8 +218,11 @@ int macvlan_delete(const char *name)
 
 /* ---- ARP settings ---- */
 
-/* Sets arp_ignore and arp_announce of ifindex (IFLA_AF_SPEC / AF_INET / IFLA_INET_CONF). */
-static int set_arp(unsigned ifindex, uint32_t ignore, uint32_t announce)
+/*
+ * Sets arp_ignore and arp_announce of ifindex, and rp_filter unless it is
+ * negative (IFLA_AF_SPEC / AF_INET / IFLA_INET_CONF).
+ */
+static int set_conf(unsigned ifindex, uint32_t ignore, uint32_t announce, int rp_filter)
 {
     char buf[MNL_SOCKET_BUFFER_SIZE];
     struct nlmsghdr *nlh = link_msg(buf, RTM_SETLINK, 0, ifindex);
@@ -228,6 +231,8 @@ static int set_arp(unsigned ifindex, uint32_t ignore, uint32_t announce)
     struct nlattr *conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
     mnl_attr_put_u32(nlh, IPV4_DEVCONF_ARP_IGNORE, ignore);
     mnl_attr_put_u32(nlh, IPV4_DEVCONF_ARP_ANNOUNCE, announce);
+    if (rp_filter >= 0)
+        mnl_attr_put_u32(nlh, IPV4_DEVCONF_RP_FILTER, (uint32_t)rp_filter);
     mnl_attr_nest_end(nlh, conf);
     mnl_attr_nest_end(nlh, inet);
     mnl_attr_nest_end(nlh, spec);
@@ -236,10 +241,17 @@ static int set_arp(unsigned ifindex, uint32_t ignore, uint32_t announce)
 
 #define ARP_IGNORE_MIN   1u /* answer only for addresses of the receiving interface */
 #define ARP_ANNOUNCE_MIN 2u /* name only the sending interface's own addresses */
+/*
+ * Loose reverse-path filtering on the macvlan. Replies from its address leave
+ * through the parent's route to the network (the first of the two), so a
+ * strict filter would drop all that arrives on the macvlan; the kernel uses
+ * the larger of "all" and the interface's value, and 2 is the largest.
+ */
+#define RP_FILTER_LOOSE 2
 
 int macvlan_arp_setup(unsigned ifindex, unsigned parent, bool *ret_raised)
 {
-    int r = set_arp(ifindex, ARP_IGNORE_MIN, ARP_ANNOUNCE_MIN);
+    int r = set_conf(ifindex, ARP_IGNORE_MIN, ARP_ANNOUNCE_MIN, RP_FILTER_LOOSE);
     if (r < 0)
         return r;
     uint32_t conf[IPV4_DEVCONF_MAX];
@@ -253,8 +265,8 @@ int macvlan_arp_setup(unsigned ifindex, unsigned parent, bool *ret_raised)
     uint32_t announce = conf[IPV4_DEVCONF_ARP_ANNOUNCE - 1];
     bool raise = ignore < ARP_IGNORE_MIN || announce < ARP_ANNOUNCE_MIN;
     if (raise) {
-        r = set_arp(parent, ignore < ARP_IGNORE_MIN ? ARP_IGNORE_MIN : ignore,
-                    announce < ARP_ANNOUNCE_MIN ? ARP_ANNOUNCE_MIN : announce);
+        r = set_conf(parent, ignore < ARP_IGNORE_MIN ? ARP_IGNORE_MIN : ignore,
+                     announce < ARP_ANNOUNCE_MIN ? ARP_ANNOUNCE_MIN : announce, -1);
         if (r < 0)
             return r;
     }

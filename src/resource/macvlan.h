@@ -70,17 +70,21 @@ int macvlan_set_up(unsigned ifindex);
 int macvlan_delete(const char *name);
 
 /*
- * The IPv4 ARP settings that make the macvlan ifindex the only interface
- * answering for its addresses, so that clients learn its MAC and no other:
+ * The IPv4 settings that make the macvlan ifindex the only interface
+ * answering for its addresses, so that clients learn its MAC and no other,
+ * and let it receive:
  *
  * - on the macvlan: arp_ignore 1 (answer only for addresses it holds itself,
- *   never for the node's own address) and arp_announce 2 (never name another
- *   interface's address in its requests);
- * - on parent, raised to at least these values (never lowered): arp_ignore 1,
- *   or the parent, which sees the same broadcast requests, would answer first
- *   for the macvlan's address with its own MAC; and arp_announce 2, or the
+ *   never for the node's own address), arp_announce 2 (never name another
+ *   interface's address in its requests), and rp_filter 2 (loose: the route
+ *   back to a sender goes through the parent, so a strict filter, even one
+ *   set for "all", would drop all that arrives on the macvlan);
+ * - on parent, raised if lower (never lowered): arp_ignore to 1, or the
+ *   parent, which sees the same broadcast requests, would answer first for
+ *   the macvlan's address with its own MAC; and arp_announce to 2, or the
  *   parent's own ARP requests, sent for replies from the virtual address,
- *   would name that address with the parent's MAC.
+ *   would name that address with the parent's MAC. Its rp_filter is left
+ *   alone.
  *
  * The parent's settings are left raised afterwards (other macvlans may need
  * them; they are what a host with several addresses on one network wants).

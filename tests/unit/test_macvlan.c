@@ -171,11 +171,13 @@ static void test_arp_setup(void **state)
     assert_int_equal(macvlan_create("vm-test", ifindex("v0"), test_mac, &idx), 0);
     assert_int_equal(sysctl_conf("v0", "arp_ignore"), 0);
     assert_int_equal(sysctl_conf("v0", "arp_announce"), 0);
+    int rp_filter = sysctl_conf("v0", "rp_filter");
     bool raised = false;
     assert_int_equal(macvlan_arp_setup(idx, ifindex("v0"), &raised), 0);
     assert_true(raised);
     assert_int_equal(sysctl_conf("vm-test", "arp_ignore"), 1);
     assert_int_equal(sysctl_conf("vm-test", "arp_announce"), 2);
+    assert_int_equal(sysctl_conf("vm-test", "rp_filter"), 2);
     assert_int_equal(sysctl_conf("v0", "arp_ignore"), 1);
     assert_int_equal(sysctl_conf("v0", "arp_announce"), 2);
     /* Already so: nothing raised. */
@@ -187,6 +189,7 @@ static void test_arp_setup(void **state)
     assert_true(raised);
     assert_int_equal(sysctl_conf("v0", "arp_ignore"), 2);
     assert_int_equal(sysctl_conf("v0", "arp_announce"), 2);
+    assert_int_equal(sysctl_conf("v0", "rp_filter"), rp_filter); /* the parent's is left alone */
     assert_int_equal(macvlan_arp_setup(idx, 99999, NULL), -ENODEV);
 }
 
@@ -338,6 +341,8 @@ static void test_start_monitor_stop(void **state)
 {
     struct fixture f;
     fixture_init(&f);
+    /* A host with strict reverse-path filtering (the macvlan's own setting makes it loose). */
+    sh("sysctl -qw net.ipv4.conf.all.rp_filter=1 net.ipv4.conf.v0.rp_filter=1");
     /* The peer believes VIP is elsewhere (as after a failover) until it is announced. */
     peer_sh("ip neigh add " VIP " lladdr 02:00:00:00:00:99 dev v1 nud stale");
     expect(&f, RES_OP_PROBE, RES_RC_NOT_RUNNING, "address not present");
@@ -349,7 +354,8 @@ static void test_start_monitor_stop(void **state)
     expect(&f, RES_OP_MONITOR, RES_RC_OK, "");
     expect(&f, RES_OP_PROBE, RES_RC_OK, "");
 
-    /* Only the macvlan answers for VIP, and it answers for nothing else. */
+    /* The peer reaches it; only the macvlan answers for VIP, and for nothing else. */
+    peer_sh("ping -c 1 -W 5 " VIP " >/dev/null");
     _cleanup_free_ char *mac = peer_resolves(VIP);
     assert_string_equal(mac, VIP_MAC);
     _cleanup_free_ char *own = peer_resolves("192.0.2.1");
