@@ -1308,6 +1308,26 @@ class Lab:
         if left:
             raise LabError(f"{node}: mounts survive the power loss: {left}")
 
+    @staticmethod
+    def base_links():
+        """The interfaces the lab gives every node: {"lo", "priv0", "pub0"}."""
+        return {"lo"} | {f"{net}0" for net, _ in NETWORKS}
+
+    def foreign_links(self, node):
+        """Sorted names of the node's interfaces that the lab did not make (such as
+        the macvlan of an ip resource with a fixed MAC)."""
+        self._check_node(node)
+        return sorted(set(self._links(self.node_ns(node))) - self.base_links())
+
+    def _flush_links(self, node):
+        """Deletes every interface of the node that the lab did not make: software
+        interfaces do not survive a power loss. Raises LabError if one survives."""
+        for name in self.foreign_links(node):
+            run(["ip", "-n", self.node_ns(node), "link", "del", name], check=False)
+        left = self.foreign_links(node)
+        if left:
+            raise LabError(f"{node}: interfaces survive the power loss: {left}")
+
     def base_addresses(self, node):
         """{(ifname, "ADDR/PLEN")} the lab gives the node (lo, priv0, pub0)."""
         out = {("lo", "127.0.0.1/8")}
@@ -1373,8 +1393,9 @@ class Lab:
 
     def poweroff(self, node):
         """Kills every process of the node (SIGKILL, by PID), takes its links down, and
-        removes what a machine loses with its power: every address but the lab's
-        own (virtual IPs) and every mount the lab did not make (resources'
+        removes what a machine loses with its power: every interface the lab did
+        not make (macvlans of virtual IPs with a fixed MAC), every address but the
+        lab's own (virtual IPs) and every mount the lab did not make (resources'
         filesystems). Returns once power_state(node) says "off" (raises LabError if
         it does not).
 
@@ -1390,8 +1411,10 @@ class Lab:
             t0 = self._halt(node)
             for net, _ in NETWORKS:
                 run(["ip", "-n", self.node_ns(node), "link", "set", f"{net}0", "down"])
-            # What a power loss takes away besides the processes: addresses and mounts
-            # (the lab's own ones stay, as a machine's configuration would).
+            # What a power loss takes away besides the processes: software interfaces,
+            # addresses and mounts (the lab's own ones stay, as a machine's
+            # configuration would).
+            self._flush_links(node)
             self._flush_addresses(node)
             self._unmount_foreign(node)
             try:
@@ -1415,8 +1438,9 @@ class Lab:
             if self.vigild_running(node):
                 return
             self._halt(node)
-            # A machine boots with its own addresses and mounts only (whatever its last
-            # run left, e.g. after its vigild alone was killed).
+            # A machine boots with its own interfaces, addresses and mounts only
+            # (whatever its last run left, e.g. after its vigild alone was killed).
+            self._flush_links(node)
             self._flush_addresses(node)
             self._unmount_foreign(node)
             for net, _ in NETWORKS:

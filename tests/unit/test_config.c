@@ -551,8 +551,8 @@ static const struct {
     {"groups-group-keys.yaml",
      "groups-group-keys.yaml:9:13: error: group 'web': domain must be a list of nodes, not "
      "'n1'; write [n1]\n"
-     "groups-group-keys.yaml:10:13: error: group 'web': policy must be ordered, round-robin or "
-     "{script: PATH}, not 'ordred'; did you mean 'ordered'?\n"
+     "groups-group-keys.yaml:10:13: error: group 'web': policy must be ordered, round-robin, "
+     "balanced or {script: PATH}, not 'ordred'; did you mean 'ordered'?\n"
      "groups-group-keys.yaml:11:15: error: group 'web': failback must be controlled or auto, "
      "not 'automatic'\n"
      "groups-group-keys.yaml:12:21: error: group 'web': restarts.max is 101; it must be from 0 "
@@ -2287,7 +2287,7 @@ static void test_groups_edges(void **state)
               "test.yaml:8:71: error: unknown key 'image' in resource 'x' (the keys here are "
               "name, type, on_fail, timeouts, monitor, healthy, checks, ready_timeout, address, "
               "network, interface, command, user, environment, directory, device, mountpoint, "
-              "fstype, options, path and params)\n");
+              "fstype, options, path, params and mac)\n");
     load_text(GHEAD "  - {name: web, domain: [n1, n2], resources: [{name: x, type: lsb:x, "
                     "checks: [{type: ping, host: ::1}, {host: ::1}, tcp]}]}\n",
               0, -EINVAL,
