@@ -8,7 +8,8 @@ the other three 4s. So the outcome of a node loss is known in advance:
 
 - the node with the three 4s is powered off: the survivors have 4 left each,
   so two of the three go one to each survivor (spread, 16/16 each) and the third
-  does not fit anywhere: it is reported, its `why` naming capacity;
+  does not fit anywhere: it is reported, its `why` naming the capacity short on
+  each node ("n1 has no room (memory: needs 4, 0 free)");
 - its priority is then raised (`vigil config apply`, which restarts nothing):
   it now makes room by stopping one group of lower priority, whose `why` says
   "stopped to make room for group G (priority 10)";
@@ -177,7 +178,9 @@ def test_node_loss_spreads_reports_what_does_not_fit_and_priority_makes_room(lab
         e = group_entry(st, left)
         print(f"{left}: {e['state']}: {e.get('why')}")
         assert e["node"] is None and e["state"] != "running", e
-        assert "capacity" in e.get("why", ""), e
+        # The why names the capacity that is short, on each survivor.
+        for n in survivors:
+            assert f"{n} has no room (memory: needs 4, 0 free)" in e.get("why", ""), e
         # Every group of the survivors kept running where it was.
         assert all(after[g] == where[g] for g in GROUPS if g not in lost), (where, after)
 
