@@ -139,7 +139,8 @@ static size_t groups_after(const struct plan *p, size_t n, bool current)
  * share when it has a load), then the fewest groups; the node it runs on
  * wins a tie (no move for nothing), then domain order.
  */
-static int pick_balanced(const struct plan *p, size_t g, const struct want *w, const bool *avoid)
+static int pick_balanced(const struct plan *p, size_t g, const struct want *w,
+                         const unsigned char *avoid, unsigned level)
 {
     const size_t *d;
     size_t nd;
@@ -150,7 +151,7 @@ static int pick_balanced(const struct plan *p, size_t g, const struct want *w, c
     size_t best_k = 0;
     for (size_t i = 0; i < nd; i++) {
         size_t n = d[i];
-        if (!can_take(p, g, n, w) || (avoid && avoid[n]))
+        if (!can_take(p, g, n, w) || avoid[n] > level)
             continue;
         bool cur = (int)n == w->current;
         struct frac f = fullness(p, g, n, cur);
@@ -167,7 +168,8 @@ static int pick_balanced(const struct plan *p, size_t g, const struct want *w, c
 }
 
 /* round-robin: fewest groups; the current node wins a tie; then rotation after last_owner. */
-static int pick_round_robin(const struct plan *p, size_t g, const struct want *w, const bool *avoid)
+static int pick_round_robin(const struct plan *p, size_t g, const struct want *w,
+                            const unsigned char *avoid, unsigned level)
 {
     const struct pol_group *G = &p->in->groups[g];
     const size_t *d;
@@ -182,7 +184,7 @@ static int pick_round_robin(const struct plan *p, size_t g, const struct want *w
     size_t best_load = 0;
     for (size_t k = 0; k < nd; k++) {
         size_t n = d[(start + k) % nd];
-        if (!can_take(p, g, n, w) || (avoid && avoid[n]))
+        if (!can_take(p, g, n, w) || avoid[n] > level)
             continue;
         size_t groups = p->use[n].groups;
         size_t l = w->no_counts ? 0 : groups - ((int)n == w->current && groups > 0 ? 1 : 0);
@@ -194,13 +196,14 @@ static int pick_round_robin(const struct plan *p, size_t g, const struct want *w
     return best;
 }
 
-static int pick(const struct plan *p, size_t g, const struct want *w, const bool *avoid)
+static int pick(const struct plan *p, size_t g, const struct want *w, const unsigned char *avoid,
+                unsigned level)
 {
     switch (p->in->cfg->groups[g].policy) {
     case CFG_POLICY_ROUND_ROBIN:
-        return pick_round_robin(p, g, w, avoid);
+        return pick_round_robin(p, g, w, avoid, level);
     case CFG_POLICY_BALANCED:
-        return pick_balanced(p, g, w, avoid);
+        return pick_balanced(p, g, w, avoid, level);
     case CFG_POLICY_ORDERED:
     case CFG_POLICY_SCRIPT:
     case CFG_POLICY_MAX:
@@ -210,7 +213,7 @@ static int pick(const struct plan *p, size_t g, const struct want *w, const bool
     size_t nd;
     policy_domain(p->in, g, &d, &nd);
     for (size_t i = 0; i < nd; i++)
-        if (can_take(p, g, d[i], w) && !(avoid && avoid[d[i]]))
+        if (can_take(p, g, d[i], w) && avoid[d[i]] <= level)
             return (int)d[i];
     return -1;
 }
@@ -221,10 +224,12 @@ int place_choose(const struct plan *p, size_t g, const struct want *w)
     /* An admin's move wins over apart_from (soft), never over the hard rules. */
     if (w->use_prefer && G->prefer >= 0 && can_take(p, g, (size_t)G->prefer, w))
         return G->prefer;
-    bool avoid[CFG_MAX_NODES];
+    unsigned char avoid[CFG_MAX_NODES];
     relate_avoid(p, g, avoid);
-    int n = pick(p, g, w, avoid);
-    return n >= 0 ? n : pick(p, g, w, NULL);
+    int n = -1;
+    for (unsigned level = AVOID_NOT; level <= AVOID_THERE && n < 0; level++)
+        n = pick(p, g, w, avoid, level);
+    return n;
 }
 
 /* ---- preemption ---- */
@@ -332,17 +337,17 @@ int place_preempt(struct plan *p, size_t g, const struct want *w, char *why, siz
     const size_t *d;
     size_t nd;
     policy_domain(p->in, g, &d, &nd);
-    bool avoid[CFG_MAX_NODES];
+    unsigned char avoid[CFG_MAX_NODES];
     relate_avoid(p, g, avoid);
     bool *gone = xcalloc(p->ng ? p->ng : 1, sizeof(bool));
     size_t *victims = xcalloc(p->ng ? p->ng : 1, sizeof(size_t));
     size_t n_victims = 0;
     int found = -1;
     /* An admin's node, then domain order; nodes of groups it is apart from last. */
-    for (int pass = 0; pass < 2 && found < 0; pass++)
+    for (unsigned level = AVOID_NOT; level <= AVOID_THERE && found < 0; level++)
         for (size_t i = 0; i <= nd && found < 0; i++) {
             int n = i == 0 ? (w->use_prefer ? G->prefer : -1) : (int)d[i - 1];
-            if (n < 0 || !allowed(p, g, (size_t)n, w) || avoid[n] == (pass == 0))
+            if (n < 0 || !allowed(p, g, (size_t)n, w) || avoid[n] != level)
                 continue;
             if (preempt_on(p, g, (size_t)n, gone, victims, &n_victims))
                 found = n;

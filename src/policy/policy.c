@@ -234,8 +234,12 @@ static void find_blocked(struct plan *p, size_t g, char *blocked, size_t size)
     const struct pol_group *G = &in->groups[g];
     const char *gname = cfg->groups[g].name;
     blocked[0] = '\0';
-    /* A node that failed to stop it, or whose failure asks for fencing: fence it first. */
-    for (size_t n = 0; n < cfg->n_nodes && !blocked[0]; n++) {
+    /*
+     * A node that failed to stop it, or whose failure asks for fencing: fence
+     * it first. Every such member is fenced at once (not only the first: the
+     * first may be away, waiting for its return); the why names the first.
+     */
+    for (size_t n = 0; n < cfg->n_nodes; n++) {
         bool stop_failed = G->obs[n] == POL_OBS_STOP_FAILED;
         bool wants = G->fence_wanted && G->fence_wanted[n] && pol_obs_active(G->obs[n]);
         if (!stop_failed && !wants)
@@ -243,22 +247,25 @@ static void find_blocked(struct plan *p, size_t g, char *blocked, size_t size)
         if (in->nodes[n].fence == POL_NODE_FENCED)
             continue;
         const char *what = stop_failed ? "its stop failed" : "a resource failed (on_fail: fence)";
+        char msg[192];
         if (!cfg->fence_enabled)
-            snprintf(blocked, size,
+            snprintf(msg, sizeof(msg),
                      "%s on %s and fencing is disabled: make sure it is stopped there, then run "
                      "vigil cleanup %s",
                      what, node_name(in, n), gname);
         else if (in->nodes[n].online || in->nodes[n].fence == POL_NODE_UNCLEAN) {
             if (in->nodes[n].online)
                 policy_emit(p, POL_FENCE, g, n, "group %s: %s", gname, what);
-            snprintf(blocked, size, "%s on %s: waiting for %s to be fenced", what, node_name(in, n),
-                     node_name(in, n));
+            snprintf(msg, sizeof(msg), "%s on %s: waiting for %s to be fenced", what,
+                     node_name(in, n), node_name(in, n));
         } else {
-            snprintf(blocked, size,
+            snprintf(msg, sizeof(msg),
                      "%s on %s, which left: waiting for it to return (or vigil fence --confirm "
                      "%s)",
                      what, node_name(in, n), node_name(in, n));
         }
+        if (!blocked[0])
+            snprintf(blocked, size, "%s", msg);
     }
 
     /* A node that left uncleanly may still run it: wait for its fencing. */
@@ -341,6 +348,18 @@ static void settle_in_place(struct plan *p, size_t g, size_t x)
     o->state = ox == POL_OBS_FAILED ? POL_ST_RECOVERING : POL_ST_STARTING;
 }
 
+/*
+ * A group placed by load (round-robin, balanced) is not moved to even the
+ * load out while groups that need it run: the move would stop them, which
+ * changes the very counts it balanced on, and it would move back.
+ */
+static bool balancing_held(const struct plan *p, size_t g)
+{
+    enum cfg_policy pol = p->in->cfg->groups[g].policy;
+    return (pol == CFG_POLICY_ROUND_ROBIN || pol == CFG_POLICY_BALANCED) &&
+           relate_needed_here(p, g);
+}
+
 /* Group g is active on x only. by: the group that decided pin, if pin >= 0. */
 static void plan_running(struct plan *p, size_t g, size_t x, int pin, int by)
 {
@@ -370,7 +389,7 @@ static void plan_running(struct plan *p, size_t g, size_t x, int pin, int by)
         target = place_choose(p, g, &w);
     } else if (prefer_ok) {
         target = G->prefer;
-    } else if (cfg->groups[g].failback == CFG_FAILBACK_AUTO) {
+    } else if (cfg->groups[g].failback == CFG_FAILBACK_AUTO && !balancing_held(p, g)) {
         w.current = (int)x;
         target = place_choose(p, g, &w);
     } else {

@@ -153,8 +153,19 @@ void place_explain_none(const struct plan *p, size_t g, int pin, const char *pin
  * decided the pin or the wait, or -1.
  */
 int relate_pin(const struct plan *p, size_t g, char *wait, char *stop, size_t size, int *ret_by);
-/* Marks in avoid[] (nn entries) the nodes where a group g is apart from runs or is placed. */
-void relate_avoid(const struct plan *p, size_t g, bool *avoid);
+/*
+ * True if a managed group that requires group g or runs together with it is
+ * active: moving g would stop it too.
+ */
+bool relate_needed_here(const struct plan *p, size_t g);
+/* How much a node is to be avoided for apart_from (relate_avoid). */
+enum {
+    AVOID_NOT,
+    AVOID_LIKELY, /* a group it is apart from, stopped, can go nowhere else */
+    AVOID_THERE,  /* a group it is apart from runs or is placed there */
+};
+/* Fills avoid[] (CFG_MAX_NODES entries) with an AVOID_* per node, for group g. */
+void relate_avoid(const struct plan *p, size_t g, unsigned char *avoid);
 /*
  * Applies the requires rule to the staged actions of group g, then fills its
  * steady, runs, placed and verb entries: a group that does not run steadily

@@ -114,19 +114,52 @@ static bool names(const size_t *list, size_t n, size_t g)
     return false;
 }
 
-void relate_avoid(const struct plan *p, size_t g, bool *avoid)
+/* Marks in seen[] the groups that need group g, directly or not (requires, together_with). */
+static void mark_dependants(const struct plan *p, size_t g, bool *seen)
+{
+    for (size_t i = p->graph.off[g]; i < p->graph.off[g + 1]; i++) {
+        size_t d = p->graph.deps[i];
+        if (!seen[d]) {
+            seen[d] = true;
+            mark_dependants(p, d, seen);
+        }
+    }
+}
+
+/*
+ * A group never avoids the groups that need it: they are placed after it
+ * and avoid it themselves, and moving it away from one would stop that one
+ * too, removing the reason for the move (and it would move back).
+ */
+void relate_avoid(const struct plan *p, size_t g, unsigned char *avoid)
 {
     const struct cfg *cfg = p->in->cfg;
-    memset(avoid, 0, CFG_MAX_NODES * sizeof(bool));
+    memset(avoid, 0, CFG_MAX_NODES);
+    bool *mine = xcalloc(p->ng ? p->ng : 1, sizeof(bool));
+    mark_dependants(p, g, mine);
     for (size_t h = 0; h < p->ng; h++) {
-        if (h == g || !(names(cfg->groups[g].apart_from, cfg->groups[g].n_apart_from, h) ||
-                        names(cfg->groups[h].apart_from, cfg->groups[h].n_apart_from, g)))
+        if (h == g || mine[h] ||
+            !(names(cfg->groups[g].apart_from, cfg->groups[g].n_apart_from, h) ||
+              names(cfg->groups[h].apart_from, cfg->groups[h].n_apart_from, g)))
             continue;
-        for (size_t n = 0; n < p->nn; n++)
-            avoid[n] |= policy_active_on(p->in, h, n);
+        int only = -1, eligible = 0;
+        for (size_t n = 0; n < p->nn; n++) {
+            if (policy_active_on(p->in, h, n))
+                avoid[n] = AVOID_THERE;
+            if (!policy_ineligible(p->in, h, n)) {
+                only = (int)n;
+                eligible++;
+            }
+        }
         if (p->planned[h] && p->placed[h] >= 0)
-            avoid[p->placed[h]] = true;
+            avoid[p->placed[h]] = AVOID_THERE;
+        /* Not planned yet and stopped: if it can go to one node only, that node is its. */
+        const struct pol_group *H = &p->in->groups[h];
+        if (!p->planned[h] && runs_seen(p, h) < 0 && H->managed && H->target_started &&
+            !H->halted && eligible == 1 && !avoid[only])
+            avoid[only] = AVOID_LIKELY;
     }
+    free(mine);
 }
 
 /* True if a staged action of type t targets node n. */
@@ -221,17 +254,20 @@ void relate_commit(struct plan *p, size_t g)
             held_stop = d;
         }
     }
-    const char *name = gname(p, g);
-    if (held_start >= 0) {
+    /*
+     * A group with an action held waits: blocked, at the node it runs on or
+     * will run on; its why says what it waits for first (a long why is cut),
+     * then what it is about to do ("moving from n1 to n2").
+     */
+    int d = held_start >= 0 ? held_start : held_stop;
+    if (d >= 0) {
+        char was[sizeof(o->why)];
+        memcpy(was, o->why, sizeof(was));
         o->state = POL_ST_BLOCKED;
-        if (at >= 0 && !policy_active_on(p->in, g, (size_t)at))
-            o->node = -1; /* a start elsewhere (not a restart in place): nothing runs yet */
         snprintf(o->why, sizeof(o->why), "waiting for group %s to stop first (it requires %s)",
-                 gname(p, (size_t)held_start), name);
-    } else if (held_stop >= 0) {
-        policy_why_add(o->why, sizeof(o->why),
-                       "waiting for group %s to stop first (it requires %s)",
-                       gname(p, (size_t)held_stop), name);
+                 gname(p, (size_t)d), gname(p, g));
+        if (was[0])
+            policy_why_add(o->why, sizeof(o->why), "%s", was);
     }
 
     /* Where it runs or is being started once this plan is carried out. */
@@ -242,7 +278,18 @@ void relate_commit(struct plan *p, size_t g)
             runs = (int)n;
     }
     p->runs[g] = runs;
-    if (runs >= 0)
+    if (p->placed[g] < 0) /* a planned move or start keeps its target */
         p->placed[g] = runs;
     p->planned[g] = true;
+}
+
+bool relate_needed_here(const struct plan *p, size_t g)
+{
+    for (size_t i = p->graph.off[g]; i < p->graph.off[g + 1]; i++) {
+        size_t d = p->graph.deps[i];
+        for (size_t n = 0; n < p->nn; n++)
+            if (p->in->groups[d].managed && policy_active_on(p->in, d, n))
+                return true;
+    }
+    return false;
 }
