@@ -382,18 +382,15 @@ void place_explain_none(const struct plan *p, size_t g, int pin, const char *pin
         size_t n = d[i];
         const char *name = cfg->nodes[n].name;
         const char *no = policy_ineligible(p->in, g, n);
-        int c = short_of(p, g, n);
-        if (no)
+        if (no) {
             policy_why_add(buf, size, "%s %s", name, no);
-        else if (pin >= 0 && (int)n != pin)
+        } else if (pin >= 0 && (int)n != pin) {
             policy_why_add(buf, size, "%s not where group %s runs", name, pin_group);
-        else if (c >= 0)
-            policy_why_add(buf, size, "%s has no room (%s: needs %llu, %llu free)", name,
-                           cfg->capacity_names[c], (unsigned long long)load_of(p, g)[c],
-                           (unsigned long long)(cfg->nodes[n].capacity[c] > p->use[n].held[c]
-                                                    ? cfg->nodes[n].capacity[c] - p->use[n].held[c]
-                                                    : 0));
-        else
+        } else if (!place_fits(p, g, n)) {
+            char room[96];
+            place_explain_room(p, g, n, room, sizeof(room));
+            policy_why_add(buf, size, "%s %s", name, room);
+        } else
             policy_why_add(buf, size, "%s eligible", name);
     }
 }
@@ -401,4 +398,18 @@ void place_explain_none(const struct plan *p, size_t g, int pin, const char *pin
 bool place_can_take(const struct plan *p, size_t g, size_t n, const struct want *w)
 {
     return can_take(p, g, n, w);
+}
+
+void place_explain_room(const struct plan *p, size_t g, size_t n, char *buf, size_t size)
+{
+    const struct cfg *cfg = p->in->cfg;
+    int c = short_of(p, g, n);
+    if (c < 0) {
+        snprintf(buf, size, "has room");
+        return;
+    }
+    uint64_t cap = cfg->nodes[n].capacity[c], held = p->use[n].held[c];
+    snprintf(buf, size, "has no room (%s: needs %llu, %llu free)", cfg->capacity_names[c],
+             (unsigned long long)load_of(p, g)[c],
+             (unsigned long long)(cap > held ? cap - held : 0));
 }

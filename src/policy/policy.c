@@ -7,6 +7,7 @@
 #include "policy/policy_priv.h"
 #include "base/util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -663,6 +664,29 @@ int policy_next_node(const struct pol_input *in, size_t g, int exclude)
         struct want w = {.exclude = exclude, .pin = pin, .use_prefer = false, .current = -1};
         r = place_choose(&p, g, &w);
     }
+    plan_free(&p);
+    return r;
+}
+
+int policy_node_refusal(const struct pol_input *in, size_t g, size_t n, char *buf, size_t size)
+{
+    struct plan p;
+    plan_init(&p, in, NULL);
+    char wait[192], stop[192];
+    int by = -1, r = -EINVAL;
+    const char *no = policy_ineligible(in, g, n);
+    int pin = no ? PIN_ANY : relate_pin(&p, g, wait, stop, sizeof(wait), &by);
+    if (no)
+        snprintf(buf, size, "%s", no);
+    else if (pin == PIN_WAIT || pin == PIN_CONFLICT)
+        snprintf(buf, size, "%s", wait);
+    else if (pin >= 0 && (size_t)pin != n)
+        snprintf(buf, size, "is not where group %s runs (%s)", in->cfg->groups[by].name,
+                 node_name(in, (size_t)pin));
+    else if (!place_fits(&p, g, n))
+        place_explain_room(&p, g, n, buf, size);
+    else
+        r = 0;
     plan_free(&p);
     return r;
 }

@@ -133,6 +133,8 @@ bool place_can_take(const struct plan *p, size_t g, size_t n, const struct want 
  * node can be freed. Groups already stopping there count as gone.
  */
 int place_preempt(struct plan *p, size_t g, const struct want *w, char *why, size_t size);
+/* "has no room (memory: needs 8, 4 free)": why group g does not fit on node n. */
+void place_explain_room(const struct plan *p, size_t g, size_t n, char *buf, size_t size);
 /*
  * Explains in buf why no node of the domain can take group g: "no eligible
  * node: n1 offline, n2 has no room (memory: needs 8, 4 free), n3 not where

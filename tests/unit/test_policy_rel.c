@@ -5,6 +5,7 @@
  * where each plan is carried out and the next one checked until the cluster
  * settles.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -266,10 +267,50 @@ static void test_sequences(void **state)
     }
 }
 
+/* ---- policy_node_refusal: can an admin move a group there now? ---- */
+
+struct refusal_case {
+    const char *cfg, *nodes, *groups;
+    const char *group, *node;
+    const char *expect; /* NULL: accepted; else the reason, exactly */
+};
+
+static const struct refusal_case refusals[] = {
+    {CAP, NULL, "a: n1=running", "a", "n2", NULL},
+    {CAP, NULL, "a: n1=running; b: n2=running", "a", "n2", "has no room (mem: needs 10, 6 free)"},
+    {CAP, "n2:up-standby", "a: n1=running", "a", "n2", "in standby"},
+    {"n1 n2 n3; a: n1 n2", NULL, NULL, "a", "n3", "not in the domain"},
+    {CHAINC, NULL, "db: n1=running; app: n1=running", "app", "n2",
+     "is not where group db runs (n1)"},
+    {CHAINC, NULL, "app: n1=running", "app", "n2", "waiting for group db (required)"},
+    {CHAIN, NULL, "db: n1=running; app: n1=running", "app", "n2", NULL},
+    {TOG, NULL, "db: n3=running; cache: n3=running", "cache", "n1",
+     "is not where group db runs (n3)"},
+    {"n1 n2; a: n1 n2; b: n1 n2 apart=a", NULL, "a: n2=running; b: n1=running", "b", "n2",
+     NULL}, /* apart_from is soft: an admin's move wins */
+};
+
+static void test_refusal(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < ARRAY_SIZE(refusals); i++) {
+        const struct refusal_case *c = &refusals[i];
+        struct world *w = world_new(c->cfg, c->nodes, c->groups);
+        char why[128] = "";
+        int r = policy_node_refusal(&w->in, (size_t)group_index(w->cfg, c->group),
+                                    (size_t)node_index(w->cfg, c->node), why, sizeof(why));
+        if (c->expect ? r != -EINVAL || strcmp(why, c->expect) : r != 0)
+            fail_msg("case %zu (%s / %s, %s to %s): got %d \"%s\", expected %s", i, c->cfg,
+                     c->groups ?: "-", c->group, c->node, r, why, c->expect ?: "accepted");
+        world_free(w);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest extra[] = {
         cmocka_unit_test(test_sequences),
+        cmocka_unit_test(test_refusal),
     };
     return world_run("policy relationships", rows, ARRAY_SIZE(rows), extra, ARRAY_SIZE(extra));
 }
