@@ -235,10 +235,14 @@ static void check_settled(const struct world *w, const struct pol_output *out, u
         enum pol_state st = out->groups[g].state;
         if (st == POL_ST_BLOCKED || st == POL_ST_UNMANAGED || st == POL_ST_NO_QUORUM)
             continue;
-        /* Copies whose stop failed with fencing disabled wait for an admin's cleanup. */
+        /*
+         * Copies whose stop failed with fencing disabled wait for an admin's
+         * cleanup; a fenced node runs nothing (as copies() counts).
+         */
         unsigned k = 0;
         for (size_t n = 0; n < w->cfg->n_nodes; n++)
-            k += w->nodes[n].online && pol_obs_active(w->obs[g][n]) &&
+            k += w->nodes[n].online && w->nodes[n].fence != POL_NODE_FENCED &&
+                 pol_obs_active(w->obs[g][n]) &&
                  (w->cfg->fence_enabled || w->obs[g][n] != POL_OBS_STOP_FAILED);
         if (k > 1)
             fail_msg("run %u: settled with group %s %s on %u members\n"
