@@ -296,17 +296,23 @@ void lrm_start(struct lrm *l, size_t g)
     step(l, g);
 }
 
+/* Abandons a start under way: the resource being started is cancelled (its state unknown). */
+static void abandon_start(struct lrm_group *G)
+{
+    struct res *cur = G->res[G->cursor];
+    if (res_busy(cur)) {
+        res_cancel(cur);
+        G->rs[G->cursor] = RES_ST_UNKNOWN;
+    }
+    G->op = LRM_IDLE;
+}
+
 void lrm_stop(struct lrm *l, size_t g)
 {
     struct lrm_group *G = l->groups[g];
     if (G->op == LRM_STARTING) {
         /* Abandon the start: cancel the resource under way and stop what runs. */
-        struct res *cur = G->res[G->cursor];
-        if (res_busy(cur)) {
-            res_cancel(cur);
-            G->rs[G->cursor] = RES_ST_UNKNOWN;
-        }
-        G->op = LRM_IDLE;
+        abandon_start(G);
     } else if (G->op != LRM_IDLE) {
         G->want = LRM_WANT_STOP;
         return;
@@ -362,7 +368,19 @@ static void on_res_failed(void *ctx, const char *reason)
     size_t g = ref->G->g, r = ref->r;
     struct lrm_group *G = l->groups[g];
     const struct cfg_resource *rc = &l->cfg->groups[g].resources[r];
-    if (!G->managed || G->op != LRM_IDLE || G->obs != POL_OBS_RUNNING)
+    if (!G->managed || G->rs[r] != RES_ST_RUNNING)
+        return;
+    /*
+     * A resource that runs fails whatever the group is doing, unless it is
+     * about to be stopped anyway. Found by a process that exits at once while
+     * a later resource of its group is still starting: its failure used to be
+     * dropped, and the group then reported running with the process dead.
+     */
+    if (G->op == LRM_PROBING || G->op == LRM_STOPPING)
+        return;
+    if (G->op == LRM_RECOVERING && r >= G->recover_from)
+        return;
+    if (G->op == LRM_STARTING && r >= G->cursor)
         return;
     enum db_fail_kind kind = db_fail_kind_of(rc->on_fail);
     if (l->hooks->failure)
@@ -377,6 +395,15 @@ static void on_res_failed(void *ctx, const char *reason)
         return;
     }
     G->rs[r] = RES_ST_FAILED;
+    if (G->op == LRM_RECOVERING) {
+        /* A recovery of later resources is under way: it now goes down to this one. */
+        G->recover_from = r;
+        return;
+    }
+    if (G->op == LRM_STARTING) {
+        log_info("group %s: abandoning its start: %s failed", gname(l, g), rc->name);
+        abandon_start(G);
+    }
     /* Stop it and everything after it; the coordinator decides where it starts again. */
     begin_stop(l, g, LRM_RECOVERING, r);
 }
