@@ -443,6 +443,10 @@ static void plan_group(struct plan *p, size_t g)
             o->node = (int)x;
             if (ox == POL_OBS_RUNNING) {
                 o->state = POL_ST_RUNNING;
+            } else if (ox == POL_OBS_FAILED && G->backing_off && G->backing_off[x]) {
+                /* Restart in place, not due yet (the caller replans when it is). */
+                o->state = POL_ST_RECOVERING;
+                why(o, "restarting on %s in back-off", node_name(in, x));
             } else {
                 /* partial (complete it) or failed (restart in place) */
                 emit(p, POL_START, g, x, "%s group %s",

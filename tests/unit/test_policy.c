@@ -15,7 +15,8 @@
  *   nodes   "n1:up n2:down-unclean n3:up-standby [noquorum]"
  *           (up|down, clean|unclean|fenced, standby, leaving; unlisted: up and clean)
  *   groups  "GROUP: n1=running n2=unknown prefer=n3 last=n1 banned=n1,n2
- *            fencewant=n1 domain=n3,n2 stopped halted unmanaged; GROUP: ..."
+ *            fencewant=n1 backoff=n1 domain=n3,n2 stopped halted unmanaged; GROUP: ..."
+ *           (backoff: the restart in place there is not due yet)
  *           (obs per node, default stopped; stop failed is written stop-failed)
  *   actions "stop web n1; fence web n1; start db n2" ("" for none)
  *   result  "web=moving@n3 db=running@n2 mail=stopping@n1+multi+drop"
@@ -133,6 +134,7 @@ struct world {
     enum pol_obs obs[MAX_GROUPS][CFG_MAX_NODES];
     bool banned[MAX_GROUPS][CFG_MAX_NODES];
     bool fence_wanted[MAX_GROUPS][CFG_MAX_NODES];
+    bool backing_off[MAX_GROUPS][CFG_MAX_NODES];
     size_t domain[MAX_GROUPS][CFG_MAX_NODES];
     struct pol_input in;
 };
@@ -227,6 +229,9 @@ static void group_token(struct world *w, size_t g, char *t)
     } else if (!strcmp(t, "fencewant")) {
         G->fence_wanted = w->fence_wanted[g];
         node_list(w->cfg, v, w->fence_wanted[g]);
+    } else if (!strcmp(t, "backoff")) {
+        G->backing_off = w->backing_off[g];
+        node_list(w->cfg, v, w->backing_off[g]);
     } else if (!strcmp(t, "domain")) {
         G->domain = w->domain[g];
         char *save = NULL;
@@ -359,6 +364,8 @@ static const char *start_forbidden(const struct world *w, size_t g, size_t t)
         return "ineligible node";
     if (G->obs[t] != POL_OBS_STOPPED && G->obs[t] != POL_OBS_PARTIAL && G->obs[t] != POL_OBS_FAILED)
         return "start over a start, a run or a stop";
+    if (G->obs[t] == POL_OBS_FAILED && G->backing_off && G->backing_off[t])
+        return "a restart in place before its back-off is over";
     bool unsafe = !c->fence_enabled && c->fence_unsafe_recovery;
     for (size_t n = 0; n < c->n_nodes; n++) {
         const struct pol_node *N = &w->nodes[n];
@@ -449,8 +456,12 @@ static void check_invariants(const struct world *w, const struct pol_output *out
             assert_true(G->prefer >= 0 && c->groups[g].failback == CFG_FAILBACK_CONTROLLED);
         bool explained = o->state == POL_ST_BLOCKED || o->state == POL_ST_FAILED ||
                          o->state == POL_ST_MOVING || o->state == POL_ST_HALTED || o->multi_active;
+        /* Recovering says why only while it waits for its back-off. */
+        bool waits = o->state == POL_ST_RECOVERING && o->node >= 0 && G->backing_off &&
+                     G->backing_off[o->node];
+        explained |= waits;
         bool quiet = o->state == POL_ST_RUNNING || o->state == POL_ST_STOPPED ||
-                     o->state == POL_ST_STARTING || o->state == POL_ST_RECOVERING ||
+                     o->state == POL_ST_STARTING || (o->state == POL_ST_RECOVERING && !waits) ||
                      o->state == POL_ST_UNMANAGED;
         if (explained)
             assert_true(o->why[0] != '\0');
@@ -803,6 +814,25 @@ static struct scenario scenarios[] = {
     ROW("order: stops, then fences, then starts, across groups", "n1 n2 n3; a: n1; b: n2; c: n3",
         NULL, "b: n2=stop-failed; c: stopped n3=running", "stop c n3; fence b n2; start a n1",
         "a=starting@n1 b=blocked@n2 c=stopping@n3"),
+
+    /* Restart back-off (restarts.backoff): the caller says which restarts are not due yet. */
+    ROW("back-off: a restart in place not due yet waits, recovering", C1, NULL,
+        "web: n1=failed backoff=n1", "", "web=recovering@n1", "web: restarting on n1 in back-off"),
+    ROW("back-off: due, restarted in place", C1, NULL, "web: n1=failed", "start web n1",
+        "web=recovering@n1", NULL, "restart group web"),
+    ROW("back-off: on another node, no wait here", C1, NULL, "web: n1=failed backoff=n2",
+        "start web n1", "web=recovering@n1"),
+    ROW("back-off: banned there, it moves at once", C1, NULL, "web: n1=failed banned=n1 backoff=n1",
+        "stop web n1", "web=moving@n2", "web: moving from n1 to n2"),
+    ROW("back-off: standby there, it moves at once", C1, "n1:up-standby",
+        "web: n1=failed backoff=n1", "stop web n1", "web=moving@n2"),
+    ROW("back-off: failback auto to a better node moves at once", C1A, NULL,
+        "web: n2=failed backoff=n2", "stop web n2", "web=moving@n1"),
+    ROW("back-off: one group waits, the other restarts", C2, NULL,
+        "web: n1=failed backoff=n1; db: n3=failed", "start db n3",
+        "web=recovering@n1 db=recovering@n3", "web: restarting on n1 in back-off"),
+    ROW("back-off: a running group is not touched", C1, NULL, "web: n1=running backoff=n1", "",
+        "web=running@n1"),
 };
 
 static void check_why(const struct world *w, const struct pol_output *out, const char *spec)
