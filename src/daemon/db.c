@@ -273,18 +273,6 @@ bool db_apply_expiry(struct db *db, size_t g, size_t n, uint64_t ban_ms, uint32_
     return true;
 }
 
-size_t db_date_bans(struct db *db, uint64_t now_ms)
-{
-    size_t k = 0;
-    for (size_t g = 0; g < db->cfg->n_groups; g++)
-        for (size_t n = 0; n < db->cfg->n_nodes; n++)
-            if (db->groups[g].banned[n] && !db->groups[g].banned_ms[n]) {
-                db->groups[g].banned_ms[n] = now_ms;
-                k++;
-            }
-    return k;
-}
-
 /* Bans node n for group g, dated by the failure of ts_ms (the latest, when banned again). */
 static void ban(struct db_group *G, size_t n, uint64_t ts_ms)
 {
@@ -492,7 +480,7 @@ static void read_group(const struct cfg *cfg, size_t g, struct db_group *G, cons
     read_node_list(cfg, json_object_get(jg, "fence_wanted"), G->fence_wanted, "fence_wanted", err);
     const char *key;
     json_t *jv;
-    /* When each ban began; absent before bans were dated (then 0: db_date_bans). */
+    /* When each ban began; absent before bans were dated (then 0: unknown). */
     v = json_object_get(jg, "banned_at");
     if (v && want(v, JSON_OBJECT, "banned_at", err)) {
         json_object_foreach(v, key, jv)
@@ -638,9 +626,7 @@ int db_load(const struct cfg *cfg, const char *dir, struct db **ret, char **ret_
     if (r < 0) {
         *ret_err = xasprintf("%s: %s", path, err);
         free(err);
-        return r;
     }
-    db_date_bans(*ret, time_wall_ms());
     return r;
 }
 

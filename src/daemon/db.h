@@ -60,8 +60,9 @@ struct db_group {
     bool *banned;
     /*
      * per node, for a banned node: the wall-clock time (of the node that
-     * reported it) of the failure that banned it; 0 when not known yet (a
-     * database written before it was recorded: db_date_bans)
+     * reported it) of the failure that banned it; 0 when unknown (a ban of a
+     * database written before bans were dated: the group view counts it from
+     * when it first sees it)
      */
     uint64_t *banned_ms;
     bool *fence_wanted; /* per node: a failure with on_fail: fence (until the node is fenced) */
@@ -100,16 +101,13 @@ json_t *db_to_json(const struct db *db);
 /*
  * Reads a database from JSON written by db_to_json. Names unknown to the
  * configuration are dropped (the configuration changed); anything malformed
- * fails with a reason. A ban without its time ("banned_at", absent from files
- * of earlier releases) has banned_ms 0. Returns 0 and a new database in *ret, or -EINVAL and a
- * reason owned by the caller in *ret_err.
+ * fails with a reason. A ban without its time (no "banned_at": files of
+ * earlier releases) has banned_ms 0, and is written without one. Returns 0 and a new database in
+ * *ret, or -EINVAL and a reason owned by the caller in *ret_err.
  */
 int db_from_json(const struct cfg *cfg, const json_t *j, struct db **ret, char **ret_err);
 
-/*
- * Loads dir/state.json: 0, -ENOENT (none yet: *ret is a new empty db), or
- * -EINVAL with *ret_err. Bans without a time are dated now (db_date_bans).
- */
+/* Loads dir/state.json: 0, -ENOENT (none yet: *ret is a new empty db), or -EINVAL with *ret_err. */
 int db_load(const struct cfg *cfg, const char *dir, struct db **ret, char **ret_err);
 /*
  * Writes dir/state.json now, atomically (fsync, rename), on the calling
@@ -188,19 +186,13 @@ uint64_t db_restart_delay_ms(const struct db *db, size_t g, size_t n);
 /*
  * The failures of group g on node n have expired: when node n is still
  * banned by the failure of ban_ms (banned_ms[n] == ban_ms, so that an expiry
- * decided before a newer ban never lifts that one), the ban is lifted and
+ * decided before a newer ban never lifts that one; 0 for a ban of unknown
+ * time, which every member holds alike), the ban is lifted and
  * the node's restarts are forgotten. The history and failure counts stay
  * (until cleanup). Returns true if the database changed (version
  * incremented, src_id recorded).
  */
 bool db_apply_expiry(struct db *db, size_t g, size_t n, uint64_t ban_ms, uint32_t src_id);
-
-/*
- * Dates every ban without a time (a database written before bans were
- * dated) at now_ms, so that it expires restarts.within from then. Changes
- * no version. Returns how many it dated.
- */
-size_t db_date_bans(struct db *db, uint64_t now_ms);
 
 /*
  * The name of a failure kind ("restart", "halt", ...), or "unknown" out of
