@@ -38,6 +38,7 @@ enum event_type {
     EV_GROUP_MULTI_ACTIVE, /* found active on more than one node */
     EV_RESOURCE_FAILED,    /* a resource failed (exit, check, monitor, start) */
     EV_ADMIN,              /* an admin's command was applied (intent) */
+    EV_GROUP_FAILURES_EXPIRED, /* a group's failures on a node expired: it may run there again */
     EV_TYPE_MAX
 };
 
