@@ -88,8 +88,8 @@ struct gnode {
      * stamp, and when it happened by this member's clock) and the ban.
      */
     uint64_t restart_ts, restart_mono;
-    bool ban_on;      /* the database bans the node for the group */
-    uint64_t ban_ts;  /* the ban's stamp in the database (banned_ms; 0: unknown) */
+    bool ban_on;     /* the database bans the node for the group */
+    uint64_t ban_ts; /* the ban's stamp in the database (banned_ms; 0: unknown) */
     uint64_t ban_mono;
     bool expire_sent; /* the coordinator sent the expiry of this ban */
 };

@@ -180,8 +180,8 @@ int gview_deliver_expire(struct gview *gv, uint32_t from, json_t *j, char **err)
     if (!db_apply_expiry(gv->db, (size_t)g, (size_t)n, ban_ms, from))
         return 0;
     gview_save_db(gv);
-    eventlog_add_group(gv->events, EV_GROUP_FAILURES_EXPIRED, nname(gv, (size_t)n), gname, NULL,
-                       -1, "group %s: failures on %s expired; it may run there again", gname,
+    eventlog_add_group(gv->events, EV_GROUP_FAILURES_EXPIRED, nname(gv, (size_t)n), gname, NULL, -1,
+                       "group %s: failures on %s expired; it may run there again", gname,
                        nname(gv, (size_t)n));
     gview_replan(gv);
     return 0;
