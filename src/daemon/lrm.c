@@ -4,7 +4,12 @@
 
 #include <string.h>
 
-/* What a resource's callbacks are told: the group object survives configuration changes. */
+/*
+ * What a resource's callbacks are told: the group object survives configuration changes.
+ * Each group keeps one per resource (refs), which its operations and its failure callback
+ * share, so that an operation cancelled before its callback (an abandoned start) leaves
+ * nothing to free.
+ */
 struct res_ref {
     struct lrm *l;
     struct lrm_group *G;
@@ -98,7 +103,6 @@ static void on_probe(void *ctx, enum res_rc rc, const char *reason)
     struct res_ref *ref = ctx;
     struct lrm *l = ref->l;
     size_t g = ref->G->g, r = ref->r;
-    free(ref);
     struct lrm_group *G = l->groups[g];
     G->rs[r] = rc == RES_RC_OK              ? RES_ST_RUNNING
                : rc == RES_RC_NOT_RUNNING   ? RES_ST_STOPPED
@@ -125,10 +129,7 @@ static void probe_group(struct lrm *l, size_t g)
     G->probes_left = (int)n;
     for (size_t r = 0; r < n; r++) {
         res_cancel(G->res[r]);
-        struct res_ref *ref = xcalloc(1, sizeof(*ref));
-        *ref = (struct res_ref){l, G, r};
-        if (res_run(G->res[r], RES_OP_PROBE, on_probe, ref) < 0) {
-            free(ref);
+        if (res_run(G->res[r], RES_OP_PROBE, on_probe, &((struct res_ref *)G->refs)[r]) < 0) {
             G->rs[r] = RES_ST_FAILED;
             G->probes_left--;
         }
@@ -154,8 +155,7 @@ static void on_step(void *ctx, enum res_rc rc, const char *reason);
 static void run_res(struct lrm *l, size_t g, size_t r, enum res_op op)
 {
     struct lrm_group *G = l->groups[g];
-    struct res_ref *ref = xcalloc(1, sizeof(*ref));
-    *ref = (struct res_ref){l, G, r};
+    struct res_ref *ref = &((struct res_ref *)G->refs)[r];
     G->rs[r] = op == RES_OP_START ? RES_ST_STARTING : RES_ST_STOPPING;
     if (op == RES_OP_STOP)
         res_watch(G->res[r], false);
@@ -234,7 +234,6 @@ static void begin_stop(struct lrm *l, size_t g, enum lrm_op op, size_t low)
 static void on_step(void *ctx, enum res_rc rc, const char *reason)
 {
     struct res_ref ref = *(struct res_ref *)ctx;
-    free(ctx);
     struct lrm *l = ref.l;
     size_t g = ref.G->g, r = ref.r;
     struct lrm_group *G = l->groups[g];
