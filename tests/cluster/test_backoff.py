@@ -1,4 +1,4 @@
-"""Restart back-off and the expiry of failures (issue 12), on a 3-node lab with fencing.
+"""Restart back-off and the expiry of failures, on a 3-node lab with fencing.
 
 Group `flaky` (domain n1, n2) runs one process that exits at once unless the
 node has the flag file /run/flaky-ok, which no node has at first: on every
