@@ -141,7 +141,7 @@ const char *policy_ineligible(const struct pol_input *in, size_t g, size_t n)
     if (N->leaving)
         return "stopping (planned)";
     if (G->banned && G->banned[n])
-        return "failed there (cleanup to retry)";
+        return "failed there (until its failures expire or cleanup)";
     return NULL;
 }
 
@@ -341,6 +341,13 @@ static void settle_in_place(struct plan *p, size_t g, size_t x)
     o->node = (int)x;
     if (ox == POL_OBS_RUNNING) {
         o->state = POL_ST_RUNNING;
+        return;
+    }
+    const struct pol_group *G = &p->in->groups[g];
+    if (ox == POL_OBS_FAILED && G->backing_off && G->backing_off[x]) {
+        /* Restart in place, not due yet (the caller replans when it is). */
+        o->state = POL_ST_RECOVERING;
+        why(o, "restarting on %s in back-off", node_name(p->in, x));
         return;
     }
     /* partial (complete it) or failed (restart in place) */

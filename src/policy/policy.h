@@ -65,6 +65,12 @@ struct pol_group {
     const bool *banned; /* per node: failed there beyond its budget, until cleanup; may be NULL */
     const bool
         *fence_wanted; /* per node: a resource with on_fail: fence failed there; may be NULL */
+    /*
+     * per node: the restart in place there is not due yet (restarts.backoff:
+     * the caller knows the time); a group failed there waits, recovering.
+     * May be NULL.
+     */
+    const bool *backing_off;
     /* Observed state, per node (n_nodes entries). */
     const enum pol_obs *obs;
     int last_owner; /* node index where it last ran, or -1 (round-robin rotates after it) */

@@ -268,6 +268,9 @@ static void group_token(struct world *w, size_t g, char *t)
     } else if (!strcmp(t, "fencewant")) {
         G->fence_wanted = w->fence_wanted[g];
         node_list(w->cfg, v, w->fence_wanted[g]);
+    } else if (!strcmp(t, "backoff")) {
+        G->backing_off = w->backing_off[g];
+        node_list(w->cfg, v, w->backing_off[g]);
     } else if (!strcmp(t, "domain")) {
         G->domain = w->domain[g];
         char *save = NULL;
@@ -398,6 +401,8 @@ static const char *start_forbidden(const struct world *w, size_t g, size_t t)
         return "ineligible node";
     if (G->obs[t] != POL_OBS_STOPPED && G->obs[t] != POL_OBS_PARTIAL && G->obs[t] != POL_OBS_FAILED)
         return "start over a start, a run or a stop";
+    if (G->obs[t] == POL_OBS_FAILED && G->backing_off && G->backing_off[t])
+        return "a restart in place before its back-off is over";
     bool unsafe = !c->fence_enabled && c->fence_unsafe_recovery;
     for (size_t n = 0; n < c->n_nodes; n++) {
         const struct pol_node *N = &w->nodes[n];
@@ -690,8 +695,12 @@ static void check_invariants(const struct world *w, const struct pol_output *out
             assert_true(G->prefer >= 0 && c->groups[g].failback == CFG_FAILBACK_CONTROLLED);
         bool explained = o->state == POL_ST_BLOCKED || o->state == POL_ST_FAILED ||
                          o->state == POL_ST_MOVING || o->state == POL_ST_HALTED || o->multi_active;
+        /* Recovering says why only while it waits for its back-off. */
+        bool waits = o->state == POL_ST_RECOVERING && o->node >= 0 && G->backing_off &&
+                     G->backing_off[o->node];
+        explained |= waits;
         bool quiet = o->state == POL_ST_RUNNING || o->state == POL_ST_STOPPED ||
-                     o->state == POL_ST_STARTING || o->state == POL_ST_RECOVERING ||
+                     o->state == POL_ST_STARTING || (o->state == POL_ST_RECOVERING && !waits) ||
                      o->state == POL_ST_UNMANAGED;
         if (explained)
             assert_true(o->why[0] != '\0');

@@ -17,7 +17,8 @@
  *   nodes   "n1:up n2:down-unclean n3:up-standby [noquorum]"
  *           (up|down, clean|unclean|fenced, standby, leaving; unlisted: up and clean)
  *   groups  "GROUP: n1=running n2=unknown prefer=n3 last=n1 banned=n1,n2
- *            fencewant=n1 domain=n3,n2 stopped halted unmanaged; GROUP: ..."
+ *            fencewant=n1 backoff=n1 domain=n3,n2 stopped halted unmanaged; GROUP: ..."
+ *           (backoff: the restart in place there is not due yet)
  *           (obs per node, default stopped; stop failed is written stop-failed)
  *   actions "stop web n1; fence web n1; start db n2" ("" for none)
  *   result  "web=moving@n3 db=running@n2 mail=stopping@n1+multi+drop"
@@ -47,6 +48,7 @@ struct world {
     enum pol_obs obs[MAX_GROUPS][CFG_MAX_NODES];
     bool banned[MAX_GROUPS][CFG_MAX_NODES];
     bool fence_wanted[MAX_GROUPS][CFG_MAX_NODES];
+    bool backing_off[MAX_GROUPS][CFG_MAX_NODES];
     size_t domain[MAX_GROUPS][CFG_MAX_NODES];
     struct pol_input in;
 };

@@ -102,8 +102,8 @@ static struct scenario scenarios[] = {
         "web: n1=failed banned=n1", "stop web n1", "web=moving@n3"),
     ROW("failed everywhere: failed, naming each node", C1, NULL, "web: banned=n1,n2,n3", "",
         "web=failed",
-        "web: no eligible node: n1 failed there (cleanup to retry), n2 failed there (cleanup to "
-        "retry), n3 failed there"),
+        "web: no eligible node: n1 failed there (until its failures expire or cleanup), n2 failed "
+        "there (until its failures expire or cleanup), n3 failed there"),
     ROW("failed on the last node: stopped there, failed", C1, NULL,
         "web: n3=failed banned=n1,n2,n3", "stop web n3", "web=failed@n3", "web: no eligible node",
         "no other node can run it"),
@@ -320,6 +320,24 @@ static struct scenario scenarios[] = {
     ROW("order: stops, then fences, then starts, across groups", "n1 n2 n3; a: n1; b: n2; c: n3",
         NULL, "b: n2=stop-failed; c: stopped n3=running", "stop c n3; fence b n2; start a n1",
         "a=starting@n1 b=blocked@n2 c=stopping@n3"),
+    /* Restart back-off (restarts.backoff): the caller says which restarts are not due yet. */
+    ROW("back-off: a restart in place not due yet waits, recovering", C1, NULL,
+        "web: n1=failed backoff=n1", "", "web=recovering@n1", "web: restarting on n1 in back-off"),
+    ROW("back-off: due, restarted in place", C1, NULL, "web: n1=failed", "start web n1",
+        "web=recovering@n1", NULL, "restart group web"),
+    ROW("back-off: on another node, no wait here", C1, NULL, "web: n1=failed backoff=n2",
+        "start web n1", "web=recovering@n1"),
+    ROW("back-off: banned there, it moves at once", C1, NULL, "web: n1=failed banned=n1 backoff=n1",
+        "stop web n1", "web=moving@n2", "web: moving from n1 to n2"),
+    ROW("back-off: standby there, it moves at once", C1, "n1:up-standby",
+        "web: n1=failed backoff=n1", "stop web n1", "web=moving@n2"),
+    ROW("back-off: failback auto to a better node moves at once", C1A, NULL,
+        "web: n2=failed backoff=n2", "stop web n2", "web=moving@n1"),
+    ROW("back-off: one group waits, the other restarts", C2, NULL,
+        "web: n1=failed backoff=n1; db: n3=failed", "start db n3",
+        "web=recovering@n1 db=recovering@n3", "web: restarting on n1 in back-off"),
+    ROW("back-off: a running group is not touched", C1, NULL, "web: n1=running backoff=n1", "",
+        "web=running@n1"),
 };
 
 /* ---- policy_next_node ---- */
