@@ -248,6 +248,17 @@ class LabNet(LabBase):
 
     # ---------------------------------------------------------- a node's addresses and mounts
 
+    @staticmethod
+    def base_links():
+        """The interfaces the lab gives every node: {"lo", "priv0", "pub0"}."""
+        return {"lo"} | {f"{net}0" for net, _ in NETWORKS}
+
+    def foreign_links(self, node):
+        """Sorted names of the node's interfaces that the lab did not make (such as
+        the macvlan of an ip resource with a fixed MAC)."""
+        self._check_node(node)
+        return sorted(set(self._links(self.node_ns(node))) - self.base_links())
+
     def base_addresses(self, node):
         """{(ifname, "ADDR/PLEN")} the lab gives the node (lo, priv0, pub0)."""
         out = {("lo", "127.0.0.1/8")}

@@ -74,6 +74,15 @@ class LabPower(LabBase):
         if left:
             raise LabError(f"{node}: mounts survive the power loss: {left}")
 
+    def _flush_links(self, node):
+        """Deletes every interface of the node that the lab did not make: software
+        interfaces do not survive a power loss. Raises LabError if one survives."""
+        for name in self.foreign_links(node):
+            run(["ip", "-n", self.node_ns(node), "link", "del", name], check=False)
+        left = self.foreign_links(node)
+        if left:
+            raise LabError(f"{node}: interfaces survive the power loss: {left}")
+
     def _flush_addresses(self, node):
         """Deletes every address of the node that the lab did not give it (virtual
         IPs): a machine that loses power loses them. Raises LabError if one survives."""
@@ -124,8 +133,9 @@ class LabPower(LabBase):
 
     def poweroff(self, node):
         """Kills every process of the node (SIGKILL, by PID), takes its links down, and
-        removes what a machine loses with its power: every address but the lab's
-        own (virtual IPs) and every mount the lab did not make (resources'
+        removes what a machine loses with its power: every interface the lab did
+        not make (macvlans of virtual IPs with a fixed MAC), every address but the
+        lab's own (virtual IPs) and every mount the lab did not make (resources'
         filesystems). Returns once power_state(node) says "off" (raises LabError if
         it does not).
 
@@ -141,8 +151,10 @@ class LabPower(LabBase):
             t0 = self._halt(node)
             for net, _ in NETWORKS:
                 run(["ip", "-n", self.node_ns(node), "link", "set", f"{net}0", "down"])
-            # What a power loss takes away besides the processes: addresses and mounts
-            # (the lab's own ones stay, as a machine's configuration would).
+            # What a power loss takes away besides the processes: software interfaces,
+            # addresses and mounts (the lab's own ones stay, as a machine's
+            # configuration would).
+            self._flush_links(node)
             self._flush_addresses(node)
             self._unmount_foreign(node)
             try:
@@ -166,8 +178,9 @@ class LabPower(LabBase):
             if self.vigild_running(node):
                 return
             self._halt(node)
-            # A machine boots with its own addresses and mounts only (whatever its last
-            # run left, e.g. after its vigild alone was killed).
+            # A machine boots with its own interfaces, addresses and mounts only
+            # (whatever its last run left, e.g. after its vigild alone was killed).
+            self._flush_links(node)
             self._flush_addresses(node)
             self._unmount_foreign(node)
             for net, _ in NETWORKS:

@@ -82,7 +82,9 @@ static void print_diff(json_t *res, const char *file)
         printf(": %s", change);
         const char *sep = ": ";
         if (json_is_true(json_object_get(gd, "settings"))) {
-            printf("%sdomain, policy, failback or restarts", sep);
+            printf("%splacement settings (domain, policy, failback, restarts, priority, "
+                   "relationships or load)",
+                   sep);
             sep = ", ";
         }
         if (json_is_true(json_object_get(gd, "order"))) {

@@ -520,8 +520,13 @@ void cfg_free(struct cfg *c);
  * configuration loaded without a fencing section prints as
  * fencing.enabled: false. An ocf resource's timeouts and monitor interval
  * are left out where they are 0 (the agent's own defaults); a resource's
- * healthy only appears with two or more checks. Returns a string owned by
- * the caller.
+ * healthy only appears with two or more checks. The keys added after the
+ * first release appear only when they are not the default, so that a file
+ * that does not use them prints as before (and hashes the same): a node's
+ * capacity (then with every capacity name, 0 included), a group's priority,
+ * requires, colocated, together_with, apart_from, load (amounts above 0),
+ * restarts.backoff and restarts.backoff_max, and an ip resource's mac.
+ * Returns a string owned by the caller.
  */
 char *cfg_print(const struct cfg *c);
 
@@ -603,9 +608,25 @@ bool cfg_hooks_equal(const struct cfg *a, const struct cfg *b);
 /*
  * True if groups a and b are the same: name, domain (node indices, so only
  * meaningful between configurations with the same nodes), policy, failback,
- * restarts, and resources in the same order (cfg_resource_equal).
+ * restarts (with back-off), and resources in the same order
+ * (cfg_resource_equal). Not their priority, relationships and load, which
+ * refer to other parts of their configurations: see
+ * cfg_group_placement_equal.
  */
 bool cfg_group_equal(const struct cfg_group *a, const struct cfg_group *b);
+/*
+ * True if group x of configuration a and group y of b have the same
+ * priority, colocated, requires, together_with and apart_from (the groups
+ * compared by name, in order) and load (compared by capacity name: a name
+ * one configuration lacks counts as 0).
+ */
+bool cfg_group_placement_equal(const struct cfg *a, const struct cfg_group *x, const struct cfg *b,
+                               const struct cfg_group *y);
+/*
+ * True if a and b have as many nodes and each has the same capacity in both
+ * (or none in both), compared by capacity name.
+ */
+bool cfg_capacity_equal(const struct cfg *a, const struct cfg *b);
 /* True if resources a and b are the same: every key of every type, and their checks in order. */
 bool cfg_resource_equal(const struct cfg_resource *a, const struct cfg_resource *b);
 /*

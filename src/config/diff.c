@@ -24,11 +24,18 @@ static int res_index(const struct cfg_group *g, const char *name)
     return -1;
 }
 
-static bool settings_equal(const struct cfg_group *a, const struct cfg_group *b)
+/*
+ * The settings of group a (of old) and b (of new) that decide where and how
+ * it runs, not what it runs: changing them restarts none of its resources.
+ */
+static bool settings_equal(const struct cfg *old, const struct cfg_group *a, const struct cfg *new,
+                           const struct cfg_group *b)
 {
     if (a->n_domain != b->n_domain || a->policy != b->policy ||
         !streq_null(a->policy_script, b->policy_script) || a->failback != b->failback ||
-        a->restarts_max != b->restarts_max || a->restarts_within_ms != b->restarts_within_ms)
+        a->restarts_max != b->restarts_max || a->restarts_within_ms != b->restarts_within_ms ||
+        a->backoff_ms != b->backoff_ms || a->backoff_max_ms != b->backoff_max_ms ||
+        !cfg_group_placement_equal(old, a, new, b))
         return false;
     return memcmp(a->domain, b->domain, a->n_domain * sizeof(*a->domain)) == 0;
 }
@@ -40,10 +47,10 @@ static void add_res(struct cfg_group_diff *gd, const char *name, enum cfg_change
 }
 
 /* Fills the details of a group present in both. */
-static void diff_group(const struct cfg_group *a, const struct cfg_group *b,
-                       struct cfg_group_diff *gd)
+static void diff_group(const struct cfg *old, const struct cfg_group *a, const struct cfg *new,
+                       const struct cfg_group *b, struct cfg_group_diff *gd)
 {
-    gd->settings = !settings_equal(a, b);
+    gd->settings = !settings_equal(old, a, new, b);
     bool same_set = a->n_resources == b->n_resources;
     for (size_t r = 0; r < a->n_resources; r++) {
         int k = res_index(b, a->resources[r].name);
@@ -120,7 +127,7 @@ void cfg_diff(const struct cfg *old, const struct cfg *new, struct cfg_diff *ret
         if (!b)
             gd->change = CFG_CHANGE_REMOVED;
         else
-            diff_group(a, b, gd);
+            diff_group(old, a, new, b, gd);
     }
     for (size_t g = 0; g < new->n_groups; g++) {
         if (cfg_group_by_name(old, new->groups[g].name))
@@ -134,6 +141,7 @@ void cfg_diff(const struct cfg *old, const struct cfg *new, struct cfg_diff *ret
     core_changes(old, new, ret);
     ret->no_quorum = old->no_quorum != new->no_quorum;
     ret->hooks = !cfg_hooks_equal(old, new);
+    ret->capacity = old->n_nodes == new->n_nodes && !cfg_capacity_equal(old, new);
 }
 
 /* Frees the arrays of d and leaves it empty; accepts a zeroed d. */
@@ -154,10 +162,36 @@ size_t cfg_diff_n_changed(const struct cfg_diff *d)
     return n;
 }
 
-/* No group changes, no core section, no quorum.no_quorum, no hooks. */
+/* No group changes, no core section, no quorum.no_quorum, no hooks, no capacity. */
 bool cfg_diff_empty(const struct cfg_diff *d)
 {
-    return !cfg_diff_n_changed(d) && !d->n_core && !d->no_quorum && !d->hooks;
+    return !cfg_diff_n_changed(d) && !d->n_core && !d->no_quorum && !d->hooks && !d->capacity;
+}
+
+/*
+ * Swaps back what a group refers to by index into its own configuration:
+ * its relationships (group indices) and load (capacity indices) are equal
+ * by name only, and the indices may differ between old and new.
+ */
+static void swap_placement(struct cfg_group *x, struct cfg_group *y)
+{
+#define SWAP(field)                                                                                \
+    do {                                                                                           \
+        __typeof__(x->field) t_ = x->field;                                                        \
+        x->field = y->field;                                                                       \
+        y->field = t_;                                                                             \
+    } while (0)
+    SWAP(requires);
+    SWAP(n_requires);
+    SWAP(together_with);
+    SWAP(n_together_with);
+    SWAP(apart_from);
+    SWAP(n_apart_from);
+#undef SWAP
+    uint64_t load[CFG_MAX_CAPACITIES];
+    memcpy(load, x->load, sizeof(load));
+    memcpy(x->load, y->load, sizeof(load));
+    memcpy(y->load, load, sizeof(load));
 }
 
 /*
@@ -179,8 +213,10 @@ void cfg_transplant_unchanged(struct cfg *new, struct cfg *old, const struct cfg
         }
         if (gd->change != CFG_CHANGE_NONE)
             continue;
-        struct cfg_group tmp = new->groups[gd->new_index];
-        new->groups[gd->new_index] = old->groups[gd->old_index];
-        old->groups[gd->old_index] = tmp;
+        struct cfg_group *x = &new->groups[gd->new_index], *y = &old->groups[gd->old_index];
+        struct cfg_group tmp = *x;
+        *x = *y;
+        *y = tmp;
+        swap_placement(x, y);
     }
 }

@@ -5,6 +5,15 @@
  * that cannot change while the cluster runs (nodes, networks, heartbeat,
  * engine, key, quorum tie-breaker, fencing, resources.ocf_root).
  *
+ * What restarts: a group whose resources are the same keeps them running
+ * whatever else changes (gd->keep counts them). Its domain, policy,
+ * failback, restarts (with back-off), priority, relationships (requires,
+ * colocated, together_with, apart_from) and load only decide where and when
+ * it runs: a change to them is a change of settings, placement only. A
+ * resource's own keys (a mac included) change the resource, which restarts
+ * from there on. Node capacity changes apply at once without restarting
+ * anything (d->capacity).
+ *
  * Pure: no I/O. Names in a diff are borrowed from the two configurations.
  */
 #pragma once
@@ -33,8 +42,9 @@ struct cfg_group_diff {
     int old_index; /* -1 when added */
     int new_index; /* -1 when removed */
     /* MODIFIED: what changed */
-    bool settings; /* domain, policy, failback or restarts */
-    bool order;    /* the same resources, in another order */
+    /* domain, policy, failback, restarts, priority, relationships or load (placement only) */
+    bool settings;
+    bool order; /* the same resources, in another order */
     /*
      * How many leading resources are the same in both (names and definitions,
      * in the same places): a running group need not restart those. All of
@@ -56,6 +66,7 @@ struct cfg_diff {
     size_t n_core;
     bool no_quorum; /* quorum.no_quorum changed (applies at once) */
     bool hooks;     /* hooks changed (apply at once) */
+    bool capacity;  /* some node's capacity changed (applies at once; placement only) */
 };
 
 /*

@@ -101,7 +101,8 @@ static bool resource_equal(const struct cfg_resource *x, const struct cfg_resour
             return false;
     if (!streq_null(x->address, y->address) || x->family != y->family ||
         memcmp(x->addr, y->addr, sizeof(x->addr)) != 0 || x->prefix != y->prefix ||
-        x->network != y->network || !streq_null(x->interface, y->interface))
+        x->network != y->network || !streq_null(x->interface, y->interface) ||
+        x->has_mac != y->has_mac || (x->has_mac && memcmp(x->mac, y->mac, sizeof(x->mac)) != 0))
         return false;
     if (!argv_equal(x->argv, x->argc, y->argv, y->argc) || !streq_null(x->user, y->user) ||
         !params_equal(x->env, x->n_env, y->env, y->n_env) ||
@@ -120,6 +121,7 @@ static bool group_equal(const struct cfg_group *x, const struct cfg_group *y)
     if (!streq_null(x->name, y->name) || x->n_domain != y->n_domain || x->policy != y->policy ||
         !streq_null(x->policy_script, y->policy_script) || x->failback != y->failback ||
         x->restarts_max != y->restarts_max || x->restarts_within_ms != y->restarts_within_ms ||
+        x->backoff_ms != y->backoff_ms || x->backoff_max_ms != y->backoff_max_ms ||
         x->n_resources != y->n_resources)
         return false;
     for (size_t i = 0; i < x->n_domain; i++)
@@ -139,8 +141,76 @@ static bool groups_equal(const struct cfg *a, const struct cfg *b)
         a->n_groups != b->n_groups)
         return false;
     for (size_t i = 0; i < a->n_groups; i++)
-        if (!group_equal(&a->groups[i], &b->groups[i]))
+        if (!group_equal(&a->groups[i], &b->groups[i]) ||
+            !cfg_group_placement_equal(a, &a->groups[i], b, &b->groups[i]))
             return false;
+    return true;
+}
+
+/* ---- Capacity, load and relationships: compared by name, not by index ---- */
+
+/* The amount of capacity name in v (indexed like c->capacity_names); 0 if c has no such name. */
+static uint64_t amount_of(const struct cfg *c, const uint64_t *v, const char *name)
+{
+    for (size_t i = 0; i < c->n_capacity_names; i++)
+        if (streq_null(c->capacity_names[i], name))
+            return v[i];
+    return 0;
+}
+
+/* v (of a) and w (of b) hold the same amount of every capacity name either declares. */
+static bool amounts_equal(const struct cfg *a, const uint64_t *v, const struct cfg *b,
+                          const uint64_t *w)
+{
+    for (size_t i = 0; i < a->n_capacity_names; i++)
+        if (amount_of(b, w, a->capacity_names[i]) != v[i])
+            return false;
+    for (size_t i = 0; i < b->n_capacity_names; i++)
+        if (amount_of(a, v, b->capacity_names[i]) != w[i])
+            return false;
+    return true;
+}
+
+static const char *group_name(const struct cfg *c, size_t g)
+{
+    return g < c->n_groups ? c->groups[g].name : NULL;
+}
+
+/* Lists of groups (indices into a's and b's groups) naming the same groups in the same order. */
+static bool group_names_equal(const struct cfg *a, const size_t *x, size_t nx, const struct cfg *b,
+                              const size_t *y, size_t ny)
+{
+    if (nx != ny)
+        return false;
+    for (size_t i = 0; i < nx; i++)
+        if (!streq_null(group_name(a, x[i]), group_name(b, y[i])))
+            return false;
+    return true;
+}
+
+/* Groups x of a and y of b: the same priority, relationships (by name) and load (by name). */
+bool cfg_group_placement_equal(const struct cfg *a, const struct cfg_group *x, const struct cfg *b,
+                               const struct cfg_group *y)
+{
+    return x->priority == y->priority && x->colocated == y->colocated &&
+           group_names_equal(a, x->requires, x->n_requires, b, y->requires, y->n_requires) &&
+           group_names_equal(a, x->together_with, x->n_together_with, b, y->together_with,
+                             y->n_together_with) &&
+           group_names_equal(a, x->apart_from, x->n_apart_from, b, y->apart_from,
+                             y->n_apart_from) &&
+           amounts_equal(a, x->load, b, y->load);
+}
+
+/* Every node has the same capacity (by name) in a and b, which have as many nodes. */
+bool cfg_capacity_equal(const struct cfg *a, const struct cfg *b)
+{
+    if (a->n_nodes != b->n_nodes)
+        return false;
+    for (size_t i = 0; i < a->n_nodes; i++) {
+        const struct cfg_node *x = &a->nodes[i], *y = &b->nodes[i];
+        if (x->has_capacity != y->has_capacity || !amounts_equal(a, x->capacity, b, y->capacity))
+            return false;
+    }
     return true;
 }
 
@@ -165,7 +235,8 @@ bool cfg_equal(const struct cfg *a, const struct cfg *b)
             if (!streq_null(x->addr ? x->addr[j] : NULL, y->addr ? y->addr[j] : NULL))
                 return false;
     }
-    return fencing_equal(a, b) && groups_equal(a, b) && cfg_hooks_equal(a, b);
+    return cfg_capacity_equal(a, b) && fencing_equal(a, b) && groups_equal(a, b) &&
+           cfg_hooks_equal(a, b);
 }
 
 /* Same hooks in the same order: names, commands, events, timeouts, every_node, environment. */

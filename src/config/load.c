@@ -162,6 +162,8 @@ int cfg_load_string(const char *buf, size_t len, const char *name, unsigned flag
     free(ld.gnames);
     free(ld.ips);
     free(ld.mounts);
+    free(ld.macs);
+    free(ld.gsrc);
     ytree_free(root);
 
     if (diags->n_errors > errors) {

@@ -5,10 +5,13 @@
  * The calls form a star: load.c (the entry points, cfg_load_string and
  * cfg_load_file) walks the top level and calls one section loader per key
  * (load_cluster.c, load_fencing.c, load_resources.c, load_groups.c,
- * load_hooks.c; load_resources.c calls load_checks.c, and load_groups.c calls
- * load_resources.c for the resources of a group). Every section uses the
- * shared helpers, and none of those calls a section: report.c records
- * diagnostics, scalar.c reads scalars, walk.c reads mappings and lists.
+ * load_hooks.c; load_resources.c calls load_checks.c, load_cluster.c and
+ * load_groups.c call load_capacity.c for capacity and load, and
+ * load_groups.c calls load_resources.c for the resources of a group and
+ * load_relations.c, once every group is loaded, for their relationships).
+ * Every section uses the shared helpers, and none of those calls a section:
+ * report.c records diagnostics, scalar.c reads scalars, walk.c reads
+ * mappings and lists.
  * files.c holds the only I/O (reading vigil.yaml and, with
  * CFG_LOAD_CHECK_FILES, checking the files, programs and users it names); all
  * the other files are pure.
@@ -69,6 +72,15 @@ struct res_at {
     const struct ynode *at;
 };
 
+/* A group's relationship lists, in the order load_relations resolves them. */
+enum { REL_REQUIRES, REL_TOGETHER_WITH, REL_APART_FROM, REL_MAX };
+
+/* Where a group's relationships were written, resolved once every group is loaded. */
+struct group_src {
+    struct ynode *rel[REL_MAX]; /* value nodes of requires, together_with, apart_from, or NULL */
+    struct ynode *colocated;    /* the value node of colocated: true, else NULL */
+};
+
 /*
  * The state of one load: where diagnostics go, the configuration being
  * built, and what the sections record for the checks that come after them.
@@ -115,6 +127,12 @@ struct loader {
     size_t n_ips, ips_cap;
     struct res_at *mounts; /* fs resources with a usable mount point */
     size_t n_mounts, mounts_cap;
+    struct res_at *macs; /* ip resources with a usable mac */
+    size_t n_macs, macs_cap;
+
+    bool capacity_bad;      /* some node's capacity key was unusable: load names go unchecked */
+    struct group_src *gsrc; /* [c->n_groups] */
+    bool groups_all;        /* every entry of groups was loaded (not past CFG_MAX_GROUPS) */
 };
 
 /* One key of a mapping, for walk_mapping. */
@@ -174,6 +192,22 @@ const char *report_suggest(const char *word, const char *const *cand, size_t n);
  * separator: " or ", " and "). Returns a string owned by the caller.
  */
 char *report_join(const char *const *v, size_t n, const char *last_sep);
+/* How report_unknown speaks of a name that is not declared. */
+struct unknown_name {
+    const char *what;    /* before the name: "undeclared node", "unknown fencing device" */
+    const char *context; /* after it, or NULL: " in the domain" */
+    const char *plural;  /* the candidates: "nodes", for "(the nodes are a and b)" */
+    const char *none; /* when no candidate has a name, or NULL: "fencing.devices declares none" */
+};
+/*
+ * Reports at n (a scalar) that its text names none of the n_cand names of
+ * cand (NULL entries are skipped): "WHO: WHAT 'x'CONTEXT; did you mean
+ * 'y'?" when one is close (report_suggest), else "WHO: WHAT 'x'CONTEXT (the
+ * PLURAL are a, b and c)", or "(NONE)" when cand holds no name and u->none
+ * is set. who may be NULL: the message then starts with WHAT.
+ */
+void report_unknown(struct loader *ld, const struct ynode *n, const char *who,
+                    const struct unknown_name *u, const char *const *cand, size_t n_cand);
 /* "IPv4" for AF_INET, else "IPv6" (a static string). */
 const char *report_family(int family);
 
@@ -190,6 +224,9 @@ bool scalar_ok(struct loader *ld, const struct ynode *n, const char *label, cons
 /* A plain decimal number from lo to hi (hi below 2^63 / 10). */
 bool scalar_uint(struct loader *ld, const struct ynode *n, const char *label, uint64_t lo,
                  uint64_t hi, uint64_t *ret);
+/* A plain decimal number from lo to hi, negative with a leading '-' (|lo|, hi below 2^62). */
+bool scalar_int(struct loader *ld, const struct ynode *n, const char *label, int64_t lo, int64_t hi,
+                int64_t *ret);
 /*
  * A duration such as 100ms, 5s, 2min or 1h, from lo to hi milliseconds, in
  * milliseconds. Fractions and bare numbers are refused with the spelling to
@@ -452,6 +489,32 @@ void load_checks(struct loader *ld, struct cfg_resource *r, struct ynode *n, con
  * files_check_executable.
  */
 void load_groups(struct loader *ld, struct ynode *n);
+
+/* ---- Sections: relationships between groups (load_relations.c) ---- */
+
+/*
+ * Resolves the requires, together_with and apart_from that ld->gsrc recorded
+ * for each group into ld->c's index lists, once every group is loaded (a
+ * group may name one written after it), and refuses unknown names (with a
+ * suggestion), a group naming itself or one group twice, an apart_from
+ * contradicting a same-node relationship, and cycles through requires and
+ * together_with; colocated without requires is a warning.
+ */
+void load_relations(struct loader *ld);
+
+/* ---- Sections: capacity and load (load_capacity.c) ---- */
+
+/*
+ * capacity, n, of node ni (who names it): a mapping of capacity names to
+ * amounts; names new to the file join ld->c->capacity_names (at most
+ * CFG_MAX_CAPACITIES). Sets ld->capacity_bad when a key is unusable.
+ */
+void load_capacity_node(struct loader *ld, size_t ni, struct ynode *n, const char *who);
+/*
+ * load, n, of group g (who names it): a mapping of capacity names (each one
+ * some node declares: load the nodes first) to amounts, into g->load.
+ */
+void load_capacity_load(struct loader *ld, struct cfg_group *g, struct ynode *n, const char *who);
 
 /* ---- Sections: hooks (load_hooks.c) ---- */
 

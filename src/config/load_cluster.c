@@ -1,6 +1,7 @@
 /*
  * The cluster in vigil.yaml: the cluster section (name, key), engine,
- * heartbeat, networks, nodes (ids and an address on every network) and
+ * heartbeat, networks, nodes (ids, an address on every network, and their
+ * capacity through load_capacity.c) and
  * quorum; then the checks across them that need the whole file. Pure: the
  * key file is checked on the disk by files.c.
  */
@@ -174,15 +175,9 @@ static void load_addresses(struct loader *ld, size_t ni, struct ynode *n, const 
             continue;
         int net = ld->networks_ok ? cfg_network_index(c, k->text) : -1;
         if (ld->networks_ok && net < 0) {
-            _cleanup_free_ char *q = report_quote_node(k);
-            const char *sug = report_suggest(k->text, names, c->n_networks);
-            _cleanup_free_ char *all = report_join(names, c->n_networks, " and ");
-            if (sug)
-                report_error(ld, k, "%s: address for undeclared network %s; did you mean '%s'?",
-                             who, q, sug);
-            else
-                report_error(ld, k, "%s: address for undeclared network %s (the networks are %s)",
-                             who, q, all);
+            static const struct unknown_name u = {.what = "address for undeclared network",
+                                                  .plural = "networks"};
+            report_unknown(ld, k, who, &u, names, c->n_networks);
             continue;
         }
         if (net >= 0 && seen[net]) {
@@ -219,7 +214,8 @@ static void load_addresses(struct loader *ld, size_t ni, struct ynode *n, const 
 
 static void load_node(struct loader *ld, size_t ni, struct ynode *e)
 {
-    static const struct key_spec specs[] = {{"name", true}, {"id", true}, {"addresses", true}};
+    static const struct key_spec specs[] = {
+        {"name", true}, {"id", true}, {"addresses", true}, {"capacity", false}};
     struct ynode *f[ARRAY_SIZE(specs)];
     struct cfg *c = ld->c;
     struct node_src *src = &ld->src[ni];
@@ -252,6 +248,8 @@ static void load_node(struct loader *ld, size_t ni, struct ynode *e)
     }
     if (f[2])
         load_addresses(ld, ni, f[2], who);
+    if (f[3])
+        load_capacity_node(ld, ni, f[3], who);
 }
 
 /* Names, ids and addresses must be unique across nodes; a network uses one address family. */

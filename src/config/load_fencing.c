@@ -203,22 +203,13 @@ static int find_fence_device(struct loader *ld, const struct ynode *n, const cha
             return (int)i;
     if (!ld->fdevs_ok)
         return -1;
-    _cleanup_free_ char *q = report_quote_node(n);
-    if (c->n_fence_devices == 0) {
-        report_error(ld, n, "%s: unknown fencing device %s (fencing.devices declares none)", who,
-                     q);
-        return -1;
-    }
-    const char **names = xcalloc(c->n_fence_devices, sizeof(*names));
+    static const struct unknown_name u = {.what = "unknown fencing device",
+                                          .plural = "devices",
+                                          .none = "fencing.devices declares none"};
+    const char **names = xcalloc(c->n_fence_devices + 1, sizeof(*names));
     for (size_t i = 0; i < c->n_fence_devices; i++)
         names[i] = c->fence_devices[i].name;
-    const char *sug = ytree_has_nul(n) ? NULL : report_suggest(n->text, names, c->n_fence_devices);
-    if (sug) {
-        report_error(ld, n, "%s: unknown fencing device %s; did you mean '%s'?", who, q, sug);
-    } else {
-        _cleanup_free_ char *all = report_join(names, c->n_fence_devices, " and ");
-        report_error(ld, n, "%s: unknown fencing device %s (the devices are %s)", who, q, all);
-    }
+    report_unknown(ld, n, who, &u, names, c->n_fence_devices);
     free(names);
     return -1;
 }
@@ -381,17 +372,9 @@ static void load_fence_nodes(struct loader *ld, struct ynode *n)
         while (ni < c->n_nodes && !(names[ni] && strcmp(names[ni], k->text) == 0))
             ni++;
         if (ni == c->n_nodes) {
-            if (!names_ok)
-                continue;
-            _cleanup_free_ char *q = report_quote_node(k);
-            const char *sug = report_suggest(k->text, names, c->n_nodes);
-            if (sug) {
-                report_error(ld, k, "fencing.nodes: undeclared node %s; did you mean '%s'?", q,
-                             sug);
-            } else {
-                _cleanup_free_ char *all = report_join(names, c->n_nodes, " and ");
-                report_error(ld, k, "fencing.nodes: undeclared node %s (the nodes are %s)", q, all);
-            }
+            static const struct unknown_name u = {.what = "undeclared node", .plural = "nodes"};
+            if (names_ok)
+                report_unknown(ld, k, "fencing.nodes", &u, names, c->n_nodes);
             continue;
         }
         if (ld->fnode_key[ni]) {

@@ -1,8 +1,10 @@
 /*
  * The groups section of vigil.yaml: each group with its domain (the nodes
  * that may run it, most preferred first), placement policy, failback,
- * restart budget and resources (load_resources.c). Pure: a policy script is
- * checked on the disk through files.c.
+ * priority, restart budget and back-off, load (load_capacity.c) and
+ * resources (load_resources.c). Relationships with other groups are
+ * recorded here and resolved once every group is loaded (load_relations.c).
+ * Pure: a policy script is checked on the disk through files.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,19 +47,11 @@ static void load_domain(struct loader *ld, struct cfg_group *g, struct ynode *n,
         while (ni < c->n_nodes &&
                !(names[ni] && !ytree_has_nul(v) && strcmp(names[ni], v->text) == 0))
             ni++;
-        _cleanup_free_ char *q = report_quote_node(v);
         if (ni == c->n_nodes) {
-            if (!names_ok)
-                continue;
-            const char *sug = ytree_has_nul(v) ? NULL : report_suggest(v->text, names, c->n_nodes);
-            if (sug) {
-                report_error(ld, v, "%s: undeclared node %s in the domain; did you mean '%s'?", who,
-                             q, sug);
-            } else {
-                _cleanup_free_ char *all = report_join(names, c->n_nodes, " and ");
-                report_error(ld, v, "%s: undeclared node %s in the domain (the nodes are %s)", who,
-                             q, all);
-            }
+            static const struct unknown_name u = {
+                .what = "undeclared node", .context = " in the domain", .plural = "nodes"};
+            if (names_ok)
+                report_unknown(ld, v, who, &u, names, c->n_nodes);
             continue;
         }
         bool dup = false;
@@ -82,8 +76,10 @@ static void load_domain(struct loader *ld, struct cfg_group *g, struct ynode *n,
 
 static void load_policy(struct loader *ld, struct cfg_group *g, struct ynode *n, const char *who)
 {
-    static const char *const names[] = {"ordered", "round-robin"};
-    static const char expected[] = "ordered, round-robin or {script: PATH}";
+    static const char *const names[] = {"ordered", "round-robin", "balanced"};
+    static const enum cfg_policy values[] = {CFG_POLICY_ORDERED, CFG_POLICY_ROUND_ROBIN,
+                                             CFG_POLICY_BALANCED};
+    static const char expected[] = "ordered, round-robin, balanced or {script: PATH}";
     _cleanup_free_ char *label = xasprintf("%s: policy", who);
     if (n->type == YN_MAPPING) {
         static const struct key_spec specs[] = {{"script", true}};
@@ -108,7 +104,7 @@ static void load_policy(struct loader *ld, struct cfg_group *g, struct ynode *n,
         return;
     for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
         if (!ytree_has_nul(n) && strcmp(n->text, names[i]) == 0) {
-            g->policy = i == 0 ? CFG_POLICY_ORDERED : CFG_POLICY_ROUND_ROBIN;
+            g->policy = values[i];
             return;
         }
     }
@@ -125,7 +121,8 @@ static void load_policy(struct loader *ld, struct cfg_group *g, struct ynode *n,
 
 static void load_restarts(struct loader *ld, struct cfg_group *g, struct ynode *n, const char *who)
 {
-    static const struct key_spec specs[] = {{"max", false}, {"within", false}};
+    static const struct key_spec specs[] = {
+        {"max", false}, {"within", false}, {"backoff", false}, {"backoff_max", false}};
     struct ynode *f[ARRAY_SIZE(specs)];
     _cleanup_free_ char *label = xasprintf("%s: restarts", who);
     _cleanup_free_ char *where = xasprintf("in the restarts of %s", who);
@@ -142,6 +139,23 @@ static void load_restarts(struct loader *ld, struct cfg_group *g, struct ynode *
         if (scalar_duration(ld, f[1], l, CFG_MIN_RESTARTS_WITHIN_MS, CFG_MAX_RESTARTS_WITHIN_MS,
                             &v))
             g->restarts_within_ms = v;
+    }
+    bool ok[2] = {true, true};
+    for (size_t i = 0; i < 2; i++) {
+        if (!f[2 + i])
+            continue;
+        _cleanup_free_ char *l = xasprintf("%s: restarts.%s", who, specs[2 + i].name);
+        ok[i] = scalar_duration(ld, f[2 + i], l, 0, CFG_MAX_BACKOFF_MS, &v);
+        if (ok[i])
+            *(i == 0 ? &g->backoff_ms : &g->backoff_max_ms) = v;
+    }
+    if (ok[0] && ok[1] && g->backoff_ms > g->backoff_max_ms) {
+        char a[32], b[32];
+        report_error(ld, f[2] ? f[2] : f[3],
+                     "%s: restarts.backoff (%s%s) is longer than restarts.backoff_max (%s%s); the "
+                     "delay doubles from backoff up to backoff_max",
+                     who, dur_format(g->backoff_ms, a), f[2] ? "" : ", the default",
+                     dur_format(g->backoff_max_ms, b), f[3] ? "" : ", the default");
     }
 }
 
@@ -166,9 +180,34 @@ static void load_group_resources(struct loader *ld, size_t gi, struct ynode *n, 
 
 static void load_group(struct loader *ld, size_t gi, struct ynode *e)
 {
-    static const struct key_spec specs[] = {
-        {"name", true},      {"domain", true},    {"policy", false},
-        {"failback", false}, {"restarts", false}, {"resources", true},
+    enum {
+        GK_NAME,
+        GK_DOMAIN,
+        GK_POLICY,
+        GK_FAILBACK,
+        GK_RESTARTS,
+        GK_RESOURCES,
+        GK_REQUIRES,
+        GK_COLOCATED,
+        GK_TOGETHER_WITH,
+        GK_APART_FROM,
+        GK_LOAD,
+        GK_PRIORITY,
+        GK_MAX
+    };
+    static const struct key_spec specs[GK_MAX] = {
+        [GK_NAME] = {"name", true},
+        [GK_DOMAIN] = {"domain", true},
+        [GK_POLICY] = {"policy", false},
+        [GK_FAILBACK] = {"failback", false},
+        [GK_RESTARTS] = {"restarts", false},
+        [GK_RESOURCES] = {"resources", true},
+        [GK_REQUIRES] = {"requires", false},
+        [GK_COLOCATED] = {"colocated", false},
+        [GK_TOGETHER_WITH] = {"together_with", false},
+        [GK_APART_FROM] = {"apart_from", false},
+        [GK_LOAD] = {"load", false},
+        [GK_PRIORITY] = {"priority", false},
     };
     static const char *const failback[] = {"controlled", "auto"};
     struct ynode *f[ARRAY_SIZE(specs)];
@@ -186,29 +225,45 @@ static void load_group(struct loader *ld, size_t gi, struct ynode *e)
         return;
     }
     walk_mapping(ld, e, who, where, specs, ARRAY_SIZE(specs), f);
-    if (f[0]) {
+    if (f[GK_NAME]) {
         _cleanup_free_ char *label = xasprintf("%s: name", who);
         const char *name =
-            scalar_name(ld, f[0], label, "group name", 63, "._-", true, NODE_NAME_RULE);
+            scalar_name(ld, f[GK_NAME], label, "group name", 63, "._-", true, NODE_NAME_RULE);
         if (name) {
             g->name = xstrdup(name);
-            load_resources_claim_name(ld, f[0], gi, true);
+            load_resources_claim_name(ld, f[GK_NAME], gi, true);
         }
     }
-    if (f[1])
-        load_domain(ld, g, f[1], who);
-    if (f[2])
-        load_policy(ld, g, f[2], who);
-    if (f[3]) {
+    if (f[GK_DOMAIN])
+        load_domain(ld, g, f[GK_DOMAIN], who);
+    if (f[GK_POLICY])
+        load_policy(ld, g, f[GK_POLICY], who);
+    if (f[GK_FAILBACK]) {
         _cleanup_free_ char *label = xasprintf("%s: failback", who);
-        int i = scalar_keyword(ld, f[3], label, failback, ARRAY_SIZE(failback));
+        int i = scalar_keyword(ld, f[GK_FAILBACK], label, failback, ARRAY_SIZE(failback));
         if (i >= 0)
             g->failback = i == 0 ? CFG_FAILBACK_CONTROLLED : CFG_FAILBACK_AUTO;
     }
-    if (f[4])
-        load_restarts(ld, g, f[4], who);
-    if (f[5])
-        load_group_resources(ld, gi, f[5], who);
+    if (f[GK_RESTARTS])
+        load_restarts(ld, g, f[GK_RESTARTS], who);
+    if (f[GK_PRIORITY]) {
+        _cleanup_free_ char *label = xasprintf("%s: priority", who);
+        int64_t v;
+        if (scalar_int(ld, f[GK_PRIORITY], label, -CFG_MAX_PRIORITY, CFG_MAX_PRIORITY, &v))
+            g->priority = (int32_t)v;
+    }
+    if (f[GK_LOAD])
+        load_capacity_load(ld, g, f[GK_LOAD], who);
+    if (f[GK_COLOCATED]) {
+        _cleanup_free_ char *label = xasprintf("%s: colocated", who);
+        if (scalar_bool(ld, f[GK_COLOCATED], label, &g->colocated) && g->colocated)
+            ld->gsrc[gi].colocated = f[GK_COLOCATED];
+    }
+    ld->gsrc[gi].rel[REL_REQUIRES] = f[GK_REQUIRES];
+    ld->gsrc[gi].rel[REL_TOGETHER_WITH] = f[GK_TOGETHER_WITH];
+    ld->gsrc[gi].rel[REL_APART_FROM] = f[GK_APART_FROM];
+    if (f[GK_RESOURCES])
+        load_group_resources(ld, gi, f[GK_RESOURCES], who);
 }
 
 /* groups: a list of groups, each with a name, a domain and its resources. */
@@ -225,6 +280,9 @@ void load_groups(struct loader *ld, struct ynode *n)
     struct cfg *c = ld->c;
     c->groups = xcalloc(count, sizeof(*c->groups));
     c->n_groups = count;
+    ld->gsrc = xcalloc(count, sizeof(*ld->gsrc));
+    ld->groups_all = count == n->n;
     for (size_t i = 0; i < count; i++)
         load_group(ld, i, n->items[i]);
+    load_relations(ld);
 }

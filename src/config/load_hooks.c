@@ -48,14 +48,8 @@ static uint32_t load_hook_events(struct loader *ld, struct ynode *n, const char 
             continue;
         }
         ok = false;
-        _cleanup_free_ char *q = report_quote_node(e);
-        const char *sug = report_suggest(e->text, names, ARRAY_SIZE(names));
-        if (sug) {
-            report_error(ld, e, "%s: unknown event %s; did you mean '%s'?", label, q, sug);
-        } else {
-            _cleanup_free_ char *all = report_join(names, ARRAY_SIZE(names), " and ");
-            report_error(ld, e, "%s: unknown event %s (the events are %s)", label, q, all);
-        }
+        static const struct unknown_name u = {.what = "unknown event", .plural = "events"};
+        report_unknown(ld, e, label, &u, names, ARRAY_SIZE(names));
     }
     return ok ? mask : 0;
 }

@@ -6,6 +6,7 @@
  * scripts and users are checked on this node through files.c.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,19 +43,21 @@ enum {
     RK_OPTIONS,
     RK_PATH,
     RK_PARAMS,
+    RK_MAC,
     RK_MAX
 };
 
 static const char *const res_keys[RK_MAX] = {
-    "name",          "type",    "on_fail",    "timeouts",  "monitor", "healthy", "checks",
-    "ready_timeout", "address", "network",    "interface", "command", "user",    "environment",
-    "directory",     "device",  "mountpoint", "fstype",    "options", "path",    "params",
+    "name",    "type",          "on_fail",   "timeouts", "monitor",    "healthy",
+    "checks",  "ready_timeout", "address",   "network",  "interface",  "command",
+    "user",    "environment",   "directory", "device",   "mountpoint", "fstype",
+    "options", "path",          "params",    "mac",
 };
 #define RK_COMMON                                                                                  \
     (BIT(RK_NAME) | BIT(RK_TYPE) | BIT(RK_ON_FAIL) | BIT(RK_TIMEOUTS) | BIT(RK_MONITOR) |          \
      BIT(RK_HEALTHY) | BIT(RK_CHECKS) | BIT(RK_READY_TIMEOUT))
 static const uint32_t res_masks[CFG_RES_TYPE_MAX] = {
-    [CFG_RES_IP] = RK_COMMON | BIT(RK_ADDRESS) | BIT(RK_NETWORK) | BIT(RK_INTERFACE),
+    [CFG_RES_IP] = RK_COMMON | BIT(RK_ADDRESS) | BIT(RK_NETWORK) | BIT(RK_INTERFACE) | BIT(RK_MAC),
     [CFG_RES_PROCESS] =
         RK_COMMON | BIT(RK_COMMAND) | BIT(RK_USER) | BIT(RK_ENVIRONMENT) | BIT(RK_DIRECTORY),
     [CFG_RES_FS] =
@@ -298,17 +301,11 @@ static void load_ip_network(struct loader *ld, struct cfg_resource *r, const str
     }
     if (!ld->networks_ok)
         return;
-    const char **names = xcalloc(c->n_networks, sizeof(*names));
+    static const struct unknown_name u = {.what = "undeclared network", .plural = "networks"};
+    const char **names = xcalloc(c->n_networks + 1, sizeof(*names));
     for (size_t j = 0; j < c->n_networks; j++)
         names[j] = c->networks[j].name;
-    _cleanup_free_ char *q = report_quote_node(n);
-    const char *sug = ytree_has_nul(n) ? NULL : report_suggest(n->text, names, c->n_networks);
-    if (sug) {
-        report_error(ld, n, "%s: undeclared network %s; did you mean '%s'?", who, q, sug);
-    } else {
-        _cleanup_free_ char *all = report_join(names, c->n_networks, " and ");
-        report_error(ld, n, "%s: undeclared network %s (the networks are %s)", who, q, all);
-    }
+    report_unknown(ld, n, who, &u, names, c->n_networks);
     free(names);
 }
 
@@ -326,8 +323,77 @@ static bool ifname_ok(const struct ynode *n)
     return true;
 }
 
+/* Parses "02:00:c0:00:02:32" (six hex bytes, ':' between them) into mac; reports nothing. */
+static bool mac_parse(const struct ynode *n, uint8_t mac[static 6])
+{
+    if (n->len != 17 || ytree_has_nul(n))
+        return false;
+    for (size_t i = 0; i < 6; i++) {
+        const char *p = n->text + 3 * i;
+        if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]) ||
+            (i < 5 && p[2] != ':'))
+            return false;
+        char hex[3] = {p[0], p[1], '\0'};
+        mac[i] = (uint8_t)strtoul(hex, NULL, 16);
+    }
+    return true;
+}
+
+/*
+ * mac: a unicast MAC address that no other resource uses; one that is not
+ * locally administered gets a warning (it may be some device's own).
+ */
+static void load_ip_mac(struct loader *ld, struct cfg_resource *r, const struct ynode *n,
+                        const char *who)
+{
+    static const char form[] = "six hexadecimal bytes separated by ':', such as "
+                               "\"02:00:c0:00:02:32\"";
+    _cleanup_free_ char *label = xasprintf("%s: mac", who);
+    if (!scalar_ok(ld, n, label, form))
+        return;
+    _cleanup_free_ char *q = report_quote_node(n);
+    uint8_t mac[6];
+    if (!mac_parse(n, mac)) {
+        report_error(ld, n, "%s %s is not a MAC address: write %s", label, q, form);
+        return;
+    }
+    static const uint8_t zero[6] = {0};
+    if (memcmp(mac, zero, sizeof(mac)) == 0) {
+        report_error(ld, n, "%s %s is the all-zero address; use a unicast address such as %s",
+                     label, q, "02:00:c0:00:02:32");
+        return;
+    }
+    if (mac[0] & 1) {
+        report_error(ld, n,
+                     "%s %s is a multicast address (the first byte is odd); a service needs a "
+                     "unicast address, such as 02:%02x:%02x:%02x:%02x:%02x",
+                     label, q, mac[1], mac[2], mac[3], mac[4], mac[5]);
+        return;
+    }
+    for (size_t i = 0; i < ld->n_macs; i++) {
+        const struct cfg_resource *o = ld->macs[i].r;
+        if (memcmp(o->mac, mac, sizeof(mac)) == 0) {
+            report_error(ld, n, "%s: mac %s is already used by resource '%s' (line %d)", who, q,
+                         o->name ? o->name : "?", ld->macs[i].at->line);
+            return;
+        }
+    }
+    if (!(mac[0] & 2))
+        report_warning(ld, n,
+                       "%s %s is not locally administered (the second bit of the first byte is "
+                       "clear): it may be the burnt-in address of some device; addresses such as "
+                       "02:xx:xx:xx:xx:xx are free for local use",
+                       label, q);
+    r->has_mac = true;
+    memcpy(r->mac, mac, sizeof(mac));
+    xgrow((void **)&ld->macs, &ld->macs_cap, ld->n_macs + 1, sizeof(*ld->macs));
+    ld->macs[ld->n_macs++] = (struct res_at){r, n};
+}
+
 static void load_ip(struct loader *ld, struct cfg_resource *r, struct ynode **f, const char *who)
 {
+    if (f[RK_MAC])
+        load_ip_mac(ld, r, f[RK_MAC], who);
     if (f[RK_ADDRESS] && load_ip_address(ld, r, f[RK_ADDRESS], who))
         check_ip_unique(ld, r, f[RK_ADDRESS], who);
     if (f[RK_NETWORK])

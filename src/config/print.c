@@ -242,6 +242,9 @@ static void put_res_keys(struct cfg_buf *b, const struct cfg *c, const struct cf
         if (r->network >= 0 && (size_t)r->network < c->n_networks)
             put_opt(b, ind, "network", c->networks[r->network].name);
         put_opt(b, ind, "interface", r->interface);
+        if (r->has_mac)
+            cfg_buf_printf(b, "%smac: \"%02x:%02x:%02x:%02x:%02x:%02x\"\n", ind, r->mac[0],
+                           r->mac[1], r->mac[2], r->mac[3], r->mac[4], r->mac[5]);
         break;
     case CFG_RES_PROCESS:
         cfg_buf_printf(b, "%scommand: ", ind);
@@ -309,6 +312,61 @@ static void put_resource(struct cfg_buf *b, const struct cfg *c, const struct cf
         put_check(b, &r->checks[i]);
 }
 
+/* "    KEY: [a, b]\n" for a list of groups, when it is not empty. */
+static void put_groups_list(struct cfg_buf *b, const struct cfg *c, const char *key,
+                            const size_t *v, size_t n)
+{
+    if (n == 0)
+        return;
+    cfg_buf_printf(b, "    %s: [", key);
+    for (size_t i = 0; i < n; i++) {
+        cfg_buf_printf(b, "%s", i ? ", " : "");
+        put_scalar(b, v[i] < c->n_groups && c->groups[v[i]].name ? c->groups[v[i]].name : "");
+    }
+    cfg_buf_printf(b, "]\n");
+}
+
+/*
+ * "INDENT" "KEY:" and one line per capacity name with its amount in v[]
+ * (all of them, or only those above 0 when !zeros); "KEY: {}" for none.
+ */
+static void put_amounts(struct cfg_buf *b, const struct cfg *c, const char *indent, const char *key,
+                        const uint64_t *v, bool zeros)
+{
+    size_t shown = 0;
+    for (size_t i = 0; i < c->n_capacity_names; i++)
+        shown += zeros || v[i] > 0;
+    cfg_buf_printf(b, "%s%s:%s\n", indent, key, shown ? "" : " {}");
+    for (size_t i = 0; i < c->n_capacity_names; i++) {
+        if (!zeros && v[i] == 0)
+            continue;
+        cfg_buf_printf(b, "%s  ", indent);
+        put_scalar(b, c->capacity_names[i] ? c->capacity_names[i] : "");
+        cfg_buf_printf(b, ": %llu\n", (unsigned long long)v[i]);
+    }
+}
+
+/*
+ * The placement keys that came after the first version of the file
+ * (priority, relationships, load), each only when it is not the default:
+ * a configuration that does not use them prints as it always did.
+ */
+static void put_group_placement(struct cfg_buf *b, const struct cfg *c, const struct cfg_group *g)
+{
+    if (g->priority)
+        cfg_buf_printf(b, "    priority: %d\n", (int)g->priority);
+    put_groups_list(b, c, "requires", g->requires, g->n_requires);
+    if (g->colocated)
+        cfg_buf_printf(b, "    colocated: true\n");
+    put_groups_list(b, c, "together_with", g->together_with, g->n_together_with);
+    put_groups_list(b, c, "apart_from", g->apart_from, g->n_apart_from);
+    bool load = false;
+    for (size_t i = 0; i < c->n_capacity_names; i++)
+        load |= g->load[i] > 0;
+    if (load)
+        put_amounts(b, c, "    ", "load", g->load, false);
+}
+
 static void put_group(struct cfg_buf *b, const struct cfg *c, const struct cfg_group *g)
 {
     char dur[32];
@@ -332,8 +390,14 @@ static void put_group(struct cfg_buf *b, const struct cfg *c, const struct cfg_g
         cfg_buf_printf(b, "    policy: %s\n", policy ? policy : "ordered");
     }
     cfg_buf_printf(b, "    failback: %s\n", failback ? failback : "controlled");
+    put_group_placement(b, c, g);
     cfg_buf_printf(b, "    restarts:\n      max: %u\n      within: %s\n", g->restarts_max,
                    dur_format(g->restarts_within_ms, dur));
+    /* Left out at their defaults, as the placement keys are. */
+    if (g->backoff_ms != CFG_DEFAULT_BACKOFF_MS)
+        cfg_buf_printf(b, "      backoff: %s\n", dur_format(g->backoff_ms, dur));
+    if (g->backoff_max_ms != CFG_DEFAULT_BACKOFF_MAX_MS)
+        cfg_buf_printf(b, "      backoff_max: %s\n", dur_format(g->backoff_max_ms, dur));
     cfg_buf_printf(b, "    resources:\n");
     for (size_t i = 0; i < g->n_resources; i++)
         put_resource(b, c, &g->resources[i]);
@@ -394,6 +458,8 @@ char *cfg_print(const struct cfg *c)
             put_scalar(&b, n->addr && n->addr[j] ? n->addr[j] : "");
             cfg_buf_printf(&b, "\n");
         }
+        if (n->has_capacity)
+            put_amounts(&b, c, "    ", "capacity", n->capacity, true);
     }
     const char *no_quorum = cfg_no_quorum_name(c->no_quorum);
     cfg_buf_printf(&b, "quorum:\n  tie_breaker: ");

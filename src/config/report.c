@@ -150,3 +150,25 @@ const char *report_family(int family)
 {
     return family == AF_INET ? "IPv4" : "IPv6";
 }
+
+/*
+ * "WHO: WHAT 'x'CONTEXT; did you mean 'y'?", else "... (the PLURAL are a, b
+ * and c)", else "... (NONE)" when cand names nothing; at n.
+ */
+void report_unknown(struct loader *ld, const struct ynode *n, const char *who,
+                    const struct unknown_name *u, const char *const *cand, size_t n_cand)
+{
+    _cleanup_free_ char *q = report_quote_node(n);
+    _cleanup_free_ char *all = report_join(cand, n_cand, " and ");
+    const char *sug = ytree_has_nul(n) ? NULL : report_suggest(n->text, cand, n_cand);
+    const char *sep = who ? ": " : "";
+    const char *ctx = u->context ? u->context : "";
+    if (sug)
+        report_error(ld, n, "%s%s%s %s%s; did you mean '%s'?", who ? who : "", sep, u->what, q, ctx,
+                     sug);
+    else if (*all || !u->none)
+        report_error(ld, n, "%s%s%s %s%s (the %s are %s)", who ? who : "", sep, u->what, q, ctx,
+                     u->plural, all);
+    else
+        report_error(ld, n, "%s%s%s %s%s (%s)", who ? who : "", sep, u->what, q, ctx, u->none);
+}

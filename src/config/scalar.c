@@ -57,6 +57,48 @@ bool scalar_uint(struct loader *ld, const struct ynode *n, const char *label, ui
     return true;
 }
 
+/* A plain decimal number within lo..hi, with a leading '-' when negative. */
+bool scalar_int(struct loader *ld, const struct ynode *n, const char *label, int64_t lo, int64_t hi,
+                int64_t *ret)
+{
+    _cleanup_free_ char *expected =
+        xasprintf("a whole number from %lld to %lld", (long long)lo, (long long)hi);
+    if (!scalar_ok(ld, n, label, expected))
+        return false;
+    bool neg = n->len > 1 && n->text[0] == '-';
+    size_t start = neg ? 1 : 0;
+    uint64_t mag = 0, limit = (uint64_t)(neg ? -lo : hi); /* callers keep |lo|, hi < 2^62 */
+    bool digits = n->plain && n->len > start && !ytree_has_nul(n);
+    bool over = false;
+    for (size_t i = start; digits && i < n->len; i++) {
+        char ch = n->text[i];
+        if (ch < '0' || ch > '9')
+            digits = false;
+        else if (mag > limit)
+            over = true;
+        else
+            mag = mag * 10 + (uint64_t)(ch - '0');
+    }
+    if (!digits) {
+        _cleanup_free_ char *got = report_describe(n);
+        const char *t = n->text + (n->len > 1 && n->text[0] == '-');
+        if (!n->plain && n->len > 0 && !ytree_has_nul(n) && *t &&
+            strspn(t, "0123456789") == strlen(t))
+            report_error(ld, n, "%s must be %s, not %s (write it without quotes)", label, expected,
+                         got);
+        else
+            report_type(ld, n, label, expected);
+        return false;
+    }
+    if (over || mag > limit || (neg ? -(int64_t)mag < lo : (int64_t)mag < lo)) {
+        report_error(ld, n, "%s is %s; it must be from %lld to %lld", label, n->text, (long long)lo,
+                     (long long)hi);
+        return false;
+    }
+    *ret = neg ? -(int64_t)mag : (int64_t)mag;
+    return true;
+}
+
 static const char *const dur_units[] = {"ms", "s", "min", "h"};
 static const uint64_t dur_unit_ms[] = {1, 1000, 60000, 3600000};
 

@@ -1,5 +1,7 @@
 #include "resource/ip.h"
 #include "base/util.h"
+#include "resource/macvlan.h"
+#include "resource/nl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,33 +13,13 @@
 #include <netinet/in.h>
 #include <linux/if_packet.h>
 #include <linux/rtnetlink.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
-
-#include <libmnl/libmnl.h>
-
-/*
- * Netlink: every call opens a socket of its own, sends one request and reads
- * the answer to the end, then closes it. A socket per call costs a few
- * microseconds and keeps the module free of state: no stale answer of an
- * earlier, interrupted call can ever be read as the answer to the next one,
- * and the calls work from any thread (and in whatever network namespace the
- * calling thread is, which the unit tests rely on). libmnl checks that each
- * answer carries our sequence number and port id.
- */
-#define NL_BUF_SIZE   32768 /* enough for any single message of an address dump */
-#define NL_DUMP_TRIES 3     /* a dump interrupted by a concurrent change is retried */
-
-static unsigned nl_next_seq(void)
-{
-    static unsigned seq;
-    unsigned s = __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
-    return s + (unsigned)time(NULL);
-}
 
 static size_t family_len(int family)
 {
@@ -96,50 +78,6 @@ int ip_ifindex_by_name(const char *name, unsigned *ret_ifindex)
 
 /* ---- netlink ---- */
 
-/*
- * Sends the request nlh on a fresh socket and runs every answer through cb
- * until the kernel's ACK or the end of the dump. 0, or a negative errno: the
- * kernel's error for the request, or the socket's.
- */
-static int nl_talk(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
-{
-    struct mnl_socket *nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-    if (!nl)
-        return -errno;
-    char *buf = xmalloc(NL_BUF_SIZE);
-    int r = 0;
-    if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-        r = -errno;
-        goto out;
-    }
-    unsigned portid = mnl_socket_get_portid(nl);
-    nlh->nlmsg_seq = nl_next_seq();
-    if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-        r = -errno;
-        goto out;
-    }
-    for (;;) {
-        ssize_t n = mnl_socket_recvfrom(nl, buf, NL_BUF_SIZE);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            r = -errno;
-            break;
-        }
-        int k = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, cb, data);
-        if (k < 0) {
-            r = errno ? -errno : -EIO;
-            break;
-        }
-        if (k == MNL_CB_STOP)
-            break;
-    }
-out:
-    free(buf);
-    mnl_socket_close(nl);
-    return r;
-}
-
 /* An address request for a on ifindex (0 for a dump), in buf. */
 static struct nlmsghdr *addr_msg(char *buf, uint16_t type, uint16_t flags, int family,
                                  unsigned ifindex, uint8_t prefix)
@@ -170,20 +108,28 @@ static int addr_attr_cb(const struct nlattr *attr, void *data)
     return MNL_CB_OK;
 }
 
-/* What a dump of addresses looks for: addr of family, with prefix unless any_prefix. */
+/*
+ * What a dump of addresses looks for: addr of family, with prefix unless
+ * any_prefix. found and ifindex: the first interface holding it. With `on`
+ * set, also whether that interface holds it (on_found) and the first other
+ * one that does (other, 0: none).
+ */
 struct addr_query {
     int family;
     const uint8_t *addr;
     uint8_t prefix;
     bool any_prefix;
+    unsigned on;
     bool found;
     unsigned ifindex;
+    bool on_found;
+    unsigned other;
 };
 
 static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 {
     struct addr_query *q = data;
-    if (q->found || nlh->nlmsg_type != RTM_NEWADDR)
+    if ((q->found && !q->on) || nlh->nlmsg_type != RTM_NEWADDR)
         return MNL_CB_OK;
     const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
     if (ifa->ifa_family != q->family || (!q->any_prefix && ifa->ifa_prefixlen != q->prefix))
@@ -196,8 +142,13 @@ static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
     size_t len = family_len(q->family);
     if (a && mnl_attr_get_payload_len(a) == len &&
         memcmp(mnl_attr_get_payload(a), q->addr, len) == 0) {
+        if (!q->found)
+            q->ifindex = ifa->ifa_index;
         q->found = true;
-        q->ifindex = ifa->ifa_index;
+        if (q->on && ifa->ifa_index == q->on)
+            q->on_found = true;
+        else if (!q->other)
+            q->other = ifa->ifa_index;
     }
     /* Keep reading: the rest of the dump must be consumed, not left on the socket. */
     return MNL_CB_OK;
@@ -209,7 +160,8 @@ static int addr_lookup(struct addr_query *q)
     char buf[MNL_SOCKET_BUFFER_SIZE];
     int r = -EINTR;
     for (int i = 0; i < NL_DUMP_TRIES && r == -EINTR; i++) {
-        q->found = false;
+        q->found = q->on_found = false;
+        q->ifindex = q->other = 0;
         struct nlmsghdr *nlh = addr_msg(buf, RTM_GETADDR, NLM_F_DUMP, q->family, 0, 0);
         r = nl_talk(nlh, addr_dump_cb, q);
     }
@@ -492,4 +444,199 @@ int ip_ifindex_by_local_text(const char *addr, unsigned *ret_ifindex)
     struct ip_vaddr a;
     int r = ip_vaddr_parse(withlen, &a);
     return r < 0 ? r : ip_ifindex_by_local_addr(a.family, a.addr, ret_ifindex);
+}
+
+/* ---- the virtual IP as a resource holds it ---- */
+
+/* Whether `on` (0: none) holds a, and another interface that does (0: none) in *ret_other. */
+static int addr_where(const struct ip_vaddr *a, unsigned on, bool *ret_on, unsigned *ret_other)
+{
+    if (a->family != AF_INET && a->family != AF_INET6)
+        return -EAFNOSUPPORT;
+    struct addr_query q = {.family = a->family, .addr = a->addr, .prefix = a->prefix, .on = on};
+    int r = addr_lookup(&q);
+    if (r < 0)
+        return r;
+    *ret_on = q.on_found;
+    *ret_other = q.other;
+    return 0;
+}
+
+/* The name of interface ifindex for messages ("#7" when it has none). */
+static const char *if_label(unsigned ifindex, char buf[static IFNAMSIZ])
+{
+    if (!if_indextoname(ifindex, buf))
+        snprintf(buf, IFNAMSIZ, "#%u", ifindex);
+    return buf;
+}
+
+static void set_msg(char **ret, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_msg(char **ret, const char *fmt, ...)
+{
+    if (!ret)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    free(*ret);
+    *ret = xvasprintf(fmt, ap);
+    va_end(ap);
+}
+
+static int vip_mac_state(const struct ip_vip *v, unsigned parent, char **ret_why)
+{
+    char addr[64], want[18], have[18], n1[IFNAMSIZ], n2[IFNAMSIZ];
+    ip_vaddr_format(&v->a, addr);
+    struct macvlan_link l = {0};
+    int r = macvlan_query(v->link, &l);
+    if (r < 0 && r != -ENODEV)
+        return r;
+    bool exists = r == 0, on = false;
+    unsigned other = 0;
+    r = addr_where(&v->a, exists && l.is_macvlan ? l.ifindex : 0, &on, &other);
+    if (r < 0)
+        return r;
+    if (!exists) {
+        if (!other)
+            return IP_VIP_DOWN;
+        set_msg(ret_why, "%s is on %s, without its macvlan %s", addr, if_label(other, n1), v->link);
+    } else if (!l.is_macvlan) {
+        set_msg(ret_why, "interface %s is not a macvlan", v->link);
+    } else if (parent && l.parent != parent) {
+        set_msg(ret_why, "macvlan %s is on %s, not on %s", v->link, if_label(l.parent, n1),
+                if_label(parent, n2));
+    } else if (!l.has_mac || memcmp(l.mac, v->mac, sizeof(v->mac)) != 0) {
+        set_msg(ret_why, "macvlan %s has MAC %s, not %s", v->link,
+                l.has_mac ? macvlan_mac_format(l.mac, have) : "none",
+                macvlan_mac_format(v->mac, want));
+    } else if (!l.up) {
+        set_msg(ret_why, "macvlan %s is down", v->link);
+    } else if (!on) {
+        set_msg(ret_why, "macvlan %s has no address %s", v->link, addr);
+    } else if (other) {
+        set_msg(ret_why, "%s is also on %s", addr, if_label(other, n1));
+    } else {
+        return IP_VIP_UP;
+    }
+    return IP_VIP_PARTIAL;
+}
+
+int ip_vip_state(const struct ip_vip *v, unsigned parent, char **ret_why)
+{
+    if (v->has_mac)
+        return vip_mac_state(v, parent, ret_why);
+    int r = ip_addr_find(&v->a, NULL);
+    return r < 0 ? r : r ? IP_VIP_UP : IP_VIP_DOWN;
+}
+
+/* The macvlan of v on parent, as it should be and up: its index in *ret_ifindex. */
+static int vip_link_up(const struct ip_vip *v, unsigned parent, unsigned *ret_ifindex,
+                       char **ret_err)
+{
+    char mac[18], pname[IFNAMSIZ];
+    struct macvlan_link l = {0};
+    int r = macvlan_query(v->link, &l);
+    if (r == 0 && !l.is_macvlan) {
+        set_msg(ret_err, "interface %s exists and is not a macvlan", v->link);
+        return -EEXIST;
+    }
+    if (r == 0 &&
+        (l.parent != parent || !l.has_mac || memcmp(l.mac, v->mac, sizeof(v->mac)) != 0)) {
+        /* Left by an earlier run with another MAC or interface: made again. */
+        r = macvlan_delete(v->link);
+        if (r < 0) {
+            set_msg(ret_err, "cannot delete macvlan %s: %s", v->link, strerror(-r));
+            return r;
+        }
+        r = -ENODEV;
+    }
+    if (r == -ENODEV) {
+        r = macvlan_create(v->link, parent, v->mac, &l.ifindex);
+        if (r < 0)
+            set_msg(ret_err, "cannot create macvlan %s with MAC %s on %s: %s", v->link,
+                    macvlan_mac_format(v->mac, mac), if_label(parent, pname), strerror(-r));
+    } else if (r < 0) {
+        set_msg(ret_err, "cannot look up interface %s: %s", v->link, strerror(-r));
+    } else if (!l.up) {
+        r = macvlan_set_up(l.ifindex);
+        if (r < 0)
+            set_msg(ret_err, "cannot bring macvlan %s up: %s", v->link, strerror(-r));
+    }
+    if (r == 0)
+        *ret_ifindex = l.ifindex;
+    return r;
+}
+
+int ip_vip_up(const struct ip_vip *v, unsigned parent, unsigned *ret_ifindex, bool *ret_arp_raised,
+              char **ret_err)
+{
+    char addr[64], name[IFNAMSIZ];
+    ip_vaddr_format(&v->a, addr);
+    bool raised = false;
+    int r;
+    if (!v->has_mac) {
+        r = ip_addr_add(parent, &v->a);
+        if (r < 0) {
+            set_msg(ret_err, "cannot add %s: %s", addr, strerror(-r));
+            return r;
+        }
+        *ret_ifindex = parent;
+        if (ret_arp_raised)
+            *ret_arp_raised = false;
+        return 0;
+    }
+    unsigned ifindex = 0;
+    r = vip_link_up(v, parent, &ifindex, ret_err);
+    if (r < 0)
+        return r;
+    /* Before the address is there, so that only the macvlan ever answers for it. */
+    if (v->a.family == AF_INET) {
+        r = macvlan_arp_setup(ifindex, parent, &raised);
+        if (r < 0) {
+            set_msg(ret_err, "cannot set the ARP settings of %s and %s: %s", v->link,
+                    if_label(parent, name), strerror(-r));
+            return r;
+        }
+    }
+    /* The address answers from the macvlan's MAC only: a copy elsewhere goes. */
+    bool on = false;
+    unsigned other = 0;
+    for (int i = 0; i < 4 && (r = addr_where(&v->a, ifindex, &on, &other)) == 0 && other; i++)
+        r = ip_addr_del(other, &v->a);
+    if (r < 0) {
+        set_msg(ret_err, "cannot remove %s from %s: %s", addr, if_label(other, name), strerror(-r));
+        return r;
+    }
+    r = ip_addr_add(ifindex, &v->a);
+    if (r < 0) {
+        set_msg(ret_err, "cannot add %s to %s: %s", addr, v->link, strerror(-r));
+        return r;
+    }
+    *ret_ifindex = ifindex;
+    if (ret_arp_raised)
+        *ret_arp_raised = raised;
+    return 0;
+}
+
+int ip_vip_down(const struct ip_vip *v, char **ret_err)
+{
+    char addr[64];
+    ip_vaddr_format(&v->a, addr);
+    unsigned ifindex = 0;
+    int r = 0;
+    for (int i = 0; i < 4 && (r = ip_addr_find(&v->a, &ifindex)) == 1; i++)
+        r = ip_addr_del(ifindex, &v->a);
+    if (r < 0) {
+        set_msg(ret_err, "cannot remove %s: %s", addr, strerror(-r));
+        return r;
+    }
+    if (!v->has_mac)
+        return 0;
+    r = macvlan_delete(v->link);
+    if (r == -EMEDIUMTYPE)
+        return 0; /* not ours */
+    if (r < 0) {
+        set_msg(ret_err, "cannot delete macvlan %s: %s", v->link, strerror(-r));
+        return r;
+    }
+    return 0;
 }

@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -89,3 +90,56 @@ void ip_announcer_free(struct ip_announcer *an);
 
 #define IP_ANNOUNCE_COUNT       5
 #define IP_ANNOUNCE_INTERVAL_MS 200
+
+/*
+ * A virtual IP address as an ip resource holds it: on an interface of the
+ * node (the parent), or, with a fixed MAC address (MAC takeover), on a
+ * macvlan of its own with that MAC on top of the parent (see macvlan.h), so
+ * that a client that ignores gratuitous ARP still reaches it after a move.
+ */
+struct ip_vip {
+    struct ip_vaddr a;
+    bool has_mac;
+    uint8_t mac[6];
+    char link[IFNAMSIZ]; /* with has_mac: the macvlan's name (macvlan_name) */
+};
+
+enum ip_vip_state {
+    IP_VIP_UP,      /* all of it is there */
+    IP_VIP_DOWN,    /* nothing of it is there */
+    IP_VIP_PARTIAL, /* some of it, not all (with has_mac only): a leftover, or broken */
+};
+
+/*
+ * Where v stands on this node: an ip_vip_state, or a negative errno. Without
+ * a MAC, up when the address is assigned to any interface. With a MAC, up
+ * when its macvlan exists, sits on parent (0: on any), is up, has the MAC and
+ * holds the address, which no other interface holds; down when there is
+ * neither the macvlan nor the address; partial otherwise, and then *ret_why
+ * says what is wrong ("macvlan vm-... has no address 192.0.2.50/24"; owned by
+ * the caller; may be NULL).
+ */
+int ip_vip_state(const struct ip_vip *v, unsigned parent, char **ret_why);
+
+/*
+ * Puts v up on parent. Without a MAC: adds the address to parent. With a MAC:
+ * makes sure its macvlan is there as it should be on parent (created, or an
+ * earlier one of the wrong kind of MAC, parent or mode replaced, and up),
+ * gives it and parent the ARP settings of macvlan_arp_setup (IPv4), removes
+ * the address from any other interface, and adds it to the macvlan.
+ *
+ * 0, with the index of the interface holding the address (where to announce
+ * it from) in *ret_ifindex, and whether the parent's ARP settings were raised
+ * in *ret_arp_raised (may be NULL). Or a negative errno and, in *ret_err, one
+ * line for operators (owned by the caller).
+ */
+int ip_vip_up(const struct ip_vip *v, unsigned parent, unsigned *ret_ifindex, bool *ret_arp_raised,
+              char **ret_err);
+
+/*
+ * Takes v down: removes the address from every interface holding it, then,
+ * with a MAC, deletes its macvlan (an interface of that name that is not a
+ * macvlan is left alone: vigil never made it). Nothing there is success.
+ * 0, or a negative errno and one line in *ret_err (owned by the caller).
+ */
+int ip_vip_down(const struct ip_vip *v, char **ret_err);

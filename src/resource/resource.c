@@ -5,6 +5,7 @@
 #include "resource/res_agent.h"
 #include "resource/health.h"
 #include "resource/ip.h"
+#include "resource/macvlan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -279,51 +280,89 @@ static int ip_ifindex(const struct res *res, unsigned *ret, char **ret_err)
     return r;
 }
 
+/* The resource's address as ip.c holds it (with a MAC: on its macvlan). */
+static void ip_vip_of(const struct res *res, struct ip_vip *ret)
+{
+    const struct cfg_resource *rc = res->rc;
+    *ret =
+        (struct ip_vip){.a = {.family = rc->family, .prefix = rc->prefix}, .has_mac = rc->has_mac};
+    memcpy(ret->a.addr, rc->addr, sizeof(ret->a.addr));
+    if (rc->has_mac) {
+        memcpy(ret->mac, rc->mac, sizeof(ret->mac));
+        macvlan_name(res->cg->name, rc->name, ret->link);
+    }
+}
+
+static void ip_check(struct res *res, const struct ip_vip *v)
+{
+    _cleanup_free_ char *why = NULL;
+    unsigned parent = 0;
+    if (v->has_mac && ip_ifindex(res, &parent, &why) < 0)
+        parent = 0; /* then its macvlan cannot be there either */
+    int r = ip_vip_state(v, parent, &why);
+    if (r < 0 && v->has_mac) {
+        _cleanup_free_ char *err = xasprintf("cannot list addresses or links: %s", strerror(-r));
+        finish(res, RES_RC_FAILED, err);
+    } else if (r < 0) {
+        finish(res, RES_RC_FAILED, "cannot list addresses");
+    } else if (r == IP_VIP_UP)
+        finish(res, RES_RC_OK, "");
+    else if (r == IP_VIP_DOWN)
+        finish(res, RES_RC_NOT_RUNNING, "address not present");
+    else
+        finish(res, RES_RC_FAILED, why); /* a probe: a leftover, which a stop clears */
+}
+
 static void ip_op(struct res *res)
 {
     const struct cfg_resource *rc = res->rc;
-    struct ip_vaddr a = {.family = rc->family, .prefix = rc->prefix};
-    memcpy(a.addr, rc->addr, sizeof(a.addr));
-    unsigned ifindex = 0;
+    struct ip_vip v;
+    ip_vip_of(res, &v);
+    unsigned parent = 0, ifindex = 0;
+    bool raised = false;
+    char mac[18], pname[IFNAMSIZ];
     _cleanup_free_ char *err = NULL;
-    int r;
     switch (res->op) {
     case RES_OP_MONITOR:
     case RES_OP_PROBE:
-        r = ip_addr_find(&a, NULL);
-        if (r < 0)
-            finish(res, RES_RC_FAILED, "cannot list addresses");
-        else
-            finish(res, r ? RES_RC_OK : RES_RC_NOT_RUNNING, r ? "" : "address not present");
+        ip_check(res, &v);
         return;
     case RES_OP_STOP:
         ip_announcer_free(res->ann);
         res->ann = NULL;
-        for (int i = 0; i < 4 && (r = ip_addr_find(&a, &ifindex)) == 1; i++)
-            r = ip_addr_del(ifindex, &a);
-        if (r < 0) {
-            err = xasprintf("cannot remove %s: %s", rc->address, strerror(-r));
+        if (ip_vip_down(&v, &err) < 0) {
             finish(res, RES_RC_FAILED, err);
-        } else {
-            log_info("%s: removed %s", res->label, rc->address);
-            finish(res, RES_RC_OK, "");
+            return;
         }
+        if (v.has_mac)
+            log_info("%s: removed %s and its macvlan %s", res->label, rc->address, v.link);
+        else
+            log_info("%s: removed %s", res->label, rc->address);
+        finish(res, RES_RC_OK, "");
         return;
     case RES_OP_START:
-        if (ip_ifindex(res, &ifindex, &err) < 0) {
+        if (ip_ifindex(res, &parent, &err) < 0) {
             finish(res, RES_RC_NOT_INSTALLED, err);
             return;
         }
-        r = ip_addr_add(ifindex, &a);
-        if (r < 0) {
-            err = xasprintf("cannot add %s: %s", rc->address, strerror(-r));
+        if (ip_vip_up(&v, parent, &ifindex, &raised, &err) < 0) {
             finish(res, RES_RC_FAILED, err);
             return;
         }
+        if (!if_indextoname(parent, pname))
+            snprintf(pname, sizeof(pname), "#%u", parent);
+        if (raised)
+            log_info("%s: raised the ARP settings of %s (arp_ignore at least 1, arp_announce 2) "
+                     "so that only macvlan %s answers for %s",
+                     res->label, pname, v.link, rc->address);
         ip_announcer_free(res->ann);
-        res->ann = ip_announcer_start(res->env.loop, ifindex, &a, IP_ANNOUNCE_COUNT,
+        res->ann = ip_announcer_start(res->env.loop, ifindex, &v.a, IP_ANNOUNCE_COUNT,
                                       IP_ANNOUNCE_INTERVAL_MS);
-        log_info("%s: added %s", res->label, rc->address);
+        if (v.has_mac)
+            log_info("%s: added %s on macvlan %s (MAC %s) over %s", res->label, rc->address, v.link,
+                     macvlan_mac_format(v.mac, mac), pname);
+        else
+            log_info("%s: added %s", res->label, rc->address);
         finish(res, RES_RC_OK, "");
         return;
     case RES_OP_MAX:

@@ -81,8 +81,8 @@ def test_config_diff_lines(fake, tmp_path):
         "  + group api: added (starts once applied)",
         "  ~ group web: modified: resource www modified (runs on n1: restarts from resource www)",
         "  - group db: removed (runs on n3: stops)",
-        "  ~ group batch: modified: domain, policy, failback or restarts (runs on n2: keeps "
-        "running)",
+        "  ~ group batch: modified: placement settings (domain, policy, failback, restarts, "
+        "priority, relationships or load) (runs on n2: keeps running)",
         "  ~ hooks: modified",
         "  ! refused without --force: group db runs on n3: removing it stops it",
     ]

@@ -472,8 +472,8 @@ static const struct {
     {"groups-group-keys.yaml",
      "groups-group-keys.yaml:9:13: error: group 'web': domain must be a list of nodes, not "
      "'n1'; write [n1]\n"
-     "groups-group-keys.yaml:10:13: error: group 'web': policy must be ordered, round-robin or "
-     "{script: PATH}, not 'ordred'; did you mean 'ordered'?\n"
+     "groups-group-keys.yaml:10:13: error: group 'web': policy must be ordered, round-robin, "
+     "balanced or {script: PATH}, not 'ordred'; did you mean 'ordered'?\n"
      "groups-group-keys.yaml:11:15: error: group 'web': failback must be controlled or auto, "
      "not 'automatic'\n"
      "groups-group-keys.yaml:12:21: error: group 'web': restarts.max is 101; it must be from 0 "

@@ -1,0 +1,335 @@
+/*
+ * Relationships between groups in vigil.yaml: requires (with colocated),
+ * together_with and apart_from. A group may name groups written after it, so
+ * the names are resolved here once every group is loaded: unknown names
+ * (with did-you-mean), a group naming itself, the same group twice, an
+ * apart_from that contradicts a same-node relationship, and cycles through
+ * requires and together_with are refused. Pure: no I/O.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+#include "config/load.h"
+
+static const char *const rel_keys[REL_MAX] = {"requires", "together_with", "apart_from"};
+
+/* The list of kind k of group g: its array and count. */
+static size_t **rel_list(struct cfg_group *g, int k, size_t **ret_n)
+{
+    switch (k) {
+    case REL_REQUIRES:
+        *ret_n = &g->n_requires;
+        return &g->requires;
+    case REL_TOGETHER_WITH:
+        *ret_n = &g->n_together_with;
+        return &g->together_with;
+    default:
+        *ret_n = &g->n_apart_from;
+        return &g->apart_from;
+    }
+}
+
+/* The same, to read: list k of g and its length in *ret_n. */
+static const size_t *rel_view(const struct cfg_group *g, int k, size_t *ret_n)
+{
+    switch (k) {
+    case REL_REQUIRES:
+        *ret_n = g->n_requires;
+        return g->requires;
+    case REL_TOGETHER_WITH:
+        *ret_n = g->n_together_with;
+        return g->together_with;
+    default:
+        *ret_n = g->n_apart_from;
+        return g->apart_from;
+    }
+}
+
+/* The relationships as they were resolved: where each entry of each list was written. */
+struct rel_state {
+    struct loader *ld;
+    const char **names;               /* [n_groups]: usable group names (NULL entries) */
+    bool names_ok;                    /* every group loaded with a usable name */
+    const struct ynode **at[REL_MAX]; /* [n_groups * CFG_MAX_RELATIONS] */
+    bool *list_bad;                   /* [n_groups * REL_MAX]: a list had an error */
+};
+
+static const struct ynode *rel_at(const struct rel_state *st, int k, size_t gi, size_t i)
+{
+    return st->at[k][gi * CFG_MAX_RELATIONS + i];
+}
+
+/*
+ * When v names a resource, reports "KEY names resource 'x' (of group 'g',
+ * line N); KEY names groups, not resources" and returns true.
+ */
+static bool report_resource_name(struct rel_state *st, const struct ynode *v, const char *who,
+                                 const char *key)
+{
+    struct loader *ld = st->ld;
+    for (size_t i = 0; i < ld->n_gnames; i++) {
+        const struct gname *o = &ld->gnames[i];
+        if (o->is_group || strcmp(o->name, v->text) != 0)
+            continue;
+        const char *gname = ld->c->groups[o->group].name;
+        report_error(ld, v,
+                     "%s: %s names resource '%s' (of group '%s', line %d); %s names groups, not "
+                     "resources",
+                     who, key, o->name, gname ? gname : "?", o->at->line, key);
+        return true;
+    }
+    return false;
+}
+
+/* Entry v of list k of group gi: resolved, checked, and appended. */
+static void load_rel_entry(struct rel_state *st, size_t gi, int k, const struct ynode *v,
+                           const char *who, const char *label)
+{
+    struct loader *ld = st->ld;
+    struct cfg *c = ld->c;
+    struct cfg_group *g = &c->groups[gi];
+    size_t *n, **list = rel_list(g, k, &n);
+    if (!scalar_ok(ld, v, label, "a group name")) {
+        st->list_bad[gi * REL_MAX + (size_t)k] = true;
+        return;
+    }
+    size_t j = 0;
+    while (j < c->n_groups &&
+           !(st->names[j] && !ytree_has_nul(v) && strcmp(st->names[j], v->text) == 0))
+        j++;
+    if (j == c->n_groups) {
+        st->list_bad[gi * REL_MAX + (size_t)k] = true;
+        if (ytree_has_nul(v) || report_resource_name(st, v, who, rel_keys[k]) || !st->names_ok)
+            return;
+        _cleanup_free_ char *ctx = xasprintf(" in %s", rel_keys[k]);
+        struct unknown_name u = {.what = "undeclared group", .context = ctx, .plural = "groups"};
+        report_unknown(ld, v, who, &u, st->names, c->n_groups);
+        return;
+    }
+    if (j == gi) {
+        report_error(ld, v, "%s: %s names the group itself", who, rel_keys[k]);
+        st->list_bad[gi * REL_MAX + (size_t)k] = true;
+        return;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        if ((*list)[i] == j) {
+            report_error(ld, v, "%s: %s names group '%s' twice (first at line %d)", who,
+                         rel_keys[k], st->names[j], rel_at(st, k, gi, i)->line);
+            return;
+        }
+    }
+    st->at[k][gi * CFG_MAX_RELATIONS + *n] = v;
+    (*list)[(*n)++] = j;
+}
+
+/* List k of group gi, value n: one group name or a list of them (possibly empty). */
+static void load_rel_list(struct rel_state *st, size_t gi, int k, struct ynode *n, const char *who)
+{
+    struct loader *ld = st->ld;
+    struct cfg_group *g = &ld->c->groups[gi];
+    size_t *count, **list = rel_list(g, k, &count);
+    _cleanup_free_ char *label = xasprintf("%s: %s", who, rel_keys[k]);
+    if (n->type == YN_SCALAR && !ytree_is_null(n)) {
+        *list = xcalloc(1, sizeof(**list));
+        load_rel_entry(st, gi, k, n, who, label);
+        return;
+    }
+    if (n->type != YN_SEQUENCE) {
+        report_type(ld, n, label, "a group name or a list of group names, such as [db]");
+        st->list_bad[gi * REL_MAX + (size_t)k] = true;
+        return;
+    }
+    _cleanup_free_ char *what = xasprintf("groups in %s", rel_keys[k]);
+    size_t max = walk_cap(ld, n, CFG_MAX_RELATIONS, who, what);
+    if (max < n->n)
+        st->list_bad[gi * REL_MAX + (size_t)k] = true;
+    *list = xcalloc(max ? max : 1, sizeof(**list));
+    for (size_t i = 0; i < max; i++) {
+        _cleanup_free_ char *ilabel = xasprintf("%s: %s entry #%zu", who, rel_keys[k], i + 1);
+        load_rel_entry(st, gi, k, n->items[i], who, ilabel);
+    }
+}
+
+/* The position in group gi's list k of group j, or -1. */
+static int rel_find(const struct cfg_group *g, int k, size_t j)
+{
+    size_t n;
+    const size_t *list = rel_view(g, k, &n);
+    for (size_t i = 0; i < n; i++)
+        if (list[i] == j)
+            return (int)i;
+    return -1;
+}
+
+/*
+ * Which relationship of group a keeps it on b's node: "together_with", or
+ * "requires" with colocated; NULL if none. *ret_at gets where it is written.
+ */
+static const char *same_node(const struct rel_state *st, size_t a, size_t b,
+                             const struct ynode **ret_at)
+{
+    const struct cfg_group *g = &st->ld->c->groups[a];
+    int i = rel_find(g, REL_TOGETHER_WITH, b);
+    if (i >= 0) {
+        *ret_at = rel_at(st, REL_TOGETHER_WITH, a, (size_t)i);
+        return "together_with";
+    }
+    i = g->colocated ? rel_find(g, REL_REQUIRES, b) : -1;
+    if (i >= 0) {
+        *ret_at = rel_at(st, REL_REQUIRES, a, (size_t)i);
+        return "requires (colocated)";
+    }
+    return NULL;
+}
+
+/* apart_from a group that must share the node, in either direction, is a contradiction. */
+static void check_contradictions(struct rel_state *st)
+{
+    struct loader *ld = st->ld;
+    struct cfg *c = ld->c;
+    for (size_t gi = 0; gi < c->n_groups; gi++) {
+        const struct cfg_group *g = &c->groups[gi];
+        for (size_t i = 0; i < g->n_apart_from; i++) {
+            size_t j = g->apart_from[i];
+            const struct ynode *at = NULL;
+            const struct ynode *v = rel_at(st, REL_APART_FROM, gi, i);
+            const char *why = same_node(st, gi, j, &at);
+            if (why) {
+                report_error(ld, v,
+                             "group '%s': apart_from '%s' contradicts its %s '%s' (line %d): a "
+                             "group cannot be kept off the node it must run on",
+                             g->name, st->names[j], why, st->names[j], at->line);
+                continue;
+            }
+            why = same_node(st, j, gi, &at);
+            if (why)
+                report_error(ld, v,
+                             "group '%s': apart_from '%s' contradicts the %s '%s' of group '%s' "
+                             "(line %d): the two must run on the same node",
+                             g->name, st->names[j], why, g->name, st->names[j], at->line);
+        }
+    }
+}
+
+/* ---- Cycles through requires and together_with ---- */
+
+struct cycle_walk {
+    struct rel_state *st;
+    unsigned char *color; /* [n_groups]: 0 not seen, 1 on the path, 2 done */
+    size_t *path;         /* [n_groups] */
+    size_t depth;
+};
+
+/* Reports the cycle path[from..depth-1] -> path[from], from its group earliest in the file. */
+static void report_cycle(struct cycle_walk *w, size_t from)
+{
+    struct rel_state *st = w->st;
+    const struct cfg *c = st->ld->c;
+    size_t m = w->depth - from, r = 0;
+    const size_t *cy = &w->path[from];
+    for (size_t i = 1; i < m; i++)
+        if (cy[i] < cy[r])
+            r = i;
+    bool req = false, tog = false;
+    struct cfg_buf b = {0};
+    const struct ynode *at = NULL;
+    for (size_t s = 0; s < m; s++) {
+        size_t u = cy[(r + s) % m], v = cy[(r + s + 1) % m];
+        int i = rel_find(&c->groups[u], REL_REQUIRES, v);
+        int kind = i >= 0 ? REL_REQUIRES : REL_TOGETHER_WITH;
+        if (i < 0)
+            i = rel_find(&c->groups[u], REL_TOGETHER_WITH, v);
+        req |= kind == REL_REQUIRES;
+        tog |= kind == REL_TOGETHER_WITH;
+        if (s == 0)
+            at = rel_at(st, kind, u, (size_t)i);
+        cfg_buf_printf(&b, "%s -> ", c->groups[u].name);
+    }
+    cfg_buf_printf(&b, "%s", c->groups[cy[r]].name);
+    _cleanup_free_ char *text = cfg_buf_steal(&b);
+    report_error(st->ld, at, "group '%s': %s a cycle: %s", c->groups[cy[r]].name,
+                 req && tog ? "requires and together_with make"
+                 : req      ? "requires makes"
+                            : "together_with makes",
+                 text);
+}
+
+static void walk_from(struct cycle_walk *w, size_t u)
+{
+    const struct cfg_group *g = &w->st->ld->c->groups[u];
+    w->color[u] = 1;
+    w->path[w->depth++] = u;
+    for (int k = REL_REQUIRES; k <= REL_TOGETHER_WITH; k++) {
+        size_t n;
+        const size_t *list = rel_view(g, k, &n);
+        for (size_t i = 0; i < n; i++) {
+            size_t v = list[i];
+            if (k == REL_TOGETHER_WITH && rel_find(g, REL_REQUIRES, v) >= 0)
+                continue; /* the same edge, already followed */
+            if (w->color[v] == 0) {
+                walk_from(w, v);
+            } else if (w->color[v] == 1) {
+                size_t from = w->depth;
+                while (from > 0 && w->path[from - 1] != v)
+                    from--;
+                report_cycle(w, from - 1);
+            }
+        }
+    }
+    w->depth--;
+    w->color[u] = 2;
+}
+
+static void check_cycles(struct rel_state *st)
+{
+    size_t n = st->ld->c->n_groups;
+    struct cycle_walk w = {st, xcalloc(n, 1), xcalloc(n, sizeof(size_t)), 0};
+    for (size_t u = 0; u < n; u++)
+        if (w.color[u] == 0)
+            walk_from(&w, u);
+    free(w.color);
+    free(w.path);
+}
+
+/*
+ * Resolves every group's requires, together_with and apart_from (written
+ * where ld->gsrc says) into indices, then checks colocated, contradictions
+ * and cycles. Call once every group is loaded.
+ */
+void load_relations(struct loader *ld)
+{
+    struct cfg *c = ld->c;
+    if (!ld->gsrc || c->n_groups == 0)
+        return;
+    struct rel_state st = {.ld = ld, .names_ok = ld->groups_all};
+    st.names = xcalloc(c->n_groups, sizeof(*st.names));
+    st.list_bad = xcalloc(c->n_groups * REL_MAX, sizeof(*st.list_bad));
+    for (int k = 0; k < REL_MAX; k++)
+        st.at[k] = xcalloc(c->n_groups * CFG_MAX_RELATIONS, sizeof(*st.at[k]));
+    for (size_t gi = 0; gi < c->n_groups; gi++) {
+        st.names[gi] = c->groups[gi].name;
+        st.names_ok = st.names_ok && c->groups[gi].name;
+    }
+    for (size_t gi = 0; gi < c->n_groups; gi++) {
+        _cleanup_free_ char *who = c->groups[gi].name ? xasprintf("group '%s'", c->groups[gi].name)
+                                                      : xasprintf("group #%zu", gi + 1);
+        for (int k = 0; k < REL_MAX; k++)
+            if (ld->gsrc[gi].rel[k])
+                load_rel_list(&st, gi, k, ld->gsrc[gi].rel[k], who);
+        const struct cfg_group *g = &c->groups[gi];
+        if (ld->gsrc[gi].colocated && g->n_requires == 0 && !st.list_bad[gi * REL_MAX])
+            report_warning(ld, ld->gsrc[gi].colocated,
+                           "%s: colocated is ignored without requires (it puts the group on the "
+                           "node of the groups it requires)",
+                           who);
+    }
+    /* Messages name both groups: only when every group has a name. */
+    if (st.names_ok)
+        check_contradictions(&st);
+    check_cycles(&st); /* every group on a cycle is named by another, so it has a name */
+    for (int k = 0; k < REL_MAX; k++)
+        free(st.at[k]);
+    free(st.list_bad);
+    free(st.names);
+}
