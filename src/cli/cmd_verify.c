@@ -187,8 +187,9 @@ int cmd_verify(int argc, char **argv, struct cli_globals *g)
     if (cfg->n_nodes == 1)
         fprintf(print ? stderr : stdout,
                 "%s: a one-node cluster: node %s always has quorum; its groups restart in place "
-                "up to their restart budget, then stay failed until 'vigil cleanup'; nothing "
-                "fails over and nothing is fenced\n",
+                "up to their restart budget, then stay failed until their failures expire "
+                "(restarts.within) or 'vigil cleanup'; nothing fails over and nothing is "
+                "fenced\n",
                 path, cfg->nodes[0].name);
     status = CLI_EXIT_OK;
     if (probe) {

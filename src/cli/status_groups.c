@@ -5,6 +5,7 @@
 #include "base/util.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #define STATUS_WIDTH 100 /* the groups table wraps its notes to fit */
@@ -66,6 +67,24 @@ static char *node_list(json_t *arr)
     return out;
 }
 
+/*
+ * A wait for people, rounded up to the second: "38s", "9min 58s", "2h 5min"
+ * (buf, 32 bytes).
+ */
+static const char *wait_text(uint64_t ms, char buf[static 32])
+{
+    uint64_t s = (ms + 999) / 1000;
+    if (s < 60)
+        snprintf(buf, 32, "%llus", (unsigned long long)(s ? s : 1));
+    else if (s < 3600)
+        snprintf(buf, 32, "%llumin %llus", (unsigned long long)(s / 60),
+                 (unsigned long long)(s % 60));
+    else
+        snprintf(buf, 32, "%lluh %llumin", (unsigned long long)(s / 3600),
+                 (unsigned long long)(s % 3600 / 60));
+    return buf;
+}
+
 /* The NOTE of a group: admin decisions first, then why it is in its state (owned). */
 static char *group_note(json_t *grp)
 {
@@ -84,6 +103,14 @@ static char *group_note(json_t *grp)
     const char *why = cli_jstr(grp, "why", NULL);
     if (why && *why)
         note_add(&note, "%s", why);
+    /* Backing off, or failed everywhere until a ban expires: when it tries next, and where. */
+    json_t *next = json_object_get(grp, "next_try_in_ms");
+    const char *next_node = cli_jstr(grp, "next_try_node", NULL);
+    if (json_is_integer(next) && json_integer_value(next) >= 0 && next_node) {
+        char b[32];
+        note_add(&note, "next try in %s on %s", wait_text((uint64_t)json_integer_value(next), b),
+                 next_node);
+    }
     return note;
 }
 

@@ -76,6 +76,7 @@ struct db *db_new(const struct cfg *cfg)
         struct db_group *G = &db->groups[g];
         G->prefer = -1;
         G->banned = xcalloc(nn, sizeof(bool));
+        G->banned_ms = xcalloc(nn, sizeof(uint64_t));
         G->fence_wanted = xcalloc(nn, sizeof(bool));
         G->restarts = xcalloc(nn, sizeof(uint64_t *));
         G->n_restarts = xcalloc(nn, sizeof(size_t));
@@ -103,6 +104,7 @@ void db_free(struct db *db)
         free(G->restarts);
         free(G->n_restarts);
         free(G->banned);
+        free(G->banned_ms);
         free(G->fence_wanted);
         free(G->res_failures);
         history_clear(G);
@@ -128,6 +130,7 @@ static bool cleanup_group(struct db *db, size_t g, int resource)
     for (size_t n = 0; n < cfg->n_nodes; n++) {
         changed |= G->banned[n] || G->fence_wanted[n] || G->n_restarts[n];
         G->banned[n] = false;
+        G->banned_ms[n] = 0;
         G->fence_wanted[n] = false;
         free(G->restarts[n]);
         G->restarts[n] = NULL;
@@ -228,6 +231,56 @@ size_t db_restarts_within(const struct db *db, size_t g, size_t n, uint64_t now_
     return k;
 }
 
+uint64_t db_last_restart_ms(const struct db *db, size_t g, size_t n)
+{
+    const struct db_group *G = &db->groups[g];
+    uint64_t last = 0;
+    for (size_t i = 0; i < G->n_restarts[n]; i++)
+        if (G->restarts[n][i] > last)
+            last = G->restarts[n][i];
+    return last;
+}
+
+uint64_t db_restart_delay_ms(const struct db *db, size_t g, size_t n)
+{
+    const struct cfg_group *cg = &db->cfg->groups[g];
+    uint64_t last = db_last_restart_ms(db, g, n);
+    if (!last)
+        return 0;
+    /* The restarts within the window that ends at the latest one, the latest included. */
+    size_t k = db_restarts_within(db, g, n, last);
+    if (k <= 1)
+        return 0;
+    uint64_t d = cg->backoff_ms;
+    for (size_t i = 2; i < k && d < cg->backoff_max_ms; i++)
+        d *= 2;
+    return d < cg->backoff_max_ms ? d : cg->backoff_max_ms;
+}
+
+bool db_apply_expiry(struct db *db, size_t g, size_t n, uint64_t ban_ms, uint32_t src_id)
+{
+    if (g >= db->cfg->n_groups || n >= db->cfg->n_nodes)
+        return false;
+    struct db_group *G = &db->groups[g];
+    if (!G->banned[n] || G->banned_ms[n] != ban_ms)
+        return false;
+    G->banned[n] = false;
+    G->banned_ms[n] = 0;
+    free(G->restarts[n]);
+    G->restarts[n] = NULL;
+    G->n_restarts[n] = 0;
+    bump(db, src_id);
+    return true;
+}
+
+/* Bans node n for group g, dated by the failure of ts_ms (the latest, when banned again). */
+static void ban(struct db_group *G, size_t n, uint64_t ts_ms)
+{
+    G->banned[n] = true;
+    if (ts_ms > G->banned_ms[n])
+        G->banned_ms[n] = ts_ms;
+}
+
 bool db_apply_failure(struct db *db, size_t g, size_t r, size_t n, enum db_fail_kind kind,
                       uint64_t ts_ms, const char *reason, uint32_t src_id)
 {
@@ -259,14 +312,14 @@ bool db_apply_failure(struct db *db, size_t g, size_t r, size_t n, enum db_fail_
         G->restarts[n][k++] = ts_ms;
         G->n_restarts[n] = k;
         if (k > cg->restarts_max) {
-            G->banned[n] = true;
+            ban(G, n, ts_ms);
             decisive = true;
         }
         break;
     }
     case DB_FAIL_FAILOVER:
     case DB_FAIL_START:
-        G->banned[n] = true;
+        ban(G, n, ts_ms);
         decisive = true;
         break;
     case DB_FAIL_HALT:
@@ -325,6 +378,11 @@ json_t *db_to_json(const struct db *db)
                 json_array_append_new(a, json_integer((json_int_t)G->restarts[n][i]));
             json_object_set_new(restarts, cfg->nodes[n].name, a);
         }
+        json_t *banned_at = json_object();
+        for (size_t n = 0; n < cfg->n_nodes; n++)
+            if (G->banned[n] && G->banned_ms[n])
+                json_object_set_new(banned_at, cfg->nodes[n].name,
+                                    json_integer((json_int_t)G->banned_ms[n]));
         json_t *fails = json_object();
         for (size_t r = 0; r < cg->n_resources; r++)
             if (G->res_failures[r])
@@ -338,12 +396,13 @@ json_t *db_to_json(const struct db *db)
                                                   (json_int_t)f->ts_ms, "kind",
                                                   db_fail_kind_name(f->kind), "reason", f->reason));
         }
-        json_t *jg = json_pack(
-            "{s:b, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o}", "stopped", G->stopped, "unmanaged",
-            G->unmanaged, "halted", G->halted, "prefer",
-            G->prefer >= 0 ? json_string(cfg->nodes[G->prefer].name) : json_null(), "banned",
-            node_list(cfg, G->banned), "fence_wanted", node_list(cfg, G->fence_wanted), "restarts",
-            restarts, "failures", fails, "history", hist);
+        json_t *jg =
+            json_pack("{s:b, s:b, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "stopped", G->stopped,
+                      "unmanaged", G->unmanaged, "halted", G->halted, "prefer",
+                      G->prefer >= 0 ? json_string(cfg->nodes[G->prefer].name) : json_null(),
+                      "banned", node_list(cfg, G->banned), "banned_at", banned_at, "fence_wanted",
+                      node_list(cfg, G->fence_wanted), "restarts", restarts, "failures", fails,
+                      "history", hist);
         json_object_set_new(groups, cg->name, jg);
     }
     return json_pack("{s:I, s:I, s:o, s:o}", "version", (json_int_t)db->version, "src",
@@ -421,6 +480,23 @@ static void read_group(const struct cfg *cfg, size_t g, struct db_group *G, cons
     read_node_list(cfg, json_object_get(jg, "fence_wanted"), G->fence_wanted, "fence_wanted", err);
     const char *key;
     json_t *jv;
+    /* When each ban began; absent before bans were dated (then 0: unknown). */
+    v = json_object_get(jg, "banned_at");
+    if (v && want(v, JSON_OBJECT, "banned_at", err)) {
+        json_object_foreach(v, key, jv)
+        {
+            if (!want(jv, JSON_INTEGER, "banned_at", err))
+                return;
+            if (json_integer_value(jv) < 0) {
+                if (!*err)
+                    *err = xstrdup("banned_at: negative time");
+                return;
+            }
+            const struct cfg_node *nd = cfg_node_by_name(cfg, key);
+            if (nd && G->banned[nd - cfg->nodes])
+                G->banned_ms[nd - cfg->nodes] = (uint64_t)json_integer_value(jv);
+        }
+    }
     v = json_object_get(jg, "restarts");
     if (v && want(v, JSON_OBJECT, "restarts", err)) {
         json_object_foreach(v, key, jv)

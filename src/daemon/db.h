@@ -48,11 +48,23 @@ struct db_failure {
 };
 
 struct db_group {
-    bool stopped;       /* admin: vigil group stop */
-    bool unmanaged;     /* admin: vigil group unmanage */
-    int prefer;         /* admin: vigil group move --to (node index), or -1 */
-    bool halted;        /* a failure with on_fail: halt */
-    bool *banned;       /* per node: failed there beyond its budget (until cleanup) */
+    bool stopped;   /* admin: vigil group stop */
+    bool unmanaged; /* admin: vigil group unmanage */
+    int prefer;     /* admin: vigil group move --to (node index), or -1 */
+    bool halted;    /* a failure with on_fail: halt */
+    /*
+     * per node: failed there beyond its budget, a failed start or on_fail:
+     * failover; until cleanup, or until the coordinator expires it
+     * restarts.within after the failure that caused it (db_apply_expiry)
+     */
+    bool *banned;
+    /*
+     * per node, for a banned node: the wall-clock time (of the node that
+     * reported it) of the failure that banned it; 0 when unknown (a ban of a
+     * database written before bans were dated: the group view counts it from
+     * when it first sees it)
+     */
+    uint64_t *banned_ms;
     bool *fence_wanted; /* per node: a failure with on_fail: fence (until the node is fenced) */
     /* per node: wall-clock times of restarts within the restart window, oldest first */
     uint64_t **restarts;
@@ -89,8 +101,9 @@ json_t *db_to_json(const struct db *db);
 /*
  * Reads a database from JSON written by db_to_json. Names unknown to the
  * configuration are dropped (the configuration changed); anything malformed
- * fails with a reason. Returns 0 and a new database in *ret, or -EINVAL and a
- * reason owned by the caller in *ret_err.
+ * fails with a reason. A ban without its time (no "banned_at": files of
+ * earlier releases) has banned_ms 0, and is written without one. Returns 0 and a new database in
+ * *ret, or -EINVAL and a reason owned by the caller in *ret_err.
  */
 int db_from_json(const struct cfg *cfg, const json_t *j, struct db **ret, char **ret_err);
 
@@ -158,6 +171,28 @@ bool db_apply_fenced(struct db *db, size_t n, uint32_t src_id);
 
 /* Restarts of group g on node n within the window ending at now_ms. */
 size_t db_restarts_within(const struct db *db, size_t g, size_t n, uint64_t now_ms);
+
+/* The wall-clock time of the latest restart of group g on node n, or 0 if none is kept. */
+uint64_t db_last_restart_ms(const struct db *db, size_t g, size_t n);
+/*
+ * The back-off of the restart in place that follows the latest restart
+ * failure of group g on node n, counted from that failure: 0 for the first
+ * restart within restarts.within (and when there is none), then
+ * restarts.backoff, doubling with each further restart within the window,
+ * at most restarts.backoff_max.
+ */
+uint64_t db_restart_delay_ms(const struct db *db, size_t g, size_t n);
+
+/*
+ * The failures of group g on node n have expired: when node n is still
+ * banned by the failure of ban_ms (banned_ms[n] == ban_ms, so that an expiry
+ * decided before a newer ban never lifts that one; 0 for a ban of unknown
+ * time, which every member holds alike), the ban is lifted and
+ * the node's restarts are forgotten. The history and failure counts stay
+ * (until cleanup). Returns true if the database changed (version
+ * incremented, src_id recorded).
+ */
+bool db_apply_expiry(struct db *db, size_t g, size_t n, uint64_t ban_ms, uint32_t src_id);
 
 /*
  * The name of a failure kind ("restart", "halt", ...), or "unknown" out of

@@ -42,6 +42,7 @@ static const char *const type_names[EV_TYPE_MAX] = {
     [EV_GROUP_MULTI_ACTIVE] = "group_multi_active",
     [EV_RESOURCE_FAILED] = "resource_failed",
     [EV_ADMIN] = "admin",
+    [EV_GROUP_FAILURES_EXPIRED] = "group_failures_expired",
 };
 
 const char *event_type_name(enum event_type t)

@@ -28,16 +28,17 @@ enum event_type {
     EV_FENCE_SUCCEEDED,
     EV_FENCE_FAILED,
     EV_FENCE_CONFIRMED,
-    EV_GROUP_STARTED,      /* a group runs (after a start: duration) */
-    EV_GROUP_STOPPED,      /* a group stopped (duration) */
-    EV_GROUP_RESTARTED,    /* restarted in place after a failure (duration) */
-    EV_GROUP_MOVED,        /* runs on another node than before (gap: unavailable for) */
-    EV_GROUP_RECOVERED,    /* runs again after its node was lost (gap) */
-    EV_GROUP_FAILED,       /* no eligible node can run it, or it halted */
-    EV_GROUP_STOP_FAILED,  /* a stop failed: the node will be fenced */
-    EV_GROUP_MULTI_ACTIVE, /* found active on more than one node */
-    EV_RESOURCE_FAILED,    /* a resource failed (exit, check, monitor, start) */
-    EV_ADMIN,              /* an admin's command was applied (intent) */
+    EV_GROUP_STARTED,          /* a group runs (after a start: duration) */
+    EV_GROUP_STOPPED,          /* a group stopped (duration) */
+    EV_GROUP_RESTARTED,        /* restarted in place after a failure (duration) */
+    EV_GROUP_MOVED,            /* runs on another node than before (gap: unavailable for) */
+    EV_GROUP_RECOVERED,        /* runs again after its node was lost (gap) */
+    EV_GROUP_FAILED,           /* no eligible node can run it, or it halted */
+    EV_GROUP_STOP_FAILED,      /* a stop failed: the node will be fenced */
+    EV_GROUP_MULTI_ACTIVE,     /* found active on more than one node */
+    EV_RESOURCE_FAILED,        /* a resource failed (exit, check, monitor, start) */
+    EV_ADMIN,                  /* an admin's command was applied (intent) */
+    EV_GROUP_FAILURES_EXPIRED, /* a group's failures on a node expired: it may run there again */
     EV_TYPE_MAX
 };
 

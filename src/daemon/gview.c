@@ -50,6 +50,8 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
     gv->hold = xcalloc(ng, sizeof(bool));
     gv->held = json_array();
     gv->answer_ms = GVIEW_ACTION_ANSWER_MS;
+    gv->mono_ms = time_mono_ms;
+    gv->wall_ms = time_wall_ms;
     for (size_t g = 0; g < cfg->n_groups; g++) {
         gv->last_owner[g] = -1;
         gv->shown[g] = POL_ST_MAX;
@@ -59,6 +61,7 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
             gnode_reset(gv, g, n, POL_OBS_UNKNOWN);
         }
     }
+    gview_retry_update(gv); /* the restarts and bans of the database loaded */
 }
 
 /* Per-group arrays of a new size, entries moved from old indices (map[new] = old, or -1). */
@@ -150,6 +153,7 @@ void gview_reconfigure(struct gview *gv, const struct cfg *next, const struct cf
     db_free(gv->db);
     gv->db = ndb;
     gv->cfg = next;
+    gview_retry_update(gv); /* changed groups start unknown: their waits are placed afresh */
     gview_replan(gv);
 }
 
@@ -200,6 +204,7 @@ static void db_saved(void *arg, int result)
 /* The database changed: save it (through the serialised writer; off the loop when there is one). */
 void gview_save_db(struct gview *gv)
 {
+    gview_retry_update(gv);
     if (gv->state_dir) {
         if (!gv->sw)
             gv->sw = statewrite_new(gv->loop);
@@ -341,6 +346,11 @@ void gview_membership(struct gview *gv, const struct engine_view *v)
     memset(gv->db_seen, 0, n_nodes(gv) * sizeof(bool));
     memset(gv->fence_asked, 0, n_nodes(gv) * sizeof(bool));
     memset(gv->inflight, 0, (gv->cfg->n_groups ? gv->cfg->n_groups : 1) * sizeof(unsigned));
+    /* An expiry sent in the old membership may have been refused: the coordinator decides again. */
+    for (size_t g = 0; g < gv->cfg->n_groups; g++)
+        for (size_t n = 0; n < n_nodes(gv); n++)
+            gview_at(gv, g, n)->expire_sent = false;
+    gv->old_peer_logged = false;
     for (size_t i = 0; i < v->n_joined; i++) {
         int n = cluster_node_index(gv->cl, v->joined[i]);
         if (n >= 0)

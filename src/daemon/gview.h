@@ -10,7 +10,9 @@
  *             carried out by N;
  *  - failure: a resource failed on a node (goes into the database);
  *  - intent:  an admin's command (goes into the database, persisted, acked);
- *  - db:      a member's copy of the database after a membership change.
+ *  - db:      a member's copy of the database after a membership change;
+ *  - expire:  the coordinator: a group's failures on a node expired (the
+ *             node is no longer banned for it; goes into the database).
  *
  * A report acknowledges the last action the reporting node had seen for that
  * group; a report sent before an action it crossed is stale and ignored, so
@@ -80,6 +82,16 @@ struct gnode {
     enum pol_obs before;  /* obs before the current start (failed: it is a restart) */
     bool answered;        /* the node reported after the last action */
     uint64_t action_mono; /* monotonic clock when the last action was delivered */
+    /*
+     * When the group may try again here (gview_retry.c), on this member's
+     * monotonic clock: the latest restart in the database (its wall-clock
+     * stamp, and when it happened by this member's clock) and the ban.
+     */
+    uint64_t restart_ts, restart_mono;
+    bool ban_on;     /* the database bans the node for the group */
+    uint64_t ban_ts; /* the ban's stamp in the database (banned_ms; 0: unknown) */
+    uint64_t ban_mono;
+    bool expire_sent; /* the coordinator sent the expiry of this ban */
 };
 
 struct gview_pending {
@@ -136,6 +148,10 @@ struct gview {
      */
     uv_loop_t *loop;       /* NULL: save synchronously */
     struct statewrite *sw; /* owned */
+    /* The clocks: time_mono_ms and time_wall_ms (tests set their own). */
+    uint64_t (*mono_ms)(void);
+    uint64_t (*wall_ms)(void);
+    bool old_peer_logged; /* said once per membership that a member cannot take an expiry */
 };
 
 /*
@@ -295,9 +311,18 @@ void gview_describe_intent(const struct gview *gv, const struct db_intent *in, c
                            size_t size);
 
 /*
+ * When this member should plan again because a failed group may try again:
+ * the earliest restart in place whose back-off ends, or ban that expires,
+ * after now, on the view's monotonic clock (mono_ms); 0 when none is
+ * pending. The owner arms one timer for it after each plan.
+ */
+uint64_t gview_next_wake(const struct gview *gv);
+
+/*
  * The "groups" array of the status: each group's planned state and why,
- * where it runs, its intents and failures (caller owns it). Raises no
- * events.
+ * where it runs, its intents and failures, and when a group waiting for its
+ * back-off or failed everywhere tries next (next_try_in_ms, next_try_node)
+ * (caller owns it). Raises no events.
  */
 json_t *gview_status_json(struct gview *gv);
 

@@ -14,6 +14,8 @@ void gview_plan_in_build(const struct gview *gv, struct gview_plan_in *p)
     p->nodes = xcalloc(nn, sizeof(*p->nodes));
     p->groups = xcalloc(ng, sizeof(*p->groups));
     p->obs = xcalloc(ng * nn, sizeof(*p->obs));
+    p->backing_off = xcalloc(ng * nn, sizeof(*p->backing_off));
+    uint64_t now = gv->mono_ms();
     for (size_t n = 0; n < cfg->n_nodes; n++) {
         const struct node_view *v = &gv->cl->nodes[n];
         p->nodes[n].online = v->online;
@@ -34,8 +36,11 @@ void gview_plan_in_build(const struct gview *gv, struct gview_plan_in *p)
         G->banned = D->banned;
         G->fence_wanted = D->fence_wanted;
         G->obs = p->obs + g * nn;
-        for (size_t n = 0; n < cfg->n_nodes; n++)
+        G->backing_off = p->backing_off + g * nn;
+        for (size_t n = 0; n < cfg->n_nodes; n++) {
             p->obs[g * nn + n] = gview_at(gv, g, n)->obs;
+            p->backing_off[g * nn + n] = gview_backing_off(gv, g, n, now);
+        }
         G->last_owner = gv->last_owner[g];
         if (gv->have_rt_domain[g]) {
             G->domain = gv->rt_domain[g];
@@ -51,6 +56,7 @@ void gview_plan_in_free(struct gview_plan_in *p)
     free(p->nodes);
     free(p->groups);
     free(p->obs);
+    free(p->backing_off);
 }
 
 void gview_plan(struct gview *gv, struct pol_output *out)
@@ -150,6 +156,8 @@ void gview_coordinate(struct gview *gv, bool may_act)
         for (size_t n = 0; n < n_nodes(gv); n++)
             if (unanswered(gv, g, n, now) && !gv->inflight[g])
                 ask_again(gv, g, n);
+    if (coord)
+        gview_retry_expire(gv);
     for (size_t g = 0; coord && g < gv->cfg->n_groups; g++) {
         if (gv->db->groups[g].prefer < 0)
             gv->drop_sent[g] = false;

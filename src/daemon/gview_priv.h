@@ -97,9 +97,38 @@ struct gview_plan_in {
     struct pol_node *nodes;
     struct pol_group *groups;
     enum pol_obs *obs;
+    bool *backing_off; /* n_groups * n_nodes */
 };
 
 /* Builds p from the view (p's arrays are owned by p: gview_plan_in_free). */
 void gview_plan_in_build(const struct gview *gv, struct gview_plan_in *p);
 /* Frees the arrays gview_plan_in_build allocated. */
 void gview_plan_in_free(struct gview_plan_in *p);
+
+/* ---- gview_retry.c: when failed groups try again ---- */
+
+/*
+ * The database changed (or was loaded, adopted, carried over): each
+ * restart and ban whose stamp changed is placed on this member's monotonic
+ * clock, from its wall-clock stamp (see gview_retry.c).
+ */
+void gview_retry_update(struct gview *gv);
+/*
+ * A failure of group g on node n stamped ts was just delivered and applied:
+ * the restart and the ban it made (when they are the database's latest)
+ * happened now.
+ */
+void gview_retry_delivered(struct gview *gv, size_t g, size_t n, uint64_t ts);
+/* Whether group g's restart in place on node n is not due yet at now (monotonic). */
+bool gview_backing_off(const struct gview *gv, size_t g, size_t n, uint64_t now);
+/* The coordinator: sends the expiry of every ban that is due (once each). */
+void gview_retry_expire(struct gview *gv);
+/*
+ * When group g, in state o (its plan), tries next: in *ret_in_ms from now,
+ * on node *ret_node; false when it does not wait for a back-off or a ban.
+ * p is the plan's input (borrowed; put back as it was).
+ */
+bool gview_next_try(const struct gview *gv, struct gview_plan_in *p, size_t g,
+                    const struct pol_group_out *o, uint64_t *ret_in_ms, size_t *ret_node);
+/* An expiry from node `from` (see gview_deliver). 0, or -EINVAL with *err. */
+int gview_deliver_expire(struct gview *gv, uint32_t from, json_t *j, char **err);

@@ -23,7 +23,6 @@ json_t *gview_status_json(struct gview *gv)
     struct gview_plan_in p;
     gview_plan_in_build(gv, &p);
     policy_plan(&p.in, &out);
-    gview_plan_in_free(&p);
     json_t *arr = json_array();
     for (size_t g = 0; g < cfg->n_groups; g++) {
         const struct cfg_group *cg = &cfg->groups[g];
@@ -77,6 +76,13 @@ json_t *gview_status_json(struct gview *gv)
             banned, "failures", (int)total, "resources", res, "on_nodes", nodes);
         if (o->why[0])
             json_object_set_new(jg, "why", json_string(o->why));
+        /* Waiting for its back-off, or failed everywhere until a ban expires. */
+        uint64_t in_ms;
+        size_t at_node;
+        if (gview_next_try(gv, &p, g, o, &in_ms, &at_node)) {
+            json_object_set_new(jg, "next_try_in_ms", json_integer((json_int_t)in_ms));
+            json_object_set_new(jg, "next_try_node", json_string(nname(gv, at_node)));
+        }
         if (D->n_history) {
             const struct db_failure *f = &D->history[D->n_history - 1];
             char ts[32];
@@ -88,6 +94,7 @@ json_t *gview_status_json(struct gview *gv)
         }
         json_array_append_new(arr, jg);
     }
+    gview_plan_in_free(&p);
     pol_output_clear(&out);
     return arr;
 }

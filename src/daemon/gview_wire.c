@@ -288,7 +288,7 @@ json_t *gview_failure_body(const struct gview *gv, size_t g, size_t r, enum db_f
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:I}", "node", self >= 0 ? nname(gv, (size_t)self) : "", "group",
         gv->cfg->groups[g].name, "resource", gv->cfg->groups[g].resources[r].name, "kind",
-        db_fail_kind_name(kind), "reason", reason ?: "", "ts", (json_int_t)time_wall_ms());
+        db_fail_kind_name(kind), "reason", reason ?: "", "ts", (json_int_t)gv->wall_ms());
 }
 
 static int deliver_failure(struct gview *gv, uint32_t from, json_t *j, char **err)
@@ -314,15 +314,26 @@ static int deliver_failure(struct gview *gv, uint32_t from, json_t *j, char **er
     if (gv->cl->quorate) {
         decisive = db_apply_failure(gv->db, (size_t)g, (size_t)r, (size_t)n, (enum db_fail_kind)k,
                                     ts, reason, from);
+        gview_retry_delivered(gv, (size_t)g, (size_t)n, ts);
         gview_save_db(gv);
     }
     const char *then = "";
+    char backoff[96];
     switch ((enum db_fail_kind)k) {
     case DB_FAIL_IGNORE:
         then = "ignored (on_fail: ignore)";
         break;
     case DB_FAIL_RESTART:
         then = decisive ? "restart budget used up: failing over" : "restarting in place";
+        if (!decisive && gv->cl->quorate) {
+            uint64_t wait = db_restart_delay_ms(gv->db, (size_t)g, (size_t)n);
+            char dur[32];
+            if (wait)
+                snprintf(backoff, sizeof(backoff), "restarting in place in %s (back-off)",
+                         dur_format(wait, dur));
+            if (wait)
+                then = backoff;
+        }
         break;
     case DB_FAIL_FAILOVER:
     case DB_FAIL_START:
@@ -402,6 +413,9 @@ int gview_deliver(struct gview *gv, uint32_t from, enum peer_group_kind kind, js
         break;
     case PEER_G_DB:
         r = deliver_db(gv, from, body, ret_err);
+        break;
+    case PEER_G_EXPIRE:
+        r = gview_deliver_expire(gv, from, body, ret_err);
         break;
     default: /* the configuration's messages go to cfgsync_deliver */
         *ret_err = xstrdup("not a group message");

@@ -4,7 +4,12 @@
 
 #include <string.h>
 
-/* What a resource's callbacks are told: the group object survives configuration changes. */
+/*
+ * What a resource's callbacks are told: the group object survives configuration changes.
+ * Each group keeps one per resource (refs), which its operations and its failure callback
+ * share, so that an operation cancelled before its callback (an abandoned start) leaves
+ * nothing to free.
+ */
 struct res_ref {
     struct lrm *l;
     struct lrm_group *G;
@@ -98,7 +103,6 @@ static void on_probe(void *ctx, enum res_rc rc, const char *reason)
     struct res_ref *ref = ctx;
     struct lrm *l = ref->l;
     size_t g = ref->G->g, r = ref->r;
-    free(ref);
     struct lrm_group *G = l->groups[g];
     G->rs[r] = rc == RES_RC_OK              ? RES_ST_RUNNING
                : rc == RES_RC_NOT_RUNNING   ? RES_ST_STOPPED
@@ -125,10 +129,7 @@ static void probe_group(struct lrm *l, size_t g)
     G->probes_left = (int)n;
     for (size_t r = 0; r < n; r++) {
         res_cancel(G->res[r]);
-        struct res_ref *ref = xcalloc(1, sizeof(*ref));
-        *ref = (struct res_ref){l, G, r};
-        if (res_run(G->res[r], RES_OP_PROBE, on_probe, ref) < 0) {
-            free(ref);
+        if (res_run(G->res[r], RES_OP_PROBE, on_probe, &((struct res_ref *)G->refs)[r]) < 0) {
             G->rs[r] = RES_ST_FAILED;
             G->probes_left--;
         }
@@ -154,8 +155,7 @@ static void on_step(void *ctx, enum res_rc rc, const char *reason);
 static void run_res(struct lrm *l, size_t g, size_t r, enum res_op op)
 {
     struct lrm_group *G = l->groups[g];
-    struct res_ref *ref = xcalloc(1, sizeof(*ref));
-    *ref = (struct res_ref){l, G, r};
+    struct res_ref *ref = &((struct res_ref *)G->refs)[r];
     G->rs[r] = op == RES_OP_START ? RES_ST_STARTING : RES_ST_STOPPING;
     if (op == RES_OP_STOP)
         res_watch(G->res[r], false);
@@ -234,7 +234,6 @@ static void begin_stop(struct lrm *l, size_t g, enum lrm_op op, size_t low)
 static void on_step(void *ctx, enum res_rc rc, const char *reason)
 {
     struct res_ref ref = *(struct res_ref *)ctx;
-    free(ctx);
     struct lrm *l = ref.l;
     size_t g = ref.G->g, r = ref.r;
     struct lrm_group *G = l->groups[g];
@@ -296,17 +295,23 @@ void lrm_start(struct lrm *l, size_t g)
     step(l, g);
 }
 
+/* Abandons a start under way: the resource being started is cancelled (its state unknown). */
+static void abandon_start(struct lrm_group *G)
+{
+    struct res *cur = G->res[G->cursor];
+    if (res_busy(cur)) {
+        res_cancel(cur);
+        G->rs[G->cursor] = RES_ST_UNKNOWN;
+    }
+    G->op = LRM_IDLE;
+}
+
 void lrm_stop(struct lrm *l, size_t g)
 {
     struct lrm_group *G = l->groups[g];
     if (G->op == LRM_STARTING) {
         /* Abandon the start: cancel the resource under way and stop what runs. */
-        struct res *cur = G->res[G->cursor];
-        if (res_busy(cur)) {
-            res_cancel(cur);
-            G->rs[G->cursor] = RES_ST_UNKNOWN;
-        }
-        G->op = LRM_IDLE;
+        abandon_start(G);
     } else if (G->op != LRM_IDLE) {
         G->want = LRM_WANT_STOP;
         return;
@@ -362,7 +367,19 @@ static void on_res_failed(void *ctx, const char *reason)
     size_t g = ref->G->g, r = ref->r;
     struct lrm_group *G = l->groups[g];
     const struct cfg_resource *rc = &l->cfg->groups[g].resources[r];
-    if (!G->managed || G->op != LRM_IDLE || G->obs != POL_OBS_RUNNING)
+    if (!G->managed || G->rs[r] != RES_ST_RUNNING)
+        return;
+    /*
+     * A resource that runs fails whatever the group is doing, unless it is
+     * about to be stopped anyway. Found by a process that exits at once while
+     * a later resource of its group is still starting: its failure used to be
+     * dropped, and the group then reported running with the process dead.
+     */
+    if (G->op == LRM_PROBING || G->op == LRM_STOPPING)
+        return;
+    if (G->op == LRM_RECOVERING && r >= G->recover_from)
+        return;
+    if (G->op == LRM_STARTING && r >= G->cursor)
         return;
     enum db_fail_kind kind = db_fail_kind_of(rc->on_fail);
     if (l->hooks->failure)
@@ -377,6 +394,15 @@ static void on_res_failed(void *ctx, const char *reason)
         return;
     }
     G->rs[r] = RES_ST_FAILED;
+    if (G->op == LRM_RECOVERING) {
+        /* A recovery of later resources is under way: it now goes down to this one. */
+        G->recover_from = r;
+        return;
+    }
+    if (G->op == LRM_STARTING) {
+        log_info("group %s: abandoning its start: %s failed", gname(l, g), rc->name);
+        abandon_start(G);
+    }
     /* Stop it and everything after it; the coordinator decides where it starts again. */
     begin_stop(l, g, LRM_RECOVERING, r);
 }

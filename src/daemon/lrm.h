@@ -41,7 +41,7 @@ struct lrm_group {
     enum pol_obs obs;
     uint8_t *rs; /* per resource: enum res_state */
     struct res **res;
-    void *refs; /* per resource: what its failure callback is told */
+    void *refs; /* per resource: what its failure callback and its operations are told */
     enum lrm_op op;
     enum lrm_want want; /* the next operation, once the current one is over */
     size_t cursor;      /* the resource being acted on */

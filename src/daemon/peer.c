@@ -66,9 +66,19 @@ const char *peer_fence_op_name(enum peer_fence_op op)
     return op < PEER_FENCE_OP_MAX ? fence_op_names[op] : "unknown";
 }
 
-static const char *const group_kind_names[PEER_G_KIND_MAX] = {
-    "report", "action",         "failure",      "intent",     "ack",          "db",
-    "config", "config-version", "config-ready", "config-ack", "config-abort", "node-stop"};
+static const char *const group_kind_names[PEER_G_KIND_MAX] = {[PEER_G_REPORT] = "report",
+                                                              [PEER_G_ACTION] = "action",
+                                                              [PEER_G_FAILURE] = "failure",
+                                                              [PEER_G_INTENT] = "intent",
+                                                              [PEER_G_ACK] = "ack",
+                                                              [PEER_G_DB] = "db",
+                                                              [PEER_G_EXPIRE] = "expire",
+                                                              [PEER_G_CONFIG] = "config",
+                                                              [PEER_G_CFG_VER] = "config-version",
+                                                              [PEER_G_CFG_READY] = "config-ready",
+                                                              [PEER_G_CFG_ACK] = "config-ack",
+                                                              [PEER_G_CFG_ABORT] = "config-abort",
+                                                              [PEER_G_NODE_STOP] = "node-stop"};
 
 const char *peer_group_kind_name(enum peer_group_kind k)
 {

@@ -11,19 +11,22 @@
 
 /*
  * The protocol version every message carries as "v". A node accepts messages
- * from PEER_PROTO_MIN (the previous version) up to one version newer than its
- * own, and ignores fields it does not know, so that nodes can be upgraded one
- * at a time (vigild(8), UPGRADING). Version 2 added the replicated
- * configuration and planned stops.
+ * from PEER_PROTO_MIN (the oldest version it understands) up to one version
+ * newer than its own, and ignores fields it does not know, so that nodes can
+ * be upgraded one at a time (vigild(8), UPGRADING). Version 2 added the
+ * replicated configuration and planned stops; version 3 the expiry of
+ * failures (expire), which a coordinator sends only when every member speaks
+ * version 3 or later (an older node would drop it and keep the ban).
  */
-#define PEER_PROTO_VERSION 2
+#define PEER_PROTO_VERSION 3
+#define PEER_PROTO_EXPIRE  3 /* the first version that understands "expire" */
 #define PEER_PROTO_MIN     1
 #define PEER_MAX_MESSAGE   (256u * 1024)
 
 enum peer_type {
     PEER_HELLO,
     PEER_FENCE,
-    PEER_GROUP, /* report, action, failure, intent, ack, db: decoded by the group view */
+    PEER_GROUP, /* report, action, failure, intent, ack, db, expire: decoded by the group view */
     PEER_TYPE_MAX
 };
 
@@ -35,6 +38,7 @@ enum peer_group_kind {
     PEER_G_INTENT,  /* an admin's command, to apply and persist */
     PEER_G_ACK,     /* a member applied and persisted an intent */
     PEER_G_DB,      /* a member's copy of the cluster database, after a membership change */
+    PEER_G_EXPIRE,  /* the coordinator: a group's failures on a node expired (protocol 3) */
     /* The replicated configuration (src/daemon/cfgsync.c): */
     PEER_G_CONFIG,  /* a new configuration: an admin's apply, or the current one for a late node */
     PEER_G_CFG_VER, /* a member's configuration version, after a membership change */

@@ -81,6 +81,7 @@ struct vigild {
     struct replies intents;  /* admins' intents waiting for every member, by intent id */
     bool stopping_groups;    /* groups are being stopped (or moved away) before leaving */
     uv_timer_t connect_timer, link_timer, plan_timer, intent_timer, watchdog_timer;
+    uv_timer_t retry_timer; /* a failed group may try again: plan then (gview_next_wake) */
     uv_signal_t sig_term, sig_int, sig_hup, sig_chld;
     bool stopping;
     int exit_code;
@@ -307,7 +308,15 @@ static void check_quorum_stop(struct vigild *d)
         lrm_stop_running(d->lrm, "no quorum");
 }
 
-/* Every member plans (for events); the coordinator acts on the plan. */
+static void on_retry_timer(uv_timer_t *t)
+{
+    gv_replan(t->data);
+}
+
+/*
+ * Every member plans (for events); the coordinator acts on the plan. Then
+ * one timer waits for the earliest back-off or ban to end, to plan again.
+ */
 static void on_plan_timer(uv_timer_t *t)
 {
     struct vigild *d = t->data;
@@ -318,6 +327,13 @@ static void on_plan_timer(uv_timer_t *t)
     d->gv.blocked = cfgsync_blocked(&d->cs);
     gview_coordinate(&d->gv, !d->stopping || d->stopping_groups);
     drain_check(&d->drain);
+    uint64_t wake = gview_next_wake(&d->gv), now = d->gv.mono_ms();
+    if (wake > now) {
+        uv_update_time(d->loop); /* the wait counts from now */
+        uv_timer_start(&d->retry_timer, on_retry_timer, wake - now, 0);
+    } else {
+        uv_timer_stop(&d->retry_timer);
+    }
 }
 
 static void gv_fence(void *ctx, size_t node, const char *reason)
@@ -910,8 +926,8 @@ static void on_hup(uv_signal_t *s, int sig)
 
 static void init_handles(struct vigild *d)
 {
-    uv_timer_t *timers[] = {&d->connect_timer, &d->link_timer, &d->plan_timer, &d->intent_timer,
-                            &d->watchdog_timer};
+    uv_timer_t *timers[] = {&d->connect_timer, &d->link_timer,     &d->plan_timer,
+                            &d->intent_timer,  &d->watchdog_timer, &d->retry_timer};
     for (size_t i = 0; i < ARRAY_SIZE(timers); i++) {
         uv_timer_init(d->loop, timers[i]);
         timers[i]->data = d;

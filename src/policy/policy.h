@@ -8,6 +8,11 @@
  * the coordinator calls it again after every change, the same code can answer
  * "what if" questions, and it is tested with tables of scenarios.
  *
+ * Groups are planned one at a time, in dependency order (a group after those
+ * it requires or runs together with), then by priority, then in file order;
+ * each decision accounts for where the groups before it run or will run, and
+ * for what nodes hold (capacity). See docs/architecture.md, "Placement".
+ *
  * A move takes two plans: the first stops the group where it runs; once every
  * node reports it stopped, the next plan starts it on the new node. A group is
  * never started while any node may still run it: not while a node reports it
@@ -60,6 +65,12 @@ struct pol_group {
     const bool *banned; /* per node: failed there beyond its budget, until cleanup; may be NULL */
     const bool
         *fence_wanted; /* per node: a resource with on_fail: fence failed there; may be NULL */
+    /*
+     * per node: the restart in place there is not due yet (restarts.backoff:
+     * the caller knows the time); a group failed there waits, recovering.
+     * May be NULL.
+     */
+    const bool *backing_off;
     /* Observed state, per node (n_nodes entries). */
     const enum pol_obs *obs;
     int last_owner; /* node index where it last ran, or -1 (round-robin rotates after it) */
@@ -139,6 +150,14 @@ void pol_output_clear(struct pol_output *out);
  * move GROUP` without --to, and `vigil group failover`.
  */
 int policy_next_node(const struct pol_input *in, size_t g, int exclude);
+
+/*
+ * Whether node n can take group g now, for `vigil group move GROUP --to
+ * NODE`: 0 if it can; -EINVAL if not, with the reason in buf ("has no room
+ * (memory: needs 8, 4 free)", "is not where group db runs (n1)", "in
+ * standby"), truncated to size.
+ */
+int policy_node_refusal(const struct pol_input *in, size_t g, size_t n, char *buf, size_t size);
 
 /* True if obs means the group may have something running on that node. */
 bool pol_obs_active(enum pol_obs o);

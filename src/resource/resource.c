@@ -53,12 +53,13 @@ struct res {
     /* The watch. */
     bool watching;
     bool failed_fired;
-    uv_timer_t mon_timer;
+    uv_timer_t mon_timer; /* the periodic monitor; a process: its exit seen before the watch */
     struct health *health;
 
     /* Per type. */
     struct proc *proc;
     bool stopping_proc;
+    int exit_status; /* the wait status of proc, once it exited */
     struct ip_announcer *ann;
     struct res_agent_call *call;
     struct fs_op *fsop;
@@ -144,6 +145,7 @@ static void on_proc_exit(struct proc *p, int wstatus, void *ctx)
     struct res *res = ctx;
     char desc[64];
     proc_describe_status(wstatus, desc);
+    res->exit_status = wstatus;
     if (res->busy && res->op == RES_OP_START && res->ready == READY_WAITING) {
         ready_stop(res);
         _cleanup_free_ char *why = xasprintf("%s before it was ready", desc);
@@ -161,8 +163,23 @@ static void on_proc_exit(struct proc *p, int wstatus, void *ctx)
         log_warn("%s: %s", res->label, why);
         res->failed(res->failed_ctx, why);
     } else {
+        /* Not watched yet (or no more): res_watch reports it if it is turned on. */
         log_info("%s: process %s", res->label, desc);
     }
+}
+
+/* The process exited before its watch began: the watch reports it now. */
+static void on_exited_unwatched(uv_timer_t *t)
+{
+    struct res *res = t->data;
+    if (!res->watching || res->failed_fired || !res->proc || proc_running(res->proc))
+        return;
+    res->failed_fired = true;
+    char desc[64];
+    proc_describe_status(res->exit_status, desc);
+    _cleanup_free_ char *why = xasprintf("process %s", desc);
+    log_warn("%s: %s", res->label, why);
+    res->failed(res->failed_ctx, why);
 }
 
 static void proc_op(struct res *res)
@@ -638,8 +655,15 @@ void res_watch(struct res *res, bool on)
     res->watching = on;
     res->failed_fired = false;
     uint64_t iv = res->monitor_iv;
-    if (on && iv && res->rc->type != CFG_RES_PROCESS)
+    bool is_proc = res->rc->type == CFG_RES_PROCESS;
+    if (on && iv && !is_proc)
         uv_timer_start(&res->mon_timer, on_mon_timer, iv, iv);
+    else if (on && is_proc && res->proc && !proc_running(res->proc))
+        /*
+         * Its exit was seen before the watch began (a process that exits
+         * within milliseconds of its exec): report it, from the loop.
+         */
+        uv_timer_start(&res->mon_timer, on_exited_unwatched, 0, 0);
     else
         uv_timer_stop(&res->mon_timer);
     if (res->health) {

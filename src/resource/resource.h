@@ -71,7 +71,12 @@ bool res_busy(const struct res *res);
 /* Whether a start under way has done its action and waits for the checks to pass. */
 bool res_waiting_ready(const struct res *res);
 
-/* Starts or stops watching for failures (after a start or a probe that found it running). */
+/*
+ * Starts or stops watching for failures (after a start or a probe that found
+ * it running). A process whose exit was seen before its watch began (one that
+ * exits within milliseconds of its exec) is reported as failed when the watch
+ * is turned on: from the loop, never inside this call.
+ */
 void res_watch(struct res *res, bool on);
 
 /* The resource's definition in env->cfg (owned by the configuration, not by res). */

@@ -247,7 +247,8 @@ def test_verify_one_node_says_what_it_means(tmp_path, keyfile):
                         "400ms)\n"
                         f"{p}: a one-node cluster: node box always has quorum; its groups "
                         "restart in place up to their restart budget, then stay failed until "
-                        "'vigil cleanup'; nothing fails over and nothing is fenced\n")
+                        "their failures expire (restarts.within) or 'vigil cleanup'; nothing "
+                        "fails over and nothing is fenced\n")
 
 
 def test_verify_probe_fencing(tmp_path, keyfile):

@@ -448,6 +448,42 @@ def test_status_group_notes(fake):
     assert cells(out, "db") == ["db", "running", "n1", "0", "unmanaged; stopped by admin"]
 
 
+def test_status_next_try(fake):
+    # A group waiting for its restart back-off, and one failed everywhere until a ban expires:
+    # the note says when it tries next, and where; --json passes the daemon's fields on.
+    st = json.loads(json.dumps(STATUS))
+    web, db = st["groups"]
+    web.update(state="recovering", why="restarting on n2 in back-off", next_try_in_ms=3200,
+               next_try_node="n2")
+    db.update(state="failed", node=None, managed=True, target_started=True, prefer=None,
+              banned=["n1", "n2"], next_try_in_ms=(9 * 60 + 57) * 1000 + 1, next_try_node="n1",
+              why="no eligible node: n1 failed there (until its failures expire or cleanup), "
+                  "n2 failed there (until its failures expire or cleanup)")
+    out = status_of(fake, st)
+    assert cells(out, "web")[:4] == ["web", "recovering", "n2", "3"]
+    assert notes_of(out, "web") == ("banned on n1; restarting on n2 in back-off; next try in 4s "
+                                    "on n2")
+    assert cells(out, "db")[:4] == ["db", "FAILED", "-", "0"]
+    assert notes_of(out, "db").endswith("; next try in 9min 58s on n1")
+    # Under a second is "1s"; an hour or more drops the seconds.
+    web["next_try_in_ms"] = 20
+    db["next_try_in_ms"] = 3725 * 1000
+    out = status_of(fake, st)
+    assert notes_of(out, "web").endswith("next try in 1s on n2")
+    assert notes_of(out, "db").endswith("next try in 1h 2min on n1")
+    # Without a node, or with a bad value, nothing is said.
+    del web["next_try_node"]
+    db["next_try_in_ms"] = "soon"
+    out = status_of(fake, st)
+    assert "next try" not in out
+    srv = fake(ok(st))
+    r = run("-s", srv.path, "status", "--json")
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    assert got["groups"][0]["next_try_in_ms"] == 20
+    assert got["groups"][1]["next_try_node"] == "n1"
+
+
 def test_status_long_why_wraps_at_100_columns(fake):
     st = json.loads(json.dumps(STATUS))
     why = ("no eligible node: " + ", ".join(f"node{i} is in standby" for i in range(12)))

@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "base/util.h"
+#include "cfg_helpers.h"
 #include "config/config.h"
 #include "config/diff.h"
 #include "daemon/cfgchange.h"
@@ -58,19 +59,6 @@ static const char *new_text =
                                            "  - name: calm\n"
                                            "    domain: [n1, n2]\n"
                                            "    resources:\n" SLEEP("still");
-
-static struct cfg *load(const char *text)
-{
-    struct cfg_diags d;
-    cfg_diags_init(&d);
-    struct cfg *c = NULL;
-    int r = cfg_load_string(text, strlen(text), "test.yaml", 0, &c, &d);
-    if (r < 0)
-        cfg_diags_print(&d, stderr);
-    cfg_diags_clear(&d);
-    assert_int_equal(r, 0);
-    return c;
-}
 
 static int reports;
 static void on_report(void *ctx, size_t g)
@@ -134,7 +122,7 @@ static int teardown(void **state)
 
 static void test_prepare_stops_only_what_changes(void **state)
 {
-    struct cfg *old = load(old_text), *next = load(new_text);
+    struct cfg *old = load_yaml(old_text), *next = load_yaml(new_text);
     struct lrm *l = lrm_new(&test_loop, old, 0, test_dir, &lrm_hooks, NULL);
     lrm_probe_all(l);
     assert_true(run_until(probed, l));
@@ -179,7 +167,7 @@ static void test_prepare_stops_only_what_changes(void **state)
 
 static void test_without_lrm_ready_at_once(void **state)
 {
-    struct cfg *old = load(old_text), *next = load(new_text);
+    struct cfg *old = load_yaml(old_text), *next = load_yaml(new_text);
     struct cfg_diff diff;
     cfg_diff(old, next, &diff);
     struct cfgchange c = {0};
@@ -194,15 +182,15 @@ static void test_without_lrm_ready_at_once(void **state)
 
 static void test_retired_kept_while_fencing(void **state)
 {
-    struct cfg *cur = load(new_text);
+    struct cfg *cur = load_yaml(new_text);
     struct eventlog *ev = eventlog_new(16);
     struct cluster cl;
     cluster_init(&cl, cur, ev);
     struct cfgchange c = {0};
 
     cl.nodes[1].fencing = true;
-    cfgchange_retire(&c, load(old_text), &cl);
-    cfgchange_retire(&c, load(old_text), &cl);
+    cfgchange_retire(&c, load_yaml(old_text), &cl);
+    cfgchange_retire(&c, load_yaml(old_text), &cl);
     assert_int_equal(c.n_retired, 2);
     cfgchange_free_retired(&c, &cl);
     assert_int_equal(c.n_retired, 2); /* a fence operation may point into them */
@@ -210,12 +198,12 @@ static void test_retired_kept_while_fencing(void **state)
     cfgchange_free_retired(&c, &cl);
     assert_int_equal(c.n_retired, 0);
     /* Nobody fencing: freed at once. */
-    cfgchange_retire(&c, load(old_text), &cl);
+    cfgchange_retire(&c, load_yaml(old_text), &cl);
     assert_int_equal(c.n_retired, 0);
     /* Full: the oldest are not kept beyond the bound (no leak either way). */
     cl.nodes[0].fencing = true;
     for (int i = 0; i < CFGCHANGE_MAX_RETIRED + 2; i++)
-        cfgchange_retire(&c, load(old_text), &cl);
+        cfgchange_retire(&c, load_yaml(old_text), &cl);
     assert_int_equal(c.n_retired, CFGCHANGE_MAX_RETIRED);
     cfgchange_done(&c);
     assert_int_equal(c.n_retired, 0);

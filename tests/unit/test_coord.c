@@ -1,9 +1,10 @@
 /*
  * The coordinator and the group view (src/daemon/gview*.c) of three nodes over
  * the simulated transport (src/engine/sim.c), with a fake local executor per
- * node: placement, node loss and fencing, partitions, failures and restarts,
- * admin intents and the database exchange, two independent groups. After
- * every delivery round, at most one node may run each group.
+ * node: placement, node loss and fencing, partitions, failures and restarts
+ * (with their back-off, and the expiry of failures on clocks of the test's
+ * own), admin intents and the database exchange, two independent groups.
+ * After every delivery round, at most one node may run each group.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -79,6 +80,22 @@ struct world {
     bool auto_fence;
     unsigned fences;
 };
+
+/*
+ * The group views' clocks, which the tests move (gview_retry.c measures
+ * back-offs and expiries with them). wall_skew shifts the wall clock of a
+ * node that joins while it is set (its view places what it learns then).
+ */
+static uint64_t fake_mono = 5000000, fake_wall = 1700000000000;
+static int64_t wall_skew;
+static uint64_t mono_clock(void)
+{
+    return fake_mono;
+}
+static uint64_t wall_clock(void)
+{
+    return (uint64_t)((int64_t)fake_wall + wall_skew);
+}
 
 static void report(struct node *n, size_t g)
 {
@@ -197,6 +214,13 @@ static void on_view(void *ctx, const struct engine_view *v)
     struct node *n = ctx;
     cluster_apply_view(&n->cl, v);
     gview_membership(&n->gv, v);
+    if (v->n_joined) { /* as vigild does: a hello whenever a member joins */
+        size_t len;
+        char *msg = peer_encode_hello(n->cl.local_id, n->w->cfg->nodes[n->idx].name, "test",
+                                      n->cl.cfg_hash, &len);
+        engine_broadcast(n->engine, msg, len);
+        free(msg);
+    }
 }
 static void on_ring(void *ctx, uint32_t a, uint64_t b)
 {
@@ -217,6 +241,8 @@ static void on_deliver(void *ctx, uint32_t from, const void *data, size_t len)
         fail_msg("undecodable message: %s", err);
         return;
     }
+    if (m.type == PEER_HELLO)
+        cluster_apply_hello(&n->cl, from, m.hello.version, m.hello.cfg_hash, m.proto);
     if (m.type == PEER_FENCE) {
         cluster_apply_fence(&n->cl, from, &m);
         int i = cluster_node_index_by_name(&n->cl, m.fence.node);
@@ -301,6 +327,8 @@ static void node_up(struct world *w, int i)
     n->events = eventlog_new(1000);
     cluster_init(&n->cl, w->cfg, n->events);
     gview_init(&n->gv, w->cfg, &n->cl, n->events, db_new(w->cfg), NULL, &hooks, n);
+    n->gv.mono_ms = mono_clock;
+    n->gv.wall_ms = wall_clock;
     for (size_t g = 0; g < G; g++)
         n->obs[g] = POL_OBS_STOPPED; /* probed: nothing runs */
     n->engine = sim_engine_new(w->net, (uint32_t)i + 1, &cb, n);
@@ -333,6 +361,9 @@ static int setup(void **state)
     cfg_diags_clear(&d);
     w->net = sim_net_new(N);
     w->auto_fence = true;
+    fake_mono = 5000000;
+    fake_wall = 1700000000000;
+    wall_skew = 0;
     for (int i = 0; i < N; i++)
         node_up(w, i);
     settle(w);
@@ -417,31 +448,230 @@ static void test_partition_minority_stops(void **state)
     assert_true(w->fences >= 1);
 }
 
+/* Resource www of web fails on node `at`: its executor stops it and reports it (kind). */
+static void fail_web(struct world *w, int at, enum db_fail_kind kind)
+{
+    struct node *n = &w->nodes[at];
+    n->run[0] = false;
+    n->obs[0] = POL_OBS_FAILED;
+    json_t *f = gview_failure_body(&n->gv, 0, 0, kind, "exited with status 1");
+    h_send(n, PEER_G_FAILURE, f);
+    json_decref(f);
+    report(n, 0);
+    settle(w);
+}
+
+/* The clocks move on by ms; each member whose retry timer would fire plans again. */
+static void advance(struct world *w, uint64_t ms)
+{
+    uint64_t wake[N];
+    for (int i = 0; i < N; i++)
+        wake[i] = w->nodes[i].alive ? gview_next_wake(&w->nodes[i].gv) : 0;
+    fake_mono += ms;
+    fake_wall += ms;
+    for (int i = 0; i < N; i++)
+        if (wake[i] && wake[i] <= fake_mono)
+            w->nodes[i].want_plan = true;
+    settle(w);
+}
+
+/* Group g's entry in node i's status (borrowed from *ret_all, which the caller frees). */
+static json_t *status_of(struct world *w, int i, size_t g, json_t **ret_all)
+{
+    *ret_all = gview_status_json(&w->nodes[i].gv);
+    return json_array_get(*ret_all, g);
+}
+
+static int64_t next_try_in(struct world *w, int i, size_t g, const char **ret_node)
+{
+    json_t *all;
+    json_t *jg = status_of(w, i, g, &all);
+    json_t *in = json_object_get(jg, "next_try_in_ms");
+    int64_t r = in ? (int64_t)json_integer_value(in) : -1;
+    static char node[16];
+    snprintf(node, sizeof(node), "%s",
+             in ? json_string_value(json_object_get(jg, "next_try_node")) : "");
+    *ret_node = node;
+    json_decref(all);
+    return r;
+}
+
 static void test_failure_restart_then_failover(void **state)
 {
     struct world *w = *state;
     struct node *n1 = &w->nodes[0];
-    for (int k = 0; k < 3; k++) {
-        /* www fails on n1: the executor stops it and reports the failure. */
-        n1->run[0] = false;
-        n1->obs[0] = POL_OBS_FAILED;
-        json_t *f = gview_failure_body(&n1->gv, 0, 0, DB_FAIL_RESTART, "exited with status 1");
-        h_send(n1, PEER_G_FAILURE, f);
-        json_decref(f);
-        report(n1, 0);
-        settle(w);
-        if (k < 2) {
-            assert_int_equal(runs_on(w, 0), 0); /* restarted in place */
-            assert_int_equal(n1->starts[0], (unsigned)k + 2);
-        }
+    /* The first failure: restarted in place at once. */
+    fail_web(w, 0, DB_FAIL_RESTART);
+    assert_int_equal(runs_on(w, 0), 0);
+    assert_int_equal(n1->starts[0], 2);
+    /* The second within the window: restarts.backoff (the default 1s) first. */
+    fail_web(w, 0, DB_FAIL_RESTART);
+    assert_int_equal(runs_on(w, 0), -1);
+    assert_int_equal(n1->starts[0], 2);
+    for (int i = 0; i < N; i++) {
+        json_t *all;
+        json_t *jg = status_of(w, i, 0, &all);
+        assert_string_equal(json_string_value(json_object_get(jg, "state")), "recovering");
+        assert_string_equal(json_string_value(json_object_get(jg, "why")),
+                            "restarting on n1 in back-off");
+        json_decref(all);
+        const char *at;
+        assert_int_equal(next_try_in(w, i, 0, &at), 1000);
+        assert_string_equal(at, "n1");
+        assert_int_equal(gview_next_wake(&w->nodes[i].gv), fake_mono + 1000);
     }
-    /* The third failure within the window uses up max: 2: web moves to n2. */
+    advance(w, 600);
+    assert_int_equal(runs_on(w, 0), -1);
+    const char *at;
+    assert_int_equal(next_try_in(w, 1, 0, &at), 400);
+    advance(w, 400);
+    assert_int_equal(runs_on(w, 0), 0); /* restarted in place, once the back-off is over */
+    assert_int_equal(n1->starts[0], 3);
+    assert_int_equal(gview_next_wake(&n1->gv), 0); /* running, nothing banned: no wait */
+    /* The third failure within the window uses up max: 2: web moves to n2 at once. */
+    fail_web(w, 0, DB_FAIL_RESTART);
     assert_int_equal(runs_on(w, 0), 1);
     for (int i = 0; i < N; i++) {
         assert_true(w->nodes[i].gv.db->groups[0].banned[0]);
         assert_int_equal(w->nodes[i].gv.db->groups[0].res_failures[0], 3);
     }
     assert_int_equal(w->fences, 0);
+}
+
+/* How many events of type t node i's log holds. */
+static size_t count_events(struct world *w, int i, enum event_type t, const char *message)
+{
+    json_t *all = eventlog_since_json(w->nodes[i].events, 0);
+    size_t k = 0, j;
+    json_t *e;
+    json_array_foreach(all, j, e)
+    {
+        if (strcmp(json_string_value(json_object_get(e, "type")), event_type_name(t)) != 0)
+            continue;
+        if (message)
+            assert_string_equal(json_string_value(json_object_get(e, "message")), message);
+        k++;
+    }
+    json_decref(all);
+    return k;
+}
+
+#define WITHIN (10 * 60000) /* web's restarts.within */
+
+/*
+ * web fails on every node of its domain (on_fail: failover), a minute apart:
+ * failed everywhere. restarts.within after its failure there, n1's ban
+ * expires: the coordinator says so, every member lifts it alike (an event
+ * each), and web runs on n1 again without a cleanup.
+ */
+static void test_failures_expire_and_the_group_tries_again(void **state)
+{
+    struct world *w = *state;
+    for (int at = 0; at < N; at++) {
+        assert_int_equal(runs_on(w, 0), at);
+        fail_web(w, at, DB_FAIL_FAILOVER);
+        if (at < N - 1)
+            advance(w, 60000);
+    }
+    assert_int_equal(runs_on(w, 0), -1);
+    /* n1's ban ends first: two minutes from now; every member says so. */
+    for (int i = 0; i < N; i++) {
+        json_t *all;
+        json_t *jg = status_of(w, i, 0, &all);
+        assert_string_equal(json_string_value(json_object_get(jg, "state")), "failed");
+        json_decref(all);
+        const char *at;
+        assert_int_equal(next_try_in(w, i, 0, &at), WITHIN - 2 * 60000);
+        assert_string_equal(at, "n1");
+    }
+    /* A member that is not the coordinator cannot lift it. */
+    json_t *b = json_pack("{s:s, s:s, s:I}", "group", "web", "node", "n1", "banned_at",
+                          (json_int_t)w->nodes[1].gv.db->groups[0].banned_ms[0]);
+    char *err = NULL;
+    assert_int_equal(gview_deliver(&w->nodes[2].gv, 2, PEER_G_EXPIRE, b, &err), 0);
+    json_decref(b);
+    assert_true(w->nodes[2].gv.db->groups[0].banned[0]);
+    advance(w, WITHIN - 2 * 60000 - 1);
+    assert_int_equal(runs_on(w, 0), -1);
+    uint64_t v = w->nodes[0].gv.db->version;
+    advance(w, 1);
+    assert_int_equal(runs_on(w, 0), 0);
+    for (int i = 0; i < N; i++) {
+        const struct db_group *D = &w->nodes[i].gv.db->groups[0];
+        assert_false(D->banned[0]);
+        assert_true(D->banned[1]);
+        assert_true(D->banned[2]);
+        assert_int_equal(D->res_failures[0], 3); /* kept until cleanup */
+        assert_int_equal(w->nodes[i].gv.db->version, v + 1);
+        assert_int_equal(count_events(w, i, EV_GROUP_FAILURES_EXPIRED,
+                                      "group web: failures on n1 expired; it may run there again"),
+                         1);
+    }
+    /* n2's ban expires a minute later; web stays on n1 (controlled failback), n2 may run it. */
+    advance(w, 60000);
+    assert_int_equal(runs_on(w, 0), 0);
+    for (int i = 0; i < N; i++) {
+        assert_false(w->nodes[i].gv.db->groups[0].banned[1]);
+        assert_int_equal(count_events(w, i, EV_GROUP_FAILURES_EXPIRED, NULL), 2);
+    }
+    /* A failure on n1 now counts as the first again: restarted in place at once. */
+    unsigned starts = w->nodes[0].starts[0];
+    fail_web(w, 0, DB_FAIL_RESTART);
+    assert_int_equal(runs_on(w, 0), 0);
+    assert_int_equal(w->nodes[0].starts[0], starts + 1);
+}
+
+/* While a member runs a vigild too old to apply an expiry, the coordinator sends none. */
+static void test_no_expiry_while_a_member_is_old(void **state)
+{
+    struct world *w = *state;
+    fail_web(w, 0, DB_FAIL_FAILOVER);
+    assert_int_equal(runs_on(w, 0), 1);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(w->nodes[i].cl.nodes[2].protocol, PEER_PROTO_VERSION);
+    w->nodes[0].cl.nodes[2].protocol = PEER_PROTO_EXPIRE - 1; /* as its hello would say */
+    advance(w, WITHIN + 1000);
+    advance(w, 1000);
+    for (int i = 0; i < N; i++)
+        assert_true(w->nodes[i].gv.db->groups[0].banned[0]);
+    /* Upgraded (its hello again): expired. */
+    w->nodes[0].cl.nodes[2].protocol = PEER_PROTO_VERSION;
+    w->nodes[0].want_plan = true;
+    settle(w);
+    for (int i = 0; i < N; i++)
+        assert_false(w->nodes[i].gv.db->groups[0].banned[0]);
+}
+
+/*
+ * A coordinator that learns of a ban from the others' database, with a wall
+ * clock an hour behind theirs, waits at most restarts.within from then: its
+ * clock neither makes the ban older nor holds it an hour longer.
+ */
+static void test_ban_learned_with_a_skewed_clock(void **state)
+{
+    struct world *w = *state;
+    fail_web(w, 0, DB_FAIL_FAILOVER);
+    assert_int_equal(runs_on(w, 0), 1);
+    advance(w, 60000);
+    /* n1 (the coordinator) restarts, its clock an hour behind; it adopts the database. */
+    node_down(&w->nodes[0]);
+    settle(w);
+    wall_skew = -3600000;
+    node_up(w, 0);
+    settle(w);
+    wall_skew = 0;
+    assert_true(w->nodes[0].gv.db->groups[0].banned[0]);
+    assert_int_equal(w->nodes[0].cl.coordinator, 1);
+    const char *at;
+    assert_int_equal(next_try_in(w, 0, 0, &at), -1); /* web runs on n2: nothing to wait for */
+    /* At the ban's own expiry by the others' clocks, n1 still counts from when it learned it. */
+    advance(w, WITHIN - 60000);
+    assert_true(w->nodes[1].gv.db->groups[0].banned[0]);
+    advance(w, 60000 - 1);
+    assert_true(w->nodes[1].gv.db->groups[0].banned[0]);
+    advance(w, 1);
+    for (int i = 0; i < N; i++)
+        assert_false(w->nodes[i].gv.db->groups[0].banned[0]);
 }
 
 static void test_stop_failure_fences(void **state)
@@ -747,6 +977,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_node_loss_waits_for_fencing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_partition_minority_stops, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_restart_then_failover, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failures_expire_and_the_group_tries_again, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_no_expiry_while_a_member_is_old, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ban_learned_with_a_skewed_clock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_failure_fences, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intent_replicated_and_acked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intent_acked_once_saved_everywhere, setup, teardown),

@@ -1,7 +1,8 @@
 /*
  * The cluster database (src/daemon/db.c): intents, failures and their
- * budgets, cleanup, the JSON form by names (surviving configuration
- * changes), loading and saving, and malformed input.
+ * budgets, the restart back-off, bans dated and expired, cleanup, the JSON
+ * form by names (surviving configuration changes, and files of earlier
+ * releases without ban times), loading and saving, and malformed input.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -181,6 +182,10 @@ static void test_malformed(void **state)
         "{\"version\": 1, \"src\": 1, \"groups\": {\"web\": {\"stopped\": 1}}}",
         "{\"version\": 1, \"src\": 1, \"groups\": {\"web\": {\"restarts\": {\"n1\": [\"x\"]}}}}",
         "{\"version\": 1, \"src\": 1, \"groups\": {\"web\": {\"history\": [{\"node\": 1}]}}}",
+        "{\"version\": 1, \"src\": 1, \"groups\": {\"web\": {\"banned_at\": []}}}",
+        "{\"version\": 1, \"src\": 1, \"groups\": {\"web\": {\"banned_at\": {\"n1\": \"x\"}}}}",
+        "{\"version\": 1, \"src\": 1, \"groups\": {\"web\": {\"banned\": [\"n1\"], "
+        "\"banned_at\": {\"n1\": -5}}}}",
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         json_t *j = json_loads(bad[i], 0, NULL);
@@ -229,6 +234,172 @@ static void test_save_and_load(void **state)
     cfg_free(c);
 }
 
+/* The back-off of restarts in place: none for the first, then backoff, doubling, capped. */
+static void test_backoff_schedule(void **state)
+{
+    struct cfg *c = load("cluster: {name: t, key: /nonexistent/authkey}\n"
+                         "networks: [{name: priv}]\n"
+                         "nodes:\n"
+                         "  - {name: n1, id: 1, addresses: {priv: 192.0.2.1}}\n"
+                         "  - {name: n2, id: 2, addresses: {priv: 192.0.2.2}}\n"
+                         "groups:\n"
+                         "  - name: web\n"
+                         "    domain: [n1, n2]\n"
+                         "    restarts: {max: 10, within: 1h}\n"
+                         "    resources:\n"
+                         "      - {name: www, type: process, command: [/bin/sleep, '1000']}\n");
+    /* The loader's defaults (restarts.backoff 1s, backoff_max 1min). */
+    assert_int_equal(c->groups[0].backoff_ms, 1000);
+    assert_int_equal(c->groups[0].backoff_max_ms, 60000);
+    struct db *db = db_new(c);
+    assert_int_equal(db_restart_delay_ms(db, 0, 0), 0);
+    assert_int_equal(db_last_restart_ms(db, 0, 0), 0);
+    static const uint64_t want[] = {0, 1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000};
+    uint64_t t = 100000;
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+        t += 10;
+        assert_false(db_apply_failure(db, 0, 0, 0, DB_FAIL_RESTART, t, "exit 1", 1));
+        assert_int_equal(db_last_restart_ms(db, 0, 0), t);
+        assert_int_equal(db_restart_delay_ms(db, 0, 0), want[i]);
+    }
+    /* Per node: n2's first restart is immediate. */
+    assert_false(db_apply_failure(db, 0, 0, 1, DB_FAIL_RESTART, t, "exit 1", 2));
+    assert_int_equal(db_restart_delay_ms(db, 0, 1), 0);
+    /* Restarts older than the window no longer count: the back-off starts over. */
+    t += 3600000;
+    assert_false(db_apply_failure(db, 0, 0, 0, DB_FAIL_RESTART, t, "exit 1", 1));
+    assert_int_equal(db_restart_delay_ms(db, 0, 0), 0);
+    assert_false(db_apply_failure(db, 0, 0, 0, DB_FAIL_RESTART, t + 5, "exit 1", 1));
+    assert_int_equal(db_restart_delay_ms(db, 0, 0), 1000);
+    /* Other values, and a cap below the doubling. */
+    c->groups[0].backoff_ms = 300;
+    c->groups[0].backoff_max_ms = 1000;
+    assert_int_equal(db_restart_delay_ms(db, 0, 0), 300);
+    for (uint64_t i = 2; i <= 4; i++)
+        db_apply_failure(db, 0, 0, 0, DB_FAIL_RESTART, t + 5 + i, "exit 1", 1);
+    assert_int_equal(db_restart_delay_ms(db, 0, 0), 1000); /* 300, 600, 1200 -> 1000 */
+    /* A cleanup forgets it. */
+    struct db_intent in = {.op = DB_INTENT_CLEANUP, .group = 0, .node = -1, .resource = -1};
+    assert_true(db_apply_intent(db, &in, 1));
+    assert_int_equal(db_restart_delay_ms(db, 0, 0), 0);
+    db_free(db);
+    cfg_free(c);
+}
+
+/* A ban is dated by the failure that caused it and lifted by an expiry of that very ban. */
+static void test_ban_expiry(void **state)
+{
+    struct cfg *c = load(yaml);
+    struct db *db = db_new(c);
+    /* max 2: the third restart within the window bans n1, dated by that failure. */
+    db_apply_failure(db, 0, 1, 0, DB_FAIL_RESTART, 1000, "exit 1", 1);
+    db_apply_failure(db, 0, 1, 0, DB_FAIL_RESTART, 2000, "exit 1", 1);
+    assert_int_equal(db->groups[0].banned_ms[0], 0);
+    assert_true(db_apply_failure(db, 0, 1, 0, DB_FAIL_RESTART, 3000, "exit 1", 1));
+    assert_true(db->groups[0].banned[0]);
+    assert_int_equal(db->groups[0].banned_ms[0], 3000);
+    /* A failed start or on_fail: failover ban at once, dated too. */
+    assert_true(db_apply_failure(db, 0, 0, 1, DB_FAIL_START, 4000, "start failed", 2));
+    assert_int_equal(db->groups[0].banned_ms[1], 4000);
+    assert_true(db_apply_failure(db, 1, 0, 1, DB_FAIL_FAILOVER, 4500, "exit 1", 2));
+    assert_int_equal(db->groups[1].banned_ms[1], 4500);
+    /* An expiry of another ban (an older one, or of a node not banned) changes nothing. */
+    uint64_t v = db->version;
+    assert_false(db_apply_expiry(db, 0, 0, 2000, 1));
+    assert_false(db_apply_expiry(db, 1, 0, 0, 1));
+    assert_false(db_apply_expiry(db, 7, 0, 3000, 1));
+    assert_int_equal(db->version, v);
+    /* The expiry of this ban lifts it and forgets the node's restarts; history and counts stay. */
+    assert_true(db_apply_expiry(db, 0, 0, 3000, 1));
+    assert_int_equal(db->version, v + 1);
+    assert_int_equal(db->src, 1);
+    assert_false(db->groups[0].banned[0]);
+    assert_int_equal(db->groups[0].banned_ms[0], 0);
+    assert_int_equal(db->groups[0].n_restarts[0], 0);
+    assert_int_equal(db_restart_delay_ms(db, 0, 0), 0);
+    assert_int_equal(db->groups[0].res_failures[1], 3);
+    assert_int_equal(db->groups[0].n_history, 4);
+    assert_true(db->groups[0].banned[1]); /* the other node's ban is its own */
+    /* Applied twice (a second message of the same decision): nothing more. */
+    assert_false(db_apply_expiry(db, 0, 0, 3000, 1));
+    assert_int_equal(db->version, v + 1);
+    /* Banned again later: dated by the new failure, so the old expiry cannot lift it. */
+    assert_true(db_apply_failure(db, 0, 1, 0, DB_FAIL_FAILOVER, 9000, "exit 1", 1));
+    assert_false(db_apply_expiry(db, 0, 0, 3000, 1));
+    assert_true(db->groups[0].banned[0]);
+    /* A cleanup clears the date with the ban. */
+    struct db_intent in = {.op = DB_INTENT_CLEANUP, .group = 0, .node = -1, .resource = -1};
+    assert_true(db_apply_intent(db, &in, 1));
+    assert_int_equal(db->groups[0].banned_ms[0], 0);
+    assert_int_equal(db->groups[0].banned_ms[1], 0);
+    db_free(db);
+    cfg_free(c);
+}
+
+/*
+ * The ban's time goes through JSON; a database of an earlier release (no
+ * "banned_at") reads its bans with an unknown time (0), kept so through a
+ * save and a load, and an expiry of a ban of unknown time lifts them.
+ */
+static void test_ban_time_json(void **state)
+{
+    struct cfg *c = load(yaml);
+    struct db *db = db_new(c);
+    db_apply_failure(db, 0, 1, 0, DB_FAIL_FAILOVER, 1234, "exit 1", 1);
+    json_t *j = db_to_json(db);
+    json_t *at = json_object_get(json_object_get(json_object_get(j, "groups"), "web"), "banned_at");
+    assert_non_null(at);
+    assert_int_equal(json_integer_value(json_object_get(at, "n1")), 1234);
+    assert_null(json_object_get(at, "n2"));
+    struct db *back = NULL;
+    char *err = NULL;
+    assert_int_equal(db_from_json(c, j, &back, &err), 0);
+    assert_true(back->groups[0].banned[0]);
+    assert_int_equal(back->groups[0].banned_ms[0], 1234);
+    assert_int_equal(back->groups[0].banned_ms[1], 0);
+    db_free(back);
+    json_decref(j);
+    db_free(db);
+
+    /* As an earlier release wrote it. */
+    static const char *const old =
+        "{\"version\": 7, \"src\": 1, \"standby\": [], \"groups\": {\"web\": {\"stopped\": "
+        "false, \"unmanaged\": false, \"halted\": false, \"prefer\": null, \"banned\": "
+        "[\"n1\", \"n2\"], \"fence_wanted\": [], \"restarts\": {\"n1\": [1000, 2000, 3000]}, "
+        "\"failures\": {\"www\": 3}, \"history\": []}}}\n";
+    char dir[] = "/tmp/vigil-test-db-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/%s", dir, DB_FILE);
+    FILE *f = fopen(path, "w");
+    fputs(old, f);
+    fclose(f);
+    assert_int_equal(db_load(c, dir, &back, &err), 0);
+    assert_int_equal(back->version, 7);
+    assert_true(back->groups[0].banned[0]);
+    assert_true(back->groups[0].banned[1]);
+    assert_int_equal(back->groups[0].banned_ms[0], 0);
+    assert_int_equal(back->groups[0].banned_ms[1], 0);
+    assert_int_equal(back->groups[0].n_restarts[0], 3);
+    /* Saved and loaded again: still banned, still of unknown time. */
+    assert_int_equal(db_save(back, dir), 0);
+    db_free(back);
+    assert_int_equal(db_load(c, dir, &back, &err), 0);
+    assert_true(back->groups[0].banned[0]);
+    assert_int_equal(back->groups[0].banned_ms[0], 0);
+    /* Expired as a ban of unknown time. */
+    assert_false(db_apply_expiry(back, 0, 0, 1000, 1));
+    assert_true(db_apply_expiry(back, 0, 0, 0, 1));
+    assert_false(back->groups[0].banned[0]);
+    assert_int_equal(back->groups[0].n_restarts[0], 0);
+    assert_true(back->groups[0].banned[1]);
+    assert_int_equal(back->version, 8);
+    db_free(back);
+    unlink(path);
+    rmdir(dir);
+    cfg_free(c);
+}
+
 static void test_newer(void **state)
 {
     assert_true(db_newer(2, 5, 1, 1));
@@ -247,6 +418,9 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_save_and_load),
         cmocka_unit_test(test_newer),
+        cmocka_unit_test(test_backoff_schedule),
+        cmocka_unit_test(test_ban_expiry),
+        cmocka_unit_test(test_ban_time_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

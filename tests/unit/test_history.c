@@ -455,7 +455,8 @@ static void test_control_request(void **state)
                    "config_changed, fence_requested, fence_attempt, fence_succeeded, "
                    "fence_failed, fence_confirmed, group_started, group_stopped, "
                    "group_restarted, group_moved, group_recovered, group_failed, "
-                   "group_stop_failed, group_multi_active, resource_failed, admin");
+                   "group_stop_failed, group_multi_active, resource_failed, admin, "
+                   "group_failures_expired");
     assert_refused("{\"cmd\":\"history\",\"until\":1.5}",
                    "history: 'until' must be a non-negative integer (milliseconds since the "
                    "epoch)");

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "base/util.h"
+#include "data_helpers.h"
 #include "resource/ocf_meta.h"
 
 static char dir[] = "/tmp/vigil-ocf-meta-test-XXXXXX";
@@ -35,17 +36,6 @@ static int teardown(void **state)
 {
     _cleanup_free_ char *cmd = xasprintf("rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : -1;
-}
-
-/* The absolute path of a file under tests/unit/data/agents. */
-static char *data_path(const char *name)
-{
-    const char *data = getenv("VIGIL_TEST_DATA");
-    _cleanup_free_ char *rel = xasprintf("%s/agents/%s", data ? data : "tests/unit/data", name);
-    char *abs = realpath(rel, NULL);
-    if (!abs)
-        fail_msg("%s: %s", rel, strerror(errno));
-    return abs;
 }
 
 static char *read_text(const char *path)
@@ -76,7 +66,7 @@ static char *reason_of(const char *xml)
 
 static void test_meta_dummy(void **state)
 {
-    _cleanup_free_ char *path = data_path("Dummy.meta.xml");
+    _cleanup_free_ char *path = data_file("agents", "Dummy.meta.xml");
     _cleanup_free_ char *xml = read_text(path);
     struct ocf_meta m;
     assert_int_equal(ocf_meta_parse(xml, &m), 0);
@@ -93,7 +83,7 @@ static void test_meta_dummy(void **state)
 
 static void test_meta_ipaddr2(void **state)
 {
-    _cleanup_free_ char *path = data_path("IPaddr2.meta.xml");
+    _cleanup_free_ char *path = data_file("agents", "IPaddr2.meta.xml");
     _cleanup_free_ char *xml = read_text(path);
     struct ocf_meta m;
     assert_int_equal(ocf_meta_parse(xml, &m), 0);
@@ -287,7 +277,7 @@ static void test_meta_malformed(void **state)
 /* Every cut of a real document fails cleanly until its root element is complete. */
 static void test_meta_every_prefix(void **state)
 {
-    _cleanup_free_ char *path = data_path("IPaddr2.meta.xml");
+    _cleanup_free_ char *path = data_file("agents", "IPaddr2.meta.xml");
     _cleanup_free_ char *xml = read_text(path);
     size_t complete = (size_t)(strstr(xml, "</resource-agent>") - xml) + 17;
     size_t n = strlen(xml);

@@ -209,7 +209,7 @@ static void test_protocol_versions(void **state)
     _cleanup_free_ char *newer =
         xasprintf("{\"v\":%d,\"type\":\"node-stop\"}", PEER_PROTO_VERSION + 2);
     expect_reject(2, newer, strlen(newer),
-                  "is not supported (this node speaks 2 and accepts 1 to 3)");
+                  "is not supported (this node speaks 3 and accepts 1 to 4)");
     const char *const kinds[] = {"config",     "config-version", "config-ready",
                                  "config-ack", "config-abort",   "node-stop"};
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
@@ -222,6 +222,16 @@ static void test_protocol_versions(void **state)
         assert_int_equal(m.group.kind, PEER_G_CONFIG + i);
         peer_msg_clear(&m);
     }
+    /* Protocol 3: the coordinator's expiry of failures, a group view message. */
+    assert_string_equal(peer_group_kind_name(PEER_G_EXPIRE), "expire");
+    const char *exp = "{\"v\":3,\"type\":\"expire\",\"group\":\"web\"}";
+    struct peer_msg m;
+    char *err = NULL;
+    assert_int_equal(peer_decode(1, exp, strlen(exp), &m, &err), 0);
+    assert_int_equal(m.type, PEER_GROUP);
+    assert_int_equal(m.group.kind, PEER_G_EXPIRE);
+    assert_true(m.group.kind < PEER_G_CONFIG); /* routed to the group view, not cfgsync */
+    peer_msg_clear(&m);
 }
 
 static void expect_reject_str(const char *msg, const char *want)

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "data_helpers.h"
 #include "proc_helpers.h"
 
 #include "base/util.h"
@@ -33,17 +34,6 @@ static char dir[] = "/tmp/vigil-agent-test-XXXXXX";
 static char *ocf_root; /* dir/ocf, with provider "vigiltest" linking to the test agents */
 static char *rsc_tmp;
 static char *lsb_name, *lsb_path, *lsb_rc; /* /etc/init.d/vigil-test-PID and its exit code file */
-
-/* The absolute path of a file under tests/unit/data/agents. */
-static char *data_path(const char *name)
-{
-    const char *data = getenv("VIGIL_TEST_DATA");
-    _cleanup_free_ char *rel = xasprintf("%s/agents/%s", data ? data : "tests/unit/data", name);
-    char *abs = realpath(rel, NULL);
-    if (!abs)
-        fail_msg("%s: %s", rel, strerror(errno));
-    return abs;
-}
 
 static void write_text(const char *path, const char *text, unsigned mode)
 {
@@ -62,7 +52,7 @@ static int setup(void **state)
         return -1;
     const char *agents[] = {"testagent", "hang", "garbage", "validator"};
     for (size_t i = 0; i < ARRAY_SIZE(agents); i++) {
-        _cleanup_free_ char *target = data_path(agents[i]);
+        _cleanup_free_ char *target = data_file("agents", agents[i]);
         _cleanup_free_ char *link = xasprintf("%s/%s", prov, agents[i]);
         if (symlink(target, link) < 0)
             return -1;
@@ -185,7 +175,7 @@ static void fixture_init(struct fixture *f, enum cfg_res_type type, const char *
     f->r.type = type;
     f->r.params = f->params;
     if (type == CFG_RES_SCRIPT) {
-        f->r.path = fixture_own(f, data_path(agent));
+        f->r.path = fixture_own(f, data_file("agents", agent));
     } else if (type == CFG_RES_OCF) {
         f->r.provider = (char *)"vigiltest";
         f->r.agent = fixture_own(f, xstrdup(agent));

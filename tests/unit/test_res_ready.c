@@ -23,6 +23,7 @@
 #include <uv.h>
 
 #include "base/util.h"
+#include "cfg_helpers.h"
 #include "config/config.h"
 #include "daemon/lrm.h"
 #include "loop_helpers.h"
@@ -40,19 +41,6 @@
     "    domain: [n1, n2]\n"                                                                       \
     "    resources:\n"
 
-static struct cfg *load(const char *text)
-{
-    struct cfg_diags d;
-    cfg_diags_init(&d);
-    struct cfg *c = NULL;
-    int r = cfg_load_string(text, strlen(text), "test.yaml", 0, &c, &d);
-    if (r < 0)
-        cfg_diags_print(&d, stderr);
-    cfg_diags_clear(&d);
-    assert_int_equal(r, 0);
-    return c;
-}
-
 /* A TCP socket bound to a free port of 127.0.0.1, not listening yet (connections are refused). */
 static int bound_socket(uint16_t *ret_port)
 {
@@ -64,13 +52,6 @@ static int bound_socket(uint16_t *ret_port)
     assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
     *ret_port = ntohs(sa.sin_port);
     return fd;
-}
-
-/* One resource "r" of group app: the rest of its mapping in `keys`. */
-static struct cfg *load_res(const char *keys)
-{
-    _cleanup_free_ char *text = xasprintf(HEAD "      - {name: r, type: process, %s}\n", keys);
-    return load(text);
 }
 
 struct outcome {
@@ -94,13 +75,6 @@ static void on_failed(void *ctx, const char *reason)
     fail_msg("unexpected failure: %s", reason);
 }
 
-/* The resource of c's only group on this node (res_new copies the environment). */
-static struct res *new_res(const struct cfg *c)
-{
-    struct res_env env = {.loop = &test_loop, .cfg = c, .node = 0, .run_dir = test_dir};
-    return res_new(&env, 0, 0, on_failed, NULL);
-}
-
 static bool is_done(void *arg)
 {
     return ((struct outcome *)arg)->done;
@@ -113,6 +87,62 @@ static void run_op(struct res *res, enum res_op op, struct outcome *o, uint64_t 
     *o = (struct outcome){0};
     assert_int_equal(res_run(res, op, on_done, o), 0);
     assert_true(loop_run_until(is_done, o, max_ms));
+}
+
+/*
+ * One resource under test: "r", a process of group app, and a port of 127.0.0.1 bound for
+ * its checks but not listening (connections are refused until the test listens on fd).
+ */
+struct ready_case {
+    int fd;
+    uint16_t port;
+    struct cfg *cfg;
+    struct res *res;
+    struct outcome o; /* of the last operation */
+};
+
+/*
+ * Sets t up: binds the port, then makes r with keys, the rest of its mapping, in which every
+ * PORT is that port.
+ */
+static void ready_case(struct ready_case *t, const char *keys)
+{
+    *t = (struct ready_case){0};
+    t->fd = bound_socket(&t->port);
+    _cleanup_free_ char *port = xasprintf("%u", (unsigned)t->port);
+    _cleanup_free_ char *mapping = xstrdup("");
+    for (const char *p = keys;;) {
+        const char *k = strstr(p, "PORT");
+        char *next = k ? xasprintf("%s%.*s%s", mapping, (int)(k - p), p, port)
+                       : xasprintf("%s%s", mapping, p);
+        free(mapping);
+        mapping = next;
+        if (!k)
+            break;
+        p = k + 4;
+    }
+    _cleanup_free_ char *text = xasprintf(HEAD "      - {name: r, type: process, %s}\n", mapping);
+    t->cfg = load_yaml(text);
+    /* The resource of the only group on this node (res_new copies the environment). */
+    struct res_env env = {.loop = &test_loop, .cfg = t->cfg, .node = 0, .run_dir = test_dir};
+    t->res = res_new(&env, 0, 0, on_failed, NULL);
+}
+
+/*
+ * Ends t: stops r (which must succeed and leave nothing running), then frees what ready_case
+ * made and lets the loop finish closing.
+ */
+static void ready_case_end(struct ready_case *t)
+{
+    run_op(t->res, RES_OP_STOP, &t->o, 15000);
+    assert_int_equal(t->o.rc, RES_RC_OK);
+    run_op(t->res, RES_OP_PROBE, &t->o, 5000);
+    assert_int_equal(t->o.rc, RES_RC_NOT_RUNNING);
+    free(t->o.reason);
+    res_free(t->res);
+    close(t->fd);
+    uv_run(&test_loop, UV_RUN_DEFAULT);
+    cfg_free(t->cfg);
 }
 
 static uint64_t now_ms(void)
@@ -134,185 +164,121 @@ static int teardown(void **state)
 /* The start completes only once the port listens, and is then watched like any start. */
 static void test_ready_once_listening(void **state)
 {
-    uint16_t port;
-    int fd = bound_socket(&port);
-    _cleanup_free_ char *keys = xasprintf(
-        "command: [/bin/sleep, '60'], ready_timeout: 20s, checks: [{type: tcp, host: 127.0.0.1, "
-        "port: %u, interval: 1s}]",
-        (unsigned)port);
-    struct cfg *c = load_res(keys);
-    struct res *res = new_res(c);
-    struct outcome o = {0};
+    struct ready_case t;
+    ready_case(&t, "command: [/bin/sleep, '60'], ready_timeout: 20s, checks: [{type: tcp, host: "
+                   "127.0.0.1, port: PORT, interval: 1s}]");
     uint64_t t0 = now_ms();
-    assert_int_equal(res_run(res, RES_OP_START, on_done, &o), 0);
+    assert_int_equal(res_run(t.res, RES_OP_START, on_done, &t.o), 0);
     /* Executed, refused: still starting after 700 ms. */
-    assert_false(loop_run_until(is_done, &o, 700));
-    assert_true(res_busy(res));
-    assert_true(res_waiting_ready(res));
+    assert_false(loop_run_until(is_done, &t.o, 700));
+    assert_true(res_busy(t.res));
+    assert_true(res_waiting_ready(t.res));
     uint64_t listen_at = now_ms();
-    assert_int_equal(listen(fd, 8), 0);
-    assert_true(loop_run_until(is_done, &o, 5000));
-    assert_int_equal(o.rc, RES_RC_OK);
-    assert_string_equal(o.reason, "");
-    assert_false(res_waiting_ready(res));
-    assert_true(o.at_ms >= listen_at);
-    assert_true(o.at_ms - t0 >= 700);
+    assert_int_equal(listen(t.fd, 8), 0);
+    assert_true(loop_run_until(is_done, &t.o, 5000));
+    assert_int_equal(t.o.rc, RES_RC_OK);
+    assert_string_equal(t.o.reason, "");
+    assert_false(res_waiting_ready(t.res));
+    assert_true(t.o.at_ms >= listen_at);
+    assert_true(t.o.at_ms - t0 >= 700);
     /* Retried every 200 ms: seen within a second of the listen. */
-    assert_true(o.at_ms - listen_at < 1000);
+    assert_true(t.o.at_ms - listen_at < 1000);
     /* It runs, and its checks now watch it: nothing fails while it listens. */
-    res_watch(res, true);
+    res_watch(t.res, true);
     loop_run_until(NULL, NULL, 300);
-    res_watch(res, false);
-    run_op(res, RES_OP_STOP, &o, 15000);
-    assert_int_equal(o.rc, RES_RC_OK);
-    run_op(res, RES_OP_PROBE, &o, 5000);
-    assert_int_equal(o.rc, RES_RC_NOT_RUNNING);
-    free(o.reason);
-    res_free(res);
-    close(fd);
-    uv_run(&test_loop, UV_RUN_DEFAULT);
-    cfg_free(c);
+    res_watch(t.res, false);
+    ready_case_end(&t);
 }
 
 /* A process that exits before its checks pass: a failed start, with its exit status. */
 static void test_exits_before_ready(void **state)
 {
-    uint16_t port;
-    int fd = bound_socket(&port);
-    _cleanup_free_ char *keys = xasprintf(
-        "command: [/bin/sh, -c, 'sleep 0.3; exit 3'], ready_timeout: 20s, checks: [{type: tcp, "
-        "host: 127.0.0.1, port: %u}]",
-        (unsigned)port);
-    struct cfg *c = load_res(keys);
-    struct res *res = new_res(c);
-    struct outcome o = {0};
+    struct ready_case t;
+    ready_case(&t, "command: [/bin/sh, -c, 'sleep 0.3; exit 3'], ready_timeout: 20s, checks: "
+                   "[{type: tcp, host: 127.0.0.1, port: PORT}]");
     uint64_t t0 = now_ms();
-    run_op(res, RES_OP_START, &o, 5000);
-    assert_int_equal(o.rc, RES_RC_FAILED);
-    assert_string_equal(o.reason, "exited with status 3 before it was ready");
-    assert_true(o.at_ms - t0 >= 250);
-    assert_true(o.at_ms - t0 < 15000); /* at its exit, not at ready_timeout (20s) */
-    assert_false(res_waiting_ready(res));
-    run_op(res, RES_OP_STOP, &o, 5000);
-    assert_int_equal(o.rc, RES_RC_OK);
-    free(o.reason);
-    res_free(res);
-    close(fd);
-    uv_run(&test_loop, UV_RUN_DEFAULT);
-    cfg_free(c);
+    run_op(t.res, RES_OP_START, &t.o, 5000);
+    assert_int_equal(t.o.rc, RES_RC_FAILED);
+    assert_string_equal(t.o.reason, "exited with status 3 before it was ready");
+    assert_true(t.o.at_ms - t0 >= 250);
+    assert_true(t.o.at_ms - t0 < 15000); /* at its exit, not at ready_timeout (20s) */
+    assert_false(res_waiting_ready(t.res));
+    ready_case_end(&t);
 }
 
 /* Never ready: a failed start at ready_timeout, naming the check and why; the stop kills it. */
 static void test_not_ready_in_time(void **state)
 {
-    uint16_t port;
-    int fd = bound_socket(&port);
-    _cleanup_free_ char *keys =
-        xasprintf("command: [/bin/sleep, '60'], ready_timeout: 800ms, checks: [{type: tcp, host: "
-                  "127.0.0.1, port: %u}]",
-                  (unsigned)port);
-    struct cfg *c = load_res(keys);
-    struct res *res = new_res(c);
-    struct outcome o = {0};
+    struct ready_case t;
+    ready_case(&t, "command: [/bin/sleep, '60'], ready_timeout: 800ms, checks: [{type: tcp, host: "
+                   "127.0.0.1, port: PORT}]");
     uint64_t t0 = now_ms();
-    run_op(res, RES_OP_START, &o, 5000);
-    assert_int_equal(o.rc, RES_RC_FAILED);
+    run_op(t.res, RES_OP_START, &t.o, 5000);
+    assert_int_equal(t.o.rc, RES_RC_FAILED);
     _cleanup_free_ char *want = xasprintf(
-        "not ready within 800ms: check tcp 127.0.0.1:%u: connection refused", (unsigned)port);
-    assert_string_equal(o.reason, want);
-    assert_true(o.at_ms - t0 >= 800);
-    assert_true(o.at_ms - t0 < 10000); /* at ready_timeout, not at the stop that follows */
+        "not ready within 800ms: check tcp 127.0.0.1:%u: connection refused", (unsigned)t.port);
+    assert_string_equal(t.o.reason, want);
+    assert_true(t.o.at_ms - t0 >= 800);
+    assert_true(t.o.at_ms - t0 < 10000); /* at ready_timeout, not at the stop that follows */
     /* The process still runs until the start's failure stops it. */
-    run_op(res, RES_OP_PROBE, &o, 5000);
-    assert_int_equal(o.rc, RES_RC_OK);
-    run_op(res, RES_OP_STOP, &o, 15000);
-    assert_int_equal(o.rc, RES_RC_OK);
-    run_op(res, RES_OP_PROBE, &o, 5000);
-    assert_int_equal(o.rc, RES_RC_NOT_RUNNING);
-    free(o.reason);
-    res_free(res);
-    close(fd);
-    uv_run(&test_loop, UV_RUN_DEFAULT);
-    cfg_free(c);
+    run_op(t.res, RES_OP_PROBE, &t.o, 5000);
+    assert_int_equal(t.o.rc, RES_RC_OK);
+    ready_case_end(&t);
 }
 
 /* healthy: any is ready when one check passes; all waits for every one. */
 static void test_healthy_rule(void **state)
 {
-    uint16_t up, down;
-    int fd_up = bound_socket(&up), fd_down = bound_socket(&down);
+    uint16_t up;
+    int fd_up = bound_socket(&up);
     assert_int_equal(listen(fd_up, 8), 0);
     for (int any = 1; any >= 0; any--) {
+        /* The case's port (refused) first, the listening one second. */
         _cleanup_free_ char *keys = xasprintf(
             "command: [/bin/sleep, '60'], ready_timeout: 600ms, healthy: %s, checks: [{type: "
-            "tcp, host: 127.0.0.1, port: %u}, {type: tcp, host: 127.0.0.1, port: %u}]",
-            any ? "any" : "all", (unsigned)down, (unsigned)up);
-        struct cfg *c = load_res(keys);
-        struct res *res = new_res(c);
-        struct outcome o = {0};
-        run_op(res, RES_OP_START, &o, 5000);
+            "tcp, host: 127.0.0.1, port: PORT}, {type: tcp, host: 127.0.0.1, port: %u}]",
+            any ? "any" : "all", (unsigned)up);
+        struct ready_case t;
+        ready_case(&t, keys);
+        run_op(t.res, RES_OP_START, &t.o, 5000);
         if (any) {
-            assert_int_equal(o.rc, RES_RC_OK);
+            assert_int_equal(t.o.rc, RES_RC_OK);
         } else {
-            assert_int_equal(o.rc, RES_RC_FAILED);
+            assert_int_equal(t.o.rc, RES_RC_FAILED);
             _cleanup_free_ char *want =
                 xasprintf("not ready within 600ms: check tcp 127.0.0.1:%u: connection refused",
-                          (unsigned)down);
-            assert_string_equal(o.reason, want);
+                          (unsigned)t.port);
+            assert_string_equal(t.o.reason, want);
         }
-        run_op(res, RES_OP_STOP, &o, 15000);
-        assert_int_equal(o.rc, RES_RC_OK);
-        free(o.reason);
-        res_free(res);
-        uv_run(&test_loop, UV_RUN_DEFAULT);
-        cfg_free(c);
+        ready_case_end(&t);
     }
     close(fd_up);
-    close(fd_down);
 }
 
 /* Without checks a process is started as soon as it is executed, as before. */
 static void test_no_checks_started_at_exec(void **state)
 {
-    struct cfg *c = load_res("command: [/bin/sleep, '60']");
-    struct res *res = new_res(c);
-    struct outcome o = {0};
-    run_op(res, RES_OP_START, &o, 5000);
-    assert_int_equal(o.rc, RES_RC_OK);
-    assert_false(res_waiting_ready(res));
-    run_op(res, RES_OP_STOP, &o, 15000);
-    assert_int_equal(o.rc, RES_RC_OK);
-    free(o.reason);
-    res_free(res);
-    uv_run(&test_loop, UV_RUN_DEFAULT);
-    cfg_free(c);
+    struct ready_case t;
+    ready_case(&t, "command: [/bin/sleep, '60']");
+    run_op(t.res, RES_OP_START, &t.o, 5000);
+    assert_int_equal(t.o.rc, RES_RC_OK);
+    assert_false(res_waiting_ready(t.res));
+    ready_case_end(&t);
 }
 
 /* Cancelling a start that waits for readiness (a stop of the group) ends the wait quietly. */
 static void test_cancel_while_waiting(void **state)
 {
-    uint16_t port;
-    int fd = bound_socket(&port);
-    _cleanup_free_ char *keys =
-        xasprintf("command: [/bin/sleep, '60'], ready_timeout: 500ms, checks: [{type: tcp, host: "
-                  "127.0.0.1, port: %u}]",
-                  (unsigned)port);
-    struct cfg *c = load_res(keys);
-    struct res *res = new_res(c);
-    struct outcome o = {0};
-    assert_int_equal(res_run(res, RES_OP_START, on_done, &o), 0);
-    assert_false(loop_run_until(is_done, &o, 200));
-    assert_true(res_waiting_ready(res));
-    res_cancel(res);
-    assert_false(res_waiting_ready(res));
-    assert_false(loop_run_until(is_done, &o, 800)); /* no callback, not even at the deadline */
-    run_op(res, RES_OP_STOP, &o, 15000);
-    assert_int_equal(o.rc, RES_RC_OK);
-    free(o.reason);
-    res_free(res);
-    close(fd);
-    uv_run(&test_loop, UV_RUN_DEFAULT);
-    cfg_free(c);
+    struct ready_case t;
+    ready_case(&t, "command: [/bin/sleep, '60'], ready_timeout: 500ms, checks: [{type: tcp, host: "
+                   "127.0.0.1, port: PORT}]");
+    assert_int_equal(res_run(t.res, RES_OP_START, on_done, &t.o), 0);
+    assert_false(loop_run_until(is_done, &t.o, 200));
+    assert_true(res_waiting_ready(t.res));
+    res_cancel(t.res);
+    assert_false(res_waiting_ready(t.res));
+    assert_false(loop_run_until(is_done, &t.o, 800)); /* no callback, not even at the deadline */
+    ready_case_end(&t);
 }
 
 /* ---- through the local resource manager ---- */
@@ -364,7 +330,7 @@ static void test_lrm_next_waits(void **state)
                        "ready_timeout: 20s, checks: [{type: tcp, host: 127.0.0.1, port: %u}]}\n"
                        "      - {name: web, type: process, command: [/bin/sleep, '61']}\n",
                   (unsigned)port);
-    struct cfg *c = load(text);
+    struct cfg *c = load_yaml(text);
     struct lrm *l = lrm_new(&test_loop, c, 0, test_dir, &lrm_hooks, NULL);
     lrm_probe_all(l);
     assert_true(loop_run_until(probed, l, 5000));
@@ -403,7 +369,7 @@ static void test_lrm_not_ready_fails_start(void **state)
                        "ready_timeout: 500ms, checks: [{type: tcp, host: 127.0.0.1, port: %u}]}\n"
                        "      - {name: web, type: process, command: [/bin/sleep, '61']}\n",
                   (unsigned)port);
-    struct cfg *c = load(text);
+    struct cfg *c = load_yaml(text);
     struct lrm *l = lrm_new(&test_loop, c, 0, test_dir, &lrm_hooks, NULL);
     lrm_probe_all(l);
     assert_true(loop_run_until(probed, l, 5000));
