@@ -387,7 +387,7 @@ void place_explain_none(const struct plan *p, size_t g, int pin, const char *pin
         } else if (pin >= 0 && (int)n != pin) {
             policy_why_add(buf, size, "%s not where group %s runs", name, pin_group);
         } else if (!place_fits(p, g, n)) {
-            char room[96];
+            char room[160];
             place_explain_room(p, g, n, room, sizeof(room));
             policy_why_add(buf, size, "%s %s", name, room);
         } else
@@ -409,7 +409,23 @@ void place_explain_room(const struct plan *p, size_t g, size_t n, char *buf, siz
         return;
     }
     uint64_t cap = cfg->nodes[n].capacity[c], held = p->use[n].held[c];
-    snprintf(buf, size, "has no room (%s: needs %llu, %llu free)", cfg->capacity_names[c],
-             (unsigned long long)load_of(p, g)[c],
-             (unsigned long long)(cap > held ? cap - held : 0));
+    /*
+     * The highest-priority group of a higher priority than g holding some of
+     * it, so that a group displaced by priority still says so once the cluster
+     * has settled (nothing else remembers the preemption).
+     */
+    int top = -1;
+    for (size_t h = 0; h < p->ng; h++)
+        if (h != g && p->occupies[h * p->nn + n] && load_of(p, h)[c] &&
+            p->prio[h] > p->prio[g] && (top < 0 || p->prio[h] > p->prio[top]))
+            top = (int)h;
+    if (top >= 0)
+        snprintf(buf, size, "has no room (%s: needs %llu, %llu free; held by group %s, priority %d)",
+                 cfg->capacity_names[c], (unsigned long long)load_of(p, g)[c],
+                 (unsigned long long)(cap > held ? cap - held : 0), cfg->groups[top].name,
+                 (int)p->prio[top]);
+    else
+        snprintf(buf, size, "has no room (%s: needs %llu, %llu free)", cfg->capacity_names[c],
+                 (unsigned long long)load_of(p, g)[c],
+                 (unsigned long long)(cap > held ? cap - held : 0));
 }

@@ -12,7 +12,7 @@ the other three 4s. So the outcome of a node loss is known in advance:
   each node ("n1 has no room (memory: needs 4, 0 free)");
 - its priority is then raised (`vigil config apply`, which restarts nothing):
   it now makes room by stopping one group of lower priority, whose `why` says
-  "stopped to make room for group G (priority 10)";
+  "held by group G, priority 10" (the node's room went to it);
 - the node returns: what was left out runs there again.
 
 And `vigil group move G` without --to on a balanced group goes to the node with
@@ -196,7 +196,7 @@ def test_node_loss_spreads_reports_what_does_not_fit_and_priority_makes_room(lab
         assert len(stopped) == 1, stopped
         # While it stays down, it says why: not merely that no node has room.
         why = group_entry(st, stopped[0]).get("why", "")
-        assert f"stopped to make room for group {left} (priority 10)" in why, why
+        assert f"held by group {left}, priority 10" in why, why
         used(st)
     finally:
         lab.poweron(victim)
