@@ -208,6 +208,73 @@ static void test_relations_contradictions(void **state)
     cfg_free(load_ok(HEAD G("app", "requires: db, apart_from: db, ") G("db", "")));
 }
 
+/* One group on one line with its own domain: "  - {name: NAME, domain: DOMAIN, KEYS...". */
+#define GD(name, domain, keys)                                                                     \
+    "  - {name: " name ", domain: " domain ", " keys "resources: [{name: " name                    \
+    "-r, type: lsb:x}]}\n"
+/* The warning of a one-node domain (group on line `line`, its domain at column `col`). */
+#define W_ONE(line, col, name)                                                                     \
+    "test.yaml:" #line ":" #col ": warning: group '" name "': the domain has only one node, so "   \
+    "the group cannot fail over\n"
+
+/* Groups that must share a node although their domains never meet are refused. */
+static void test_relations_domains_never_meet(void **state)
+{
+    (void)state;
+    load_bad(HEAD GD("app", "[n1, n2]", "together_with: db, ") GD("db", "[n3]", ""),
+             "test.yaml:8:50: error: group 'app': together_with 'db' can never be "
+             "satisfied: its domain (n1, n2) shares no node with that of group 'db' "
+             "(n3)\n" W_ONE(9, 24, "db"));
+    load_bad(HEAD GD("app", "[n1]", "requires: [cache, db], colocated: true, ")
+                 GD("cache", "[n1, n2]", "") GD("db", "[n2, n3]", ""),
+             W_ONE(8, 25, "app") "test.yaml:8:49: error: group 'app': requires "
+                                 "(colocated) 'db' can never be satisfied: its domain "
+                                 "(n1) shares no node with that of group 'db' (n2, "
+                                 "n3)\n");
+    /* Through another group: a runs with b, b with c, and only n3 takes b and c. */
+    load_bad(HEAD GD("a", "[n1, n2]", "together_with: b, ")
+                 GD("b", "[n1, n2, n3]", "together_with: c, ") GD("c", "[n3]", ""),
+             "test.yaml:8:48: error: group 'a' can never run: it must run on one node "
+             "with groups 'b' and 'c', and no node is in all their domains (a: n1, n2; "
+             "b: n1, n2, n3; c: n3)\n" W_ONE(10, 23, "c"));
+    /* Two groups it must run with, on different nodes (each alone would do). */
+    load_bad(HEAD GD("a", "[n1, n2]", "together_with: b, requires: c, colocated: true, ")
+                 GD("b", "[n1]", "") GD("c", "[n2]", ""),
+             "test.yaml:8:48: error: group 'a' can never run: it must run on one node "
+             "with groups 'b' and 'c', and no node is in all their domains (a: n1, n2; "
+             "b: n1; c: n2)\n" W_ONE(9, 23, "b") W_ONE(10, 23, "c"));
+    /* Reported where it arises only: b's own relationship, not a's through it. */
+    load_bad(HEAD GD("a", "[n1, n2]", "together_with: b, ")
+                 GD("b", "[n1, n2]", "together_with: c, ") GD("c", "[n3]", ""),
+             "test.yaml:9:48: error: group 'b': together_with 'c' can never be "
+             "satisfied: its domain (n1, n2) shares no node with that of group 'c' "
+             "(n3)\n" W_ONE(10, 23, "c"));
+    /* requires without colocated runs anywhere; a placement script names any node. */
+    cfg_free(load_text(HEAD GD("app", "[n1, n2]", "requires: db, ") GD("db", "[n3]", ""), 0, 0,
+                       W_NOFENCE W_ONE(9, 24, "db")));
+    cfg_free(
+        load_text(HEAD GD("app", "[n1, n2]", "together_with: db, policy: {script: /bin/true}, ")
+                      GD("db", "[n3]", ""),
+                  0, 0, W_NOFENCE W_ONE(9, 24, "db")));
+    /* Domains that meet on one node are enough. */
+    cfg_free(load_ok(HEAD GD("a", "[n1, n2]", "together_with: b, ")
+                         GD("b", "[n2, n3]", "together_with: c, ") GD("c", "[n3, n2]", "")));
+}
+
+/* apart_from between two groups that can only run on the same one node: a warning. */
+static void test_relations_apart_on_one_node(void **state)
+{
+    (void)state;
+    struct cfg *c = load_text(
+        HEAD GD("a", "[n2]", "apart_from: [b, c], ") GD("b", "[n2]", "") GD("c", "[n3]", ""), 0, 0,
+        W_NOFENCE W_ONE(8, 23, "a") "test.yaml:8:42: warning: group 'a': apart_from 'b' "
+                                    "can never be honoured: both groups can run only on "
+                                    "n2 (apart_from is a preference: they will share "
+                                    "it)\n" W_ONE(9, 23, "b") W_ONE(10, 23, "c"));
+    assert_int_equal(c->groups[0].n_apart_from, 2);
+    cfg_free(c);
+}
+
 static void test_relations_colocated(void **state)
 {
     (void)state;
@@ -790,6 +857,8 @@ int main(void)
         cmocka_unit_test(test_relations_cycles),
         cmocka_unit_test(test_relations_contradictions),
         cmocka_unit_test(test_relations_colocated),
+        cmocka_unit_test(test_relations_domains_never_meet),
+        cmocka_unit_test(test_relations_apart_on_one_node),
         cmocka_unit_test(test_capacity_valid),
         cmocka_unit_test(test_capacity_errors),
         cmocka_unit_test(test_priority),
