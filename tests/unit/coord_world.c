@@ -49,7 +49,7 @@ void report(struct node *n, size_t g)
     uint8_t rs[1] = {(uint8_t)(n->run[g] ? RES_ST_RUNNING : RES_ST_STOPPED)};
     if (n->obs[g] == POL_OBS_STOP_FAILED)
         rs[0] = RES_ST_STOP_FAILED;
-    json_t *b = gview_report_body(&n->gv, g, n->obs[g], rs, false);
+    json_t *b = gview_report_body(&n->gv, g, n->obs[g], rs, n->leaving);
     size_t len;
     char *msg = peer_encode_group(PEER_G_REPORT, b, &len);
     json_decref(b);

@@ -45,7 +45,8 @@ struct node {
     bool run[COORD_MAX_GROUPS];
     enum pol_obs obs[COORD_MAX_GROUPS];
     bool stop_fails[COORD_MAX_GROUPS];
-    bool deaf; /* does not act on its actions (as if it had not heard them) */
+    bool deaf;    /* does not act on its actions (as if it had not heard them) */
+    bool leaving; /* its reports say it is leaving (a planned stop) */
     unsigned starts[COORD_MAX_GROUPS];
     /* The last settled intent. */
     uint64_t done_id;
