@@ -119,6 +119,8 @@ static void print_diff(json_t *res, const char *file)
         printf("  ~ quorum.no_quorum: modified\n");
     if (json_is_true(json_object_get(diff, "hooks")))
         printf("  ~ hooks: modified\n");
+    if (json_is_true(json_object_get(diff, "capacity")))
+        printf("  ~ nodes.capacity: modified (placement only: nothing restarts)\n");
     json_array_foreach(json_object_get(res, "breaking"), i, x)
     {
         printf("  ! refused without --force: ");

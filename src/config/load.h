@@ -79,6 +79,7 @@ enum { REL_REQUIRES, REL_TOGETHER_WITH, REL_APART_FROM, REL_MAX };
 struct group_src {
     struct ynode *rel[REL_MAX]; /* value nodes of requires, together_with, apart_from, or NULL */
     struct ynode *colocated;    /* the value node of colocated: true, else NULL */
+    bool domain_ok;             /* every entry of the domain loaded (it is the whole domain) */
 };
 
 /*

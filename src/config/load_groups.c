@@ -70,6 +70,7 @@ static void load_domain(struct loader *ld, struct cfg_group *g, struct ynode *n,
     if (count == 1 && g->n_domain == 1 && c->n_nodes > 1)
         report_warning(ld, n, "%s: the domain has only one node, so the group cannot fail over",
                        who);
+    ld->gsrc[g - c->groups].domain_ok = g->n_domain == n->n;
     free(at);
     free(names);
 }

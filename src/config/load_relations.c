@@ -3,8 +3,10 @@
  * together_with and apart_from. A group may name groups written after it, so
  * the names are resolved here once every group is loaded: unknown names
  * (with did-you-mean), a group naming itself, the same group twice, an
- * apart_from that contradicts a same-node relationship, and cycles through
- * requires and together_with are refused. Pure: no I/O.
+ * apart_from that contradicts a same-node relationship, cycles through
+ * requires and together_with, and groups that must share a node although
+ * their domains share none are refused; an apart_from that can never be
+ * honoured is a warning. Pure: no I/O.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -292,6 +294,193 @@ static void check_cycles(struct rel_state *st)
     free(w.path);
 }
 
+/* ---- Domains: groups that must share a node, and groups kept apart ---- */
+
+/* Group g's domain as a set of node indices; false when it is not known whole at load. */
+static bool domain_set(const struct rel_state *st, size_t g, uint64_t *ret)
+{
+    const struct cfg_group *cg = &st->ld->c->groups[g];
+    if (!st->ld->gsrc[g].domain_ok || cg->policy == CFG_POLICY_SCRIPT)
+        return false; /* a placement script may name any node at run time */
+    uint64_t set = 0;
+    for (size_t i = 0; i < cg->n_domain; i++)
+        set |= 1ull << cg->domain[i];
+    *ret = set;
+    return true;
+}
+
+/* Whether group g must run on the node of group h: together_with, or requires with colocated. */
+static bool with(const struct cfg_group *g, size_t h)
+{
+    return rel_find(g, REL_TOGETHER_WITH, h) >= 0 ||
+           (g->colocated && rel_find(g, REL_REQUIRES, h) >= 0);
+}
+
+/*
+ * The nodes group g can run on, given the groups it must share a node with,
+ * directly or through others: the meet of their domains. Marks them in
+ * seen[] (g included). false when a domain in it is not known.
+ */
+static bool meet(const struct rel_state *st, size_t g, bool *seen, uint64_t *ret)
+{
+    const struct cfg *c = st->ld->c;
+    uint64_t set;
+    if (!domain_set(st, g, &set))
+        return false;
+    seen[g] = true;
+    for (size_t h = 0; h < c->n_groups; h++) {
+        uint64_t more;
+        if (h == g || seen[h] || !with(&c->groups[g], h))
+            continue;
+        if (!meet(st, h, seen, &more))
+            return false;
+        set &= more;
+    }
+    *ret = set;
+    return true;
+}
+
+/* "n1, n2" (or "none"), into b. */
+static void print_set(const struct cfg *c, uint64_t set, struct cfg_buf *b)
+{
+    bool first = true;
+    for (size_t n = 0; n < c->n_nodes; n++)
+        if (set >> n & 1) {
+            cfg_buf_printf(b, "%s%s", first ? "" : ", ", c->nodes[n].name);
+            first = false;
+        }
+    if (first)
+        cfg_buf_printf(b, "none");
+}
+
+/* One relationship of a group that puts it on another group's node. */
+struct with_edge {
+    size_t to;
+    const struct ynode *at;
+    const char *rel; /* "together_with" or "requires (colocated)" */
+};
+
+/* Group a's relationships that put it on another group's node, in file order of the keys. */
+static size_t with_edges(const struct rel_state *st, size_t a, struct with_edge *ret)
+{
+    const struct cfg_group *g = &st->ld->c->groups[a];
+    size_t n = 0;
+    for (size_t i = 0; i < g->n_together_with; i++)
+        ret[n++] = (struct with_edge){g->together_with[i], rel_at(st, REL_TOGETHER_WITH, a, i),
+                                      "together_with"};
+    for (size_t i = 0; g->colocated && i < g->n_requires; i++)
+        if (rel_find(g, REL_TOGETHER_WITH, g->requires[i]) < 0)
+            ret[n++] = (struct with_edge){g->requires[i], rel_at(st, REL_REQUIRES, a, i),
+                                          "requires (colocated)"};
+    return n;
+}
+
+/*
+ * "it must run on one node with groups 'b' and 'c', and no node is in all
+ * their domains (a: n1, n2; b: n1; c: n2)", of group a and the groups marked
+ * in seen[] (a among them), into t.
+ */
+static void explain_meet(const struct rel_state *st, size_t a, const bool *seen, struct cfg_buf *t)
+{
+    const struct cfg *c = st->ld->c;
+    size_t k = 0, last = 0, others = 0;
+    for (size_t h = 0; h < c->n_groups; h++)
+        if (seen[h] && h != a) {
+            last = h;
+            others++;
+        }
+    cfg_buf_printf(t, "it must run on one node with group%s", others > 1 ? "s" : "");
+    for (size_t h = 0; h < c->n_groups; h++)
+        if (seen[h] && h != a)
+            cfg_buf_printf(t, "%s'%s'",
+                           k++ == 0    ? " "
+                           : h == last ? " and "
+                                       : ", ",
+                           c->groups[h].name);
+    cfg_buf_printf(t, ", and no node is in all their domains (");
+    k = 0;
+    for (size_t h = 0; h < c->n_groups; h++) {
+        uint64_t dh;
+        if (seen[h] && domain_set(st, h, &dh)) {
+            cfg_buf_printf(t, "%s%s: ", k++ ? "; " : "", c->groups[h].name);
+            print_set(c, dh, t);
+        }
+    }
+    cfg_buf_printf(t, ")");
+}
+
+/*
+ * Group a and the groups it must share a node with (together_with, requires
+ * with colocated, and theirs in turn): refused when a's domain and one of
+ * theirs share no node (at that entry), or, failing that, when no node is
+ * in all their domains (at a's first such entry), unless one of those
+ * groups is itself in that case (reported there). Domains a placement
+ * script rewrites are not known here: not checked.
+ */
+static void check_meet(struct rel_state *st, size_t a)
+{
+    const struct cfg *c = st->ld->c;
+    struct with_edge e[2 * CFG_MAX_RELATIONS];
+    size_t ne = with_edges(st, a, e);
+    uint64_t da, db, m;
+    if (ne == 0 || !domain_set(st, a, &da))
+        return;
+    bool reported = false;
+    for (size_t i = 0; i < ne; i++) {
+        if (!domain_set(st, e[i].to, &db) || (da & db))
+            continue;
+        struct cfg_buf t = {0};
+        print_set(c, da, &t);
+        _cleanup_free_ char *mine = cfg_buf_steal(&t);
+        print_set(c, db, &t);
+        _cleanup_free_ char *theirs = cfg_buf_steal(&t);
+        report_error(st->ld, e[i].at,
+                     "group '%s': %s '%s' can never be satisfied: its domain (%s) shares no node "
+                     "with that of group '%s' (%s)",
+                     c->groups[a].name, e[i].rel, c->groups[e[i].to].name, mine,
+                     c->groups[e[i].to].name, theirs);
+        reported = true;
+    }
+    bool *seen = xcalloc(c->n_groups, sizeof(bool));
+    for (size_t i = 0; i < ne && !reported; i++) {
+        memset(seen, 0, c->n_groups * sizeof(bool));
+        reported = meet(st, e[i].to, seen, &m) && !m; /* that group says so itself */
+    }
+    memset(seen, 0, c->n_groups * sizeof(bool));
+    if (!reported && meet(st, a, seen, &m) && !m) {
+        struct cfg_buf t = {0};
+        explain_meet(st, a, seen, &t);
+        _cleanup_free_ char *why = cfg_buf_steal(&t);
+        report_error(st->ld, e[0].at, "group '%s' can never run: %s", c->groups[a].name, why);
+    }
+    free(seen);
+}
+
+/*
+ * together_with, or requires with colocated, between groups whose domains
+ * cannot meet is refused (check_meet); apart_from between two groups that
+ * can both run on one node only, the same, is a warning (it is a
+ * preference: they share it).
+ */
+static void check_domains(struct rel_state *st)
+{
+    const struct cfg *c = st->ld->c;
+    for (size_t a = 0; a < c->n_groups; a++) {
+        const struct cfg_group *g = &c->groups[a];
+        check_meet(st, a);
+        for (size_t i = 0; i < g->n_apart_from; i++) {
+            size_t b = g->apart_from[i];
+            uint64_t da, db;
+            if (!domain_set(st, a, &da) || !domain_set(st, b, &db) || da != db || (da & (da - 1)))
+                continue;
+            report_warning(st->ld, rel_at(st, REL_APART_FROM, a, i),
+                           "group '%s': apart_from '%s' can never be honoured: both groups can "
+                           "run only on %s (apart_from is a preference: they will share it)",
+                           g->name, c->groups[b].name, c->nodes[g->domain[0]].name);
+        }
+    }
+}
+
 /*
  * Resolves every group's requires, together_with and apart_from (written
  * where ld->gsrc says) into indices, then checks colocated, contradictions
@@ -327,7 +516,10 @@ void load_relations(struct loader *ld)
     /* Messages name both groups: only when every group has a name. */
     if (st.names_ok)
         check_contradictions(&st);
+    size_t errors = ld->d->n_errors;
     check_cycles(&st); /* every group on a cycle is named by another, so it has a name */
+    if (st.names_ok && ld->d->n_errors == errors)
+        check_domains(&st);
     for (int k = 0; k < REL_MAX; k++)
         free(st.at[k]);
     free(st.list_bad);

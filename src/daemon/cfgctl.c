@@ -34,7 +34,11 @@ void cfgctl_applied(struct cfgctl *cc, uint64_t id, bool ok, uint64_t version, c
     replies_answer(&cc->applies, id, reply);
 }
 
-/* {"name", "change", "resources": [...], "runs_on": [...], ...} for each changed group. */
+/*
+ * {"groups": [{"name", "change", "resources": [...], "runs_on": [...], ...}
+ * for each changed group], "restart_needed", and whether quorum.no_quorum,
+ * hooks and nodes' capacity change ("no_quorum", "hooks", "capacity").
+ */
 static json_t *diff_json(struct cfgctl *cc, const struct cfg *next, const struct cfg_diff *diff,
                          json_t *breaking)
 {
@@ -86,8 +90,9 @@ static json_t *diff_json(struct cfgctl *cc, const struct cfg *next, const struct
     json_t *core = json_array();
     for (size_t i = 0; i < diff->n_core; i++)
         json_array_append_new(core, json_string(diff->core[i]));
-    return json_pack("{s:o, s:o, s:b, s:b}", "groups", groups, "restart_needed", core, "no_quorum",
-                     diff->no_quorum, "hooks", diff->hooks);
+    return json_pack("{s:o, s:o, s:b, s:b, s:b}", "groups", groups, "restart_needed", core,
+                     "no_quorum", diff->no_quorum, "hooks", diff->hooks, "capacity",
+                     diff->capacity);
 }
 
 /*

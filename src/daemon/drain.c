@@ -67,7 +67,42 @@ void drain_reply_local(struct drain *dr)
     dr->stop_token = 0;
 }
 
-/* Whether every group that ran here has settled elsewhere (running, or nowhere to run). */
+/*
+ * Whether group g has settled by the plan: nothing is under way for it. A
+ * blocked group has settled when it waits for a group it requires or runs
+ * together with that does not run and has settled itself (failed, stopped,
+ * halted, or blocked so in turn): it would wait as long. depth bounds the
+ * walk (the loader refuses cycles).
+ */
+static bool settled(const struct cfg *cfg, const struct pol_output *plan, size_t g, size_t depth)
+{
+    enum pol_state st = plan->groups[g].state;
+    if (st == POL_ST_STARTING || st == POL_ST_STOPPING || st == POL_ST_MOVING ||
+        st == POL_ST_RECOVERING)
+        return false;
+    if (st != POL_ST_BLOCKED)
+        return true;
+    if (depth >= cfg->n_groups)
+        return false;
+    const struct cfg_group *cg = &cfg->groups[g];
+    for (size_t k = 0; k < cg->n_requires + cg->n_together_with; k++) {
+        size_t h = k < cg->n_requires ? cg->requires[k] : cg->together_with[k - cg->n_requires];
+        if (h < cfg->n_groups && plan->groups[h].state != POL_ST_RUNNING &&
+            settled(cfg, plan, h, depth + 1))
+            return true;
+    }
+    return false;
+}
+
+bool drain_settled(const struct cfg *cfg, const struct pol_output *plan, const bool *which)
+{
+    for (size_t g = 0; g < cfg->n_groups; g++)
+        if (which[g] && !settled(cfg, plan, g, 0))
+            return false;
+    return true;
+}
+
+/* Whether nothing runs here any more and every group that ran here has settled elsewhere. */
 static bool drained(struct drain *dr)
 {
     size_t n_groups = dr->cl->cfg->n_groups;
@@ -76,14 +111,7 @@ static bool drained(struct drain *dr)
             return false;
     struct pol_output plan = {0};
     gview_plan(dr->gv, &plan);
-    bool done = true;
-    for (size_t g = 0; done && g < n_groups; g++) {
-        if (!dr->ran_here[g])
-            continue;
-        enum pol_state st = plan.groups[g].state;
-        done = st != POL_ST_STARTING && st != POL_ST_STOPPING && st != POL_ST_MOVING &&
-               st != POL_ST_RECOVERING && st != POL_ST_BLOCKED;
-    }
+    bool done = drain_settled(dr->cl->cfg, &plan, dr->ran_here);
     pol_output_clear(&plan);
     return done;
 }

@@ -80,6 +80,16 @@ void drain_begin(struct drain *dr, bool now, uint64_t token, const char *why);
  */
 void drain_check(struct drain *dr);
 
+/*
+ * Whether each group in which[] (cfg->n_groups entries) has settled by plan
+ * (of cfg): running, or with nowhere to run, nothing under way for it. A
+ * group blocked while it waits for a group it requires or runs together
+ * with, which itself runs nowhere and has settled (failed, stopped, ...),
+ * has settled too: it runs nothing and would wait as long (drain_check
+ * does not wait for it).
+ */
+bool drain_settled(const struct cfg *cfg, const struct pol_output *plan, const bool *which);
+
 /* This node leaves the cluster: answers the local `vigil node stop` with where its groups went. */
 void drain_reply_local(struct drain *dr);
 

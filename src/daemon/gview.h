@@ -281,10 +281,17 @@ json_t *gview_db_body(const struct gview *gv);
 /*
  * Checks an admin's intent against the cluster as it is now (quorum, a node
  * able to run the group, ...), completing it (move without a target: the
- * next eligible node). Returns 0, or -EINVAL with a message for the admin
- * in *ret_err (owned by the caller).
+ * next eligible node). A move to a node is refused when the policy would not
+ * carry it out (policy_node_refusal: no room, a group it must run with runs
+ * elsewhere, ...); one that gives way on apart_from is accepted with a note
+ * for the admin in *ret_note ("group web2, which it is apart from, runs on
+ * n2; apart_from gives way to an admin's move";
+ * owned by the caller; ret_note may be NULL; untouched otherwise). Returns
+ * 0, or -EINVAL with a message for the admin in *ret_err (owned by the
+ * caller).
  */
-int gview_check_intent(const struct gview *gv, struct db_intent *in, char **ret_err);
+int gview_check_intent(const struct gview *gv, struct db_intent *in, char **ret_err,
+                       char **ret_note);
 /*
  * Sends an intent (in borrowed); the intent_done hook reports, with its id,
  * when every member applied and saved it, or why not (a refusal, the loss

@@ -217,7 +217,28 @@ void gview_expire_intents(struct gview *gv, uint64_t now_ms)
     gv->n_pend = k;
 }
 
-int gview_check_intent(const struct gview *gv, struct db_intent *in, char **ret_err)
+/*
+ * A move to a node the basic checks let through: what the policy says of it
+ * (room, the groups it must run with, apart_from). 0 or -EINVAL, as
+ * gview_check_intent.
+ */
+static int check_move_to(const struct gview *gv, const struct pol_input *pin,
+                         const struct db_intent *in, char **ret_err, char **ret_note)
+{
+    const char *group = gv->cfg->groups[in->group].name, *node = nname(gv, (size_t)in->node);
+    char why[256];
+    int r = policy_node_refusal(pin, (size_t)in->group, (size_t)in->node, why, sizeof(why));
+    if (r < 0) {
+        *ret_err = xasprintf("refused: group %s cannot move to %s now: %s", group, node, why);
+        return -EINVAL;
+    }
+    if (r > 0 && ret_note)
+        *ret_note = xasprintf("%s; apart_from gives way to an admin's move", why);
+    return 0;
+}
+
+int gview_check_intent(const struct gview *gv, struct db_intent *in, char **ret_err,
+                       char **ret_note)
 {
     const struct cfg *cfg = gv->cfg;
     if (!gv->cl->quorate) {
@@ -277,6 +298,8 @@ int gview_check_intent(const struct gview *gv, struct db_intent *in, char **ret_
             *ret_err = xasprintf("refused: %s %s for group %s", nname(gv, (size_t)in->node), why,
                                  cg->name);
             r = -EINVAL;
+        } else {
+            r = check_move_to(gv, &p.in, in, ret_err, ret_note);
         }
     }
     gview_plan_in_free(&p);

@@ -17,6 +17,7 @@ struct res_ref {
 };
 
 static void step(struct lrm *l, size_t g);
+static void pump_stops(struct lrm *l);
 
 static const char *gname(const struct lrm *l, size_t g)
 {
@@ -38,7 +39,7 @@ static void check_all_stopped(struct lrm *l)
         struct lrm_group *G = l->groups[g];
         if (!G->managed)
             continue;
-        if (G->op != LRM_IDLE || G->want != LRM_WANT_NONE)
+        if (G->op != LRM_IDLE || G->want != LRM_WANT_NONE || G->stop_queued)
             return;
         if (G->obs == POL_OBS_STOP_FAILED)
             ok = false;
@@ -93,6 +94,7 @@ static void op_over(struct lrm *l, size_t g, enum pol_obs obs)
         lrm_start(l, g);
     else if (w == LRM_WANT_STOP)
         lrm_stop(l, g);
+    pump_stops(l);
     check_all_stopped(l);
 }
 
@@ -280,6 +282,7 @@ static void on_step(void *ctx, enum res_rc rc, const char *reason)
 void lrm_start(struct lrm *l, size_t g)
 {
     struct lrm_group *G = l->groups[g];
+    G->stop_queued = false; /* the latest order wins */
     if (G->op != LRM_IDLE) {
         G->want = LRM_WANT_START;
         return;
@@ -309,6 +312,7 @@ static void abandon_start(struct lrm_group *G)
 void lrm_stop(struct lrm *l, size_t g)
 {
     struct lrm_group *G = l->groups[g];
+    G->stop_queued = false;
     if (G->op == LRM_STARTING) {
         /* Abandon the start: cancel the resource under way and stop what runs. */
         abandon_start(G);
@@ -349,12 +353,103 @@ bool lrm_stopped_from(const struct lrm *l, size_t g, size_t first)
     return true;
 }
 
+/* ---- stops in dependency order (lrm_stop_all, lrm_stop_running) ---- */
+
+static bool lists(const size_t *list, size_t n, size_t g)
+{
+    for (size_t i = 0; i < n; i++)
+        if (list[i] == g)
+            return true;
+    return false;
+}
+
+/*
+ * A managed group here that requires group g or runs together with it and
+ * has not stopped yet (its stop is queued, or an operation of it is under
+ * way or waiting), or -1. One that stopped, or failed to stop, no longer
+ * holds g: a failed stop means fencing, which stops everything anyway.
+ */
+static int stop_holder(const struct lrm *l, size_t g)
+{
+    for (size_t d = 0; d < l->cfg->n_groups; d++) {
+        const struct cfg_group *cd = &l->cfg->groups[d];
+        const struct lrm_group *D = l->groups[d];
+        if (d == g || !D->managed ||
+            !(lists(cd->requires, cd->n_requires, g) ||
+              lists(cd->together_with, cd->n_together_with, g)))
+            continue;
+        if (D->stop_queued || !lrm_idle(l, d))
+            return (int)d;
+    }
+    return -1;
+}
+
+/*
+ * Begins each queued stop that no dependant holds any more, until none can
+ * begin. Called whenever an operation ends. Were every queued stop held by
+ * another queued one (a cycle, which the loader refuses), nothing would
+ * end: they all begin at once.
+ */
+static void pump_stops(struct lrm *l)
+{
+    if (l->pumping) {
+        l->pump_again = true;
+        return;
+    }
+    l->pumping = true;
+    do {
+        l->pump_again = false;
+        bool queued = false, busy = false;
+        for (size_t g = 0; g < l->cfg->n_groups; g++) {
+            struct lrm_group *G = l->groups[g];
+            busy |= !lrm_idle(l, g);
+            if (!G->stop_queued)
+                continue;
+            if (stop_holder(l, g) >= 0) {
+                queued = true;
+                continue;
+            }
+            G->stop_queued = false;
+            lrm_stop(l, g);
+            l->pump_again = true;
+        }
+        if (queued && !busy && !l->pump_again)
+            for (size_t g = 0; g < l->cfg->n_groups; g++)
+                if (l->groups[g]->stop_queued) {
+                    l->groups[g]->stop_queued = false;
+                    lrm_stop(l, g);
+                }
+    } while (l->pump_again);
+    l->pumping = false;
+}
+
+/*
+ * Queues the stops of the groups in which[] (lrm_stop_all,
+ * lrm_stop_running) and begins those no dependant holds; the others begin
+ * as their dependants stop (pump_stops). The log says which wait.
+ */
+static void queue_stops(struct lrm *l, const bool *which)
+{
+    for (size_t g = 0; g < l->cfg->n_groups; g++)
+        if (which[g])
+            l->groups[g]->stop_queued = true;
+    for (size_t g = 0; g < l->cfg->n_groups; g++) {
+        int d = which[g] ? stop_holder(l, g) : -1;
+        if (d >= 0)
+            log_info("group %s: its stop here waits for group %s, which needs it, to stop first",
+                     gname(l, g), gname(l, (size_t)d));
+    }
+    pump_stops(l);
+}
+
 void lrm_stop_all(struct lrm *l)
 {
     l->stopping_all = true;
+    bool *which = xcalloc(l->cfg->n_groups ? l->cfg->n_groups : 1, sizeof(bool));
     for (size_t g = 0; g < l->cfg->n_groups; g++)
-        if (l->groups[g]->managed)
-            lrm_stop(l, g);
+        which[g] = l->groups[g]->managed;
+    queue_stops(l, which);
+    free(which);
     check_all_stopped(l);
 }
 
@@ -416,6 +511,9 @@ void lrm_set_managed(struct lrm *l, size_t g, bool managed)
     if (!managed) {
         log_info("group %s: unmanaged: no longer watched", gname(l, g));
         watch_running(l, g, false);
+        G->stop_queued = false;
+        pump_stops(l); /* an unmanaged group holds no stop of the groups it needs */
+        check_all_stopped(l);
         return;
     }
     log_info("group %s: managed again: probing it", gname(l, g));
@@ -600,13 +698,18 @@ bool lrm_managed_active(const struct lrm *l, size_t g)
 
 void lrm_stop_running(struct lrm *l, const char *why)
 {
-    for (size_t g = 0; l && g < l->cfg->n_groups; g++) {
+    if (!l)
+        return;
+    bool *which = xcalloc(l->cfg->n_groups ? l->cfg->n_groups : 1, sizeof(bool));
+    for (size_t g = 0; g < l->cfg->n_groups; g++) {
         const struct lrm_group *G = l->groups[g];
         if (!G->managed || (!pol_obs_active(G->obs) && G->op != LRM_STARTING))
             continue;
-        if (G->op == LRM_STOPPING || G->obs == POL_OBS_STOPPING)
+        if (G->op == LRM_STOPPING || G->obs == POL_OBS_STOPPING || G->stop_queued)
             continue;
         log_warn("%s: stopping group %s on this node", why, l->cfg->groups[g].name);
-        lrm_stop(l, g);
+        which[g] = true;
     }
+    queue_stops(l, which);
+    free(which);
 }

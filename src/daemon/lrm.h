@@ -51,6 +51,11 @@ struct lrm_group {
     bool managed;
     bool any_stop_failed;
     bool probed;
+    /*
+     * A stop of lrm_stop_all or lrm_stop_running not begun yet: it waits
+     * for the groups here that require this one or run together with it.
+     */
+    bool stop_queued;
 };
 
 struct lrm {
@@ -62,6 +67,7 @@ struct lrm {
     void *ctx;
     struct lrm_group **groups; /* one object per group, kept across configuration changes */
     bool stopping_all;
+    bool pumping, pump_again; /* queued stops are being begun (pump_stops is not re-entered) */
 };
 
 /*
@@ -116,7 +122,12 @@ void lrm_stop(struct lrm *l, size_t g);
 void lrm_stop_from(struct lrm *l, size_t g, size_t first);
 /* True when group g is idle and its resources first.. are stopped. */
 bool lrm_stopped_from(const struct lrm *l, size_t g, size_t first);
-/* Stops every managed group (shutdown, loss of quorum); all_stopped fires when done. */
+/*
+ * Stops every managed group (shutdown, a planned stop); all_stopped fires
+ * when done. In dependency order: a group's stop begins only once every
+ * managed group here that requires it or runs together with it has stopped
+ * (or failed to stop), as the policy orders stops across the cluster.
+ */
 void lrm_stop_all(struct lrm *l);
 /* Maintenance: unmanaged groups are not watched; managing again probes the group first. */
 void lrm_set_managed(struct lrm *l, size_t g, bool managed);
@@ -134,7 +145,8 @@ bool lrm_any_active(const struct lrm *l);
 bool lrm_managed_active(const struct lrm *l, size_t g);
 /*
  * Stops every managed group that runs or starts here and is not already
- * stopping, logging "why: stopping group G on this node" (loss of quorum).
- * Unlike lrm_stop_all, all_stopped does not fire. Accepts NULL.
+ * stopping, logging "why: stopping group G on this node" (loss of quorum),
+ * in dependency order as lrm_stop_all. Unlike lrm_stop_all, all_stopped does
+ * not fire. Accepts NULL.
  */
 void lrm_stop_running(struct lrm *l, const char *why);

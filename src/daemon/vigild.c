@@ -573,14 +573,16 @@ static json_t *control_intent(struct vigild *d, const struct ctl_result *res, ui
                               bool *ret_defer)
 {
     struct db_intent in = res->intent;
-    _cleanup_free_ char *err = NULL;
-    if (gview_check_intent(&d->gv, &in, &err) < 0)
+    _cleanup_free_ char *err = NULL, *note = NULL;
+    if (gview_check_intent(&d->gv, &in, &err, &note) < 0)
         return ctl_error("%s", err);
     uint64_t id = gview_send_intent(&d->gv, &in, &err);
     if (!id)
         return ctl_error("%s", err);
-    char what[256];
+    char what[512];
     gview_describe_intent(&d->gv, &in, what, sizeof(what));
+    if (note) /* the reply says it, and the log */
+        snprintf(what + strlen(what), sizeof(what) - strlen(what), " (note: %s)", note);
     replies_add(&d->intents, id, token, what, 0);
     log_info("an administrator asked: %s", what);
     *ret_defer = true;

@@ -681,19 +681,31 @@ int policy_node_refusal(const struct pol_input *in, size_t g, size_t n, char *bu
     plan_init(&p, in, NULL);
     char wait[192], stop[192];
     int by = -1, r = -EINVAL;
+    const char *node = node_name(in, n);
     const char *no = policy_ineligible(in, g, n);
     int pin = no ? PIN_ANY : relate_pin(&p, g, wait, stop, sizeof(wait), &by);
-    if (no)
-        snprintf(buf, size, "%s", no);
-    else if (pin == PIN_WAIT || pin == PIN_CONFLICT)
+    if (no) {
+        snprintf(buf, size, "%s %s", node, no);
+    } else if (pin == PIN_WAIT) {
+        snprintf(buf, size, "it is %s", wait);
+    } else if (pin == PIN_CONFLICT) {
         snprintf(buf, size, "%s", wait);
-    else if (pin >= 0 && (size_t)pin != n)
-        snprintf(buf, size, "is not where group %s runs (%s)", in->cfg->groups[by].name,
+    } else if (pin >= 0 && (size_t)pin != n) {
+        snprintf(buf, size, "it must run with group %s, which runs on %s", in->cfg->groups[by].name,
                  node_name(in, (size_t)pin));
-    else if (!place_fits(&p, g, n))
-        place_explain_room(&p, g, n, buf, size);
-    else
-        r = 0;
+    } else if (!place_fits(&p, g, n)) {
+        char room[128];
+        place_explain_room(&p, g, n, room, sizeof(room));
+        snprintf(buf, size, "%s %s", node, room);
+    } else {
+        int h = relate_apart_on(&p, g, n);
+        r = h >= 0;
+        if (h >= 0)
+            snprintf(buf, size, "group %s, which it is apart from, runs on %s",
+                     in->cfg->groups[h].name, node);
+        else if (size)
+            buf[0] = '\0';
+    }
     plan_free(&p);
     return r;
 }

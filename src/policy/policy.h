@@ -153,9 +153,12 @@ int policy_next_node(const struct pol_input *in, size_t g, int exclude);
 
 /*
  * Whether node n can take group g now, for `vigil group move GROUP --to
- * NODE`: 0 if it can; -EINVAL if not, with the reason in buf ("has no room
- * (memory: needs 8, 4 free)", "is not where group db runs (n1)", "in
- * standby"), truncated to size.
+ * NODE`. 0 if it can (buf empty); 1 if it can, but only by giving way on
+ * apart_from (soft: an admin's move wins), with buf naming the group ("group
+ * web2, which it is apart from, runs on n2"); -EINVAL if it cannot, with the
+ * reason in buf: "n3 has no room (memory: needs 8, 4 free)", "it must run
+ * with group db, which runs on n1", "it is waiting for group db (required)",
+ * "n3 in standby". buf is truncated to size.
  */
 int policy_node_refusal(const struct pol_input *in, size_t g, size_t n, char *buf, size_t size);
 

@@ -169,6 +169,11 @@ enum {
 /* Fills avoid[] (CFG_MAX_NODES entries) with an AVOID_* per node, for group g. */
 void relate_avoid(const struct plan *p, size_t g, unsigned char *avoid);
 /*
+ * A group that group g is apart from (either way round; not one that needs
+ * g) and that is active on member n, or -1.
+ */
+int relate_apart_on(const struct plan *p, size_t g, size_t n);
+/*
  * Applies the requires rule to the staged actions of group g, then fills its
  * steady, runs, placed and verb entries: a group that does not run steadily
  * has its stops and starts held while a managed group that requires it is

@@ -162,6 +162,22 @@ void relate_avoid(const struct plan *p, size_t g, unsigned char *avoid)
     free(mine);
 }
 
+int relate_apart_on(const struct plan *p, size_t g, size_t n)
+{
+    const struct cfg *cfg = p->in->cfg;
+    bool *mine = xcalloc(p->ng ? p->ng : 1, sizeof(bool));
+    mark_dependants(p, g, mine);
+    int found = -1;
+    for (size_t h = 0; h < p->ng && found < 0; h++)
+        if (h != g && !mine[h] &&
+            (names(cfg->groups[g].apart_from, cfg->groups[g].n_apart_from, h) ||
+             names(cfg->groups[h].apart_from, cfg->groups[h].n_apart_from, g)) &&
+            policy_active_on(p->in, h, n))
+            found = (int)h;
+    free(mine);
+    return found;
+}
+
 /* True if a staged action of type t targets node n. */
 static bool staged_at(const struct plan *p, enum pol_action_type t, size_t n)
 {

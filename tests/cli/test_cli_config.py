@@ -235,10 +235,11 @@ def test_connection_closed_without_reply(fake, yaml_file):
 
 # ---- diff ----
 
-def diff_result(groups, changed=True, breaking=(), warnings="", no_quorum=False, hooks=False):
+def diff_result(groups, changed=True, breaking=(), warnings="", no_quorum=False, hooks=False,
+                capacity=False):
     return ok({"version": 7, "sha256": SHA, "new_sha256": NEW_SHA,
                "diff": {"groups": groups, "restart_needed": [], "no_quorum": no_quorum,
-                        "hooks": hooks},
+                        "hooks": hooks, "capacity": capacity},
                "breaking": list(breaking), "warnings": warnings, "changed": changed})
 
 
@@ -261,7 +262,8 @@ def test_diff_lines(fake, yaml_file):
         group("mail", "modified", ["n1", "n2"], [("smtp", "added"), ("old", "removed")],
               order=True, restart_from="smtp"),
         group("idle", "modified", [], [("x", "modified")]),
-    ], breaking=["group db runs on n3: removing it stops it"], no_quorum=True, hooks=True))
+    ], breaking=["group db runs on n3: removing it stops it"], no_quorum=True, hooks=True,
+        capacity=True))
     r = run("-s", srv.path, "config", "diff", str(yaml_file))
     assert r.returncode == 0, r.stderr
     assert r.stdout == (
@@ -278,7 +280,19 @@ def test_diff_lines(fake, yaml_file):
         "  ~ group idle: modified: resource x modified\n"
         "  ~ quorum.no_quorum: modified\n"
         "  ~ hooks: modified\n"
+        "  ~ nodes.capacity: modified (placement only: nothing restarts)\n"
         "  ! refused without --force: group db runs on n3: removing it stops it\n")
+    assert r.stderr == ""
+
+
+def test_diff_of_a_capacity_change_alone(fake, yaml_file):
+    srv = fake(diff_result([], capacity=True))
+    r = run("-s", srv.path, "config", "diff", str(yaml_file))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == (
+        f"{yaml_file} compared with the running configuration, version 7 "
+        "(sha256 5e6f7a8b9c0d):\n"
+        "  ~ nodes.capacity: modified (placement only: nothing restarts)\n")
     assert r.stderr == ""
 
 

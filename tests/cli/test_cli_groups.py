@@ -182,6 +182,10 @@ def test_json_prints_the_result_object(fake, args):
      "refused: this node's partition has no quorum; an intent needs a quorate cluster to be "
      "agreed"),
     (["group", "move", "web", "--to", "n3"], "refused: n3 is offline for group web"),
+    (["group", "move", "db", "--to", "n3"],
+     "refused: group db cannot move to n3 now: n3 has no room (memory: needs 8, 4 free)"),
+    (["group", "move", "app", "--to", "n2"],
+     "refused: group app cannot move to n2 now: it must run with group db, which runs on n1"),
     (["group", "move", "web", "--to", "n3"],
      "group web moved to n3: not acknowledged within 10 s by: n2"),
     (["group", "failover", "web"], "refused: no other node can run group web now"),

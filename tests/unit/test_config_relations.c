@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "base/util.h"
+#include "cfg_helpers.h"
 #include "config/config.h"
 #include "config/diff.h"
 
@@ -43,46 +44,16 @@
 #define G(name, keys)                                                                              \
     "  - {name: " name ", domain: [n1, n2, n3], " keys "resources: [{name: " name                  \
     "-r, type: lsb:x}]}\n"
-/* What a file without a fencing section gets, when it has no errors. */
-#define W_NOFENCE                                                                                  \
-    "t.yaml:1:1: warning: no fencing section: fencing is disabled, so the services of a failed "   \
-    "node are not recovered until it comes back (add fencing:, see vigil.yaml(5))\n"
-
-/* Loads text as t.yaml: asserts the result and the diagnostics, byte for byte. */
-static struct cfg *load_text(const char *text, int want_r, const char *want_diags)
-{
-    struct cfg_diags d;
-    cfg_diags_init(&d);
-    struct cfg *c = NULL;
-    int r = cfg_load_string(text, strlen(text), "t.yaml", 0, &c, &d);
-    _cleanup_free_ char *got = cfg_diags_text(&d, CFG_SEV_MAX);
-    _cleanup_free_ char *want = xstrdup(want_diags);
-    size_t wl = strlen(want);
-    if (wl && want[wl - 1] == '\n')
-        want[wl - 1] = '\0'; /* cfg_diags_text has no final newline */
-    if (strcmp(got, want) != 0) {
-        fprintf(stderr, "diagnostics differ:\n--- want\n%s\n--- got\n%s\n", want, got);
-        fail_msg("diagnostics differ");
-    }
-    assert_int_equal(r, want_r);
-    if (want_r == 0)
-        assert_non_null(c);
-    else
-        assert_null(c);
-    cfg_diags_clear(&d);
-    return c;
-}
-
 /* A load that must succeed with only the no-fencing warning. */
 static struct cfg *load_ok(const char *text)
 {
-    return load_text(text, 0, W_NOFENCE);
+    return load_text(text, 0, 0, W_NOFENCE);
 }
 
 /* A load that must fail with exactly these diagnostics. */
 static void load_bad(const char *text, const char *want)
 {
-    load_text(text, -EINVAL, want);
+    load_text(text, 0, -EINVAL, want);
 }
 
 /* Loads a printed configuration: it has no errors (its warnings are the printer's business). */
@@ -149,26 +120,27 @@ static void test_relations_names(void **state)
     /* Line 8: app; "  - {name: app, domain: [n1, n2, n3], " is 38 columns wide. */
     load_bad(
         HEAD G("app", "requires: [dbb, app, db-r, db, db], ") G("db", ""),
-        "t.yaml:8:50: error: group 'app': undeclared group 'dbb' in requires; did you mean "
+        "test.yaml:8:50: error: group 'app': undeclared group 'dbb' in requires; did you mean "
         "'db'?\n"
-        "t.yaml:8:55: error: group 'app': requires names the group itself\n"
-        "t.yaml:8:60: error: group 'app': requires names resource 'db-r' (of group 'db', "
+        "test.yaml:8:55: error: group 'app': requires names the group itself\n"
+        "test.yaml:8:60: error: group 'app': requires names resource 'db-r' (of group 'db', "
         "line 9); requires names groups, not resources\n"
-        "t.yaml:8:70: error: group 'app': requires names group 'db' twice (first at line 8)\n");
+        "test.yaml:8:70: error: group 'app': requires names group 'db' twice (first at line 8)\n");
     load_bad(HEAD G("app", "together_with: zzzzzz, ") G("db", "") G("web", ""),
-             "t.yaml:8:54: error: group 'app': undeclared group 'zzzzzz' in together_with (the "
+             "test.yaml:8:54: error: group 'app': undeclared group 'zzzzzz' in together_with (the "
              "groups are app, db and web)\n");
-    load_bad(HEAD G("app", "apart_from: {db: 1}, ") G("db", "") G("web", "apart_from: [[db]], "),
-             "t.yaml:8:51: error: group 'app': apart_from must be a group name or a list of group "
-             "names, such as [db], not a mapping\n"
-             "t.yaml:10:52: error: group 'web': apart_from entry #1 must be a group name, not a "
-             "list\n");
+    load_bad(
+        HEAD G("app", "apart_from: {db: 1}, ") G("db", "") G("web", "apart_from: [[db]], "),
+        "test.yaml:8:51: error: group 'app': apart_from must be a group name or a list of group "
+        "names, such as [db], not a mapping\n"
+        "test.yaml:10:52: error: group 'web': apart_from entry #1 must be a group name, not a "
+        "list\n");
     /* A group without a usable name: no names can be checked against it. */
     load_bad(HEAD G("app", "requires: [nope], ") "  - {name: 'x y', domain: [n1], resources: "
                                                  "[{name: q, type: lsb:x}]}\n",
-             "t.yaml:9:12: error: group #2: name 'x y' is not a valid group name: use 1 to 63 "
+             "test.yaml:9:12: error: group #2: name 'x y' is not a valid group name: use 1 to 63 "
              "letters, digits, '.', '_' or '-', starting with a letter or digit\n"
-             "t.yaml:9:27: warning: group #2: the domain has only one node, so the group cannot "
+             "test.yaml:9:27: warning: group #2: the domain has only one node, so the group cannot "
              "fail over\n");
 }
 
@@ -192,9 +164,9 @@ static void test_relations_too_many(void **state)
     struct cfg_diags d;
     cfg_diags_init(&d);
     struct cfg *c = NULL;
-    assert_int_equal(cfg_load_string(text, strlen(text), "t.yaml", 0, &c, &d), -EINVAL);
+    assert_int_equal(cfg_load_string(text, strlen(text), "test.yaml", 0, &c, &d), -EINVAL);
     _cleanup_free_ char *got = cfg_diags_text(&d, CFG_SEV_ERROR);
-    assert_string_equal(got, "t.yaml:8:202: error: group 'app': too many groups in apart_from: "
+    assert_string_equal(got, "test.yaml:8:202: error: group 'app': too many groups in apart_from: "
                              "33 are given, at most 32 are supported");
     cfg_diags_clear(&d);
     free(groups);
@@ -206,13 +178,13 @@ static void test_relations_cycles(void **state)
     (void)state;
     /* Reported once, from the group first in the file, at its entry that starts the cycle. */
     load_bad(HEAD G("app", "requires: [db], ") G("db", "requires: app, "),
-             "t.yaml:8:50: error: group 'app': requires makes a cycle: app -> db -> app\n");
+             "test.yaml:8:50: error: group 'app': requires makes a cycle: app -> db -> app\n");
     load_bad(HEAD G("a", "") G("b", "together_with: [c], ") G("c", "together_with: [b], "),
-             "t.yaml:9:53: error: group 'b': together_with makes a cycle: b -> c -> b\n");
+             "test.yaml:9:53: error: group 'b': together_with makes a cycle: b -> c -> b\n");
     /* Through both keys, entered from a group outside the cycle. */
     load_bad(HEAD G("top", "requires: [x], ") G("x", "requires: [y], ") G("y", "together_with: z, ")
                  G("z", "requires: [x], "),
-             "t.yaml:9:48: error: group 'x': requires and together_with make a cycle: x -> y -> "
+             "test.yaml:9:48: error: group 'x': requires and together_with make a cycle: x -> y -> "
              "z -> x\n");
     /* A chain without a cycle loads. */
     cfg_free(load_ok(HEAD G("a", "requires: [b, c], ") G("b", "together_with: c, ") G("c", "")));
@@ -221,34 +193,103 @@ static void test_relations_cycles(void **state)
 static void test_relations_contradictions(void **state)
 {
     (void)state;
-    load_bad(HEAD G("app", "together_with: db, apart_from: [db], ") G("db", ""),
-             "t.yaml:8:71: error: group 'app': apart_from 'db' contradicts its together_with 'db' "
-             "(line 8): a group cannot be kept off the node it must run on\n");
+    load_bad(
+        HEAD G("app", "together_with: db, apart_from: [db], ") G("db", ""),
+        "test.yaml:8:71: error: group 'app': apart_from 'db' contradicts its together_with 'db' "
+        "(line 8): a group cannot be kept off the node it must run on\n");
     load_bad(HEAD G("app", "requires: db, colocated: true, apart_from: db, ") G("db", ""),
-             "t.yaml:8:82: error: group 'app': apart_from 'db' contradicts its requires "
+             "test.yaml:8:82: error: group 'app': apart_from 'db' contradicts its requires "
              "(colocated) 'db' (line 8): a group cannot be kept off the node it must run on\n");
     /* From the other side: db must run with app, app keeps away from db. */
     load_bad(HEAD G("app", "apart_from: db, ") G("db", "together_with: app, "),
-             "t.yaml:8:51: error: group 'app': apart_from 'db' contradicts the together_with "
+             "test.yaml:8:51: error: group 'app': apart_from 'db' contradicts the together_with "
              "'app' of group 'db' (line 9): the two must run on the same node\n");
     /* requires without colocated may run elsewhere: no contradiction. */
     cfg_free(load_ok(HEAD G("app", "requires: db, apart_from: db, ") G("db", "")));
 }
 
+/* One group on one line with its own domain: "  - {name: NAME, domain: DOMAIN, KEYS...". */
+#define GD(name, domain, keys)                                                                     \
+    "  - {name: " name ", domain: " domain ", " keys "resources: [{name: " name                    \
+    "-r, type: lsb:x}]}\n"
+/* The warning of a one-node domain (group on line `line`, its domain at column `col`). */
+#define W_ONE(line, col, name)                                                                     \
+    "test.yaml:" #line ":" #col ": warning: group '" name "': the domain has only one node, so "   \
+    "the group cannot fail over\n"
+
+/* Groups that must share a node although their domains never meet are refused. */
+static void test_relations_domains_never_meet(void **state)
+{
+    (void)state;
+    load_bad(HEAD GD("app", "[n1, n2]", "together_with: db, ") GD("db", "[n3]", ""),
+             "test.yaml:8:50: error: group 'app': together_with 'db' can never be "
+             "satisfied: its domain (n1, n2) shares no node with that of group 'db' "
+             "(n3)\n" W_ONE(9, 24, "db"));
+    load_bad(HEAD GD("app", "[n1]", "requires: [cache, db], colocated: true, ")
+                 GD("cache", "[n1, n2]", "") GD("db", "[n2, n3]", ""),
+             W_ONE(8, 25, "app") "test.yaml:8:49: error: group 'app': requires "
+                                 "(colocated) 'db' can never be satisfied: its domain "
+                                 "(n1) shares no node with that of group 'db' (n2, "
+                                 "n3)\n");
+    /* Through another group: a runs with b, b with c, and only n3 takes b and c. */
+    load_bad(HEAD GD("a", "[n1, n2]", "together_with: b, ")
+                 GD("b", "[n1, n2, n3]", "together_with: c, ") GD("c", "[n3]", ""),
+             "test.yaml:8:48: error: group 'a' can never run: it must run on one node "
+             "with groups 'b' and 'c', and no node is in all their domains (a: n1, n2; "
+             "b: n1, n2, n3; c: n3)\n" W_ONE(10, 23, "c"));
+    /* Two groups it must run with, on different nodes (each alone would do). */
+    load_bad(HEAD GD("a", "[n1, n2]", "together_with: b, requires: c, colocated: true, ")
+                 GD("b", "[n1]", "") GD("c", "[n2]", ""),
+             "test.yaml:8:48: error: group 'a' can never run: it must run on one node "
+             "with groups 'b' and 'c', and no node is in all their domains (a: n1, n2; "
+             "b: n1; c: n2)\n" W_ONE(9, 23, "b") W_ONE(10, 23, "c"));
+    /* Reported where it arises only: b's own relationship, not a's through it. */
+    load_bad(HEAD GD("a", "[n1, n2]", "together_with: b, ")
+                 GD("b", "[n1, n2]", "together_with: c, ") GD("c", "[n3]", ""),
+             "test.yaml:9:48: error: group 'b': together_with 'c' can never be "
+             "satisfied: its domain (n1, n2) shares no node with that of group 'c' "
+             "(n3)\n" W_ONE(10, 23, "c"));
+    /* requires without colocated runs anywhere; a placement script names any node. */
+    cfg_free(load_text(HEAD GD("app", "[n1, n2]", "requires: db, ") GD("db", "[n3]", ""), 0, 0,
+                       W_NOFENCE W_ONE(9, 24, "db")));
+    cfg_free(
+        load_text(HEAD GD("app", "[n1, n2]", "together_with: db, policy: {script: /bin/true}, ")
+                      GD("db", "[n3]", ""),
+                  0, 0, W_NOFENCE W_ONE(9, 24, "db")));
+    /* Domains that meet on one node are enough. */
+    cfg_free(load_ok(HEAD GD("a", "[n1, n2]", "together_with: b, ")
+                         GD("b", "[n2, n3]", "together_with: c, ") GD("c", "[n3, n2]", "")));
+}
+
+/* apart_from between two groups that can only run on the same one node: a warning. */
+static void test_relations_apart_on_one_node(void **state)
+{
+    (void)state;
+    struct cfg *c = load_text(
+        HEAD GD("a", "[n2]", "apart_from: [b, c], ") GD("b", "[n2]", "") GD("c", "[n3]", ""), 0, 0,
+        W_NOFENCE W_ONE(8, 23, "a") "test.yaml:8:42: warning: group 'a': apart_from 'b' "
+                                    "can never be honoured: both groups can run only on "
+                                    "n2 (apart_from is a preference: they will share "
+                                    "it)\n" W_ONE(9, 23, "b") W_ONE(10, 23, "c"));
+    assert_int_equal(c->groups[0].n_apart_from, 2);
+    cfg_free(c);
+}
+
 static void test_relations_colocated(void **state)
 {
     (void)state;
-    struct cfg *c = load_text(HEAD G("app", "colocated: true, ") G("db", "colocated: false, "), 0,
-                              "t.yaml:1:1: warning: no fencing section: fencing is disabled, so "
-                              "the services of a failed node are not recovered until it comes "
-                              "back (add fencing:, see vigil.yaml(5))\n"
-                              "t.yaml:8:50: warning: group 'app': colocated is ignored without "
-                              "requires (it puts the group on the node of the groups it "
-                              "requires)\n");
+    struct cfg *c =
+        load_text(HEAD G("app", "colocated: true, ") G("db", "colocated: false, "), 0, 0,
+                  "test.yaml:1:1: warning: no fencing section: fencing is disabled, so "
+                  "the services of a failed node are not recovered until it comes "
+                  "back (add fencing:, see vigil.yaml(5))\n"
+                  "test.yaml:8:50: warning: group 'app': colocated is ignored without "
+                  "requires (it puts the group on the node of the groups it "
+                  "requires)\n");
     assert_true(c->groups[0].colocated);
     cfg_free(c);
     load_bad(HEAD G("app", "colocated: yes, "),
-             "t.yaml:8:50: error: group 'app': colocated must be true or false, not 'yes'; did "
+             "test.yaml:8:50: error: group 'app': colocated must be true or false, not 'yes'; did "
              "you mean 'true'?\n");
 }
 
@@ -296,38 +337,41 @@ static void test_capacity_errors(void **state)
         "  - {name: n1, id: 1, addresses: {priv: 192.0.2.1}, capacity: {Memory: 1, m: -1}}\n"
         "  - {name: n2, id: 2, addresses: {priv: 192.0.2.2}, capacity: [memory]}\n"
         "  - {name: n3, id: 3, addresses: {priv: 192.0.2.3}, capacity: {m: 1, m: 2}}\n",
-        "t.yaml:4:64: error: node 'n1': capacity: 'Memory' is not a valid capacity name: use 1 "
+        "test.yaml:4:64: error: node 'n1': capacity: 'Memory' is not a valid capacity name: use 1 "
         "to 32 lower-case letters, digits, '_' or '-', starting with a letter\n"
-        "t.yaml:4:78: error: node 'n1': capacity.m must be a whole number from 0 to "
+        "test.yaml:4:78: error: node 'n1': capacity.m must be a whole number from 0 to "
         "1000000000000, not '-1'\n"
-        "t.yaml:5:63: error: node 'n2': capacity must be a mapping of capacity name to "
+        "test.yaml:5:63: error: node 'n2': capacity must be a mapping of capacity name to "
         "amount, such as {memory: 64}, not a list\n"
-        "t.yaml:6:70: error: duplicate key 'm' in the capacity of node 'n3' (first at line "
+        "test.yaml:6:70: error: duplicate key 'm' in the capacity of node 'n3' (first at line "
         "6)\n");
     /* The ninth name in the file is refused, with the eight there are. */
-    load_bad("cluster: {name: r}\nnetworks: [{name: priv}]\nnodes:\n"
-             "  - {name: n1, id: 1, addresses: {priv: 192.0.2.1}, capacity: {a: 1, b: 1, c: 1, "
-             "d: 1}}\n"
-             "  - {name: n2, id: 2, addresses: {priv: 192.0.2.2}, capacity: {a: 1, e: 1, f: 1, "
-             "g: 1, h: 1, i: 1}}\n",
-             "t.yaml:5:94: error: node 'n2': capacity: too many capacity names: 'i' would be the "
-             "9th; at most 8 are supported in the file (a, b, c, d, e, f, g and h are declared)\n");
+    load_bad(
+        "cluster: {name: r}\nnetworks: [{name: priv}]\nnodes:\n"
+        "  - {name: n1, id: 1, addresses: {priv: 192.0.2.1}, capacity: {a: 1, b: 1, c: 1, "
+        "d: 1}}\n"
+        "  - {name: n2, id: 2, addresses: {priv: 192.0.2.2}, capacity: {a: 1, e: 1, f: 1, "
+        "g: 1, h: 1, i: 1}}\n",
+        "test.yaml:5:94: error: node 'n2': capacity: too many capacity names: 'i' would be the "
+        "9th; at most 8 are supported in the file (a, b, c, d, e, f, g and h are declared)\n");
     /* Load names: only those the nodes declare. */
-    load_bad(HEAD_CAP G("app", "load: {memroy: 1, disk: 2, cpu: 1, cpu: 2}, ")
-                 G("db", "load: {cpu: 1000000000001}, "),
-             "t.yaml:8:46: error: group 'app': load of 'memroy', a capacity no node declares; did "
-             "you mean 'memory'?\n"
-             "t.yaml:8:57: error: group 'app': load of 'disk', a capacity no node declares (the "
-             "capacities are memory and cpu)\n"
-             "t.yaml:8:74: error: duplicate key 'cpu' in the load of group 'app' (first at line "
-             "8)\n"
-             "t.yaml:9:50: error: group 'db': load.cpu is 1000000000001; it must be from 0 to "
-             "1000000000000\n");
-    load_bad(HEAD G("app", "load: {memory: 1}, ") G("db", "load: 3, "),
-             "t.yaml:8:46: error: group 'app': load of 'memory', a capacity no node declares (no "
-             "node declares a capacity: add capacity: {NAME: AMOUNT} to the nodes)\n"
-             "t.yaml:9:44: error: group 'db': load must be a mapping of capacity name to amount, "
-             "such as {memory: 8}, not '3'\n");
+    load_bad(
+        HEAD_CAP G("app", "load: {memroy: 1, disk: 2, cpu: 1, cpu: 2}, ")
+            G("db", "load: {cpu: 1000000000001}, "),
+        "test.yaml:8:46: error: group 'app': load of 'memroy', a capacity no node declares; did "
+        "you mean 'memory'?\n"
+        "test.yaml:8:57: error: group 'app': load of 'disk', a capacity no node declares (the "
+        "capacities are memory and cpu)\n"
+        "test.yaml:8:74: error: duplicate key 'cpu' in the load of group 'app' (first at line "
+        "8)\n"
+        "test.yaml:9:50: error: group 'db': load.cpu is 1000000000001; it must be from 0 to "
+        "1000000000000\n");
+    load_bad(
+        HEAD G("app", "load: {memory: 1}, ") G("db", "load: 3, "),
+        "test.yaml:8:46: error: group 'app': load of 'memory', a capacity no node declares (no "
+        "node declares a capacity: add capacity: {NAME: AMOUNT} to the nodes)\n"
+        "test.yaml:9:44: error: group 'db': load must be a mapping of capacity name to amount, "
+        "such as {memory: 8}, not '3'\n");
 }
 
 /* ---- Priority, policy, back-off ---- */
@@ -344,15 +388,15 @@ static void test_priority(void **state)
     cfg_free(c);
     load_bad(HEAD G("a", "priority: 1000001, ") G("b", "priority: -99999999999999999999, ")
                  G("c", "priority: high, ") G("d", "priority: '5', ") G("e", "priority: 1.5, "),
-             "t.yaml:8:47: error: group 'a': priority is 1000001; it must be from -1000000 to "
+             "test.yaml:8:47: error: group 'a': priority is 1000001; it must be from -1000000 to "
              "1000000\n"
-             "t.yaml:9:47: error: group 'b': priority is -99999999999999999999; it must be from "
+             "test.yaml:9:47: error: group 'b': priority is -99999999999999999999; it must be from "
              "-1000000 to 1000000\n"
-             "t.yaml:10:47: error: group 'c': priority must be a whole number from -1000000 to "
+             "test.yaml:10:47: error: group 'c': priority must be a whole number from -1000000 to "
              "1000000, not 'high'\n"
-             "t.yaml:11:47: error: group 'd': priority must be a whole number from -1000000 to "
+             "test.yaml:11:47: error: group 'd': priority must be a whole number from -1000000 to "
              "1000000, not the quoted string \"5\" (write it without quotes)\n"
-             "t.yaml:12:47: error: group 'e': priority must be a whole number from -1000000 to "
+             "test.yaml:12:47: error: group 'e': priority must be a whole number from -1000000 to "
              "1000000, not '1.5'\n");
 }
 
@@ -364,7 +408,7 @@ static void test_policy_balanced(void **state)
     assert_string_equal(cfg_policy_name(CFG_POLICY_BALANCED), "balanced");
     cfg_free(c);
     load_bad(HEAD G("a", "policy: balance, "),
-             "t.yaml:8:45: error: group 'a': policy must be ordered, round-robin, balanced or "
+             "test.yaml:8:45: error: group 'a': policy must be ordered, round-robin, balanced or "
              "{script: PATH}, not 'balance'; did you mean 'balanced'?\n");
 }
 
@@ -382,19 +426,20 @@ static void test_backoff(void **state)
     assert_int_equal(c->groups[2].backoff_ms, 5000);
     assert_int_equal(c->groups[2].backoff_max_ms, 600000);
     cfg_free(c);
-    load_bad(HEAD G("a", "restarts: {backoff: 2min}, ") G("b", "restarts: {backoff_max: 500ms}, ")
-                 G("c", "restarts: {backoff: 30s, backoff_max: 10s}, ")
-                     G("d", "restarts: {backoff: 2h, backoff_max: 5}, "),
-             "t.yaml:8:57: error: group 'a': restarts.backoff (2min) is longer than "
-             "restarts.backoff_max (1min, the default); the delay doubles from backoff up to "
-             "backoff_max\n"
-             "t.yaml:9:61: error: group 'b': restarts.backoff (1s, the default) is longer than "
-             "restarts.backoff_max (500ms); the delay doubles from backoff up to backoff_max\n"
-             "t.yaml:10:57: error: group 'c': restarts.backoff (30s) is longer than "
-             "restarts.backoff_max (10s); the delay doubles from backoff up to backoff_max\n"
-             "t.yaml:11:57: error: group 'd': restarts.backoff is 2h; it must be from 0ms to 1h\n"
-             "t.yaml:11:74: error: group 'd': restarts.backoff_max: '5' is not a duration: it "
-             "needs a unit; write 5ms (or s, min, h)\n");
+    load_bad(
+        HEAD G("a", "restarts: {backoff: 2min}, ") G("b", "restarts: {backoff_max: 500ms}, ")
+            G("c", "restarts: {backoff: 30s, backoff_max: 10s}, ")
+                G("d", "restarts: {backoff: 2h, backoff_max: 5}, "),
+        "test.yaml:8:57: error: group 'a': restarts.backoff (2min) is longer than "
+        "restarts.backoff_max (1min, the default); the delay doubles from backoff up to "
+        "backoff_max\n"
+        "test.yaml:9:61: error: group 'b': restarts.backoff (1s, the default) is longer than "
+        "restarts.backoff_max (500ms); the delay doubles from backoff up to backoff_max\n"
+        "test.yaml:10:57: error: group 'c': restarts.backoff (30s) is longer than "
+        "restarts.backoff_max (10s); the delay doubles from backoff up to backoff_max\n"
+        "test.yaml:11:57: error: group 'd': restarts.backoff is 2h; it must be from 0ms to 1h\n"
+        "test.yaml:11:74: error: group 'd': restarts.backoff_max: '5' is not a duration: it "
+        "needs a unit; write 5ms (or s, min, h)\n");
 }
 
 /* ---- mac ---- */
@@ -439,29 +484,29 @@ static void test_mac_errors(void **state)
                         IP("vip8", "192.0.2.57",
                            "[1]") "      - {name: proc, type: process, command: [/bin/true], mac: "
                                   "\"02:00:00:00:00:09\"}\n",
-        -EINVAL,
-        "t.yaml:11:76: warning: resource 'vip1': mac '00:16:3e:00:00:01' is not locally "
+        0, -EINVAL,
+        "test.yaml:11:76: warning: resource 'vip1': mac '00:16:3e:00:00:01' is not locally "
         "administered (the second bit of the first byte is clear): it may be the burnt-in "
         "address of some device; addresses such as 02:xx:xx:xx:xx:xx are free for local "
         "use\n"
-        "t.yaml:12:76: error: resource 'vip2': mac '01:00:5e:00:00:01' is a multicast "
+        "test.yaml:12:76: error: resource 'vip2': mac '01:00:5e:00:00:01' is a multicast "
         "address (the first byte is odd); a service needs a unicast address, such as "
         "02:00:5e:00:00:01\n"
-        "t.yaml:13:76: error: resource 'vip3': mac 'ff:ff:ff:ff:ff:ff' is a multicast "
+        "test.yaml:13:76: error: resource 'vip3': mac 'ff:ff:ff:ff:ff:ff' is a multicast "
         "address (the first byte is odd); a service needs a unicast address, such as "
         "02:ff:ff:ff:ff:ff\n"
-        "t.yaml:14:76: error: resource 'vip4': mac '00:00:00:00:00:00' is the all-zero "
+        "test.yaml:14:76: error: resource 'vip4': mac '00:00:00:00:00:00' is the all-zero "
         "address; use a unicast address such as 02:00:c0:00:02:32\n"
-        "t.yaml:15:76: error: resource 'vip5': mac '00:16:3e:00:00:01' is already used by "
+        "test.yaml:15:76: error: resource 'vip5': mac '00:16:3e:00:00:01' is already used by "
         "resource 'vip1' (line 11)\n"
-        "t.yaml:16:76: error: resource 'vip6': mac '02:00:00:00:00' is not a MAC address: "
+        "test.yaml:16:76: error: resource 'vip6': mac '02:00:00:00:00' is not a MAC address: "
         "write six hexadecimal bytes separated by ':', such as \"02:00:c0:00:02:32\"\n"
-        "t.yaml:17:76: error: resource 'vip7': mac '02-00-00-00-00-01' is not a MAC "
+        "test.yaml:17:76: error: resource 'vip7': mac '02-00-00-00-00-01' is not a MAC "
         "address: write six hexadecimal bytes separated by ':', such as "
         "\"02:00:c0:00:02:32\"\n"
-        "t.yaml:18:76: error: resource 'vip8': mac must be six hexadecimal bytes separated "
+        "test.yaml:18:76: error: resource 'vip8': mac must be six hexadecimal bytes separated "
         "by ':', such as \"02:00:c0:00:02:32\", not a list\n"
-        "t.yaml:19:59: error: resource 'proc': 'mac' is not a key of a process resource (it "
+        "test.yaml:19:59: error: resource 'proc': 'mac' is not a key of a process resource (it "
         "is a key of ip resources)\n");
 }
 
@@ -812,6 +857,8 @@ int main(void)
         cmocka_unit_test(test_relations_cycles),
         cmocka_unit_test(test_relations_contradictions),
         cmocka_unit_test(test_relations_colocated),
+        cmocka_unit_test(test_relations_domains_never_meet),
+        cmocka_unit_test(test_relations_apart_on_one_node),
         cmocka_unit_test(test_capacity_valid),
         cmocka_unit_test(test_capacity_errors),
         cmocka_unit_test(test_priority),

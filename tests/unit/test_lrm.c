@@ -6,6 +6,11 @@
  * later resource of its group is still starting. Each is a failure of the
  * kind its on_fail asks for, and the group ends failed (stopped from the
  * failed resource on), never "running" with a dead process.
+ *
+ * Stops of every group at once (a shutdown, a planned stop, the loss of
+ * quorum) go in dependency order, as script resources that log their
+ * actions show: a group stops only after the groups here that require it or
+ * run together with it have stopped, or failed to stop.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -152,8 +158,12 @@ static void on_failure(void *ctx, size_t g, size_t r, enum db_fail_kind kind, co
 static void on_report(void *ctx, size_t g)
 {
 }
+static int all_stopped_calls;
+static bool all_stopped_ok;
 static void on_all_stopped(void *ctx, bool ok)
 {
+    all_stopped_calls++;
+    all_stopped_ok = ok;
 }
 static const struct lrm_hooks lrm_hooks = {
     .report = on_report, .failure = on_failure, .all_stopped = on_all_stopped};
@@ -303,6 +313,211 @@ static void test_kept_resource_fails_while_failed(void **state)
     cfg_free(c);
 }
 
+/* ---- stops in dependency order ---- */
+
+/*
+ * One script resource per group: it logs "GROUP stop" when its stop begins
+ * and "GROUP stopped" (or "GROUP stop failed") when it ends; a stop takes
+ * 0.3 s when DIR/GROUP.slow exists and fails when DIR/GROUP.failstop does.
+ */
+static const char order_script[] =
+    "#!/bin/sh\n"
+    "d=$(dirname \"$0\"); g=$VIGIL_GROUP\n"
+    "case $1 in\n"
+    "start) touch \"$d/$g.on\";;\n"
+    "stop) echo \"$g stop\" >> \"$d/log\"\n"
+    "      [ -e \"$d/$g.slow\" ] && sleep 0.3\n"
+    "      if [ -e \"$d/$g.failstop\" ]; then echo \"$g stop failed\" >> \"$d/log\"; exit 1; fi\n"
+    "      rm -f \"$d/$g.on\"; echo \"$g stopped\" >> \"$d/log\";;\n"
+    "monitor) [ -e \"$d/$g.on\" ] && exit 0; exit 7;;\n"
+    "esac\n"
+    "exit 0\n";
+
+#define ORDER_GROUP(name, keys)                                                                    \
+    "  - {name: " name ", domain: [n1, n2], " keys "resources: [{name: " name                      \
+    "-s, type: script, path: %s/order.sh}]}\n"
+
+/* db <- app (requires db) <- web (together_with app); misc needs nothing. */
+static struct cfg *order_cfg(void)
+{
+    _cleanup_free_ char *script = xasprintf("%s/order.sh", test_dir);
+    FILE *f = fopen(script, "w");
+    assert_non_null(f);
+    fputs(order_script, f);
+    fclose(f);
+    assert_int_equal(chmod(script, 0755), 0);
+    _cleanup_free_ char *text =
+        xasprintf("cluster: {name: t}\n"
+                  "networks: [{name: lan}]\n"
+                  "nodes:\n"
+                  "  - {name: n1, id: 1, addresses: {lan: 192.0.2.1}}\n"
+                  "  - {name: n2, id: 2, addresses: {lan: 192.0.2.2}}\n"
+                  "fencing: {enabled: false}\n"
+                  "groups:\n" ORDER_GROUP("web", "together_with: app, ") ORDER_GROUP("misc", "")
+                      ORDER_GROUP("app", "requires: db, ") ORDER_GROUP("db", ""),
+                  test_dir, test_dir, test_dir, test_dir);
+    return load(text);
+}
+
+static void touch(const char *name)
+{
+    _cleanup_free_ char *path = xasprintf("%s/%s", test_dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+}
+
+/* The stop log, one line each; *ret_n lines. Owned by the caller (free each, then the array). */
+static char **stop_log(size_t *ret_n)
+{
+    _cleanup_free_ char *path = xasprintf("%s/log", test_dir);
+    char *text = NULL;
+    size_t len;
+    char **lines = xcalloc(64, sizeof(char *));
+    size_t n = 0;
+    if (read_file(path, 1 << 16, &text, &len) == 0) {
+        char *save = NULL;
+        for (char *t = strtok_r(text, "\n", &save); t && n < 64; t = strtok_r(NULL, "\n", &save))
+            lines[n++] = xstrdup(t);
+        free(text);
+    }
+    *ret_n = n;
+    return lines;
+}
+
+/* Where line appears in the log, or fails the test. */
+static size_t log_at(char **lines, size_t n, const char *line)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(lines[i], line) == 0)
+            return i;
+    fail_msg("'%s' is not in the stop log", line);
+    return 0;
+}
+
+static void free_log(char **lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+}
+
+static bool all_idle(void *arg)
+{
+    struct lrm *l = arg;
+    for (size_t g = 0; g < l->cfg->n_groups; g++)
+        if (!lrm_idle(l, g))
+            return false;
+    return true;
+}
+
+static bool all_stopped_called(void *arg)
+{
+    return all_stopped_calls > 0;
+}
+
+/* An lrm on order_cfg with every group probed and started (everything runs here). */
+static struct lrm *order_lrm(struct cfg *c)
+{
+    struct lrm *l = lrm_new(&test_loop, c, 0, test_dir, &lrm_hooks, NULL);
+    lrm_probe_all(l);
+    assert_true(loop_run_until(probed, l, 5000));
+    for (size_t g = 0; g < c->n_groups; g++)
+        lrm_start(l, g);
+    assert_true(loop_run_until(all_idle, l, 10000));
+    for (size_t g = 0; g < c->n_groups; g++)
+        assert_int_equal(lrm_obs(l, g), POL_OBS_RUNNING);
+    return l;
+}
+
+static size_t gi(const struct cfg *c, const char *name)
+{
+    return cfg_group_index(c, cfg_group_by_name(c, name));
+}
+
+/*
+ * lrm_stop_all: web (slow to stop) first, then app, then db, each once the
+ * one that needs it has stopped; misc at once.
+ */
+static void test_stop_all_in_dependency_order(void **state)
+{
+    struct cfg *c = order_cfg();
+    struct lrm *l = order_lrm(c);
+    touch("web.slow");
+    touch("app.slow");
+    all_stopped_calls = 0;
+    lrm_stop_all(l);
+    assert_true(loop_run_until(all_stopped_called, NULL, 10000));
+    assert_true(all_stopped_ok);
+    for (size_t g = 0; g < c->n_groups; g++)
+        assert_int_equal(lrm_obs(l, g), POL_OBS_STOPPED);
+    size_t n;
+    char **log = stop_log(&n);
+    assert_int_equal(n, 8);
+    assert_true(log_at(log, n, "web stopped") < log_at(log, n, "app stop"));
+    assert_true(log_at(log, n, "app stopped") < log_at(log, n, "db stop"));
+    assert_true(log_at(log, n, "misc stop") < log_at(log, n, "web stopped"));
+    free_log(log, n);
+    lrm_free(l);
+    uv_run(&test_loop, UV_RUN_DEFAULT);
+    cfg_free(c);
+}
+
+/* A dependant that fails to stop no longer holds what it requires: db still stops. */
+static void test_stop_all_goes_on_after_a_failed_stop(void **state)
+{
+    struct cfg *c = order_cfg();
+    struct lrm *l = order_lrm(c);
+    touch("app.failstop");
+    all_stopped_calls = 0;
+    lrm_stop_all(l);
+    assert_true(loop_run_until(all_stopped_called, NULL, 10000));
+    assert_false(all_stopped_ok);
+    assert_int_equal(lrm_obs(l, gi(c, "app")), POL_OBS_STOP_FAILED);
+    assert_int_equal(lrm_obs(l, gi(c, "db")), POL_OBS_STOPPED);
+    size_t n;
+    char **log = stop_log(&n);
+    assert_true(log_at(log, n, "web stopped") < log_at(log, n, "app stop"));
+    assert_true(log_at(log, n, "app stop failed") < log_at(log, n, "db stop"));
+    free_log(log, n);
+    lrm_free(l);
+    uv_run(&test_loop, UV_RUN_DEFAULT);
+    cfg_free(c);
+}
+
+/*
+ * lrm_stop_running (no quorum) orders its stops alike; a group that does not
+ * run here and an unmanaged one hold nothing: with web unmanaged (left
+ * running) and misc stopped, app stops at once, then db.
+ */
+static void test_stop_running_in_dependency_order(void **state)
+{
+    struct cfg *c = order_cfg();
+    struct lrm *l = order_lrm(c);
+    lrm_stop(l, gi(c, "misc"));
+    assert_true(loop_run_until(all_idle, l, 5000));
+    lrm_set_managed(l, gi(c, "web"), false);
+    _cleanup_free_ char *path = xasprintf("%s/log", test_dir);
+    unlink(path);
+    touch("app.slow");
+    lrm_stop_running(l, "no quorum");
+    assert_true(loop_run_until(all_idle, l, 10000));
+    assert_int_equal(lrm_obs(l, gi(c, "app")), POL_OBS_STOPPED);
+    assert_int_equal(lrm_obs(l, gi(c, "db")), POL_OBS_STOPPED);
+    assert_int_equal(lrm_obs(l, gi(c, "web")), POL_OBS_RUNNING);
+    size_t n;
+    char **log = stop_log(&n);
+    assert_int_equal(n, 4);
+    assert_string_equal(log[0], "app stop");
+    assert_string_equal(log[1], "app stopped");
+    assert_string_equal(log[2], "db stop");
+    assert_string_equal(log[3], "db stopped");
+    free_log(log, n);
+    lrm_free(l);
+    uv_run(&test_loop, UV_RUN_DEFAULT);
+    cfg_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +525,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exit_at_once_always_seen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exit_while_next_starts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kept_resource_fails_while_failed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_all_in_dependency_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_all_goes_on_after_a_failed_stop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stop_running_in_dependency_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

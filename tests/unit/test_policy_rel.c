@@ -276,22 +276,31 @@ static void test_sequences(void **state)
 struct refusal_case {
     const char *cfg, *nodes, *groups;
     const char *group, *node;
-    const char *expect; /* NULL: accepted; else the reason, exactly */
+    int want;           /* 0 accepted, 1 accepted giving way on apart_from, -EINVAL refused */
+    const char *expect; /* the reason, exactly ("" when accepted) */
 };
 
 static const struct refusal_case refusals[] = {
-    {CAP, NULL, "a: n1=running", "a", "n2", NULL},
-    {CAP, NULL, "a: n1=running; b: n2=running", "a", "n2", "has no room (mem: needs 10, 6 free)"},
-    {CAP, "n2:up-standby", "a: n1=running", "a", "n2", "in standby"},
-    {"n1 n2 n3; a: n1 n2", NULL, NULL, "a", "n3", "not in the domain"},
-    {CHAINC, NULL, "db: n1=running; app: n1=running", "app", "n2",
-     "is not where group db runs (n1)"},
-    {CHAINC, NULL, "app: n1=running", "app", "n2", "waiting for group db (required)"},
-    {CHAIN, NULL, "db: n1=running; app: n1=running", "app", "n2", NULL},
-    {TOG, NULL, "db: n3=running; cache: n3=running", "cache", "n1",
-     "is not where group db runs (n3)"},
-    {"n1 n2; a: n1 n2; b: n1 n2 apart=a", NULL, "a: n2=running; b: n1=running", "b", "n2",
-     NULL}, /* apart_from is soft: an admin's move wins */
+    {CAP, NULL, "a: n1=running", "a", "n2", 0, ""},
+    {CAP, NULL, "a: n1=running; b: n2=running", "a", "n2", -EINVAL,
+     "n2 has no room (mem: needs 10, 6 free)"},
+    {CAP, "n2:up-standby", "a: n1=running", "a", "n2", -EINVAL, "n2 in standby"},
+    {CAP, "n2:up-leaving", "a: n1=running", "a", "n2", -EINVAL, "n2 stopping (planned)"},
+    {"n1 n2 n3; a: n1 n2", NULL, NULL, "a", "n3", -EINVAL, "n3 not in the domain"},
+    {CHAINC, NULL, "db: n1=running; app: n1=running", "app", "n2", -EINVAL,
+     "it must run with group db, which runs on n1"},
+    {CHAINC, NULL, "app: n1=running", "app", "n2", -EINVAL,
+     "it is waiting for group db (required)"},
+    {CHAIN, NULL, "db: n1=running; app: n1=running", "app", "n2", 0, ""},
+    {TOG, NULL, "db: n3=running; cache: n3=running", "cache", "n1", -EINVAL,
+     "it must run with group db, which runs on n3"},
+    {TOG, NULL, NULL, "cache", "n1", -EINVAL, "it is waiting for group db (together_with)"},
+    /* apart_from is soft: an admin's move wins, and the caller is told (either way round). */
+    {"n1 n2; a: n1 n2; b: n1 n2 apart=a", NULL, "a: n2=running; b: n1=running", "b", "n2", 1,
+     "group a, which it is apart from, runs on n2"},
+    {"n1 n2; a: n1 n2; b: n1 n2 apart=a", NULL, "a: n2=running; b: n1=running", "a", "n1", 1,
+     "group b, which it is apart from, runs on n1"},
+    {"n1 n2; a: n1 n2; b: n1 n2 apart=a", NULL, "a: n2=running; b: n1=running", "a", "n2", 0, ""},
 };
 
 static void test_refusal(void **state)
@@ -300,12 +309,12 @@ static void test_refusal(void **state)
     for (size_t i = 0; i < ARRAY_SIZE(refusals); i++) {
         const struct refusal_case *c = &refusals[i];
         struct world *w = world_new(c->cfg, c->nodes, c->groups);
-        char why[128] = "";
+        char why[128] = "?";
         int r = policy_node_refusal(&w->in, (size_t)group_index(w->cfg, c->group),
                                     (size_t)node_index(w->cfg, c->node), why, sizeof(why));
-        if (c->expect ? r != -EINVAL || strcmp(why, c->expect) : r != 0)
-            fail_msg("case %zu (%s / %s, %s to %s): got %d \"%s\", expected %s", i, c->cfg,
-                     c->groups ?: "-", c->group, c->node, r, why, c->expect ?: "accepted");
+        if (r != c->want || strcmp(why, c->expect))
+            fail_msg("case %zu (%s / %s, %s to %s): got %d \"%s\", expected %d \"%s\"", i, c->cfg,
+                     c->groups ?: "-", c->group, c->node, r, why, c->want, c->expect);
         world_free(w);
     }
 }

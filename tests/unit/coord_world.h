@@ -1,0 +1,96 @@
+/*
+ * The world of the coordinator's tests (test_coord.c, test_coord_intents.c):
+ * three nodes, each with a cluster view, a group view (src/daemon/gview*.c)
+ * and a fake local executor, over the simulated transport
+ * (src/engine/sim.c), with clocks of the test's own. After every delivery
+ * round (settle), at most one node may run each group.
+ *
+ * The default configuration (COORD_YAML) has two independent groups: web
+ * (n1, n2, n3; restarts max 2 within 10min) and db (n3, n2). A test file may
+ * set up a world on another configuration of three nodes and at most
+ * COORD_MAX_GROUPS groups of one resource each (coord_setup_yaml).
+ */
+#pragma once
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "daemon/cluster.h"
+#include "daemon/gview.h"
+#include "daemon/peer.h"
+#include "engine/sim.h"
+
+#define N                3
+#define COORD_MAX_GROUPS 4
+
+extern const char *const COORD_YAML;
+
+struct world;
+
+struct node {
+    struct world *w;
+    int idx;
+    bool alive;
+    struct cluster cl;
+    struct eventlog *events;
+    struct engine *engine;
+    struct gview gv;
+    bool want_plan;
+    /* The fake executor. */
+    bool run[COORD_MAX_GROUPS];
+    enum pol_obs obs[COORD_MAX_GROUPS];
+    bool stop_fails[COORD_MAX_GROUPS];
+    bool deaf;    /* does not act on its actions (as if it had not heard them) */
+    bool leaving; /* its reports say it is leaving (a planned stop) */
+    unsigned starts[COORD_MAX_GROUPS];
+    /* The last settled intent. */
+    uint64_t done_id;
+    bool done_ok;
+};
+
+struct world {
+    struct cfg *cfg;
+    size_t ng; /* cfg->n_groups */
+    struct sim_net *net;
+    struct node nodes[N];
+    bool auto_fence;
+    unsigned fences;
+};
+
+/*
+ * The group views' clocks, which the tests move (gview_retry.c measures
+ * back-offs and expiries with them). wall_skew shifts the wall clock of a
+ * node that joins while it is set (its view places what it learns then).
+ */
+extern uint64_t fake_mono, fake_wall;
+extern int64_t wall_skew;
+
+/* cmocka setup: the world on COORD_YAML, every node up, settled. */
+int coord_setup(void **state);
+/* The same on another configuration (as the one above: see the top of this file). */
+int coord_setup_yaml(void **state, const char *yaml);
+/* cmocka teardown of either. */
+int coord_teardown(void **state);
+
+/* Node i's view and executor, joining the cluster (its groups probed: stopped). */
+void node_up(struct world *w, int i);
+/* Node n's vigild is gone (its groups no longer run). */
+void node_down(struct node *n);
+/* Delivers, plans and acts until nothing happens any more. */
+void settle(struct world *w);
+/* Node n reports group g as its executor has it. */
+void report(struct node *n, size_t g);
+/* Broadcasts a group message from node n (the gview send hook). */
+int h_send(void *ctx, enum peer_group_kind k, json_t *body);
+
+/* The node group g runs on, or -1. */
+int runs_on(struct world *w, size_t g);
+/* Every live member's view of group g on node n. */
+void assert_obs_everywhere(struct world *w, size_t g, int n, enum pol_obs obs);
+/* Group index of name in the world's configuration (asserted to exist). */
+size_t coord_group(struct world *w, const char *name);
