@@ -321,8 +321,9 @@ def test_changing_only_group_settings_restarts_nothing(lab, poller):
     changed = web_group(domain=["n1", "n2", "n3"], restarts={"max": 5, "within": "1h"})
     out = vigil_ok(lab, "n3", "config", "diff", write(lab, "restarts.yaml",
                                                        config_text(lab, [changed])))
-    assert re.search(r"~ group web: modified: domain, policy, failback or restarts \(runs on "
-                     r"n\d: keeps running\)", out), out
+    assert re.search(r"~ group web: modified: placement settings \(domain, policy, failback, "
+                     r"restarts, priority, relationships or load\) \(runs on n\d: keeps "
+                     r"running\)", out), out
     apply(lab, "n3", config_text(lab, [changed]), name="restarts.yaml")
     for node in ALL:
         group_running_on(lab, node, "web", owner)
