@@ -416,16 +416,15 @@ void place_explain_room(const struct plan *p, size_t g, size_t n, char *buf, siz
      */
     int top = -1;
     for (size_t h = 0; h < p->ng; h++)
-        if (h != g && p->occupies[h * p->nn + n] && load_of(p, h)[c] &&
-            p->prio[h] > p->prio[g] && (top < 0 || p->prio[h] > p->prio[top]))
+        if (h != g && p->occupies[h * p->nn + n] && load_of(p, h)[c] && p->prio[h] > p->prio[g] &&
+            (top < 0 || p->prio[h] > p->prio[top]))
             top = (int)h;
-    if (top >= 0)
-        snprintf(buf, size, "has no room (%s: needs %llu, %llu free; held by group %s, priority %d)",
-                 cfg->capacity_names[c], (unsigned long long)load_of(p, g)[c],
-                 (unsigned long long)(cap > held ? cap - held : 0), cfg->groups[top].name,
-                 (int)p->prio[top]);
-    else
-        snprintf(buf, size, "has no room (%s: needs %llu, %llu free)", cfg->capacity_names[c],
-                 (unsigned long long)load_of(p, g)[c],
-                 (unsigned long long)(cap > held ? cap - held : 0));
+    int len = snprintf(buf, size, "has no room (%s: needs %llu, %llu free", cfg->capacity_names[c],
+                       (unsigned long long)load_of(p, g)[c],
+                       (unsigned long long)(cap > held ? cap - held : 0));
+    if (top >= 0 && len > 0 && (size_t)len < size)
+        len += snprintf(buf + len, size - (size_t)len, "; held by group %s, priority %d",
+                        cfg->groups[top].name, (int)p->prio[top]);
+    if (len > 0 && (size_t)len < size)
+        snprintf(buf + len, size - (size_t)len, ")");
 }
