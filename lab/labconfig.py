@@ -33,9 +33,14 @@ def _yaml_flow(v):
     return json.dumps(v)  # a JSON string is a YAML double-quoted scalar
 
 
-def lab_fencing(nodes, prefix, agent=FENCE_LAB, timeout="30s", delay="5s"):
+def lab_fencing(nodes, prefix, agent=FENCE_LAB, timeout="30s", delay="5s",
+                startup_wait="45s"):
     """The lab's standard fencing (a dict for make_config): one device "lab" using
     lab/fence_lab on the lab's BMC, one level per node, the node's name as port.
+
+    startup_wait is longer than vigil's 20 s default: on a busy test machine the
+    lab's nodes, all started together, have been seen to need more than 20 s to
+    form, and the first two then fenced the third before the test began.
 
     In a two-node lab, n1 gets `delay` (so that of two nodes fencing each other
     at once, n2 is shot first and n1 survives), as is usual for two-node clusters.
@@ -43,6 +48,8 @@ def lab_fencing(nodes, prefix, agent=FENCE_LAB, timeout="30s", delay="5s"):
     out = {"devices": [{"name": "lab", "agent": agent, "params": {"lab": prefix},
                         "timeout": timeout}],
            "nodes": {}}
+    if startup_wait:
+        out = {"startup_wait": startup_wait, **out}
     for i in range(1, nodes + 1):
         entry = {"levels": [[{"device": "lab", "port": f"n{i}"}]]}
         if nodes == 2 and i == 1 and delay:

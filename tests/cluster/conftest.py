@@ -130,6 +130,25 @@ def dump_lab(lab, tail=LOG_TAIL_LINES):
     print(f"\n===== {lab.prefix} BMC: pid {lab.bmc_pid()}; {lab.bmc_log} "
           f"(last {tail} lines) =====")
     print(lab.bmc_log_tail(tail).rstrip())
+    _summary(lab)
+
+
+def _summary(lab, lines=12):
+    """One block per node, printed last so that it survives when only the end of
+    a long report is kept: what the node sees, and the end of its log."""
+    print(f"\n===== {lab.prefix} summary =====")
+    for node in lab.nodes:
+        try:
+            st = lab.status(node)
+            seen = ", ".join(f"{n['name']}:{n['state']}" for n in st.get("nodes", []))
+            what = (f"quorate={st.get('quorate')} votes={st.get('votes')} "
+                    f"coordinator={st.get('coordinator')} nodes=[{seen}]")
+        except Exception as e:  # noqa: BLE001 - a dead node has no status
+            what = f"no status ({e})"
+        print(f"--- {node}: vigild {lab.vigild_pid(node)}, corosync "
+              f"{lab.daemon_pids(node, 'corosync')}: {what}")
+        for line in lab.log_tail(node, lines).rstrip().splitlines():
+            print(f"    {line}")
 
 
 def _prefix(request):

@@ -91,7 +91,7 @@ def test_group_waits_for_the_fencing_of_a_node_not_seen_since_a_crash_of_every_v
     lab.wait_formed(nodes=["n1", "n2"])
     # n1 and n2 know nothing of n3 but that web last ran there: n3 must be fenced
     # before web starts anywhere else.
-    g = wait_group(lab, "n1", "web", lambda g: g["state"] == "running", "running", timeout=60)
+    g = wait_group(lab, "n1", "web", lambda g: g["state"] == "running", "running", timeout=120)
     samp.stop()
     samp.check()
     assert lab.power_state("n3")["power"] == "off"

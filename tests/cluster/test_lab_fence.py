@@ -414,6 +414,7 @@ def test_fence_hang_hangs_until_killed(lab, ignore_term):
 
 
 EXPECTED_3 = """fencing:
+  startup_wait: 45s
   devices:
     - name: lab
       agent: {agent}
