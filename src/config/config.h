@@ -253,6 +253,25 @@ enum cfg_failback {
     CFG_FAILBACK_MAX
 };
 
+/* How many copies of a group run (vigil.yaml(5), CLONES AND PROMOTABLE GROUPS). */
+enum cfg_group_kind {
+    CFG_KIND_SINGLE,     /* one copy, on one node at a time (default) */
+    CFG_KIND_CLONE,      /* clone: a copy on each of `copies` nodes of the domain */
+    CFG_KIND_PROMOTABLE, /* promotable: clone copies, `primaries` of them promoted */
+    CFG_KIND_MAX
+};
+
+/*
+ * What a resource of a promotable group does on each copy (role:). Outside
+ * promotable groups it is always CFG_ROLE_ALL.
+ */
+enum cfg_res_role {
+    CFG_ROLE_ALL,        /* runs on every copy, never promoted (default: process, fs, lsb) */
+    CFG_ROLE_PROMOTABLE, /* runs on every copy and is promoted / demoted (default: ocf, script) */
+    CFG_ROLE_PRIMARY,    /* runs with the promoted copy only (default: ip) */
+    CFG_ROLE_MAX
+};
+
 /* What the nodes of a partition without quorum do with their groups. */
 enum cfg_no_quorum {
     CFG_NO_QUORUM_STOP,   /* stop every group at once (default) */
@@ -291,6 +310,15 @@ struct cfg_resource {
     uint64_t stop_timeout_ms;
     uint64_t monitor_timeout_ms;
     uint64_t monitor_interval_ms;
+    /*
+     * Promotable groups (role promotable): the promote, demote and notify
+     * timeouts. As for start: 0 for ocf when not written (the agent's
+     * meta-data, else 20s); the type's default otherwise.
+     */
+    uint64_t promote_timeout_ms;
+    uint64_t demote_timeout_ms;
+    uint64_t notify_timeout_ms;
+    enum cfg_res_role role; /* role: (CFG_ROLE_ALL outside promotable groups) */
     struct cfg_check *checks;
     size_t n_checks;
     bool healthy_any; /* healthy: any (true) or all (false, default; always with < 2 checks) */
@@ -388,6 +416,17 @@ struct cfg_group {
     uint64_t load[CFG_MAX_CAPACITIES];
     /* priority: when capacity is short, higher goes first and may stop lower ones (default 0). */
     int32_t priority;
+    /*
+     * clone: / promotable: (kind). copies: how many nodes of the domain run
+     * a copy (1..n_domain; the loader fills n_domain when not written; 1 for
+     * CFG_KIND_SINGLE). primaries: promoted copies (promotable: 1..copies,
+     * default 1; 0 otherwise). notify: agents' notify actions are run around
+     * starts, stops, promotions and demotions of copies (default false).
+     */
+    enum cfg_group_kind kind;
+    uint32_t copies;
+    uint32_t primaries;
+    bool notify;
 };
 
 /* The events a hook may be called on (names as in vigil.yaml: node_lost, ...). */

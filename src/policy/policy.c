@@ -21,6 +21,9 @@ bool pol_obs_active(enum pol_obs o)
     case POL_OBS_PARTIAL:
     case POL_OBS_FAILED:
     case POL_OBS_STOP_FAILED:
+    case POL_OBS_PROMOTING:
+    case POL_OBS_PRIMARY:
+    case POL_OBS_DEMOTING:
         return true;
     case POL_OBS_UNKNOWN:
     case POL_OBS_STOPPED:
@@ -34,7 +37,8 @@ const char *pol_obs_name(enum pol_obs o)
 {
     static const char *const names[POL_OBS_MAX] = {"unknown", "stopped",    "starting",
                                                    "running", "stopping",   "partial",
-                                                   "failed",  "stop failed"};
+                                                   "failed",  "stop failed", "promoting",
+                                                   "primary", "demoting"};
     return (unsigned)o < POL_OBS_MAX ? names[o] : "invalid";
 }
 
@@ -48,7 +52,8 @@ const char *pol_state_name(enum pol_state s)
 
 const char *pol_action_name(enum pol_action_type t)
 {
-    static const char *const names[POL_ACTION_MAX] = {"stop", "fence", "start"};
+    static const char *const names[POL_ACTION_MAX] = {"stop", "fence", "start", "demote",
+                                                             "promote"};
     return (unsigned)t < POL_ACTION_MAX ? names[t] : "invalid";
 }
 

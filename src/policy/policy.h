@@ -37,6 +37,10 @@ enum pol_obs {
     POL_OBS_PARTIAL,  /* some resources run (found by a probe, or left after an ignored failure) */
     POL_OBS_FAILED,   /* a resource failed; the node stopped it and those after it, and waits */
     POL_OBS_STOP_FAILED, /* a stop failed: the node cannot be trusted to have stopped it */
+    /* Promotable groups: a copy that runs (POL_OBS_RUNNING is then a replica)... */
+    POL_OBS_PROMOTING, /* ...being promoted */
+    POL_OBS_PRIMARY,   /* ...promoted: every resource runs, the promotable ones as primary */
+    POL_OBS_DEMOTING,  /* ...being demoted */
     POL_OBS_MAX
 };
 
@@ -93,6 +97,8 @@ enum pol_action_type {
     POL_STOP,  /* stop group on node */
     POL_FENCE, /* fence node (group: the group that asks for it) */
     POL_START, /* start group on node (also completes a partial or failed group in place) */
+    POL_DEMOTE,  /* promotable: demote the copy on node to a replica */
+    POL_PROMOTE, /* promotable: promote the (replica) copy on node */
     POL_ACTION_MAX
 };
 

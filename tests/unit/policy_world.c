@@ -670,6 +670,11 @@ static void check_invariants(const struct world *w, const struct pol_output *out
             assert_int_equal(out->groups[a->group].node, (int)a->node);
             break;
         }
+        case POL_DEMOTE:
+        case POL_PROMOTE:
+            fail_msg("%s%s %s %s: no promotable groups yet", world_fail_ctx,
+                     pol_action_name(a->type), c->groups[a->group].name, c->nodes[a->node].name);
+            break;
         case POL_ACTION_MAX:
             break;
         }
@@ -744,6 +749,12 @@ void world_carry_out(struct world *w, const struct pol_output *out)
         case POL_START:
             w->obs[a->group][a->node] = POL_OBS_RUNNING;
             w->groups[a->group].last_owner = (int)a->node;
+            break;
+        case POL_DEMOTE:
+            w->obs[a->group][a->node] = POL_OBS_RUNNING;
+            break;
+        case POL_PROMOTE:
+            w->obs[a->group][a->node] = POL_OBS_PRIMARY;
             break;
         case POL_ACTION_MAX:
             break;
