@@ -94,9 +94,9 @@ struct pol_input {
 };
 
 enum pol_action_type {
-    POL_STOP,  /* stop group on node */
-    POL_FENCE, /* fence node (group: the group that asks for it) */
-    POL_START, /* start group on node (also completes a partial or failed group in place) */
+    POL_STOP,    /* stop group on node */
+    POL_FENCE,   /* fence node (group: the group that asks for it) */
+    POL_START,   /* start group on node (also completes a partial or failed group in place) */
     POL_DEMOTE,  /* promotable: demote the copy on node to a replica */
     POL_PROMOTE, /* promotable: promote the (replica) copy on node */
     POL_ACTION_MAX
