@@ -43,6 +43,7 @@ NODE_BINDS = (
     ("/etc/vigil", "etc"),
     ("/var/log/corosync", "log"),
     ("/srv", "srv"),  # mount points for shared disks (fs resources), per node
+    ("/var/lib/postgresql", "postgresql"),  # each node's own PostgreSQL data
 )
 
 # The network namespace the lab is run from (the root one: no lab command runs

@@ -1,5 +1,5 @@
-"""vigil-lab, watching a test: clients polling a URL from the client namespace
-(lab/vigil-poll) and samplers of the single-copy rule (vigilwatch.Sampler).
+"""vigil-lab, watching a test: clients polling a URL (lab/vigil-poll) or committing
+rows to a database (lab/vigil-sql) from the client namespace, and samplers of the single-copy rule (vigilwatch.Sampler).
 
 Part of vigillab: LabClient is one of the parts of Lab. Python 3 standard library only.
 """
@@ -12,6 +12,7 @@ import subprocess
 from labbase import LAB_DIR, PYTHON, LabBase, LabError, _proc_stat, pid_alive, wait_until
 
 POLL = os.path.join(LAB_DIR, "vigil-poll")
+SQL = os.path.join(LAB_DIR, "vigil-sql")
 
 
 class LabClient(LabBase):
@@ -40,6 +41,34 @@ class LabClient(LabBase):
         the same name that runs is stopped first, and its log replaced. Returns a
         vigilwatch.Poller (read, analyse, wait for answers, stop). Stopped by
         stop_poller(s) and by down()."""
+        return self._start_client(name, lambda log: [
+            POLL, url, "--interval-ms", str(interval_ms), "--timeout-ms", str(timeout_ms),
+            "--max-seconds", str(max_seconds), "--log", log])
+
+    def start_sql_client(self, name, host, port=5432, interval_ms=20, timeout_ms=2000,
+                         max_seconds=1800):
+        """Starts lab/vigil-sql in the client namespace: one committed row per
+        transaction into host:port, every interval_ms, for at most max_seconds. Its
+        attempts are logged as a poller's (STATE/pollers/NAME.log: ok lines name the
+        node whose server committed), the ids of acknowledged commits in NAME.acked.
+        Returns a vigilwatch.Poller; acked_ids(name) reads the ids."""
+        return self._start_client(name, lambda log: [
+            SQL, "--host", host, "--port", str(port), "--interval-ms", str(interval_ms),
+            "--timeout-ms", str(timeout_ms), "--max-seconds", str(max_seconds), "--log", log,
+            "--acked", log[:-len(".log")] + ".acked"])
+
+    def acked_ids(self, name):
+        """The ids whose commit a vigil-sql client `name` saw acknowledged, in order."""
+        try:
+            with open(os.path.join(self._pollers_dir(), f"{name}.acked")) as f:
+                lines = f.read().split("\n")
+        except FileNotFoundError:
+            return []
+        return [int(x) for x in lines[:-1] if x.strip().isdigit()]  # the last may be partial
+
+    def _start_client(self, name, argv_of_log):
+        """Starts a client program (argv_of_log(log) -> argv, run by PYTHON) in the client
+        namespace in the background, as poller `name` (see start_poller)."""
         import vigilwatch  # noqa: PLC0415 - only the tests need it
         if not re.fullmatch(r"[a-z][a-z0-9_-]{0,31}", name):
             raise LabError(f"bad poller name {name!r}")
@@ -50,9 +79,7 @@ class LabClient(LabBase):
         os.makedirs(d, exist_ok=True)
         log = os.path.join(d, f"{name}.log")
         open(log, "w").close()
-        argv = self.node_argv("client", [PYTHON, POLL, url, "--interval-ms", str(interval_ms),
-                                         "--timeout-ms", str(timeout_ms), "--max-seconds",
-                                         str(max_seconds), "--log", log])
+        argv = self.node_argv("client", [PYTHON] + argv_of_log(log))
         with open(os.path.join(d, f"{name}.err"), "ab") as err:
             p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
                                  start_new_session=True, cwd="/")
