@@ -44,6 +44,10 @@ enum {
     RK_PATH,
     RK_PARAMS,
     RK_MAC,
+    RK_ROLE,
+    RK_PROMOTE_TIMEOUT,
+    RK_DEMOTE_TIMEOUT,
+    RK_NOTIFY_TIMEOUT,
     RK_MAX
 };
 
@@ -51,19 +55,22 @@ static const char *const res_keys[RK_MAX] = {
     "name",    "type",          "on_fail",   "timeouts", "monitor",    "healthy",
     "checks",  "ready_timeout", "address",   "network",  "interface",  "command",
     "user",    "environment",   "directory", "device",   "mountpoint", "fstype",
-    "options", "path",          "params",    "mac",
+    "options", "path",          "params",    "mac",      "role",       "promote_timeout",
+    "demote_timeout", "notify_timeout",
 };
 #define RK_COMMON                                                                                  \
     (BIT(RK_NAME) | BIT(RK_TYPE) | BIT(RK_ON_FAIL) | BIT(RK_TIMEOUTS) | BIT(RK_MONITOR) |          \
-     BIT(RK_HEALTHY) | BIT(RK_CHECKS) | BIT(RK_READY_TIMEOUT))
+     BIT(RK_HEALTHY) | BIT(RK_CHECKS) | BIT(RK_READY_TIMEOUT) | BIT(RK_ROLE))
+/* The types that can be promoted (load_clone.c), and the one that is notified. */
+#define RK_PROMOTE (BIT(RK_PROMOTE_TIMEOUT) | BIT(RK_DEMOTE_TIMEOUT))
 static const uint32_t res_masks[CFG_RES_TYPE_MAX] = {
     [CFG_RES_IP] = RK_COMMON | BIT(RK_ADDRESS) | BIT(RK_NETWORK) | BIT(RK_INTERFACE) | BIT(RK_MAC),
     [CFG_RES_PROCESS] =
         RK_COMMON | BIT(RK_COMMAND) | BIT(RK_USER) | BIT(RK_ENVIRONMENT) | BIT(RK_DIRECTORY),
     [CFG_RES_FS] =
         RK_COMMON | BIT(RK_DEVICE) | BIT(RK_MOUNTPOINT) | BIT(RK_FSTYPE) | BIT(RK_OPTIONS),
-    [CFG_RES_SCRIPT] = RK_COMMON | BIT(RK_PATH) | BIT(RK_PARAMS),
-    [CFG_RES_OCF] = RK_COMMON | BIT(RK_PARAMS),
+    [CFG_RES_SCRIPT] = RK_COMMON | BIT(RK_PATH) | BIT(RK_PARAMS) | RK_PROMOTE,
+    [CFG_RES_OCF] = RK_COMMON | BIT(RK_PARAMS) | RK_PROMOTE | BIT(RK_NOTIFY_TIMEOUT),
     [CFG_RES_LSB] = RK_COMMON,
 };
 /* The keys each type cannot do without (name and type aside). */
@@ -701,8 +708,17 @@ void load_resource(struct loader *ld, size_t gi, size_t ri, struct ynode *e)
         }
     }
     load_res_common(ld, r, type, f, who);
-    if (type < 0)
+    struct clone_res_keys ck = {e,
+                                tn,
+                                f[RK_ROLE],
+                                f[RK_PROMOTE_TIMEOUT],
+                                f[RK_DEMOTE_TIMEOUT],
+                                f[RK_NOTIFY_TIMEOUT],
+                                f[RK_FSTYPE]};
+    if (type < 0) {
+        load_clone_resource(ld, gi, r, type, &ck, who);
         return;
+    }
     for (size_t k = 0; k < RK_MAX; k++)
         if ((res_needs[type] & BIT(k)) && !f[k] && !(suggested & BIT(k)))
             report_error(ld, e, "%s (%s) needs '%s'", who, res_types[type], res_keys[k]);
@@ -730,6 +746,7 @@ void load_resource(struct loader *ld, size_t gi, size_t ri, struct ynode *e)
     if (f[RK_PARAMS])
         walk_params(ld, f[RK_PARAMS], who, "params", "parameter", "{state: /run/vigil/x}",
                     &r->params, &r->n_params);
+    load_clone_resource(ld, gi, r, type, &ck, who);
 }
 
 /* The top-level resources section: settings for every resource (not the resources). */
