@@ -12,8 +12,8 @@
  * primaries and notify (clone:, promotable:) only decide where, when and
  * how many times it runs: a change to them is a change of settings. A
  * resource's own keys (a mac, a role and the promote, demote and notify
- * timeouts included) change the resource, which restarts from there on. Node capacity changes apply at once without restarting
- * anything (d->capacity).
+ * timeouts included) change the resource, which restarts from there on. Node capacity changes apply
+ * at once without restarting anything (d->capacity).
  *
  * Pure: no I/O. Names in a diff are borrowed from the two configurations.
  */

@@ -68,7 +68,7 @@ static void load_kind_keys(struct loader *ld, size_t gi, struct ynode *m, const 
         if (scalar_uint(ld, f[CK_COPIES], l, 0, MAX_COUNT, &v)) {
             if (v == 0)
                 report_error(ld, f[CK_COPIES],
-                             "%s is 0; a clone runs at least one copy (leave copies out for a "
+                             "%s is 0; a group runs at least one copy (leave copies out for a "
                              "copy on every node of the domain)",
                              l);
             else if (domain_ok && v > g->n_domain)
@@ -168,16 +168,16 @@ static bool load_role(struct loader *ld, struct cfg_resource *r, int type, struc
                       const char *who)
 {
     static const char *const names[] = {"promotable", "primary", "all"};
-    static const enum cfg_res_role values[] = {CFG_ROLE_PROMOTABLE, CFG_ROLE_PRIMARY,
-                                               CFG_ROLE_ALL};
+    static const enum cfg_res_role values[] = {CFG_ROLE_PROMOTABLE, CFG_ROLE_PRIMARY, CFG_ROLE_ALL};
     _cleanup_free_ char *label = xasprintf("%s: role", who);
     int i = scalar_keyword(ld, n, label, names, ARRAY_SIZE(names));
     if (i < 0)
         return false;
     if (values[i] == CFG_ROLE_PROMOTABLE && type != CFG_RES_OCF && type != CFG_RES_SCRIPT) {
-        static const char *const kinds[CFG_RES_TYPE_MAX] = {
-            [CFG_RES_IP] = "an ip", [CFG_RES_PROCESS] = "a process", [CFG_RES_FS] = "an fs",
-            [CFG_RES_LSB] = "an lsb"};
+        static const char *const kinds[CFG_RES_TYPE_MAX] = {[CFG_RES_IP] = "an ip",
+                                                            [CFG_RES_PROCESS] = "a process",
+                                                            [CFG_RES_FS] = "an fs",
+                                                            [CFG_RES_LSB] = "an lsb"};
         report_error(ld, n,
                      "%s: role promotable needs an ocf or script resource (only they can be "
                      "promoted); %s resource runs as primary (with the promoted copy only) or "

@@ -2,9 +2,9 @@
  * The groups section of vigil.yaml: each group with its domain (the nodes
  * that may run it, most preferred first), placement policy, failback,
  * priority, restart budget and back-off, load (load_capacity.c), clone or
- * promotable copies (load_clone.c) and resources (load_resources.c). Relationships with other groups are
- * recorded here and resolved once every group is loaded (load_relations.c).
- * Pure: a policy script is checked on the disk through files.c.
+ * promotable copies (load_clone.c) and resources (load_resources.c). Relationships with other
+ * groups are recorded here and resolved once every group is loaded (load_relations.c). Pure: a
+ * policy script is checked on the disk through files.c.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -52,10 +52,10 @@ enum {
 };
 
 static const char *const res_keys[RK_MAX] = {
-    "name",    "type",          "on_fail",   "timeouts", "monitor",    "healthy",
-    "checks",  "ready_timeout", "address",   "network",  "interface",  "command",
-    "user",    "environment",   "directory", "device",   "mountpoint", "fstype",
-    "options", "path",          "params",    "mac",      "role",       "promote_timeout",
+    "name",           "type",           "on_fail",   "timeouts", "monitor",    "healthy",
+    "checks",         "ready_timeout",  "address",   "network",  "interface",  "command",
+    "user",           "environment",    "directory", "device",   "mountpoint", "fstype",
+    "options",        "path",           "params",    "mac",      "role",       "promote_timeout",
     "demote_timeout", "notify_timeout",
 };
 #define RK_COMMON                                                                                  \
