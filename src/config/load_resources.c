@@ -451,8 +451,23 @@ static void load_process(struct loader *ld, struct cfg_resource *r, struct ynode
     }
 }
 
+/* Network filesystems, whose device is a remote source (server:/export, //server/share). */
+static bool fs_network(const struct ynode *fstype)
+{
+    static const char *const names[] = {"nfs", "nfs4", "cifs", "ceph", "glusterfs"};
+    for (size_t i = 0; fstype && fstype->type == YN_SCALAR && i < ARRAY_SIZE(names); i++)
+        if (!ytree_has_nul(fstype) && strcmp(fstype->text, names[i]) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * device: an absolute path, UUID=... or LABEL=...; with a network fstype
+ * (fstype: its value node, or NULL), also a remote source such as
+ * nas:/export or //server/share, passed to mount as written.
+ */
 static void load_fs_device(struct loader *ld, struct cfg_resource *r, const struct ynode *n,
-                           const char *who)
+                           const struct ynode *fstype, const char *who)
 {
     _cleanup_free_ char *label = xasprintf("%s: device", who);
     if (!scalar_ok(ld, n, label, "a device: an absolute path, UUID=... or LABEL=..."))
@@ -466,12 +481,27 @@ static void load_fs_device(struct loader *ld, struct cfg_resource *r, const stru
     bool tagged = (strncmp(n->text, "UUID=", 5) == 0 && n->len > 5) ||
                   (strncmp(n->text, "LABEL=", 6) == 0 && n->len > 6);
     _cleanup_free_ char *q = report_quote_node(n);
+    if (!tagged && fs_network(fstype)) {
+        if (n->text[0] == '-' || n->len > KEY_PATH_MAX || ytree_has_nul(n) || !scalar_one_line(n) ||
+            strpbrk(n->text, " \t")) {
+            report_error(ld, n,
+                         "%s %s must be a remote source such as nas:/export or //server/share, on "
+                         "one line, without spaces and not starting with '-'",
+                         label, q);
+            return;
+        }
+        r->device = xstrdup(n->text);
+        return;
+    }
     if (!tagged || n->len > KEY_PATH_MAX || ytree_has_nul(n) || !scalar_one_line(n)) {
+        bool remote = !tagged && !ytree_has_nul(n) &&
+                      (strstr(n->text, ":/") || strncmp(n->text, "//", 2) == 0);
         report_error(
             ld, n,
             "%s %s must be an absolute path (such as /dev/vdb1), UUID=... or LABEL=..., on one "
-            "line",
-            label, q);
+            "line%s",
+            label, q,
+            remote ? "; a remote source needs fstype nfs, nfs4, cifs, ceph or glusterfs" : "");
         return;
     }
     r->device = xstrdup(n->text);
@@ -480,7 +510,7 @@ static void load_fs_device(struct loader *ld, struct cfg_resource *r, const stru
 static void load_fs(struct loader *ld, struct cfg_resource *r, struct ynode **f, const char *who)
 {
     if (f[RK_DEVICE])
-        load_fs_device(ld, r, f[RK_DEVICE], who);
+        load_fs_device(ld, r, f[RK_DEVICE], f[RK_FSTYPE], who);
     if (f[RK_MOUNTPOINT]) {
         _cleanup_free_ char *label = xasprintf("%s: mountpoint", who);
         const char *p = scalar_path(ld, f[RK_MOUNTPOINT], label, "a directory", NULL);

@@ -78,6 +78,9 @@ static void test_clone_values(void **state)
     assert_int_equal(g->resources[0].role, CFG_ROLE_ALL); /* a gfs2 mount: shared */
     assert_string_equal(g->resources[0].fstype, "gfs2");
     assert_int_equal(g->resources[1].role, CFG_ROLE_ALL);
+    /* A network filesystem's remote source. */
+    assert_string_equal(g->resources[2].device, "nas.example.org:/export/uploads");
+    assert_string_equal(g->resources[2].fstype, "nfs4");
 
     /* cache: copies and notify; an ocf resource's notify timeout. */
     g = &c->groups[1];
@@ -366,6 +369,33 @@ static void test_shared_errors(void **state)
             "copy of group 'pg' at once; leave role out (primary: with the promoted copy only)\n");
 }
 
+/* A remote source as an fs device: only with a network fstype, and safe to pass to mount. */
+static void test_network_device(void **state)
+{
+    struct cfg *c = accepted(
+        "  - name: www\n    domain: [n1, n2]\n    clone: {}\n    resources:\n"
+        "      - {name: a, type: fs, device: \"nas:/export/a\", mountpoint: /a, fstype: nfs}\n"
+        "      - {name: b, type: fs, device: //server/share, mountpoint: /b, fstype: cifs}\n"
+        "      - {name: c, type: fs, device: \"m1,m2:/\", mountpoint: /c, fstype: ceph}\n");
+    assert_string_equal(c->groups[0].resources[0].device, "nas:/export/a");
+    assert_string_equal(c->groups[0].resources[1].device, "//server/share");
+    assert_string_equal(c->groups[0].resources[2].device, "m1,m2:/");
+    cfg_free(c);
+    refused("  - name: www\n    domain: [n1, n2]\n    clone: {}\n    resources:\n"
+            "      - {name: a, type: fs, device: \"nas:/x\", mountpoint: /a, fstype: gfs2}\n"
+            "      - {name: b, type: fs, device: \"-oro\", mountpoint: /b, fstype: nfs}\n"
+            "      - {name: c, type: fs, device: \"nas:/a b\", mountpoint: /c, fstype: nfs}\n",
+            "test.yaml:12:37: error: resource 'a': device 'nas:/x' must be an absolute path "
+            "(such as /dev/vdb1), UUID=... or LABEL=..., on one line; a remote source needs "
+            "fstype nfs, nfs4, cifs, ceph or glusterfs\n"
+            "test.yaml:13:37: error: resource 'b': device '-oro' must be a remote source such as "
+            "nas:/export or //server/share, on one line, without spaces and not starting with "
+            "'-'\n"
+            "test.yaml:14:37: error: resource 'c': device 'nas:/a b' must be a remote source "
+            "such as nas:/export or //server/share, on one line, without spaces and not "
+            "starting with '-'\n");
+}
+
 /* ---- Errors: relationships ---- */
 
 static void test_relation_errors(void **state)
@@ -526,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_group_errors),
         cmocka_unit_test(test_resource_errors),
         cmocka_unit_test(test_shared_errors),
+        cmocka_unit_test(test_network_device),
         cmocka_unit_test(test_relation_errors),
         cmocka_unit_test(test_print),
         cmocka_unit_test(test_equal),
