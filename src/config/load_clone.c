@@ -146,23 +146,6 @@ void load_clone_group(struct loader *ld, size_t gi, struct ynode *clone, struct 
     }
 }
 
-/* "the default for ip resources" or "written": how r got its role. */
-static const char *role_origin(const struct clone_res_keys *k, int type)
-{
-    if (k->role)
-        return "";
-    switch (type) {
-    case CFG_RES_IP:
-        return ", the default for ip resources";
-    case CFG_RES_PROCESS:
-        return ", the default for process resources";
-    case CFG_RES_FS:
-        return ", the default for fs resources";
-    default:
-        return ", the default for lsb resources";
-    }
-}
-
 /* role: a keyword, promotable only for types that can be promoted. */
 static bool load_role(struct loader *ld, struct cfg_resource *r, int type, struct ynode *n,
                       const char *who)
@@ -223,8 +206,8 @@ static void load_promote_timeouts(struct loader *ld, const struct cfg_group *g,
                          keys[i]);
         } else if (role_ok && r->role != CFG_ROLE_PROMOTABLE) {
             report_error(ld, key,
-                         "%s: %s applies only to resources of role promotable (its role is %s%s)",
-                         who, keys[i], cfg_res_role_name(r->role), role_origin(k, type));
+                         "%s: %s applies only to resources of role promotable (its role is %s)",
+                         who, keys[i], cfg_res_role_name(r->role));
         } else if (role_ok) {
             _cleanup_free_ char *label = xasprintf("%s: %s", who, keys[i]);
             uint64_t ms;
