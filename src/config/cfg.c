@@ -347,6 +347,36 @@ const char *cfg_no_quorum_name(enum cfg_no_quorum q)
     }
 }
 
+/* The group kind's name (a static string), or NULL if out of range. */
+const char *cfg_group_kind_name(enum cfg_group_kind k)
+{
+    switch (k) {
+    case CFG_KIND_SINGLE:
+        return "single";
+    case CFG_KIND_CLONE:
+        return "clone";
+    case CFG_KIND_PROMOTABLE:
+        return "promotable";
+    default:
+        return NULL;
+    }
+}
+
+/* The role's name as written in vigil.yaml (a static string), or NULL if out of range. */
+const char *cfg_res_role_name(enum cfg_res_role r)
+{
+    switch (r) {
+    case CFG_ROLE_ALL:
+        return "all";
+    case CFG_ROLE_PROMOTABLE:
+        return "promotable";
+    case CFG_ROLE_PRIMARY:
+        return "primary";
+    default:
+        return NULL;
+    }
+}
+
 static const char *const hook_event_names[CFG_HOOK_EVENT_MAX] = {
     [CFG_HOOK_NODE_LOST] = "node_lost",
     [CFG_HOOK_NODE_LEFT] = "node_left",

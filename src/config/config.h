@@ -86,6 +86,8 @@
 #define CFG_MAX_MONITOR_INTERVAL_MS 3600000
 #define CFG_MAX_CHECK_INTERVAL_MS   3600000
 #define CFG_MIN_CHECK_TIMEOUT_MS    10
+/* A script resource's promote and demote timeouts when not written (ocf: the agent's). */
+#define CFG_DEFAULT_PROMOTE_TIMEOUT_MS 20000
 
 /* hooks: limits and defaults (vigil.yaml(5), HOOKS). */
 #define CFG_MAX_HOOKS               32
@@ -564,7 +566,10 @@ void cfg_free(struct cfg *c);
  * that does not use them prints as before (and hashes the same): a node's
  * capacity (then with every capacity name, 0 included), a group's priority,
  * requires, colocated, together_with, apart_from, load (amounts above 0),
- * restarts.backoff and restarts.backoff_max, and an ip resource's mac.
+ * restarts.backoff and restarts.backoff_max, and an ip resource's mac. A
+ * clone or promotable group prints its clone: or promotable: mapping with
+ * every key; a resource prints its role in promotable groups, and its
+ * promote, demote and notify timeouts where they are not 0.
  * Returns a string owned by the caller.
  */
 char *cfg_print(const struct cfg *c);
@@ -635,6 +640,10 @@ const char *cfg_policy_name(enum cfg_policy p);
 const char *cfg_failback_name(enum cfg_failback f);
 /* "stop", "freeze". */
 const char *cfg_no_quorum_name(enum cfg_no_quorum q);
+/* "single", "clone", "promotable" (the key that makes one, or none for single). */
+const char *cfg_group_kind_name(enum cfg_group_kind k);
+/* "all", "promotable", "primary". */
+const char *cfg_res_role_name(enum cfg_res_role r);
 
 /* "node_lost", "group_moved", ...; NULL when out of range. */
 const char *cfg_hook_event_name(enum cfg_hook_event e);
@@ -647,7 +656,8 @@ bool cfg_hooks_equal(const struct cfg *a, const struct cfg *b);
 /*
  * True if groups a and b are the same: name, domain (node indices, so only
  * meaningful between configurations with the same nodes), policy, failback,
- * restarts (with back-off), and resources in the same order
+ * restarts (with back-off), kind, copies, primaries, notify, and resources
+ * in the same order
  * (cfg_resource_equal). Not their priority, relationships and load, which
  * refer to other parts of their configurations: see
  * cfg_group_placement_equal.

@@ -27,6 +27,9 @@ static int res_index(const struct cfg_group *g, const char *name)
 /*
  * The settings of group a (of old) and b (of new) that decide where and how
  * it runs, not what it runs: changing them restarts none of its resources.
+ * The kind, copies, primaries and notify are among them: a copy runs the
+ * same resources (a change of kind that changes a resource's role changes
+ * that resource).
  */
 static bool settings_equal(const struct cfg *old, const struct cfg_group *a, const struct cfg *new,
                            const struct cfg_group *b)
@@ -35,7 +38,8 @@ static bool settings_equal(const struct cfg *old, const struct cfg_group *a, con
         !streq_null(a->policy_script, b->policy_script) || a->failback != b->failback ||
         a->restarts_max != b->restarts_max || a->restarts_within_ms != b->restarts_within_ms ||
         a->backoff_ms != b->backoff_ms || a->backoff_max_ms != b->backoff_max_ms ||
-        !cfg_group_placement_equal(old, a, new, b))
+        a->kind != b->kind || a->copies != b->copies || a->primaries != b->primaries ||
+        a->notify != b->notify || !cfg_group_placement_equal(old, a, new, b))
         return false;
     return memcmp(a->domain, b->domain, a->n_domain * sizeof(*a->domain)) == 0;
 }

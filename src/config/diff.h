@@ -8,11 +8,12 @@
  * What restarts: a group whose resources are the same keeps them running
  * whatever else changes (gd->keep counts them). Its domain, policy,
  * failback, restarts (with back-off), priority, relationships (requires,
- * colocated, together_with, apart_from) and load only decide where and when
- * it runs: a change to them is a change of settings, placement only. A
- * resource's own keys (a mac included) change the resource, which restarts
- * from there on. Node capacity changes apply at once without restarting
- * anything (d->capacity).
+ * colocated, together_with, apart_from), load, and kind with copies,
+ * primaries and notify (clone:, promotable:) only decide where, when and
+ * how many times it runs: a change to them is a change of settings. A
+ * resource's own keys (a mac, a role and the promote, demote and notify
+ * timeouts included) change the resource, which restarts from there on. Node capacity changes apply
+ * at once without restarting anything (d->capacity).
  *
  * Pure: no I/O. Names in a diff are borrowed from the two configurations.
  */
@@ -42,7 +43,10 @@ struct cfg_group_diff {
     int old_index; /* -1 when added */
     int new_index; /* -1 when removed */
     /* MODIFIED: what changed */
-    /* domain, policy, failback, restarts, priority, relationships or load (placement only) */
+    /*
+     * domain, policy, failback, restarts, priority, relationships, load, or
+     * kind, copies, primaries and notify (placement only)
+     */
     bool settings;
     bool order; /* the same resources, in another order */
     /*

@@ -94,7 +94,10 @@ static bool resource_equal(const struct cfg_resource *x, const struct cfg_resour
         x->start_timeout_ms != y->start_timeout_ms || x->stop_timeout_ms != y->stop_timeout_ms ||
         x->monitor_timeout_ms != y->monitor_timeout_ms ||
         x->monitor_interval_ms != y->monitor_interval_ms || x->healthy_any != y->healthy_any ||
-        x->ready_timeout_ms != y->ready_timeout_ms || x->n_checks != y->n_checks)
+        x->ready_timeout_ms != y->ready_timeout_ms || x->n_checks != y->n_checks ||
+        x->role != y->role || x->promote_timeout_ms != y->promote_timeout_ms ||
+        x->demote_timeout_ms != y->demote_timeout_ms ||
+        x->notify_timeout_ms != y->notify_timeout_ms)
         return false;
     for (size_t i = 0; i < x->n_checks; i++)
         if (!check_equal(&x->checks[i], &y->checks[i]))
@@ -122,7 +125,8 @@ static bool group_equal(const struct cfg_group *x, const struct cfg_group *y)
         !streq_null(x->policy_script, y->policy_script) || x->failback != y->failback ||
         x->restarts_max != y->restarts_max || x->restarts_within_ms != y->restarts_within_ms ||
         x->backoff_ms != y->backoff_ms || x->backoff_max_ms != y->backoff_max_ms ||
-        x->n_resources != y->n_resources)
+        x->kind != y->kind || x->copies != y->copies || x->primaries != y->primaries ||
+        x->notify != y->notify || x->n_resources != y->n_resources)
         return false;
     for (size_t i = 0; i < x->n_domain; i++)
         if (x->domain[i] != y->domain[i])

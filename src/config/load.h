@@ -7,8 +7,11 @@
  * (load_cluster.c, load_fencing.c, load_resources.c, load_groups.c,
  * load_hooks.c; load_resources.c calls load_checks.c, load_cluster.c and
  * load_groups.c call load_capacity.c for capacity and load, and
- * load_groups.c calls load_resources.c for the resources of a group and
- * load_relations.c, once every group is loaded, for their relationships).
+ * load_groups.c calls load_resources.c for the resources of a group,
+ * load_clone.c for the keys of clone and promotable groups (load_resources.c
+ * calls it too, for a resource's role and promote, demote and notify
+ * timeouts) and load_relations.c, once every group is loaded, for their
+ * relationships).
  * Every section uses the shared helpers, and none of those calls a section:
  * report.c records diagnostics, scalar.c reads scalars, walk.c reads
  * mappings and lists.
@@ -80,6 +83,10 @@ struct group_src {
     struct ynode *rel[REL_MAX]; /* value nodes of requires, together_with, apart_from, or NULL */
     struct ynode *colocated;    /* the value node of colocated: true, else NULL */
     bool domain_ok;             /* every entry of the domain loaded (it is the whole domain) */
+    struct ynode *entry;        /* the group's mapping */
+    struct ynode *kind;         /* the key clone or promotable that set the kind, else NULL */
+    struct ynode *notify;       /* the value node of notify: true, else NULL */
+    bool roles_unknown;         /* some resource's type or role was unusable */
 };
 
 /*
@@ -498,10 +505,51 @@ void load_groups(struct loader *ld, struct ynode *n);
  * for each group into ld->c's index lists, once every group is loaded (a
  * group may name one written after it), and refuses unknown names (with a
  * suggestion), a group naming itself or one group twice, an apart_from
- * contradicting a same-node relationship, and cycles through requires and
- * together_with; colocated without requires is a warning.
+ * contradicting a same-node relationship, cycles through requires and
+ * together_with, and relationships of or to clone and promotable groups
+ * (not supported yet); colocated without requires is a warning.
  */
 void load_relations(struct loader *ld);
+
+/* ---- Sections: clone and promotable groups (load_clone.c) ---- */
+
+/*
+ * clone: and promotable: of group gi (their value nodes, NULL when absent;
+ * policy is the value node of the group's policy, or NULL), into kind,
+ * copies, primaries and notify; who names the group. Load the group's
+ * domain and policy first, its resources after. A single-copy group gets
+ * kind CFG_KIND_SINGLE, copies 1, primaries 0. Refuses both keys together,
+ * copies of 0 or more than the domain, primaries of 0 or more than copies
+ * (or in a plain clone), and a policy other than ordered on a clone.
+ */
+void load_clone_group(struct loader *ld, size_t gi, struct ynode *clone, struct ynode *promotable,
+                      struct ynode *policy, const char *who);
+/* The value nodes of the keys of a resource that load_clone_resource reads (NULL: absent). */
+struct clone_res_keys {
+    struct ynode *entry; /* the resource's mapping */
+    struct ynode *type;
+    struct ynode *role;
+    struct ynode *promote_timeout;
+    struct ynode *demote_timeout;
+    struct ynode *notify_timeout;
+    struct ynode *fstype;
+};
+/*
+ * The role and the promote, demote and notify timeouts of resource r of
+ * group gi (type: its type, -1 when unusable), once the rest of it is
+ * loaded: defaults (the role by type in promotable groups), keys written
+ * where they do not apply, a role the type cannot have, and what a clone
+ * must not run on several nodes at once (an fs on a local filesystem, an ip
+ * address). who names the resource.
+ */
+void load_clone_resource(struct loader *ld, size_t gi, struct cfg_resource *r, int type,
+                         const struct clone_res_keys *k, const char *who);
+/*
+ * The checks of group gi that need all its resources: a promotable group
+ * needs a resource of role promotable; notify without an ocf resource is a
+ * warning. who names the group.
+ */
+void load_clone_check(struct loader *ld, size_t gi, const char *who);
 
 /* ---- Sections: capacity and load (load_capacity.c) ---- */
 

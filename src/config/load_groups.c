@@ -1,10 +1,10 @@
 /*
  * The groups section of vigil.yaml: each group with its domain (the nodes
  * that may run it, most preferred first), placement policy, failback,
- * priority, restart budget and back-off, load (load_capacity.c) and
- * resources (load_resources.c). Relationships with other groups are
- * recorded here and resolved once every group is loaded (load_relations.c).
- * Pure: a policy script is checked on the disk through files.c.
+ * priority, restart budget and back-off, load (load_capacity.c), clone or
+ * promotable copies (load_clone.c) and resources (load_resources.c). Relationships with other
+ * groups are recorded here and resolved once every group is loaded (load_relations.c). Pure: a
+ * policy script is checked on the disk through files.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +194,8 @@ static void load_group(struct loader *ld, size_t gi, struct ynode *e)
         GK_APART_FROM,
         GK_LOAD,
         GK_PRIORITY,
+        GK_CLONE,
+        GK_PROMOTABLE,
         GK_MAX
     };
     static const struct key_spec specs[GK_MAX] = {
@@ -209,6 +211,8 @@ static void load_group(struct loader *ld, size_t gi, struct ynode *e)
         [GK_APART_FROM] = {"apart_from", false},
         [GK_LOAD] = {"load", false},
         [GK_PRIORITY] = {"priority", false},
+        [GK_CLONE] = {"clone", false},
+        [GK_PROMOTABLE] = {"promotable", false},
     };
     static const char *const failback[] = {"controlled", "auto"};
     struct ynode *f[ARRAY_SIZE(specs)];
@@ -219,6 +223,8 @@ static void load_group(struct loader *ld, size_t gi, struct ynode *e)
     g->restarts_within_ms = CFG_DEFAULT_RESTARTS_WITHIN;
     g->backoff_ms = CFG_DEFAULT_BACKOFF_MS;
     g->backoff_max_ms = CFG_DEFAULT_BACKOFF_MAX_MS;
+    g->copies = 1;
+    ld->gsrc[gi].entry = e;
     _cleanup_free_ char *who = walk_label(e, gi, "group");
     _cleanup_free_ char *where = xasprintf("in %s", who);
     if (e->type != YN_MAPPING) {
@@ -263,8 +269,10 @@ static void load_group(struct loader *ld, size_t gi, struct ynode *e)
     ld->gsrc[gi].rel[REL_REQUIRES] = f[GK_REQUIRES];
     ld->gsrc[gi].rel[REL_TOGETHER_WITH] = f[GK_TOGETHER_WITH];
     ld->gsrc[gi].rel[REL_APART_FROM] = f[GK_APART_FROM];
+    load_clone_group(ld, gi, f[GK_CLONE], f[GK_PROMOTABLE], f[GK_POLICY], who);
     if (f[GK_RESOURCES])
         load_group_resources(ld, gi, f[GK_RESOURCES], who);
+    load_clone_check(ld, gi, who);
 }
 
 /* groups: a list of groups, each with a name, a domain and its resources. */

@@ -6,7 +6,8 @@
  * apart_from that contradicts a same-node relationship, cycles through
  * requires and together_with, and groups that must share a node although
  * their domains share none are refused; an apart_from that can never be
- * honoured is a warning. Pure: no I/O.
+ * honoured is a warning. Relationships of or to clone and promotable groups
+ * are refused (not supported yet). Pure: no I/O.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,15 @@ static void load_rel_entry(struct rel_state *st, size_t gi, int k, const struct 
         _cleanup_free_ char *ctx = xasprintf(" in %s", rel_keys[k]);
         struct unknown_name u = {.what = "undeclared group", .context = ctx, .plural = "groups"};
         report_unknown(ld, v, who, &u, st->names, c->n_groups);
+        return;
+    }
+    if (c->groups[j].kind != CFG_KIND_SINGLE) {
+        report_error(ld, v,
+                     "%s: %s '%s': relationships with clone and promotable groups are not "
+                     "supported yet (group '%s' is %s)",
+                     who, rel_keys[k], st->names[j], st->names[j],
+                     c->groups[j].kind == CFG_KIND_PROMOTABLE ? "promotable" : "a clone");
+        st->list_bad[gi * REL_MAX + (size_t)k] = true;
         return;
     }
     if (j == gi) {
@@ -482,6 +492,32 @@ static void check_domains(struct rel_state *st)
 }
 
 /*
+ * Relationships written on a clone or promotable group gi are refused, at
+ * each key (colocated only without requires, which is reported already),
+ * and left unresolved.
+ */
+static void refuse_on_clone(struct rel_state *st, size_t gi, const char *who)
+{
+    struct loader *ld = st->ld;
+    const struct group_src *src = &ld->gsrc[gi];
+    const char *what = ld->c->groups[gi].kind == CFG_KIND_PROMOTABLE ? "promotable" : "a clone";
+    for (int k = 0; k < REL_MAX; k++) {
+        if (!src->rel[k])
+            continue;
+        st->list_bad[gi * REL_MAX + (size_t)k] = true;
+        report_error(ld, walk_key_of(src->entry, src->rel[k]),
+                     "%s is %s: %s: relationships with clone and promotable groups are not "
+                     "supported yet",
+                     who, what, rel_keys[k]);
+    }
+    if (src->colocated && !src->rel[REL_REQUIRES])
+        report_error(ld, walk_key_of(src->entry, src->colocated),
+                     "%s is %s: colocated: relationships with clone and promotable groups are not "
+                     "supported yet",
+                     who, what);
+}
+
+/*
  * Resolves every group's requires, together_with and apart_from (written
  * where ld->gsrc says) into indices, then checks colocated, contradictions
  * and cycles. Call once every group is loaded.
@@ -503,10 +539,14 @@ void load_relations(struct loader *ld)
     for (size_t gi = 0; gi < c->n_groups; gi++) {
         _cleanup_free_ char *who = c->groups[gi].name ? xasprintf("group '%s'", c->groups[gi].name)
                                                       : xasprintf("group #%zu", gi + 1);
+        const struct cfg_group *g = &c->groups[gi];
+        if (g->kind != CFG_KIND_SINGLE) {
+            refuse_on_clone(&st, gi, who);
+            continue;
+        }
         for (int k = 0; k < REL_MAX; k++)
             if (ld->gsrc[gi].rel[k])
                 load_rel_list(&st, gi, k, ld->gsrc[gi].rel[k], who);
-        const struct cfg_group *g = &c->groups[gi];
         if (ld->gsrc[gi].colocated && g->n_requires == 0 && !st.list_bad[gi * REL_MAX])
             report_warning(ld, ld->gsrc[gi].colocated,
                            "%s: colocated is ignored without requires (it puts the group on the "

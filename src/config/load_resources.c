@@ -44,26 +44,33 @@ enum {
     RK_PATH,
     RK_PARAMS,
     RK_MAC,
+    RK_ROLE,
+    RK_PROMOTE_TIMEOUT,
+    RK_DEMOTE_TIMEOUT,
+    RK_NOTIFY_TIMEOUT,
     RK_MAX
 };
 
 static const char *const res_keys[RK_MAX] = {
-    "name",    "type",          "on_fail",   "timeouts", "monitor",    "healthy",
-    "checks",  "ready_timeout", "address",   "network",  "interface",  "command",
-    "user",    "environment",   "directory", "device",   "mountpoint", "fstype",
-    "options", "path",          "params",    "mac",
+    "name",           "type",           "on_fail",   "timeouts", "monitor",    "healthy",
+    "checks",         "ready_timeout",  "address",   "network",  "interface",  "command",
+    "user",           "environment",    "directory", "device",   "mountpoint", "fstype",
+    "options",        "path",           "params",    "mac",      "role",       "promote_timeout",
+    "demote_timeout", "notify_timeout",
 };
 #define RK_COMMON                                                                                  \
     (BIT(RK_NAME) | BIT(RK_TYPE) | BIT(RK_ON_FAIL) | BIT(RK_TIMEOUTS) | BIT(RK_MONITOR) |          \
-     BIT(RK_HEALTHY) | BIT(RK_CHECKS) | BIT(RK_READY_TIMEOUT))
+     BIT(RK_HEALTHY) | BIT(RK_CHECKS) | BIT(RK_READY_TIMEOUT) | BIT(RK_ROLE))
+/* The types that can be promoted (load_clone.c), and the one that is notified. */
+#define RK_PROMOTE (BIT(RK_PROMOTE_TIMEOUT) | BIT(RK_DEMOTE_TIMEOUT))
 static const uint32_t res_masks[CFG_RES_TYPE_MAX] = {
     [CFG_RES_IP] = RK_COMMON | BIT(RK_ADDRESS) | BIT(RK_NETWORK) | BIT(RK_INTERFACE) | BIT(RK_MAC),
     [CFG_RES_PROCESS] =
         RK_COMMON | BIT(RK_COMMAND) | BIT(RK_USER) | BIT(RK_ENVIRONMENT) | BIT(RK_DIRECTORY),
     [CFG_RES_FS] =
         RK_COMMON | BIT(RK_DEVICE) | BIT(RK_MOUNTPOINT) | BIT(RK_FSTYPE) | BIT(RK_OPTIONS),
-    [CFG_RES_SCRIPT] = RK_COMMON | BIT(RK_PATH) | BIT(RK_PARAMS),
-    [CFG_RES_OCF] = RK_COMMON | BIT(RK_PARAMS),
+    [CFG_RES_SCRIPT] = RK_COMMON | BIT(RK_PATH) | BIT(RK_PARAMS) | RK_PROMOTE,
+    [CFG_RES_OCF] = RK_COMMON | BIT(RK_PARAMS) | RK_PROMOTE | BIT(RK_NOTIFY_TIMEOUT),
     [CFG_RES_LSB] = RK_COMMON,
 };
 /* The keys each type cannot do without (name and type aside). */
@@ -444,8 +451,23 @@ static void load_process(struct loader *ld, struct cfg_resource *r, struct ynode
     }
 }
 
+/* Network filesystems, whose device is a remote source (server:/export, //server/share). */
+static bool fs_network(const struct ynode *fstype)
+{
+    static const char *const names[] = {"nfs", "nfs4", "cifs", "ceph", "glusterfs"};
+    for (size_t i = 0; fstype && fstype->type == YN_SCALAR && i < ARRAY_SIZE(names); i++)
+        if (!ytree_has_nul(fstype) && strcmp(fstype->text, names[i]) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * device: an absolute path, UUID=... or LABEL=...; with a network fstype
+ * (fstype: its value node, or NULL), also a remote source such as
+ * nas:/export or //server/share, passed to mount as written.
+ */
 static void load_fs_device(struct loader *ld, struct cfg_resource *r, const struct ynode *n,
-                           const char *who)
+                           const struct ynode *fstype, const char *who)
 {
     _cleanup_free_ char *label = xasprintf("%s: device", who);
     if (!scalar_ok(ld, n, label, "a device: an absolute path, UUID=... or LABEL=..."))
@@ -459,12 +481,27 @@ static void load_fs_device(struct loader *ld, struct cfg_resource *r, const stru
     bool tagged = (strncmp(n->text, "UUID=", 5) == 0 && n->len > 5) ||
                   (strncmp(n->text, "LABEL=", 6) == 0 && n->len > 6);
     _cleanup_free_ char *q = report_quote_node(n);
+    if (!tagged && fs_network(fstype)) {
+        if (n->text[0] == '-' || n->len > KEY_PATH_MAX || ytree_has_nul(n) || !scalar_one_line(n) ||
+            strpbrk(n->text, " \t")) {
+            report_error(ld, n,
+                         "%s %s must be a remote source such as nas:/export or //server/share, on "
+                         "one line, without spaces and not starting with '-'",
+                         label, q);
+            return;
+        }
+        r->device = xstrdup(n->text);
+        return;
+    }
     if (!tagged || n->len > KEY_PATH_MAX || ytree_has_nul(n) || !scalar_one_line(n)) {
+        bool remote = !tagged && !ytree_has_nul(n) &&
+                      (strstr(n->text, ":/") || strncmp(n->text, "//", 2) == 0);
         report_error(
             ld, n,
             "%s %s must be an absolute path (such as /dev/vdb1), UUID=... or LABEL=..., on one "
-            "line",
-            label, q);
+            "line%s",
+            label, q,
+            remote ? "; a remote source needs fstype nfs, nfs4, cifs, ceph or glusterfs" : "");
         return;
     }
     r->device = xstrdup(n->text);
@@ -473,7 +510,7 @@ static void load_fs_device(struct loader *ld, struct cfg_resource *r, const stru
 static void load_fs(struct loader *ld, struct cfg_resource *r, struct ynode **f, const char *who)
 {
     if (f[RK_DEVICE])
-        load_fs_device(ld, r, f[RK_DEVICE], who);
+        load_fs_device(ld, r, f[RK_DEVICE], f[RK_FSTYPE], who);
     if (f[RK_MOUNTPOINT]) {
         _cleanup_free_ char *label = xasprintf("%s: mountpoint", who);
         const char *p = scalar_path(ld, f[RK_MOUNTPOINT], label, "a directory", NULL);
@@ -701,8 +738,17 @@ void load_resource(struct loader *ld, size_t gi, size_t ri, struct ynode *e)
         }
     }
     load_res_common(ld, r, type, f, who);
-    if (type < 0)
+    struct clone_res_keys ck = {e,
+                                tn,
+                                f[RK_ROLE],
+                                f[RK_PROMOTE_TIMEOUT],
+                                f[RK_DEMOTE_TIMEOUT],
+                                f[RK_NOTIFY_TIMEOUT],
+                                f[RK_FSTYPE]};
+    if (type < 0) {
+        load_clone_resource(ld, gi, r, type, &ck, who);
         return;
+    }
     for (size_t k = 0; k < RK_MAX; k++)
         if ((res_needs[type] & BIT(k)) && !f[k] && !(suggested & BIT(k)))
             report_error(ld, e, "%s (%s) needs '%s'", who, res_types[type], res_keys[k]);
@@ -730,6 +776,7 @@ void load_resource(struct loader *ld, size_t gi, size_t ri, struct ynode *e)
     if (f[RK_PARAMS])
         walk_params(ld, f[RK_PARAMS], who, "params", "parameter", "{state: /run/vigil/x}",
                     &r->params, &r->n_params);
+    load_clone_resource(ld, gi, r, type, &ck, who);
 }
 
 /* The top-level resources section: settings for every resource (not the resources). */

@@ -290,7 +290,29 @@ static void put_res_timing(struct cfg_buf *b, const struct cfg_resource *r)
         cfg_buf_printf(b, "        monitor: \"off\"\n");
 }
 
-static void put_resource(struct cfg_buf *b, const struct cfg *c, const struct cfg_resource *r)
+/*
+ * The keys of promotable groups: the role (always, in a promotable group),
+ * the promote and demote timeouts where the role is promotable and the
+ * notify timeout, each left out where it is 0 (ocf: the agent's default).
+ */
+static void put_res_clone(struct cfg_buf *b, const struct cfg_group *g,
+                          const struct cfg_resource *r)
+{
+    char dur[32];
+    if (g->kind == CFG_KIND_PROMOTABLE) {
+        const char *role = cfg_res_role_name(r->role);
+        cfg_buf_printf(b, "        role: %s\n", role ? role : "all");
+    }
+    if (r->promote_timeout_ms)
+        cfg_buf_printf(b, "        promote_timeout: %s\n", dur_format(r->promote_timeout_ms, dur));
+    if (r->demote_timeout_ms)
+        cfg_buf_printf(b, "        demote_timeout: %s\n", dur_format(r->demote_timeout_ms, dur));
+    if (r->notify_timeout_ms)
+        cfg_buf_printf(b, "        notify_timeout: %s\n", dur_format(r->notify_timeout_ms, dur));
+}
+
+static void put_resource(struct cfg_buf *b, const struct cfg *c, const struct cfg_group *g,
+                         const struct cfg_resource *r)
 {
     const char *on_fail = cfg_on_fail_name(r->on_fail);
     cfg_buf_printf(b, "      - name: ");
@@ -301,6 +323,7 @@ static void put_resource(struct cfg_buf *b, const struct cfg *c, const struct cf
     put_res_keys(b, c, r);
     cfg_buf_printf(b, "        on_fail: %s\n", on_fail ? on_fail : "restart");
     put_res_timing(b, r);
+    put_res_clone(b, g, r);
     if (r->n_checks >= 2)
         cfg_buf_printf(b, "        healthy: %s\n", r->healthy_any ? "any" : "all");
     if (r->n_checks && r->ready_timeout_ms) {
@@ -381,6 +404,13 @@ static void put_group(struct cfg_buf *b, const struct cfg *c, const struct cfg_g
                           : "");
     }
     cfg_buf_printf(b, "]\n");
+    /* A clone or promotable group only: single-copy groups print as before. */
+    if (g->kind == CFG_KIND_CLONE || g->kind == CFG_KIND_PROMOTABLE) {
+        cfg_buf_printf(b, "    %s:\n      copies: %u\n", cfg_group_kind_name(g->kind), g->copies);
+        if (g->kind == CFG_KIND_PROMOTABLE)
+            cfg_buf_printf(b, "      primaries: %u\n", g->primaries);
+        cfg_buf_printf(b, "      notify: %s\n", g->notify ? "true" : "false");
+    }
     if (g->policy == CFG_POLICY_SCRIPT) {
         cfg_buf_printf(b, "    policy:\n      script: ");
         put_scalar(b, g->policy_script ? g->policy_script : "");
@@ -400,7 +430,7 @@ static void put_group(struct cfg_buf *b, const struct cfg *c, const struct cfg_g
         cfg_buf_printf(b, "      backoff_max: %s\n", dur_format(g->backoff_max_ms, dur));
     cfg_buf_printf(b, "    resources:\n");
     for (size_t i = 0; i < g->n_resources; i++)
-        put_resource(b, c, &g->resources[i]);
+        put_resource(b, c, g, &g->resources[i]);
 }
 
 static void put_hook(struct cfg_buf *b, const struct cfg_hook *h)

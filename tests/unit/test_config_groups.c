@@ -533,7 +533,8 @@ static void test_groups_edges(void **state)
               "test.yaml:8:71: error: unknown key 'image' in resource 'x' (the keys here are "
               "name, type, on_fail, timeouts, monitor, healthy, checks, ready_timeout, address, "
               "network, interface, command, user, environment, directory, device, mountpoint, "
-              "fstype, options, path, params and mac)\n");
+              "fstype, options, path, params, mac, role, promote_timeout, demote_timeout and "
+              "notify_timeout)\n");
     load_text(GHEAD "  - {name: web, domain: [n1, n2], resources: [{name: x, type: lsb:x, "
                     "checks: [{type: ping, host: ::1}, {host: ::1}, tcp]}]}\n",
               0, -EINVAL,

@@ -550,7 +550,7 @@ static const struct {
      "mean 'address'?\n"
      "groups-unknown-key.yaml:19:9: error: unknown key 'colour' in resource 'www' (the keys "
      "here are name, type, on_fail, timeouts, monitor, healthy, checks, ready_timeout, command, "
-     "user, environment and directory)\n"},
+     "user, environment, directory and role)\n"},
     {"groups-unknown-type.yaml",
      "groups-unknown-type.yaml:12:15: error: resource 'www': unknown type 'proces'; did you "
      "mean 'process'?\n"

@@ -28,7 +28,7 @@ static const char *const valid_files[] = {
     "valid/flow.yaml",        "valid/two-node.yaml",    "valid/one-network.yaml",
     "valid/tie-node.yaml",    "valid/tie-highest.yaml", "valid/ipv6.yaml",
     "valid/quoting.yaml",     "valid/four-node.yaml",   "valid/four-node-named.yaml",
-    "valid/groups-full.yaml",
+    "valid/groups-full.yaml", "valid/clones.yaml",
 };
 
 static void test_print_roundtrip(void **state)
