@@ -11,35 +11,34 @@ static const char *const attr_ops[] = {"set", "get", "delete", "list"};
 
 static void attr_usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: vigil attr set NAME VALUE [--node NODE] [--lifetime reboot|forever]\n"
-            "       vigil attr get NAME [--node NODE] [--json]\n"
-            "       vigil attr delete NAME [--node NODE] [--lifetime reboot|forever]\n"
-            "       vigil attr list [--node NODE] [--json]\n"
-            "Node attributes: values the cluster keeps per node, the same on every member\n"
-            "(resource agents keep their promotion scores there through crm_master and\n"
-            "crm_attribute). A change is applied by every member in order, only in a quorate\n"
-            "cluster; the command returns once it is applied and saved on this node, so a\n"
-            "get right after a set sees it.\n"
-            "\n"
-            "Operations:\n"
-            "  set NAME VALUE     set the attribute (default lifetime: reboot)\n"
-            "  get NAME           print its value (exit status 1 when it is not set)\n"
-            "  delete NAME        delete it (with --lifetime: only if it has that lifetime)\n"
-            "  list               every attribute of every node, or of --node NODE\n"
-            "\n"
-            "Options:\n"
-            "  -N, --node NODE    the node whose attribute it is (default: this node)\n"
-            "  -l, --lifetime L   reboot: forgotten when the node leaves the membership\n"
-            "                     (not written to disk); forever: kept until deleted\n"
-            "  -j, --json         print vigild's result as JSON (get, list)\n"
-            "  -s, --socket PATH  vigild's control socket (default: " CLI_DEFAULT_SOCKET ")\n"
-            "  -h, --help         show this help and exit\n"
-            "\n"
-            "Names: up to 128 letters, digits, '_', '-', '.' and ':'. Values: up to 1024\n"
-            "bytes without control characters. At most 64 attributes per node.\n"
-            "Exit status: 0 done, 1 refused, failed or (get) not set, 2 usage error,\n"
-            "3 vigild unreachable or no answer within 30 s.\n");
+    fprintf(out, "Usage: vigil attr set NAME VALUE [--node NODE] [--lifetime reboot|forever]\n"
+                 "       vigil attr get NAME [--node NODE] [--json]\n"
+                 "       vigil attr delete NAME [--node NODE] [--lifetime reboot|forever]\n"
+                 "       vigil attr list [--node NODE] [--json]\n"
+                 "Node attributes: values the cluster keeps per node, the same on every member\n"
+                 "(resource agents keep their promotion scores there through crm_master and\n"
+                 "crm_attribute). A change is applied by every member in order, only in a quorate\n"
+                 "cluster; the command returns once it is applied and saved on this node, so a\n"
+                 "get right after a set sees it.\n"
+                 "\n"
+                 "Operations:\n"
+                 "  set NAME VALUE     set the attribute (default lifetime: reboot)\n"
+                 "  get NAME           print its value (exit status 1 when it is not set)\n"
+                 "  delete NAME        delete it (with --lifetime: only if it has that lifetime)\n"
+                 "  list               every attribute of every node, or of --node NODE\n"
+                 "\n"
+                 "Options:\n"
+                 "  -N, --node NODE    the node whose attribute it is (default: this node)\n"
+                 "  -l, --lifetime L   reboot: forgotten when the node leaves the membership\n"
+                 "                     (not written to disk); forever: kept until deleted\n"
+                 "  -j, --json         print vigild's result as JSON (get, list)\n"
+                 "  -s, --socket PATH  vigild's control socket (default: " CLI_DEFAULT_SOCKET ")\n"
+                 "  -h, --help         show this help and exit\n"
+                 "\n"
+                 "Names: up to 128 letters, digits, '_', '-', '.' and ':'. Values: up to 1024\n"
+                 "bytes without control characters. At most 64 attributes per node.\n"
+                 "Exit status: 0 done, 1 refused, failed or (get) not set, 2 usage error,\n"
+                 "3 vigild unreachable or no answer within 30 s.\n");
 }
 
 static int attr_list(struct cli_globals *g, const char *node, bool json)
@@ -143,12 +142,9 @@ static int attr_change(struct cli_globals *g, const char *op, const char *node, 
 int cmd_attr(int argc, char **argv, struct cli_globals *g)
 {
     static const struct option opts[] = {
-        {"node", required_argument, NULL, 'N'},
-        {"lifetime", required_argument, NULL, 'l'},
-        {"json", no_argument, NULL, 'j'},
-        {"socket", required_argument, NULL, 's'},
-        {"help", no_argument, NULL, 'h'},
-        {0},
+        {"node", required_argument, NULL, 'N'}, {"lifetime", required_argument, NULL, 'l'},
+        {"json", no_argument, NULL, 'j'},       {"socket", required_argument, NULL, 's'},
+        {"help", no_argument, NULL, 'h'},       {0},
     };
     const char *node = NULL, *life = NULL;
     bool json = false;
@@ -179,8 +175,9 @@ int cmd_attr(int argc, char **argv, struct cli_globals *g)
     int k = cli_find_word(op, attr_ops, ARRAY_SIZE(attr_ops));
     if (k < 0) {
         const char *best = strcmp(op, "show") == 0 || strcmp(op, "query") == 0 ? "get"
-                           : strcmp(op, "update") == 0                        ? "set"
-                           : strcmp(op, "unset") == 0                         ? "delete"
+                           : strcmp(op, "update") == 0                         ? "set"
+                           : strcmp(op, "unset") == 0
+                               ? "delete"
                                : cli_suggest(op, attr_ops, ARRAY_SIZE(attr_ops));
         if (best)
             return cli_usage_error("attr", "unknown operation '%s' (did you mean '%s'?)", op, best);

@@ -15,10 +15,10 @@
 struct attr_cmd {
     const char *prog;
     const char *name;
-    const char *node;     /* NULL: this node */
-    const char *life;     /* NULL: the command's default */
-    const char *value;    /* update */
-    const char *dflt;     /* query: the value shown when it is not set */
+    const char *node;  /* NULL: this node */
+    const char *life;  /* NULL: the command's default */
+    const char *value; /* update */
+    const char *dflt;  /* query: the value shown when it is not set */
     bool query, del, quiet, all;
 };
 
@@ -60,8 +60,12 @@ static int attribute_query(const struct attr_cmd *c, const char *life)
         return r;
     const char *value = json_string_value(json_object_get(res, "value"));
     const char *has = json_string_value(json_object_get(res, "lifetime"));
-    const char *scope =
-        strcmp(has ? has : life ? life : "forever", "reboot") == 0 ? "status" : "nodes";
+    const char *scope = strcmp(has    ? has
+                               : life ? life
+                                      : "forever",
+                               "reboot") == 0
+                            ? "status"
+                            : "nodes";
     if (!value && !c->dflt) {
         json_decref(res);
         fprintf(stderr, "Error performing operation: No such device or address\n");
@@ -87,10 +91,11 @@ static void attribute_usage(FILE *out, const char *prog, bool master)
                      "DEFAULT] | -v VALUE | -D)\n"
                      "       crm_attribute -p [RESOURCE] (-G [-q] | -v VALUE | -D)\n"
                      "A node attribute,\n");
-    fprintf(out, "kept by vigil's node attributes (vigil attr). Options: -n/--name, -p/--promotion,\n"
-                 "-N/--node, -l/--lifetime, -G/--query, -v/--update, -D/--delete, -q/--quiet,\n"
-                 "-d/--default, -t/--type status|nodes, -r/--resource (crm_master), -i/--id,\n"
-                 "-s/--set-name (ignored), -V/--verbose, -$/--version, -h/--help.\n");
+    fprintf(out,
+            "kept by vigil's node attributes (vigil attr). Options: -n/--name, -p/--promotion,\n"
+            "-N/--node, -l/--lifetime, -G/--query, -v/--update, -D/--delete, -q/--quiet,\n"
+            "-d/--default, -t/--type status|nodes, -r/--resource (crm_master), -i/--id,\n"
+            "-s/--set-name (ignored), -V/--verbose, -$/--version, -h/--help.\n");
     (void)prog;
 }
 
@@ -226,11 +231,11 @@ int compat_crm_attribute(int argc, char **argv, bool master)
     if (ncmd > 1)
         return compat_usage(prog, usage_code, "give one of --query, --update, --delete");
     /* The lifetime: -l, else --type (status: reboot), else reboot for --promotion, forever. */
-    const char *life = c.life                                    ? c.life
-                       : type && strcmp(type, "status") == 0     ? "reboot"
-                       : type                                    ? "forever"
-                       : promotion && !master                    ? "reboot"
-                                                                 : "forever";
+    const char *life = c.life                                ? c.life
+                       : type && strcmp(type, "status") == 0 ? "reboot"
+                       : type                                ? "forever"
+                       : promotion && !master                ? "reboot"
+                                                             : "forever";
     if (ncmd == 0)
         c.query = true;
     if (c.query)
@@ -248,8 +253,9 @@ static int updater_query(const struct attr_cmd *c)
             return r;
         const char *value = json_string_value(json_object_get(res, "value"));
         if (!value) {
-            fprintf(stderr, "attrd_updater: Could not query value of %s: attribute does not "
-                            "exist\n",
+            fprintf(stderr,
+                    "attrd_updater: Could not query value of %s: attribute does not "
+                    "exist\n",
                     c->name);
             json_decref(res);
             return COMPAT_EX_NOSUCH;

@@ -15,9 +15,9 @@
 /* Pacemaker's exit codes (crm_exit_t) that these commands use. */
 enum compat_exit {
     COMPAT_EX_OK = 0,
-    COMPAT_EX_ERROR = 1,      /* generic error (a refusal of vigild) */
-    COMPAT_EX_USAGE = 64,     /* bad command line */
-    COMPAT_EX_NOSUCH = 105,   /* no such attribute or parameter */
+    COMPAT_EX_ERROR = 1,        /* generic error (a refusal of vigild) */
+    COMPAT_EX_USAGE = 64,       /* bad command line */
+    COMPAT_EX_NOSUCH = 105,     /* no such attribute or parameter */
     COMPAT_EX_DISCONNECT = 102, /* vigild could not be reached */
 };
 

@@ -20,8 +20,9 @@ int compat_usage(const char *prog, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nvigil provides %s for resource agents, with the options they use only; "
-                    "see vigil(8), COMPATIBLE COMMANDS\n",
+    fprintf(stderr,
+            "\nvigil provides %s for resource agents, with the options they use only; "
+            "see vigil(8), COMPATIBLE COMMANDS\n",
             prog);
     return code;
 }

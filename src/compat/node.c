@@ -12,11 +12,16 @@ int compat_crm_node(int argc, char **argv)
 {
     const char *prog = "crm_node";
     static const struct option opts[] = {
-        {"name", no_argument, NULL, 'n'},       {"partition", no_argument, NULL, 'p'},
-        {"list", no_argument, NULL, 'l'},       {"quorum", no_argument, NULL, 'q'},
-        {"cluster-id", no_argument, NULL, 'i'}, {"name-for-id", required_argument, NULL, 'N'},
-        {"quiet", no_argument, NULL, 'Q'},      {"verbose", no_argument, NULL, 'V'},
-        {"version", no_argument, NULL, '$'},    {"help", no_argument, NULL, 'h'},
+        {"name", no_argument, NULL, 'n'},
+        {"partition", no_argument, NULL, 'p'},
+        {"list", no_argument, NULL, 'l'},
+        {"quorum", no_argument, NULL, 'q'},
+        {"cluster-id", no_argument, NULL, 'i'},
+        {"name-for-id", required_argument, NULL, 'N'},
+        {"quiet", no_argument, NULL, 'Q'},
+        {"verbose", no_argument, NULL, 'V'},
+        {"version", no_argument, NULL, '$'},
+        {"help", no_argument, NULL, 'h'},
         {0},
     };
     int cmd = 0;
@@ -185,8 +190,7 @@ int compat_crm_resource(int argc, char **argv)
     if (optind < argc)
         return compat_usage(prog, COMPAT_EX_USAGE, "unexpected argument '%s'", argv[optind]);
     if (!param || !meta)
-        return compat_usage(prog, COMPAT_EX_USAGE,
-                            "only --meta --get-parameter NAME is supported");
+        return compat_usage(prog, COMPAT_EX_USAGE, "only --meta --get-parameter NAME is supported");
     if (!resource)
         resource = getenv("OCF_RESOURCE_INSTANCE");
     if (!resource || !*resource)

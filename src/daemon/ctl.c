@@ -327,14 +327,15 @@ static json_t *handle_attr(const struct cluster *cl, json_t *req, struct ctl_res
         return unknown_node(cl->cfg, json_string_value(node));
     if (list && name)
         return ctl_error("attr list: 'name' is not for list");
-    if (!list && (!json_is_string(name) || strlen(json_string_value(name)) != json_string_length(name)))
+    if (!list &&
+        (!json_is_string(name) || strlen(json_string_value(name)) != json_string_length(name)))
         return ctl_error("attr %s: 'name' must be an attribute name", op);
     _cleanup_free_ char *e = NULL;
     if (!list && db_attr_check_name(json_string_value(name), &e) < 0)
         return ctl_error("attr %s: %s", op, e);
     if (set != (value != NULL))
-        return ctl_error(set ? "attr set: 'value' must be given" : "attr %s: 'value' is only for set",
-                         op);
+        return ctl_error(
+            set ? "attr set: 'value' must be given" : "attr %s: 'value' is only for set", op);
     if (value && !json_is_string(value))
         return ctl_error("attr set: 'value' must be a string");
     if (value && db_attr_check_value(json_string_value(name), json_string_value(value),
@@ -386,8 +387,8 @@ static json_t *handle_resource(const struct cluster *cl, json_t *req)
         }
     }
     return ok(json_pack("{s:s, s:s, s:s, s:o}", "resource", r->name, "group", cg->name, "kind",
-                        (unsigned)cg->kind < ARRAY_SIZE(kinds) ? kinds[cg->kind] : "single",
-                        "meta", meta));
+                        (unsigned)cg->kind < ARRAY_SIZE(kinds) ? kinds[cg->kind] : "single", "meta",
+                        meta));
 }
 
 /* The history request's values, their types checked: a limit in range, a known event type. */

@@ -109,9 +109,9 @@ struct db_node_attrs {
 struct db {
     const struct cfg *cfg; /* not owned */
     uint64_t version;
-    uint32_t src;            /* node id the last change came from (0: none) */
-    bool *standby;           /* per node */
-    struct db_group *groups; /* cfg->n_groups */
+    uint32_t src;                /* node id the last change came from (0: none) */
+    bool *standby;               /* per node */
+    struct db_group *groups;     /* cfg->n_groups */
     struct db_node_attrs *attrs; /* per node */
     /*
      * It holds every transient attribute of its version: false for a copy

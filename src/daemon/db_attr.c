@@ -28,8 +28,8 @@ int db_attr_check_name(const char *name, char **ret_err)
         return -EINVAL;
     }
     if (len > DB_ATTR_MAX_NAME) {
-        *ret_err = xasprintf("attribute name '%.32s...' is longer than %d bytes", name,
-                             DB_ATTR_MAX_NAME);
+        *ret_err =
+            xasprintf("attribute name '%.32s...' is longer than %d bytes", name, DB_ATTR_MAX_NAME);
         return -EINVAL;
     }
     for (const char *p = name; *p; p++) {
@@ -52,8 +52,8 @@ int db_attr_check_name(const char *name, char **ret_err)
 int db_attr_check_value(const char *name, const char *value, size_t len, char **ret_err)
 {
     if (len > DB_ATTR_MAX_VALUE) {
-        *ret_err = xasprintf("the value of attribute %s is longer than %d bytes", name,
-                             DB_ATTR_MAX_VALUE);
+        *ret_err =
+            xasprintf("the value of attribute %s is longer than %d bytes", name, DB_ATTR_MAX_VALUE);
         return -EINVAL;
     }
     for (size_t i = 0; i < len; i++) {
@@ -121,7 +121,8 @@ int db_attr_set(struct db *db, size_t n, const char *name, const char *value,
 {
     const char *node = db->cfg->nodes[n].name;
     char *e = NULL;
-    if (db_attr_check_name(name, &e) < 0 || db_attr_check_value(name, value, strlen(value), &e) < 0) {
+    if (db_attr_check_name(name, &e) < 0 ||
+        db_attr_check_value(name, value, strlen(value), &e) < 0) {
         *ret_err = xasprintf("node %s: %s", node, e);
         free(e);
         return -EINVAL;
@@ -239,8 +240,8 @@ static void read_attr(struct db *db, size_t n, const char *name, json_t *ja, cha
     const char *node = db->cfg->nodes[n].name;
     const char *value = NULL, *life = NULL;
     json_int_t since = 0;
-    if (json_unpack(ja, "{s:s, s:s, s?:I}", "value", &value, "lifetime", &life, "since",
-                    &since) < 0 ||
+    if (json_unpack(ja, "{s:s, s:s, s?:I}", "value", &value, "lifetime", &life, "since", &since) <
+            0 ||
         since < 0) {
         *err = xasprintf("attributes: node %s: attribute %.64s is malformed", node, name);
         return;

@@ -40,9 +40,9 @@ uint64_t gview_attr_send(struct gview *gv, const struct gview_attr_req *r, char 
         return 0;
     }
     uint64_t id = ++gv->next_attr;
-    json_t *j = json_pack("{s:s, s:s, s:s, s:I, s:I}", "op", r->del ? "delete" : "set", "node",
-                          node, "name", r->name, "origin", (json_int_t)gv->cl->local_id, "id",
-                          (json_int_t)id);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:I, s:I}", "op", r->del ? "delete" : "set", "node", node,
+                  "name", r->name, "origin", (json_int_t)gv->cl->local_id, "id", (json_int_t)id);
     if (!r->del)
         json_object_set_new(j, "value", json_string(r->value));
     if (r->life >= 0)
@@ -76,9 +76,8 @@ static void attr_saved(void *arg, int result)
         return;
     }
     if (result < 0) {
-        _cleanup_free_ char *msg =
-            xasprintf("applied, but the cluster database could not be saved here: %s",
-                      strerror(-result));
+        _cleanup_free_ char *msg = xasprintf(
+            "applied, but the cluster database could not be saved here: %s", strerror(-result));
         done(w->gv, w->id, false, msg);
     } else {
         done(w->gv, w->id, true, NULL);

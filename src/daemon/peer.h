@@ -29,7 +29,8 @@
 enum peer_type {
     PEER_HELLO,
     PEER_FENCE,
-    PEER_GROUP, /* report, action, failure, intent, ack, db, expire, attr: decoded by the group view */
+    PEER_GROUP, /* report, action, failure, intent, ack, db, expire, attr: decoded by the group view
+                 */
     PEER_TYPE_MAX
 };
 

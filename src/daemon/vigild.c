@@ -643,7 +643,9 @@ static json_t *control_attr(struct vigild *d, json_t *req, uint64_t token, bool 
                                .node = (size_t)n,
                                .name = name,
                                .value = value,
-                               .life = life ? db_attr_life_parse(life) : del ? -1 : DB_ATTR_REBOOT};
+                               .life = life  ? db_attr_life_parse(life)
+                                       : del ? -1
+                                             : DB_ATTR_REBOOT};
     _cleanup_free_ char *err = NULL;
     uint64_t id = gview_attr_send(&d->gv, &r, &err);
     if (!id)

@@ -571,18 +571,22 @@ static void test_daemon_requests_refused(void **state)
 static void test_attr_requests(void **state)
 {
     struct fixture *f = *state;
-    assert_handed_over(f, "{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"master-pg\",\"value\":\"100\"}");
+    assert_handed_over(
+        f, "{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"master-pg\",\"value\":\"100\"}");
     assert_handed_over(f, "{\"cmd\":\"attr\",\"op\":\"set\",\"node\":\"n2\",\"name\":\"x\","
                           "\"value\":\"\",\"lifetime\":\"forever\"}");
     assert_handed_over(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":\"x\",\"node\":\"n3\"}");
-    assert_handed_over(f, "{\"cmd\":\"attr\",\"op\":\"delete\",\"name\":\"x\",\"lifetime\":\"reboot\"}");
+    assert_handed_over(
+        f, "{\"cmd\":\"attr\",\"op\":\"delete\",\"name\":\"x\",\"lifetime\":\"reboot\"}");
     assert_handed_over(f, "{\"cmd\":\"attr\",\"op\":\"list\"}");
     assert_handed_over(f, "{\"cmd\":\"attr\",\"op\":\"list\",\"node\":\"n1\"}");
     /* Malformed: refused here, nothing reaches the cluster. */
     assert_error(f, "{\"cmd\":\"attr\"}", "attr: 'op' must be one of set, get, delete, list");
     assert_error(f, "{\"cmd\":\"attr\",\"op\":\"put\",\"name\":\"x\"}", "'op' must be one of");
-    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\"}", "attr get: 'name' must be an attribute name");
-    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":7}", "'name' must be an attribute name");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\"}",
+                 "attr get: 'name' must be an attribute name");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":7}",
+                 "'name' must be an attribute name");
     assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":\"a b\"}",
                  "attr get: bad attribute name 'a b': use letters, digits");
     assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":\"-x\"}", "not starting with '-'");
@@ -590,15 +594,17 @@ static void test_attr_requests(void **state)
                  "unknown node 'n9'");
     assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":\"x\",\"node\":1}",
                  "attr: 'node' must be a node name");
-    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"x\"}", "attr set: 'value' must be given");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"x\"}",
+                 "attr set: 'value' must be given");
     assert_error(f, "{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"x\",\"value\":5}",
                  "attr set: 'value' must be a string");
     assert_error(f, "{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"x\",\"value\":\"a\\nb\"}",
                  "attr set: the value of attribute x holds a control character (byte 2)");
     assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":\"x\",\"value\":\"1\"}",
                  "attr get: 'value' is only for set");
-    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"x\",\"value\":\"1\",\"lifetime\":\"boot\"}",
-                 "attr set: 'lifetime' must be reboot or forever");
+    assert_error(
+        f, "{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"x\",\"value\":\"1\",\"lifetime\":\"boot\"}",
+        "attr set: 'lifetime' must be reboot or forever");
     assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":\"x\",\"lifetime\":\"reboot\"}",
                  "attr get: 'lifetime' is only for set and delete");
     assert_error(f, "{\"cmd\":\"attr\",\"op\":\"list\",\"name\":\"x\"}", "'name' is not for list");

@@ -149,32 +149,41 @@ static void test_malformed_messages_change_nothing(void **state)
     send_attr(w, 0, false, 0, "x", "1", DB_ATTR_REBOOT);
     expect_malformed(w, 1, "{}", "'op' must be a string");
     expect_malformed(w, 1, "{\"op\":\"wipe\"}", "unknown attribute operation 'wipe'");
-    expect_malformed(w, 1, "{\"op\":\"set\",\"node\":\"n1\",\"name\":\"x\",\"value\":\"2\","
-                           "\"lifetime\":\"reboot\"}",
+    expect_malformed(w, 1,
+                     "{\"op\":\"set\",\"node\":\"n1\",\"name\":\"x\",\"value\":\"2\","
+                     "\"lifetime\":\"reboot\"}",
                      "'origin' must be a non-negative integer");
-    expect_malformed(w, 1, "{\"op\":\"set\",\"origin\":2,\"id\":1,\"node\":\"n1\",\"name\":\"x\","
-                           "\"value\":\"2\",\"lifetime\":\"reboot\"}",
+    expect_malformed(w, 1,
+                     "{\"op\":\"set\",\"origin\":2,\"id\":1,\"node\":\"n1\",\"name\":\"x\","
+                     "\"value\":\"2\",\"lifetime\":\"reboot\"}",
                      "an attribute change of node id 2 came from node id 1");
-    expect_malformed(w, 1, "{\"op\":\"set\",\"origin\":1,\"id\":1,\"node\":\"n9\",\"name\":\"x\","
-                           "\"value\":\"2\",\"lifetime\":\"reboot\"}",
+    expect_malformed(w, 1,
+                     "{\"op\":\"set\",\"origin\":1,\"id\":1,\"node\":\"n9\",\"name\":\"x\","
+                     "\"value\":\"2\",\"lifetime\":\"reboot\"}",
                      "unknown node 'n9'");
-    expect_malformed(w, 1, "{\"op\":\"set\",\"origin\":1,\"id\":1,\"node\":\"n1\",\"name\":\"x y\","
-                           "\"value\":\"2\",\"lifetime\":\"reboot\"}",
+    expect_malformed(w, 1,
+                     "{\"op\":\"set\",\"origin\":1,\"id\":1,\"node\":\"n1\",\"name\":\"x y\","
+                     "\"value\":\"2\",\"lifetime\":\"reboot\"}",
                      "node n1: bad attribute name 'x y'");
-    expect_malformed(w, 1, "{\"op\":\"set\",\"origin\":1,\"id\":1,\"node\":\"n1\",\"name\":\"x\","
-                           "\"value\":\"a\\nb\",\"lifetime\":\"reboot\"}",
+    expect_malformed(w, 1,
+                     "{\"op\":\"set\",\"origin\":1,\"id\":1,\"node\":\"n1\",\"name\":\"x\","
+                     "\"value\":\"a\\nb\",\"lifetime\":\"reboot\"}",
                      "holds a control character");
-    expect_malformed(w, 1, "{\"op\":\"set\",\"origin\":1,\"id\":1,\"node\":\"n1\",\"name\":\"x\","
-                           "\"value\":\"2\"}",
+    expect_malformed(w, 1,
+                     "{\"op\":\"set\",\"origin\":1,\"id\":1,\"node\":\"n1\",\"name\":\"x\","
+                     "\"value\":\"2\"}",
                      "'lifetime' must be a string");
-    expect_malformed(w, 1, "{\"op\":\"set\",\"origin\":1,\"id\":1,\"node\":\"n1\",\"name\":\"x\","
-                           "\"value\":\"2\",\"lifetime\":\"week\"}",
+    expect_malformed(w, 1,
+                     "{\"op\":\"set\",\"origin\":1,\"id\":1,\"node\":\"n1\",\"name\":\"x\","
+                     "\"value\":\"2\",\"lifetime\":\"week\"}",
                      "unknown lifetime 'week'");
-    expect_malformed(w, 1, "{\"op\":\"set\",\"origin\":1,\"id\":1,\"node\":\"n1\",\"name\":\"x\","
-                           "\"value\":2,\"lifetime\":\"reboot\"}",
+    expect_malformed(w, 1,
+                     "{\"op\":\"set\",\"origin\":1,\"id\":1,\"node\":\"n1\",\"name\":\"x\","
+                     "\"value\":2,\"lifetime\":\"reboot\"}",
                      "'value' must be a string");
-    expect_malformed(w, 1, "{\"op\":\"delete\",\"origin\":1,\"id\":1,\"node\":\"n1\","
-                           "\"name\":\"x\",\"value\":\"1\"}",
+    expect_malformed(w, 1,
+                     "{\"op\":\"delete\",\"origin\":1,\"id\":1,\"node\":\"n1\","
+                     "\"name\":\"x\",\"value\":\"1\"}",
                      "a delete has no 'value'");
     expect_malformed(w, 1, "{\"op\":\"forget\",\"node\":\"n1\"}",
                      "'before' must be a non-negative integer");
