@@ -58,6 +58,8 @@ int cmd_cleanup(int argc, char **argv, struct cli_globals *g);
 int cmd_config(int argc, char **argv, struct cli_globals *g);
 /* vigil history: the events recorded on disk, with time, group, node and type filters. */
 int cmd_history(int argc, char **argv, struct cli_globals *g);
+/* vigil attr: sets, gets, deletes or lists the replicated node attributes. */
+int cmd_attr(int argc, char **argv, struct cli_globals *g);
 
 /*
  * Prints one event object as `vigil events` and `vigil history` show it:

@@ -22,6 +22,7 @@ static const struct {
     {"cleanup", cmd_cleanup, "forget the failures of a group or resource"},
     {"history", cmd_history, "show the event history kept on disk, across restarts"},
     {"config", cmd_config, "show, compare, apply or reload the cluster's configuration"},
+    {"attr", cmd_attr, "set, get, delete or list node attributes"},
 };
 
 static void usage(FILE *out)

@@ -3,6 +3,7 @@
 #include "daemon/history.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 json_t *ctl_error(const char *fmt, ...)
@@ -299,6 +300,97 @@ static json_t *handle_config(json_t *req, struct ctl_result *ret)
     return ok(json_object());
 }
 
+/*
+ * vigil attr: {"cmd":"attr","op":"set"|"get"|"delete"|"list","node":N,"name":X,"value":V,
+ * "lifetime":"reboot"|"forever"}, checked here; vigild answers it (gview_attr_*).
+ */
+static json_t *handle_attr(const struct cluster *cl, json_t *req, struct ctl_result *ret)
+{
+    static const char *const fields[] = {"cmd", "op", "node", "name", "value", "lifetime", NULL};
+    json_t *err = check_fields(req, fields);
+    if (err)
+        return err;
+    const char *op = get_string(req, "op");
+    static const char *const ops[] = {"set", "get", "delete", "list"};
+    int k = -1;
+    for (size_t i = 0; op && i < ARRAY_SIZE(ops); i++)
+        if (strcmp(op, ops[i]) == 0)
+            k = (int)i;
+    if (k < 0)
+        return ctl_error("attr: 'op' must be one of set, get, delete, list");
+    bool set = k == 0, list = k == 3;
+    json_t *node = json_object_get(req, "node"), *name = json_object_get(req, "name");
+    json_t *value = json_object_get(req, "value"), *life = json_object_get(req, "lifetime");
+    if (node && !json_is_string(node))
+        return ctl_error("attr: 'node' must be a node name");
+    if (node && !cfg_node_by_name(cl->cfg, json_string_value(node)))
+        return unknown_node(cl->cfg, json_string_value(node));
+    if (list && name)
+        return ctl_error("attr list: 'name' is not for list");
+    if (!list &&
+        (!json_is_string(name) || strlen(json_string_value(name)) != json_string_length(name)))
+        return ctl_error("attr %s: 'name' must be an attribute name", op);
+    _cleanup_free_ char *e = NULL;
+    if (!list && db_attr_check_name(json_string_value(name), &e) < 0)
+        return ctl_error("attr %s: %s", op, e);
+    if (set != (value != NULL))
+        return ctl_error(
+            set ? "attr set: 'value' must be given" : "attr %s: 'value' is only for set", op);
+    if (value && !json_is_string(value))
+        return ctl_error("attr set: 'value' must be a string");
+    if (value && db_attr_check_value(json_string_value(name), json_string_value(value),
+                                     json_string_length(value), &e) < 0)
+        return ctl_error("attr set: %s", e);
+    if (life && (k == 1 || list))
+        return ctl_error("attr %s: 'lifetime' is only for set and delete", op);
+    if (life && (!json_is_string(life) || db_attr_life_parse(json_string_value(life)) < 0))
+        return ctl_error("attr %s: 'lifetime' must be reboot or forever", op);
+    ret->request = json_incref(req);
+    return ok(json_object());
+}
+
+/*
+ * crm_resource's questions (the Pacemaker-compatible commands):
+ * {"cmd":"resource","name":R}: R's group and the Pacemaker meta attributes
+ * its group stands for (notify, clone-max, promoted-max, ...), as strings.
+ */
+static json_t *handle_resource(const struct cluster *cl, json_t *req)
+{
+    static const char *const fields[] = {"cmd", "name", NULL};
+    json_t *err = check_fields(req, fields);
+    if (err)
+        return err;
+    const char *name = get_string(req, "name");
+    if (!name)
+        return ctl_error("resource: 'name' must be a resource name");
+    const struct cfg_group *cg = NULL;
+    const struct cfg_resource *r = cfg_resource_by_name(cl->cfg, name, &cg);
+    if (!r)
+        return ctl_error("resource: no resource %.64s in the configuration", name);
+    static const char *const kinds[] = {"single", "clone", "promotable"};
+    bool clone = cg->kind == CFG_KIND_CLONE || cg->kind == CFG_KIND_PROMOTABLE;
+    uint32_t copies = cg->copies ? cg->copies : (uint32_t)cg->n_domain;
+    json_t *meta = json_pack("{s:s}", "notify", cg->notify ? "true" : "false");
+    if (clone) {
+        char buf[16];
+        snprintf(buf, sizeof(buf), "%u", (unsigned)copies);
+        json_object_set_new(meta, "clone-max", json_string(buf));
+        json_object_set_new(meta, "clone-node-max", json_string("1"));
+        json_object_set_new(meta, "globally-unique", json_string("false"));
+        if (cg->kind == CFG_KIND_PROMOTABLE) {
+            json_object_set_new(meta, "promotable", json_string("true"));
+            snprintf(buf, sizeof(buf), "%u", (unsigned)(cg->primaries ? cg->primaries : 1));
+            json_object_set_new(meta, "promoted-max", json_string(buf));
+            json_object_set_new(meta, "master-max", json_string(buf));
+            json_object_set_new(meta, "promoted-node-max", json_string("1"));
+            json_object_set_new(meta, "master-node-max", json_string("1"));
+        }
+    }
+    return ok(json_pack("{s:s, s:s, s:s, s:o}", "resource", r->name, "group", cg->name, "kind",
+                        (unsigned)cg->kind < ARRAY_SIZE(kinds) ? kinds[cg->kind] : "single", "meta",
+                        meta));
+}
+
 /* The history request's values, their types checked: a limit in range, a known event type. */
 static json_t *check_history_values(json_t *req)
 {
@@ -398,6 +490,10 @@ void ctl_handle(const struct cluster *cl, const char *line, size_t len, struct c
         ret->reply = handle_config(req, ret);
     else if (strcmp(json_string_value(cmd), "history") == 0)
         ret->reply = handle_history(req, ret);
+    else if (strcmp(json_string_value(cmd), "attr") == 0)
+        ret->reply = handle_attr(cl, req, ret);
+    else if (strcmp(json_string_value(cmd), "resource") == 0)
+        ret->reply = handle_resource(cl, req);
     else
         ret->reply = ctl_error("unknown command '%.64s'", json_string_value(cmd));
     json_decref(req);

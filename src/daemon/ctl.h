@@ -8,7 +8,9 @@
  * {"cmd":"config","op":"show","version":N}, {"cmd":"config","op":"diff","text":T,"name":FILE},
  * {"cmd":"config","op":"apply","text":T,"name":FILE,"force":B},
  * {"cmd":"config","op":"reload","force":B},
- * {"cmd":"history","since":MS,"until":MS,"group":G,"node":N,"type":T,"limit":N}.
+ * {"cmd":"history","since":MS,"until":MS,"group":G,"node":N,"type":T,"limit":N},
+ * {"cmd":"attr","op":"set"|"get"|"delete"|"list","node":N,"name":X,"value":V,"lifetime":L},
+ * {"cmd":"resource","name":R} (a resource's group and meta attributes, for crm_resource).
  * Replies: {"ok":true,"result":...} or {"ok":false,"error":"..."}.
  */
 #pragma once

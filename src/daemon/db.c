@@ -65,12 +65,22 @@ bool db_newer(uint64_t a_version, uint32_t a_src, uint64_t b_version, uint32_t b
     return a_src < b_src;
 }
 
+bool db_should_adopt(const struct db *mine, const struct db *theirs)
+{
+    if (db_newer(theirs->version, theirs->src, mine->version, mine->src))
+        return true;
+    return theirs->version == mine->version && theirs->src == mine->src && !mine->complete &&
+           theirs->complete;
+}
+
 struct db *db_new(const struct cfg *cfg)
 {
     struct db *db = xcalloc(1, sizeof(*db));
     size_t nn = cfg->n_nodes ? cfg->n_nodes : 1;
     db->cfg = cfg;
+    db->complete = true;
     db->standby = xcalloc(nn, sizeof(bool));
+    db->attrs = xcalloc(nn, sizeof(*db->attrs));
     db->groups = xcalloc(cfg->n_groups ? cfg->n_groups : 1, sizeof(*db->groups));
     for (size_t g = 0; g < cfg->n_groups; g++) {
         struct db_group *G = &db->groups[g];
@@ -111,6 +121,8 @@ void db_free(struct db *db)
     }
     free(db->groups);
     free(db->standby);
+    db_attr_free_all(db);
+    free(db->attrs);
     free(db);
 }
 
@@ -362,7 +374,7 @@ static json_t *node_list(const struct cfg *cfg, const bool *flags)
     return a;
 }
 
-json_t *db_to_json(const struct db *db)
+static json_t *to_json(const struct db *db, bool complete)
 {
     const struct cfg *cfg = db->cfg;
     json_t *groups = json_object();
@@ -405,8 +417,22 @@ json_t *db_to_json(const struct db *db)
                       "history", hist);
         json_object_set_new(groups, cg->name, jg);
     }
-    return json_pack("{s:I, s:I, s:o, s:o}", "version", (json_int_t)db->version, "src",
-                     (json_int_t)db->src, "standby", node_list(cfg, db->standby), "groups", groups);
+    json_t *j = json_pack("{s:I, s:I, s:o, s:o, s:o}", "version", (json_int_t)db->version, "src",
+                          (json_int_t)db->src, "standby", node_list(cfg, db->standby), "groups",
+                          groups, "attributes", db_attr_to_json(db, complete));
+    if (complete)
+        json_object_set_new(j, "complete", json_boolean(db->complete));
+    return j;
+}
+
+json_t *db_to_json(const struct db *db)
+{
+    return to_json(db, true);
+}
+
+json_t *db_to_json_persisted(const struct db *db)
+{
+    return to_json(db, false);
 }
 
 /* Typed getters: each sets *err (once) when the value has the wrong type. */
@@ -575,6 +601,9 @@ int db_from_json(const struct cfg *cfg, const json_t *j, struct db **ret, char *
     db->version = (uint64_t)json_integer_value(v);
     db->src = (uint32_t)json_integer_value(s);
     read_node_list(cfg, json_object_get(j, "standby"), db->standby, "standby", &err);
+    /* Absent in state.json: a copy from disk lacks the transient attributes. */
+    db->complete = get_bool(j, "complete", &err);
+    db_attr_from_json(db, json_object_get(j, "attributes"), &err);
     json_t *groups = json_object_get(j, "groups");
     if (groups && want(groups, JSON_OBJECT, "groups", &err)) {
         const char *key;
@@ -632,7 +661,7 @@ int db_load(const struct cfg *cfg, const char *dir, struct db **ret, char **ret_
 
 char *db_dump(const struct db *db)
 {
-    json_t *j = db_to_json(db);
+    json_t *j = db_to_json_persisted(db);
     char *s = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
     json_decref(j);
     char *withnl = xasprintf("%s\n", s ? s : "{}");

@@ -13,6 +13,12 @@
  * election. Every node keeps its copy on disk (fsync, then rename) before
  * acknowledging a change.
  *
+ * Node attributes (db_attr.c): per node, name -> value with a lifetime,
+ * set and deleted by agreed messages like intents. Transient ones (reboot)
+ * travel in the copies members exchange (db_to_json) but are never written
+ * to disk (db_dump): a copy loaded from disk is partial (complete false),
+ * and at an equal version a complete copy replaces it (db_should_adopt).
+ *
  * The database is pure data: no I/O except db_load and db_save.
  */
 #pragma once
@@ -74,12 +80,45 @@ struct db_group {
     size_t n_history;
 };
 
+/* Node attributes: limits (db_attr_check_*, db_attr_set), also on copies read from JSON. */
+#define DB_ATTR_MAX_NAME  128  /* bytes of a name: letters, digits, '_', '-', '.', ':' */
+#define DB_ATTR_MAX_VALUE 1024 /* bytes of a value (UTF-8, no control characters) */
+#define DB_ATTR_MAX_COUNT 64   /* attributes per node */
+#define DB_ATTR_MAX_BYTES 8192 /* names and values of one node together */
+
+/* How long a node attribute lives. */
+enum db_attr_life {
+    DB_ATTR_REBOOT,  /* transient: forgotten when its node leaves the membership; never on disk */
+    DB_ATTR_FOREVER, /* kept in state.json until deleted */
+    DB_ATTR_LIFE_MAX
+};
+
+struct db_attr {
+    char *name;  /* owned */
+    char *value; /* owned */
+    enum db_attr_life life;
+    uint64_t since; /* the database version its last set made */
+};
+
+/* One node's attributes, sorted by name. */
+struct db_node_attrs {
+    struct db_attr *a;
+    size_t n;
+};
+
 struct db {
     const struct cfg *cfg; /* not owned */
     uint64_t version;
-    uint32_t src;            /* node id the last change came from (0: none) */
-    bool *standby;           /* per node */
-    struct db_group *groups; /* cfg->n_groups */
+    uint32_t src;                /* node id the last change came from (0: none) */
+    bool *standby;               /* per node */
+    struct db_group *groups;     /* cfg->n_groups */
+    struct db_node_attrs *attrs; /* per node */
+    /*
+     * It holds every transient attribute of its version: false for a copy
+     * read from disk (state.json has only the forever ones), true for a new
+     * database and for copies received from members that had it complete.
+     */
+    bool complete;
 };
 
 /*
@@ -92,12 +131,25 @@ void db_free(struct db *db);
 
 /* True if a is newer than b: a greater version, or the same version from a lower src. */
 bool db_newer(uint64_t a_version, uint32_t a_src, uint64_t b_version, uint32_t b_src);
+/*
+ * Whether a member holding `mine` adopts `theirs` (a member's copy): theirs
+ * is newer (db_newer), or of the same version and src and complete while
+ * mine is partial (read from disk: it lacks the transient attributes).
+ */
+bool db_should_adopt(const struct db *mine, const struct db *theirs);
 
 /*
  * The database as JSON, by names (groups, nodes, resources), so that it
- * survives configuration changes. Caller owns the result.
+ * survives configuration changes: the complete copy, transient attributes
+ * included ("complete": true), as members exchange it. Caller owns the
+ * result.
  */
 json_t *db_to_json(const struct db *db);
+/*
+ * As db_to_json, without the transient attributes and without "complete":
+ * what state.json holds (db_dump). Caller owns the result.
+ */
+json_t *db_to_json_persisted(const struct db *db);
 /*
  * Reads a database from JSON written by db_to_json. Names unknown to the
  * configuration are dropped (the configuration changed); anything malformed
@@ -115,7 +167,10 @@ int db_load(const struct cfg *cfg, const char *dir, struct db **ret, char **ret_
  * through its group view's serialised writer (statewrite) instead.
  */
 int db_save(const struct db *db, const char *dir);
-/* The text db_save writes: JSON by names, with a final newline (caller frees). */
+/*
+ * The text db_save writes: JSON by names (db_to_json_persisted: no transient
+ * attribute), with a final newline (caller frees).
+ */
 char *db_dump(const struct db *db);
 /* Writes text as dir/state.json atomically, on any thread. 0 or a negative errno. */
 int db_write(const char *dir, const char *text);
@@ -203,3 +258,58 @@ const char *db_fail_kind_name(enum db_fail_kind k);
 int db_fail_kind_parse(const char *name);
 /* The failure kind for a resource's on_fail. */
 enum db_fail_kind db_fail_kind_of(enum cfg_on_fail f);
+
+/* ---- node attributes (db_attr.c) ---- */
+
+/* "reboot" or "forever"; "unknown" out of range (constant strings). */
+const char *db_attr_life_name(enum db_attr_life l);
+/* Parses a lifetime's name; -1 if unknown. */
+int db_attr_life_parse(const char *name);
+/*
+ * Checks an attribute's name: 1 to DB_ATTR_MAX_NAME bytes of letters,
+ * digits, '_', '-', '.' and ':', not starting with '-'. 0, or -EINVAL with
+ * a reason naming it in *ret_err (owned by the caller).
+ */
+int db_attr_check_name(const char *name, char **ret_err);
+/*
+ * Checks an attribute's value (len bytes): at most DB_ATTR_MAX_VALUE bytes,
+ * no NUL or other control character (empty is fine). 0, or -EINVAL with a
+ * reason naming attribute `name` in *ret_err (owned by the caller).
+ */
+int db_attr_check_value(const char *name, const char *value, size_t len, char **ret_err);
+/* Node n's attribute name, or NULL (n in range). Valid until the database changes. */
+const struct db_attr *db_attr_get(const struct db *db, size_t n, const char *name);
+/*
+ * Sets node n's attribute name to value with lifetime life (a set replaces
+ * the value and the lifetime), from node src_id. Returns 1 when the
+ * database changed (version incremented, the attribute's since set to it),
+ * 0 when it was already so, -EINVAL for a bad name or value, or -E2BIG when
+ * node n would pass DB_ATTR_MAX_COUNT or DB_ATTR_MAX_BYTES; on error the
+ * database is unchanged and *ret_err (owned by the caller) names the node
+ * and the attribute.
+ */
+int db_attr_set(struct db *db, size_t n, const char *name, const char *value,
+                enum db_attr_life life, uint32_t src_id, char **ret_err);
+/*
+ * Deletes node n's attribute name, only if its lifetime is life (-1: any),
+ * from node src_id. Returns true when the database changed.
+ */
+bool db_attr_delete(struct db *db, size_t n, const char *name, int life, uint32_t src_id);
+/*
+ * Node n left the membership: forgets its transient attributes set at
+ * version `before` or earlier (so that those its node set again after it
+ * came back stay). Returns true when the database changed.
+ */
+bool db_attr_forget(struct db *db, size_t n, uint64_t before, uint32_t src_id);
+/* Whether node n has a transient attribute set at version `before` or earlier. */
+bool db_attr_has_transient(const struct db *db, size_t n, uint64_t before);
+
+/*
+ * Private to db.c and db_attr.c: the attributes' part of the JSON form
+ * ({NODE: {NAME: {"value", "lifetime", "since"}}}, transient ones only with
+ * `transient`), its reader (names of unknown nodes dropped; anything
+ * malformed or over the limits sets *err once), and freeing them.
+ */
+json_t *db_attr_to_json(const struct db *db, bool transient);
+void db_attr_from_json(struct db *db, json_t *j, char **err);
+void db_attr_free_all(struct db *db);

@@ -48,6 +48,9 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
     gv->n_rt_domain = xcalloc(ng, sizeof(size_t));
     gv->have_rt_domain = xcalloc(ng, sizeof(bool));
     gv->hold = xcalloc(ng, sizeof(bool));
+    gv->attr_gone = xcalloc(nn, sizeof(bool));
+    gv->attr_gone_ver = xcalloc(nn, sizeof(uint64_t));
+    gv->attr_forget_sent = xcalloc(nn, sizeof(bool));
     gv->held = json_array();
     gv->answer_ms = GVIEW_ACTION_ANSWER_MS;
     gv->mono_ms = time_mono_ms;
@@ -187,6 +190,9 @@ void gview_done(struct gview *gv)
     free(gv->n_rt_domain);
     free(gv->have_rt_domain);
     free(gv->hold);
+    free(gv->attr_gone);
+    free(gv->attr_gone_ver);
+    free(gv->attr_forget_sent);
     json_decref(gv->held);
     free(gv->state_dir);
     db_free(gv->db);
@@ -343,6 +349,7 @@ void gview_membership(struct gview *gv, const struct engine_view *v)
         for (size_t p = 0; p < gv->n_pend; p++)
             gv->pend[p].waiting[n] = false;
     }
+    gview_attr_membership(gv, v);
     memset(gv->db_seen, 0, n_nodes(gv) * sizeof(bool));
     memset(gv->fence_asked, 0, n_nodes(gv) * sizeof(bool));
     memset(gv->inflight, 0, (gv->cfg->n_groups ? gv->cfg->n_groups : 1) * sizeof(unsigned));

@@ -12,7 +12,10 @@
  *  - intent:  an admin's command (goes into the database, persisted, acked);
  *  - db:      a member's copy of the database after a membership change;
  *  - expire:  the coordinator: a group's failures on a node expired (the
- *             node is no longer banned for it; goes into the database).
+ *             node is no longer banned for it; goes into the database);
+ *  - attr:    a node attribute set or deleted (goes into the database;
+ *             gview_attr.c), or the coordinator: the transient attributes
+ *             of a node that left are forgotten.
  *
  * A report acknowledges the last action the reporting node had seen for that
  * group; a report sent before an action it crossed is stale and ignored, so
@@ -64,6 +67,12 @@ struct gview_hooks {
     void (*db_changed)(void *ctx);
     /* The coordinator: node must be fenced (a failed stop, on_fail: fence). */
     void (*fence)(void *ctx, size_t node, const char *reason);
+    /*
+     * An attribute change this node sent (gview_attr_send, its id) was
+     * applied here and the database saved here (ok), or refused (msg says
+     * why); may be NULL.
+     */
+    void (*attr_done)(void *ctx, uint64_t id, bool ok, const char *msg);
 };
 
 struct act_id {
@@ -152,6 +161,16 @@ struct gview {
     uint64_t (*mono_ms)(void);
     uint64_t (*wall_ms)(void);
     bool old_peer_logged; /* said once per membership that a member cannot take an expiry */
+    /* Node attributes (gview_attr.c). */
+    uint64_t next_attr; /* the id of this node's last attribute change */
+    /*
+     * per node: it left the membership (seen in a view) and its transient
+     * attributes set up to attr_gone_ver[n] are to be forgotten (the
+     * coordinator sends that; every member clears the flag when delivered)
+     */
+    bool *attr_gone;
+    uint64_t *attr_gone_ver;
+    bool *attr_forget_sent; /* per node: the coordinator sent its forget in this membership */
 };
 
 /*
@@ -301,6 +320,35 @@ int gview_check_intent(const struct gview *gv, struct db_intent *in, char **ret_
  * DB_INTENT_DROP_PREFER, which is not waited for).
  */
 uint64_t gview_send_intent(struct gview *gv, const struct db_intent *in, char **ret_err);
+/* An attribute change an admin or an agent asks for (gview_attr_send). */
+struct gview_attr_req {
+    bool del;          /* delete (else set) */
+    size_t node;       /* the node whose attribute it is */
+    const char *name;  /* borrowed */
+    const char *value; /* set: borrowed */
+    int life;          /* set: enum db_attr_life; delete: that lifetime only, or -1 for any */
+};
+
+/*
+ * Sends an attribute change (r borrowed) after checking it here: quorum,
+ * every member able to take it (protocol PEER_PROTO_ATTR), the name and the
+ * value. Every member applies it in the agreed order (in a quorate
+ * partition); the attr_done hook reports, with its id, once it was applied
+ * and saved here, or refused. Returns its id (> 0), or 0 with *ret_err
+ * (owned by the caller; it names the node and attribute) when it was not
+ * sent; then attr_done is never called for it.
+ */
+uint64_t gview_attr_send(struct gview *gv, const struct gview_attr_req *r, char **ret_err);
+/*
+ * Node n's attributes as {NAME: {"value": V, "lifetime": L}} (caller owns it).
+ */
+json_t *gview_attr_node_json(const struct gview *gv, size_t n);
+/*
+ * The attributes of node n (or every node, n < 0) as a list of
+ * {"node", "name", "value", "lifetime"}, by node then name (caller owns it).
+ */
+json_t *gview_attr_list_json(const struct gview *gv, int n);
+
 /*
  * On the coordinator, plans again when a node has not answered an action in
  * time, so that it is sent again (call about every second).

@@ -156,8 +156,10 @@ void gview_coordinate(struct gview *gv, bool may_act)
         for (size_t n = 0; n < n_nodes(gv); n++)
             if (unanswered(gv, g, n, now) && !gv->inflight[g])
                 ask_again(gv, g, n);
-    if (coord)
+    if (coord) {
         gview_retry_expire(gv);
+        gview_attr_coordinate(gv);
+    }
     for (size_t g = 0; coord && g < gv->cfg->n_groups; g++) {
         if (gv->db->groups[g].prefer < 0)
             gv->drop_sent[g] = false;

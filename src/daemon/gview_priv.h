@@ -132,3 +132,16 @@ bool gview_next_try(const struct gview *gv, struct gview_plan_in *p, size_t g,
                     const struct pol_group_out *o, uint64_t *ret_in_ms, size_t *ret_node);
 /* An expiry from node `from` (see gview_deliver). 0, or -EINVAL with *err. */
 int gview_deliver_expire(struct gview *gv, uint32_t from, json_t *j, char **err);
+
+/* ---- gview_attr.c: node attributes ---- */
+
+/* An attribute message from node `from` (see gview_deliver). 0, or -EINVAL with *err. */
+int gview_deliver_attr(struct gview *gv, uint32_t from, json_t *j, char **err);
+/*
+ * The coordinator: sends the forget of the transient attributes of every
+ * node that left (once per membership), or that is offline and still has
+ * some.
+ */
+void gview_attr_coordinate(struct gview *gv);
+/* A new membership: nodes in v->left leave their transient attributes behind. */
+void gview_attr_membership(struct gview *gv, const struct engine_view *v);

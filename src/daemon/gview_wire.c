@@ -375,9 +375,10 @@ static int deliver_db(struct gview *gv, uint32_t from, json_t *j, char **err)
         return -EINVAL;
     }
     gv->db_seen[n] = true;
-    if (db_newer(nd->version, nd->src, gv->db->version, gv->db->src)) {
-        log_info("adopting the cluster database version %" PRIu64 " from %s (had %" PRIu64 ")",
-                 nd->version, nname(gv, (size_t)n), gv->db->version);
+    if (db_should_adopt(gv->db, nd)) {
+        log_info("adopting the cluster database version %" PRIu64 " from %s (had %" PRIu64 "%s)",
+                 nd->version, nname(gv, (size_t)n), gv->db->version,
+                 gv->db->complete ? "" : ", without transient attributes");
         db_free(gv->db);
         gv->db = nd;
         gview_save_db(gv);
@@ -416,6 +417,9 @@ int gview_deliver(struct gview *gv, uint32_t from, enum peer_group_kind kind, js
         break;
     case PEER_G_EXPIRE:
         r = gview_deliver_expire(gv, from, body, ret_err);
+        break;
+    case PEER_G_ATTR:
+        r = gview_deliver_attr(gv, from, body, ret_err);
         break;
     default: /* the configuration's messages go to cfgsync_deliver */
         *ret_err = xstrdup("not a group message");

@@ -73,6 +73,7 @@ static const char *const group_kind_names[PEER_G_KIND_MAX] = {[PEER_G_REPORT] = 
                                                               [PEER_G_ACK] = "ack",
                                                               [PEER_G_DB] = "db",
                                                               [PEER_G_EXPIRE] = "expire",
+                                                              [PEER_G_ATTR] = "attr",
                                                               [PEER_G_CONFIG] = "config",
                                                               [PEER_G_CFG_VER] = "config-version",
                                                               [PEER_G_CFG_READY] = "config-ready",

@@ -16,17 +16,21 @@
  * be upgraded one at a time (vigild(8), UPGRADING). Version 2 added the
  * replicated configuration and planned stops; version 3 the expiry of
  * failures (expire), which a coordinator sends only when every member speaks
- * version 3 or later (an older node would drop it and keep the ban).
+ * version 3 or later (an older node would drop it and keep the ban); version
+ * 4 node attributes (attr), which a node sends only when every member speaks
+ * version 4 or later.
  */
-#define PEER_PROTO_VERSION 3
+#define PEER_PROTO_VERSION 4
 #define PEER_PROTO_EXPIRE  3 /* the first version that understands "expire" */
+#define PEER_PROTO_ATTR    4 /* the first version that understands "attr" */
 #define PEER_PROTO_MIN     1
 #define PEER_MAX_MESSAGE   (256u * 1024)
 
 enum peer_type {
     PEER_HELLO,
     PEER_FENCE,
-    PEER_GROUP, /* report, action, failure, intent, ack, db, expire: decoded by the group view */
+    PEER_GROUP, /* report, action, failure, intent, ack, db, expire, attr: decoded by the group view
+                 */
     PEER_TYPE_MAX
 };
 
@@ -39,6 +43,7 @@ enum peer_group_kind {
     PEER_G_ACK,     /* a member applied and persisted an intent */
     PEER_G_DB,      /* a member's copy of the cluster database, after a membership change */
     PEER_G_EXPIRE,  /* the coordinator: a group's failures on a node expired (protocol 3) */
+    PEER_G_ATTR,    /* a node attribute set or deleted, or a node's transient ones forgotten (4) */
     /* The replicated configuration (src/daemon/cfgsync.c): */
     PEER_G_CONFIG,  /* a new configuration: an admin's apply, or the current one for a late node */
     PEER_G_CFG_VER, /* a member's configuration version, after a membership change */

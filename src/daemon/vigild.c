@@ -79,6 +79,7 @@ struct vigild {
     struct cfgctl cfgctl;    /* vigil config requests */
     struct drain drain;      /* planned stops */
     struct replies intents;  /* admins' intents waiting for every member, by intent id */
+    struct replies attrs;    /* attribute changes waiting to be applied here, by change id */
     bool stopping_groups;    /* groups are being stopped (or moved away) before leaving */
     uv_timer_t connect_timer, link_timer, plan_timer, intent_timer, watchdog_timer;
     uv_timer_t retry_timer; /* a failed group may try again: plan then (gview_next_wake) */
@@ -241,7 +242,20 @@ static void gv_db_changed(void *ctx)
 
 static void gv_fence(void *ctx, size_t node, const char *reason);
 
+/* An attribute change asked here was applied and saved here, or refused: answer it. */
+static void gv_attr_done(void *ctx, uint64_t id, bool ok, const char *msg)
+{
+    struct vigild *d = ctx;
+    const struct reply_wait *w = replies_find(&d->attrs, id);
+    if (!w)
+        return;
+    json_t *reply = ok ? json_pack("{s:b, s:{s:s}}", "ok", 1, "result", "message", w->what)
+                       : ctl_error("%s", msg);
+    replies_answer(&d->attrs, id, reply);
+}
+
 static const struct gview_hooks gview_hooks = {
+    .attr_done = gv_attr_done,
     .fence = gv_fence,
     .send = gv_send,
     .local_action = gv_local_action,
@@ -352,10 +366,17 @@ static void gv_fence(void *ctx, size_t node, const char *reason)
     fencer_reconcile(d->fencer);
 }
 
+static json_t *attr_timed_out(void *ctx, const struct reply_wait *w)
+{
+    return ctl_error("%s: not applied within %d s (is the cluster engine running?)", w->what,
+                     GVIEW_INTENT_TIMEOUT_MS / 1000);
+}
+
 static void on_intent_timer(uv_timer_t *t)
 {
     struct vigild *d = t->data;
     gview_expire_intents(&d->gv, time_mono_ms());
+    replies_expire(&d->attrs, time_mono_ms(), attr_timed_out, d);
     gview_check_answers(&d->gv, time_mono_ms());
     cfgsync_tick(&d->cs, time_mono_ms());
     cfgchange_free_retired(&d->change, &d->cl);
@@ -374,6 +395,7 @@ static void status_extra(void *ctx, json_t *st)
     for (size_t n = 0; n < json_array_size(nodes) && n < d->cfg->n_nodes; n++) {
         json_t *jn = json_array_get(nodes, n);
         json_object_set_new(jn, "standby", json_boolean(d->gv.db->standby[n]));
+        json_object_set_new(jn, "attributes", gview_attr_node_json(&d->gv, n));
         json_t *v = cfgsync_node_json(&d->cs, n);
         if (v)
             json_object_set_new(jn, "config", v);
@@ -589,6 +611,54 @@ static json_t *control_intent(struct vigild *d, const struct ctl_result *res, ui
     return NULL;
 }
 
+/*
+ * vigil attr (and the compatible commands): get and list are answered at
+ * once from this node's copy; set and delete once applied and saved here.
+ */
+static json_t *control_attr(struct vigild *d, json_t *req, uint64_t token, bool *ret_defer)
+{
+    const char *op = json_string_value(json_object_get(req, "op"));
+    const char *node = json_string_value(json_object_get(req, "node"));
+    const char *name = json_string_value(json_object_get(req, "name"));
+    const char *value = json_string_value(json_object_get(req, "value"));
+    const char *life = json_string_value(json_object_get(req, "lifetime"));
+    int n = node ? cluster_node_index_by_name(&d->cl, node) : d->local_node;
+    if (n < 0 && strcmp(op, "list") != 0)
+        return ctl_error("attr %s: this machine is not a node of the cluster: name the node", op);
+    if (strcmp(op, "list") == 0)
+        return json_pack("{s:b, s:{s:o}}", "ok", 1, "result", "attributes",
+                         gview_attr_list_json(&d->gv, node ? n : -1));
+    node = d->cfg->nodes[n].name;
+    if (strcmp(op, "get") == 0) {
+        json_t *res = json_pack("{s:s, s:s}", "node", node, "name", name);
+        const struct db_attr *a = db_attr_get(d->gv.db, (size_t)n, name);
+        if (a) {
+            json_object_set_new(res, "value", json_string(a->value));
+            json_object_set_new(res, "lifetime", json_string(db_attr_life_name(a->life)));
+        }
+        return json_pack("{s:b, s:o}", "ok", 1, "result", res);
+    }
+    bool del = strcmp(op, "delete") == 0;
+    struct gview_attr_req r = {.del = del,
+                               .node = (size_t)n,
+                               .name = name,
+                               .value = value,
+                               .life = life  ? db_attr_life_parse(life)
+                                       : del ? -1
+                                             : DB_ATTR_REBOOT};
+    _cleanup_free_ char *err = NULL;
+    uint64_t id = gview_attr_send(&d->gv, &r, &err);
+    if (!id)
+        return ctl_error("%s", err);
+    _cleanup_free_ char *what =
+        del ? xasprintf("attribute %s of node %s deleted", name, node)
+            : xasprintf("attribute %s of node %s set to '%s' (%s)", name, node, value,
+                        db_attr_life_name((enum db_attr_life)r.life));
+    replies_add(&d->attrs, id, token, what, time_mono_ms() + GVIEW_INTENT_TIMEOUT_MS);
+    *ret_defer = true;
+    return NULL;
+}
+
 /* An admin's request to act: intents, fence requests and confirmations. */
 static json_t *on_control_action(void *ctx, const struct ctl_result *res, uint64_t token,
                                  bool *ret_defer)
@@ -601,6 +671,8 @@ static json_t *on_control_action(void *ctx, const struct ctl_result *res, uint64
         return drain_request(&d->drain, res->request, token, ret_defer);
     if (strcmp(cmd, "history") == 0)
         return control_history(d, res->request, token, ret_defer);
+    if (strcmp(cmd, "attr") == 0)
+        return control_attr(d, res->request, token, ret_defer);
     if (res->request)
         return cfgctl_request(&d->cfgctl, res->request, token, ret_defer);
     struct peer_msg m = {.type = PEER_FENCE};
@@ -977,6 +1049,7 @@ static int run(struct vigild *d)
     d->loop = uv_default_loop();
     d->events = eventlog_new(EVENTLOG_CAPACITY);
     replies_init(&d->intents, send_reply, d);
+    replies_init(&d->attrs, send_reply, d);
     cluster_init(&d->cl, d->cfg, d->events);
     _cleanup_free_ char *printed = cfg_print(d->cfg);
     d->cl.cfg_hash = peer_hash(printed, strlen(printed));

@@ -107,3 +107,22 @@ def test_names_from_the_file_without_a_daemon(tmp_path):
                        timeout=30)
     assert r.returncode == 0, r.stderr
     assert sorted(r.stdout.split()) == ["n7", "n8"], r.stdout
+
+
+def test_attr(tmp_path):
+    d = tempfile.mkdtemp(prefix="vigil-comp-", dir="/tmp")
+    status = dict(STATUS, nodes=[{"name": "n1", "attributes": {"master-pg": {}, "site": {}}},
+                                 {"name": "n2", "attributes": {"master-pg": {}}}])
+    s = FakeVigild(os.path.join(d, "vigild.sock"), lambda conn, req: ok(status))
+    try:
+        assert complete(s, "vigil at") == ["attr"]
+        assert complete(s, "vigil attr ") == ["delete", "get", "list", "set"]
+        assert complete(s, "vigil attr get ") == ["master-pg", "site"]
+        assert complete(s, "vigil attr get --node n1 m") == ["master-pg"]
+        assert complete(s, "vigil attr set x 1 --lifetime ") == ["forever", "reboot"]
+        assert complete(s, "vigil attr list --node ") == ["n1", "n2"]
+        assert complete(s, "vigil attr list ") == []
+        assert complete(s, "vigil attr --l") == ["--lifetime"]
+    finally:
+        s.close()
+        shutil.rmtree(d, ignore_errors=True)

@@ -167,6 +167,15 @@ def test_status_without_engine(daemon):
     (b"{\"cmd\":\"events\",\"since\":\"x\"}\n", "'since' must be a non-negative integer"),
     (b"\x00\xff\xfe{\n", "malformed request"),
     (b"{\"cmd\":\"status\"}{\"cmd\":\"status\"}\n", "malformed request"),
+    (b"{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"a b\",\"value\":\"1\"}\n",
+     "attr set: bad attribute name 'a b'"),
+    (b"{\"cmd\":\"attr\",\"op\":\"get\",\"name\":\"x\",\"node\":\"n9\"}\n", "unknown node 'n9'"),
+    (b"{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"x\",\"value\":[1]}\n",
+     "attr set: 'value' must be a string"),
+    (b"{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"x\",\"value\":\"1\"}\n",
+     "attr set: this machine is not a node of the cluster: name the node"),
+    (b"{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"x\",\"value\":\"1\",\"node\":\"n1\"}\n",
+     "attribute x of node n1: this node's partition has no quorum"),
 ])
 def test_bad_requests_get_errors(daemon, data, message):
     reply = json.loads(daemon.raw(data))

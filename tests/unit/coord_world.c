@@ -107,6 +107,14 @@ static void h_intent_done(void *ctx, uint64_t id, bool ok, const char *msg)
     n->done_ok = ok;
 }
 
+static void h_attr_done(void *ctx, uint64_t id, bool ok, const char *msg)
+{
+    struct node *n = ctx;
+    n->attr_id = id;
+    n->attr_ok = ok;
+    snprintf(n->attr_msg, sizeof(n->attr_msg), "%s", msg ? msg : "");
+}
+
 /* Fencing, as the fencer would do it: power the node off, broadcast the result. */
 static void fence_node(struct node *by, size_t target)
 {
@@ -148,6 +156,7 @@ static const struct gview_hooks hooks = {
     .replan = h_replan,
     .intent_done = h_intent_done,
     .fence = h_fence,
+    .attr_done = h_attr_done,
 };
 
 static void on_connected(void *ctx, uint32_t id)

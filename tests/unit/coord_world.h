@@ -51,6 +51,10 @@ struct node {
     /* The last settled intent. */
     uint64_t done_id;
     bool done_ok;
+    /* The last answered attribute change (attr_done). */
+    uint64_t attr_id;
+    bool attr_ok;
+    char attr_msg[256];
 };
 
 struct world {

@@ -568,6 +568,87 @@ static void test_daemon_requests_refused(void **state)
                  "'now' is only for stop");
 }
 
+static void test_attr_requests(void **state)
+{
+    struct fixture *f = *state;
+    assert_handed_over(
+        f, "{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"master-pg\",\"value\":\"100\"}");
+    assert_handed_over(f, "{\"cmd\":\"attr\",\"op\":\"set\",\"node\":\"n2\",\"name\":\"x\","
+                          "\"value\":\"\",\"lifetime\":\"forever\"}");
+    assert_handed_over(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":\"x\",\"node\":\"n3\"}");
+    assert_handed_over(
+        f, "{\"cmd\":\"attr\",\"op\":\"delete\",\"name\":\"x\",\"lifetime\":\"reboot\"}");
+    assert_handed_over(f, "{\"cmd\":\"attr\",\"op\":\"list\"}");
+    assert_handed_over(f, "{\"cmd\":\"attr\",\"op\":\"list\",\"node\":\"n1\"}");
+    /* Malformed: refused here, nothing reaches the cluster. */
+    assert_error(f, "{\"cmd\":\"attr\"}", "attr: 'op' must be one of set, get, delete, list");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"put\",\"name\":\"x\"}", "'op' must be one of");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\"}",
+                 "attr get: 'name' must be an attribute name");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":7}",
+                 "'name' must be an attribute name");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":\"a b\"}",
+                 "attr get: bad attribute name 'a b': use letters, digits");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":\"-x\"}", "not starting with '-'");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":\"x\",\"node\":\"n9\"}",
+                 "unknown node 'n9'");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":\"x\",\"node\":1}",
+                 "attr: 'node' must be a node name");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"x\"}",
+                 "attr set: 'value' must be given");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"x\",\"value\":5}",
+                 "attr set: 'value' must be a string");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"x\",\"value\":\"a\\nb\"}",
+                 "attr set: the value of attribute x holds a control character (byte 2)");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":\"x\",\"value\":\"1\"}",
+                 "attr get: 'value' is only for set");
+    assert_error(
+        f, "{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"x\",\"value\":\"1\",\"lifetime\":\"boot\"}",
+        "attr set: 'lifetime' must be reboot or forever");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"get\",\"name\":\"x\",\"lifetime\":\"reboot\"}",
+                 "attr get: 'lifetime' is only for set and delete");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"list\",\"name\":\"x\"}", "'name' is not for list");
+    assert_error(f, "{\"cmd\":\"attr\",\"op\":\"list\",\"force\":true}", "unknown field 'force'");
+    char *big = xcalloc(1, DB_ATTR_MAX_VALUE + 64);
+    strcpy(big, "{\"cmd\":\"attr\",\"op\":\"set\",\"name\":\"x\",\"value\":\"");
+    memset(big + strlen(big), 'v', DB_ATTR_MAX_VALUE + 1);
+    strcat(big, "\"}");
+    assert_error(f, big, "attr set: the value of attribute x is longer than 1024 bytes");
+    free(big);
+}
+
+static void test_resource_request(void **state)
+{
+    struct fixture *f = *state;
+    json_t *r = request(f, "{\"cmd\":\"resource\",\"name\":\"www\"}", NULL);
+    json_t *res = json_object_get(r, "result");
+    assert_string_equal(json_string_value(json_object_get(res, "group")), "web");
+    assert_string_equal(json_string_value(json_object_get(res, "kind")), "single");
+    json_t *meta = json_object_get(res, "meta");
+    assert_string_equal(json_string_value(json_object_get(meta, "notify")), "false");
+    assert_null(json_object_get(meta, "clone-max"));
+    json_decref(r);
+    /* A promotable group (as its loader sets it up). */
+    struct cfg_group *cg = &f->cfg->groups[0];
+    cg->kind = CFG_KIND_PROMOTABLE;
+    cg->copies = 2;
+    cg->primaries = 1;
+    cg->notify = true;
+    r = request(f, "{\"cmd\":\"resource\",\"name\":\"www\"}", NULL);
+    meta = json_object_get(json_object_get(r, "result"), "meta");
+    assert_string_equal(json_string_value(json_object_get(meta, "notify")), "true");
+    assert_string_equal(json_string_value(json_object_get(meta, "clone-max")), "2");
+    assert_string_equal(json_string_value(json_object_get(meta, "promoted-max")), "1");
+    assert_string_equal(json_string_value(json_object_get(meta, "master-max")), "1");
+    json_decref(r);
+    cg->kind = CFG_KIND_SINGLE;
+    cg->notify = false;
+    assert_error(f, "{\"cmd\":\"resource\",\"name\":\"nope\"}",
+                 "resource: no resource nope in the configuration");
+    assert_error(f, "{\"cmd\":\"resource\"}", "resource: 'name' must be a resource name");
+    assert_error(f, "{\"cmd\":\"resource\",\"name\":\"www\",\"meta\":1}", "unknown field 'meta'");
+}
+
 /* A request refused with exactly this message, and nothing handed over to vigild. */
 static void assert_refused(struct fixture *f, const char *line, const char *want)
 {
@@ -671,6 +752,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_commands_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_daemon_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_daemon_requests_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_attr_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resource_request, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_requests, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -409,6 +409,218 @@ static void test_newer(void **state)
     assert_false(db_newer(3, 2, 3, 2));
 }
 
+/* A database read back from JSON text (asserted to load). */
+static struct db *from_text(const struct cfg *c, const char *text)
+{
+    json_error_t jerr;
+    json_t *j = json_loads(text, 0, &jerr);
+    assert_non_null(j);
+    struct db *db = NULL;
+    char *err = NULL;
+    if (db_from_json(c, j, &db, &err) < 0)
+        fail_msg("%s", err);
+    json_decref(j);
+    return db;
+}
+
+static void test_attr_set_get_delete(void **state)
+{
+    struct cfg *c = load(yaml);
+    struct db *db = db_new(c);
+    char *err = NULL;
+    assert_int_equal(db_attr_set(db, 0, "master-pg", "100", DB_ATTR_REBOOT, 1, &err), 1);
+    assert_int_equal(db->version, 1);
+    assert_int_equal(db->src, 1);
+    const struct db_attr *a = db_attr_get(db, 0, "master-pg");
+    assert_non_null(a);
+    assert_string_equal(a->value, "100");
+    assert_int_equal(a->life, DB_ATTR_REBOOT);
+    assert_int_equal(a->since, 1);
+    assert_null(db_attr_get(db, 1, "master-pg"));
+    /* The same again: nothing changes; a new value or lifetime does. */
+    assert_int_equal(db_attr_set(db, 0, "master-pg", "100", DB_ATTR_REBOOT, 2, &err), 0);
+    assert_int_equal(db->version, 1);
+    assert_int_equal(db_attr_set(db, 0, "master-pg", "100", DB_ATTR_FOREVER, 2, &err), 1);
+    assert_int_equal(db_attr_get(db, 0, "master-pg")->life, DB_ATTR_FOREVER);
+    assert_int_equal(db_attr_set(db, 0, "a", "", DB_ATTR_REBOOT, 2, &err), 1);
+    assert_int_equal(db_attr_set(db, 0, "z", "last", DB_ATTR_REBOOT, 2, &err), 1);
+    /* Kept sorted by name. */
+    assert_int_equal(db->attrs[0].n, 3);
+    assert_string_equal(db->attrs[0].a[0].name, "a");
+    assert_string_equal(db->attrs[0].a[2].name, "z");
+    /* Delete: only with the lifetime asked for, when one is. */
+    uint64_t v = db->version;
+    assert_false(db_attr_delete(db, 0, "master-pg", DB_ATTR_REBOOT, 1));
+    assert_false(db_attr_delete(db, 0, "nope", -1, 1));
+    assert_int_equal(db->version, v);
+    assert_true(db_attr_delete(db, 0, "master-pg", DB_ATTR_FOREVER, 1));
+    assert_null(db_attr_get(db, 0, "master-pg"));
+    assert_int_equal(db->version, v + 1);
+    /* Bad names and values: refused, nothing changes, the node and attribute named. */
+    v = db->version;
+    assert_int_equal(db_attr_set(db, 1, "bad name", "1", DB_ATTR_REBOOT, 1, &err), -EINVAL);
+    assert_string_equal(err, "node n2: bad attribute name 'bad name': use letters, digits, '_', "
+                             "'-', '.' and ':' (not starting with '-')");
+    free(err);
+    err = NULL;
+    assert_int_equal(db_attr_set(db, 1, "x", "a\tb", DB_ATTR_REBOOT, 1, &err), -EINVAL);
+    assert_string_equal(err, "node n2: the value of attribute x holds a control character "
+                             "(byte 2)");
+    free(err);
+    err = NULL;
+    assert_int_equal(db->version, v);
+    db_free(db);
+    cfg_free(c);
+}
+
+static void test_attr_limits(void **state)
+{
+    struct cfg *c = load(yaml);
+    struct db *db = db_new(c);
+    char *err = NULL, name[32];
+    for (int i = 0; i < DB_ATTR_MAX_COUNT; i++) {
+        snprintf(name, sizeof(name), "a%02d", i);
+        assert_int_equal(db_attr_set(db, 0, name, "1", DB_ATTR_REBOOT, 1, &err), 1);
+    }
+    assert_int_equal(db_attr_set(db, 0, "one-more", "1", DB_ATTR_REBOOT, 1, &err), -E2BIG);
+    assert_string_equal(err, "node n1 has 64 attributes already (the limit): attribute one-more "
+                             "not set");
+    free(err);
+    err = NULL;
+    /* An existing one may still change. */
+    assert_int_equal(db_attr_set(db, 0, "a00", "2", DB_ATTR_REBOOT, 1, &err), 1);
+    /* Bytes: values of 1024 bytes fill DB_ATTR_MAX_BYTES on n2. */
+    char *big = xcalloc(1, DB_ATTR_MAX_VALUE + 1);
+    memset(big, 'v', DB_ATTR_MAX_VALUE);
+    int set = 0;
+    for (int i = 0; i < 16; i++) {
+        snprintf(name, sizeof(name), "b%d", i);
+        int r = db_attr_set(db, 1, name, big, DB_ATTR_FOREVER, 1, &err);
+        if (r == -E2BIG)
+            break;
+        assert_int_equal(r, 1);
+        set++;
+    }
+    assert_int_equal(set, DB_ATTR_MAX_BYTES / (DB_ATTR_MAX_VALUE + 2));
+    assert_non_null(strstr(err, "the attributes of node n2 would take more than 8192 bytes"));
+    free(err);
+    err = NULL;
+    free(big);
+    db_free(db);
+    cfg_free(c);
+}
+
+static void test_attr_json_and_disk(void **state)
+{
+    struct cfg *c = load(yaml);
+    struct db *db = db_new(c);
+    char *err = NULL;
+    assert_int_equal(db_attr_set(db, 0, "master-pg", "100", DB_ATTR_REBOOT, 1, &err), 1);
+    assert_int_equal(db_attr_set(db, 1, "site", "paris", DB_ATTR_FOREVER, 2, &err), 1);
+    /* The complete copy (what members exchange) has both. */
+    json_t *j = db_to_json(db);
+    char *text = json_dumps(j, JSON_SORT_KEYS);
+    json_decref(j);
+    struct db *back = from_text(c, text);
+    free(text);
+    assert_true(back->complete);
+    assert_string_equal(db_attr_get(back, 0, "master-pg")->value, "100");
+    assert_int_equal(db_attr_get(back, 0, "master-pg")->since, 1);
+    assert_string_equal(db_attr_get(back, 1, "site")->value, "paris");
+    db_free(back);
+    /* The disk: only the forever ones, and a partial copy once loaded. */
+    char dir[] = "/tmp/vigil-test-db-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(db_save(db, dir), 0);
+    char *path = xasprintf("%s/%s", dir, DB_FILE);
+    char *file = NULL;
+    size_t len;
+    assert_int_equal(read_file(path, 1 << 20, &file, &len), 0);
+    assert_null(strstr(file, "master-pg"));
+    assert_non_null(strstr(file, "paris"));
+    assert_null(strstr(file, "complete"));
+    free(file);
+    struct db *loaded = NULL;
+    assert_int_equal(db_load(c, dir, &loaded, &err), 0);
+    assert_false(loaded->complete);
+    assert_null(db_attr_get(loaded, 0, "master-pg"));
+    assert_string_equal(db_attr_get(loaded, 1, "site")->value, "paris");
+    assert_int_equal(loaded->version, db->version);
+    /* At the same version, the complete copy replaces the partial one, not the other way. */
+    assert_true(db_should_adopt(loaded, db));
+    assert_false(db_should_adopt(db, loaded));
+    assert_false(db_should_adopt(db, db));
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    db_free(loaded);
+    db_free(db);
+    cfg_free(c);
+}
+
+static void test_attr_forget(void **state)
+{
+    struct cfg *c = load(yaml);
+    struct db *db = db_new(c);
+    char *err = NULL;
+    assert_int_equal(db_attr_set(db, 1, "old", "1", DB_ATTR_REBOOT, 2, &err), 1);
+    assert_int_equal(db_attr_set(db, 1, "kept", "1", DB_ATTR_FOREVER, 2, &err), 1);
+    uint64_t left = db->version; /* n2 leaves here */
+    assert_int_equal(db_attr_set(db, 1, "new", "1", DB_ATTR_REBOOT, 2, &err), 1);
+    assert_int_equal(db_attr_set(db, 0, "other", "1", DB_ATTR_REBOOT, 1, &err), 1);
+    assert_true(db_attr_has_transient(db, 1, left));
+    assert_true(db_attr_forget(db, 1, left, 1));
+    assert_null(db_attr_get(db, 1, "old"));
+    assert_non_null(db_attr_get(db, 1, "kept"));
+    assert_non_null(db_attr_get(db, 1, "new")); /* set again after it came back */
+    assert_non_null(db_attr_get(db, 0, "other"));
+    assert_false(db_attr_has_transient(db, 1, left));
+    uint64_t v = db->version;
+    assert_false(db_attr_forget(db, 1, left, 1));
+    assert_int_equal(db->version, v);
+    db_free(db);
+    cfg_free(c);
+}
+
+static void test_attr_json_malformed(void **state)
+{
+    struct cfg *c = load(yaml);
+    static const struct {
+        const char *attrs;
+        const char *want;
+    } bad[] = {
+        {"[]", "attributes: wrong type"},
+        {"{\"n1\": 5}", "attributes: node n1: wrong type"},
+        {"{\"n1\": {\"x\": 5}}", "attributes: node n1: attribute x is malformed"},
+        {"{\"n1\": {\"x\": {\"value\": \"1\"}}}", "attribute x is malformed"},
+        {"{\"n1\": {\"x\": {\"value\": \"1\", \"lifetime\": \"week\"}}}",
+         "attribute x: unknown lifetime 'week'"},
+        {"{\"n1\": {\"x y\": {\"value\": \"1\", \"lifetime\": \"reboot\"}}}",
+         "attributes: node n1: bad attribute name 'x y'"},
+        {"{\"n1\": {\"x\": {\"value\": \"1\", \"lifetime\": \"reboot\", \"since\": -1}}}",
+         "attribute x is malformed"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        char *text = xasprintf("{\"version\": 3, \"src\": 1, \"attributes\": %s}", bad[i].attrs);
+        json_t *j = json_loads(text, 0, NULL);
+        assert_non_null(j);
+        struct db *db = NULL;
+        char *err = NULL;
+        assert_int_equal(db_from_json(c, j, &db, &err), -EINVAL);
+        if (!strstr(err, bad[i].want))
+            fail_msg("%s: error '%s' does not contain '%s'", bad[i].attrs, err, bad[i].want);
+        free(err);
+        free(text);
+        json_decref(j);
+    }
+    /* A node the configuration no longer has: dropped. */
+    struct db *db = from_text(c, "{\"version\": 3, \"src\": 1, \"attributes\": {\"gone\": "
+                                 "{\"x\": {\"value\": \"1\", \"lifetime\": \"forever\"}}}}");
+    assert_int_equal(db->attrs[0].n + db->attrs[1].n, 0);
+    db_free(db);
+    cfg_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +633,11 @@ int main(void)
         cmocka_unit_test(test_backoff_schedule),
         cmocka_unit_test(test_ban_expiry),
         cmocka_unit_test(test_ban_time_json),
+        cmocka_unit_test(test_attr_set_get_delete),
+        cmocka_unit_test(test_attr_limits),
+        cmocka_unit_test(test_attr_json_and_disk),
+        cmocka_unit_test(test_attr_forget),
+        cmocka_unit_test(test_attr_json_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

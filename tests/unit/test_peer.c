@@ -209,7 +209,7 @@ static void test_protocol_versions(void **state)
     _cleanup_free_ char *newer =
         xasprintf("{\"v\":%d,\"type\":\"node-stop\"}", PEER_PROTO_VERSION + 2);
     expect_reject(2, newer, strlen(newer),
-                  "is not supported (this node speaks 3 and accepts 1 to 4)");
+                  "is not supported (this node speaks 4 and accepts 1 to 5)");
     const char *const kinds[] = {"config",     "config-version", "config-ready",
                                  "config-ack", "config-abort",   "node-stop"};
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
