@@ -541,21 +541,34 @@ static void explain_held(struct copies *c)
 }
 
 /*
+ * The copy on the node that was primary last is being started or restarted
+ * there: a failed primary recovers in place (the restart budget allowing)
+ * before another copy is promoted, and after a restart of the cluster the
+ * last primary is waited for. Other starts (a new copy on a spare node may
+ * take long, a base backup) do not hold a promotion.
+ */
+static bool last_primary_starting(const struct copies *c)
+{
+    int n = c->G->last_owner;
+    return n >= 0 && c->keep[n] &&
+           (c->G->obs[n] == POL_OBS_STARTING ||
+            (c->acted[n] && (c->G->obs[n] == POL_OBS_FAILED || c->G->obs[n] == POL_OBS_PARTIAL)));
+}
+
+/*
  * Promotes copies until `primaries` may be primary. Never more: a node that
  * left and may still be primary keeps its seat until it is fenced. A
- * promotion waits for the copies being started (the best one may be among
- * them) and for members still probing (one may be primary already).
+ * promotion waits for the last primary's restart in place and for members
+ * still probing (one may be primary already).
  */
 static void plan_primaries(struct copies *c)
 {
     struct plan *p = c->p;
     const struct pol_input *in = p->in;
     size_t n_prim = 0;
-    bool starting = c->started || c->restarted;
-    for (size_t n = 0; n < p->nn; n++) {
+    bool starting = last_primary_starting(c);
+    for (size_t n = 0; n < p->nn; n++)
         n_prim += may_be_primary(in, c->g, n);
-        starting |= c->keep[n] && c->G->obs[n] == POL_OBS_STARTING;
-    }
     if (n_prim > c->primaries) {
         demote_extras(c, n_prim);
     } else if (n_prim == c->primaries) {
@@ -583,7 +596,11 @@ static void plan_primaries(struct copies *c)
                             nname(p, (size_t)n), score_at(c->G, (size_t)n));
             first(&c->promote_to, (size_t)n);
         }
-        if (!n_prim && c->promote_to < 0 && c->backoff < 0)
+        /* None to promote: blocked, unless a copy on its way may be promotable. */
+        bool coming = c->started || c->restarted || c->backoff >= 0;
+        for (size_t n = 0; n < p->nn; n++)
+            coming |= c->keep[n] && c->G->obs[n] == POL_OBS_STARTING;
+        if (!n_prim && c->promote_to < 0 && !coming)
             explain_no_candidate(c);
     }
     /* A primary found partial (by a probe): complete it, as primary. */
