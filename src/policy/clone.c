@@ -28,6 +28,7 @@ struct copies {
     bool acted[CFG_MAX_NODES]; /* an action of this group targets the node */
     size_t n_holds;            /* nodes that may hold a copy after this plan */
     size_t n_keep;
+    size_t n_started; /* new copies started by this plan */
     /* Slots held by copies that do not serve: the first node of each kind, or -1. */
     int ghost;   /* a node that left and may still run a copy */
     int doomed;  /* a copy whose stop failed, or whose node is to be fenced */
@@ -124,6 +125,8 @@ static bool may_be_primary(const struct pol_input *in, size_t g, size_t n)
 {
     const struct pol_group *G = &in->groups[g];
     enum pol_obs o = G->obs[n];
+    if (in->nodes[n].fence == POL_NODE_FENCED)
+        return false; /* it runs nothing (a member still, until the membership notices) */
     if (in->nodes[n].online)
         return promoted_at(G, n) || primary_obs(o);
     return ghost_at(in, g, n) && (promoted_at(G, n) || primary_obs(o) || o == POL_OBS_UNKNOWN);
@@ -214,7 +217,7 @@ static void scan(struct copies *c)
             }
             continue;
         }
-        if (o == POL_OBS_UNKNOWN) {
+        if (o == POL_OBS_UNKNOWN && in->nodes[n].fence != POL_NODE_FENCED) {
             /* It may run a copy from before: it holds a slot until it has probed. */
             c->n_holds++;
             first(&c->probing, n);
@@ -222,9 +225,14 @@ static void scan(struct copies *c)
         }
         if (!pol_obs_active(o))
             continue;
+        if (in->nodes[n].fence == POL_NODE_FENCED) {
+            /* Fenced, not yet out of the membership: it runs nothing; tidy up what it says. */
+            if (o != POL_OBS_STOP_FAILED && o != POL_OBS_STOPPING)
+                leave(c, n, policy_ineligible(in, c->g, n));
+            continue;
+        }
         c->n_holds++;
-        bool fence =
-            c->G->fence_wanted && c->G->fence_wanted[n] && in->nodes[n].fence != POL_NODE_FENCED;
+        bool fence = c->G->fence_wanted && c->G->fence_wanted[n];
         if (o == POL_OBS_STOP_FAILED || fence) {
             first(&c->doomed, n); /* policy_fence_failed fences it */
             continue;
@@ -355,6 +363,7 @@ static void start_copies(struct copies *c)
         place_reserve(p, c->g, n);
         place_move(p, c->g, -1, (int)n);
         c->acted[n] = c->started = true;
+        c->n_started++;
         free--;
     }
 }
@@ -420,10 +429,8 @@ static void explain_no_candidate(struct copies *c)
         else if (s < 0)
             policy_why_add(neg, sizeof(neg), "%s (%" PRId64 ")", nname(p, n), s);
     }
-    if (!none[0] && !neg[0]) {
-        snprintf(c->wait, sizeof(c->wait), "no copy can be promoted: no replica runs");
-        return;
-    }
+    if (!none[0] && !neg[0])
+        return; /* no replica runs: the copies' state says why */
     snprintf(c->wait, sizeof(c->wait), "no copy can be promoted: %s%s%s%s%s",
              none[0] ? "no promotion score on " : "", none, none[0] && neg[0] ? "; " : "",
              neg[0] ? "a negative score on " : "", neg);
@@ -446,13 +453,12 @@ static void demote_extras(struct copies *c, size_t n_prim)
             fixed++;
     }
     size_t seats = c->primaries > fixed ? c->primaries - fixed : 0;
-    c->multi = true;
-    snprintf(c->moving, sizeof(c->moving), "promoted on %zu nodes (primaries: %u): ", n_prim,
+    char why[sizeof(c->moving)];
+    snprintf(why, sizeof(c->moving), "promoted on %zu nodes (primaries: %u): ", n_prim,
              c->primaries);
     for (size_t n = 0; n < p->nn; n++)
         if (may_be_primary(in, c->g, n))
-            policy_why_add(c->moving, sizeof(c->moving), "%s (%s)", nname(p, n),
-                           pol_obs_name(c->G->obs[n]));
+            policy_why_add(why, sizeof(why), "%s (%s)", nname(p, n), pol_obs_name(c->G->obs[n]));
     for (;;) {
         int best = -1;
         bool pref = c->G->prefer >= 0 && cand[c->G->prefer];
@@ -470,8 +476,10 @@ static void demote_extras(struct copies *c, size_t n_prim)
             continue;
         }
         policy_emit(p, POL_DEMOTE, c->g, (size_t)best, "demote group %s on %s: %s", c->gname,
-                    nname(p, (size_t)best), c->moving);
+                    nname(p, (size_t)best), why);
         c->acted[best] = true;
+        c->multi = true;
+        memcpy(c->moving, why, sizeof(why));
     }
 }
 
@@ -484,7 +492,7 @@ static void switchover(struct copies *c)
     struct plan *p = c->p;
     const struct pol_input *in = p->in;
     int to = c->G->prefer;
-    if (to < 0 || may_be_primary(in, c->g, (size_t)to) || c->acted[to] ||
+    if (to < 0 || may_be_primary(in, c->g, (size_t)to) || c->acted[to] || !c->keep[to] ||
         !promotable_at(p, c->g, (size_t)to))
         return;
     int from = -1;
@@ -512,24 +520,28 @@ static void switchover(struct copies *c)
              nname(p, (size_t)from), nname(p, (size_t)to));
 }
 
-/* The seats are held, but not by a primary that serves: say what it waits for. */
+/*
+ * The seats are taken, some not by a primary that serves (a node that left,
+ * a copy to fence): say what a promotion waits for.
+ */
 static void explain_held(struct copies *c)
 {
     struct plan *p = c->p;
     const struct pol_input *in = p->in;
     int held = -1;
+    size_t live = 0;
     for (size_t n = 0; n < p->nn; n++) {
         if (!may_be_primary(in, c->g, n))
             continue;
         enum pol_obs o = c->G->obs[n];
         if (in->nodes[n].online && (o == POL_OBS_PRIMARY || o == POL_OBS_PROMOTING))
-            return; /* it serves, or is about to */
-        if (!in->nodes[n].online || o == POL_OBS_STOP_FAILED ||
-            (c->G->fence_wanted && c->G->fence_wanted[n]))
+            live++; /* it serves, or is about to */
+        else if (!in->nodes[n].online || o == POL_OBS_STOP_FAILED ||
+                 (c->G->fence_wanted && c->G->fence_wanted[n]))
             first(&held, n);
     }
-    if (held < 0)
-        return; /* in flight: a stop or a failed copy's restart */
+    if (held < 0 || live >= c->primaries)
+        return; /* none held, or in flight: a stop, a failed copy's restart */
     /* This is what matters most to an operator: it replaces a copy's wait. */
     if (!in->nodes[held].online) {
         ghost_why(c, (size_t)held, "it may still be primary", c->wait, sizeof(c->wait));
@@ -571,6 +583,7 @@ static void plan_primaries(struct copies *c)
         n_prim += may_be_primary(in, c->g, n);
     if (n_prim > c->primaries) {
         demote_extras(c, n_prim);
+        explain_held(c); /* extra seats held by nodes that left: their fencing first */
     } else if (n_prim == c->primaries) {
         switchover(c);
         explain_held(c);
@@ -581,7 +594,8 @@ static void plan_primaries(struct copies *c)
     } else if (!starting) {
         size_t need = c->primaries - n_prim;
         bool skip[CFG_MAX_NODES];
-        memcpy(skip, c->acted, sizeof(skip));
+        for (size_t n = 0; n < p->nn; n++)
+            skip[n] = c->acted[n] || !c->keep[n]; /* not a copy to fence, to stop */
         for (; need; need--) {
             int n = best_replica(p, c->g, skip, -1, true);
             if (n < 0)
@@ -615,16 +629,36 @@ static void plan_primaries(struct copies *c)
 
 /* ---- the group's state ---- */
 
-/* True if some node of the domain could take a copy (eligible, with room). */
-static bool any_room(const struct copies *c)
+/* How many nodes of the domain could run a copy (eligible, with room or holding one already). */
+static size_t room_for_copies(const struct copies *c)
 {
     const size_t *d;
-    size_t nd;
+    size_t nd, k = 0;
     policy_domain(c->p->in, c->g, &d, &nd);
     for (size_t i = 0; i < nd; i++)
-        if (!policy_ineligible(c->p->in, c->g, d[i]) && place_fits(c->p, c->g, d[i]))
-            return true;
-    return false;
+        k += !policy_ineligible(c->p->in, c->g, d[i]) && place_fits(c->p, c->g, d[i]);
+    return k;
+}
+
+/*
+ * Fewer copies than the eligible nodes allow, and no start waiting to say
+ * why (the slot is on the very node that should run the copy: a failed
+ * stop there, a member still probing): say what the missing copy waits for.
+ */
+static void explain_short(struct copies *c, size_t room)
+{
+    size_t reach = c->want < room ? c->want : room;
+    if (!c->wait[0] && c->doomed >= 0) /* a copy to fence (or to clean up): always said */
+        snprintf(c->wait, sizeof(c->wait), "%s", c->fence);
+    if (c->wait[0] || c->moving_to >= 0 || c->n_keep + c->n_started >= reach)
+        return;
+    if (c->ghost >= 0)
+        ghost_why(c, (size_t)c->ghost, "its copy may still run", c->wait, sizeof(c->wait));
+    else if (c->doomed >= 0)
+        snprintf(c->wait, sizeof(c->wait), "%s", c->fence);
+    else if (c->probing >= 0)
+        snprintf(c->wait, sizeof(c->wait), "waiting for %s to probe its resources",
+                 nname(c->p, (size_t)c->probing));
 }
 
 static void finish(struct copies *c)
@@ -632,6 +666,7 @@ static void finish(struct copies *c)
     struct plan *p = c->p;
     struct pol_group_out *o = &p->out->groups[c->g];
     bool starting = c->started || c->promote_to >= 0, stopping = c->stopped, primary = false;
+    size_t serving = 0;
     for (size_t n = 0; n < p->nn; n++) {
         enum pol_obs ob = c->G->obs[n];
         if (!p->in->nodes[n].online)
@@ -639,12 +674,15 @@ static void finish(struct copies *c)
         starting |= c->keep[n] && (ob == POL_OBS_STARTING || ob == POL_OBS_PROMOTING);
         stopping |= ob == POL_OBS_STOPPING || ob == POL_OBS_DEMOTING;
         primary |= ob == POL_OBS_PRIMARY && !c->acted[n];
+        serving += c->keep[n] && !c->acted[n] && (ob == POL_OBS_RUNNING || ob == POL_OBS_PRIMARY);
     }
     o->node = c->promote_to >= 0  ? c->promote_to
               : c->switch_to >= 0 ? c->switch_to
               : c->kept >= 0      ? c->kept
                                   : clone_primary(p->in, c->g);
-    if (!c->n_keep && !c->started && c->moving_to < 0 && !c->wait[0] && !any_room(c)) {
+    size_t room = room_for_copies(c);
+    explain_short(c, room);
+    if (!c->n_keep && !c->started && c->moving_to < 0 && !c->wait[0] && !room) {
         o->state = POL_ST_FAILED;
         place_explain_none(p, c->g, PIN_ANY, "", o->why, sizeof(o->why));
     } else if (c->wait[0]) {
@@ -664,8 +702,8 @@ static void finish(struct copies *c)
                      nname(p, (size_t)c->backoff));
     } else if (starting) {
         o->state = POL_ST_STARTING;
-    } else if (c->promotable && !primary && stopping) {
-        o->state = POL_ST_STOPPING;
+    } else if (stopping && (!serving || (c->promotable && !primary))) {
+        o->state = POL_ST_STOPPING; /* restarted or promoted once stopped or demoted */
     } else if (c->promotable && !primary) {
         /* A seat held by a copy that does not say it is primary (not expected from the lrm). */
         o->state = POL_ST_BLOCKED;

@@ -142,8 +142,9 @@ void world_check_clone_action(const struct world *w, const struct pol_output *ou
 void world_check_clone_group(const struct world *w, const struct pol_output *out, size_t g);
 /*
  * A settled plan (no actions, nothing under way): every eligible node with
- * room runs a copy, up to copies, and exactly min(primaries, promotable
- * copies) are primary; ctx is printed on failure.
+ * room for sure (no capacity, or no load) runs a copy, up to copies, and
+ * exactly min(primaries, promotable copies) are primary; ctx is printed on
+ * failure.
  */
 void world_check_clone_settled(const struct world *w, const struct pol_output *out, size_t g,
                                const char *ctx);
