@@ -415,25 +415,34 @@ static int best_replica(const struct plan *p, size_t g, const bool *skip, int ex
 static void explain_no_candidate(struct copies *c)
 {
     struct plan *p = c->p;
-    char none[160] = "", neg[160] = "";
     const size_t *d;
     size_t nd;
     policy_domain(p->in, c->g, &d, &nd);
-    for (size_t i = 0; i < nd; i++) {
-        size_t n = d[i];
-        if (!c->keep[n] || c->G->obs[n] != POL_OBS_RUNNING)
-            continue;
-        int64_t s = score_at(c->G, n);
-        if (s == POL_NO_SCORE)
-            policy_why_add(none, sizeof(none), "%s", nname(p, n));
-        else if (s < 0)
-            policy_why_add(neg, sizeof(neg), "%s (%" PRId64 ")", nname(p, n), s);
+    static const char head[] = "no copy can be promoted: ";
+    /* Two passes: the replicas without a score, then those with a negative one. */
+    for (int negative = 0; negative < 2; negative++) {
+        bool any = false;
+        for (size_t i = 0; i < nd; i++) {
+            size_t n = d[i];
+            int64_t s = score_at(c->G, n);
+            if (!c->keep[n] || c->G->obs[n] != POL_OBS_RUNNING ||
+                (negative ? s == POL_NO_SCORE || s >= 0 : s != POL_NO_SCORE))
+                continue;
+            if (!c->wait[0])
+                snprintf(c->wait, sizeof(c->wait), "%s", head);
+            size_t len = strlen(c->wait);
+            if (!any)
+                snprintf(c->wait + len, sizeof(c->wait) - len, "%s",
+                         negative ? (len > sizeof(head) - 1 ? "; a negative score on "
+                                                            : "a negative score on ")
+                                  : "no promotion score on ");
+            any = true;
+            if (negative)
+                policy_why_add(c->wait, sizeof(c->wait), "%s (%" PRId64 ")", nname(p, n), s);
+            else
+                policy_why_add(c->wait, sizeof(c->wait), "%s", nname(p, n));
+        }
     }
-    if (!none[0] && !neg[0])
-        return; /* no replica runs: the copies' state says why */
-    snprintf(c->wait, sizeof(c->wait), "no copy can be promoted: %s%s%s%s%s",
-             none[0] ? "no promotion score on " : "", none, none[0] && neg[0] ? "; " : "",
-             neg[0] ? "a negative score on " : "", neg);
 }
 
 /* Promoted on more nodes than allowed (a healed partition): keep the best, demote the others. */
