@@ -267,12 +267,16 @@ static bool room_free(const struct plan *p, struct room *r, size_t h, size_t n, 
     return helped;
 }
 
-/* h can be stopped by vigil on node n now (not stopping already, not a failed stop). */
+/*
+ * h can be stopped by vigil on node n now (not stopping already, not a failed
+ * stop). A copy of a clone or promotable group is never stopped to make room
+ * (it is one of several: stopping it on one node would not move it).
+ */
 static bool stoppable(const struct plan *p, size_t h, size_t n)
 {
     enum pol_obs o = p->in->groups[h].obs[n];
-    return p->in->groups[h].managed && policy_active_on(p->in, h, n) && o != POL_OBS_STOPPING &&
-           o != POL_OBS_STOP_FAILED;
+    return p->in->groups[h].managed && !policy_is_clone(p->in->cfg, h) &&
+           policy_active_on(p->in, h, n) && o != POL_OBS_STOPPING && o != POL_OBS_STOP_FAILED;
 }
 
 /* h and, transitively, the groups that need it: they all stop with it. */

@@ -35,10 +35,9 @@ bool pol_obs_active(enum pol_obs o)
 
 const char *pol_obs_name(enum pol_obs o)
 {
-    static const char *const names[POL_OBS_MAX] = {"unknown", "stopped",    "starting",
-                                                   "running", "stopping",   "partial",
-                                                   "failed",  "stop failed", "promoting",
-                                                   "primary", "demoting"};
+    static const char *const names[POL_OBS_MAX] = {
+        "unknown", "stopped",     "starting",  "running", "stopping", "partial",
+        "failed",  "stop failed", "promoting", "primary", "demoting"};
     return (unsigned)o < POL_OBS_MAX ? names[o] : "invalid";
 }
 
@@ -53,7 +52,7 @@ const char *pol_state_name(enum pol_state s)
 const char *pol_action_name(enum pol_action_type t)
 {
     static const char *const names[POL_ACTION_MAX] = {"stop", "fence", "start", "demote",
-                                                             "promote"};
+                                                      "promote"};
     return (unsigned)t < POL_ACTION_MAX ? names[t] : "invalid";
 }
 
@@ -150,6 +149,11 @@ const char *policy_ineligible(const struct pol_input *in, size_t g, size_t n)
     return NULL;
 }
 
+bool policy_is_clone(const struct cfg *cfg, size_t g)
+{
+    return cfg->groups[g].kind == CFG_KIND_CLONE || cfg->groups[g].kind == CFG_KIND_PROMOTABLE;
+}
+
 static bool eligible(const struct pol_input *in, size_t g, size_t n)
 {
     return policy_ineligible(in, g, n) == NULL;
@@ -167,7 +171,7 @@ bool policy_active_on(const struct pol_input *in, size_t g, size_t n)
  * seen yet since start-up (a cluster starting up), keeps the preference: the
  * group goes back there when it returns.
  */
-static bool prefer_lost(const struct pol_input *in, size_t g)
+bool policy_prefer_lost(const struct pol_input *in, size_t g)
 {
     const struct pol_group *G = &in->groups[g];
     if (G->prefer < 0 || eligible(in, g, (size_t)G->prefer))
@@ -229,11 +233,7 @@ static int pick_keeper(const struct plan *p, size_t g, const int *current, size_
     return first_current(in, g, set, n_set, pin);
 }
 
-/*
- * What must be waited for before group g may start anywhere, into blocked
- * ("" for nothing). Fences are asked for at once.
- */
-static void find_blocked(struct plan *p, size_t g, char *blocked, size_t size)
+void policy_fence_failed(struct plan *p, size_t g, char *blocked, size_t size)
 {
     const struct pol_input *in = p->in;
     const struct cfg *cfg = in->cfg;
@@ -273,6 +273,18 @@ static void find_blocked(struct plan *p, size_t g, char *blocked, size_t size)
         if (!blocked[0])
             snprintf(blocked, size, "%s", msg);
     }
+}
+
+/*
+ * What must be waited for before group g may start anywhere, into blocked
+ * ("" for nothing). Fences are asked for at once.
+ */
+static void find_blocked(struct plan *p, size_t g, char *blocked, size_t size)
+{
+    const struct pol_input *in = p->in;
+    const struct cfg *cfg = in->cfg;
+    const struct pol_group *G = &in->groups[g];
+    policy_fence_failed(p, g, blocked, size);
 
     /* A node that left uncleanly may still run it: wait for its fencing. */
     for (size_t n = 0; n < cfg->n_nodes && !blocked[0]; n++) {
@@ -314,12 +326,7 @@ static void find_blocked(struct plan *p, size_t g, char *blocked, size_t size)
             snprintf(blocked, size, "waiting for %s to probe its resources", node_name(in, n));
 }
 
-/*
- * Stops group g wherever it is active and can be stopped (not where its stop
- * failed: that node is being fenced), saying why. Returns how many copies
- * are stopping. forget: the copies no longer count for round-robin/balanced.
- */
-static size_t stop_everywhere(struct plan *p, size_t g, const int *current, size_t n_current,
+size_t policy_stop_everywhere(struct plan *p, size_t g, const int *current, size_t n_current,
                               bool forget, const char *reason)
 {
     const struct pol_group *G = &p->in->groups[g];
@@ -408,7 +415,7 @@ static void plan_running(struct plan *p, size_t g, size_t x, int pin, int by)
     } else {
         target = (int)x;
     }
-    if (prefer_lost(in, g) && cfg->groups[g].failback == CFG_FAILBACK_CONTROLLED)
+    if (policy_prefer_lost(in, g) && cfg->groups[g].failback == CFG_FAILBACK_CONTROLLED)
         o->drop_prefer = true;
     if (target == (int)x) {
         settle_in_place(p, g, x);
@@ -461,7 +468,7 @@ static void plan_start(struct plan *p, size_t g, int pin, int by)
     struct pol_group_out *o = &p->out->groups[g];
     struct want w = {.exclude = -1, .pin = pin, .use_prefer = true, .current = -1};
     int target = place_choose(p, g, &w);
-    if (prefer_lost(in, g) && cfg->groups[g].failback == CFG_FAILBACK_CONTROLLED)
+    if (policy_prefer_lost(in, g) && cfg->groups[g].failback == CFG_FAILBACK_CONTROLLED)
         o->drop_prefer = true;
     if (target < 0) {
         target = place_preempt(p, g, &w, o->why, sizeof(o->why));
@@ -499,9 +506,16 @@ static void plan_group(struct plan *p, size_t g)
             current[n_current++] = (int)n;
     /* Where it runs, until a decision below says where it will run. */
     o->node = n_current ? current[0] : -1;
+    bool clone = policy_is_clone(cfg, g);
+    if (clone)
+        o->node = clone_primary(in, g);
 
     if (!G->managed) {
         o->state = POL_ST_UNMANAGED;
+        return;
+    }
+    if (clone) {
+        clone_plan(p, g, current, n_current);
         return;
     }
 
@@ -515,8 +529,8 @@ static void plan_group(struct plan *p, size_t g)
 
     /* Asked to be stopped, or halted: stop it everywhere it can be stopped. */
     if (G->halted || !G->target_started) {
-        size_t stopping = stop_everywhere(p, g, current, n_current, false,
-                                          G->halted ? "is halted" : "is stopped by an admin");
+        size_t stopping = policy_stop_everywhere(
+            p, g, current, n_current, false, G->halted ? "is halted" : "is stopped by an admin");
         if (G->halted) {
             o->state = POL_ST_HALTED;
             why(o, "halted after a failure: vigil cleanup %s or vigil group start %s", gname,
@@ -535,14 +549,14 @@ static void plan_group(struct plan *p, size_t g)
         size_t h = (size_t)p->evicted_by[g];
         why(o, "stopped to make room for group %s (priority %d)", cfg->groups[h].name,
             (int)p->prio[h]);
-        stop_everywhere(p, g, current, n_current, true, o->why);
+        policy_stop_everywhere(p, g, current, n_current, true, o->why);
         o->state = POL_ST_STOPPING;
         return;
     }
 
     /* A group it needs does not run (steadily): stop it, then wait. */
     if (pin == PIN_WAIT || pin == PIN_CONFLICT) {
-        if (stop_everywhere(p, g, current, n_current, true, stop_why)) {
+        if (policy_stop_everywhere(p, g, current, n_current, true, stop_why)) {
             o->state = POL_ST_STOPPING;
             why(o, "%s", stop_why);
         } else {
@@ -596,7 +610,7 @@ static void plan_init(struct plan *p, const struct pol_input *in, struct pol_out
     const struct cfg *cfg = in->cfg;
     *p = (struct plan){.in = in, .out = out, .nn = cfg->n_nodes, .ng = cfg->n_groups};
     size_t ng = p->ng ? p->ng : 1;
-    p->stage = xcalloc(2 * p->nn + 4, sizeof(*p->stage));
+    p->stage = xcalloc(3 * p->nn + 4, sizeof(*p->stage));
     p->planned = xcalloc(ng, sizeof(*p->planned));
     p->steady = xcalloc(ng, sizeof(int));
     p->runs = xcalloc(ng, sizeof(int));
@@ -640,6 +654,8 @@ void policy_plan(const struct pol_input *in, struct pol_output *out)
             for (size_t n = 0; n < cfg->n_nodes; n++)
                 if (in->nodes[n].online && pol_obs_active(in->groups[g].obs[n]))
                     out->groups[g].node = (int)n;
+            if (policy_is_clone(cfg, g))
+                out->groups[g].node = clone_primary(in, g);
             why(&out->groups[g], "this partition has no quorum");
         }
         return;
@@ -672,7 +688,9 @@ int policy_next_node(const struct pol_input *in, size_t g, int exclude)
     char wait[192], stop[192];
     int by = -1, r = -1;
     int pin = relate_pin(&p, g, wait, stop, sizeof(wait), &by);
-    if (pin != PIN_WAIT && pin != PIN_CONFLICT) {
+    if (policy_is_clone(in->cfg, g)) {
+        r = clone_next_node(&p, g, exclude);
+    } else if (pin != PIN_WAIT && pin != PIN_CONFLICT) {
         struct want w = {.exclude = exclude, .pin = pin, .use_prefer = false, .current = -1};
         r = place_choose(&p, g, &w);
     }
@@ -689,7 +707,9 @@ int policy_node_refusal(const struct pol_input *in, size_t g, size_t n, char *bu
     const char *node = node_name(in, n);
     const char *no = policy_ineligible(in, g, n);
     int pin = no ? PIN_ANY : relate_pin(&p, g, wait, stop, sizeof(wait), &by);
-    if (no) {
+    if (policy_is_clone(in->cfg, g)) {
+        r = clone_node_refusal(&p, g, n, buf, size);
+    } else if (no) {
         snprintf(buf, size, "%s %s", node, no);
     } else if (pin == PIN_WAIT) {
         snprintf(buf, size, "it is %s", wait);

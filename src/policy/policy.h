@@ -4,7 +4,8 @@
  * The coordinator feeds it the configuration, membership, quorum, each node's
  * fence state, the groups' observed state on every node, their failure state
  * and the admin's intents, and gets back an ordered list of actions: stops
- * first, then fences, then starts. It performs no I/O and keeps no state, so
+ * first, then fences, then starts, then demotes and promotes (clone and
+ * promotable groups: clone.c). It performs no I/O and keeps no state, so
  * the coordinator calls it again after every change, the same code can answer
  * "what if" questions, and it is tested with tables of scenarios.
  *
@@ -84,7 +85,21 @@ struct pol_group {
      */
     const size_t *domain;
     size_t n_domain;
+    /*
+     * Clone and promotable groups (cfg_group.kind), per node; NULL for none.
+     * promoted: promoted resources may be active there, from the moment a
+     * promote begins until its demote or stop completed (for a node that
+     * left: its last report). score: the copy's promotion score there, or
+     * POL_NO_SCORE. A promotable group's prefer is the node an admin asked to
+     * promote (vigil group promote --on), and its last_owner the node that
+     * was primary last.
+     */
+    const bool *promoted;
+    const int64_t *score;
 };
+
+/* No promotion score: the copy is never promoted. */
+#define POL_NO_SCORE INT64_MIN
 
 struct pol_input {
     const struct cfg *cfg;
@@ -127,8 +142,18 @@ enum pol_state {
 
 struct pol_group_out {
     enum pol_state state;
-    int node;          /* where it runs or will run, -1 for none */
-    bool multi_active; /* found active on more than one node: all but one are being stopped */
+    /*
+     * Where it runs or will run, -1 for none. A promotable group: its
+     * primary's node (promoted, being promoted, or to be promoted once an
+     * admin's switchover has demoted the old one); a clone: -1.
+     */
+    int node;
+    /*
+     * Found active on more than one node: all but one are being stopped (a
+     * promotable group: promoted on more nodes than `primaries`, the extra
+     * ones are being demoted).
+     */
+    bool multi_active;
     /*
      * The node an admin moved it to (prefer) can no longer run it and failback
      * is controlled: the coordinator should drop the preference, so the group
@@ -139,7 +164,7 @@ struct pol_group_out {
 };
 
 struct pol_output {
-    struct pol_action *actions; /* stops, then fences, then starts */
+    struct pol_action *actions; /* stops, then fences, then starts, demotes, promotes */
     size_t n_actions;
     size_t cap;
     struct pol_group_out *groups; /* cfg->n_groups entries */
@@ -153,7 +178,10 @@ void pol_output_clear(struct pol_output *out);
 /*
  * Where group g would go if its current node failed: the first eligible node
  * (by its policy) other than `exclude`, or -1. Used to answer `vigil group
- * move GROUP` without --to, and `vigil group failover`.
+ * move GROUP` without --to, and `vigil group failover`. A promotable group:
+ * the copy that would be promoted (a running replica with the highest
+ * non-negative score on an eligible member other than `exclude`); a clone:
+ * -1 (its copies are not moved).
  */
 int policy_next_node(const struct pol_input *in, size_t g, int exclude);
 
@@ -164,7 +192,11 @@ int policy_next_node(const struct pol_input *in, size_t g, int exclude);
  * web2, which it is apart from, runs on n2"); -EINVAL if it cannot, with the
  * reason in buf: "n3 has no room (memory: needs 8, 4 free)", "it must run
  * with group db, which runs on n1", "it is waiting for group db (required)",
- * "n3 in standby". buf is truncated to size.
+ * "n3 in standby". buf is truncated to size. A promotable group: whether
+ * the copy on n can be promoted (vigil group promote --on): it must be a
+ * replica running on an eligible member with a non-negative score ("n3 has no
+ * promotion score"); 0 too where it is primary already. A clone: always
+ * -EINVAL ("group www is a clone: ...").
  */
 int policy_node_refusal(const struct pol_input *in, size_t g, size_t n, char *buf, size_t size);
 
@@ -175,5 +207,5 @@ bool pol_obs_active(enum pol_obs o);
 const char *pol_obs_name(enum pol_obs o);
 /* The name of a group's state ("recovering", "no quorum"); "invalid" out of range. Static. */
 const char *pol_state_name(enum pol_state s);
-/* "stop", "fence" or "start"; "invalid" out of range. Static. */
+/* "stop", "fence", "start", "demote" or "promote"; "invalid" out of range. Static. */
 const char *pol_action_name(enum pol_action_type t);

@@ -79,6 +79,30 @@ void policy_emit(struct plan *p, enum pol_action_type t, size_t g, size_t n, con
     __attribute__((format(printf, 5, 6)));
 /* Appends an action to the plan's output lists. */
 void policy_push(struct plan *p, const struct pol_action *a);
+/*
+ * Fences every member whose stop of group g failed or whose failure asks for
+ * fencing (on_fail: fence), as long as fencing is enabled; blocked gets what
+ * the group waits for because of the first such node ("its stop failed on
+ * n1: waiting for n1 to be fenced"), or "" when there is none.
+ */
+void policy_fence_failed(struct plan *p, size_t g, char *blocked, size_t size);
+/*
+ * Stops group g on each of the n_current members in current where it can be
+ * stopped (not where its stop failed: that node is being fenced; not where a
+ * stop is under way), the reason being "group NAME " + reason. Returns how
+ * many copies are stopping. forget: they no longer count for round-robin and
+ * balanced.
+ */
+size_t policy_stop_everywhere(struct plan *p, size_t g, const int *current, size_t n_current,
+                              bool forget, const char *reason);
+/*
+ * The node an admin moved group g to (prefer) can no longer run it: it failed
+ * it, is in standby, was lost (unclean or fenced) or left the domain (a node
+ * merely away after a clean shutdown, leaving, or not seen yet keeps it).
+ */
+bool policy_prefer_lost(const struct pol_input *in, size_t g);
+/* True if group g is a clone or promotable group (planned by clone.c). */
+bool policy_is_clone(const struct cfg *cfg, size_t g);
 /* Appends to a why buffer, separated by ", ", as long as it fits. */
 void policy_why_add(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -182,3 +206,19 @@ int relate_apart_on(const struct plan *p, size_t g, size_t n);
  * keep its state. The why says which group it waits for.
  */
 void relate_commit(struct plan *p, size_t g);
+
+/* ---- clone.c: clone and promotable groups ---- */
+
+/* The node of a promotable group's (first) primary as observed, or -1; -1 for a clone. */
+int clone_primary(const struct pol_input *in, size_t g);
+/*
+ * Plans a managed clone or promotable group g, active on the n_current
+ * members in current: copies on up to `copies` eligible nodes, and for a
+ * promotable group `primaries` of them promoted. Stages its actions and fills
+ * its output (docs/architecture.md, "Clones and promotable groups").
+ */
+void clone_plan(struct plan *p, size_t g, const int *current, size_t n_current);
+/* policy_next_node for a clone or promotable group. */
+int clone_next_node(const struct plan *p, size_t g, int exclude);
+/* policy_node_refusal for a clone or promotable group. */
+int clone_node_refusal(const struct plan *p, size_t g, size_t n, char *buf, size_t size);

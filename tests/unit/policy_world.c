@@ -164,6 +164,14 @@ static struct cfg *cfg_build(const char *spec)
                 amounts_parse(c, w + 5, cg->load);
             else if (!strncmp(w, "prio=", 5))
                 cg->priority = (int32_t)strtol(w + 5, NULL, 10);
+            else if (!strcmp(w, "clone"))
+                cg->kind = CFG_KIND_CLONE;
+            else if (!strcmp(w, "prom"))
+                cg->kind = CFG_KIND_PROMOTABLE;
+            else if (!strncmp(w, "copies=", 7))
+                cg->copies = (uint32_t)strtoul(w + 7, NULL, 10);
+            else if (!strncmp(w, "primaries=", 10))
+                cg->primaries = (uint32_t)strtoul(w + 10, NULL, 10);
             else if (!strncmp(w, "req=", 4) || !strncmp(w, "with=", 5) || !strncmp(w, "apart=", 6))
                 rels[n_rels++] = (struct pending_rel){
                     .group = c->n_groups - 1, .kind = w[0], .list = strchr(w, '=') + 1};
@@ -173,6 +181,18 @@ static struct cfg *cfg_build(const char *spec)
     }
     for (size_t i = 0; i < n_rels; i++)
         rel_resolve(c, &rels[i]);
+    /*
+     * As the loader: a clone's copies default to its domain, a promotable
+     * group's primaries to 1. A single group keeps copies 0 (as loaded from
+     * YAML before the loader knew the key): the policy counts it as one.
+     */
+    for (size_t g = 0; g < c->n_groups; g++) {
+        struct cfg_group *cg = &c->groups[g];
+        if (cg->kind != CFG_KIND_SINGLE && !cg->copies)
+            cg->copies = (uint32_t)cg->n_domain;
+        if (cg->kind == CFG_KIND_PROMOTABLE && !cg->primaries)
+            cg->primaries = 1;
+    }
     return c;
 }
 
@@ -271,6 +291,17 @@ static void group_token(struct world *w, size_t g, char *t)
     } else if (!strcmp(t, "backoff")) {
         G->backing_off = w->backing_off[g];
         node_list(w->cfg, v, w->backing_off[g]);
+    } else if (!strcmp(t, "promoted")) {
+        node_list(w->cfg, v, w->promoted[g]);
+    } else if (!strcmp(t, "score")) {
+        G->score = w->score[g];
+        char *save = NULL;
+        for (char *s = strtok_r(v, ",", &save); s; s = strtok_r(NULL, ",", &save)) {
+            char *colon = strchr(s, ':');
+            assert_non_null(colon);
+            *colon = '\0';
+            w->score[g][node_index(w->cfg, s)] = strtoll(colon + 1, NULL, 10);
+        }
     } else if (!strcmp(t, "domain")) {
         G->domain = w->domain[g];
         char *save = NULL;
@@ -313,8 +344,12 @@ struct world *world_new(const char *cfg, const char *nodes, const char *groups)
         w->groups[g] = (struct pol_group){
             .target_started = true, .managed = true, .prefer = -1, .last_owner = -1};
         w->groups[g].obs = w->obs[g];
-        for (size_t n = 0; n < w->cfg->n_nodes; n++)
+        if (w->cfg->groups[g].kind == CFG_KIND_PROMOTABLE)
+            w->groups[g].promoted = w->promoted[g];
+        for (size_t n = 0; n < w->cfg->n_nodes; n++) {
             w->obs[g][n] = POL_OBS_STOPPED;
+            w->score[g][n] = POL_NO_SCORE;
+        }
     }
     nodes_parse(w, nodes);
     groups_parse(w, groups);
@@ -369,7 +404,7 @@ void render_groups(const struct world *w, const struct pol_output *out, char *bu
 
 /* ---- invariants, checked on every plan ---- */
 
-static bool in_domain(const struct world *w, size_t g, size_t n)
+bool world_in_domain(const struct world *w, size_t g, size_t n)
 {
     const struct pol_group *G = &w->groups[g];
     const size_t *d = G->domain ? G->domain : w->cfg->groups[g].domain;
@@ -396,7 +431,7 @@ static const char *start_forbidden(const struct world *w, size_t g, size_t t)
         return "unmanaged";
     if (G->halted || !G->target_started)
         return "halted or stopped";
-    if (!in_domain(w, g, t) || !T->online || T->fence != POL_NODE_CLEAN || T->standby ||
+    if (!world_in_domain(w, g, t) || !T->online || T->fence != POL_NODE_CLEAN || T->standby ||
         T->leaving || (G->banned && G->banned[t]))
         return "ineligible node";
     if (G->obs[t] != POL_OBS_STOPPED && G->obs[t] != POL_OBS_PARTIAL && G->obs[t] != POL_OBS_FAILED)
@@ -422,7 +457,7 @@ static const char *start_forbidden(const struct world *w, size_t g, size_t t)
             return "a node that left with it active has not returned";
         /* Unknown on an unclean node counts only within the domain: a group runs nowhere else. */
         if (!N->online && N->fence == POL_NODE_UNCLEAN &&
-            (active || (o == POL_OBS_UNKNOWN && in_domain(w, g, n))) && !unsafe)
+            (active || (o == POL_OBS_UNKNOWN && world_in_domain(w, g, n))) && !unsafe)
             return "an unclean node may run it";
     }
     return NULL;
@@ -440,7 +475,7 @@ static bool lists(const size_t *v, size_t n, size_t g)
     return false;
 }
 
-static bool acts(const struct pol_output *out, enum pol_action_type t, size_t g, size_t n)
+bool world_acts(const struct pol_output *out, enum pol_action_type t, size_t g, size_t n)
 {
     for (size_t i = 0; i < out->n_actions; i++)
         if (out->actions[i].type == t && out->actions[i].group == g && out->actions[i].node == n)
@@ -459,7 +494,7 @@ static bool on_after(const struct world *w, const struct pol_output *out, size_t
 {
     const struct pol_group_out *o = &out->groups[g];
     bool reserved = o->node == (int)n && (o->state == POL_ST_MOVING || o->state == POL_ST_BLOCKED);
-    return world_active_on(w, g, n) || acts(out, POL_START, g, n) || reserved;
+    return world_active_on(w, g, n) || world_acts(out, POL_START, g, n) || reserved;
 }
 
 /* Room on node n for group g after this plan: every name of its load fits. */
@@ -494,7 +529,7 @@ bool world_over_capacity(const struct world *w, const struct pol_output *out, si
             continue;
         uint64_t used = 0;
         for (size_t h = 0; h < c->n_groups; h++)
-            if (world_active_on(w, h, n) || (out && acts(out, POL_START, h, n)))
+            if (world_active_on(w, h, n) || (out && world_acts(out, POL_START, h, n)))
                 used += c->groups[h].load[k];
         if (used > c->nodes[n].capacity[k])
             return true;
@@ -538,7 +573,7 @@ static bool apart_choice(const struct world *w, const struct pol_output *out, si
         return false;
     for (size_t u = 0; u < c->n_nodes; u++) {
         const struct pol_node *U = &w->nodes[u];
-        if (u == t || !in_domain(w, g, u) || !U->online || U->fence != POL_NODE_CLEAN ||
+        if (u == t || !world_in_domain(w, g, u) || !U->online || U->fence != POL_NODE_CLEAN ||
             U->standby || U->leaving || (w->groups[g].banned && w->groups[g].banned[u]) ||
             !room_for(w, out, g, u))
             continue;
@@ -552,8 +587,8 @@ static bool apart_choice(const struct world *w, const struct pol_output *out, si
 }
 
 /* Why a start of group g on node t breaks a relationship or a capacity, or NULL. */
-static const char *start_breaks(const struct world *w, const struct pol_output *out, size_t g,
-                                size_t t)
+const char *world_start_breaks(const struct world *w, const struct pol_output *out, size_t g,
+                               size_t t)
 {
     const struct cfg *c = w->cfg;
     const struct cfg_group *cg = &c->groups[g];
@@ -565,7 +600,7 @@ static const char *start_breaks(const struct world *w, const struct pol_output *
         bool runs = false;
         for (size_t n = 0; n < c->n_nodes; n++)
             runs |= (!cg->colocated || n == t) && w->nodes[n].online &&
-                    w->obs[r][n] == POL_OBS_RUNNING && !acts(out, POL_STOP, r, n);
+                    w->obs[r][n] == POL_OBS_RUNNING && !world_acts(out, POL_STOP, r, n);
         if (!runs)
             return "a required group does not run (there)";
     }
@@ -573,8 +608,8 @@ static const char *start_breaks(const struct world *w, const struct pol_output *
         size_t h = cg->together_with[i];
         enum pol_obs o = w->obs[h][t];
         bool there = (world_active_on(w, h, t) && o != POL_OBS_STOPPING &&
-                      o != POL_OBS_STOP_FAILED && !acts(out, POL_STOP, h, t)) ||
-                     acts(out, POL_START, h, t);
+                      o != POL_OBS_STOP_FAILED && !world_acts(out, POL_STOP, h, t)) ||
+                     world_acts(out, POL_START, h, t);
         if (!there)
             return "a together_with group does not run there";
     }
@@ -611,7 +646,7 @@ static const char *stop_breaks(const struct world *w, const struct pol_output *o
     bool keeps = false; /* a running copy stays elsewhere */
     for (size_t k = 0; k < c->n_nodes; k++)
         keeps |= k != s && w->nodes[k].online && w->obs[g][k] == POL_OBS_RUNNING &&
-                 !acts(out, POL_STOP, g, k);
+                 !world_acts(out, POL_STOP, g, k);
     for (size_t d = 0; d < c->n_groups; d++) {
         const struct cfg_group *cd = &c->groups[d];
         if (!w->groups[d].managed || !lists(cd->requires, cd->n_requires, g))
@@ -641,6 +676,10 @@ static void check_invariants(const struct world *w, const struct pol_output *out
         const struct pol_node *N = &w->nodes[a->node];
         const char *no = NULL;
         assert_true(G->managed);
+        if (c->groups[a->group].kind != CFG_KIND_SINGLE && a->type != POL_FENCE) {
+            world_check_clone_action(w, out, a); /* policy_world_clone.c */
+            continue;
+        }
         switch (a->type) {
         case POL_STOP:
             assert_true(N->online);
@@ -662,7 +701,7 @@ static void check_invariants(const struct world *w, const struct pol_output *out
         case POL_START: {
             no = start_forbidden(w, a->group, a->node);
             if (!no)
-                no = start_breaks(w, out, a->group, a->node);
+                no = world_start_breaks(w, out, a->group, a->node);
             if (no)
                 fail_msg("%sstart %s %s: %s", world_fail_ctx, c->groups[a->group].name,
                          c->nodes[a->node].name, no);
@@ -672,7 +711,7 @@ static void check_invariants(const struct world *w, const struct pol_output *out
         }
         case POL_DEMOTE:
         case POL_PROMOTE:
-            fail_msg("%s%s %s %s: no promotable groups yet", world_fail_ctx,
+            fail_msg("%s%s %s %s: a single group is not promotable", world_fail_ctx,
                      pol_action_name(a->type), c->groups[a->group].name, c->nodes[a->node].name);
             break;
         case POL_ACTION_MAX:
@@ -682,6 +721,10 @@ static void check_invariants(const struct world *w, const struct pol_output *out
     for (size_t g = 0; g < c->n_groups; g++) {
         const struct pol_group_out *o = &out->groups[g];
         const struct pol_group *G = &w->groups[g];
+        if (c->groups[g].kind != CFG_KIND_SINGLE) {
+            world_check_clone_group(w, out, g); /* policy_world_clone.c */
+            continue;
+        }
         assert_true(starts[g] <= 1);
         assert_false(starts[g] && stops[g]); /* a move takes two plans */
         assert_true((unsigned)o->state < POL_ST_MAX);
@@ -739,22 +782,28 @@ void world_carry_out(struct world *w, const struct pol_output *out)
     for (size_t i = 0; i < out->n_actions; i++) {
         const struct pol_action *a = &out->actions[i];
         switch (a->type) {
-        case POL_STOP:
+        case POL_STOP: /* a primary's stop demotes it first */
             w->obs[a->group][a->node] = POL_OBS_STOPPED;
+            w->promoted[a->group][a->node] = false;
             break;
         case POL_FENCE:
             w->nodes[a->node].online = false;
             w->nodes[a->node].fence = POL_NODE_FENCED;
             break;
-        case POL_START:
+        case POL_START: /* a failed primary is stopped (demoted), then started as a replica */
             w->obs[a->group][a->node] = POL_OBS_RUNNING;
-            w->groups[a->group].last_owner = (int)a->node;
+            w->promoted[a->group][a->node] = false;
+            if (w->cfg->groups[a->group].kind == CFG_KIND_SINGLE)
+                w->groups[a->group].last_owner = (int)a->node;
             break;
         case POL_DEMOTE:
             w->obs[a->group][a->node] = POL_OBS_RUNNING;
+            w->promoted[a->group][a->node] = false;
             break;
-        case POL_PROMOTE:
+        case POL_PROMOTE: /* a promotable group's last owner is its last primary */
             w->obs[a->group][a->node] = POL_OBS_PRIMARY;
+            w->promoted[a->group][a->node] = true;
+            w->groups[a->group].last_owner = (int)a->node;
             break;
         case POL_ACTION_MAX:
             break;
@@ -767,10 +816,17 @@ void world_carry_out(struct world *w, const struct pol_output *out)
             enum pol_obs *o = &w->obs[g][n];
             if (!w->nodes[n].online)
                 continue;
-            if (*o == POL_OBS_STARTING)
+            if (*o == POL_OBS_STARTING || *o == POL_OBS_DEMOTING) {
                 *o = POL_OBS_RUNNING;
-            else if (*o == POL_OBS_STOPPING || *o == POL_OBS_UNKNOWN)
+                w->promoted[g][n] = false;
+            } else if (*o == POL_OBS_PROMOTING) {
+                *o = POL_OBS_PRIMARY;
+                w->promoted[g][n] = true;
+                w->groups[g].last_owner = (int)n;
+            } else if (*o == POL_OBS_STOPPING || *o == POL_OBS_UNKNOWN) {
                 *o = POL_OBS_STOPPED;
+                w->promoted[g][n] = false;
+            }
         }
     }
 }
@@ -782,7 +838,8 @@ bool world_in_flight(const struct world *w)
         for (size_t n = 0; n < w->cfg->n_nodes; n++)
             if (w->nodes[n].online &&
                 (w->obs[g][n] == POL_OBS_STARTING || w->obs[g][n] == POL_OBS_STOPPING ||
-                 w->obs[g][n] == POL_OBS_UNKNOWN))
+                 w->obs[g][n] == POL_OBS_UNKNOWN || w->obs[g][n] == POL_OBS_PROMOTING ||
+                 w->obs[g][n] == POL_OBS_DEMOTING))
                 return true;
     return false;
 }

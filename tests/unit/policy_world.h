@@ -9,16 +9,21 @@
  *
  * The strings:
  *   config  "n1 n2=mem:16,cpu:8 n3 [nofence] [unsafe]; GROUP: NODE... [rr|script|bal] [auto]
- *            [req=G,G] [coloc] [with=G] [apart=G] [load=mem:8,cpu:2] [prio=N]; ..."
+ *            [req=G,G] [coloc] [with=G] [apart=G] [load=mem:8,cpu:2] [prio=N]
+ *            [clone|prom] [copies=N] [primaries=N]; ..."
  *           (nodes, with a capacity if given, then groups with their domain,
  *           policy (bal: balanced), failback, requires (coloc: colocated),
- *           together_with, apart_from, load and priority; defaults: fencing
- *           on, ordered, controlled, no capacity, no load, priority 0)
+ *           together_with, apart_from, load and priority, clone or
+ *           promotable (prom) with copies (default: the domain) and primaries
+ *           (default 1); defaults: fencing on, ordered, controlled, no
+ *           capacity, no load, priority 0, single)
  *   nodes   "n1:up n2:down-unclean n3:up-standby [noquorum]"
  *           (up|down, clean|unclean|fenced, standby, leaving; unlisted: up and clean)
  *   groups  "GROUP: n1=running n2=unknown prefer=n3 last=n1 banned=n1,n2
- *            fencewant=n1 backoff=n1 domain=n3,n2 stopped halted unmanaged; GROUP: ..."
- *           (backoff: the restart in place there is not due yet)
+ *            fencewant=n1 backoff=n1 domain=n3,n2 stopped halted unmanaged
+ *            promoted=n1 score=n1:10,n2:-5; GROUP: ..."
+ *           (backoff: the restart in place there is not due yet; promoted and
+ *           score: promotable groups, score unset = none)
  *           (obs per node, default stopped; stop failed is written stop-failed)
  *   actions "stop web n1; fence web n1; start db n2" ("" for none)
  *   result  "web=moving@n3 db=running@n2 mail=stopping@n1+multi+drop"
@@ -50,6 +55,8 @@ struct world {
     bool fence_wanted[MAX_GROUPS][CFG_MAX_NODES];
     bool backing_off[MAX_GROUPS][CFG_MAX_NODES];
     size_t domain[MAX_GROUPS][CFG_MAX_NODES];
+    bool promoted[MAX_GROUPS][CFG_MAX_NODES]; /* promotable groups: always their promoted */
+    int64_t score[MAX_GROUPS][CFG_MAX_NODES]; /* their score, once a row sets one */
     struct pol_input in;
 };
 
@@ -104,6 +111,44 @@ bool world_active_on(const struct world *w, size_t g, size_t n);
  * `only` uses, if only >= 0).
  */
 bool world_over_capacity(const struct world *w, const struct pol_output *out, size_t n, int only);
+/* Group g may run on node n (its run-time domain, else its configured one). */
+bool world_in_domain(const struct world *w, size_t g, size_t n);
+/* The plan has an action of type t for group g on node n. */
+bool world_acts(const struct pol_output *out, enum pol_action_type t, size_t g, size_t n);
+/* Why a start of group g on node t breaks a relationship or a capacity, or NULL. */
+const char *world_start_breaks(const struct world *w, const struct pol_output *out, size_t g,
+                               size_t t);
+
+/* ---- clone and promotable groups (policy_world_clone.c) ---- */
+
+/* The copies group g wants: copies, within its domain (a single group: 1). */
+unsigned world_copies_wanted(const struct world *w, size_t g);
+/*
+ * Nodes that may hold a copy of group g: members where it is active or not
+ * probed yet, nodes that left with it active (or unclean and unknown, in the
+ * domain) and are not fenced (unclean ones not with unsafe recovery).
+ */
+unsigned world_holders(const struct world *w, size_t g);
+/*
+ * Nodes that may be primary: members with obs promoting, primary or
+ * demoting, or promoted; unfenced nodes that left so (unclean ones not with
+ * unsafe recovery).
+ */
+unsigned world_primaries(const struct world *w, size_t g);
+/* Checks one action of a clone or promotable group (not fences: as for single groups). */
+void world_check_clone_action(const struct world *w, const struct pol_output *out,
+                              const struct pol_action *a);
+/* Checks a clone or promotable group's output and its actions taken together. */
+void world_check_clone_group(const struct world *w, const struct pol_output *out, size_t g);
+/*
+ * A settled plan (no actions, nothing under way): every eligible node with
+ * room for sure (no capacity, or no load) runs a copy, up to copies, and
+ * exactly min(primaries, promotable copies) are primary; ctx is printed on
+ * failure.
+ */
+void world_check_clone_settled(const struct world *w, const struct pol_output *out, size_t g,
+                               const char *ctx);
+
 /* Plans twice (the same input gives the same plan) and checks every invariant. */
 void world_plan(const struct world *w, struct pol_output *out);
 /* Carries a plan out as the nodes would (stops stop, starts run, fences power off). */
