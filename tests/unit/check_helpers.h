@@ -20,9 +20,17 @@
 #include "base/util.h"
 #include "config/config.h"
 
+/*
+ * The guard also stops the loop: libuv 1.44 runs due timers *before* it polls,
+ * so a guard that is already due when uv_run(UV_RUN_ONCE) begins (the loop's
+ * clock was stale: a slow fork on a loaded machine) would fire there, and the
+ * poll would then block until the next timer of the code under test (found: a
+ * 10 ms wait that lasted 30 s). uv_stop makes that poll return at once.
+ */
 static inline void on_guard(uv_timer_t *t)
 {
     *(bool *)t->data = true;
+    uv_stop(t->loop);
 }
 
 /* Runs loop until *count reaches want or max_ms passed; true if it did. */
@@ -32,6 +40,7 @@ static inline bool run_until(uv_loop_t *loop, const int *count, int want, uint64
     bool expired = false;
     uv_timer_init(loop, &guard);
     guard.data = &expired;
+    uv_update_time(loop); /* max_ms from now, not from the loop's last turn */
     uv_timer_start(&guard, on_guard, max_ms, 0);
     while (*count < want && !expired)
         uv_run(loop, UV_RUN_ONCE);

@@ -452,11 +452,16 @@ static void test_free_cancels_probes(void **state)
         xasprintf("echo $$ > %s.tmp\nmv %s.tmp %s\nexec sleep 30", pidfile, pidfile, pidfile);
     _cleanup_free_ char *s = write_script("cancel.sh", body);
     char *argv[] = {s, NULL};
-    struct cfg_check ce = exec_check(argv, 10000);
+    /*
+     * Its timeout is far beyond the wait for its pid file: on a loaded machine
+     * that wait has taken longer than a 10 s timeout, and the probe then timed
+     * out (its callback fired) before it was freed.
+     */
+    struct cfg_check ce = exec_check(argv, 600000);
     struct check *ck = check_new(&loop, &ce);
     assert_int_equal(check_run(ck, on_done, &res), 0);
     pid_t pid = 0;
-    for (int i = 0; i < 500 && access(pidfile, F_OK) < 0; i++)
+    for (int i = 0; i < 3000 && access(pidfile, F_OK) < 0; i++)
         run_for(&loop, 10);
     pid = read_pid(pidfile, 100);
     check_free(ck);
