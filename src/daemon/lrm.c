@@ -1,7 +1,9 @@
 #include "daemon/lrm.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "daemon/lrm_role.h"
 
+#include <errno.h>
 #include <string.h>
 
 /*
@@ -53,6 +55,8 @@ static void check_all_stopped(struct lrm *l)
 static enum pol_obs derive(const struct lrm *l, size_t g)
 {
     const struct lrm_group *G = l->groups[g];
+    if (l->cfg->groups[g].kind == CFG_KIND_PROMOTABLE)
+        return lrm_role_derive(&l->cfg->groups[g], G->rs, G->prom);
     size_t n = l->cfg->groups[g].n_resources, running = 0, stopped = 0;
     for (size_t r = 0; r < n; r++) {
         if (G->rs[r] == RES_ST_STOP_FAILED)
@@ -85,7 +89,7 @@ static void op_over(struct lrm *l, size_t g, enum pol_obs obs)
 {
     struct lrm_group *G = l->groups[g];
     G->op = LRM_IDLE;
-    if (obs == POL_OBS_RUNNING)
+    if (obs == POL_OBS_RUNNING || obs == POL_OBS_PRIMARY)
         watch_running(l, g, true);
     set_obs(l, g, obs);
     enum lrm_want w = G->want;
@@ -94,6 +98,10 @@ static void op_over(struct lrm *l, size_t g, enum pol_obs obs)
         lrm_start(l, g);
     else if (w == LRM_WANT_STOP)
         lrm_stop(l, g);
+    else if (w == LRM_WANT_PROMOTE)
+        lrm_promote(l, g);
+    else if (w == LRM_WANT_DEMOTE)
+        lrm_demote(l, g);
     pump_stops(l);
     check_all_stopped(l);
 }
@@ -106,11 +114,14 @@ static void on_probe(void *ctx, enum res_rc rc, const char *reason)
     struct lrm *l = ref->l;
     size_t g = ref->G->g, r = ref->r;
     struct lrm_group *G = l->groups[g];
-    G->rs[r] = rc == RES_RC_OK              ? RES_ST_RUNNING
-               : rc == RES_RC_NOT_RUNNING   ? RES_ST_STOPPED
-               : rc == RES_RC_NOT_INSTALLED ? RES_ST_STOPPED /* nothing of it can run here */
-                                            : RES_ST_FAILED;
-    if (rc != RES_RC_OK && rc != RES_RC_NOT_RUNNING)
+    const struct cfg_group *cg = &l->cfg->groups[g];
+    bool prom = G->prom[r];
+    G->rs[r] = lrm_role_probed(cg, r, rc, &prom);
+    G->prom[r] = prom;
+    res_set_promoted(G->res[r], prom);
+    if (rc == RES_RC_RUNNING_PRIMARY && prom)
+        log_info("%s: probe found it running as primary", res_label(G->res[r]));
+    else if (rc != RES_RC_OK && rc != RES_RC_NOT_RUNNING)
         log_warn("%s: probe: %s%s%s", res_label(G->res[r]), res_rc_name(rc), *reason ? ": " : "",
                  reason);
     if (--G->probes_left > 0)
@@ -158,7 +169,11 @@ static void run_res(struct lrm *l, size_t g, size_t r, enum res_op op)
 {
     struct lrm_group *G = l->groups[g];
     struct res_ref *ref = &((struct res_ref *)G->refs)[r];
-    G->rs[r] = op == RES_OP_START ? RES_ST_STARTING : RES_ST_STOPPING;
+    if (op == RES_OP_START)
+        G->rs[r] = RES_ST_STARTING;
+    else if (op == RES_OP_STOP)
+        G->rs[r] = RES_ST_STOPPING;
+    /* A promote or demote: it still runs, its role changing. */
     if (op == RES_OP_STOP)
         res_watch(G->res[r], false);
     res_cancel(G->res[r]);
@@ -187,14 +202,21 @@ static void step(struct lrm *l, size_t g)
 {
     struct lrm_group *G = l->groups[g];
     const struct cfg_group *cg = &l->cfg->groups[g];
+    if (G->op == LRM_PROMOTING || G->op == LRM_DEMOTING) {
+        lrm_role_step(l, g);
+        return;
+    }
     if (G->op == LRM_STARTING) {
-        while (G->cursor < cg->n_resources && G->rs[G->cursor] == RES_ST_RUNNING) {
-            res_watch(G->res[G->cursor], G->managed);
+        /* A copy of a promotable group starts as a replica: without its role primary resources. */
+        while (G->cursor < cg->n_resources &&
+               (G->rs[G->cursor] == RES_ST_RUNNING || lrm_role_primary_only(cg, G->cursor))) {
+            if (G->rs[G->cursor] == RES_ST_RUNNING)
+                res_watch(G->res[G->cursor], G->managed);
             G->cursor++;
         }
         if (G->cursor == cg->n_resources) {
             log_info("group %s: started", cg->name);
-            op_over(l, g, POL_OBS_RUNNING);
+            op_over(l, g, cg->kind == CFG_KIND_PROMOTABLE ? derive(l, g) : POL_OBS_RUNNING);
             return;
         }
         /* A resource in an unknown or failed state is stopped before it is started. */
@@ -240,6 +262,10 @@ static void on_step(void *ctx, enum res_rc rc, const char *reason)
     size_t g = ref.G->g, r = ref.r;
     struct lrm_group *G = l->groups[g];
     const struct cfg_resource *rc_cfg = &l->cfg->groups[g].resources[r];
+    if (G->op == LRM_PROMOTING || G->op == LRM_DEMOTING) {
+        lrm_role_on_step(l, g, r, rc, reason);
+        return;
+    }
     if (G->op == LRM_STARTING && !G->stopping_first) {
         if (rc == RES_RC_OK) {
             G->rs[r] = RES_ST_RUNNING;
@@ -260,6 +286,8 @@ static void on_step(void *ctx, enum res_rc rc, const char *reason)
     /* A stop (of the group, of a recovery, or of a resource before its start). */
     if (rc == RES_RC_OK) {
         G->rs[r] = RES_ST_STOPPED;
+        G->prom[r] = 0;
+        res_set_promoted(G->res[r], false);
     } else {
         G->rs[r] = RES_ST_STOP_FAILED;
         G->any_stop_failed = true;
@@ -287,7 +315,7 @@ void lrm_start(struct lrm *l, size_t g)
         G->want = LRM_WANT_START;
         return;
     }
-    if (G->obs == POL_OBS_RUNNING) {
+    if (G->obs == POL_OBS_RUNNING || G->obs == POL_OBS_PRIMARY) {
         report(l, g);
         return;
     }
@@ -326,6 +354,16 @@ void lrm_stop(struct lrm *l, size_t g)
         check_all_stopped(l);
         return;
     }
+    /* A primary is demoted before it stops (what can be demoted: its resources that run). */
+    enum res_op op;
+    const struct cfg_group *cg = &l->cfg->groups[g];
+    if (cg->kind == CFG_KIND_PROMOTABLE &&
+        lrm_role_next(cg, G->rs, G->prom, false, &op) != SIZE_MAX) {
+        G->want = LRM_WANT_STOP;
+        log_info("group %s: demoting it here before its stop", cg->name);
+        lrm_role_begin(l, g, LRM_DEMOTING);
+        return;
+    }
     begin_stop(l, g, LRM_STOPPING, 0);
 }
 
@@ -351,6 +389,43 @@ bool lrm_stopped_from(const struct lrm *l, size_t g, size_t first)
         if (G->rs[r] != RES_ST_STOPPED)
             return false;
     return true;
+}
+
+/* ---- what lrm_role.c uses (lrm_role.h) ---- */
+
+void lrm_report(struct lrm *l, size_t g)
+{
+    report(l, g);
+}
+
+void lrm_set_obs(struct lrm *l, size_t g, enum pol_obs obs)
+{
+    set_obs(l, g, obs);
+}
+
+enum pol_obs lrm_derive(const struct lrm *l, size_t g)
+{
+    return derive(l, g);
+}
+
+void lrm_op_over(struct lrm *l, size_t g, enum pol_obs obs)
+{
+    op_over(l, g, obs);
+}
+
+void lrm_run_res(struct lrm *l, size_t g, size_t r, enum res_op op)
+{
+    run_res(l, g, r, op);
+}
+
+void lrm_step(struct lrm *l, size_t g)
+{
+    step(l, g);
+}
+
+void lrm_recover(struct lrm *l, size_t g, size_t r)
+{
+    begin_stop(l, g, LRM_RECOVERING, r);
 }
 
 /* ---- stops in dependency order (lrm_stop_all, lrm_stop_running) ---- */
@@ -494,12 +569,21 @@ static void on_res_failed(void *ctx, const char *reason)
         G->recover_from = r;
         return;
     }
+    size_t low = r;
     if (G->op == LRM_STARTING) {
         log_info("group %s: abandoning its start: %s failed", gname(l, g), rc->name);
         abandon_start(G);
+    } else if (G->op == LRM_PROMOTING || G->op == LRM_DEMOTING) {
+        log_info("group %s: abandoning its %s: %s failed", gname(l, g),
+                 G->op == LRM_PROMOTING ? "promotion" : "demotion", rc->name);
+        size_t cur = lrm_role_abandon(G);
+        low = cur < low ? cur : low; /* the resource cut short is stopped too */
+    } else if (G->op == LRM_NOTIFYING) {
+        _cleanup_free_ char *why = xasprintf("abandoned: %s failed", rc->name);
+        lrm_role_abandon_notify(l, g, why);
     }
     /* Stop it and everything after it; the coordinator decides where it starts again. */
-    begin_stop(l, g, LRM_RECOVERING, r);
+    begin_stop(l, g, LRM_RECOVERING, low);
 }
 
 void lrm_set_managed(struct lrm *l, size_t g, bool managed)
@@ -531,6 +615,7 @@ static struct lrm_group *group_new(struct lrm *l, size_t g)
     G->obs = POL_OBS_UNKNOWN;
     G->managed = true;
     G->rs = xcalloc(n ? n : 1, 1);
+    G->prom = xcalloc(n ? n : 1, 1);
     G->res = xcalloc(n ? n : 1, sizeof(*G->res));
     G->refs = xcalloc(n ? n : 1, sizeof(struct res_ref));
     G->n_res = n;
@@ -544,6 +629,8 @@ static struct lrm_group *group_new(struct lrm *l, size_t g)
 
 static void group_free(struct lrm_group *G)
 {
+    lrm_notify_cancel(G->notify_run);
+    free(G->notify_own);
     for (size_t r = 0; r < G->n_res; r++) {
         res_cancel(G->res[r]);
         res_free(G->res[r]);
@@ -551,6 +638,7 @@ static void group_free(struct lrm_group *G)
     free(G->res);
     free(G->refs);
     free(G->rs);
+    free(G->prom);
     free(G);
 }
 
@@ -567,6 +655,7 @@ static struct lrm_group *group_keep(struct lrm *l, struct lrm_group *G, size_t g
         res_free(G->res[r]);
     }
     uint8_t *rs = xcalloc(n ? n : 1, 1);
+    uint8_t *prom = xcalloc(n ? n : 1, 1);
     struct res **res = xcalloc(n ? n : 1, sizeof(*res));
     struct res_ref *refs = xcalloc(n ? n : 1, sizeof(*refs));
     G->g = g;
@@ -574,6 +663,7 @@ static struct lrm_group *group_keep(struct lrm *l, struct lrm_group *G, size_t g
         refs[r] = (struct res_ref){l, G, r};
         if (r < keep) {
             rs[r] = G->rs[r];
+            prom[r] = G->prom[r];
             res[r] = G->res[r];
             res_rebind(res[r], &l->env, g, r, &refs[r]);
         } else {
@@ -582,9 +672,11 @@ static struct lrm_group *group_keep(struct lrm *l, struct lrm_group *G, size_t g
         }
     }
     free(G->rs);
+    free(G->prom);
     free(G->res);
     free(G->refs);
     G->rs = rs;
+    G->prom = prom;
     G->res = res;
     G->refs = refs;
     G->n_res = n;
@@ -605,6 +697,17 @@ struct lrm *lrm_new(uv_loop_t *loop, const struct cfg *cfg, size_t node, const c
     for (size_t g = 0; g < cfg->n_groups; g++)
         l->groups[g] = group_new(l, g);
     return l;
+}
+
+void lrm_set_compat_dir(struct lrm *l, const char *dir)
+{
+    l->env.compat_dir = dir;
+    for (size_t g = 0; g < l->cfg->n_groups; g++) {
+        struct lrm_group *G = l->groups[g];
+        struct res_ref *refs = G->refs;
+        for (size_t r = 0; r < G->n_res; r++)
+            res_rebind(G->res[r], &l->env, g, r, &refs[r]);
+    }
 }
 
 void lrm_reconfigure(struct lrm *l, const struct cfg *next, const struct cfg_diff *d)

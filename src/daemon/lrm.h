@@ -7,6 +7,11 @@
  * stopped at once, so that the coordinator only has to decide where the
  * group starts again. A stop that fails leaves the group "stop failed": the
  * node will be fenced.
+ *
+ * A copy of a clone is the group running here, nothing more. A copy of a
+ * promotable group starts as a replica (its resources of role primary stay
+ * stopped), and is promoted and demoted by lrm_promote and lrm_demote; the
+ * order and the meaning of the agents' answers are lrm_role.h's.
  */
 #pragma once
 
@@ -32,14 +37,28 @@ struct lrm_hooks {
     void (*all_stopped)(void *ctx, bool ok);
 };
 
-enum lrm_want { LRM_WANT_NONE, LRM_WANT_START, LRM_WANT_STOP };
-enum lrm_op { LRM_IDLE, LRM_PROBING, LRM_STARTING, LRM_STOPPING, LRM_RECOVERING };
+enum lrm_want { LRM_WANT_NONE, LRM_WANT_START, LRM_WANT_STOP, LRM_WANT_PROMOTE, LRM_WANT_DEMOTE };
+enum lrm_op {
+    LRM_IDLE,
+    LRM_PROBING,
+    LRM_STARTING,
+    LRM_STOPPING,
+    LRM_RECOVERING,
+    LRM_PROMOTING, /* promotable: promote, then start the role primary resources */
+    LRM_DEMOTING,  /* promotable: stop the role primary resources, then demote */
+    LRM_NOTIFYING, /* lrm_notify */
+};
+
+struct lrm_notify_run;
+/* lrm_notify is over: ok when every agent notified exited 0 (else reason says which did not). */
+typedef void (*lrm_notify_fn)(void *ctx, size_t g, bool ok, const char *reason);
 
 struct lrm_group {
     size_t g;     /* its index in the current configuration */
     size_t n_res; /* resources (of the definition it was made for) */
     enum pol_obs obs;
-    uint8_t *rs; /* per resource: enum res_state */
+    uint8_t *rs;   /* per resource: enum res_state */
+    uint8_t *prom; /* per resource: promoted (see lrm_role.h) */
     struct res **res;
     void *refs; /* per resource: what its failure callback and its operations are told */
     enum lrm_op op;
@@ -56,6 +75,11 @@ struct lrm_group {
      * for the groups here that require this one or run together with it.
      */
     bool stop_queued;
+    enum res_op step_op; /* promoting, demoting: the operation of the resource at cursor */
+    struct lrm_notify_run *notify_run;
+    lrm_notify_fn notify_cb;
+    void *notify_ctx;
+    void *notify_own; /* what the notify run's callback is told */
 };
 
 struct lrm {
@@ -78,6 +102,12 @@ struct lrm {
  */
 struct lrm *lrm_new(uv_loop_t *loop, const struct cfg *cfg, size_t node, const char *run_dir,
                     const struct lrm_hooks *hooks, void *ctx);
+/*
+ * The directory of the Pacemaker-compatible commands (crm_master, ...):
+ * every agent run from now on gets it first in PATH and as HA_SBIN_DIR
+ * (res_env.compat_dir). Borrowed, must outlive l; NULL: none (the default).
+ */
+void lrm_set_compat_dir(struct lrm *l, const char *dir);
 /*
  * Takes over configuration next, from d (cfg_diff of the current one and
  * next, after cfg_transplant_unchanged): unchanged groups keep running
@@ -129,6 +159,37 @@ bool lrm_stopped_from(const struct lrm *l, size_t g, size_t first);
  * (or failed to stop), as the policy orders stops across the cluster.
  */
 void lrm_stop_all(struct lrm *l);
+/*
+ * Promotable groups. lrm_promote promotes the copy here, a running replica
+ * (obs RUNNING): its resources of role promotable in order (obs PROMOTING),
+ * then starts those of role primary in order; then it is POL_OBS_PRIMARY
+ * and its monitors expect "running as primary" of the promotable ones. A
+ * copy that is not a running replica is not promoted (logged, reported). A
+ * failure is reported through failure (kind by on_fail) and the group is
+ * recovered from the failed resource on, as for a failure while running.
+ * After the operation under way, like lrm_start.
+ */
+void lrm_promote(struct lrm *l, size_t g);
+/*
+ * Demotes the copy here: stops its resources of role primary in reverse
+ * order (obs DEMOTING), then demotes its promoted ones in reverse order;
+ * then it is a replica (POL_OBS_RUNNING). lrm_stop of a promoted copy
+ * demotes it first. A stop that fails leaves it POL_OBS_STOP_FAILED.
+ */
+void lrm_demote(struct lrm *l, size_t g);
+/*
+ * Whether promoted resources of group g may be active here: from the moment
+ * a promote begins until its demote or stop succeeded, and while a resource
+ * of role primary is not stopped (lrm_role_promoted). False for other kinds.
+ */
+bool lrm_promoted(const struct lrm *l, size_t g);
+/*
+ * Runs notification n (copied) on the running ocf resources of group g
+ * here, in order (res_notify): cb fires once, from the loop, when done. A
+ * failed notify is no failure of the resource; cb says it. -EBUSY while an
+ * operation of the group is under way (nothing runs, cb does not fire).
+ */
+int lrm_notify(struct lrm *l, size_t g, const struct res_notify *n, lrm_notify_fn cb, void *ctx);
 /* Maintenance: unmanaged groups are not watched; managing again probes the group first. */
 void lrm_set_managed(struct lrm *l, size_t g, bool managed);
 

@@ -27,6 +27,7 @@
 #include "daemon/cfgctl.h"
 #include "daemon/cfgsync.h"
 #include "daemon/cluster.h"
+#include "daemon/compatdir.h"
 #include "daemon/control.h"
 #include "daemon/cosup.h"
 #include "daemon/ctl.h"
@@ -1101,6 +1102,13 @@ static int run(struct vigild *d)
                   d->cfg_path);
     } else if (d->local_node >= 0) {
         d->lrm = lrm_new(d->loop, d->cfg, (size_t)d->local_node, d->run_dir, &lrm_hooks, d);
+        /* Agents find crm_master & co (the Pacemaker-compatible commands) first in PATH. */
+        const char *compat = compat_dir();
+        if (compat)
+            lrm_set_compat_dir(d->lrm, compat);
+        else
+            log_warn("the Pacemaker-compatible commands (crm_master, crm_attribute, ...) are "
+                     "not installed: agents that call them will fail");
         d->placer = placer_new(d->loop, &d->gv, d->cfg->nodes[d->local_node].name);
         for (size_t g = 0; g < d->cfg->n_groups; g++)
             lrm_set_managed(d->lrm, g, !db->groups[g].unmanaged);

@@ -378,6 +378,9 @@ struct fs_op *fs_op_start(uv_loop_t *loop, const struct cfg_resource *r, enum re
         else
             run_umount(op);
         break;
+    case RES_OP_PROMOTE: /* resource.c refuses these for fs resources */
+    case RES_OP_DEMOTE:
+    case RES_OP_NOTIFY:
     case RES_OP_MAX:
         complete(op, RES_RC_FAILED, "bad operation");
         break;

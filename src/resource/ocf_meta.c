@@ -252,6 +252,15 @@ static int on_action(struct meta_state *st, const xmlNode *el)
     } else if (strcmp(name, "stop") == 0 && !st->have_stop) {
         st->have_stop = true;
         st->m.stop_timeout_ms = to;
+    } else if (strcmp(name, "promote") == 0 && !st->m.has_promote) {
+        st->m.has_promote = true;
+        st->m.promote_timeout_ms = to;
+    } else if (strcmp(name, "demote") == 0 && !st->m.has_demote) {
+        st->m.has_demote = true;
+        st->m.demote_timeout_ms = to;
+    } else if (strcmp(name, "notify") == 0 && !st->m.has_notify) {
+        st->m.has_notify = true;
+        st->m.notify_timeout_ms = to;
     } else if (strcmp(name, "monitor") == 0) {
         /*
          * Promotable agents list a monitor per role, others one per depth:

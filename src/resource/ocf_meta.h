@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,11 @@ struct ocf_meta {
     uint64_t stop_timeout_ms;
     uint64_t monitor_timeout_ms;
     uint64_t monitor_interval_ms;
+    /* The actions of promotable agents: whether it lists them, and their timeouts. */
+    bool has_promote, has_demote, has_notify;
+    uint64_t promote_timeout_ms;
+    uint64_t demote_timeout_ms;
+    uint64_t notify_timeout_ms;
     char **required; /* names of parameters with required="1", NULL-terminated */
 };
 
@@ -32,11 +38,11 @@ struct ocf_meta {
  * the encoding is UTF-8 unless the XML declaration names another).
  *
  * Read: <resource-agent> / <parameters> / <parameter name=".." required="1|true|yes|on">
- * and <resource-agent> / <actions> / <action name="start|stop|monitor"
- * timeout=".." interval="..">; every other element is only checked to be
- * well-formed. Durations: a number with an optional unit, ms/msec, s/sec
+ * and <resource-agent> / <actions> / <action name="start|stop|monitor|
+ * promote|demote|notify" timeout=".." interval="..">; every other element is
+ * only checked to be well-formed. Durations: a number with an optional unit, ms/msec, s/sec
  * (the default), m/min, h/hr, case-insensitive, blanks around allowed. The
- * first start and the first stop action count; of several monitor actions
+ * first start, stop, promote, demote and notify action count; of several monitor actions
  * the plain one (no role, depth 0 or none), else one of another depth, else
  * a role's.
  *

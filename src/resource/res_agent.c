@@ -9,7 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define AGENT_PATH            "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+#define AGENT_PATH            "/usr/sbin:/usr/bin:/sbin:/bin"
+#define CRM_FEATURE_SET       "3.16.2" /* what Pacemaker 2.1.5 (Debian 12) passes */
 #define LSB_DIR               "/etc/init.d"
 #define META_MAX_OUTPUT       (1024u * 1024) /* meta-data XML; real agents print at most ~15 KiB */
 #define OCF_ERR_UNIMPLEMENTED 3
@@ -49,6 +50,12 @@ static const char *action_name(enum cfg_res_type type, enum res_op op)
     case RES_OP_MONITOR:
     case RES_OP_PROBE:
         return type == CFG_RES_LSB ? "status" : "monitor";
+    case RES_OP_PROMOTE:
+        return type == CFG_RES_LSB ? NULL : "promote";
+    case RES_OP_DEMOTE:
+        return type == CFG_RES_LSB ? NULL : "demote";
+    case RES_OP_NOTIFY:
+        return type == CFG_RES_OCF ? "notify" : NULL;
     default:
         return NULL;
     }
@@ -63,6 +70,8 @@ static enum res_rc map_exit(enum cfg_res_type type, enum res_op op, int code)
     bool monitor = op == RES_OP_MONITOR || op == RES_OP_PROBE;
     if (code == 0)
         return RES_RC_OK;
+    if (monitor && (type == CFG_RES_SCRIPT || type == CFG_RES_OCF) && (code == 8 || code == 9))
+        return code == 8 ? RES_RC_RUNNING_PRIMARY : RES_RC_FAILED_PRIMARY;
     switch (type) {
     case CFG_RES_SCRIPT:
         return monitor && code == 7 ? RES_RC_NOT_RUNNING : RES_RC_FAILED;
@@ -119,16 +128,72 @@ static void strv_clear(struct strv *sv)
     *sv = (struct strv){0};
 }
 
+/* Pacemaker's meta variables of a clone or promotable group that agents test. */
+static void add_clone_env(struct strv *e, const struct res_agent_env *env)
+{
+    strv_addf(e, "OCF_RESKEY_CRM_meta_clone_max=%u", (unsigned)env->clone_max);
+    strv_addf(e, "OCF_RESKEY_CRM_meta_clone_node_max=1");
+    strv_addf(e, "OCF_RESKEY_CRM_meta_notify=%s", env->clone_notify ? "true" : "false");
+    strv_addf(e, "OCF_RESKEY_CRM_meta_globally_unique=false");
+    strv_addf(e, "OCF_RESKEY_crm_feature_set=" CRM_FEATURE_SET);
+    if (env->promoted_max) {
+        strv_addf(e, "OCF_RESKEY_CRM_meta_promoted_max=%u", (unsigned)env->promoted_max);
+        strv_addf(e, "OCF_RESKEY_CRM_meta_master_max=%u", (unsigned)env->promoted_max);
+        strv_addf(e, "OCF_RESKEY_CRM_meta_promoted_node_max=1");
+        strv_addf(e, "OCF_RESKEY_CRM_meta_master_node_max=1");
+    }
+}
+
+/*
+ * The notify variables: type, operation, and per list the node names and
+ * "RESOURCE:INDEX" of the copies (the instance number is the node's index in
+ * the configuration). Promoted and unpromoted are also given as Pacemaker's
+ * older master and slave. A node index out of range is left out.
+ */
+static void add_notify_env(struct strv *e, const struct res_agent_env *env,
+                           const struct cfg_resource *r)
+{
+    const struct res_notify *n = env->notify;
+    strv_addf(e, "OCF_RESKEY_CRM_meta_notify_type=%s", n->post ? "post" : "pre");
+    strv_addf(e, "OCF_RESKEY_CRM_meta_notify_operation=%s", res_op_name(n->op));
+    for (int l = 0; l < RES_NL_MAX; l++) {
+        _cleanup_free_ char *unames = xstrdup(""), *rscs = xstrdup("");
+        for (size_t i = 0; i < n->n[l]; i++) {
+            size_t k = n->nodes[l][i];
+            if (k >= env->n_nodes)
+                continue;
+            char *u = xasprintf("%s%s%s", unames, *unames ? " " : "", env->nodes[k].name);
+            char *rs = xasprintf("%s%s%s:%zu", rscs, *rscs ? " " : "", r->name, k);
+            free(unames);
+            free(rscs);
+            unames = u;
+            rscs = rs;
+        }
+        const char *names[2] = {res_notify_list_name(l), l == RES_NL_PROMOTED     ? "master"
+                                                         : l == RES_NL_UNPROMOTED ? "slave"
+                                                                                  : NULL};
+        for (int j = 0; j < 2 && names[j]; j++) {
+            strv_addf(e, "OCF_RESKEY_CRM_meta_notify_%s_uname=%s", names[j], unames);
+            strv_addf(e, "OCF_RESKEY_CRM_meta_notify_%s_resource=%s", names[j], rscs);
+        }
+    }
+}
+
 /*
  * The environment of one call of action (see res_agent.h); timeout_ms and
  * interval_ms go to OCF's meta variables. -EINVAL for a parameter name that
  * cannot be part of a variable's (the loader refuses those first).
  */
 static int build_env(const struct res_agent_env *env, const struct cfg_resource *r,
-                     uint64_t timeout_ms, uint64_t interval_ms, struct strv *ret)
+                     uint64_t timeout_ms, uint64_t interval_ms, bool notify, struct strv *ret)
 {
     struct strv e = {0};
-    strv_addf(&e, "%s", AGENT_PATH);
+    if (env->compat_dir) {
+        strv_addf(&e, "PATH=%s:" AGENT_PATH, env->compat_dir);
+        strv_addf(&e, "HA_SBIN_DIR=%s", env->compat_dir);
+    } else {
+        strv_addf(&e, "PATH=" AGENT_PATH);
+    }
     for (size_t i = 0; i < r->n_params; i++) {
         if (!env_name_ok(r->params[i].key)) {
             strv_clear(&e);
@@ -157,6 +222,10 @@ static int build_env(const struct res_agent_env *env, const struct cfg_resource 
             strv_addf(&e, "OCF_RESKEY_CRM_meta_on_node=%s", env->node);
         if (env->rsc_tmp)
             strv_addf(&e, "HA_RSCTMP=%s", env->rsc_tmp);
+        if (env->clone_max)
+            add_clone_env(&e, env);
+        if (notify && env->notify)
+            add_notify_env(&e, env, r);
     }
     *ret = e;
     return 0;
@@ -200,7 +269,7 @@ static void invocation_clear(struct invocation *inv)
 }
 
 static int prepare(const struct res_agent_env *env, const struct cfg_resource *r,
-                   const char *action, uint64_t timeout_ms, uint64_t interval_ms,
+                   const char *action, uint64_t timeout_ms, uint64_t interval_ms, bool notify,
                    struct invocation *ret)
 {
     if (r->type != CFG_RES_SCRIPT && r->type != CFG_RES_OCF && r->type != CFG_RES_LSB)
@@ -213,7 +282,7 @@ static int prepare(const struct res_agent_env *env, const struct cfg_resource *r
     if (r->type == CFG_RES_SCRIPT && (!r->path || r->path[0] != '/'))
         return -EINVAL;
     struct invocation inv = {0};
-    int e = build_env(env, r, timeout_ms, interval_ms, &inv.env);
+    int e = build_env(env, r, timeout_ms, interval_ms, notify, &inv.env);
     if (e < 0)
         return e;
     if (r->type == CFG_RES_OCF && env->rsc_tmp)
@@ -266,12 +335,13 @@ int res_agent_start(uv_loop_t *loop, const struct res_agent_env *env, const stru
                     void *ctx, struct res_agent_call **ret)
 {
     const char *action = action_name(r->type, op);
-    if (!action)
+    if (!action || (op == RES_OP_NOTIFY && !env->notify))
         return -EINVAL;
     if (!timeout_ms)
         timeout_ms = RES_AGENT_DEFAULT_TIMEOUT_MS;
     struct invocation inv;
-    int e = prepare(env, r, action, timeout_ms, op == RES_OP_MONITOR ? interval_ms : 0, &inv);
+    int e = prepare(env, r, action, timeout_ms, op == RES_OP_MONITOR ? interval_ms : 0,
+                    op == RES_OP_NOTIFY, &inv);
     if (e < 0)
         return e;
     struct res_agent_call *c = xcalloc(1, sizeof(*c));
@@ -328,7 +398,7 @@ static int run_action_sync(const struct res_agent_env *env, const struct cfg_res
                            struct run_result *ret, char **ret_err)
 {
     struct invocation inv;
-    int e = prepare(env, r, action, timeout_ms, 0, &inv);
+    int e = prepare(env, r, action, timeout_ms, 0, false, &inv);
     if (e < 0) {
         *ret_err = xasprintf("cannot prepare %s: %s", action, strerror(-e));
         return e;
@@ -431,6 +501,10 @@ int res_agent_validate_sync(const struct res_agent_env *env, const struct cfg_re
         ocf_meta_clear(&m);
         return -EINVAL;
     }
+    if (res_agent_check_role(r, &m, ret_err) < 0) {
+        ocf_meta_clear(&m);
+        return -EINVAL;
+    }
     struct run_result rr;
     e = run_action_sync(env, r, "validate-all", timeout_ms, false, &rr, ret_err);
     if (e == 0) {
@@ -448,4 +522,21 @@ int res_agent_validate_sync(const struct res_agent_env *env, const struct cfg_re
     else
         *ret_meta = m;
     return e;
+}
+
+int res_agent_check_role(const struct cfg_resource *r, const struct ocf_meta *m, char **ret_err)
+{
+    if (r->type != CFG_RES_OCF || r->role != CFG_ROLE_PROMOTABLE)
+        return 0;
+    const char *missing = !m->has_promote && !m->has_demote ? "promote and demote actions"
+                          : !m->has_promote                 ? "promote action"
+                          : !m->has_demote                  ? "demote action"
+                                                            : NULL;
+    if (!missing)
+        return 0;
+    *ret_err = xasprintf("agent ocf:%s:%s has no %s; a resource of role promotable is promoted and "
+                         "demoted by its agent: give it role all or primary, or use an agent that "
+                         "implements promote and demote",
+                         r->provider, r->agent, missing);
+    return -EINVAL;
 }

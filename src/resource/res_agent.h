@@ -15,20 +15,29 @@
  *           OCF_RESKEY_<param>, and the meta variables OCF_RESKEY_CRM_meta_timeout
  *           (the action's timeout in ms), OCF_RESKEY_CRM_meta_interval (ms, 0
  *           except for a recurring monitor), OCF_RESKEY_CRM_meta_on_node (this
- *           node's name), HA_RSCTMP.
+ *           node's name), HA_RSCTMP. In a clone or promotable group (clone_max
+ *           set) also Pacemaker's clone meta variables: _clone_max, _clone_node_max
+ *           (1), _notify (true/false), _globally_unique (false),
+ *           OCF_RESKEY_crm_feature_set; promotable (promoted_max set) adds
+ *           _promoted_max and _master_max, _promoted_node_max and
+ *           _master_node_max (1). A notify adds the notify variables (res_notify).
  *   lsb:    argv = {/etc/init.d/NAME, ACTION} with ACTION start, stop, status.
  * Every call gets PATH=/usr/sbin:/usr/bin:/sbin:/bin and nothing else from the
- * daemon's environment.
+ * daemon's environment; with a compat_dir, PATH starts with it and HA_SBIN_DIR
+ * names it (the Pacemaker-compatible commands agents call, crm_master, ...).
  *
  * Exit codes:
- *   script: monitor/probe 0 running, 7 stopped, else failed; start/stop 0 ok.
+ *   script: monitor/probe 0 running, 7 stopped, 8 running as primary, 9
+ *           failed as primary, else failed; other actions 0 ok.
  *   ocf:    0 ok/running, 7 not running, 5 not installed, 2 and 6 not
- *           configured, 1 3 4 8 9 and others failed (8/9 promotable states are
- *           not supported and count as failed).
+ *           configured, monitor/probe 8 running as primary and 9 failed as
+ *           primary, 1 3 4 and others (8 and 9 of other actions) failed.
  *   lsb:    status 0 running, 3 not running, 1 2 4 failed; start/stop 0 ok.
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <uv.h>
@@ -62,12 +71,26 @@ struct res_agent_env {
     const char *group;
     const char *node;
     const char *rsc_tmp; /* HA_RSCTMP: a directory for the agent's state, e.g. /run/vigil/rsctmp */
+    /* HA_SBIN_DIR and first in PATH, for every kind (NULL: neither). */
+    const char *compat_dir;
+    /* Clone and promotable groups (ocf): copies (0: not a clone), primaries (0: not promotable). */
+    uint32_t clone_max;
+    uint32_t promoted_max;
+    bool clone_notify; /* the group's notify: */
+    /*
+     * RES_OP_NOTIFY only (ocf): the notification, and the cluster's nodes its
+     * lists index (names for _uname, "RESOURCE:INDEX" for _resource).
+     */
+    const struct res_notify *notify;
+    const struct cfg_node *nodes;
+    size_t n_nodes;
 };
 
 /*
  * Starts one action of resource r (type script, ocf or lsb). op selects the
  * action: start, stop, monitor; probe calls monitor (status for lsb) with
- * interval 0. interval_ms is passed to OCF as the monitor interval; a
+ * interval 0; promote and demote (script and ocf), notify (ocf, with
+ * env->notify set). interval_ms is passed to OCF as the monitor interval; a
  * timeout_ms of 0 means RES_AGENT_DEFAULT_TIMEOUT_MS. cb fires exactly once,
  * later, unless res_agent_cancel comes first. Returns 0 and the call in *ret,
  * or a negative errno (cb never fires): -EINVAL for another resource type, an
@@ -101,7 +124,8 @@ char *res_agent_path(const char *ocf_root, const struct cfg_resource *r);
  * in *ret_err ("meta-data exited with status 1: ...", "meta-data is not the
  * XML of an OCF agent: line 3: Opening and ending tag mismatch: ..."). vigild
  * calls it once per OCF resource at start-up, for the defaults of the
- * timeouts and the monitor interval not written in vigil.yaml.
+ * timeouts and the monitor interval not written in vigil.yaml, and for
+ * res_agent_check_role.
  */
 int res_agent_meta_sync(const struct res_agent_env *env, const struct cfg_resource *r,
                         uint64_t timeout_ms, struct ocf_meta *ret_meta, char **ret_err);
@@ -116,7 +140,18 @@ int res_agent_meta_sync(const struct res_agent_env *env, const struct cfg_resour
  * lsb: all zero, no required parameters); otherwise a negative errno with a
  * reason owned by the caller in *ret_err ("validate-all exited with status 6:
  * ...", "ocf:heartbeat:IPaddr2 requires parameters that are not set: ip",
- * the reasons of res_agent_meta_sync) and *ret_meta untouched.
+ * the reasons of res_agent_meta_sync and of res_agent_check_role) and
+ * *ret_meta untouched.
  */
 int res_agent_validate_sync(const struct res_agent_env *env, const struct cfg_resource *r,
                             uint64_t timeout_ms, struct ocf_meta *ret_meta, char **ret_err);
+
+/*
+ * Whether OCF resource r can take its role with the agent's meta-data m: a
+ * resource of role promotable needs the promote and demote actions. 0, or
+ * -EINVAL with the reason in *ret_err, owned by the caller ("agent
+ * ocf:heartbeat:IPaddr2 has no promote action; a resource of role promotable
+ * is promoted and demoted by its agent: give it role all or primary, or use an
+ * agent that implements promote and demote"). Other kinds and roles: 0.
+ */
+int res_agent_check_role(const struct cfg_resource *r, const struct ocf_meta *m, char **ret_err);

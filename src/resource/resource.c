@@ -68,6 +68,13 @@ struct res {
     /* Effective timeouts and monitor interval: the configured ones, else the OCF meta-data's. */
     uint64_t t_start, t_stop, t_monitor, monitor_iv;
     uint64_t t_ready; /* ready_timeout, else the effective start timeout */
+    uint64_t t_promote, t_demote, t_notify;
+
+    /* Promotable groups. */
+    bool promoted;  /* the watch's monitor expects "running as primary" */
+    bool no_notify; /* the agent's meta-data lists no notify action */
+    char *role_err; /* the agent cannot take the resource's role (res_agent_check_role) */
+    const struct res_notify *notify; /* RES_OP_NOTIFY: the notification, during dispatch only */
 };
 
 static void finish(struct res *res, enum res_rc rc, const char *reason);
@@ -207,6 +214,9 @@ static void proc_op(struct res *res)
     }
     case RES_OP_START:
         break;
+    case RES_OP_PROMOTE: /* refused by dispatch */
+    case RES_OP_DEMOTE:
+    case RES_OP_NOTIFY:
     case RES_OP_MAX:
         return;
     }
@@ -382,6 +392,9 @@ static void ip_op(struct res *res)
             log_info("%s: added %s", res->label, rc->address);
         finish(res, RES_RC_OK, "");
         return;
+    case RES_OP_PROMOTE: /* refused by dispatch */
+    case RES_OP_DEMOTE:
+    case RES_OP_NOTIFY:
     case RES_OP_MAX:
         break;
     }
@@ -396,17 +409,41 @@ static void on_agent_done(void *ctx, const struct res_agent_result *ar)
     finish(res, ar->rc, ar->reason ?: "");
 }
 
+/* What every agent of this resource is told about where and how it runs. */
+static void agent_env(const struct res *res, struct res_agent_env *ret)
+{
+    const struct cfg_group *cg = res->cg;
+    *ret = (struct res_agent_env){
+        .ocf_root = res->env.cfg->ocf_root,
+        .group = cg->name,
+        .node = res->env.cfg->nodes[res->env.node].name,
+        .compat_dir = res->env.compat_dir,
+        .clone_max = cg->kind != CFG_KIND_SINGLE ? cg->copies : 0,
+        .promoted_max = cg->kind == CFG_KIND_PROMOTABLE ? cg->primaries : 0,
+        .clone_notify = cg->notify,
+        .nodes = res->env.cfg->nodes,
+        .n_nodes = res->env.cfg->n_nodes,
+    };
+}
+
 static void agent_op(struct res *res)
 {
     _cleanup_free_ char *tmp = xasprintf("%s/rsctmp", res->env.run_dir);
-    struct res_agent_env ae = {.ocf_root = res->env.cfg->ocf_root,
-                               .group = res->cg->name,
-                               .node = res->env.cfg->nodes[res->env.node].name,
-                               .rsc_tmp = tmp};
+    struct res_agent_env ae;
+    agent_env(res, &ae);
+    ae.rsc_tmp = tmp;
+    ae.notify = res->notify;
     const struct cfg_resource *rc = res->rc;
-    uint64_t t = res->op == RES_OP_START  ? res->t_start
-                 : res->op == RES_OP_STOP ? res->t_stop
-                                          : res->t_monitor;
+    if ((res->op == RES_OP_PROMOTE || res->op == RES_OP_DEMOTE) && res->role_err) {
+        finish(res, RES_RC_NOT_CONFIGURED, res->role_err);
+        return;
+    }
+    uint64_t t = res->op == RES_OP_START     ? res->t_start
+                 : res->op == RES_OP_STOP    ? res->t_stop
+                 : res->op == RES_OP_PROMOTE ? res->t_promote
+                 : res->op == RES_OP_DEMOTE  ? res->t_demote
+                 : res->op == RES_OP_NOTIFY  ? res->t_notify
+                                             : res->t_monitor;
     if (!t)
         t = RES_AGENT_DEFAULT_TIMEOUT_MS;
     uint64_t interval = res->internal ? res->monitor_iv : 0;
@@ -500,11 +537,17 @@ static void on_done_timer(uv_timer_t *t)
     res->internal = false;
     res->cb = NULL;
     if (internal) {
-        /* The watch's monitor. */
-        if (rc != RES_RC_OK && res->watching && !res->failed_fired) {
+        /* The watch's monitor: a promoted resource runs as primary, any other one plainly. */
+        enum res_rc want = res->promoted ? RES_RC_RUNNING_PRIMARY : RES_RC_OK;
+        if (rc != want && res->watching && !res->failed_fired) {
             res->failed_fired = true;
-            _cleanup_free_ char *why = xasprintf("monitor: %s%s%s", res_rc_name(rc),
-                                                 reason && *reason ? ": " : "", reason ?: "");
+            _cleanup_free_ char *why =
+                rc == RES_RC_OK && res->promoted
+                    ? xstrdup("monitor: running as a replica, not as primary")
+                : rc == RES_RC_RUNNING_PRIMARY && res->rc->role == CFG_ROLE_PROMOTABLE
+                    ? xstrdup("monitor: running as primary, not as a replica")
+                    : xasprintf("monitor: %s%s%s", res_rc_name(rc), reason && *reason ? ": " : "",
+                                reason ?: "");
             log_warn("%s: %s", res->label, why);
             res->failed(res->failed_ctx, why);
         }
@@ -548,6 +591,15 @@ static void on_op_timeout(uv_timer_t *t)
 
 static void dispatch(struct res *res)
 {
+    bool agent = res->rc->type == CFG_RES_SCRIPT || res->rc->type == CFG_RES_OCF;
+    if ((res->op == RES_OP_PROMOTE || res->op == RES_OP_DEMOTE) && !agent) {
+        finish(res, RES_RC_NOT_CONFIGURED, "only ocf and script resources can be promoted");
+        return;
+    }
+    if (res->op == RES_OP_NOTIFY && res->rc->type != CFG_RES_OCF) {
+        finish(res, RES_RC_NOT_CONFIGURED, "only ocf resources are notified");
+        return;
+    }
     switch (res->rc->type) {
     case CFG_RES_IP:
         ip_op(res);
@@ -599,12 +651,43 @@ static void begin(struct res *res, enum res_op op, bool internal, res_done_fn cb
 
 int res_run(struct res *res, enum res_op op, res_done_fn cb, void *ctx)
 {
+    if (op == RES_OP_NOTIFY)
+        return -EINVAL; /* res_notify */
     if (res->busy && res->internal)
         res_cancel(res);
     if (res->busy)
         return -EBUSY;
     begin(res, op, false, cb, ctx);
     return 0;
+}
+
+int res_notify(struct res *res, const struct res_notify *n, res_done_fn cb, void *ctx)
+{
+    if (res->rc->type != CFG_RES_OCF || !n)
+        return -EINVAL;
+    if (res->busy && res->internal)
+        res_cancel(res);
+    if (res->busy)
+        return -EBUSY;
+    if (res->no_notify) {
+        /* Nothing to tell an agent that does not listen; reported from the loop all the same. */
+        res->busy = true;
+        res->internal = false;
+        res->op = RES_OP_NOTIFY;
+        res->cb = cb;
+        res->cb_ctx = ctx;
+        finish(res, RES_RC_OK, "the agent has no notify action");
+        return 0;
+    }
+    res->notify = n;
+    begin(res, RES_OP_NOTIFY, false, cb, ctx);
+    res->notify = NULL;
+    return 0;
+}
+
+void res_set_promoted(struct res *res, bool promoted)
+{
+    res->promoted = promoted && res->rc->role == CFG_ROLE_PROMOTABLE;
 }
 
 void res_cancel(struct res *res)
@@ -684,12 +767,13 @@ void res_watch(struct res *res, bool on)
 static void ocf_defaults(struct res *res)
 {
     const struct cfg_resource *rc = res->rc;
+    bool promotable = rc->role == CFG_ROLE_PROMOTABLE;
+    /* A resource of role promotable is checked against its agent's actions (role_err). */
     if (rc->start_timeout_ms && rc->stop_timeout_ms && rc->monitor_timeout_ms &&
-        rc->monitor_interval_ms)
+        rc->monitor_interval_ms && !promotable && (!res->cg->notify || rc->notify_timeout_ms))
         return;
-    struct res_agent_env ae = {.ocf_root = res->env.cfg->ocf_root,
-                               .group = res->cg->name,
-                               .node = res->env.cfg->nodes[res->env.node].name};
+    struct res_agent_env ae;
+    agent_env(res, &ae);
     struct ocf_meta m = {0};
     _cleanup_free_ char *err = NULL;
     if (res_agent_meta_sync(&ae, rc, 0, &m, &err) < 0) {
@@ -703,6 +787,15 @@ static void ocf_defaults(struct res *res)
             res->t_monitor = m.monitor_timeout_ms;
         if (!res->monitor_iv)
             res->monitor_iv = m.monitor_interval_ms;
+        if (!res->t_promote)
+            res->t_promote = m.promote_timeout_ms;
+        if (!res->t_demote)
+            res->t_demote = m.demote_timeout_ms;
+        if (!res->t_notify)
+            res->t_notify = m.notify_timeout_ms;
+        res->no_notify = !m.has_notify;
+        if (res_agent_check_role(rc, &m, &res->role_err) < 0)
+            log_error("%s: %s; it will not be promoted", res->label, res->role_err);
         ocf_meta_clear(&m);
     }
     if (!res->t_start)
@@ -739,8 +832,18 @@ struct res *res_new(const struct res_env *env, size_t g, size_t r, res_failed_fn
     res->t_stop = res->rc->stop_timeout_ms;
     res->t_monitor = res->rc->monitor_timeout_ms;
     res->monitor_iv = res->rc->monitor_interval_ms;
+    res->t_promote = res->rc->promote_timeout_ms;
+    res->t_demote = res->rc->demote_timeout_ms;
+    res->t_notify = res->rc->notify_timeout_ms;
     if (res->rc->type == CFG_RES_OCF)
         ocf_defaults(res);
+    /* 0 (not written, nothing in the meta-data) is the agents' default, as for start. */
+    if (!res->t_promote)
+        res->t_promote = RES_AGENT_DEFAULT_TIMEOUT_MS;
+    if (!res->t_demote)
+        res->t_demote = RES_AGENT_DEFAULT_TIMEOUT_MS;
+    if (!res->t_notify)
+        res->t_notify = RES_AGENT_DEFAULT_TIMEOUT_MS;
     res->t_ready = res->rc->ready_timeout_ms ? res->rc->ready_timeout_ms : res->t_start;
     if (!res->t_ready)
         res->t_ready = RES_AGENT_DEFAULT_TIMEOUT_MS;
@@ -765,6 +868,7 @@ static void on_closed(uv_handle_t *h)
     if (--res->closing == 0) {
         free(res->label);
         free(res->done_reason);
+        free(res->role_err);
         free(res);
     }
 }

@@ -6,6 +6,8 @@
  *
  * Types: ip (netlink, announced), process (supervised child), fs (mount and
  * umount, holders killed first), script / ocf / lsb (agents run as programs).
+ * Only script and ocf resources can be promoted and demoted (RES_OP_PROMOTE,
+ * RES_OP_DEMOTE); the others fail those operations ("not configured").
  */
 #pragma once
 
@@ -24,6 +26,12 @@ struct res_env {
     const struct cfg *cfg;
     size_t node;         /* this node's index in cfg->nodes */
     const char *run_dir; /* pid files (run_dir/res) and agents' HA_RSCTMP (run_dir/rsctmp) */
+    /*
+     * The Pacemaker-compatible commands (crm_master, crm_attribute, ...):
+     * every agent run (script, ocf, lsb) gets HA_SBIN_DIR=compat_dir and it
+     * first in PATH. NULL: neither.
+     */
+    const char *compat_dir;
 };
 
 struct res;
@@ -60,6 +68,20 @@ void res_free(struct res *res);
  * for the caller's stop. Without checks a start ends with its action.
  */
 int res_run(struct res *res, enum res_op op, res_done_fn cb, void *ctx);
+/*
+ * Runs the agent's notify action (ocf resources of clone and promotable
+ * groups) with the notification n, read during the call only; as res_run
+ * otherwise, cb fires once. An agent whose meta-data lists no notify action
+ * is not run: RES_RC_OK at once (from the loop). -EINVAL for another type.
+ */
+int res_notify(struct res *res, const struct res_notify *n, res_done_fn cb, void *ctx);
+/*
+ * The role the watch's monitor expects of a resource of role promotable:
+ * promoted, exit 8 (RES_RC_RUNNING_PRIMARY), else 0. Any other outcome is a
+ * failure ("monitor: running as primary, not as a replica", "monitor: failed
+ * as primary: ..."). The lrm sets it as promotions and demotions end.
+ */
+void res_set_promoted(struct res *res, bool promoted);
 /* Cancels the operation under way (its callback does not fire). */
 void res_cancel(struct res *res);
 /*

@@ -515,6 +515,49 @@ static void test_meta_encoding(void **state)
     assert_non_null(strstr(err, "line 1: "));
 }
 
+/*
+ * The actions of promotable agents: promote, demote and notify, whether
+ * listed (an action without a timeout counts) and the first one's timeout.
+ */
+static void test_meta_promotable_actions(void **state)
+{
+    struct ocf_meta m;
+    assert_int_equal(ocf_meta_parse("<resource-agent><actions>"
+                                    "<action name='start' timeout='10s'/>"
+                                    "<action name='promote' timeout='30'/>"
+                                    "<action name='promote' timeout='99'/>"
+                                    "<action name='demote' timeout='2min'/>"
+                                    "<action name='notify'/>"
+                                    "</actions></resource-agent>",
+                                    &m),
+                     0);
+    assert_true(m.has_promote);
+    assert_true(m.has_demote);
+    assert_true(m.has_notify);
+    assert_int_equal(m.promote_timeout_ms, 30000);
+    assert_int_equal(m.demote_timeout_ms, 120000);
+    assert_int_equal(m.notify_timeout_ms, 0);
+    ocf_meta_clear(&m);
+    assert_false(m.has_promote); /* cleared */
+
+    assert_int_equal(ocf_meta_parse("<resource-agent><actions><action name='start' timeout='1'/>"
+                                    "<action name='demote' timeout='5'/></actions>"
+                                    "</resource-agent>",
+                                    &m),
+                     0);
+    assert_false(m.has_promote);
+    assert_true(m.has_demote);
+    assert_false(m.has_notify);
+    assert_int_equal(m.demote_timeout_ms, 5000);
+    ocf_meta_clear(&m);
+
+    /* A promote whose timeout cannot be read is refused like any other action's. */
+    assert_int_equal(ocf_meta_parse("<resource-agent><actions><action name='promote' "
+                                    "timeout='soon'/></actions></resource-agent>",
+                                    &m),
+                     -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -530,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_meta_opens_no_connection),
         cmocka_unit_test(test_meta_entities),
         cmocka_unit_test(test_meta_encoding),
+        cmocka_unit_test(test_meta_promotable_actions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -3,6 +3,9 @@
  * mapping of each kind, the environment and arguments agents get, timeouts,
  * output, cancel, validation, the real ocf:heartbeat:Dummy from Debian's
  * resource-agents, and the meta-data of every agent that package installs.
+ * Promotable agents: exit codes 8 and 9, the clone and notify variables,
+ * the compat directory in PATH, the refusal of an agent without promote,
+ * and the meta-data of pgsqlms (resource-agents-paf).
  * The meta-data reader itself is tested in test_ocf_meta.c.
  * Test agents live in tests/unit/data/agents; LSB scripts are written to
  * /etc/init.d for the run (the tests run as root) and removed after.
@@ -50,7 +53,7 @@ static int setup(void **state)
     _cleanup_free_ char *cmd = xasprintf("mkdir -p '%s' '%s/lib/heartbeat'", prov, ocf_root);
     if (system(cmd) != 0)
         return -1;
-    const char *agents[] = {"testagent", "hang", "garbage", "validator"};
+    const char *agents[] = {"testagent", "hang", "garbage", "validator", "promotable"};
     for (size_t i = 0; i < ARRAY_SIZE(agents); i++) {
         _cleanup_free_ char *target = data_file("agents", agents[i]);
         _cleanup_free_ char *link = xasprintf("%s/%s", prov, agents[i]);
@@ -230,6 +233,14 @@ static void test_exit_codes_script(void **state)
         assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 1), RES_RC_FAILED);
         assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 3), RES_RC_FAILED);
         assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 6), RES_RC_FAILED);
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 8), RES_RC_RUNNING_PRIMARY);
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 9), RES_RC_FAILED_PRIMARY);
+    }
+    for (enum res_op op = RES_OP_PROMOTE; op <= RES_OP_DEMOTE; op++) {
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 0), RES_RC_OK);
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 1), RES_RC_FAILED);
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 7), RES_RC_FAILED);
+        assert_int_equal(rc_for(CFG_RES_SCRIPT, op, 8), RES_RC_FAILED);
     }
 }
 
@@ -244,13 +255,21 @@ static void test_exit_codes_ocf(void **state)
         [5] = RES_RC_NOT_INSTALLED,
         [6] = RES_RC_NOT_CONFIGURED,
         [7] = RES_RC_NOT_RUNNING,
-        [8] = RES_RC_FAILED, /* running promoted: promotable agents are not supported */
+        [8] = RES_RC_FAILED, /* running as primary: an answer of monitor and probe only */
         [9] = RES_RC_FAILED,
     };
-    for (enum res_op op = RES_OP_START; op < RES_OP_MAX; op++)
-        for (int code = 0; code < (int)ARRAY_SIZE(want); code++)
-            if (rc_for(CFG_RES_OCF, op, code) != want[code])
-                fail_msg("ocf %s exit %d: not %s", res_op_name(op), code, res_rc_name(want[code]));
+    for (enum res_op op = RES_OP_START; op < RES_OP_MAX; op++) {
+        if (op == RES_OP_NOTIFY)
+            continue; /* test_notify_env */
+        bool monitor = op == RES_OP_MONITOR || op == RES_OP_PROBE;
+        for (int code = 0; code < (int)ARRAY_SIZE(want); code++) {
+            enum res_rc w = monitor && code == 8   ? RES_RC_RUNNING_PRIMARY
+                            : monitor && code == 9 ? RES_RC_FAILED_PRIMARY
+                                                   : want[code];
+            if (rc_for(CFG_RES_OCF, op, code) != w)
+                fail_msg("ocf %s exit %d: not %s", res_op_name(op), code, res_rc_name(w));
+        }
+    }
     assert_int_equal(rc_for(CFG_RES_OCF, RES_OP_MONITOR, 190), RES_RC_FAILED);
 }
 
@@ -732,6 +751,274 @@ static void test_validate(void **state)
     fixture_clear(&f);
 }
 
+/* ---- clones and promotable agents -------------------------------------------- */
+
+/* The lines of text that begin with prefix, each ending with a newline. Owned by the caller. */
+static char *lines_with(const char *text, const char *prefix)
+{
+    char *out = xstrdup("");
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (strncmp(p, prefix, strlen(prefix)) == 0) {
+            char *more = xasprintf("%s%.*s\n", out, (int)len, p);
+            free(out);
+            out = more;
+        }
+        p += len + (nl ? 1 : 0);
+    }
+    return out;
+}
+
+/*
+ * An OCF agent of a promotable group gets Pacemaker's clone meta variables
+ * (those of promotable clones too); one of a plain clone the clone ones only.
+ */
+static void test_environment_clone(void **state)
+{
+    _cleanup_free_ char *out = xasprintf("%s/clone.env", dir);
+    struct fixture f;
+    fixture_init(&f, CFG_RES_OCF, "testagent");
+    fixture_param(&f, "out", out);
+    struct res_agent_env env = agent_env(ocf_root);
+    env.clone_max = 3;
+    env.promoted_max = 1;
+    env.clone_notify = true;
+    struct got g;
+    call_env(&env, &f.r, RES_OP_START, 15000, 0, &g);
+    assert_int_equal(g.rc, RES_RC_OK);
+    _cleanup_free_ char *dump = read_dump(out);
+    _cleanup_free_ char *meta = lines_with(dump, "OCF_RESKEY_CRM_meta_");
+    assert_string_equal(meta, "OCF_RESKEY_CRM_meta_clone_max=3\n"
+                              "OCF_RESKEY_CRM_meta_clone_node_max=1\n"
+                              "OCF_RESKEY_CRM_meta_globally_unique=false\n"
+                              "OCF_RESKEY_CRM_meta_interval=0\n"
+                              "OCF_RESKEY_CRM_meta_master_max=1\n"
+                              "OCF_RESKEY_CRM_meta_master_node_max=1\n"
+                              "OCF_RESKEY_CRM_meta_notify=true\n"
+                              "OCF_RESKEY_CRM_meta_on_node=n2\n"
+                              "OCF_RESKEY_CRM_meta_promoted_max=1\n"
+                              "OCF_RESKEY_CRM_meta_promoted_node_max=1\n"
+                              "OCF_RESKEY_CRM_meta_timeout=15000\n");
+    _cleanup_free_ char *fs = lines_with(dump, "OCF_RESKEY_crm_feature_set=");
+    assert_string_equal(fs, "OCF_RESKEY_crm_feature_set=3.16.2\n");
+    got_clear(&g);
+
+    env.promoted_max = 0;
+    env.clone_notify = false;
+    env.clone_max = 2;
+    call_env(&env, &f.r, RES_OP_STOP, 15000, 0, &g);
+    free(dump);
+    dump = read_dump(out);
+    _cleanup_free_ char *meta2 = lines_with(dump, "OCF_RESKEY_CRM_meta_");
+    assert_string_equal(meta2, "OCF_RESKEY_CRM_meta_clone_max=2\n"
+                               "OCF_RESKEY_CRM_meta_clone_node_max=1\n"
+                               "OCF_RESKEY_CRM_meta_globally_unique=false\n"
+                               "OCF_RESKEY_CRM_meta_interval=0\n"
+                               "OCF_RESKEY_CRM_meta_notify=false\n"
+                               "OCF_RESKEY_CRM_meta_on_node=n2\n"
+                               "OCF_RESKEY_CRM_meta_timeout=15000\n");
+    got_clear(&g);
+    fixture_clear(&f);
+}
+
+/* With a compat directory, every kind of agent finds it first in PATH and as HA_SBIN_DIR. */
+static void test_compat_dir(void **state)
+{
+    const char *want = "HA_SBIN_DIR=/usr/libexec/vigil/compat\n"
+                       "PATH=/usr/libexec/vigil/compat:/usr/sbin:/usr/bin:/sbin:/bin\n";
+    static const enum cfg_res_type types[] = {CFG_RES_SCRIPT, CFG_RES_OCF, CFG_RES_LSB};
+    struct res_agent_env env = agent_env(ocf_root);
+    env.compat_dir = "/usr/libexec/vigil/compat";
+    _cleanup_free_ char *out = xasprintf("%s/compat.env", dir);
+    _cleanup_free_ char *lsb_env = xasprintf("%s/lsb.env", dir);
+    for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+        struct fixture f;
+        fixture_init(&f, types[i], "testagent");
+        if (types[i] == CFG_RES_LSB)
+            write_text(lsb_rc, "0", 0644);
+        else
+            fixture_param(&f, "out", out);
+        struct got g;
+        call_env(&env, &f.r, RES_OP_PROBE, 5000, 0, &g);
+        assert_int_equal(g.rc, RES_RC_OK);
+        _cleanup_free_ char *dump = read_dump(types[i] == CFG_RES_LSB ? lsb_env : out);
+        _cleanup_free_ char *ha = lines_with(dump, "HA_SBIN_DIR=");
+        _cleanup_free_ char *path = lines_with(dump, "PATH=");
+        _cleanup_free_ char *both = xasprintf("%s%s", ha, path);
+        if (strcmp(both, want) != 0)
+            fail_msg("%s: %s", cfg_res_type_name(types[i]), both);
+        got_clear(&g);
+        fixture_clear(&f);
+    }
+}
+
+/*
+ * notify: the type, the operation, and per list the node names and the
+ * copies ("RESOURCE:INDEX"); promoted and unpromoted also as master and slave.
+ */
+static void test_notify_env(void **state)
+{
+    _cleanup_free_ char *st = xasprintf("%s/notify.state", dir);
+    struct fixture f;
+    fixture_init(&f, CFG_RES_OCF, "promotable");
+    fixture_param(&f, "state", st);
+    struct cfg_node nodes[] = {
+        {.name = (char *)"n1"}, {.name = (char *)"n2"}, {.name = (char *)"n3"}};
+    size_t active[] = {0, 1}, inactive[] = {2}, promote[] = {1}, demote[] = {0}, promoted[] = {0},
+           unpromoted[] = {1};
+    struct res_notify n = {.post = false, .op = RES_OP_PROMOTE};
+    n.nodes[RES_NL_ACTIVE] = active;
+    n.n[RES_NL_ACTIVE] = 2;
+    n.nodes[RES_NL_INACTIVE] = inactive;
+    n.n[RES_NL_INACTIVE] = 1;
+    n.nodes[RES_NL_PROMOTE] = promote;
+    n.n[RES_NL_PROMOTE] = 1;
+    n.nodes[RES_NL_DEMOTE] = demote;
+    n.n[RES_NL_DEMOTE] = 1;
+    n.nodes[RES_NL_PROMOTED] = promoted;
+    n.n[RES_NL_PROMOTED] = 1;
+    n.nodes[RES_NL_UNPROMOTED] = unpromoted;
+    n.n[RES_NL_UNPROMOTED] = 1;
+    struct res_agent_env env = agent_env(ocf_root);
+    env.clone_max = 3;
+    env.promoted_max = 1;
+    env.clone_notify = true;
+    env.nodes = nodes;
+    env.n_nodes = 3;
+
+    /* Without the notification, there is nothing to run. */
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    struct res_agent_call *c = NULL;
+    struct got g = {0};
+    assert_int_equal(res_agent_start(&loop, &env, &f.r, RES_OP_NOTIFY, 5000, 0, on_done, &g, &c),
+                     -EINVAL);
+    assert_int_equal(uv_loop_close(&loop), 0);
+
+    env.notify = &n;
+    call_env(&env, &f.r, RES_OP_NOTIFY, 5000, 0, &g);
+    assert_int_equal(g.rc, RES_RC_OK);
+    got_clear(&g);
+    _cleanup_free_ char *nf = xasprintf("%s.notify", st);
+    _cleanup_free_ char *dump = read_text(nf);
+    _cleanup_free_ char *vars = lines_with(dump, "OCF_RESKEY_CRM_meta_notify_");
+    assert_string_equal(vars, "OCF_RESKEY_CRM_meta_notify_active_resource=app:0 app:1\n"
+                              "OCF_RESKEY_CRM_meta_notify_active_uname=n1 n2\n"
+                              "OCF_RESKEY_CRM_meta_notify_demote_resource=app:0\n"
+                              "OCF_RESKEY_CRM_meta_notify_demote_uname=n1\n"
+                              "OCF_RESKEY_CRM_meta_notify_inactive_resource=app:2\n"
+                              "OCF_RESKEY_CRM_meta_notify_inactive_uname=n3\n"
+                              "OCF_RESKEY_CRM_meta_notify_master_resource=app:0\n"
+                              "OCF_RESKEY_CRM_meta_notify_master_uname=n1\n"
+                              "OCF_RESKEY_CRM_meta_notify_operation=promote\n"
+                              "OCF_RESKEY_CRM_meta_notify_promote_resource=app:1\n"
+                              "OCF_RESKEY_CRM_meta_notify_promote_uname=n2\n"
+                              "OCF_RESKEY_CRM_meta_notify_promoted_resource=app:0\n"
+                              "OCF_RESKEY_CRM_meta_notify_promoted_uname=n1\n"
+                              "OCF_RESKEY_CRM_meta_notify_slave_resource=app:1\n"
+                              "OCF_RESKEY_CRM_meta_notify_slave_uname=n2\n"
+                              "OCF_RESKEY_CRM_meta_notify_start_resource=\n"
+                              "OCF_RESKEY_CRM_meta_notify_start_uname=\n"
+                              "OCF_RESKEY_CRM_meta_notify_stop_resource=\n"
+                              "OCF_RESKEY_CRM_meta_notify_stop_uname=\n"
+                              "OCF_RESKEY_CRM_meta_notify_type=pre\n"
+                              "OCF_RESKEY_CRM_meta_notify_unpromoted_resource=app:1\n"
+                              "OCF_RESKEY_CRM_meta_notify_unpromoted_uname=n2\n");
+
+    /* Scripts are not notified. */
+    _cleanup_free_ char *path = data_file("agents", "promotable");
+    f.r.type = CFG_RES_SCRIPT;
+    f.r.path = path;
+    uv_loop_init(&loop);
+    assert_int_equal(res_agent_start(&loop, &env, &f.r, RES_OP_NOTIFY, 5000, 0, on_done, &g, &c),
+                     -EINVAL);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    fixture_clear(&f);
+}
+
+/*
+ * A resource of role promotable needs an agent with promote and demote:
+ * vigil verify (res_agent_validate_sync) refuses one without, naming the
+ * agent; the fake promotable agent passes, its actions' timeouts read.
+ */
+static void test_promotable_needs_promote(void **state)
+{
+    struct fixture f;
+    fixture_init(&f, CFG_RES_OCF, "validator");
+    fixture_param(&f, "needed", "yes");
+    f.r.role = CFG_ROLE_PROMOTABLE;
+    struct res_agent_env env = agent_env(ocf_root);
+    struct ocf_meta m = {0};
+    char *err = NULL;
+    assert_int_equal(res_agent_validate_sync(&env, &f.r, 5000, &m, &err), -EINVAL);
+    assert_string_equal(err, "agent ocf:vigiltest:validator has no promote and demote actions; a "
+                             "resource of role promotable is promoted and demoted by its agent: "
+                             "give it role all or primary, or use an agent that implements "
+                             "promote and demote");
+    free(err);
+    assert_null(m.required); /* untouched */
+    /* Of role all (or primary), the same agent is fine. */
+    f.r.role = CFG_ROLE_ALL;
+    assert_int_equal(res_agent_validate_sync(&env, &f.r, 5000, NULL, &err), 0);
+    fixture_clear(&f);
+
+    /* One action missing is named alone. */
+    struct cfg_resource r = {.name = (char *)"pgsqld",
+                             .type = CFG_RES_OCF,
+                             .provider = (char *)"heartbeat",
+                             .agent = (char *)"IPaddr2",
+                             .role = CFG_ROLE_PROMOTABLE};
+    struct ocf_meta half = {.has_demote = true};
+    assert_int_equal(res_agent_check_role(&r, &half, &err), -EINVAL);
+    assert_non_null(strstr(err, "agent ocf:heartbeat:IPaddr2 has no promote action; "));
+    free(err);
+    half = (struct ocf_meta){.has_promote = true};
+    assert_int_equal(res_agent_check_role(&r, &half, &err), -EINVAL);
+    assert_non_null(strstr(err, "agent ocf:heartbeat:IPaddr2 has no demote action; "));
+    free(err);
+    half.has_demote = true;
+    assert_int_equal(res_agent_check_role(&r, &half, &err), 0);
+    r.type = CFG_RES_SCRIPT; /* scripts: their promote and demote are the user's */
+    assert_int_equal(res_agent_check_role(&r, &(struct ocf_meta){0}, &err), 0);
+
+    fixture_init(&f, CFG_RES_OCF, "promotable");
+    fixture_param(&f, "state", "/nonexistent");
+    f.r.role = CFG_ROLE_PROMOTABLE;
+    if (res_agent_validate_sync(&env, &f.r, 5000, &m, &err) < 0)
+        fail_msg("promotable: %s", err);
+    assert_true(m.has_promote && m.has_demote && m.has_notify);
+    assert_int_equal(m.promote_timeout_ms, 31000);
+    assert_int_equal(m.demote_timeout_ms, 32000);
+    assert_int_equal(m.notify_timeout_ms, 33000);
+    assert_int_equal(m.monitor_interval_ms, 11000);
+    ocf_meta_clear(&m);
+    fixture_clear(&f);
+}
+
+/* The real pgsqlms (Debian's resource-agents-paf) is a promotable agent with notify. */
+static void test_meta_pgsqlms(void **state)
+{
+    struct cfg_resource r = {.name = (char *)"pgsqld",
+                             .type = CFG_RES_OCF,
+                             .provider = (char *)"heartbeat",
+                             .agent = (char *)"pgsqlms",
+                             .role = CFG_ROLE_PROMOTABLE};
+    struct res_agent_env env = agent_env(REAL_OCF_ROOT);
+    struct ocf_meta m;
+    char *err = NULL;
+    if (res_agent_meta_sync(&env, &r, 20000, &m, &err) < 0)
+        fail_msg("ocf:heartbeat:pgsqlms (package resource-agents-paf): %s", err);
+    assert_true(m.has_promote);
+    assert_true(m.has_demote);
+    assert_true(m.has_notify);
+    assert_int_equal(m.promote_timeout_ms, 30000);
+    assert_int_equal(m.demote_timeout_ms, 120000);
+    assert_int_equal(m.notify_timeout_ms, 60000);
+    assert_int_equal(res_agent_check_role(&r, &m, &err), 0);
+    ocf_meta_clear(&m);
+}
+
 static void test_paths(void **state)
 {
     struct cfg_resource r = {
@@ -771,6 +1058,11 @@ int main(void)
         cmocka_unit_test(test_validate_real_agents),
         cmocka_unit_test(test_meta_real_agents),
         cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_environment_clone),
+        cmocka_unit_test(test_compat_dir),
+        cmocka_unit_test(test_notify_env),
+        cmocka_unit_test(test_promotable_needs_promote),
+        cmocka_unit_test(test_meta_pgsqlms),
         cmocka_unit_test(test_paths),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
