@@ -83,6 +83,11 @@ struct act_id {
 /* Group g on node n. */
 struct gnode {
     enum pol_obs obs;
+    /*
+     * Promotable groups: promoted resources may be active there (the node's
+     * report; kept for a node that left, until it is fenced).
+     */
+    bool promoted;
     uint8_t *rs; /* per resource: enum res_state, as last reported */
     struct act_id last;
     bool have_last;
@@ -380,6 +385,16 @@ uint64_t gview_next_wake(const struct gview *gv);
  * (caller owns it). Raises no events.
  */
 json_t *gview_status_json(struct gview *gv);
+
+/*
+ * The promotion score of group g's copy on node n: the sum of the node
+ * attributes master-R over the group's resources R of role promotable (set
+ * by their agents with crm_master, or by `vigil attr set`); "INFINITY" counts
+ * as 1000000, "-INFINITY" as -1000000, as in Pacemaker, and the sum is kept
+ * within those bounds. POL_NO_SCORE when one of them is not set or is not a
+ * number, or when g is not promotable.
+ */
+int64_t gview_score(const struct gview *gv, size_t g, size_t n);
 
 /*
  * Adds "capacity": {NAME: {"used": U, "total": T}, ...} to each entry of
