@@ -190,17 +190,11 @@ int compat_crm_attribute(int argc, char **argv, bool master)
         case 's':
         case 'V':
             break;
-        case '$':
-            printf("%s (vigil %s, Pacemaker-compatible)\n", prog, VIGIL_VERSION);
-            return COMPAT_EX_OK;
         case 'h':
             attribute_usage(stdout, prog, master);
             return COMPAT_EX_OK;
-        case ':':
-            return compat_usage(prog, usage_code, "option '%s' requires an argument",
-                                argv[optind - 1]);
         default:
-            return compat_usage(prog, usage_code, "unknown option '%s'", argv[optind - 1]);
+            return compat_other_opt(prog, o, argv, usage_code);
         }
     }
     if (optind < argc)
@@ -351,9 +345,6 @@ int compat_attrd_updater(int argc, char **argv)
         case 'p': /* private: a transient attribute, as every one of attrd_updater */
         case 'V':
             break;
-        case '$':
-            printf("%s (vigil %s, Pacemaker-compatible)\n", prog, VIGIL_VERSION);
-            return COMPAT_EX_OK;
         case 'h':
             printf("Usage: attrd_updater -n NAME (-U VALUE | -Q [-A] | -D) [-N NODE] [-p]\n"
                    "A transient node attribute, kept by vigil's node attributes (vigil attr).\n"
@@ -361,11 +352,8 @@ int compat_attrd_updater(int argc, char **argv)
                    "-N/--node, -A/--all, -p/--private, -l/--lifetime, -d/--delay (ignored),\n"
                    "-R/--refresh (nothing to do), -V/--verbose, -$/--version, -h/--help.\n");
             return COMPAT_EX_OK;
-        case ':':
-            return compat_usage(prog, COMPAT_EX_USAGE, "option '%s' requires an argument",
-                                argv[optind - 1]);
         default:
-            return compat_usage(prog, COMPAT_EX_USAGE, "unknown option '%s'", argv[optind - 1]);
+            return compat_other_opt(prog, o, argv, COMPAT_EX_USAGE);
         }
     }
     if (optind < argc)

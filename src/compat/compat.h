@@ -37,6 +37,14 @@ int compat_request(const char *prog, json_t *req, json_t **ret_result);
 int compat_usage(const char *prog, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * What every command does with getopt_long's answers it has no case of:
+ * '$' (--version) prints the version and returns COMPAT_EX_OK; ':' (a
+ * missing argument) and anything else (an unknown option) are reported
+ * with compat_usage and return the usage exit code `code`.
+ */
+int compat_other_opt(const char *prog, int o, char **argv, int code);
+
 /* The commands, each a main() of its own; argv[0] is the name it was run as. */
 int compat_crm_attribute(int argc, char **argv, bool master);
 int compat_attrd_updater(int argc, char **argv);

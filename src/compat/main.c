@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,17 @@ int compat_usage(const char *prog, int code, const char *fmt, ...)
             "see vigil(8), COMPATIBLE COMMANDS\n",
             prog);
     return code;
+}
+
+int compat_other_opt(const char *prog, int o, char **argv, int code)
+{
+    if (o == '$') {
+        printf("%s (vigil %s, Pacemaker-compatible)\n", prog, VIGIL_VERSION);
+        return COMPAT_EX_OK;
+    }
+    if (o == ':')
+        return compat_usage(prog, code, "option '%s' requires an argument", argv[optind - 1]);
+    return compat_usage(prog, code, "unknown option '%s'", argv[optind - 1]);
 }
 
 int compat_request(const char *prog, json_t *req, json_t **ret_result)

@@ -47,20 +47,14 @@ int compat_crm_node(int argc, char **argv)
         case 'Q':
         case 'V':
             break;
-        case '$':
-            printf("%s (vigil %s, Pacemaker-compatible)\n", prog, VIGIL_VERSION);
-            return COMPAT_EX_OK;
         case 'h':
             printf("Usage: crm_node (-n | -p | -l | -q | -i | -N ID)\n"
                    "This node's name (-n), the members of its partition (-p), every node\n"
                    "(-l: ID NAME member|lost), quorum (-q: 1 or 0), this node's id (-i), the\n"
                    "name of node ID (-N), from vigild's status (vigil status).\n");
             return COMPAT_EX_OK;
-        case ':':
-            return compat_usage(prog, COMPAT_EX_USAGE, "option '%s' requires an argument",
-                                argv[optind - 1]);
         default:
-            return compat_usage(prog, COMPAT_EX_USAGE, "unknown option '%s'", argv[optind - 1]);
+            return compat_other_opt(prog, o, argv, COMPAT_EX_USAGE);
         }
     }
     if (optind < argc)
@@ -171,20 +165,14 @@ int compat_crm_resource(int argc, char **argv)
         case 'Q':
         case 'V':
             break;
-        case '$':
-            printf("%s (vigil %s, Pacemaker-compatible)\n", prog, VIGIL_VERSION);
-            return COMPAT_EX_OK;
         case 'h':
             printf("Usage: crm_resource --resource R --meta --get-parameter NAME\n"
                    "A meta attribute of resource R as its vigil group stands for it: notify,\n"
                    "clone-max, clone-node-max, globally-unique, promotable, promoted-max,\n"
                    "master-max, promoted-node-max, master-node-max.\n");
             return COMPAT_EX_OK;
-        case ':':
-            return compat_usage(prog, COMPAT_EX_USAGE, "option '%s' requires an argument",
-                                argv[optind - 1]);
         default:
-            return compat_usage(prog, COMPAT_EX_USAGE, "unknown option '%s'", argv[optind - 1]);
+            return compat_other_opt(prog, o, argv, COMPAT_EX_USAGE);
         }
     }
     if (optind < argc)
