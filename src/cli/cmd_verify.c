@@ -3,11 +3,14 @@
 #include "base/util.h"
 #include "config/config.h"
 #include "fence/agent.h"
+#include "resource/compatdir.h"
+#include "resource/ip.h"
 #include "resource/res_agent.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <unistd.h>
 
 static void verify_usage(FILE *out)
 {
@@ -50,6 +53,21 @@ static void on_probe_done(const struct fence_result *r, void *ctx)
  * Returns the number of devices that did not answer well.
  */
 /*
+ * The name agents are told is theirs (as vigild tells them): the node of the
+ * configuration with one of this machine's addresses, else the host name.
+ */
+static const char *local_name(const struct cfg *cfg)
+{
+    static char host[256];
+    int n = ip_local_node(cfg);
+    if (n >= 0)
+        return cfg->nodes[n].name;
+    if (!host[0] && gethostname(host, sizeof(host) - 1) < 0)
+        host[0] = '\0';
+    return host;
+}
+
+/*
  * Runs `meta-data` and `validate-all` of every OCF resource (and checks that
  * scripts and init scripts can run), as the resource would be run on this
  * node. Prints one error line per refused resource; returns how many.
@@ -63,8 +81,17 @@ static size_t validate_agents(const struct cfg *cfg, const char *path)
             const struct cfg_resource *rc = &cg->resources[r];
             if (rc->type != CFG_RES_OCF && rc->type != CFG_RES_SCRIPT && rc->type != CFG_RES_LSB)
                 continue;
-            struct res_agent_env env = {
-                .ocf_root = cfg->ocf_root, .group = cg->name, .node = "", .rsc_tmp = NULL};
+            /* As vigild runs it: the compatible commands, a clone's meta variables. */
+            struct res_agent_env env = {.ocf_root = cfg->ocf_root,
+                                        .group = cg->name,
+                                        .node = local_name(cfg),
+                                        .rsc_tmp = NULL,
+                                        .compat_dir = compat_dir()};
+            if (cg->kind != CFG_KIND_SINGLE) {
+                env.clone_max = cg->copies;
+                env.promoted_max = cg->primaries;
+                env.clone_notify = cg->notify;
+            }
             _cleanup_free_ char *err = NULL;
             if (res_agent_validate_sync(&env, rc, rc->start_timeout_ms, NULL, &err) < 0) {
                 fprintf(stderr, "%s: error: resource %s of group %s: %s\n", path, rc->name,

@@ -61,6 +61,12 @@ int compat_crm_node(int argc, char **argv)
         return compat_usage(prog, COMPAT_EX_USAGE, "unexpected argument '%s'", argv[optind]);
     if (!cmd)
         return compat_usage(prog, COMPAT_EX_USAGE, "give a command: -n, -p, -l, -q, -i or -N");
+    /* An agent's own node: vigil gave it (OCF_RESKEY_CRM_meta_on_node), as Pacemaker does. */
+    const char *on_node = getenv("OCF_RESKEY_CRM_meta_on_node");
+    if (cmd == 'n' && on_node && *on_node) {
+        printf("%s\n", on_node);
+        return COMPAT_EX_OK;
+    }
     json_t *req = json_pack("{s:s}", "cmd", "status");
     json_t *st = NULL;
     int r = compat_request(prog, req, &st);
@@ -187,6 +193,25 @@ int compat_crm_resource(int argc, char **argv)
     char *colon = strchr(base, ':');
     if (colon)
         *colon = '\0';
+    /*
+     * An agent asking about its own resource: vigil gave it the meta
+     * variables (OCF_RESKEY_CRM_meta_P, '-' written '_'), as Pacemaker does.
+     * They are the answer, with no need of vigild (`vigil verify` runs
+     * validate-all where vigild may not run).
+     */
+    const char *self = getenv("OCF_RESOURCE_INSTANCE");
+    if (self && strncmp(self, base, strlen(base)) == 0 &&
+        (self[strlen(base)] == '\0' || self[strlen(base)] == ':')) {
+        _cleanup_free_ char *var = xasprintf("OCF_RESKEY_CRM_meta_%s", param);
+        for (char *p = var + strlen("OCF_RESKEY_CRM_meta_"); *p; p++)
+            if (*p == '-')
+                *p = '_';
+        const char *v = getenv(var);
+        if (v) {
+            printf("%s\n", v);
+            return COMPAT_EX_OK;
+        }
+    }
     json_t *req = json_pack("{s:s, s:s}", "cmd", "resource", "name", base);
     json_t *res = NULL;
     int r = compat_request(prog, req, &res);

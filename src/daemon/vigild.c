@@ -27,7 +27,7 @@
 #include "daemon/cfgctl.h"
 #include "daemon/cfgsync.h"
 #include "daemon/cluster.h"
-#include "daemon/compatdir.h"
+#include "resource/compatdir.h"
 #include "daemon/control.h"
 #include "daemon/cosup.h"
 #include "daemon/ctl.h"

@@ -640,3 +640,16 @@ int ip_vip_down(const struct ip_vip *v, char **ret_err)
     }
     return 0;
 }
+
+int ip_local_node(const struct cfg *cfg)
+{
+    for (size_t n = 0; n < cfg->n_nodes; n++) {
+        for (size_t k = 0; k < cfg->n_networks; k++) {
+            const char *a = cfg->nodes[n].addr[k];
+            unsigned ifindex;
+            if (a && ip_ifindex_by_local_text(a, &ifindex) == 0)
+                return (int)n;
+        }
+    }
+    return -1;
+}

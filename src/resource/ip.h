@@ -11,6 +11,8 @@
  */
 #pragma once
 
+#include "config/config.h"
+
 #include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,6 +38,11 @@ const char *ip_vaddr_format(const struct ip_vaddr *a, char buf[static 64]);
 int ip_ifindex_by_local_addr(int family, const uint8_t addr[16], unsigned *ret_ifindex);
 /* The same for an address written as text ("192.0.2.1", "2001:db8::1"). */
 int ip_ifindex_by_local_text(const char *addr, unsigned *ret_ifindex);
+/*
+ * The node of cfg that this machine is: the first whose address on some
+ * network is one of this machine's; -1 when none is.
+ */
+int ip_local_node(const struct cfg *cfg);
 /* The index of the interface named name. 0 or -ENODEV. */
 int ip_ifindex_by_name(const char *name, unsigned *ret_ifindex);
 

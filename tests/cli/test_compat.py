@@ -154,6 +154,26 @@ def test_crm_resource_meta(fake):
     assert "Attribute 'target-role' not found for 'pgsqld'" in r.stderr
 
 
+def test_an_agent_asking_about_itself_is_answered_from_its_environment():
+    """Without vigild (vigil verify runs validate-all where it may not run): an agent's
+    own meta variables and node, which vigil gives it as Pacemaker does."""
+    env = {"OCF_RESOURCE_INSTANCE": "pgsqld", "OCF_RESKEY_CRM_meta_notify": "true",
+           "OCF_RESKEY_CRM_meta_promoted_max": "1", "OCF_RESKEY_CRM_meta_on_node": "n3"}
+    r = tool("crm_resource", "--resource", "pgsqld", "--meta", "--get-parameter", "notify",
+             env=env)
+    assert r.returncode == 0 and r.stdout == "true\n", r.stderr
+    r = tool("crm_resource", "-r", "pgsqld:2", "-m", "-g", "promoted-max", env=env)
+    assert r.returncode == 0 and r.stdout == "1\n", r.stderr
+    assert tool("crm_node", "-n", env=env).stdout == "n3\n"
+    # Anything else is vigild's to answer (unreachable here).
+    assert tool("crm_resource", "-r", "pgsqld", "-m", "-g", "clone-max", env=env).returncode \
+        == 102
+    assert tool("crm_resource", "-r", "other", "-m", "-g", "notify", env=env).returncode == 102
+    assert tool("crm_resource", "-r", "pgsqld2", "-m", "-g", "notify", env=env).returncode \
+        == 102
+    assert tool("crm_node", "-p", env=env).returncode == 102
+
+
 @pytest.mark.parametrize("name, args, code", [
     ("crm_attribute", ["--bogus"], 64),
     ("crm_attribute", ["-n", "x", "-G"], 64),  # a cluster option

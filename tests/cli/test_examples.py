@@ -7,7 +7,8 @@ fence agents and their secrets files, OCF agents, users). The examples name
 not have: the test verifies a copy whose /etc/vigil/ paths point into a
 temporary directory holding a key and secrets files made for it. Everything
 else (fence agents, OCF agents, users) is checked as it is on this machine, so
-the examples only name what Debian's packages install.
+the examples only name what Debian's packages install. pgsqlms checks its
+database as well: one is made for it (with_database).
 
     /usr/bin/python3 -m pytest tests/cli/test_examples.py -q
 """
@@ -15,7 +16,10 @@ the examples only name what Debian's packages install.
 import glob
 import os
 import re
+import shutil
+import socket
 import subprocess
+import tempfile
 
 import pytest
 
@@ -56,15 +60,62 @@ def local_copy(example, tmp_path):
         else:
             local.write_text("password=example\n")
             local.chmod(0o600)
+    text = text.replace(ETC, f"{etc}/")
+    if PGSQLMS in text:
+        text = with_database(text, tmp_path)
     copy = tmp_path / os.path.basename(example)
-    copy.write_text(text.replace(ETC, f"{etc}/"))
+    copy.write_text(text)
     return copy
+
+
+PGSQLMS = "ocf:heartbeat:pgsqlms"
+PGDATA_LINE = re.compile(r"^(\s*pgdata:\s*)(\S+)\s*$", re.M)
+PG_BIN = "/usr/lib/postgresql/15/bin"
+PG_SETTINGS = """
+wal_level = replica
+hot_standby = on
+wal_log_hints = on
+recovery_target_timeline = 'latest'
+primary_conninfo = 'host=198.51.100.130 application_name={node}'
+"""
+_databases = []
+
+
+def with_database(text, tmp_path):
+    """pgsqlms's validate-all checks the database itself (its settings, and that
+    primary_conninfo names this node). The example's pgdata is replaced by a
+    database made here with initdb and the settings the example's comment lists,
+    with application_name = the name the agent is given on this machine (its host
+    name: the machine is none of the example's nodes). In a directory postgres can
+    read, removed at the end of the run."""
+    paths = PGDATA_LINE.findall(text)
+    assert paths, "a pgsqlms resource without a pgdata line"
+    top = tempfile.mkdtemp(prefix="vigil-example-pg-")
+    _databases.append(top)
+    os.chmod(top, 0o755)
+    data = os.path.join(top, "data")
+    shutil.chown(top, "postgres", "postgres")
+    r = subprocess.run(["runuser", "-u", "postgres", "--", f"{PG_BIN}/initdb", "-D", data,
+                        "--auth=trust"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    with open(os.path.join(data, "postgresql.conf"), "a") as f:
+        f.write(PG_SETTINGS.format(node=socket.gethostname()))
+    for _, path in paths:
+        text = text.replace(path, data)
+    return text
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_databases():
+    yield
+    for top in _databases:
+        shutil.rmtree(top, ignore_errors=True)
 
 
 def test_there_are_examples():
     names = {os.path.basename(p) for p in EXAMPLES}
     assert {"vigil.yaml", "two-node.yaml", "web-vip.yaml", "three-tier.yaml",
-            "shared-disk-db.yaml"} <= names, names
+            "shared-disk-db.yaml", "replicated-db.yaml"} <= names, names
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=os.path.basename)

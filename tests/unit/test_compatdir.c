@@ -1,4 +1,4 @@
-/* Finding the Pacemaker-compatible commands (src/daemon/compatdir.c). */
+/* Finding the Pacemaker-compatible commands (src/resource/compatdir.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "base/util.h"
-#include "daemon/compatdir.h"
+#include "resource/compatdir.h"
 
 static void test_build_tree_and_override(void **state)
 {

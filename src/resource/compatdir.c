@@ -1,5 +1,5 @@
 /* Finding the Pacemaker-compatible commands' directory (compatdir.h). */
-#include "daemon/compatdir.h"
+#include "resource/compatdir.h"
 #include "base/util.h"
 
 #include <limits.h>
@@ -25,13 +25,13 @@ char *compat_dir_find(const char *exe)
     if (env && *env)
         return xstrdup(env);
     if (exe) {
-        /* BUILD/src/daemon/vigild -> BUILD/src/compat */
+        /* BUILD/src/daemon/vigild or BUILD/src/cli/vigil -> BUILD/src/compat */
         _cleanup_free_ char *d = xstrdup(exe);
         char *slash = strrchr(d, '/');
         if (slash) {
             *slash = '\0';
             slash = strrchr(d, '/');
-            if (slash && strcmp(slash + 1, "daemon") == 0) {
+            if (slash && (strcmp(slash + 1, "daemon") == 0 || strcmp(slash + 1, "cli") == 0)) {
                 *slash = '\0';
                 char *dir = xasprintf("%s/compat", d);
                 if (holds_compat(dir))
