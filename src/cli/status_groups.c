@@ -143,15 +143,111 @@ static void add_resource_row(struct table *t, json_t *res)
     table_add(t, note);
 }
 
-static void add_group_rows(struct table *t, json_t *grp)
+/*
+ * How a copy of a clone or promotable group shows in its group's NODE cell:
+ * "primary", "replica" (promotable) or "running" (clone) for copies that
+ * run as they should, FAILED and STOP FAILED in capitals, any other state
+ * by its name (starting, promoting, demoting, stopped, ...).
+ */
+static const char *copy_label(json_t *copy, bool promotable)
+{
+    const char *state = cli_jstr(copy, "state", "?");
+    bool primary = streq_null(cli_jstr(copy, "role", NULL), "primary");
+    if (promotable && primary && (strcmp(state, "primary") == 0 || strcmp(state, "running") == 0))
+        return "primary";
+    if (strcmp(state, "running") == 0)
+        return promotable ? "replica" : "running";
+    if (strcmp(state, "failed") == 0)
+        return "FAILED";
+    if (strcmp(state, "stop failed") == 0)
+        return "STOP FAILED";
+    return state;
+}
+
+/* Whether the status's node named name is known and not online. */
+static bool node_offline(json_t *st, const char *name)
+{
+    size_t i;
+    json_t *node;
+    json_array_foreach(json_object_get(st, "nodes"), i, node)
+    {
+        if (streq_null(cli_jstr(node, "name", NULL), name))
+            return !streq_null(cli_jstr(node, "state", NULL), "online");
+    }
+    return false;
+}
+
+/*
+ * The NODE cell of a clone or promotable group (owned): its copies grouped
+ * by how they are, "primary n1, replicas n2 n3, FAILED n4, stopped n5", the
+ * copies that serve first; a node that is not online is marked "(offline)".
+ * "-" without copies.
+ */
+static char *copies_cell(json_t *st, json_t *grp, bool promotable)
+{
+    /* The order of the labels; others (unexpected states) follow as they come. */
+    static const char *const order[] = {
+        "primary",  "replica", "running", "promoting", "demoting",    "starting",
+        "stopping", "partial", "unknown", "FAILED",    "STOP FAILED", "stopped",
+    };
+    json_t *copies = json_object_get(grp, "copies");
+    size_t n = json_array_size(copies);
+    if (n == 0)
+        return xstrdup("-");
+    bool *done = xcalloc(n, sizeof(bool));
+    char *out = xstrdup("");
+    for (size_t k = 0; k <= ARRAY_SIZE(order); k++) {
+        for (size_t i = 0; i < n; i++) {
+            if (done[i])
+                continue;
+            const char *label = copy_label(json_array_get(copies, i), promotable);
+            /* After the known labels: the first unexpected one left, with its like. */
+            if (k < ARRAY_SIZE(order) && strcmp(label, order[k]) != 0)
+                continue;
+            size_t count = 0;
+            char *names = xstrdup("");
+            for (size_t j = i; j < n; j++) {
+                json_t *c = json_array_get(copies, j);
+                if (done[j] || strcmp(copy_label(c, promotable), label) != 0)
+                    continue;
+                done[j] = true;
+                count++;
+                const char *node = cli_jstr(c, "node", "?");
+                char *next =
+                    xasprintf("%s %s%s", names, node, node_offline(st, node) ? " (offline)" : "");
+                free(names);
+                names = next;
+            }
+            const char *shown = label;
+            if (count > 1 && strcmp(label, "primary") == 0)
+                shown = "primaries";
+            else if (count > 1 && strcmp(label, "replica") == 0)
+                shown = "replicas";
+            char *next = xasprintf("%s%s%s%s", out, *out ? ", " : "", shown, names);
+            free(names);
+            free(out);
+            out = next;
+        }
+    }
+    free(done);
+    return out;
+}
+
+static void add_group_rows(struct table *t, json_t *st, json_t *grp)
 {
     char b[32];
     json_t *node = json_object_get(grp, "node");
+    const char *kind = cli_jstr(grp, "kind", "single");
+    bool promotable = strcmp(kind, "promotable") == 0;
+    bool clone = promotable || strcmp(kind, "clone") == 0;
     _cleanup_free_ char *note = group_note(grp);
+    _cleanup_free_ char *where =
+        clone ? copies_cell(st, grp, promotable)
+              : xstrdup(json_is_null(node) ? "-" : cli_jstr(grp, "node", "?"));
     table_add(t, cli_jstr(grp, "name", "?"));
-    table_add(t, NULL);
+    table_add(t, clone ? kind : NULL);
     table_add(t, group_state(grp, b));
-    table_add(t, json_is_null(node) ? "-" : cli_jstr(grp, "node", "?"));
+    table_add(t, where);
     table_add(t, cli_jint(grp, "failures", b));
     table_add(t, note);
 
@@ -177,7 +273,7 @@ void status_print_groups(json_t *st)
     json_t *grp;
     json_array_foreach(groups, i, grp)
     {
-        add_group_rows(t, grp);
+        add_group_rows(t, st, grp);
     }
     putchar('\n');
     table_print(t, stdout);

@@ -382,7 +382,16 @@ uint64_t gview_next_wake(const struct gview *gv);
  * The "groups" array of the status: each group's planned state and why,
  * where it runs, its intents and failures, and when a group waiting for its
  * back-off or failed everywhere tries next (next_try_in_ms, next_try_node)
- * (caller owns it). Raises no events.
+ * (caller owns it). Raises no events. Every group has "kind" ("single",
+ * "clone", "promotable"). Clone and promotable groups also have "copies":
+ * one {"node", "role" ("primary", "replica" or null; always null in a
+ * clone), "state" (the node's observation), "score" (promotion score or
+ * null), "resources" {NAME: state}, and "action" when the plan has one
+ * for that copy} per node of the domain (then any other node running
+ * something of it), "copies_wanted", "primaries_wanted", and for promotable
+ * groups "primary" (= "node": the member whose copy is promoted, else the
+ * one the plan promotes; null for none). A clone's "node" is null; its
+ * resources' states are the worst over the copies on members.
  */
 json_t *gview_status_json(struct gview *gv);
 
@@ -402,7 +411,9 @@ int64_t gview_score(const struct gview *gv, size_t g, size_t n);
  * declares a capacity, with every capacity name of the configuration (a name
  * the node does not list has total 0). U is the sum of the loads of the
  * groups that `groups` (gview_status_json's array) shows on that node: active
- * there, or placed there by the plan. Both arrays are borrowed; entries
+ * there, or placed there by the plan; for a clone or promotable group, each
+ * of its "copies" whose state is active or whose action is "start" counts
+ * its load on its node. Both arrays are borrowed; entries
  * naming an unknown node or group are skipped.
  */
 void gview_status_capacity(const struct gview *gv, json_t *groups, json_t *nodes);

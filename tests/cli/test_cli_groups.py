@@ -89,7 +89,8 @@ def test_help_lists_the_new_commands():
 
 
 @pytest.mark.parametrize("cmd,words", [
-    ("group", ["start", "stop", "move", "failover", "manage", "unmanage", "--to", "--json",
+    ("group", ["start", "stop", "move", "failover", "promote", "manage", "unmanage", "--to",
+               "--on", "--json",
                "--socket", "--help", "30 s"]),
     ("node", ["standby", "online", "--json", "--socket", "--help"]),
     ("cleanup", ["GROUP|RESOURCE", "--json", "--socket", "--help"]),
@@ -259,12 +260,12 @@ def test_message_control_characters_are_neutralised(fake):
 
 @pytest.mark.parametrize("args,message", [
     (["group"], "vigil group: which operation? give one of start, stop, move, failover, "
-                "manage, unmanage"),
+                "promote, manage, unmanage"),
     (["group", "strat", "web"], "vigil group: unknown operation 'strat' (did you mean 'start'?)"),
     (["group", "web", "stop"],
      "vigil group: unknown operation 'web' (did you mean 'vigil group stop web'?)"),
     (["group", "restart", "web"], "vigil group: unknown operation 'restart' (start, stop, move, "
-                                   "failover, manage, unmanage)"),
+                                   "failover, promote, manage, unmanage)"),
     (["group", "migrate", "web"], "vigil group: unknown operation 'migrate' (did you mean 'move'?)"),
     (["group", "disable", "web"], "vigil group: unknown operation 'disable' (did you mean 'stop'?)"),
     (["group", "stop"], "vigil group: which group? give one GROUP to stop"),

@@ -53,10 +53,32 @@ def test_commands(daemon):
 
 def test_group_operations_and_names(daemon):
     assert complete(daemon, "vigil group m") == ["manage", "move"]
+    assert complete(daemon, "vigil group p") == ["promote"]
     assert complete(daemon, "vigil group move ") == ["db", "web"]
     assert complete(daemon, "vigil group move web --to ") == ["db3", "n1", "n2"]
     assert complete(daemon, "vigil group move web --to n") == ["n1", "n2"]
     assert complete(daemon, "vigil group stop web ") == []
+
+
+def test_group_promote():
+    # promote: only the promotable groups, then the node of the copy to promote.
+    st = {"nodes": [{"name": "n1"}, {"name": "n2"}],
+          "groups": [{"name": "web", "kind": "single", "resources": []},
+                     {"name": "pgc", "kind": "promotable", "resources": [{"name": "pgsqld"}]},
+                     {"name": "pgd", "kind": "promotable", "resources": []},
+                     {"name": "www", "kind": "clone", "resources": [{"name": "httpd"}]}]}
+    d = tempfile.mkdtemp(prefix="vigil-comp-", dir="/tmp")
+    s = FakeVigild(os.path.join(d, "vigild.sock"), lambda conn, req: ok(st))
+    try:
+        assert complete(s, "vigil group move ") == ["pgc", "pgd", "web", "www"]
+        assert complete(s, "vigil group promote ") == ["pgc", "pgd"]
+        assert complete(s, "vigil group promote pgc --o") == ["--on"]
+        assert complete(s, "vigil group promote pgc --on ") == ["n1", "n2"]
+        assert complete(s, "vigil group promote pgc --on n1 ") == []
+        assert complete(s, "vigil group promote --on n1 p") == ["pgc", "pgd"]
+    finally:
+        s.close()
+        shutil.rmtree(d, ignore_errors=True)
 
 
 def test_nodes_cleanup_fence_and_options(daemon):

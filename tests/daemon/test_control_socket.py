@@ -328,7 +328,7 @@ GROUPS = """groups:
 """
 
 
-def groups_daemon(netns, tmp_path, state=None):
+def groups_daemon(netns, tmp_path, state=None, groups=GROUPS):
     """A vigild with a group whose node n1 is this namespace (192.0.2.1 on lo)."""
     subprocess.run(["ip", "-n", netns, "addr", "replace", "192.0.2.1/32", "dev", "lo"],
                    check=True)
@@ -338,7 +338,7 @@ def groups_daemon(netns, tmp_path, state=None):
     if state is not None:
         (tmp_path / "state").mkdir(exist_ok=True)
         (tmp_path / "state" / "state.json").write_text(state)
-    d = Daemon(netns, tmp_path, config=CONFIG.format(key=key) + GROUPS)
+    d = Daemon(netns, tmp_path, config=CONFIG.format(key=key) + groups)
     d.wait_ready()
     return d
 
@@ -358,6 +358,52 @@ def test_group_commands_refused_without_quorum(netns, tmp_path):
         assert r.returncode == 1 and "no quorum" in r.stderr, r.stderr
         # Nothing was changed or written.
         assert not (tmp_path / "state" / "state.json").exists()
+        assert_alive(d)
+    finally:
+        d.stop()
+
+
+CLONES = GROUPS + """  - name: front
+    domain: [n2, n1]
+    clone: {}
+    resources:
+      - {name: httpd, type: process, command: [/bin/sleep, "1000"]}
+  - name: pg
+    domain: [n1, n2]
+    promotable: {}
+    resources:
+      - {name: pgsqld, type: script, path: /bin/true}
+"""
+
+
+def test_status_of_clones_and_promote(netns, tmp_path):
+    d = groups_daemon(netns, tmp_path, groups=CLONES)
+    try:
+        st = d.request({"cmd": "status"})["result"]
+        web, front, pg = st["groups"]
+        assert web["kind"] == "single" and "copies" not in web
+        assert front["kind"] == "clone" and front["node"] is None
+        assert [c["node"] for c in front["copies"]] == ["n2", "n1"]
+        assert all(c["role"] is None and c["score"] is None for c in front["copies"])
+        assert (front["copies_wanted"], front["primaries_wanted"]) == (2, 0)
+        assert pg["kind"] == "promotable" and pg["primary"] is None
+        assert (pg["copies_wanted"], pg["primaries_wanted"]) == (2, 1)
+        assert pg["resources"][0]["role"] == "promotable"
+
+        def vigil(*args):
+            return subprocess.run(["ip", "netns", "exec", netns, VIGIL, "-s", d.sock, *args],
+                                  capture_output=True, text=True, timeout=30)
+        r = vigil("group", "promote", "front", "--on", "n1")
+        assert r.returncode == 1
+        assert r.stderr == ("vigil: group front is a clone, not promotable: its copies are alike "
+                            "and none is promoted\n")
+        # A promotable group goes to vigild, which has no quorum here.
+        r = vigil("group", "promote", "pg", "--on", "n1")
+        assert r.returncode == 1 and "no quorum" in r.stderr, r.stderr
+        r = vigil("status")
+        assert r.returncode == 0, r.stderr
+        assert any(ln.split()[:2] == ["front", "clone"] for ln in r.stdout.splitlines()), r.stdout
+        assert any(ln.split()[:2] == ["pg", "promotable"] for ln in r.stdout.splitlines())
         assert_alive(d)
     finally:
         d.stop()
