@@ -13,6 +13,7 @@ struct health_check {
     char *last;     /* this check's last failure */
     /* While waiting for readiness: the latest probe's outcome (none yet: not answered). */
     bool answered, passed;
+    uint32_t ready_tries; /* probes that did not make it ready (the next retry doubles) */
 };
 
 struct health {
@@ -58,10 +59,21 @@ static char *unhealthy_reason(const struct health *h)
     return out ? out : xstrdup("health checks failed");
 }
 
-static uint64_t ready_retry(const struct cfg_check *c)
+uint64_t health_ready_retry_ms(uint32_t tries, uint64_t interval_ms)
 {
-    uint64_t iv = c->interval_ms ? c->interval_ms : CFG_DEFAULT_CHECK_INTERVAL;
-    return iv < HEALTH_READY_RETRY_MS ? iv : HEALTH_READY_RETRY_MS;
+    uint64_t iv = interval_ms ? interval_ms : CFG_DEFAULT_CHECK_INTERVAL;
+    uint64_t wait = HEALTH_READY_RETRY_MS;
+    if (tries < 8)
+        wait = (uint64_t)HEALTH_READY_FIRST_RETRY_MS << tries;
+    if (wait > HEALTH_READY_RETRY_MS)
+        wait = HEALTH_READY_RETRY_MS;
+    return iv < wait ? iv : wait;
+}
+
+/* The wait before hc's next probe while waiting for readiness; counts the probe. */
+static uint64_t ready_retry(struct health_check *hc)
+{
+    return health_ready_retry_ms(hc->ready_tries++, hc->c->interval_ms);
 }
 
 static void on_ready_timer(uv_timer_t *t);
@@ -81,7 +93,7 @@ static void ready_probe(struct health_check *hc, bool ok, const char *reason)
         passed += h->hc[i].answered && h->hc[i].passed;
     bool ready = h->r->healthy_any ? passed > 0 : passed == h->n;
     if (!ready) {
-        uv_timer_start(&hc->timer, on_ready_timer, ready_retry(hc->c), 0);
+        uv_timer_start(&hc->timer, on_ready_timer, ready_retry(hc), 0);
         return;
     }
     health_ready_fn cb = h->ready_cb;
@@ -134,7 +146,7 @@ static void on_ready_timer(uv_timer_t *t)
 {
     struct health_check *hc = t->data;
     if (hc->h->waiting && !check_busy(hc->ck) && check_run(hc->ck, on_health_probe, hc) < 0)
-        uv_timer_start(&hc->timer, on_ready_timer, ready_retry(hc->c), 0);
+        uv_timer_start(&hc->timer, on_ready_timer, ready_retry(hc), 0);
 }
 
 int health_wait_ready(struct health *h, health_ready_fn cb, void *ctx)
@@ -147,6 +159,7 @@ int health_wait_ready(struct health *h, health_ready_fn cb, void *ctx)
     for (size_t i = 0; i < h->n; i++) {
         struct health_check *hc = &h->hc[i];
         hc->answered = hc->passed = false;
+        hc->ready_tries = 0;
         free(hc->last);
         hc->last = NULL;
         uv_timer_start(&hc->timer, on_ready_timer, 0, 0);

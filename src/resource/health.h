@@ -35,13 +35,25 @@ void health_rebind(struct health *h, const struct cfg_resource *r);
 /* The resource is ready: its checks passed by its healthy rule (see health_wait_ready). */
 typedef void (*health_ready_fn)(void *ctx);
 
-/* While waiting for readiness, how long after a probe ends the check runs again (at most). */
-#define HEALTH_READY_RETRY_MS 200
+/*
+ * While waiting for readiness, how long after a probe ends the check runs
+ * again: HEALTH_READY_FIRST_RETRY_MS after the first, doubling after each
+ * further one, at most HEALTH_READY_RETRY_MS (and never more than the
+ * check's interval). A service that is ready a few milliseconds after its
+ * start is seen so at once, while one that takes seconds is not probed more
+ * than five times a second.
+ */
+#define HEALTH_READY_FIRST_RETRY_MS 20
+#define HEALTH_READY_RETRY_MS       200
+/* The wait after the tries-th failed probe (0: the first) of a check with that interval (0:
+ * default). */
+uint64_t health_ready_retry_ms(uint32_t tries, uint64_t interval_ms);
 
 /*
  * Waits for the resource to become ready after its start: every check is
- * probed at once, then again HEALTH_READY_RETRY_MS (or its interval, if
- * shorter) after each of its probes ends, until the checks pass by the
+ * probed at once, then again after each of its probes ends (20 ms, then
+ * doubling up to HEALTH_READY_RETRY_MS, or its interval if shorter; see
+ * above), until the checks pass by the
  * healthy rule (all: each check's latest probe passed; any: one did). Then
  * h stops and cb fires, once, from the loop (never from within this call);
  * the callback may free h. health_stop ends the wait without a callback.

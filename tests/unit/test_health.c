@@ -296,10 +296,24 @@ static void test_health_without_checks(void **state)
     loop_done(&loop);
 }
 
+/* Waiting for readiness: 20 ms after the first failed probe, doubling up to 200 ms. */
+static void test_ready_retry_schedule(void **state)
+{
+    const uint64_t want[] = {20, 40, 80, 160, 200, 200, 200, 200, 200, 200};
+    for (uint32_t t = 0; t < sizeof(want) / sizeof(want[0]); t++)
+        assert_int_equal(health_ready_retry_ms(t, 1000), want[t]);
+    assert_int_equal(health_ready_retry_ms(1000000, 1000), 200);
+    /* Never longer than the check's own interval; 0 is the default interval. */
+    assert_int_equal(health_ready_retry_ms(0, 10), 10);
+    assert_int_equal(health_ready_retry_ms(3, 100), 100);
+    assert_int_equal(health_ready_retry_ms(3, 0), 160);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ready_retry_schedule),
         cmocka_unit_test(test_health_all),
         cmocka_unit_test(test_health_any),
         cmocka_unit_test(test_health_success_resets_the_count),

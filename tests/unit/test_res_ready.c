@@ -181,7 +181,7 @@ static void test_ready_once_listening(void **state)
     assert_false(res_waiting_ready(t.res));
     assert_true(t.o.at_ms >= listen_at);
     assert_true(t.o.at_ms - t0 >= 700);
-    /* Retried every 200 ms: seen within a second of the listen. */
+    /* Retried every 200 ms at the most: seen within a second of the listen. */
     assert_true(t.o.at_ms - listen_at < 1000);
     /* It runs, and its checks now watch it: nothing fails while it listens. */
     res_watch(t.res, true);
