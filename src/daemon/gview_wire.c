@@ -183,7 +183,9 @@ static void report_changed(struct gview *gv, size_t g, size_t n, struct gnode *x
         eventlog_add_group(gv->events, EV_GROUP_DEMOTED, nname(gv, n), gname, NULL,
                            since(x->role_ms, now), "group %s demoted on %s (now a replica)", gname,
                            nname(gv, n));
-    } else if (x->obs == POL_OBS_RUNNING && old != POL_OBS_RUNNING && old != POL_OBS_UNKNOWN) {
+    } else if (x->obs == POL_OBS_RUNNING && old != POL_OBS_RUNNING && old != POL_OBS_UNKNOWN &&
+               (gview_kind(gv, g) == CFG_KIND_SINGLE || old == POL_OBS_STARTING)) {
+        /* A copy: only after a start (not a promote refused, a primary found a replica). */
         event_running(gv, g, n, x);
     } else if (x->obs == POL_OBS_RUNNING && old == POL_OBS_UNKNOWN &&
                gview_kind(gv, g) == CFG_KIND_SINGLE) {
