@@ -448,6 +448,8 @@ enum cfg_hook_event {
     CFG_HOOK_GROUP_RESTARTED,
     CFG_HOOK_GROUP_STOP_FAILED,
     CFG_HOOK_GROUP_MULTI_ACTIVE,
+    CFG_HOOK_GROUP_PROMOTED, /* a promotable group's copy became primary */
+    CFG_HOOK_GROUP_DEMOTED,  /* a promotable group's primary became a replica */
     CFG_HOOK_RESOURCE_FAILED,
     CFG_HOOK_ADMIN,
     CFG_HOOK_CONFIG_CHANGED,
@@ -460,7 +462,7 @@ enum cfg_hook_event {
      (1u << CFG_HOOK_QUORUM_LOST) | (1u << CFG_HOOK_QUORUM_GAINED) |                               \
      (1u << CFG_HOOK_GROUP_FAILED) | (1u << CFG_HOOK_GROUP_MOVED) |                                \
      (1u << CFG_HOOK_GROUP_RECOVERED) | (1u << CFG_HOOK_GROUP_STOP_FAILED) |                       \
-     (1u << CFG_HOOK_GROUP_MULTI_ACTIVE))
+     (1u << CFG_HOOK_GROUP_MULTI_ACTIVE) | (1u << CFG_HOOK_GROUP_PROMOTED))
 
 /* A program run on cluster events (vigil.yaml(5), HOOKS). */
 struct cfg_hook {

@@ -43,6 +43,8 @@ static const char *const type_names[EV_TYPE_MAX] = {
     [EV_RESOURCE_FAILED] = "resource_failed",
     [EV_ADMIN] = "admin",
     [EV_GROUP_FAILURES_EXPIRED] = "group_failures_expired",
+    [EV_GROUP_PROMOTED] = "group_promoted",
+    [EV_GROUP_DEMOTED] = "group_demoted",
 };
 
 const char *event_type_name(enum event_type t)

@@ -39,6 +39,8 @@ enum event_type {
     EV_RESOURCE_FAILED,        /* a resource failed (exit, check, monitor, start) */
     EV_ADMIN,                  /* an admin's command was applied (intent) */
     EV_GROUP_FAILURES_EXPIRED, /* a group's failures on a node expired: it may run there again */
+    EV_GROUP_PROMOTED,         /* a promotable group's copy became primary (duration) */
+    EV_GROUP_DEMOTED,          /* a promotable group's primary became a replica (duration) */
     EV_TYPE_MAX
 };
 

@@ -12,6 +12,7 @@ static void gnode_reset(struct gview *gv, size_t g, size_t n, enum pol_obs obs)
 {
     struct gnode *x = gview_at(gv, g, n);
     x->obs = obs;
+    x->promoted = false;
     x->have_last = false;
     memset(&x->last, 0, sizeof(x->last));
     x->answered = true;
@@ -289,6 +290,8 @@ int gview_send(struct gview *gv, enum peer_group_kind k, json_t *body)
 /* A group stopped being available on node n (for gaps and recovery events). */
 void gview_went_down(struct gview *gv, size_t g, bool node_lost)
 {
+    if (gview_kind(gv, g) == CFG_KIND_CLONE)
+        return;
     if (!gv->down_ms[g])
         gv->down_ms[g] = time_wall_ms();
     if (node_lost)
@@ -339,7 +342,7 @@ void gview_membership(struct gview *gv, const struct engine_view *v)
             continue;
         for (size_t g = 0; g < gv->cfg->n_groups; g++) {
             struct gnode *x = gview_at(gv, g, (size_t)n);
-            if (x->obs == POL_OBS_RUNNING || x->obs == POL_OBS_STARTING)
+            if (gview_serving(gv, g, x))
                 gview_went_down(gv, g, v->left_reason[i] != ENGINE_LEAVE_CLEAN);
             /* A node that left cleanly stopped what it ran; one that did not stays as it was. */
             if (v->left_reason[i] == ENGINE_LEAVE_CLEAN && !pol_obs_active(x->obs))
@@ -398,8 +401,11 @@ void gview_node_fenced(struct gview *gv, size_t n)
     gv->fence_asked[n] = false;
     for (size_t g = 0; g < gv->cfg->n_groups; g++) {
         struct gnode *x = gview_at(gv, g, n);
-        if (pol_obs_active(x->obs))
+        bool active = gview_kind(gv, g) == CFG_KIND_PROMOTABLE ? gview_serving(gv, g, x)
+                                                               : pol_obs_active(x->obs);
+        if (active && gview_kind(gv, g) != CFG_KIND_CLONE)
             gview_went_down(gv, g, true);
+        /* It runs nothing now: nor is it primary (its last report said so until now). */
         if (!gv->cl->nodes[n].online)
             gnode_reset(gv, g, n, POL_OBS_STOPPED);
     }

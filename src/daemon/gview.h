@@ -55,8 +55,11 @@ struct statewrite;
 struct gview_hooks {
     /* Broadcast a group message (body borrowed). 0 or a negative errno. */
     int (*send)(void *ctx, enum peer_group_kind kind, json_t *body);
-    /* An action for this node was accepted: start (true) or stop group g. */
-    void (*local_action)(void *ctx, size_t g, bool start);
+    /*
+     * An action for this node was accepted: op (POL_START, POL_STOP, and for
+     * promotable groups POL_PROMOTE, POL_DEMOTE; never POL_FENCE) of group g.
+     */
+    void (*local_action)(void *ctx, size_t g, enum pol_action_type op);
     /* This node must report group g again (g == SIZE_MAX: every group). */
     void (*rereport)(void *ctx, size_t g);
     /* The plan may have changed: the coordinator should plan again. */
@@ -93,6 +96,7 @@ struct gnode {
     bool have_last;
     uint64_t start_ms;    /* wall clock when a start was delivered (for durations) */
     uint64_t stop_ms;     /* wall clock when a stop was delivered */
+    uint64_t role_ms;     /* wall clock when a promote or demote was delivered */
     enum pol_obs before;  /* obs before the current start (failed: it is a restart) */
     bool answered;        /* the node reported after the last action */
     uint64_t action_mono; /* monotonic clock when the last action was delivered */
@@ -125,10 +129,21 @@ struct gview {
     const struct gview_hooks *hooks;
     void *ctx;
     struct gnode *gn; /* n_groups * n_nodes */
-    int *last_owner;  /* per group: node it last ran on, or -1 */
-    uint64_t *
-        down_ms; /* per group: wall clock since it stopped running anywhere (0: running or never) */
-    bool *lost;  /* per group: it went down with its node (the next start is a recovery) */
+    /*
+     * Per group: the node it last ran on, or -1; a promotable group: the node
+     * last seen primary. Clones: unused.
+     */
+    int *last_owner;
+    /*
+     * Per group: wall clock since it stopped running anywhere (0: running or
+     * never); a promotable group: since no primary runs. Clones: unused.
+     */
+    uint64_t *down_ms;
+    /*
+     * Per group: it went down with its node (the next start is a recovery);
+     * a promotable group: its primary's node was lost. Clones: unused.
+     */
+    bool *lost;
     bool *db_seen; /* per node: its database copy arrived since the last membership change */
     bool *multi;   /* per group: already reported as active on several nodes */
     enum pol_state *shown; /* per group: last planned state (for failure events) */
@@ -280,11 +295,14 @@ void gview_coordinate(struct gview *gv, bool may_act);
 
 /*
  * The body of this node's report of group g: its state obs, each resource's
- * state (res_states: one per resource of g, borrowed), whether this node is
- * leaving, and the last action it saw for g. New JSON owned by the caller.
+ * state (res_states: one per resource of g, borrowed), whether promoted
+ * resources may be active here (promotable groups: lrm_promoted; sent only
+ * when true, so that an older peer's report, without it, means false),
+ * whether this node is leaving, and the last action it saw for g. New JSON
+ * owned by the caller.
  */
 json_t *gview_report_body(const struct gview *gv, size_t g, enum pol_obs obs,
-                          const uint8_t *res_states, bool leaving);
+                          const uint8_t *res_states, bool promoted, bool leaving);
 /*
  * The body of a failure of resource r of group g on this node, of a kind
  * and with a reason (may be NULL), stamped with the wall clock. New JSON

@@ -228,6 +228,11 @@ static int check_move_to(const struct gview *gv, const struct pol_input *pin,
     const char *group = gv->cfg->groups[in->group].name, *node = nname(gv, (size_t)in->node);
     char why[256];
     int r = policy_node_refusal(pin, (size_t)in->group, (size_t)in->node, why, sizeof(why));
+    if (r < 0 && gview_kind(gv, (size_t)in->group) == CFG_KIND_PROMOTABLE) {
+        *ret_err =
+            xasprintf("refused: group %s cannot be promoted on %s now: %s", group, node, why);
+        return -EINVAL;
+    }
     if (r < 0) {
         *ret_err = xasprintf("refused: group %s cannot move to %s now: %s", group, node, why);
         return -EINVAL;
@@ -272,15 +277,33 @@ int gview_check_intent(const struct gview *gv, struct db_intent *in, char **ret_
     const struct cfg_group *cg = &cfg->groups[in->group];
     struct gview_plan_in p;
     gview_plan_in_build(gv, &p);
+    if (cg->kind == CFG_KIND_CLONE) {
+        /* Its copies are not moved: the policy says so, and how to move one away. */
+        char why[256];
+        policy_node_refusal(&p.in, (size_t)in->group, in->node >= 0 ? (size_t)in->node : 0, why,
+                            sizeof(why));
+        gview_plan_in_free(&p);
+        *ret_err = xasprintf("refused: %s", why);
+        return -EINVAL;
+    }
+    /* Where it is: a promotable group's primary (a move promotes another copy). */
     int current = -1;
-    for (size_t n = 0; n < cfg->n_nodes; n++)
-        if (gv->cl->nodes[n].online && pol_obs_active(gview_at(gv, (size_t)in->group, n)->obs))
+    for (size_t n = 0; n < cfg->n_nodes; n++) {
+        const struct gnode *x = gview_at(gv, (size_t)in->group, n);
+        if (gv->cl->nodes[n].online &&
+            (cg->kind == CFG_KIND_PROMOTABLE ? gview_serving(gv, (size_t)in->group, x)
+                                             : pol_obs_active(x->obs)))
             current = (int)n;
+    }
     int r = 0;
     if (in->node < 0) {
         in->node = policy_next_node(&p.in, (size_t)in->group, current);
         if (in->node < 0) {
-            *ret_err = xasprintf("refused: no other node can run group %s now", cg->name);
+            *ret_err = cg->kind == CFG_KIND_PROMOTABLE
+                           ? xasprintf("refused: no other copy of group %s can be promoted now "
+                                       "(none is a running replica with a promotion score)",
+                                       cg->name)
+                           : xasprintf("refused: no other node can run group %s now", cg->name);
             r = -EINVAL;
         }
     } else {

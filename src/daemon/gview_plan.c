@@ -15,6 +15,8 @@ void gview_plan_in_build(const struct gview *gv, struct gview_plan_in *p)
     p->groups = xcalloc(ng, sizeof(*p->groups));
     p->obs = xcalloc(ng * nn, sizeof(*p->obs));
     p->backing_off = xcalloc(ng * nn, sizeof(*p->backing_off));
+    p->promoted = xcalloc(ng * nn, sizeof(*p->promoted));
+    p->score = xcalloc(ng * nn, sizeof(*p->score));
     uint64_t now = gv->mono_ms();
     for (size_t n = 0; n < cfg->n_nodes; n++) {
         const struct node_view *v = &gv->cl->nodes[n];
@@ -42,6 +44,15 @@ void gview_plan_in_build(const struct gview *gv, struct gview_plan_in *p)
             p->backing_off[g * nn + n] = gview_backing_off(gv, g, n, now);
         }
         G->last_owner = gv->last_owner[g];
+        if (cfg->groups[g].kind == CFG_KIND_PROMOTABLE) {
+            /* Promoted there (a node that left: its last report, until it is fenced). */
+            G->promoted = p->promoted + g * nn;
+            G->score = p->score + g * nn;
+            for (size_t n = 0; n < cfg->n_nodes; n++) {
+                p->promoted[g * nn + n] = gview_at(gv, g, n)->promoted;
+                p->score[g * nn + n] = gview_score(gv, g, n);
+            }
+        }
         if (gv->have_rt_domain[g]) {
             G->domain = gv->rt_domain[g];
             G->n_domain = gv->n_rt_domain[g];
@@ -57,6 +68,8 @@ void gview_plan_in_free(struct gview_plan_in *p)
     free(p->groups);
     free(p->obs);
     free(p->backing_off);
+    free(p->promoted);
+    free(p->score);
 }
 
 void gview_plan(struct gview *gv, struct pol_output *out)
@@ -69,7 +82,12 @@ void gview_plan(struct gview *gv, struct pol_output *out)
     for (size_t g = 0; g < gv->cfg->n_groups; g++) {
         const struct pol_group_out *o = &out->groups[g];
         const char *gname = gv->cfg->groups[g].name;
-        if (o->multi_active && !gv->multi[g]) {
+        if (o->multi_active && !gv->multi[g] && gview_kind(gv, g) == CFG_KIND_PROMOTABLE) {
+            /* A clone runs on several nodes by design: only more primaries than allowed. */
+            log_error("group %s has more primaries than it allows: %s", gname, o->why);
+            eventlog_add_group(gv->events, EV_GROUP_MULTI_ACTIVE, NULL, gname, NULL, -1,
+                               "group %s found %s; demoting the extra primaries", gname, o->why);
+        } else if (o->multi_active && !gv->multi[g]) {
             log_error("group %s is active on more than one node: %s", gname, o->why);
             eventlog_add_group(gv->events, EV_GROUP_MULTI_ACTIVE, NULL, gname, NULL, -1,
                                "group %s found %s; stopping all but one", gname, o->why);
@@ -94,20 +112,39 @@ static void send_action(struct gview *gv, const struct pol_action *a)
     }
 }
 
-/* The coordinator's start or stop of group g on node n, delivered but not answered in time. */
+/* The action that leaves group g in state obs on a node (starting: start, ...), or -1. */
+static int action_of(enum pol_obs obs)
+{
+    switch (obs) {
+    case POL_OBS_STARTING:
+        return POL_START;
+    case POL_OBS_STOPPING:
+        return POL_STOP;
+    case POL_OBS_PROMOTING:
+        return POL_PROMOTE;
+    case POL_OBS_DEMOTING:
+        return POL_DEMOTE;
+    default:
+        return -1;
+    }
+}
+
+/*
+ * The coordinator's start, stop, promote or demote of group g on node n,
+ * delivered but not answered in time.
+ */
 static bool unanswered(const struct gview *gv, size_t g, size_t n, uint64_t now)
 {
     const struct gnode *x = gview_at(gv, g, n);
-    return (x->obs == POL_OBS_STARTING || x->obs == POL_OBS_STOPPING) && x->have_last &&
-           !x->answered && gv->cl->nodes[n].online && now >= x->action_mono + gv->answer_ms;
+    return action_of(x->obs) >= 0 && x->have_last && !x->answered && gv->cl->nodes[n].online &&
+           now >= x->action_mono + gv->answer_ms;
 }
 
 static void ask_again(struct gview *gv, size_t g, size_t n)
 {
     struct gnode *x = gview_at(gv, g, n);
-    struct pol_action a = {
-        .type = x->obs == POL_OBS_STARTING ? POL_START : POL_STOP, .group = g, .node = n};
-    const char *op = a.type == POL_START ? "start" : "stop";
+    struct pol_action a = {.type = (enum pol_action_type)action_of(x->obs), .group = g, .node = n};
+    const char *op = pol_action_name(a.type);
     snprintf(a.reason, sizeof(a.reason), "%s group %s on %s again: it did not answer in %u s", op,
              gv->cfg->groups[g].name, nname(gv, n), (unsigned)(gv->answer_ms / 1000));
     log_warn("%s has not answered the %s of group %s in %u s: sending it again", nname(gv, n), op,
@@ -136,6 +173,16 @@ void gview_coordinate(struct gview *gv, bool may_act)
     const struct cluster *cl = gv->cl;
     bool coord = may_act && cl->quorate && cl->local_id && cl->coordinator == cl->local_id &&
                  gview_synced(gv) && !gv->blocked;
+    /*
+     * A group's actions go out together, as one plan made them (a clone
+     * starts its copies at once), and none while an earlier one is in
+     * flight: a plan made before it comes back does not see it (a promote
+     * elsewhere meanwhile would make two primaries).
+     */
+    size_t ng = gv->cfg->n_groups;
+    bool *busy = xcalloc(ng ? ng : 1, sizeof(bool));
+    for (size_t g = 0; g < ng; g++)
+        busy[g] = gv->inflight[g] || gv->hold[g];
     for (size_t i = 0; coord && i < out.n_actions; i++) {
         const struct pol_action *a = &out.actions[i];
         if (a->type == POL_FENCE) {
@@ -147,10 +194,11 @@ void gview_coordinate(struct gview *gv, bool may_act)
                 gv->hooks->fence(gv->ctx, a->node, a->reason);
             continue;
         }
-        if (gv->inflight[a->group] || gv->hold[a->group])
+        if (busy[a->group])
             continue;
         send_action(gv, a);
     }
+    free(busy);
     uint64_t now = time_mono_ms();
     for (size_t g = 0; coord && g < gv->cfg->n_groups; g++)
         for (size_t n = 0; n < n_nodes(gv); n++)

@@ -23,6 +23,30 @@ static inline const char *nname(const struct gview *gv, size_t n)
     return gv->cfg->nodes[n].name;
 }
 
+static inline enum cfg_group_kind gview_kind(const struct gview *gv, size_t g)
+{
+    return gv->cfg->groups[g].kind;
+}
+
+/*
+ * Whether group g serves on x's node, for the gaps and recovery events: a
+ * single group starting or running; a promotable group primary there (or
+ * promoted resources may be active); a clone: never (its copies have no
+ * group-wide gap).
+ */
+static inline bool gview_serving(const struct gview *gv, size_t g, const struct gnode *x)
+{
+    switch (gview_kind(gv, g)) {
+    case CFG_KIND_PROMOTABLE:
+        return x->promoted || x->obs == POL_OBS_PRIMARY || x->obs == POL_OBS_PROMOTING ||
+               x->obs == POL_OBS_DEMOTING;
+    case CFG_KIND_CLONE:
+        return false;
+    default:
+        return x->obs == POL_OBS_RUNNING || x->obs == POL_OBS_STARTING;
+    }
+}
+
 /* ---- gview.c ---- */
 
 /* Tells the owner, through the replan hook, that the plan may have changed. */
@@ -98,6 +122,8 @@ struct gview_plan_in {
     struct pol_group *groups;
     enum pol_obs *obs;
     bool *backing_off; /* n_groups * n_nodes */
+    bool *promoted;    /* n_groups * n_nodes (promotable groups) */
+    int64_t *score;    /* n_groups * n_nodes (promotable groups) */
 };
 
 /* Builds p from the view (p's arrays are owned by p: gview_plan_in_free). */

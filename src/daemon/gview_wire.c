@@ -76,7 +76,7 @@ static int obs_parse(const char *s)
 /* ---- reports ---- */
 
 json_t *gview_report_body(const struct gview *gv, size_t g, enum pol_obs obs,
-                          const uint8_t *res_states, bool leaving)
+                          const uint8_t *res_states, bool promoted, bool leaving)
 {
     int self = local_index(gv);
     const struct cfg_group *cg = &gv->cfg->groups[g];
@@ -85,6 +85,8 @@ json_t *gview_report_body(const struct gview *gv, size_t g, enum pol_obs obs,
         json_array_append_new(rs, json_string(res_state_name((enum res_state)res_states[r])));
     json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "node", self >= 0 ? nname(gv, (size_t)self) : "",
                           "group", cg->name, "state", pol_obs_name(obs), "resources", rs);
+    if (promoted)
+        json_object_set_new(j, "promoted", json_true());
     if (leaving)
         json_object_set_new(j, "leaving", json_true());
     if (self >= 0 && gview_at(gv, g, (size_t)self)->have_last) {
@@ -96,12 +98,29 @@ json_t *gview_report_body(const struct gview *gv, size_t g, enum pol_obs obs,
     return j;
 }
 
+static int64_t since(uint64_t then, uint64_t now)
+{
+    return then && now >= then ? (int64_t)(now - then) : -1;
+}
+
+/* Group g runs on node n after a start (a single group, or a copy of a clone or promotable one). */
 static void event_running(struct gview *gv, size_t g, size_t n, struct gnode *x)
 {
     const char *gname = gv->cfg->groups[g].name;
     uint64_t now = time_wall_ms();
-    int64_t took = x->start_ms && now >= x->start_ms ? (int64_t)(now - x->start_ms) : -1;
-    int64_t gap = gv->down_ms[g] && now >= gv->down_ms[g] ? (int64_t)(now - gv->down_ms[g]) : -1;
+    int64_t took = since(x->start_ms, now);
+    if (gview_kind(gv, g) != CFG_KIND_SINGLE) {
+        /* A copy: its group neither moved nor recovered (see the promoted event). */
+        const char *what = gview_kind(gv, g) == CFG_KIND_PROMOTABLE ? " (replica)" : "";
+        if (x->before == POL_OBS_FAILED)
+            eventlog_add_group(gv->events, EV_GROUP_RESTARTED, nname(gv, n), gname, NULL, took,
+                               "group %s restarted on %s%s", gname, nname(gv, n), what);
+        else
+            eventlog_add_group(gv->events, EV_GROUP_STARTED, nname(gv, n), gname, NULL, took,
+                               "group %s started on %s%s", gname, nname(gv, n), what);
+        return;
+    }
+    int64_t gap = since(gv->down_ms[g], now);
     int prev = gv->last_owner[g];
     if (prev >= 0 && (size_t)prev != n && gv->lost[g])
         eventlog_add_group(gv->events, EV_GROUP_RECOVERED, nname(gv, n), gname, NULL, gap,
@@ -120,6 +139,70 @@ static void event_running(struct gview *gv, size_t g, size_t n, struct gnode *x)
     gv->last_owner[g] = (int)n;
     gv->down_ms[g] = 0;
     gv->lost[g] = false;
+}
+
+/*
+ * A promotable group's copy on node n became primary after a promote (it
+ * took `took` ms): group_promoted, naming the primary before it when that
+ * was another node (lost, or demoted by a switchover) and for how long no
+ * primary ran.
+ */
+static void event_promoted(struct gview *gv, size_t g, size_t n, struct gnode *x)
+{
+    const char *gname = gv->cfg->groups[g].name;
+    uint64_t now = time_wall_ms();
+    int64_t took = since(x->role_ms, now), gap = since(gv->down_ms[g], now);
+    int prev = gv->last_owner[g];
+    char extra[160] = "";
+    if (prev >= 0 && (size_t)prev != n && gap >= 0)
+        snprintf(extra, sizeof(extra), " after the %s of %s (no primary for %lld ms)",
+                 gv->lost[g] ? "loss" : "demotion", nname(gv, (size_t)prev), (long long)gap);
+    else if (prev >= 0 && (size_t)prev != n)
+        snprintf(extra, sizeof(extra), " (primary before: %s)", nname(gv, (size_t)prev));
+    eventlog_add_group(gv->events, EV_GROUP_PROMOTED, nname(gv, n), gname, NULL, took,
+                       "group %s promoted on %s%s", gname, nname(gv, n), extra);
+    gv->last_owner[g] = (int)n;
+    gv->down_ms[g] = 0;
+    gv->lost[g] = false;
+}
+
+/* What a report that changed group g's state on node n from old means: events, gaps, primaries. */
+static void report_changed(struct gview *gv, size_t g, size_t n, struct gnode *x,
+                           const struct gnode *before)
+{
+    enum pol_obs old = before->obs;
+    const char *gname = gv->cfg->groups[g].name;
+    uint64_t now = time_wall_ms();
+    bool promotable = gview_kind(gv, g) == CFG_KIND_PROMOTABLE;
+    if (promotable && x->obs == POL_OBS_PRIMARY && old != POL_OBS_PRIMARY) {
+        if (old == POL_OBS_UNKNOWN)
+            gv->last_owner[g] = (int)n; /* found primary by its probe */
+        else
+            event_promoted(gv, g, n, x);
+    } else if (promotable && x->obs == POL_OBS_RUNNING && old == POL_OBS_DEMOTING) {
+        eventlog_add_group(gv->events, EV_GROUP_DEMOTED, nname(gv, n), gname, NULL,
+                           since(x->role_ms, now), "group %s demoted on %s (now a replica)", gname,
+                           nname(gv, n));
+    } else if (x->obs == POL_OBS_RUNNING && old != POL_OBS_RUNNING && old != POL_OBS_UNKNOWN &&
+               (gview_kind(gv, g) == CFG_KIND_SINGLE || old == POL_OBS_STARTING)) {
+        /* A copy: only after a start (not a promote refused, a primary found a replica). */
+        event_running(gv, g, n, x);
+    } else if (x->obs == POL_OBS_RUNNING && old == POL_OBS_UNKNOWN &&
+               gview_kind(gv, g) == CFG_KIND_SINGLE) {
+        gv->last_owner[g] = (int)n;
+    }
+    /* It no longer serves there: the gap of the next start (or promotion) counts from now. */
+    if (gview_kind(gv, g) == CFG_KIND_SINGLE
+            ? old == POL_OBS_RUNNING && x->obs != POL_OBS_RUNNING
+            : promotable && gview_serving(gv, g, before) && !gview_serving(gv, g, x))
+        gview_went_down(gv, g, false);
+    if (x->obs == POL_OBS_STOPPED && old == POL_OBS_STOPPING)
+        eventlog_add_group(gv->events, EV_GROUP_STOPPED, nname(gv, n), gname, NULL,
+                           since(x->stop_ms, now), "group %s stopped on %s", gname, nname(gv, n));
+    if (x->obs == POL_OBS_STOP_FAILED && old != POL_OBS_STOP_FAILED)
+        eventlog_add_group(gv->events, EV_GROUP_STOP_FAILED, nname(gv, n), gname, NULL, -1,
+                           "group %s could not be stopped on %s: the node will be fenced", gname,
+                           nname(gv, n));
 }
 
 static int deliver_report(struct gview *gv, uint32_t from, json_t *j, char **err)
@@ -158,6 +241,9 @@ static int deliver_report(struct gview *gv, uint32_t from, json_t *j, char **err
             return -EINVAL;
         have_ack = true;
     }
+    json_t *pr = json_object_get(j, "promoted");
+    if (pr && !json_is_boolean(pr))
+        return *err = xstrdup("'promoted' must be true or false"), -EINVAL;
     json_t *lv = json_object_get(j, "leaving");
     if (lv && !json_is_boolean(lv))
         return *err = xstrdup("'leaving' must be true or false"), -EINVAL;
@@ -174,26 +260,12 @@ static int deliver_report(struct gview *gv, uint32_t from, json_t *j, char **err
         x->have_last = true;
     }
     x->answered = true;
-    enum pol_obs old = x->obs;
+    struct gnode before = *x;
     x->obs = (enum pol_obs)obs;
+    /* Only promotable groups have primaries; an older peer sends no "promoted": false. */
+    x->promoted = gview_kind(gv, (size_t)g) == CFG_KIND_PROMOTABLE && pr && json_is_true(pr);
     memcpy(x->rs, states, cg->n_resources);
-    const char *gname = cg->name;
-    if (x->obs == POL_OBS_RUNNING && old != POL_OBS_RUNNING && old != POL_OBS_UNKNOWN)
-        event_running(gv, (size_t)g, (size_t)n, x);
-    else if (x->obs == POL_OBS_RUNNING && old == POL_OBS_UNKNOWN)
-        gv->last_owner[g] = n;
-    if (old == POL_OBS_RUNNING && x->obs != POL_OBS_RUNNING)
-        gview_went_down(gv, (size_t)g, false);
-    if (x->obs == POL_OBS_STOPPED && old == POL_OBS_STOPPING) {
-        uint64_t now = time_wall_ms();
-        int64_t took = x->stop_ms && now >= x->stop_ms ? (int64_t)(now - x->stop_ms) : -1;
-        eventlog_add_group(gv->events, EV_GROUP_STOPPED, nname(gv, (size_t)n), gname, NULL, took,
-                           "group %s stopped on %s", gname, nname(gv, (size_t)n));
-    }
-    if (x->obs == POL_OBS_STOP_FAILED && old != POL_OBS_STOP_FAILED)
-        eventlog_add_group(gv->events, EV_GROUP_STOP_FAILED, nname(gv, (size_t)n), gname, NULL, -1,
-                           "group %s could not be stopped on %s: the node will be fenced", gname,
-                           nname(gv, (size_t)n));
+    report_changed(gv, (size_t)g, (size_t)n, x, &before);
     gview_replan(gv);
     return 0;
 }
@@ -203,13 +275,23 @@ static int deliver_report(struct gview *gv, uint32_t from, json_t *j, char **err
 /* Actions kept while this node does not know its partition's quorum yet. */
 #define GVIEW_MAX_HELD 256
 
+/* The action named op ("start", "stop", "promote", "demote"; fence is no message), or -1. */
+static int action_parse(const char *op)
+{
+    static const enum pol_action_type ops[] = {POL_START, POL_STOP, POL_PROMOTE, POL_DEMOTE};
+    for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+        if (strcmp(op, pol_action_name(ops[i])) == 0)
+            return (int)ops[i];
+    return -1;
+}
+
 json_t *gview_action_body(struct gview *gv, const struct pol_action *a)
 {
     gv->inflight[a->group]++;
-    return json_pack(
-        "{s:s, s:s, s:s, s:I, s:I, s:s}", "op", a->type == POL_START ? "start" : "stop", "group",
-        gv->cfg->groups[a->group].name, "node", nname(gv, a->node), "ring",
-        (json_int_t)gv->cl->ring_seq, "seq", (json_int_t)++gv->act_seq, "reason", a->reason);
+    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "op", pol_action_name(a->type), "group",
+                     gv->cfg->groups[a->group].name, "node", nname(gv, a->node), "ring",
+                     (json_int_t)gv->cl->ring_seq, "seq", (json_int_t)++gv->act_seq, "reason",
+                     a->reason);
 }
 
 int gview_deliver_action(struct gview *gv, uint32_t from, json_t *j, char **err)
@@ -225,9 +307,14 @@ int gview_deliver_action(struct gview *gv, uint32_t from, json_t *j, char **err)
         return -EINVAL;
     if (from == gv->cl->local_id && gv->inflight[g] > 0)
         gv->inflight[g]--;
-    bool start = strcmp(op, "start") == 0;
-    if (!start && strcmp(op, "stop") != 0)
+    int type = action_parse(op);
+    if (type < 0)
         return *err = xasprintf("unknown action '%.16s'", op), -EINVAL;
+    if ((type == POL_PROMOTE || type == POL_DEMOTE) &&
+        gview_kind(gv, (size_t)g) != CFG_KIND_PROMOTABLE)
+        return *err = xasprintf("a %s of group %s, which is not promotable", op,
+                                gv->cfg->groups[g].name),
+               -EINVAL;
     char buf[32];
     if (!gv->cl->quorate && from == gv->cl->lowest_member && from != gv->cl->local_id &&
         id.ring == gv->cl->ring_seq && gv->cl->engine_state == ENGINE_RUNNING) {
@@ -259,22 +346,39 @@ int gview_deliver_action(struct gview *gv, uint32_t from, json_t *j, char **err)
     x->have_last = true;
     x->answered = false;
     x->action_mono = time_mono_ms();
-    if (start) {
+    bool serving = gview_kind(gv, (size_t)g) == CFG_KIND_SINGLE ? x->obs == POL_OBS_RUNNING
+                                                                : gview_serving(gv, (size_t)g, x);
+    switch ((enum pol_action_type)type) {
+    case POL_START:
         x->before = x->obs;
         x->start_ms = time_wall_ms();
         x->obs = POL_OBS_STARTING;
-    } else {
+        break;
+    case POL_PROMOTE:
+        /* Promoted resources may be active there from now on, until it says otherwise. */
+        x->role_ms = time_wall_ms();
+        x->obs = POL_OBS_PROMOTING;
+        x->promoted = true;
+        break;
+    case POL_DEMOTE:
+        x->role_ms = time_wall_ms();
+        x->obs = POL_OBS_DEMOTING;
+        if (serving)
+            gview_went_down(gv, (size_t)g, false);
+        break;
+    default:
         x->stop_ms = time_wall_ms();
-        if (x->obs == POL_OBS_RUNNING)
+        if (serving)
             gview_went_down(gv, (size_t)g, false);
         x->obs = POL_OBS_STOPPING;
+        break;
     }
     if (reason)
         log_info("%s", reason);
     else
         log_info("%s group %s on %s", op, gv->cfg->groups[g].name, nname(gv, (size_t)n));
     if ((int)n == local_index(gv) && gv->hooks && gv->hooks->local_action)
-        gv->hooks->local_action(gv->ctx, (size_t)g, start);
+        gv->hooks->local_action(gv->ctx, (size_t)g, (enum pol_action_type)type);
     gview_replan(gv);
     return 0;
 }

@@ -183,6 +183,10 @@ int hooks_event_of(const struct event *ev, bool node_lost)
         return CFG_HOOK_GROUP_STOP_FAILED;
     case EV_GROUP_MULTI_ACTIVE:
         return CFG_HOOK_GROUP_MULTI_ACTIVE;
+    case EV_GROUP_PROMOTED:
+        return CFG_HOOK_GROUP_PROMOTED;
+    case EV_GROUP_DEMOTED:
+        return CFG_HOOK_GROUP_DEMOTED;
     case EV_RESOURCE_FAILED:
         return CFG_HOOK_RESOURCE_FAILED;
     case EV_ADMIN:

@@ -161,7 +161,8 @@ static void send_report(struct vigild *d, size_t g)
     const struct lrm_group *G = d->lrm->groups[g];
     if (G->obs == POL_OBS_UNKNOWN || !d->cl.local_id)
         return;
-    json_t *body = gview_report_body(&d->gv, g, G->obs, G->rs, d->stopping_groups);
+    json_t *body =
+        gview_report_body(&d->gv, g, G->obs, G->rs, lrm_promoted(d->lrm, g), d->stopping_groups);
     size_t len;
     _cleanup_free_ char *msg = peer_encode_group(PEER_G_REPORT, body, &len);
     json_decref(body);
@@ -178,23 +179,37 @@ static int gv_send(void *ctx, enum peer_group_kind kind, json_t *body)
     return engine_broadcast(d->engine, msg, len);
 }
 
-static void gv_local_action(void *ctx, size_t g, bool start)
+static void gv_local_action(void *ctx, size_t g, enum pol_action_type op)
 {
     struct vigild *d = ctx;
-    if (start && (d->stopping_groups || d->stopping)) {
-        log_info("not starting group %s: this node is shutting down", d->cfg->groups[g].name);
+    /* Nothing new runs here while this node shuts down or a new configuration changes g. */
+    bool grows = op == POL_START || op == POL_PROMOTE;
+    if (grows && (d->stopping_groups || d->stopping)) {
+        log_info("not %s group %s: this node is shutting down",
+                 op == POL_START ? "starting" : "promoting", d->cfg->groups[g].name);
         send_report(d, g);
         return;
     }
-    if (start && cfgchange_affects(&d->change, g)) {
-        log_info("not starting group %s: a new configuration changes it", d->cfg->groups[g].name);
+    if (grows && cfgchange_affects(&d->change, g)) {
+        log_info("not %s group %s: a new configuration changes it",
+                 op == POL_START ? "starting" : "promoting", d->cfg->groups[g].name);
         send_report(d, g);
         return;
     }
-    if (start)
+    switch (op) {
+    case POL_START:
         lrm_start(d->lrm, g);
-    else
+        break;
+    case POL_PROMOTE:
+        lrm_promote(d->lrm, g);
+        break;
+    case POL_DEMOTE:
+        lrm_demote(d->lrm, g);
+        break;
+    default:
         lrm_stop(d->lrm, g);
+        break;
+    }
 }
 
 static void gv_rereport(void *ctx, size_t g)

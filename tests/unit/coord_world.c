@@ -46,10 +46,15 @@ void report(struct node *n, size_t g)
 {
     if (!n->alive || !n->cl.local_id)
         return;
-    uint8_t rs[1] = {(uint8_t)(n->run[g] ? RES_ST_RUNNING : RES_ST_STOPPED)};
-    if (n->obs[g] == POL_OBS_STOP_FAILED)
-        rs[0] = RES_ST_STOP_FAILED;
-    json_t *b = gview_report_body(&n->gv, g, n->obs[g], rs, n->leaving);
+    const struct cfg_group *cg = &n->w->cfg->groups[g];
+    uint8_t rs[CFG_MAX_RESOURCES];
+    for (size_t r = 0; r < cg->n_resources; r++) {
+        bool on = n->run[g] && (cg->resources[r].role != CFG_ROLE_PRIMARY || n->prom[g]);
+        rs[r] = (uint8_t)(on ? RES_ST_RUNNING : RES_ST_STOPPED);
+        if (n->obs[g] == POL_OBS_STOP_FAILED)
+            rs[r] = RES_ST_STOP_FAILED;
+    }
+    json_t *b = gview_report_body(&n->gv, g, n->obs[g], rs, n->prom[g], n->leaving);
     size_t len;
     char *msg = peer_encode_group(PEER_G_REPORT, b, &len);
     json_decref(b);
@@ -67,12 +72,25 @@ int h_send(void *ctx, enum peer_group_kind k, json_t *body)
     return r;
 }
 
-static void h_local_action(void *ctx, size_t g, bool start)
+static void h_local_action(void *ctx, size_t g, enum pol_action_type op)
 {
     struct node *n = ctx;
     if (n->deaf)
         return;
-    if (start) {
+    if (op == POL_PROMOTE) {
+        assert_int_equal(n->obs[g], POL_OBS_RUNNING); /* only a running replica is promoted */
+        n->promotes[g]++;
+        n->obs[g] = POL_OBS_PROMOTING;
+        n->prom[g] = true;
+        report(n, g);
+        n->obs[g] = POL_OBS_PRIMARY;
+    } else if (op == POL_DEMOTE) {
+        n->demotes[g]++;
+        n->obs[g] = POL_OBS_DEMOTING;
+        report(n, g);
+        n->prom[g] = false;
+        n->obs[g] = POL_OBS_RUNNING;
+    } else if (op == POL_START) {
         n->starts[g]++;
         n->obs[g] = POL_OBS_STARTING;
         report(n, g);
@@ -82,6 +100,7 @@ static void h_local_action(void *ctx, size_t g, bool start)
         n->obs[g] = POL_OBS_STOP_FAILED;
     } else {
         n->run[g] = false;
+        n->prom[g] = false;
         n->obs[g] = POL_OBS_STOPPED;
     }
     report(n, g);
@@ -126,6 +145,7 @@ static void fence_node(struct node *by, size_t target)
         t->alive = false;
     }
     memset(t->run, 0, sizeof(t->run));
+    memset(t->prom, 0, sizeof(t->prom));
     struct peer_msg m = {.type = PEER_FENCE};
     m.fence.op = PEER_FENCE_RESULT;
     m.fence.node = (char *)(uintptr_t)w->cfg->nodes[target].name;
@@ -225,12 +245,40 @@ static const struct engine_callbacks cb = {on_connected, on_view,  on_ring, on_q
 static void check_one_copy(struct world *w)
 {
     for (size_t g = 0; g < w->ng; g++) {
-        int running = 0;
-        for (int i = 0; i < N; i++)
-            running += w->nodes[i].run[g];
-        if (running > 1)
-            fail_msg("group %zu runs on %d nodes", g, running);
+        const struct cfg_group *cg = &w->cfg->groups[g];
+        int running = copies_running(w, g),
+            most = cg->kind == CFG_KIND_SINGLE ? 1 : (int)cg->copies;
+        if (running > most)
+            fail_msg("group %s runs on %d nodes", cg->name, running);
+        int prim = primaries_now(w, g);
+        if (prim > (cg->kind == CFG_KIND_PROMOTABLE ? (int)cg->primaries : 0))
+            fail_msg("group %s is primary on %d nodes", cg->name, prim);
     }
+}
+
+int copies_running(struct world *w, size_t g)
+{
+    int k = 0;
+    for (int i = 0; i < N; i++)
+        k += w->nodes[i].run[g];
+    return k;
+}
+
+int primaries_now(struct world *w, size_t g)
+{
+    int k = 0;
+    for (int i = 0; i < N; i++) /* a crashed node not fenced yet keeps its role */
+        k += w->nodes[i].prom[g];
+    return k;
+}
+
+int primary_of(struct world *w, size_t g)
+{
+    int at = -1;
+    for (int i = 0; i < N; i++)
+        if (w->nodes[i].prom[g])
+            at = i;
+    return at;
 }
 
 void settle(struct world *w)
@@ -248,6 +296,7 @@ void settle(struct world *w)
                 for (size_t g = 0; g < w->ng; g++)
                     if (n->run[g]) {
                         n->run[g] = false;
+                        n->prom[g] = false;
                         n->obs[g] = POL_OBS_STOPPED;
                         report(n, g);
                         any = true;
@@ -295,6 +344,7 @@ void node_down(struct node *n)
     cluster_done(&n->cl);
     eventlog_free(n->events);
     memset(n->run, 0, sizeof(n->run));
+    memset(n->prom, 0, sizeof(n->prom));
     n->alive = false;
     n->engine = NULL;
     n->events = NULL;
@@ -365,4 +415,23 @@ size_t coord_group(struct world *w, const char *name)
     const struct cfg_group *g = cfg_group_by_name(w->cfg, name);
     assert_non_null(g);
     return cfg_group_index(w->cfg, g);
+}
+
+int events_of(struct node *n, int type, const char *group, const char *node)
+{
+    json_t *arr = eventlog_since_json(n->events, 0);
+    int k = 0;
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        const char *t = json_string_value(json_object_get(e, "type"));
+        const char *gr = json_string_value(json_object_get(e, "group"));
+        const char *nd = json_string_value(json_object_get(e, "node"));
+        if (strcmp(t, event_type_name((enum event_type)type)) == 0 &&
+            (!group || (gr && strcmp(gr, group) == 0)) && (!node || (nd && strcmp(nd, node) == 0)))
+            k++;
+    }
+    json_decref(arr);
+    return k;
 }

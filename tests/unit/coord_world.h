@@ -3,12 +3,16 @@
  * three nodes, each with a cluster view, a group view (src/daemon/gview*.c)
  * and a fake local executor, over the simulated transport
  * (src/engine/sim.c), with clocks of the test's own. After every delivery
- * round (settle), at most one node may run each group.
+ * round (settle), at most one node may run each single group, at most
+ * `copies` nodes each clone, and at most `primaries` nodes (counting nodes
+ * lost and not fenced yet) may be primary for each promotable group.
  *
  * The default configuration (COORD_YAML) has two independent groups: web
  * (n1, n2, n3; restarts max 2 within 10min) and db (n3, n2). A test file may
  * set up a world on another configuration of three nodes and at most
- * COORD_MAX_GROUPS groups of one resource each (coord_setup_yaml).
+ * COORD_MAX_GROUPS groups (coord_setup_yaml). The fake executor runs a
+ * group's resources all at once; a promotable copy's promote and demote
+ * report promoting / demoting, then primary / running.
  */
 #pragma once
 
@@ -43,11 +47,13 @@ struct node {
     bool want_plan;
     /* The fake executor. */
     bool run[COORD_MAX_GROUPS];
+    bool prom[COORD_MAX_GROUPS]; /* promoted (promotable groups) */
     enum pol_obs obs[COORD_MAX_GROUPS];
     bool stop_fails[COORD_MAX_GROUPS];
     bool deaf;    /* does not act on its actions (as if it had not heard them) */
     bool leaving; /* its reports say it is leaving (a planned stop) */
     unsigned starts[COORD_MAX_GROUPS];
+    unsigned promotes[COORD_MAX_GROUPS], demotes[COORD_MAX_GROUPS];
     /* The last settled intent. */
     uint64_t done_id;
     bool done_ok;
@@ -94,6 +100,13 @@ int h_send(void *ctx, enum peer_group_kind k, json_t *body);
 
 /* The node group g runs on, or -1. */
 int runs_on(struct world *w, size_t g);
+/* How many nodes run group g (a copy each), and how many are promoted (lost ones too). */
+int copies_running(struct world *w, size_t g);
+int primaries_now(struct world *w, size_t g);
+/* The node whose copy of group g is promoted, or -1 (the last one when several). */
+int primary_of(struct world *w, size_t g);
+/* How many events of type t node i's log holds for group g (NULL: any) on node (NULL: any). */
+int events_of(struct node *n, int type, const char *group, const char *node);
 /* Every live member's view of group g on node n. */
 void assert_obs_everywhere(struct world *w, size_t g, int n, enum pol_obs obs);
 /* Group index of name in the world's configuration (asserted to exist). */

@@ -91,7 +91,7 @@ static void test_hooks_invalid(void **state)
               "node_lost, node_left, node_joined, node_fenced, fence_failed, quorum_lost, "
               "quorum_gained, group_failed, group_moved, group_recovered, group_started, "
               "group_stopped, group_restarted, group_stop_failed, group_multi_active, "
-              "resource_failed, admin, config_changed and all)\n");
+              "group_promoted, group_demoted, resource_failed, admin, config_changed and all)\n");
     load_text(HHEAD "  - {name: a, command: [/bin/true], events: [node_lost, node_lost]}\n", 0,
               -EINVAL, "test.yaml:9:57: error: hook 'a': events: 'node_lost' is listed twice\n");
     load_text(HHEAD "  - {name: a, command: [/bin/true], events: []}\n", 0, -EINVAL,

@@ -311,7 +311,7 @@ static void test_stale_report_ignored(void **state)
     x->last = (struct act_id){7, 7};
     x->have_last = true;
     uint8_t rs[1] = {RES_ST_RUNNING};
-    json_t *b = gview_report_body(&n2->gv, 0, POL_OBS_RUNNING, rs, false);
+    json_t *b = gview_report_body(&n2->gv, 0, POL_OBS_RUNNING, rs, false, false);
     char *err = NULL;
     assert_int_equal(gview_deliver(&w->nodes[0].gv, 2, PEER_G_REPORT, b, &err), 0);
     json_decref(b);

@@ -456,7 +456,7 @@ static void test_control_request(void **state)
                    "fence_failed, fence_confirmed, group_started, group_stopped, "
                    "group_restarted, group_moved, group_recovered, group_failed, "
                    "group_stop_failed, group_multi_active, resource_failed, admin, "
-                   "group_failures_expired");
+                   "group_failures_expired, group_promoted, group_demoted");
     assert_refused("{\"cmd\":\"history\",\"until\":1.5}",
                    "history: 'until' must be a non-negative integer (milliseconds since the "
                    "epoch)");
