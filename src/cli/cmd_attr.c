@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <string.h>
+#include <strings.h>
 
 static const char *const attr_ops[] = {"set", "get", "delete", "list"};
 
@@ -148,6 +149,40 @@ int cmd_attr(int argc, char **argv, struct cli_globals *g)
     };
     const char *node = NULL, *life = NULL;
     bool json = false;
+    /*
+     * A negative value (a promotion score: -1000, -INFINITY) is not an
+     * option: it is moved after a "--". Only a VALUE can start with '-' (no
+     * attribute name does), and it is the last word, so the order holds.
+     */
+    _cleanup_free_ char **args = xcalloc((size_t)argc + 2, sizeof(*args));
+    int n = 0, n_neg = 0;
+    char *neg[2] = {NULL, NULL};
+    bool after_dashes = false;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        bool takes_arg =
+            i > 0 &&
+            (strcmp(argv[i - 1], "-N") == 0 || strcmp(argv[i - 1], "-l") == 0 ||
+             strcmp(argv[i - 1], "-s") == 0 || strcmp(argv[i - 1], "--node") == 0 ||
+             strcmp(argv[i - 1], "--lifetime") == 0 || strcmp(argv[i - 1], "--socket") == 0);
+        after_dashes = after_dashes || strcmp(a, "--") == 0;
+        bool negative =
+            i > 0 && !after_dashes && !takes_arg && a[0] == '-' &&
+            (strspn(a + 1, "0123456789") == strlen(a + 1) ? a[1] != '\0'
+                                                          : strcasecmp(a + 1, "INFINITY") == 0);
+        if (negative && n_neg < 2)
+            neg[n_neg++] = argv[i];
+        else
+            args[n++] = argv[i];
+    }
+    if (n_neg) {
+        if (!after_dashes)
+            args[n++] = (char *)"--";
+        for (int i = 0; i < n_neg; i++)
+            args[n++] = neg[i];
+    }
+    argc = n;
+    argv = args;
     int c;
     while ((c = getopt_long(argc, argv, ":N:l:js:h", opts, NULL)) != -1) {
         switch (c) {

@@ -58,6 +58,21 @@ def test_set_and_delete_send_and_print(fake):
     assert srv.requests[0]["value"] == ""
 
 
+def test_a_negative_value_is_a_value_not_an_option(fake):
+    """Promotion scores are often negative (-1000, -INFINITY)."""
+    for args, want in [(["master-pg", "-1000", "--node", "n2"], "-1000"),
+                       (["--node", "n2", "master-pg", "-INFINITY"], "-INFINITY"),
+                       (["-N", "n2", "master-pg", "--", "-5"], "-5")]:
+        srv = fake(ok({"message": "set"}))
+        r = run("-s", srv.path, "attr", "set", *args)
+        assert r.returncode == 0, (args, r.stderr)
+        assert srv.requests == [{"cmd": "attr", "op": "set", "name": "master-pg", "value": want,
+                                 "node": "n2"}], args
+    # A node name or lifetime is still an option's argument, and a real unknown option fails.
+    srv = fake(ok({"message": "set"}))
+    assert run("-s", srv.path, "attr", "set", "x", "-7", "--bogus").returncode == 2
+
+
 def test_get(fake):
     srv = fake(ok({"node": "n1", "name": "master-pg", "value": "100", "lifetime": "reboot"}))
     r = run("-s", srv.path, "attr", "get", "master-pg")
