@@ -196,6 +196,7 @@ void cfgsync_done(struct cfgsync *cs)
     free(cs->peer);
     free(cs->seen);
     free(cs->sync_sent);
+    json_decref(cs->held_sync);
     free(cs->fate);
     free(cs->await);
     free(cs->await_msg);
@@ -244,6 +245,8 @@ void cfgsync_membership(struct cfgsync *cs)
     memset(cs->seen, 0, nn * sizeof(bool));
     memset(cs->sync_sent, 0, nn * sizeof(bool));
     cs->decided = false;
+    json_decref(cs->held_sync);
+    cs->held_sync = NULL;
     if (cs->ap && !cs->ap->sync)
         abandon(cs, "the membership changed before every member was ready; nothing was changed");
     forget_left(cs);
@@ -255,6 +258,8 @@ void cfgsync_engine_lost(struct cfgsync *cs)
 {
     memset(cs->seen, 0, n_nodes(cs) * sizeof(bool));
     cs->decided = false;
+    json_decref(cs->held_sync);
+    cs->held_sync = NULL;
     if (cs->ap && !cs->ap->sync)
         abandon(cs, "the connection to the cluster engine was lost; nothing was changed");
     forget_left(cs); /* the engine's loss took every other member offline */
@@ -304,6 +309,22 @@ static void refuse(struct cfgsync *cs, const char *msg)
     cs->refused = true;
     if (cs->hooks && cs->hooks->refused)
         cs->hooks->refused(cs->ctx, msg);
+}
+
+static int deliver_config(struct cfgsync *cs, uint32_t from, json_t *j, char **err);
+
+/* The holder's configuration that came before this node decided: taken now, if still wanted. */
+static void take_held_sync(struct cfgsync *cs)
+{
+    json_t *j = cs->held_sync;
+    if (!j)
+        return;
+    cs->held_sync = NULL;
+    char *err = NULL;
+    if (deliver_config(cs, cs->held_from, j, &err) < 0)
+        log_warn("a kept configuration from the cluster was not taken: %s", err);
+    free(err);
+    json_decref(j);
 }
 
 /* Every member's version is known: decide, the same way on every member. */
@@ -362,6 +383,7 @@ static void evaluate(struct cfgsync *cs)
     }
     if ((size_t)self == holder)
         send_sync(cs);
+    take_held_sync(cs);
 }
 
 bool cfgsync_blocked(const struct cfgsync *cs)
@@ -650,10 +672,16 @@ static int deliver_config(struct cfgsync *cs, uint32_t from, json_t *j, char **e
         }
         if (!mine || cs->refused || cs->ap || strcmp(hash, cs->cur.sha256) == 0)
             return 0;
+        if (!cs->decided) {
+            /* Taken once this node has decided (evaluate), if it is what it needs. */
+            json_decref(cs->held_sync);
+            cs->held_sync = json_incref(j);
+            cs->held_from = from;
+            return 0;
+        }
         /* Only what this node decided it needs: from the holder, the adopted version. */
-        if (!cs->decided || self < 0 || cs->fate[self] != CFGSYNC_BEHIND ||
-            from != cs->cfg->nodes[cs->holder].id || version != cs->adopted.version ||
-            strcmp(hash, cs->adopted.sha256) != 0)
+        if (self < 0 || cs->fate[self] != CFGSYNC_BEHIND || from != cs->cfg->nodes[cs->holder].id ||
+            version != cs->adopted.version || strcmp(hash, cs->adopted.sha256) != 0)
             return 0;
         start_apply(cs, from, true, version, hash, text, 0);
         return 0;

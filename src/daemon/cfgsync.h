@@ -121,6 +121,14 @@ struct cfgsync {
     bool decided;          /* every member's version arrived and the fates are known */
     struct cfgver adopted; /* when decided: the cluster's version, and its lowest holder */
     size_t holder;
+    /*
+     * The holder's configuration for this node, delivered before this node
+     * had decided (a joining node may learn the partition's quorum after the
+     * holder, which decides and sends at once): kept, and taken once this
+     * node decides; dropped at the next membership change. NULL: none.
+     */
+    json_t *held_sync;
+    uint32_t held_from;
     bool refused;
     struct cfgsync_apply *ap; /* an apply or a catch-up under way, or NULL */
     /* The node applying: members whose acknowledgement it waits for. */

@@ -1058,6 +1058,50 @@ static void test_late_node_catches_up(void **state)
     assert_int_equal(M(1)->done_ok, 1);
 }
 
+/* Node id learns that its partition is quorate (or not), after the view. */
+static void set_quorate(uint32_t id, bool quorate, size_t n)
+{
+    struct engine_quorum q = {.quorate = quorate,
+                              .total_votes = (uint32_t)n,
+                              .expected_votes = (uint32_t)n,
+                              .needed_votes = (uint32_t)n / 2 + 1};
+    cluster_apply_quorum(&M(id)->cl, &q);
+    cfgsync_quorum(&M(id)->cs);
+}
+
+/*
+ * A joining node may learn its partition's quorum after the holder, which
+ * decides and sends the configuration at once: the joiner keeps it and takes
+ * it once it decides (found by the lab: the catch-up was dropped, and the
+ * cluster stayed "members differ" for good).
+ */
+static void test_late_node_takes_a_catch_up_that_came_before_its_quorum(void **state)
+{
+    char *err = NULL;
+    assert_true(cfgsync_apply(&M(1)->cs, WITHDB, &err) > 0);
+    deliver_all();
+    cfgsync_local_ready(&M(1)->cs, true, NULL);
+    cfgsync_local_ready(&M(2)->cs, true, NULL);
+    deliver_all();
+    member_start(3, BASE, NULL);
+    view(N123, 3);
+    set_quorate(3, false, 3);
+    deliver_all();
+    /* n1 decided and sent version 2 to n3, which had not decided yet. */
+    assert_int_equal(M(3)->prepared, 0);
+    assert_int_equal(M(3)->cs.cur.version, 1);
+    set_quorate(3, true, 3);
+    assert_int_equal(M(3)->prepared, 1);
+    cfgsync_local_ready(&M(3)->cs, true, NULL);
+    deliver_all();
+    assert_int_equal(M(3)->activated, 1);
+    assert_int_equal(M(3)->cs.cur.version, 2);
+    for (uint32_t n = 1; n <= 3; n++) {
+        assert_false(cfgsync_blocked(&M(n)->cs));
+        assert_string_equal(state_of(n), "in sync");
+    }
+}
+
 /* A node whose file was edited by hand is refused, with a message naming both versions. */
 static void test_edited_file_refused(void **state)
 {
@@ -1556,6 +1600,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_member_not_ready_in_time, setup_two, teardown_members),
         cmocka_unit_test_setup_teardown(test_acknowledgement_missing, setup_two, teardown_members),
         cmocka_unit_test_setup_teardown(test_member_cannot_write, setup_queue, teardown_members),
+        cmocka_unit_test_setup_teardown(test_late_node_takes_a_catch_up_that_came_before_its_quorum,
+                                        setup_two, teardown_members),
         cmocka_unit_test_setup_teardown(test_late_node_catches_up, setup_two, teardown_members),
         cmocka_unit_test_setup_teardown(test_edited_file_refused, setup_queue, teardown_members),
         cmocka_unit_test_setup_teardown(test_same_edit_everywhere_is_the_next_version, setup_queue,
