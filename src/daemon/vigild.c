@@ -419,19 +419,6 @@ static void status_extra(void *ctx, json_t *st)
 }
 
 /* The node this machine is: the one whose configured address is on a local interface. */
-static int find_local_node(const struct cfg *cfg)
-{
-    for (size_t n = 0; n < cfg->n_nodes; n++) {
-        for (size_t k = 0; k < cfg->n_networks; k++) {
-            const char *a = cfg->nodes[n].addr[k];
-            unsigned ifindex;
-            if (a && ip_ifindex_by_local_text(a, &ifindex) == 0)
-                return (int)n;
-        }
-    }
-    return -1;
-}
-
 static void on_connected(void *ctx, uint32_t local_id)
 {
     struct vigild *d = ctx;
@@ -1090,7 +1077,7 @@ static int run(struct vigild *d)
                   moved ? "; the file was kept as " : "", moved ? kept : "");
         db = db_new(d->cfg);
     }
-    d->local_node = find_local_node(d->cfg);
+    d->local_node = ip_local_node(d->cfg);
     d->history = history_open(d->loop, d->state_dir,
                               d->local_node >= 0 ? d->cfg->nodes[d->local_node].name : NULL, 0);
     d->hooks =
@@ -1111,7 +1098,7 @@ static int run(struct vigild *d)
     int r0 = proc_become_subreaper();
     if (r0 < 0)
         log_warn("cannot become a child subreaper: %s", strerror(-r0));
-    d->local_node = find_local_node(d->cfg);
+    d->local_node = ip_local_node(d->cfg);
     if (d->local_node < 0 && d->cfg->n_groups) {
         log_error("this machine has none of the node addresses listed in %s; cannot run groups",
                   d->cfg_path);

@@ -8,28 +8,17 @@
 #include "base/util.h"
 #include "coord_world.h"
 
-const char *const COORD_YAML = "cluster: {name: sim, key: /nonexistent/authkey}\n"
-                               "networks: [{name: priv}]\n"
-                               "nodes:\n"
-                               "  - {name: n1, id: 1, addresses: {priv: 192.0.2.1}}\n"
-                               "  - {name: n2, id: 2, addresses: {priv: 192.0.2.2}}\n"
-                               "  - {name: n3, id: 3, addresses: {priv: 192.0.2.3}}\n"
-                               "fencing:\n"
-                               "  devices: [{name: d, agent: /bin/true}]\n"
-                               "  nodes:\n"
-                               "    n1: {levels: [[d]]}\n"
-                               "    n2: {levels: [[d]]}\n"
-                               "    n3: {levels: [[d]]}\n"
-                               "groups:\n"
-                               "  - name: web\n"
-                               "    domain: [n1, n2, n3]\n"
-                               "    restarts: {max: 2, within: 10min}\n"
-                               "    resources:\n"
-                               "      - {name: www, type: process, command: [/bin/sleep, '1000']}\n"
-                               "  - name: db\n"
-                               "    domain: [n3, n2]\n"
-                               "    resources:\n"
-                               "      - {name: pg, type: process, command: [/bin/sleep, '1000']}\n";
+const char *const COORD_YAML =
+    COORD_YAML_HEAD "groups:\n"
+                    "  - name: web\n"
+                    "    domain: [n1, n2, n3]\n"
+                    "    restarts: {max: 2, within: 10min}\n"
+                    "    resources:\n"
+                    "      - {name: www, type: process, command: [/bin/sleep, '1000']}\n"
+                    "  - name: db\n"
+                    "    domain: [n3, n2]\n"
+                    "    resources:\n"
+                    "      - {name: pg, type: process, command: [/bin/sleep, '1000']}\n";
 
 uint64_t fake_mono = 5000000, fake_wall = 1700000000000;
 int64_t wall_skew;

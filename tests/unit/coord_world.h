@@ -32,6 +32,24 @@
 #define N                3
 #define COORD_MAX_GROUPS 4
 
+/*
+ * The cluster every coordinator test runs: three nodes n1..n3 on one network,
+ * fenced by /bin/true; a test's configuration is this, then its "groups:".
+ */
+#define COORD_YAML_HEAD                                                                            \
+    "cluster: {name: sim, key: /nonexistent/authkey}\n"                                            \
+    "networks: [{name: priv}]\n"                                                                   \
+    "nodes:\n"                                                                                     \
+    "  - {name: n1, id: 1, addresses: {priv: 192.0.2.1}}\n"                                        \
+    "  - {name: n2, id: 2, addresses: {priv: 192.0.2.2}}\n"                                        \
+    "  - {name: n3, id: 3, addresses: {priv: 192.0.2.3}}\n"                                        \
+    "fencing:\n"                                                                                   \
+    "  devices: [{name: d, agent: /bin/true}]\n"                                                   \
+    "  nodes:\n"                                                                                   \
+    "    n1: {levels: [[d]]}\n"                                                                    \
+    "    n2: {levels: [[d]]}\n"                                                                    \
+    "    n3: {levels: [[d]]}\n"
+
 extern const char *const COORD_YAML;
 
 struct world;

@@ -20,27 +20,15 @@
  * freely. Everything starts on n1.
  */
 static const char *const yaml =
-    "cluster: {name: sim, key: /nonexistent/authkey}\n"
-    "networks: [{name: priv}]\n"
-    "nodes:\n"
-    "  - {name: n1, id: 1, addresses: {priv: 192.0.2.1}}\n"
-    "  - {name: n2, id: 2, addresses: {priv: 192.0.2.2}}\n"
-    "  - {name: n3, id: 3, addresses: {priv: 192.0.2.3}}\n"
-    "fencing:\n"
-    "  devices: [{name: d, agent: /bin/true}]\n"
-    "  nodes:\n"
-    "    n1: {levels: [[d]]}\n"
-    "    n2: {levels: [[d]]}\n"
-    "    n3: {levels: [[d]]}\n"
-    "groups:\n"
-    "  - {name: db, domain: [n1],\n"
-    "     resources: [{name: pg, type: process, command: [/bin/sleep, '1000']}]}\n"
-    "  - {name: app, domain: [n1, n2], requires: db,\n"
-    "     resources: [{name: srv, type: process, command: [/bin/sleep, '1000']}]}\n"
-    "  - {name: web, domain: [n1, n2, n3], requires: app,\n"
-    "     resources: [{name: www, type: process, command: [/bin/sleep, '1000']}]}\n"
-    "  - {name: other, domain: [n1, n2],\n"
-    "     resources: [{name: o, type: process, command: [/bin/sleep, '1000']}]}\n";
+    COORD_YAML_HEAD "groups:\n"
+                    "  - {name: db, domain: [n1],\n"
+                    "     resources: [{name: pg, type: process, command: [/bin/sleep, '1000']}]}\n"
+                    "  - {name: app, domain: [n1, n2], requires: db,\n"
+                    "     resources: [{name: srv, type: process, command: [/bin/sleep, '1000']}]}\n"
+                    "  - {name: web, domain: [n1, n2, n3], requires: app,\n"
+                    "     resources: [{name: www, type: process, command: [/bin/sleep, '1000']}]}\n"
+                    "  - {name: other, domain: [n1, n2],\n"
+                    "     resources: [{name: o, type: process, command: [/bin/sleep, '1000']}]}\n";
 
 static int setup(void **state)
 {
