@@ -16,6 +16,7 @@ static void gnode_reset(struct gview *gv, size_t g, size_t n, enum pol_obs obs)
     x->have_last = false;
     memset(&x->last, 0, sizeof(x->last));
     x->answered = true;
+    x->notify_wait = false;
     enum res_state rs = obs == POL_OBS_STOPPED ? RES_ST_STOPPED : RES_ST_UNKNOWN;
     for (size_t r = 0; r < gv->cfg->groups[g].n_resources; r++)
         x->rs[r] = (uint8_t)rs;
@@ -80,6 +81,7 @@ void gview_init(struct gview *gv, const struct cfg *cfg, struct cluster *cl,
 
 void gview_reconfigure(struct gview *gv, const struct cfg *next, const struct cfg_diff *d)
 {
+    gview_notify_reset(gv); /* its runs are sized and indexed by the old configuration */
     const struct cfg *old = gv->cfg;
     size_t ng = next->n_groups, nn = n_nodes(gv);
     int *map = xcalloc(ng ? ng : 1, sizeof(int)); /* new index -> old index, or -1 */
@@ -165,6 +167,7 @@ void gview_done(struct gview *gv)
 {
     if (!gv->cfg)
         return;
+    gview_notify_reset(gv);
     statewrite_free(gv->sw); /* acks waiting for a write are dropped now; none comes later */
     for (size_t g = 0; g < gv->cfg->n_groups; g++)
         for (size_t n = 0; n < n_nodes(gv); n++)
@@ -328,6 +331,7 @@ void gview_quorum(struct gview *gv)
 void gview_membership(struct gview *gv, const struct engine_view *v)
 {
     drop_held(gv, "the membership changed");
+    gview_notify_reset(gv);
     for (size_t i = 0; i < v->n_joined; i++) {
         int n = cluster_node_index(gv->cl, v->joined[i]);
         if (n < 0)

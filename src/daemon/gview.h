@@ -52,6 +52,13 @@ struct statewrite;
  */
 #define GVIEW_ACTION_ANSWER_MS 10000
 
+struct act_id {
+    uint64_t ring;
+    uint64_t seq;
+};
+
+struct gview_notify;
+
 struct gview_hooks {
     /* Broadcast a group message (body borrowed). 0 or a negative errno. */
     int (*send)(void *ctx, enum peer_group_kind kind, json_t *body);
@@ -76,11 +83,14 @@ struct gview_hooks {
      * why); may be NULL.
      */
     void (*attr_done)(void *ctx, uint64_t id, bool ok, const char *msg);
-};
-
-struct act_id {
-    uint64_t ring;
-    uint64_t seq;
+    /*
+     * The coordinator's notification id of group g for this node's copy
+     * (groups with notify: true; gview_notify.c): run the agents' notify
+     * with n (borrowed for the call), then send a report of g carrying
+     * gview_report_notified(id). May be NULL (the coordinator then waits
+     * for its timeout).
+     */
+    void (*local_notify)(void *ctx, size_t g, const struct res_notify *n, struct act_id id);
 };
 
 /* Group g on node n. */
@@ -110,6 +120,9 @@ struct gnode {
     uint64_t ban_ts; /* the ban's stamp in the database (banned_ms; 0: unknown) */
     uint64_t ban_mono;
     bool expire_sent; /* the coordinator sent the expiry of this ban */
+    /* The last notification sent to this copy (gview_notify.c), and it has not answered it yet. */
+    struct act_id notify_id;
+    bool notify_wait;
 };
 
 struct gview_pending {
@@ -191,6 +204,8 @@ struct gview {
     bool *attr_gone;
     uint64_t *attr_gone_ver;
     bool *attr_forget_sent; /* per node: the coordinator sent its forget in this membership */
+    /* The coordinator's notification runs, per group (gview_notify.c; NULL: none yet). */
+    struct gview_notify *notify;
 };
 
 /*
@@ -303,6 +318,11 @@ void gview_coordinate(struct gview *gv, bool may_act);
  */
 json_t *gview_report_body(const struct gview *gv, size_t g, enum pol_obs obs,
                           const uint8_t *res_states, bool promoted, bool leaving);
+/*
+ * Marks report (a gview_report_body) as the answer to notification id:
+ * this node's agents were notified (whatever they answered).
+ */
+void gview_report_notified(json_t *report, struct act_id id);
 /*
  * The body of a failure of resource r of group g on this node, of a kind
  * and with a reason (may be NULL), stamped with the wall clock. New JSON

@@ -102,7 +102,7 @@ void gview_plan(struct gview *gv, struct pol_output *out)
     }
 }
 
-static void send_action(struct gview *gv, const struct pol_action *a)
+void gview_send_action(struct gview *gv, const struct pol_action *a)
 {
     int r = gview_send(gv, PEER_G_ACTION, gview_action_body(gv, a));
     if (r < 0) {
@@ -150,7 +150,7 @@ static void ask_again(struct gview *gv, size_t g, size_t n)
     log_warn("%s has not answered the %s of group %s in %u s: sending it again", nname(gv, n), op,
              gv->cfg->groups[g].name, (unsigned)(gv->answer_ms / 1000));
     x->action_mono = time_mono_ms(); /* not again before this one is delivered */
-    send_action(gv, &a);
+    gview_send_action(gv, &a);
 }
 
 void gview_check_answers(struct gview *gv, uint64_t now_ms)
@@ -164,6 +164,8 @@ void gview_check_answers(struct gview *gv, uint64_t now_ms)
                 gview_replan(gv);
                 return;
             }
+    if (gview_notify_overdue(gv))
+        gview_replan(gv);
 }
 
 void gview_coordinate(struct gview *gv, bool may_act)
@@ -194,10 +196,14 @@ void gview_coordinate(struct gview *gv, bool may_act)
                 gv->hooks->fence(gv->ctx, a->node, a->reason);
             continue;
         }
-        if (busy[a->group])
+        if (busy[a->group] || gview_notify_wanted(gv, a->group))
             continue;
-        send_action(gv, a);
+        gview_send_action(gv, a);
     }
+    /* Groups whose copies are notified: their actions go out between the notifications. */
+    for (size_t g = 0; coord && g < ng; g++)
+        if (gview_notify_wanted(gv, g))
+            gview_notify_step(gv, g, &out, busy[g]);
     free(busy);
     uint64_t now = time_mono_ms();
     for (size_t g = 0; coord && g < gv->cfg->n_groups; g++)

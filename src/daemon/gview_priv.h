@@ -126,6 +126,11 @@ struct gview_plan_in {
     int64_t *score;    /* n_groups * n_nodes (promotable groups) */
 };
 
+/*
+ * Sends the coordinator's action a (gview_action_body: in flight until it
+ * comes back); a failure to send is logged.
+ */
+void gview_send_action(struct gview *gv, const struct pol_action *a);
 /* Builds p from the view (p's arrays are owned by p: gview_plan_in_free). */
 void gview_plan_in_build(const struct gview *gv, struct gview_plan_in *p);
 /* Frees the arrays gview_plan_in_build allocated. */
@@ -171,3 +176,27 @@ int gview_deliver_attr(struct gview *gv, uint32_t from, json_t *j, char **err);
 void gview_attr_coordinate(struct gview *gv);
 /* A new membership: nodes in v->left leave their transient attributes behind. */
 void gview_attr_membership(struct gview *gv, const struct engine_view *v);
+
+/* ---- gview_notify.c: notifications of clone and promotable groups (notify: true) ---- */
+
+/* Whether group g's copies are notified around its operations (notify: true, not single). */
+bool gview_notify_wanted(const struct gview *gv, size_t g);
+/*
+ * The coordinator, for group g that gview_notify_wanted: carries out the
+ * group's actions of plan out (the coordinator's current plan) with their
+ * notifications, pre-OP, OP, post-OP one operation type at a time (demote,
+ * stop, start, promote), sending what is due now. busy: an action of g is
+ * in flight (nothing new begins).
+ */
+void gview_notify_step(struct gview *gv, size_t g, const struct pol_output *out, bool busy);
+/* A notification from node `from` (an action with op "notify"). 0, or -EINVAL with *err. */
+int gview_notify_deliver(struct gview *gv, uint32_t from, json_t *j, char **err);
+/* A report of group g from node n answered notification id (the report's "notified"). */
+void gview_notify_answered(struct gview *gv, size_t g, size_t n, struct act_id id);
+/* Whether a notification run waits past its deadline (the view's monotonic clock). */
+bool gview_notify_overdue(const struct gview *gv);
+/*
+ * Forgets the coordinator's runs (a new membership, configuration, or the
+ * end): the next plan begins afresh. Frees what they hold.
+ */
+void gview_notify_reset(struct gview *gv);

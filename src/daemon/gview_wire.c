@@ -98,6 +98,13 @@ json_t *gview_report_body(const struct gview *gv, size_t g, enum pol_obs obs,
     return j;
 }
 
+void gview_report_notified(json_t *report, struct act_id id)
+{
+    json_object_set_new(
+        report, "notified",
+        json_pack("{s:I, s:I}", "ring", (json_int_t)id.ring, "seq", (json_int_t)id.seq));
+}
+
 static int64_t since(uint64_t then, uint64_t now)
 {
     return then && now >= then ? (int64_t)(now - then) : -1;
@@ -252,6 +259,14 @@ static int deliver_report(struct gview *gv, uint32_t from, json_t *j, char **err
         log_info("%s is shutting down: its groups go elsewhere", nname(gv, (size_t)n));
     }
     struct gnode *x = gview_at(gv, (size_t)g, (size_t)n);
+    json_t *nf = json_object_get(j, "notified");
+    if (nf) {
+        /* The answer to a notification, stale or not as a report of the group. */
+        struct act_id id;
+        if (!gview_get_u64(nf, "ring", &id.ring, err) || !gview_get_u64(nf, "seq", &id.seq, err))
+            return -EINVAL;
+        gview_notify_answered(gv, (size_t)g, (size_t)n, id);
+    }
     /* Sent before an action it had not seen yet: stale. It reports again after the action. */
     if (x->have_last && (!have_ack || ack.ring != x->last.ring || ack.seq != x->last.seq))
         return 0;
@@ -297,6 +312,8 @@ json_t *gview_action_body(struct gview *gv, const struct pol_action *a)
 int gview_deliver_action(struct gview *gv, uint32_t from, json_t *j, char **err)
 {
     const char *op = gview_get_str(j, "op", true, err);
+    if (op && strcmp(op, "notify") == 0) /* no node of its own, nothing in flight */
+        return gview_notify_deliver(gv, from, j, err);
     int g = op ? gview_get_group(gv, j, err) : -1;
     int n = g >= 0 ? gview_get_node(gv, j, "node", err) : -1;
     struct act_id id;

@@ -61,11 +61,19 @@ int h_send(void *ctx, enum peer_group_kind k, json_t *body)
     return r;
 }
 
+void coord_trace(struct world *w, int i, const char *what)
+{
+    size_t len = strlen(w->trace);
+    snprintf(w->trace + len, sizeof(w->trace) - len, "%sn%d:%s", len ? " " : "", i + 1, what);
+}
+
 static void h_local_action(void *ctx, size_t g, enum pol_action_type op)
 {
     struct node *n = ctx;
     if (n->deaf)
         return;
+    if (n->w->cfg->groups[g].notify && (op != POL_STOP || n->run[g]))
+        coord_trace(n->w, n->idx, pol_action_name(op));
     if (op == POL_PROMOTE) {
         assert_int_equal(n->obs[g], POL_OBS_RUNNING); /* only a running replica is promoted */
         n->promotes[g]++;
@@ -93,6 +101,46 @@ static void h_local_action(void *ctx, size_t g, enum pol_action_type op)
         n->obs[g] = POL_OBS_STOPPED;
     }
     report(n, g);
+}
+
+/* The fake executor notifies at once, writes down what it was told, and answers. */
+static void h_local_notify(void *ctx, size_t g, const struct res_notify *rn, struct act_id id)
+{
+    struct node *n = ctx;
+    static const char *const lists[RES_NL_MAX] = {"active",  "inactive", "start",    "stop",
+                                                  "promote", "demote",   "promoted", "unpromoted"};
+    char what[32], *b = n->notified[g];
+    size_t sz = sizeof(n->notified[g]), len;
+    snprintf(what, sizeof(what), "%s-%s", rn->post ? "post" : "pre", res_op_name(rn->op));
+    coord_trace(n->w, n->idx, what);
+    n->notifies[g]++;
+    snprintf(b, sz, "%s", what);
+    for (int l = 0; l < RES_NL_MAX; l++) {
+        if (!rn->n[l])
+            continue;
+        len = strlen(b);
+        snprintf(b + len, sz - len, " %s=", lists[l]);
+        for (size_t i = 0; i < rn->n[l]; i++) {
+            len = strlen(b);
+            snprintf(b + len, sz - len, "%s%s", i ? "," : "",
+                     n->w->cfg->nodes[rn->nodes[l][i]].name);
+        }
+    }
+    if (n->notify_deaf || n->deaf)
+        return;
+    const struct cfg_group *cg = &n->w->cfg->groups[g];
+    uint8_t rs[CFG_MAX_RESOURCES];
+    for (size_t r = 0; r < cg->n_resources; r++)
+        rs[r] = (uint8_t)(n->run[g] && (cg->resources[r].role != CFG_ROLE_PRIMARY || n->prom[g])
+                              ? RES_ST_RUNNING
+                              : RES_ST_STOPPED);
+    json_t *body = gview_report_body(&n->gv, g, n->obs[g], rs, n->prom[g], n->leaving);
+    gview_report_notified(body, id);
+    size_t mlen;
+    char *msg = peer_encode_group(PEER_G_REPORT, body, &mlen);
+    json_decref(body);
+    engine_broadcast(n->engine, msg, mlen);
+    free(msg);
 }
 
 static void h_rereport(void *ctx, size_t g)
@@ -166,6 +214,7 @@ static const struct gview_hooks hooks = {
     .intent_done = h_intent_done,
     .fence = h_fence,
     .attr_done = h_attr_done,
+    .local_notify = h_local_notify,
 };
 
 static void on_connected(void *ctx, uint32_t id)

@@ -72,6 +72,10 @@ struct node {
     bool leaving; /* its reports say it is leaving (a planned stop) */
     unsigned starts[COORD_MAX_GROUPS];
     unsigned promotes[COORD_MAX_GROUPS], demotes[COORD_MAX_GROUPS];
+    /* Notifications (groups with notify: true): not answered while notify_deaf. */
+    bool notify_deaf;
+    unsigned notifies[COORD_MAX_GROUPS];
+    char notified[COORD_MAX_GROUPS][256]; /* the last one: "pre-promote active=n1,n2 ..." */
     /* The last settled intent. */
     uint64_t done_id;
     bool done_ok;
@@ -88,7 +92,17 @@ struct world {
     struct node nodes[N];
     bool auto_fence;
     unsigned fences;
+    /*
+     * What the nodes did to groups with notify: true, in order:
+     * "n1:pre-promote n1:promote ..." (every notification, promote, demote,
+     * start and stop carried out; stops of copies that do not run are not
+     * written).
+     */
+    char trace[4096];
 };
+
+/* Appends "nI:what" to w->trace. */
+void coord_trace(struct world *w, int i, const char *what);
 
 /*
  * The group views' clocks, which the tests move (gview_retry.c measures
