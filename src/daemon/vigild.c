@@ -59,6 +59,8 @@ enum { EXIT_OK = 0, EXIT_CONFIG = 1, EXIT_FATAL = 2 };
 
 struct vigild {
     uv_loop_t *loop;
+    /* Per group: the coordinator's notification its agents here are being told (to answer it). */
+    struct act_id notify_id[CFG_MAX_GROUPS];
     const char *cfg_path, *socket_path, *run_dir, *state_dir;
     char *cfg_text; /* the configuration file's content at start-up */
     char *corosync_bin;
@@ -156,19 +158,51 @@ static void send_hello(struct vigild *d)
 
 /* ---- groups ---------------------------------------------------------------- */
 
-static void send_report(struct vigild *d, size_t g)
+/* Reports group g; notified: the notification it answers, or NULL. */
+static void send_report_notified(struct vigild *d, size_t g, const struct act_id *notified)
 {
     const struct lrm_group *G = d->lrm->groups[g];
     if (G->obs == POL_OBS_UNKNOWN || !d->cl.local_id)
         return;
     json_t *body =
         gview_report_body(&d->gv, g, G->obs, G->rs, lrm_promoted(d->lrm, g), d->stopping_groups);
+    if (notified)
+        gview_report_notified(body, *notified);
     size_t len;
     _cleanup_free_ char *msg = peer_encode_group(PEER_G_REPORT, body, &len);
     json_decref(body);
     int r = engine_broadcast(d->engine, msg, len);
     if (r < 0 && r != -ENOTCONN)
         log_warn("could not report group %s: %s", d->cfg->groups[g].name, strerror(-r));
+}
+
+static void send_report(struct vigild *d, size_t g)
+{
+    send_report_notified(d, g, NULL);
+}
+
+/* The agents of group g here were notified (ok or not): the coordinator hears it. */
+static void on_notified(void *ctx, size_t g, bool ok, const char *reason)
+{
+    struct vigild *d = ctx;
+    if (!ok)
+        log_warn("notification of group %s: %s (ignored, as Pacemaker does)",
+                 d->cfg->groups[g].name, reason ? reason : "failed");
+    if (g < d->cfg->n_groups)
+        send_report_notified(d, g, &d->notify_id[g]);
+}
+
+static void gv_local_notify(void *ctx, size_t g, const struct res_notify *n, struct act_id id)
+{
+    struct vigild *d = ctx;
+    d->notify_id[g] = id;
+    int r = lrm_notify(d->lrm, g, n, on_notified, d);
+    if (r < 0) {
+        /* Another operation of the group runs here: answer, so the coordinator goes on. */
+        log_warn("not notifying group %s here: %s", d->cfg->groups[g].name,
+                 r == -EBUSY ? "an operation of the group is under way" : strerror(-r));
+        send_report_notified(d, g, &id);
+    }
 }
 
 static int gv_send(void *ctx, enum peer_group_kind kind, json_t *body)
@@ -279,6 +313,7 @@ static const struct gview_hooks gview_hooks = {
     .replan = gv_replan,
     .intent_done = gv_intent_done,
     .db_changed = gv_db_changed,
+    .local_notify = gv_local_notify,
 };
 
 static void check_quorum_stop(struct vigild *d);
