@@ -185,11 +185,12 @@ static void send_report(struct vigild *d, size_t g)
 static void on_notified(void *ctx, size_t g, bool ok, const char *reason)
 {
     struct vigild *d = ctx;
+    if (g >= d->cfg->n_groups)
+        return;
     if (!ok)
         log_warn("notification of group %s: %s (ignored, as Pacemaker does)",
                  d->cfg->groups[g].name, reason ? reason : "failed");
-    if (g < d->cfg->n_groups)
-        send_report_notified(d, g, &d->notify_id[g]);
+    send_report_notified(d, g, &d->notify_id[g]);
 }
 
 static void gv_local_notify(void *ctx, size_t g, const struct res_notify *n, struct act_id id)
