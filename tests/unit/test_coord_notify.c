@@ -156,6 +156,47 @@ static void test_node_leaving_not_waited_for(void **state)
     assert_int_equal(primary_of(w, PG), 0);
 }
 
+/* The trace entry of step on node i: "nI:step" for a notification; an action names its node. */
+static void step_at(char *buf, size_t sz, const char *step, int i)
+{
+    if (step[0] == 'n')
+        snprintf(buf, sz, "%s", step);
+    else
+        snprintf(buf, sz, "n%d:%s", i + 1, step);
+}
+
+/* A switchover: pre-demote, demote, post-demote, then pre-promote, promote, post-promote. */
+static void test_switchover_order(void **state)
+{
+    struct world *w = *state;
+    set_attr(w, 0, "master-pgsql", "10");
+    set_attr(w, 2, "master-pgsql", "5");
+    settle(w);
+    assert_int_equal(primary_of(w, PG), 0);
+    w->trace[0] = '\0';
+    struct db_intent in = {.op = DB_INTENT_MOVE, .group = PG, .node = 2, .resource = -1};
+    char *err = NULL;
+    assert_true(gview_send_intent(&w->nodes[1].gv, &in, &err) > 0);
+    settle(w);
+    assert_int_equal(primary_of(w, PG), 2);
+    /* Each step ("nI:" + a notification on every copy, or an action on its node) comes
+     * entirely after the one before it. */
+    const char *steps[] = {"pre-demote",  "n1:demote",  "post-demote",
+                           "pre-promote", "n3:promote", "post-promote"};
+    size_t ns = sizeof(steps) / sizeof(steps[0]);
+    for (size_t k = 0; k + 1 < ns; k++)
+        for (int i = 0; i < N; i++)
+            for (int j = 0; j < N; j++) {
+                char a[48], b[48];
+                step_at(a, sizeof(a), steps[k], i);
+                step_at(b, sizeof(b), steps[k + 1], j);
+                if (at(w, a) > at(w, b))
+                    fail_msg("%s after %s: %s", a, b, w->trace);
+            }
+    assert_string_equal(w->nodes[1].notified[PG],
+                        "post-promote active=n1,n2,n3 promote=n3 promoted=n3 unpromoted=n1,n2");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -165,6 +206,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unanswered_notification_times_out, setup,
                                         coord_teardown),
         cmocka_unit_test_setup_teardown(test_node_leaving_not_waited_for, setup, coord_teardown),
+        cmocka_unit_test_setup_teardown(test_switchover_order, setup, coord_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
