@@ -62,7 +62,13 @@ static const char *const list_names[RES_NL_MAX] = {
 bool gview_notify_wanted(const struct gview *gv, size_t g)
 {
     const struct cfg_group *cg = &gv->cfg->groups[g];
-    return cg->notify && cg->kind != CFG_KIND_SINGLE;
+    if (!cg->notify || cg->kind == CFG_KIND_SINGLE)
+        return false;
+    /* Only ocf agents are notified: without one, notify is ignored (the loader warns). */
+    for (size_t r = 0; r < cg->n_resources; r++)
+        if (cg->resources[r].type == CFG_RES_OCF)
+            return true;
+    return false;
 }
 
 void gview_notify_reset(struct gview *gv)

@@ -179,7 +179,10 @@ void gview_attr_membership(struct gview *gv, const struct engine_view *v);
 
 /* ---- gview_notify.c: notifications of clone and promotable groups (notify: true) ---- */
 
-/* Whether group g's copies are notified around its operations (notify: true, not single). */
+/*
+ * Whether group g's copies are notified around its operations: notify: true
+ * on a clone or promotable group with an ocf resource.
+ */
 bool gview_notify_wanted(const struct gview *gv, size_t g);
 /*
  * The coordinator, for group g that gview_notify_wanted: carries out the

@@ -67,12 +67,21 @@ void coord_trace(struct world *w, int i, const char *what)
     snprintf(w->trace + len, sizeof(w->trace) - len, "%sn%d:%s", len ? " " : "", i + 1, what);
 }
 
+/* Whether the trace has group cg's actions: its copies are notified (notify and an ocf agent). */
+static bool traced(const struct cfg_group *cg)
+{
+    for (size_t r = 0; cg->notify && r < cg->n_resources; r++)
+        if (cg->resources[r].type == CFG_RES_OCF)
+            return true;
+    return false;
+}
+
 static void h_local_action(void *ctx, size_t g, enum pol_action_type op)
 {
     struct node *n = ctx;
     if (n->deaf)
         return;
-    if (n->w->cfg->groups[g].notify && (op != POL_STOP || n->run[g]))
+    if (traced(&n->w->cfg->groups[g]) && (op != POL_STOP || n->run[g]))
         coord_trace(n->w, n->idx, pol_action_name(op));
     if (op == POL_PROMOTE) {
         assert_int_equal(n->obs[g], POL_OBS_RUNNING); /* only a running replica is promoted */

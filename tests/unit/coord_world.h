@@ -93,7 +93,8 @@ struct world {
     bool auto_fence;
     unsigned fences;
     /*
-     * What the nodes did to groups with notify: true, in order:
+     * What the nodes did to groups whose copies are notified (notify: true
+     * and an ocf resource), in order:
      * "n1:pre-promote n1:promote ..." (every notification, promote, demote,
      * start and stop carried out; stops of copies that do not run are not
      * written).

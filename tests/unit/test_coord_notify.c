@@ -26,7 +26,7 @@ static const char *const YAML =
                     "      - {name: vip, type: ip, address: 192.0.2.100/24, network: priv}\n"
                     "  - name: plain\n"
                     "    domain: [n1, n2, n3]\n"
-                    "    promotable: {}\n"
+                    "    promotable: {notify: true}\n"
                     "    resources:\n"
                     "      - {name: s, type: script, path: /bin/s}\n";
 
@@ -72,7 +72,7 @@ static void test_start_notified_after(void **state)
         at(w, p);
         assert_string_equal(w->nodes[i].notified[PG],
                             "post-start active=n1,n2,n3 start=n1,n2,n3 unpromoted=n1,n2,n3");
-        /* Groups without notify are never notified. */
+        /* A group whose notify is ignored (no ocf resource) is never notified. */
         assert_int_equal(w->nodes[i].starts[PLAIN], 1);
         assert_false(gview_at(&w->nodes[i].gv, PG, (size_t)i)->notify_wait);
     }
