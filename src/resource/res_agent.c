@@ -314,9 +314,40 @@ static void on_deferred(uv_timer_t *t)
     uv_close((uv_handle_t *)&c->defer, on_defer_closed);
 }
 
+char *res_ocf_exit_reason(const char *output)
+{
+    static const char cookie[] = "ocf-exit-reason:";
+    const char *found = NULL;
+    for (const char *p = output; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, cookie, sizeof cookie - 1) == 0)
+            found = p + sizeof cookie - 1;
+    if (!found)
+        return NULL;
+    while (*found == ' ' || *found == '\t')
+        found++;
+    size_t n = strcspn(found, "\n");
+    while (n > 0 && (found[n - 1] == ' ' || found[n - 1] == '\t'))
+        n--;
+    if (n == 0)
+        return NULL;
+    if (n > RUN_REASON_LINE_MAX) {
+        n = RUN_REASON_LINE_MAX;
+        while (n > 0 && ((unsigned char)found[n] & 0xc0) == 0x80)
+            n--;
+    }
+    return xstrndup(found, n);
+}
+
 static void on_run_done(const struct run_result *rr, void *ctx)
 {
     struct res_agent_call *c = ctx;
+    /* An OCF agent that failed says why on a line of its own: that, rather than
+     * whatever it printed last. */
+    _cleanup_free_ char *why = NULL;
+    _cleanup_free_ char *reason = NULL;
+    if (c->type == CFG_RES_OCF && rr->exited && !rr->timed_out && rr->exit_code != 0 &&
+        (why = res_ocf_exit_reason(rr->output)))
+        reason = xasprintf("exited with status %d: %s", rr->exit_code, why);
     struct res_agent_result res = {
         .rc = rr->timed_out ? RES_RC_TIMEOUT
               : rr->exited  ? map_exit(c->type, c->op, rr->exit_code)
@@ -324,7 +355,7 @@ static void on_run_done(const struct run_result *rr, void *ctx)
         .exit_code = rr->exit_code,
         .duration_ms = rr->duration_ms,
         .output = rr->output,
-        .reason = rr->reason,
+        .reason = reason ? reason : rr->reason,
     };
     c->cb(c->ctx, &res);
     free(c);

@@ -112,6 +112,15 @@ int res_agent_start(uv_loop_t *loop, const struct res_agent_env *env, const stru
  */
 void res_agent_cancel(struct res_agent_call *call);
 
+/*
+ * The reason an OCF agent gave for failing: the text of the last line of its
+ * output that starts "ocf-exit-reason:" (ocf_exit_reason writes it), trimmed
+ * and at most RUN_REASON_LINE_MAX bytes; NULL if there is none. Caller frees.
+ * The reason of a failed ocf action's result is "exited with status N: " and
+ * this, when there is one.
+ */
+char *res_ocf_exit_reason(const char *output);
+
 /* The path of the program for r: the script, OCF_ROOT/resource.d/P/A, or /etc/init.d/NAME. Caller
  * frees. */
 char *res_agent_path(const char *ocf_root, const struct cfg_resource *r);

@@ -273,6 +273,46 @@ static void test_exit_codes_ocf(void **state)
     assert_int_equal(rc_for(CFG_RES_OCF, RES_OP_MONITOR, 190), RES_RC_FAILED);
 }
 
+static void test_ocf_exit_reason(void **state)
+{
+    /* The reason is found on its own line, the last one wins, and it is trimmed. */
+    char *why = res_ocf_exit_reason("starting\nocf-exit-reason: first  \nmore\n"
+                                    "ocf-exit-reason:Instance \"pgsqld\" is broken\t\nlast line\n");
+    assert_string_equal(why, "Instance \"pgsqld\" is broken");
+    free(why);
+    assert_null(res_ocf_exit_reason("no reason here\nexit-reason: not at the start\n"));
+    assert_null(res_ocf_exit_reason("ocf-exit-reason:   \n"));
+    assert_null(res_ocf_exit_reason(""));
+    char long_line[400] = "ocf-exit-reason:";
+    memset(long_line + 16, 'x', sizeof long_line - 17);
+    why = res_ocf_exit_reason(long_line);
+    assert_int_equal(strlen(why), 200); /* RUN_REASON_LINE_MAX */
+    free(why);
+
+    /* A failed ocf action's reason is the agent's own, not its last line. */
+    struct fixture f;
+    fixture_init(&f, CFG_RES_OCF, "testagent");
+    fixture_param(&f, "rc", "2");
+    fixture_param(&f, "reason",
+                  "Parameter \"primary_conninfo\" MUST contain 'application_name=n2'");
+    struct got g;
+    call(&f.r, RES_OP_STOP, &g);
+    assert_int_equal(g.rc, RES_RC_NOT_CONFIGURED);
+    assert_string_equal(g.reason, "exited with status 2: Parameter \"primary_conninfo\" MUST "
+                                  "contain 'application_name=n2'");
+    got_clear(&g);
+    /* A success keeps no reason of its own; a script's reason stays its last line. */
+    fixture_clear(&f);
+    fixture_init(&f, CFG_RES_SCRIPT, "testagent");
+    fixture_param(&f, "rc", "1");
+    fixture_param(&f, "reason", "ignored for scripts");
+    call(&f.r, RES_OP_STOP, &g);
+    assert_string_equal(g.reason, "exited with status 1: stop: exiting with 1");
+    got_clear(&g);
+    fixture_clear(&f);
+    (void)state;
+}
+
 static void test_exit_codes_lsb(void **state)
 {
     for (enum res_op op = RES_OP_MONITOR; op <= RES_OP_PROBE; op++) {
@@ -1045,6 +1085,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exit_codes_script),
         cmocka_unit_test(test_exit_codes_ocf),
+        cmocka_unit_test(test_ocf_exit_reason),
         cmocka_unit_test(test_exit_codes_lsb),
         cmocka_unit_test(test_environment_script),
         cmocka_unit_test(test_environment_ocf),
