@@ -33,14 +33,17 @@ size_t lrm_role_next(const struct cfg_group *cg, const uint8_t *rs, const uint8_
             }
         return SIZE_MAX;
     }
-    for (size_t r = n; r-- > 0;)
-        if (lrm_role_primary_only(cg, r) && rs[r] != RES_ST_STOPPED) {
-            *ret_op = RES_OP_STOP;
-            return r;
-        }
+    /* Demoted first, while the primary's address still leads to it: a
+     * database's replicas reach their primary there, and its last WAL (the
+     * shutdown checkpoint of a demotion) must reach them before it goes. */
     for (size_t r = n; r-- > 0;)
         if (lrm_role_promotable(cg, r) && prom[r] && rs[r] == RES_ST_RUNNING) {
             *ret_op = RES_OP_DEMOTE;
+            return r;
+        }
+    for (size_t r = n; r-- > 0;)
+        if (lrm_role_primary_only(cg, r) && rs[r] != RES_ST_STOPPED) {
+            *ret_op = RES_OP_STOP;
             return r;
         }
     return SIZE_MAX;

@@ -42,7 +42,8 @@ bool lrm_role_primary_only(const struct cfg_group *cg, size_t r);
 /*
  * The next resource a promotion (promote true) or demotion acts on, and
  * the operation in *ret_op (promote: RES_OP_PROMOTE, then RES_OP_START;
- * demote: RES_OP_STOP, then RES_OP_DEMOTE), given the states rs (enum
+ * demote: RES_OP_DEMOTE, then RES_OP_STOP: the primary's address stays
+ * until its database is demoted, as replicas reach it there), given the states rs (enum
  * res_state) and prom; SIZE_MAX when it is done. A promotable resource
  * that does not run is not promoted (nor demoted): lrm_promote refuses a
  * copy that is not a running replica first.

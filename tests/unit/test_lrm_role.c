@@ -252,7 +252,8 @@ static struct lrm *replica(struct cfg *c)
 
 /*
  * A replica starts without vip; a promotion promotes db, then starts vip; a
- * demotion stops vip, then demotes db; a stop of a primary demotes first.
+ * demotion demotes db, then stops vip (replicas reach the primary at vip
+ * until it is demoted); a stop of a primary demotes first.
  */
 static void test_promote_demote_order(void **state)
 {
@@ -272,7 +273,7 @@ static void test_promote_demote_order(void **state)
     reported[0] = '\0';
     lrm_demote(l, 0);
     wait_idle_in(l, POL_OBS_RUNNING);
-    assert_log("vip stop, db demote");
+    assert_log("db demote, vip stop");
     assert_string_equal(reported, " demoting running");
     assert_false(lrm_promoted(l, 0));
 
@@ -281,7 +282,7 @@ static void test_promote_demote_order(void **state)
     assert_log("db promote, vip start");
     lrm_stop(l, 0);
     wait_idle_in(l, POL_OBS_STOPPED);
-    assert_log("vip stop, db demote, web stop, db stop");
+    assert_log("db demote, vip stop, web stop, db stop");
     assert_false(lrm_promoted(l, 0));
     assert_int_equal(failures, 0);
     free_lrm(l, c);
