@@ -46,15 +46,17 @@ class LabClient(LabBase):
             "--max-seconds", str(max_seconds), "--log", log])
 
     def start_sql_client(self, name, host, port=5432, interval_ms=20, timeout_ms=2000,
-                         max_seconds=1800):
+                         max_seconds=1800, first_id=1):
         """Starts lab/vigil-sql in the client namespace: one committed row per
         transaction into host:port, every interval_ms, for at most max_seconds. Its
         attempts are logged as a poller's (STATE/pollers/NAME.log: ok lines name the
-        node whose server committed), the ids of acknowledged commits in NAME.acked.
-        Returns a vigilwatch.Poller; acked_ids(name) reads the ids."""
+        node whose server committed), the ids of acknowledged commits in NAME.acked
+        (the first attempt's id is first_id, then one more per attempt). Returns a
+        vigilwatch.Poller; acked_ids(name) reads the ids."""
         return self._start_client(name, lambda log: [
             SQL, "--host", host, "--port", str(port), "--interval-ms", str(interval_ms),
-            "--timeout-ms", str(timeout_ms), "--max-seconds", str(max_seconds), "--log", log,
+            "--timeout-ms", str(timeout_ms), "--max-seconds", str(max_seconds),
+            "--first-id", str(first_id), "--log", log,
             "--acked", log[:-len(".log")] + ".acked"])
 
     def acked_ids(self, name):

@@ -167,12 +167,16 @@ class LabPower(LabBase):
                                f"links {state['links']}, addresses {state.get('addresses')}")
         return t0
 
-    def poweron(self, node):
+    def poweron(self, node, vigild=True):
         """Brings the node's links up, clears its /run and starts vigild (nothing if
         its vigild runs already). This is what the BMC does for {"op": "on"} and
         `vigil-lab poweron`. Returns once vigild is started, not once it answers.
         A node that is on without a vigild is rebooted: a new init, a new PID
-        namespace."""
+        namespace.
+
+        With vigild=False the node boots without vigild, as a machine whose
+        operator keeps the cluster software from starting at boot: commands run
+        there (exec), and start_vigild(node) starts it later."""
         self._check_node(node)
         with self._power_lock(node):
             if self.vigild_running(node):
@@ -185,7 +189,10 @@ class LabPower(LabBase):
             self._unmount_foreign(node)
             for net, _ in NETWORKS:
                 run(["ip", "-n", self.node_ns(node), "link", "set", f"{net}0", "up"])
-            self.start_vigild(node)
+            if vigild:
+                self.start_vigild(node)
+            else:
+                self._boot(node)
 
     # ---------------------------------------------------------- the BMC
 
