@@ -96,7 +96,9 @@ static char *group_note(json_t *grp)
         note_add(&note, "stopped by admin");
     const char *prefer = cli_jstr(grp, "prefer", NULL);
     if (prefer)
-        note_add(&note, "moved to %s", prefer);
+        note_add(&note, "%s to %s",
+                 strcmp(cli_jstr(grp, "kind", ""), "promotable") == 0 ? "primary moved" : "moved",
+                 prefer);
     _cleanup_free_ char *banned = node_list(json_object_get(grp, "banned"));
     if (banned)
         note_add(&note, "banned on %s", banned);

@@ -88,7 +88,8 @@ void gview_describe_intent(const struct gview *gv, const struct db_intent *in, c
     if (in->op == DB_INTENT_STANDBY || in->op == DB_INTENT_ONLINE)
         snprintf(buf, size, "node %s %s", nname(gv, (size_t)in->node), verb);
     else if (in->op == DB_INTENT_MOVE)
-        snprintf(buf, size, "group %s %s to %s", gv->cfg->groups[in->group].name, verb,
+        snprintf(buf, size, "group %s%s %s to %s", gv->cfg->groups[in->group].name,
+                 gv->cfg->groups[in->group].kind == CFG_KIND_PROMOTABLE ? "'s primary" : "", verb,
                  nname(gv, (size_t)in->node));
     else if (in->resource >= 0)
         snprintf(buf, size, "resource %s of group %s %s",

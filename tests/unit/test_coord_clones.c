@@ -240,6 +240,12 @@ static void test_move_switches_the_primary(void **state)
     assert_int_equal(any.node, 1);
     score(w, 0, 2, "1", "0");
     assert_int_equal(gview_check_intent(gv, &in, &err, NULL), 0);
+    char said[128];
+    gview_describe_intent(gv, &in, said, sizeof said);
+    assert_string_equal(said, "group pg's primary moved to n3");
+    mw.node = 2; /* only a promotable group's move names its primary */
+    gview_describe_intent(gv, &mw, said, sizeof said);
+    assert_string_equal(said, "group www moved to n3");
     assert_true(gview_send_intent(gv, &in, &err) > 0);
     settle(w);
     assert_true(w->nodes[2].done_ok);
