@@ -12,7 +12,9 @@
   after the fencing, and the VIP answers there; `vigil group move pgx --to n3`
   demotes n2 and promotes n3. Never two primaries: the sampler checks that one
   node at most holds the VIP, and a thread samples the role files of the nodes
-  that are powered on.
+  that are powered on. A primary whose monitor says it failed (OCF 9) is
+  recovered in place: stopped, started again and promoted again on its node
+  (the highest score), the VIP back there, never a second primary meanwhile.
 """
 
 import os
@@ -202,3 +204,26 @@ def test_promotable_failover_and_switchover(lab, sampler, poller):
     samp.check()
     roles.stop()
     assert samp.held_by("vip")[:3] == ["n1", "n2", "n3"]
+
+
+def test_failed_primary_recovered_in_place(lab, sampler):
+    samp = sampler(addresses={"vip": VIP})
+    roles = RoleSampler(lab)
+    assert role(lab, "n1") == "primary"
+    mark = last_seq(lab, "n2")
+    with open(os.path.join(lab.node_dir("n1"), "vigil", "db.role"), "w") as f:
+        f.write("failed\n")
+    failed = wait_group_event(lab, "n2", "resource_failed", mark, "pgx")
+    assert failed["node"] == "n1" and "failed as primary" in failed["message"], failed
+    prom = wait_group_event(lab, "n2", "group_promoted", mark, "pgx")
+    assert prom["node"] == "n1" and prom["seq"] > failed["seq"], prom
+    wait_copies(lab, "n2", "pgx", {"n1": "primary", "n2": "running", "n3": "running"},
+                "primary on n1 again")
+    assert role(lab, "n1") == "primary" and holds_address(lab, "n1", VIP)
+    # Recovered in place: never fenced, never promoted elsewhere.
+    assert not any(e["type"] in ("fence_requested", "group_stop_failed")
+                   or (e["type"] == "group_promoted" and e.get("node") != "n1")
+                   for e in group_events(lab, "n2", mark))
+    samp.stop()
+    samp.check()
+    roles.stop()
