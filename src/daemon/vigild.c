@@ -23,6 +23,7 @@
 #include "base/util.h"
 #include "config/config.h"
 #include "config/diff.h"
+#include "daemon/adminctl.h"
 #include "daemon/cfgchange.h"
 #include "daemon/cfgctl.h"
 #include "daemon/cfgsync.h"
@@ -81,8 +82,7 @@ struct vigild {
     struct cfgchange change; /* a configuration change under way here */
     struct cfgctl cfgctl;    /* vigil config requests */
     struct drain drain;      /* planned stops */
-    struct replies intents;  /* admins' intents waiting for every member, by intent id */
-    struct replies attrs;    /* attribute changes waiting to be applied here, by change id */
+    struct adminctl admin;   /* admins' intents and attribute changes waiting for the cluster */
     bool stopping_groups;    /* groups are being stopped (or moved away) before leaving */
     uv_timer_t connect_timer, link_timer, plan_timer, intent_timer, watchdog_timer;
     uv_timer_t retry_timer; /* a failed group may try again: plan then (gview_next_wake) */
@@ -267,19 +267,7 @@ static void gv_replan(void *ctx)
 static void gv_intent_done(void *ctx, uint64_t id, bool ok, const char *msg)
 {
     struct vigild *d = ctx;
-    const struct reply_wait *w = replies_find(&d->intents, id);
-    if (!w)
-        return;
-    json_t *reply;
-    if (ok) {
-        reply = json_pack("{s:b, s:{s:s, s:I}}", "ok", 1, "result", "message", w->what, "version",
-                          (json_int_t)d->gv.db->version);
-        log_info("%s: applied and saved by every member", w->what);
-    } else {
-        reply = ctl_error("%s: %s", w->what, msg);
-        log_warn("%s: %s", w->what, msg);
-    }
-    replies_answer(&d->intents, id, reply);
+    adminctl_intent_done(&d->admin, id, ok, msg);
 }
 
 static void gv_db_changed(void *ctx)
@@ -297,12 +285,7 @@ static void gv_fence(void *ctx, size_t node, const char *reason);
 static void gv_attr_done(void *ctx, uint64_t id, bool ok, const char *msg)
 {
     struct vigild *d = ctx;
-    const struct reply_wait *w = replies_find(&d->attrs, id);
-    if (!w)
-        return;
-    json_t *reply = ok ? json_pack("{s:b, s:{s:s}}", "ok", 1, "result", "message", w->what)
-                       : ctl_error("%s", msg);
-    replies_answer(&d->attrs, id, reply);
+    adminctl_attr_done(&d->admin, id, ok, msg);
 }
 
 static const struct gview_hooks gview_hooks = {
@@ -418,17 +401,11 @@ static void gv_fence(void *ctx, size_t node, const char *reason)
     fencer_reconcile(d->fencer);
 }
 
-static json_t *attr_timed_out(void *ctx, const struct reply_wait *w)
-{
-    return ctl_error("%s: not applied within %d s (is the cluster engine running?)", w->what,
-                     GVIEW_INTENT_TIMEOUT_MS / 1000);
-}
-
 static void on_intent_timer(uv_timer_t *t)
 {
     struct vigild *d = t->data;
     gview_expire_intents(&d->gv, time_mono_ms());
-    replies_expire(&d->attrs, time_mono_ms(), attr_timed_out, d);
+    adminctl_expire(&d->admin, time_mono_ms());
     gview_check_answers(&d->gv, time_mono_ms());
     cfgsync_tick(&d->cs, time_mono_ms());
     cfgchange_free_retired(&d->change, &d->cl);
@@ -629,89 +606,20 @@ static json_t *control_history(struct vigild *d, json_t *req, uint64_t token, bo
     return NULL;
 }
 
-/* An admin's intent: check it, send it, reply once every member applied and saved it. */
-static json_t *control_intent(struct vigild *d, const struct ctl_result *res, uint64_t token,
-                              bool *ret_defer)
-{
-    struct db_intent in = res->intent;
-    _cleanup_free_ char *err = NULL, *note = NULL;
-    if (gview_check_intent(&d->gv, &in, &err, &note) < 0)
-        return ctl_error("%s", err);
-    uint64_t id = gview_send_intent(&d->gv, &in, &err);
-    if (!id)
-        return ctl_error("%s", err);
-    char what[512];
-    gview_describe_intent(&d->gv, &in, what, sizeof(what));
-    if (note) /* the reply says it, and the log */
-        snprintf(what + strlen(what), sizeof(what) - strlen(what), " (note: %s)", note);
-    replies_add(&d->intents, id, token, what, 0);
-    log_info("an administrator asked: %s", what);
-    *ret_defer = true;
-    return NULL;
-}
-
-/*
- * vigil attr (and the compatible commands): get and list are answered at
- * once from this node's copy; set and delete once applied and saved here.
- */
-static json_t *control_attr(struct vigild *d, json_t *req, uint64_t token, bool *ret_defer)
-{
-    const char *op = json_string_value(json_object_get(req, "op"));
-    const char *node = json_string_value(json_object_get(req, "node"));
-    const char *name = json_string_value(json_object_get(req, "name"));
-    const char *value = json_string_value(json_object_get(req, "value"));
-    const char *life = json_string_value(json_object_get(req, "lifetime"));
-    int n = node ? cluster_node_index_by_name(&d->cl, node) : d->local_node;
-    if (n < 0 && strcmp(op, "list") != 0)
-        return ctl_error("attr %s: this machine is not a node of the cluster: name the node", op);
-    if (strcmp(op, "list") == 0)
-        return json_pack("{s:b, s:{s:o}}", "ok", 1, "result", "attributes",
-                         gview_attr_list_json(&d->gv, node ? n : -1));
-    node = d->cfg->nodes[n].name;
-    if (strcmp(op, "get") == 0) {
-        json_t *res = json_pack("{s:s, s:s}", "node", node, "name", name);
-        const struct db_attr *a = db_attr_get(d->gv.db, (size_t)n, name);
-        if (a) {
-            json_object_set_new(res, "value", json_string(a->value));
-            json_object_set_new(res, "lifetime", json_string(db_attr_life_name(a->life)));
-        }
-        return json_pack("{s:b, s:o}", "ok", 1, "result", res);
-    }
-    bool del = strcmp(op, "delete") == 0;
-    struct gview_attr_req r = {.del = del,
-                               .node = (size_t)n,
-                               .name = name,
-                               .value = value,
-                               .life = life  ? db_attr_life_parse(life)
-                                       : del ? -1
-                                             : DB_ATTR_REBOOT};
-    _cleanup_free_ char *err = NULL;
-    uint64_t id = gview_attr_send(&d->gv, &r, &err);
-    if (!id)
-        return ctl_error("%s", err);
-    _cleanup_free_ char *what =
-        del ? xasprintf("attribute %s of node %s deleted", name, node)
-            : xasprintf("attribute %s of node %s set to '%s' (%s)", name, node, value,
-                        db_attr_life_name((enum db_attr_life)r.life));
-    replies_add(&d->attrs, id, token, what, time_mono_ms() + GVIEW_INTENT_TIMEOUT_MS);
-    *ret_defer = true;
-    return NULL;
-}
-
 /* An admin's request to act: intents, fence requests and confirmations. */
 static json_t *on_control_action(void *ctx, const struct ctl_result *res, uint64_t token,
                                  bool *ret_defer)
 {
     struct vigild *d = ctx;
     if (res->has_intent)
-        return control_intent(d, res, token, ret_defer);
+        return adminctl_intent(&d->admin, &res->intent, token, ret_defer);
     const char *cmd = res->request ? json_string_value(json_object_get(res->request, "cmd")) : "";
     if (strcmp(cmd, "node") == 0)
         return drain_request(&d->drain, res->request, token, ret_defer);
     if (strcmp(cmd, "history") == 0)
         return control_history(d, res->request, token, ret_defer);
     if (strcmp(cmd, "attr") == 0)
-        return control_attr(d, res->request, token, ret_defer);
+        return adminctl_attr(&d->admin, res->request, d->local_node, token, ret_defer);
     if (res->request)
         return cfgctl_request(&d->cfgctl, res->request, token, ret_defer);
     struct peer_msg m = {.type = PEER_FENCE};
@@ -1087,8 +995,7 @@ static int run(struct vigild *d)
 {
     d->loop = uv_default_loop();
     d->events = eventlog_new(EVENTLOG_CAPACITY);
-    replies_init(&d->intents, send_reply, d);
-    replies_init(&d->attrs, send_reply, d);
+    adminctl_init(&d->admin, &d->gv, send_reply, d);
     cluster_init(&d->cl, d->cfg, d->events);
     _cleanup_free_ char *printed = cfg_print(d->cfg);
     d->cl.cfg_hash = peer_hash(printed, strlen(printed));
@@ -1209,7 +1116,7 @@ int main(int argc, char **argv)
     cfgchange_done(&d.change);
     cfgctl_done(&d.cfgctl);
     drain_done(&d.drain);
-    replies_done(&d.intents);
+    adminctl_done(&d.admin);
     free(d.cfg_text);
     cluster_done(&d.cl);
     eventlog_free(d.events);
