@@ -498,7 +498,7 @@ static void test_property(void **state)
         settled_with_actions += had_actions;
         world_free(w);
     }
-    print_message("property: %u settled after actions, %u starts, %u fences, %u stops for room, "
+    print_message("# property: %u settled after actions, %u starts, %u fences, %u stops for room, "
                   "%u dependants started, %u plans holding a group; %u copies started, %u "
                   "promotes, %u demotes, %u waits for a primary's fencing\n",
                   settled_with_actions, started, fenced, preempted, dependants, held,
