@@ -83,7 +83,15 @@ def LAB_CONFIG(lab):
                                        [{"device": "secondary", "port": f"n{i}"}]]}
                   for i in range(1, NODES + 1)},
     }
-    return make_config(NODES, fencing=fencing)
+    # A hook on every event, recording what hooks are given (environment,
+    # arguments, the event on stdin): the device's password must not be there.
+    hook = lab.shared_path("record-hook")
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\n{ echo \"argv: $*\"; env; cat; echo; } >> \"$1\"\n")
+    os.chmod(hook, 0o755)
+    return make_config(NODES, fencing=fencing) + (
+        f"hooks:\n  - {{name: record, command: [{hook}, {lab.shared_path('hooks.log')}], "
+        "events: [all], every_node: true}\n")
 
 
 @pytest.fixture(autouse=True)
@@ -169,6 +177,14 @@ def test_secrets_never_shown(lab):
         assert SECRET not in json.dumps(lab.status(node))
         assert SECRET not in lab.logs(node)
         assert SECRET not in lab.vigil(node, "status").stdout
+        hist = lab.vigil(node, "history", "--json")
+        assert hist.returncode == 0 and "fence_attempt" in hist.stdout
+        assert SECRET not in hist.stdout
+    # Hooks ran for the fencing, and were given no secret.
+    wait_until(lambda: f"{VICTIM} fenced" in open(lab.shared_path("hooks.log")).read(),
+               30, "the hooks of the fencing")
+    with open(lab.shared_path("hooks.log")) as f:
+        assert SECRET not in f.read()
 
 
 def test_new_coordinator_finishes_a_fence(lab):
