@@ -1,5 +1,6 @@
 """Security of the cluster traffic in the lab (issue 13): a node without the
-cluster's key is not a member.
+cluster's key is not a member, and a member's malformed messages change
+nothing.
 
 Corosync encrypts and authenticates every packet with the cluster key
 (vigil.yaml's cluster.key). n3 is started with the same configuration but
@@ -9,15 +10,31 @@ quorate cluster of two that sees n3 offline, and n3 sees only itself, without
 quorum; nothing about n3 reaches their event logs. Started again with the
 right key, n3 joins at once: the test can tell the two apart (and the lab's
 network between them is checked to carry packets meanwhile).
+
+A process of n1 (as root there, so with the cluster's key) joins vigild's
+process group and sends malformed messages (lab/vigil-inject): bytes that
+are not JSON, JSON that is not an object, unknown versions and types,
+messages claiming to come from another node, every kind of message with
+missing or wrongly typed fields, an unknown node to fence, 200 KB of junk.
+Every vigild drops each with a log line and goes on: same processes, same
+members, the web group still answers on its node, no event of any change.
 """
 
+import json
 import os
 import time
 
 from labhelpers import DETECT_TIMEOUT, events_since, last_seq, online, wait_status
-from vigillab import NODE_KEY
+from vigillab import LAB_DIR, NODE_KEY, WEB_VIP, make_config, wait_until, web_group
 
 OTHER_KEY = "/etc/vigil/otherkey"
+INJECT = os.path.join(LAB_DIR, "vigil-inject")
+KINDS = ("report", "action", "failure", "intent", "ack", "db", "expire", "attr", "config",
+         "config-version", "config-ready", "config-ack", "config-abort", "node-stop")
+
+
+def LAB_CONFIG(lab):
+    return make_config(3, groups=[web_group(domain=("n1", "n2", "n3"))])
 WATCH_S = 15  # a join takes about 1 s in this lab; nothing may happen for this long
 
 
@@ -65,3 +82,56 @@ def test_a_node_with_another_key_never_joins(lab):
     for n in ("n1", "n2", "n3"):
         wait_status(lab, n, lambda s: online(s) == ["n1", "n2", "n3"] and s["quorate"],
                     "n3 back with the cluster's key", timeout=DETECT_TIMEOUT)
+
+
+def malformed():
+    """Messages no vigild may act on."""
+    out = [b"", b"\x00", b"{", b"}", b"[]", b'"hello"', b"123", b"null", bytes(range(256)),
+           b'{"v":4}', b'{"type":"hello"}', b'{"v":999,"type":"hello"}',
+           b'{"v":"4","type":"hello"}', b'{"v":4,"type":"nope"}', b'{"v":4,"type":7}',
+           b'{"v":4,"type":"hello","id":"x"}',
+           b'{"v":4,"type":"hello","id":2,"name":"n2","version":"0.1.0","cfg":"0"}',
+           b'{"v":4,"type":"fence"}', b'{"v":4,"type":"fence","op":"zap","node":"n2"}',
+           b'{"v":4,"type":"fence","op":"request","node":"n9"}',
+           b'{"v":4,"type":"fence","op":"confirm","node":["n2"]}',
+           b'{"v":4,"type":"hello","id":1' + b"\x00" + b'}',
+           b'{"v":4,"type":"' + b"A" * 200000 + b'"}']
+    for k in KINDS:
+        out.append(json.dumps({"v": 4, "type": k}).encode())
+        out.append(json.dumps({"v": 4, "type": k, "group": 7, "node": [], "ring": "x",
+                               "seq": -1, "id": {}, "origin": "n1", "version": "x",
+                               "text": 5, "op": None, "name": 3, "value": [],
+                               "members": "n1"}).encode())
+    return out
+
+
+def test_malformed_messages_from_a_member_change_nothing(lab):
+    web = wait_status(lab, "n1", lambda s: any(g["name"] == "web" and g["state"] == "running"
+                                               for g in s["groups"]), "web running")
+    where = [g["node"] for g in web["groups"] if g["name"] == "web"][0]
+    pids = {n: lab.vigild_pid(n) for n in ("n1", "n2", "n3")}
+    marks = {n: last_seq(lab, n) for n in ("n1", "n2", "n3")}
+    logs = {n: len(lab.logs(n)) for n in ("n1", "n2", "n3")}
+    msgs = malformed()
+    path = lab.shared_path("malformed.hex")
+    with open(path, "w") as f:
+        f.write("".join(m.hex() + "\n" for m in msgs))
+    r = lab.exec("n1", [INJECT, path], timeout=120)
+    assert r.returncode == 0 and f"{len(msgs)} messages sent" in r.stdout, (r.stdout, r.stderr)
+    # Every node dropped every one of them, saying so.
+    for n in ("n1", "n2", "n3"):
+        wait_until(lambda: lab.logs(n)[logs[n]:].count("dropped a") >= len(msgs), 60,
+                   f"{n} to drop the {len(msgs)} messages")
+        new = lab.logs(n)[logs[n]:]
+        print(f"{n}: {new.count('dropped a')} messages dropped; first lines:\n"
+              + "\n".join([line for line in new.splitlines() if "dropped a" in line][:5]))
+    # ...and nothing changed: same processes, members, group; no event.
+    for n in ("n1", "n2", "n3"):
+        assert lab.vigild_pid(n) == pids[n]
+        st = lab.status(n)
+        assert online(st) == ["n1", "n2", "n3"] and st["quorate"] is True
+        g = [x for x in st["groups"] if x["name"] == "web"][0]
+        assert g["state"] == "running" and g["node"] == where, g
+        assert events_since(lab, n, marks[n]) == [], events_since(lab, n, marks[n])
+    r = lab.exec("client", ["curl", "-s", "-m", "5", f"http://{WEB_VIP}/node"])
+    assert r.returncode == 0 and r.stdout.strip() == where, (r.stdout, r.stderr)
