@@ -39,11 +39,7 @@ void run_sanitize(char *buf, size_t len)
     buf[len] = '\0';
 }
 
-/*
- * The last non-empty line of safe text, at most RUN_REASON_LINE_MAX bytes, cut
- * at a character boundary. Caller frees.
- */
-static char *last_line(const char *out)
+char *run_last_line(const char *out)
 {
     const char *end = out + strlen(out);
     while (end > out && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
@@ -67,7 +63,7 @@ static char *make_reason(const struct run *r, const char *output)
         return xasprintf("timed out after %s", dur_format(r->timeout_ms, d));
     }
     char desc[64];
-    _cleanup_free_ char *tail = last_line(output);
+    _cleanup_free_ char *tail = run_last_line(output);
     return xasprintf("%s%s%s", proc_describe_status(r->wstatus, desc), *tail ? ": " : "", tail);
 }
 
