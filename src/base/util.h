@@ -58,7 +58,7 @@ size_t str_edit_distance(const char *a, const char *b, size_t max);
  * becomes '?', except newline and tab unless one_line.
  */
 void str_sanitize(char *buf, size_t len, bool one_line);
-/* str_sanitize of the string s, one line: for a reason quoting outside words. Returns s; NULL ok. */
+/* The string s made one line by str_sanitize: for reasons quoting outside words. NULL ok. */
 char *str_one_line(char *s);
 
 /* Milliseconds on the monotonic clock. */

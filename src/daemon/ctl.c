@@ -503,7 +503,7 @@ void ctl_handle(const struct cluster *cl, const char *line, size_t len, struct c
     else
         ret->reply = ctl_error("malformed request: %s at column %d", jerr.text, jerr.column);
     json_decref(req);
-    /* An error quotes the request's words (names, a command, JSON): one line, whatever they hold. */
+    /* An error quotes the request's words (a name, a command, JSON), on one line. */
     const char *err = json_string_value(json_object_get(ret->reply, "error"));
     _cleanup_free_ char *line1 = err ? str_one_line(xstrdup(err)) : NULL;
     if (line1)
