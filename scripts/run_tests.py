@@ -3,8 +3,8 @@
 
 Stages: unit tests (cmocka, counted per test case), the same unit tests under
 AddressSanitizer + UndefinedBehaviorSanitizer, a bounded libFuzzer run of the
-config loader and the OCF meta-data reader, the daemon and CLI tests and the namespace-lab cluster tests (pytest,
-counted per test). Called by scripts/test after scripts/setup has built build/.
+readers of outside input (scripts/fuzz: 60 s, 10 per target), the daemon and
+CLI tests and the namespace-lab cluster tests (pytest, counted per test). Called by scripts/test after scripts/setup has built build/.
 
 Options: --quick skips the sanitizer build and the fuzz run;
          --only STAGE runs one stage (unit, asan, fuzz, daemon, cli, cluster);
@@ -64,7 +64,7 @@ def stage_asan():
 
 
 def stage_fuzz():
-    env = dict(os.environ, FUZZ_SECONDS=os.environ.get("FUZZ_SECONDS", "30"))
+    env = dict(os.environ, FUZZ_SECONDS=os.environ.get("FUZZ_SECONDS", "60"))
     rc = run([os.path.join(ROOT, "scripts", "fuzz")], env=env)
     return (1, 0) if rc == 0 else (0, 1)
 

@@ -124,6 +124,41 @@ size_t str_edit_distance(const char *a, const char *b, size_t max)
     return d > max ? max + 1 : d;
 }
 
+void str_sanitize(char *buf, size_t len, bool one_line)
+{
+    unsigned char *p = (unsigned char *)buf;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = p[i];
+        size_t n = c < 0x80             ? 1
+                   : (c & 0xe0) == 0xc0 ? 2
+                   : (c & 0xf0) == 0xe0 ? 3
+                   : (c & 0xf8) == 0xf0 ? 4
+                                        : 0;
+        bool ok = n > 0 && i + n <= len && !(n == 2 && c < 0xc2);
+        for (size_t k = 1; ok && k < n; k++)
+            ok = (p[i + k] & 0xc0) == 0x80;
+        if (ok && n == 3)
+            ok = !(c == 0xe0 && p[i + 1] < 0xa0) && !(c == 0xed && p[i + 1] >= 0xa0);
+        if (ok && n == 4)
+            ok = !(c == 0xf0 && p[i + 1] < 0x90) && c <= 0xf4 && !(c == 0xf4 && p[i + 1] >= 0x90);
+        if (!ok) {
+            p[i++] = '?';
+            continue;
+        }
+        if (n == 1 && (c < 0x20 || c == 0x7f) && (one_line || (c != '\n' && c != '\t')))
+            p[i] = '?';
+        i += n;
+    }
+}
+
+char *str_one_line(char *s)
+{
+    if (s)
+        str_sanitize(s, strlen(s), true);
+    return s;
+}
+
 static uint64_t clock_ms(clockid_t id)
 {
     struct timespec ts;

@@ -51,6 +51,16 @@ bool streq_null(const char *s, const char *t);
  */
 size_t str_edit_distance(const char *a, const char *b, size_t max);
 
+/*
+ * Makes len bytes of buf safe text in place, for logs and JSON: every byte
+ * that is not part of valid UTF-8 (no overlong forms, no UTF-16 surrogates,
+ * nothing past U+10FFFF) and every control byte (NUL and DEL included)
+ * becomes '?', except newline and tab unless one_line.
+ */
+void str_sanitize(char *buf, size_t len, bool one_line);
+/* The string s made one line by str_sanitize: for reasons quoting outside words. NULL ok. */
+char *str_one_line(char *s);
+
 /* Milliseconds on the monotonic clock. */
 uint64_t time_mono_ms(void);
 /* Milliseconds since the Unix epoch (wall clock). */

@@ -12,6 +12,7 @@ json_t *ctl_error(const char *fmt, ...)
     va_start(ap, fmt);
     _cleanup_free_ char *msg = xvasprintf(fmt, ap);
     va_end(ap);
+    str_sanitize(msg, strlen(msg), false); /* a word cut short (%.64s) is not UTF-8 */
     return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 
@@ -454,47 +455,57 @@ static json_t *handle_history(json_t *req, struct ctl_result *ret)
     return ok(json_object());
 }
 
+/* The reply to a request that is JSON: by its command. */
+static json_t *dispatch(const struct cluster *cl, json_t *req, struct ctl_result *ret)
+{
+    const json_t *cmd = json_object_get(req, "cmd");
+    static const char *const plain[] = {"cmd", NULL};
+    if (!json_is_object(req))
+        return ctl_error("malformed request: expected a JSON object");
+    if (!cmd)
+        return ctl_error("malformed request: missing 'cmd'");
+    if (!json_is_string(cmd))
+        return ctl_error("malformed request: 'cmd' must be a string");
+    const char *c = json_string_value(cmd);
+    if (strcmp(c, "ping") == 0)
+        return check_fields(req, plain) ?: ok(json_pack("{s:s}", "version", VIGIL_VERSION));
+    if (strcmp(c, "status") == 0)
+        return check_fields(req, plain) ?: ok(cluster_status_json(cl));
+    if (strcmp(c, "events") == 0)
+        return handle_events(cl, req, ret);
+    if (strcmp(c, "fence") == 0)
+        return handle_fence(cl, req, ret);
+    if (strcmp(c, "group") == 0)
+        return handle_group(cl, req, ret);
+    if (strcmp(c, "node") == 0)
+        return handle_node(cl, req, ret);
+    if (strcmp(c, "cleanup") == 0)
+        return handle_cleanup(cl, req, ret);
+    if (strcmp(c, "config") == 0)
+        return handle_config(req, ret);
+    if (strcmp(c, "history") == 0)
+        return handle_history(req, ret);
+    if (strcmp(c, "attr") == 0)
+        return handle_attr(cl, req, ret);
+    if (strcmp(c, "resource") == 0)
+        return handle_resource(cl, req);
+    return ctl_error("unknown command '%.64s'", c);
+}
+
 void ctl_handle(const struct cluster *cl, const char *line, size_t len, struct ctl_result *ret)
 {
     memset(ret, 0, sizeof(*ret));
     ret->fence_node = -1;
     json_error_t jerr;
     json_t *req = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!req) {
-        ret->reply = ctl_error("malformed request: %s at column %d", jerr.text, jerr.column);
-        return;
-    }
-    const json_t *cmd = json_object_get(req, "cmd");
-    static const char *const plain[] = {"cmd", NULL};
-    if (!json_is_object(req))
-        ret->reply = ctl_error("malformed request: expected a JSON object");
-    else if (!cmd)
-        ret->reply = ctl_error("malformed request: missing 'cmd'");
-    else if (!json_is_string(cmd))
-        ret->reply = ctl_error("malformed request: 'cmd' must be a string");
-    else if (strcmp(json_string_value(cmd), "ping") == 0)
-        ret->reply = check_fields(req, plain) ?: ok(json_pack("{s:s}", "version", VIGIL_VERSION));
-    else if (strcmp(json_string_value(cmd), "status") == 0)
-        ret->reply = check_fields(req, plain) ?: ok(cluster_status_json(cl));
-    else if (strcmp(json_string_value(cmd), "events") == 0)
-        ret->reply = handle_events(cl, req, ret);
-    else if (strcmp(json_string_value(cmd), "fence") == 0)
-        ret->reply = handle_fence(cl, req, ret);
-    else if (strcmp(json_string_value(cmd), "group") == 0)
-        ret->reply = handle_group(cl, req, ret);
-    else if (strcmp(json_string_value(cmd), "node") == 0)
-        ret->reply = handle_node(cl, req, ret);
-    else if (strcmp(json_string_value(cmd), "cleanup") == 0)
-        ret->reply = handle_cleanup(cl, req, ret);
-    else if (strcmp(json_string_value(cmd), "config") == 0)
-        ret->reply = handle_config(req, ret);
-    else if (strcmp(json_string_value(cmd), "history") == 0)
-        ret->reply = handle_history(req, ret);
-    else if (strcmp(json_string_value(cmd), "attr") == 0)
-        ret->reply = handle_attr(cl, req, ret);
-    else if (strcmp(json_string_value(cmd), "resource") == 0)
-        ret->reply = handle_resource(cl, req);
+    if (req)
+        ret->reply = dispatch(cl, req, ret);
     else
-        ret->reply = ctl_error("unknown command '%.64s'", json_string_value(cmd));
+        ret->reply = ctl_error("malformed request: %s at column %d", jerr.text, jerr.column);
     json_decref(req);
+    /* An error quotes the request's words (a name, a command, JSON), on one line. */
+    const char *err = json_string_value(json_object_get(ret->reply, "error"));
+    _cleanup_free_ char *line1 = err ? str_one_line(xstrdup(err)) : NULL;
+    if (line1)
+        json_object_set_new(ret->reply, "error", json_string(line1));
 }

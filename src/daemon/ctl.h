@@ -51,12 +51,15 @@ struct ctl_result {
 
 /*
  * Handles one request line (without its newline). Malformed or unknown
- * requests get an error reply; nothing about the cluster changes for them.
- * Always sets ret->reply.
+ * requests get an error reply, of one line; nothing about the cluster
+ * changes for them. Always sets ret->reply.
  */
 void ctl_handle(const struct cluster *cl, const char *line, size_t len, struct ctl_result *ret);
 
-/* A new error reply {"ok":false,"error":MESSAGE} (caller owns it). */
+/*
+ * A new error reply {"ok":false,"error":MESSAGE} (caller owns it); bytes of
+ * MESSAGE that are not UTF-8 or are control bytes but newline and tab become '?'.
+ */
 json_t *ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Serialises reply as one compact line ending in '\n' (caller frees). */

@@ -624,7 +624,7 @@ int db_from_json(const struct cfg *cfg, const json_t *j, struct db **ret, char *
     return 0;
 fail:
     db_free(db);
-    *ret_err = err;
+    *ret_err = str_one_line(err); /* it may quote the input's words */
     return -EINVAL;
 }
 

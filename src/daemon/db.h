@@ -155,7 +155,7 @@ json_t *db_to_json_persisted(const struct db *db);
  * configuration are dropped (the configuration changed); anything malformed
  * fails with a reason. A ban without its time (no "banned_at": files of
  * earlier releases) has banned_ms 0, and is written without one. Returns 0 and a new database in
- * *ret, or -EINVAL and a reason owned by the caller in *ret_err.
+ * *ret, or -EINVAL and a reason of one line owned by the caller in *ret_err.
  */
 int db_from_json(const struct cfg *cfg, const json_t *j, struct db **ret, char **ret_err);
 

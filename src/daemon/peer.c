@@ -299,8 +299,8 @@ static int decode_hello(uint32_t from_id, json_t *j, struct peer_msg *ret, char 
     return 0;
 }
 
-int peer_decode(uint32_t from_id, const void *data, size_t len, struct peer_msg *ret,
-                char **ret_err)
+static int decode(uint32_t from_id, const void *data, size_t len, struct peer_msg *ret,
+                  char **ret_err)
 {
     if (len > PEER_MAX_MESSAGE)
         return fail(ret_err, NULL, "message of %zu bytes exceeds the limit of %u", len,
@@ -340,4 +340,18 @@ int peer_decode(uint32_t from_id, const void *data, size_t len, struct peer_msg 
         }
     }
     return fail(ret_err, j, "unknown message type '%.32s'", json_string_value(type));
+}
+
+int peer_decode(uint32_t from_id, const void *data, size_t len, struct peer_msg *ret,
+                char **ret_err)
+{
+    struct peer_msg m;
+    memset(&m, 0, sizeof(m));
+    int r = decode(from_id, data, len, &m, ret_err);
+    if (r == 0) {
+        *ret = m;
+        return 0;
+    }
+    str_one_line(*ret_err); /* it quotes the peer's words (a type, an op) */
+    return r;
 }

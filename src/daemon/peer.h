@@ -129,9 +129,10 @@ char *peer_encode_group(enum peer_group_kind kind, void *body, size_t *ret_len);
 
 /*
  * Decodes a message that node from_id broadcast. Returns 0 and fills *ret
- * (free with peer_msg_clear) or -EINVAL and sets *ret_err to a reason owned by
- * the caller. A message claiming to come from another node than from_id is
- * rejected.
+ * (free with peer_msg_clear) or -EINVAL, leaving *ret untouched, and sets
+ * *ret_err to a reason owned by the caller: one line, control bytes of what
+ * it quotes shown as '?'. A message claiming to come from another node than
+ * from_id is rejected.
  */
 int peer_decode(uint32_t from_id, const void *data, size_t len, struct peer_msg *ret,
                 char **ret_err);

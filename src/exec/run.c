@@ -35,39 +35,11 @@ struct run {
 
 void run_sanitize(char *buf, size_t len)
 {
-    unsigned char *p = (unsigned char *)buf;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = p[i];
-        size_t n = c < 0x80             ? 1
-                   : (c & 0xe0) == 0xc0 ? 2
-                   : (c & 0xf0) == 0xe0 ? 3
-                   : (c & 0xf8) == 0xf0 ? 4
-                                        : 0;
-        bool ok = n > 0 && i + n <= len && !(n == 2 && c < 0xc2);
-        for (size_t k = 1; ok && k < n; k++)
-            ok = (p[i + k] & 0xc0) == 0x80;
-        /* No overlong forms, no UTF-16 surrogates, nothing past U+10FFFF. */
-        if (ok && n == 3)
-            ok = !(c == 0xe0 && p[i + 1] < 0xa0) && !(c == 0xed && p[i + 1] >= 0xa0);
-        if (ok && n == 4)
-            ok = !(c == 0xf0 && p[i + 1] < 0x90) && c <= 0xf4 && !(c == 0xf4 && p[i + 1] >= 0x90);
-        if (!ok) {
-            p[i++] = '?';
-            continue;
-        }
-        if (n == 1 && (c < 0x20 || c == 0x7f) && c != '\n' && c != '\t')
-            p[i] = '?';
-        i += n;
-    }
+    str_sanitize(buf, len, false);
     buf[len] = '\0';
 }
 
-/*
- * The last non-empty line of safe text, at most RUN_REASON_LINE_MAX bytes, cut
- * at a character boundary. Caller frees.
- */
-static char *last_line(const char *out)
+char *run_last_line(const char *out)
 {
     const char *end = out + strlen(out);
     while (end > out && (end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
@@ -91,7 +63,7 @@ static char *make_reason(const struct run *r, const char *output)
         return xasprintf("timed out after %s", dur_format(r->timeout_ms, d));
     }
     char desc[64];
-    _cleanup_free_ char *tail = last_line(output);
+    _cleanup_free_ char *tail = run_last_line(output);
     return xasprintf("%s%s%s", proc_describe_status(r->wstatus, desc), *tail ? ": " : "", tail);
 }
 

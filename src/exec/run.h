@@ -120,3 +120,10 @@ void run_result_clear(struct run_result *r);
  * at buf[len], which must be writable.
  */
 void run_sanitize(char *buf, size_t len);
+
+/*
+ * The last non-empty line of safe text out (what a reason quotes), without
+ * trailing blanks, at most RUN_REASON_LINE_MAX bytes cut at a character
+ * boundary. Returns a new string owned by the caller ("" for none).
+ */
+char *run_last_line(const char *out);

@@ -123,7 +123,9 @@ static void collect_value(const char *key, size_t klen, const char *val, size_t 
     if (vlen == 0)
         return;
     xgrow((void **)&sv->v, &sv->cap, sv->n + 2, sizeof(*sv->v));
-    sv->v[sv->n++] = xstrndup(val, vlen);
+    char *v = xstrndup(val, vlen);
+    str_sanitize(v, strlen(v), false); /* as the agent's safe output shows it */
+    sv->v[sv->n++] = v;
     sv->v[sv->n] = NULL;
 }
 
@@ -150,13 +152,23 @@ void fence_mask_secrets(char *text, char *const *secrets)
 {
     if (!text || !secrets)
         return;
+    /*
+     * Every occurrence is found in the text as it came before any is masked:
+     * masking one secret first would hide an overlapping occurrence of
+     * another (admin in admin123) or of itself (aa in aaa), and leave its rest.
+     */
+    size_t len = strlen(text);
+    _cleanup_free_ bool *hit = xcalloc(len + 1, sizeof(bool));
     for (char *const *s = secrets; *s; s++) {
         size_t n = strlen(*s);
         if (n == 0)
             continue;
-        for (char *p = strstr(text, *s); p; p = strstr(p + n, *s))
-            memset(p, '*', n);
+        for (const char *p = strstr(text, *s); p; p = strstr(p + 1, *s))
+            memset(hit + (p - text), true, n);
     }
+    for (size_t i = 0; i < len; i++)
+        if (hit[i])
+            text[i] = '*';
 }
 
 /* ---- one call ------------------------------------------------------------- */

@@ -49,15 +49,20 @@ int fence_build_input(const struct cfg_fence_device *dev, const char *action, co
                       const char *port, const char *secrets_text, char **ret_input, char **ret_err);
 
 /*
- * Collects the values of a secrets file's key=value lines (for masking).
- * Returns a NULL-terminated array owned by the caller (free with
- * fence_strv_free); malformed lines are skipped here.
+ * Collects the values of a secrets file's key=value lines (for masking), each
+ * as the agent's safe output would show it (str_sanitize: a control byte
+ * becomes '?'). Returns a NULL-terminated array owned by the caller (free
+ * with fence_strv_free); the walk stops at the first malformed line.
  */
 char **fence_secret_values(const char *secrets_text);
 /* Frees a NULL-terminated array of strings and the strings. Accepts NULL. */
 void fence_strv_free(char **v);
 
-/* Replaces every occurrence of each secret in text (in place) with '*' characters. */
+/*
+ * Replaces every occurrence of each secret in text (in place) with '*'
+ * characters, overlapping ones included: every byte of text that belongs to
+ * an occurrence of a secret, as text was before the call.
+ */
 void fence_mask_secrets(char *text, char *const *secrets);
 
 struct fence_call;

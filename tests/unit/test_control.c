@@ -86,7 +86,32 @@ static void assert_error(struct fixture *f, const char *line, const char *want)
     assert_non_null(err);
     if (!strstr(err, want))
         fail_msg("request %s: error '%s' does not contain '%s'", line, err, want);
+    if (strpbrk(err, "\r\n"))
+        fail_msg("request %s: error '%s' is not one line", line, err);
     json_decref(r);
+}
+
+/*
+ * An error quotes the request's words on one line (found by fuzzing: a
+ * newline in a command's name, or in the text jansson quotes, split the
+ * error), and a word cut short inside a character still makes a reply (a
+ * name cut at 64 bytes in the middle of a character was no UTF-8: there was
+ * no reply at all, and the client got "internal error").
+ */
+static void test_error_replies_one_line(void **state)
+{
+    struct fixture *f = *state;
+    assert_error(f, "{\"cmd\":\"a\\nb\"}", "unknown command 'a?b'");
+    assert_error(f, "{\"cmd\":\"\\u\n\"}", "malformed request: invalid escape");
+    assert_error(f, "{\"cmd\":\"group\",\"op\":\"start\",\"group\":\"we\\r\\nb\"}",
+                 "unknown group 'we??b'");
+    assert_error(f, "{\"cmd\":\"status\",\"x\\ty\":1}", "unknown field 'x?y'");
+    /* 'a' then 40 two-byte characters: the 64 bytes quoted end inside one. */
+    char name[128] = "a";
+    for (int i = 0; i < 40; i++)
+        strcat(name, "\xc3\xa9");
+    _cleanup_free_ char *line = xasprintf("{\"cmd\":\"%s\"}", name);
+    assert_error(f, line, "unknown command 'a\xc3\xa9");
 }
 
 static void test_malformed_requests(void **state)
@@ -740,6 +765,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_malformed_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_replies_one_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_follows_view, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_lost_clears_view, setup, teardown),

@@ -599,6 +599,10 @@ static void test_attr_json_malformed(void **state)
          "attributes: node n1: bad attribute name 'x y'"},
         {"{\"n1\": {\"x\": {\"value\": \"1\", \"lifetime\": \"reboot\", \"since\": -1}}}",
          "attribute x is malformed"},
+        /* Words of the input are quoted on one line (found by fuzzing). */
+        {"{\"n1\": {\"x\": {\"value\": \"1\", \"lifetime\": \"fo\\nrever\"}}}",
+         "attribute x: unknown lifetime 'fo?rever'"},
+        {"{\"n\\r\\n1\": 5}", "attributes: node n??1: wrong type"},
     };
     for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
         char *text = xasprintf("{\"version\": 3, \"src\": 1, \"attributes\": %s}", bad[i].attrs);
@@ -607,8 +611,10 @@ static void test_attr_json_malformed(void **state)
         struct db *db = NULL;
         char *err = NULL;
         assert_int_equal(db_from_json(c, j, &db, &err), -EINVAL);
-        if (!strstr(err, bad[i].want))
-            fail_msg("%s: error '%s' does not contain '%s'", bad[i].attrs, err, bad[i].want);
+        assert_null(db);
+        if (!strstr(err, bad[i].want) || strpbrk(err, "\r\n"))
+            fail_msg("%s: error '%s' does not contain '%s' on one line", bad[i].attrs, err,
+                     bad[i].want);
         free(err);
         free(text);
         json_decref(j);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "base/util.h"
+#include "exec/run.h"
 #include "fence/agent.h"
 #include "fence/fence.h"
 
@@ -138,6 +139,36 @@ static void test_mask(void **state)
     char text[] = "login with s3cret failed; s3cret again; abc";
     fence_mask_secrets(text, v);
     assert_string_equal(text, "login with ****** failed; ****** again; ***");
+    fence_strv_free(v);
+}
+
+/*
+ * Found by fuzzing: masking one secret hid an overlapping occurrence of
+ * another (admin in admin123 left "123"), or of itself ("aa" in "aaa" left an
+ * "a"); a secret with a control byte was never found in the safe output,
+ * which shows that byte as '?', so all of it stayed.
+ */
+static void test_mask_overlapping_and_control_bytes(void **state)
+{
+    char **v = fence_secret_values("login=admin\npasswd=admin123\n");
+    char text[] = "Unable to connect as admin with admin123";
+    fence_mask_secrets(text, v);
+    assert_string_equal(text, "Unable to connect as ***** with ********");
+    fence_strv_free(v);
+
+    v = fence_secret_values("password=aa\n");
+    char twice[] = "aaa a";
+    fence_mask_secrets(twice, v);
+    assert_string_equal(twice, "*** a");
+    fence_strv_free(v);
+
+    v = fence_secret_values("password=pa\x01ss\ntoken=t\tk\n");
+    assert_string_equal(v[0], "pa?ss"); /* as the safe output shows it */
+    assert_string_equal(v[1], "t\tk");
+    char raw[] = "echo pa\x01ss t\tk";
+    run_sanitize(raw, strlen(raw));
+    fence_mask_secrets(raw, v);
+    assert_string_equal(raw, "echo ***** ***");
     fence_strv_free(v);
 }
 
@@ -487,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_build_input),
         cmocka_unit_test(test_bad_secrets_never_shown),
         cmocka_unit_test(test_mask),
+        cmocka_unit_test(test_mask_overlapping_and_control_bytes),
         cmocka_unit_test(test_success_gets_input_on_stdin),
         cmocka_unit_test(test_failure_reason_and_masking),
         cmocka_unit_test(test_status_off),

@@ -326,6 +326,38 @@ static void test_protocol_version_bounds(void **state)
     expect_reject_str("{\"v\":2.0,\"type\":\"config\"}", "missing or bad protocol version 'v'");
 }
 
+/*
+ * A refusal quotes the peer's words on one line (found by fuzzing: a type or
+ * op holding a newline made a log line of its own), and leaves the message
+ * as it was (found by fuzzing: a fence message without its op kept "v").
+ */
+static void test_refusal_one_line_untouched(void **state)
+{
+    static const char *const bad[] = {
+        "{\"v\":4,\"type\":\"report\\n\"}",
+        "{\"v\":4,\"type\":\"fence\",\"op\":\"start\\nvigild: all is well\",\"node\":\"n1\"}",
+        "{\"v\":4,\"type\":\"fence\",\"opl\":1}",
+        "{\"v\":4,\"type\":\"hello\",\"id\":3}",
+        "{\"v\":4,\"type\":\"x\",\"\r\":1}",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+        struct peer_msg m, untouched;
+        memset(&untouched, 0x5a, sizeof(untouched));
+        memset(&m, 0x5a, sizeof(m));
+        char *err = NULL;
+        assert_int_equal(peer_decode(2, bad[i], strlen(bad[i]), &m, &err), -EINVAL);
+        if (strpbrk(err, "\r\n"))
+            fail_msg("%s: the reason is not one line: %s", bad[i], err);
+        assert_memory_equal(&m, &untouched, sizeof(m));
+        free(err);
+    }
+    struct peer_msg m;
+    char *err = NULL;
+    assert_int_equal(peer_decode(2, bad[0], strlen(bad[0]), &m, &err), -EINVAL);
+    assert_string_equal(err, "unknown message type 'report?'");
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -339,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_fence_malformed),
         cmocka_unit_test(test_config_kinds_roundtrip),
         cmocka_unit_test(test_protocol_version_bounds),
+        cmocka_unit_test(test_refusal_one_line_untouched),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

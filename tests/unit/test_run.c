@@ -343,6 +343,26 @@ static void test_sanitize(void **state)
     }
 }
 
+/* The line a reason quotes: the last non-empty one, without trailing blanks. */
+static void test_last_line(void **state)
+{
+    static const struct {
+        const char *out, *line;
+    } cases[] = {
+        {"first\nsecond\n", "second"},
+        {"first\nsecond \t\n\n \n", "second"},
+        {"only", "only"},
+        {"", ""},
+        {"\n\n", ""},
+        {"  indented", "  indented"},
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char *line = run_last_line(cases[i].out);
+        assert_string_equal(line, cases[i].line);
+        free(line);
+    }
+}
+
 static void test_reason_line_is_cut_at_a_character(void **state)
 {
     /* "a" then 150 é: 301 bytes; 200 would cut an é in half, so 199 are kept. */
@@ -470,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_tail_cut_inside_a_character),
         cmocka_unit_test(test_output_is_made_safe),
         cmocka_unit_test(test_sanitize),
+        cmocka_unit_test(test_last_line),
         cmocka_unit_test(test_reason_line_is_cut_at_a_character),
         cmocka_unit_test(test_filter_runs_before_the_reason),
         cmocka_unit_test(test_stderr_can_be_discarded),

@@ -1,5 +1,6 @@
 /*
- * Unit tests for src/base/util.c: durations, edit distance, atomic files.
+ * Unit tests for src/base/util.c: durations, edit distance, safe text,
+ * atomic files.
  * fsync is wrapped (-Wl,--wrap=fsync, see meson.build) so that a test can
  * make it fail for a directory or a regular file.
  */
@@ -82,6 +83,22 @@ static void test_edit_distance(void **state)
     assert_int_equal(str_edit_distance("abc", "abc", 3), 0);
     assert_int_equal(str_edit_distance("nodes", "heartbeat", 2), 3); /* capped at max + 1 */
     assert_int_equal(str_edit_distance("", "abc", 5), 3);
+}
+
+/* Safe text: UTF-8 kept, anything else and control bytes '?'; newline and tab unless one line. */
+static void test_sanitize(void **state)
+{
+    char multi[] = "a\tb\nc\x01"
+                   "d\x7f \xc3\xa9 \xff \xe2\x82 \xed\xa0\x80";
+    str_sanitize(multi, strlen(multi), false);
+    assert_string_equal(multi, "a\tb\nc?d? \xc3\xa9 ? ?? ???");
+    char line[] = "unknown type 'a\nb\r\tc\xc3'";
+    assert_ptr_equal(str_one_line(line), line);
+    assert_string_equal(line, "unknown type 'a?b??c?'");
+    char nul[] = {'x', '\0', 'y', '\0'};
+    str_sanitize(nul, 3, false); /* counted bytes: a NUL inside becomes '?' */
+    assert_string_equal(nul, "x?y");
+    assert_null(str_one_line(NULL));
 }
 
 /* fsync fails with EIO for descriptors of this file type (S_IFDIR, S_IFREG); 0: never. */
@@ -266,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_dur_parse_overflow),
         cmocka_unit_test(test_dur_format_roundtrip),
         cmocka_unit_test(test_edit_distance),
+        cmocka_unit_test(test_sanitize),
         cmocka_unit_test(test_write_file_atomic),
         cmocka_unit_test(test_write_file_atomic_failures),
         cmocka_unit_test(test_write_file_atomic_fsync_fails),
