@@ -527,13 +527,13 @@ static void on_deliver(void *ctx, uint32_t from, const void *msg, size_t len)
         if (cfgsync_deliver(&d->cs, from, m.group.kind, m.group.body, &cerr) < 0)
             log_warn("dropped a malformed %s message from %s: %s",
                      peer_group_kind_name(m.group.kind), cluster_node_name(&d->cl, from, buf),
-                     cerr);
+                     str_one_line(cerr)); /* it may quote the peer's words */
     } else if (m.type == PEER_GROUP) {
         _cleanup_free_ char *gerr = NULL;
         if (gview_deliver(&d->gv, from, m.group.kind, m.group.body, &gerr) < 0)
             log_warn("dropped a malformed %s message from %s: %s",
                      peer_group_kind_name(m.group.kind), cluster_node_name(&d->cl, from, buf),
-                     gerr);
+                     str_one_line(gerr));
     }
     peer_msg_clear(&m);
 }

@@ -15,8 +15,9 @@ A process of n1 (as root there, so with the cluster's key) joins vigild's
 process group and sends malformed messages (lab/vigil-inject): bytes that
 are not JSON, JSON that is not an object, unknown versions and types,
 messages claiming to come from another node, every kind of message with
-missing or wrongly typed fields, an unknown node to fence, 200 KB of junk.
-Every vigild drops each with a log line and goes on: same processes, same
+missing or wrongly typed fields, an unknown node to fence, 200 KB of junk,
+words with a forged log line in them. Every vigild drops each with one log
+line (no forged line gets into a log) and goes on: same processes, same
 members, the web group still answers on its node, no event of any change.
 """
 
@@ -84,6 +85,9 @@ def test_a_node_with_another_key_never_joins(lab):
                     "n3 back with the cluster's key", timeout=DETECT_TIMEOUT)
 
 
+FORGED = "x\n2026-01-01T00:00:00.000Z vigild info: FORGED LINE"
+
+
 def malformed():
     """Messages no vigild may act on."""
     out = [b"", b"\x00", b"{", b"}", b"[]", b'"hello"', b"123", b"null", bytes(range(256)),
@@ -96,6 +100,10 @@ def malformed():
            b'{"v":4,"type":"fence","op":"confirm","node":["n2"]}',
            b'{"v":4,"type":"hello","id":1' + b"\x00" + b'}',
            b'{"v":4,"type":"' + b"A" * 200000 + b'"}']
+    # Words of the peer that a refusal may quote, with a forged log line in them.
+    for k in ("hello", "fence", "report", "intent", "attr", "config"):
+        out.append(json.dumps({"v": 4, "type": k, "op": FORGED, "group": FORGED,
+                               "node": FORGED, "name": FORGED}).encode())
     for k in KINDS:
         out.append(json.dumps({"v": 4, "type": k}).encode())
         out.append(json.dumps({"v": 4, "type": k, "group": 7, "node": [], "ring": "x",
@@ -125,6 +133,17 @@ def test_malformed_messages_from_a_member_change_nothing(lab):
         new = lab.logs(n)[logs[n]:]
         print(f"{n}: {new.count('dropped a')} messages dropped; first lines:\n"
               + "\n".join([line for line in new.splitlines() if "dropped a" in line][:5]))
+    # No peer wrote a line of its own into a log (its words are quoted on one line).
+    for n in ("n1", "n2", "n3"):
+        quoted = [ln for ln in lab.logs(n).splitlines()
+                  if "dropped a" in ln and "?2026-01-01" in ln]
+        print(f"{n}: {len(quoted)} refusals quote the forged words on their own line")
+        assert quoted
+        assert not [ln for ln in lab.logs(n).splitlines() if "FORGED LINE" in ln
+                    and not ln.startswith(("20", "Dec", "Jan", "Feb", "Mar", "Apr", "May",
+                                           "Jun", "Jul", "Aug", "Sep", "Oct", "Nov"))]
+        assert not any(ln.startswith("2026-01-01T00:00:00.000Z") for ln in
+                       lab.logs(n).splitlines())
     # ...and nothing changed: same processes, members, group; no event.
     for n in ("n1", "n2", "n3"):
         assert lab.vigild_pid(n) == pids[n]
