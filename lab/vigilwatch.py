@@ -4,6 +4,8 @@
   few milliseconds (Lab.start_poller); read and analyse its log here: gaps (the
   longest run of failures, from the last success before it to the first
   success after it) and which node answered when.
+- PrimarySampler: a thread asking every node, round after round, whether it
+  is a primary (a test-given question); two at once is a violation.
 - Sampler: a thread of the test process that, every 100 ms, looks into every
   node of the lab and records which nodes hold an address, run a process or
   have a filesystem mounted (Lab.start_sampler). A sample in which two nodes
@@ -145,6 +147,42 @@ def describe_poll(analysis):
     gaps = ", ".join(one(g) for g in a["gaps"]) or "none"
     return (f"{a['attempts']} attempts, {a['ok']} ok, {a['failed']} failed; answered by "
             f"{' -> '.join(s['node'] for s in a['segments']) or 'nobody'}; gaps: {gaps}")
+
+
+class PrimarySampler:
+    """A thread asking, round after round, which of `nodes` is a primary
+    (is_primary(node) -> bool), leaving out the nodes in .off (powered off by
+    the test); any round with two primaries is a violation. Stops on its own
+    after SAMPLER_MAX_S. stop() prints the primaries over time and asserts
+    that there were rounds and no violation."""
+
+    def __init__(self, nodes, is_primary, interval_s=0.05):
+        self.nodes, self.is_primary, self.interval_s = list(nodes), is_primary, interval_s
+        self.off = set()
+        self.rounds = 0
+        self.violations = []
+        self.seen = []  # the primaries, whenever they change
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        end = time.monotonic() + SAMPLER_MAX_S
+        while not self._stop.is_set() and time.monotonic() < end:
+            prim = [n for n in self.nodes if n not in self.off and self.is_primary(n)]
+            self.rounds += 1
+            if len(prim) > 1:
+                self.violations.append((now_ms(), prim))
+            if not self.seen or self.seen[-1] != prim:
+                self.seen.append(prim)
+            time.sleep(self.interval_s)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(30)
+        print(f"primary sampler: {self.rounds} rounds, primaries over time: {self.seen}")
+        assert self.rounds > 0
+        assert not self.violations, f"two primaries at once: {self.violations}"
 
 
 class Poller:

@@ -18,15 +18,13 @@
 """
 
 import os
-import threading
-import time
 
 import pytest
 
 from labhelpers import (group_entry, group_events, holds_address, last_seq, procs_in,
                         vigil_ok, wait_event, wait_group, wait_group_event)
 from vigillab import PYTHON, WEB_ROOT, lab_fencing, make_config, wait_until
-from vigilwatch import now_ms
+from vigilwatch import PrimarySampler, now_ms
 
 AGENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "agents", "promotable")
 VIP = "198.51.100.120"
@@ -64,38 +62,6 @@ def role(lab, node):
             return f.read().strip()
     except FileNotFoundError:
         return None
-
-
-class RoleSampler:
-    """Samples the role files of the nodes powered on; records any moment with two
-    primaries."""
-
-    def __init__(self, lab):
-        self.lab = lab
-        self.off = set()
-        self.samples = 0
-        self.violations = []
-        self.seen = []  # the primaries, whenever they change
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self):
-        while not self._stop.is_set():
-            prim = [n for n in ALL if n not in self.off and role(self.lab, n) == "primary"]
-            self.samples += 1
-            if len(prim) > 1:
-                self.violations.append((now_ms(), prim))
-            if not self.seen or self.seen[-1] != prim:
-                self.seen.append(prim)
-            time.sleep(0.05)
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(10)
-        print(f"role sampler: {self.samples} samples, primaries over time: {self.seen}")
-        assert self.samples > 0
-        assert not self.violations, self.violations
 
 
 @pytest.fixture(autouse=True)
@@ -161,7 +127,7 @@ def test_clone_copies_survive_a_node_loss(lab, poller):
 
 def test_promotable_failover_and_switchover(lab, sampler, poller):
     samp = sampler(addresses={"vip": VIP})
-    roles = RoleSampler(lab)
+    roles = PrimarySampler(ALL, lambda n: role(lab, n) == "primary")
     p = poller("pgx", f"http://{VIP}:8080/node")
     p.wait_answer("n1")
     assert role(lab, "n1") == "primary" and holds_address(lab, "n1", VIP)
@@ -208,7 +174,7 @@ def test_promotable_failover_and_switchover(lab, sampler, poller):
 
 def test_failed_primary_recovered_in_place(lab, sampler):
     samp = sampler(addresses={"vip": VIP})
-    roles = RoleSampler(lab)
+    roles = PrimarySampler(ALL, lambda n: role(lab, n) == "primary")
     assert role(lab, "n1") == "primary"
     mark = last_seq(lab, "n2")
     with open(os.path.join(lab.node_dir("n1"), "vigil", "db.role"), "w") as f:

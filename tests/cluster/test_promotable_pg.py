@@ -27,8 +27,6 @@ primaries.
   first and goes on as a standby of the new one; no commit is lost.
 """
 
-import threading
-import time
 
 import pytest
 
@@ -37,7 +35,7 @@ from labhelpers import (group_entry, group_events, holds_address, last_seq, vigi
 from pglab import (PGDATA, in_recovery, pg_group, pg_log_tail, pg_setup, pg_stop_all, psql,
                    rejoin, streaming, wait_settled)
 from vigillab import LabError, lab_fencing, make_config, wait_until
-from vigilwatch import now_ms
+from vigilwatch import PrimarySampler, now_ms
 
 VIP = "198.51.100.130"
 ALL = ["n1", "n2", "n3"]
@@ -51,43 +49,24 @@ def LAB_CONFIG(lab):
     return make_config(3, fencing=lab_fencing(3, lab.prefix))
 
 
-class PrimarySampler:
-    """Asks every node that is powered on whether its server is a primary, round
-    after round; records any round in which two are."""
+def writable(lab, node):
+    """Whether node's server is a primary (False when it cannot answer)."""
+    try:
+        return in_recovery(lab, node) is False
+    except LabError:  # powered off meanwhile: no server runs there
+        return False
 
-    def __init__(self, lab):
-        self.lab = lab
-        self.off = set()
-        self.rounds = 0
-        self.violations = []
-        self.seen = []  # the primaries, whenever they change
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
 
-    def _run(self):
-        end = time.monotonic() + 1800  # bounded
-        while not self._stop.is_set() and time.monotonic() < end:
-            prim = [n for n in ALL if n not in self.off and self._primary(n)]
-            self.rounds += 1
-            if len(prim) > 1:
-                self.violations.append((now_ms(), prim))
-            if not self.seen or self.seen[-1] != prim:
-                self.seen.append(prim)
-            time.sleep(0.05)
-
-    def _primary(self, node):
-        try:
-            return in_recovery(self.lab, node) is False
-        except LabError:  # powered off meanwhile: no server runs there
-            return False
-
-    def stop(self):
-        self._stop.set()
-        self._thread.join(30)
-        print(f"primary sampler: {self.rounds} rounds, primaries over time: {self.seen}")
-        assert self.rounds > 0
-        assert not self.violations, f"two writable primaries: {self.violations}"
+def watched(lab, sampler, client, first):
+    """The start of every test: pg settled, samplers of the VIP and of writable
+    primaries running, and a client committing through the VIP (ids from
+    first) on the primary. Returns (primary, VIP sampler, primary sampler, client)."""
+    old = wait_settled(lab, "n2")
+    samp = sampler(addresses={"vip": VIP})
+    prim = PrimarySampler(ALL, lambda n: writable(lab, n))
+    c = lab.start_sql_client(client, VIP, first_id=first)
+    c.wait_answer(old, timeout=60, consecutive=5)
+    return old, samp, prim, c
 
 
 def committed_ids(lab, node, first):
@@ -138,13 +117,9 @@ def settled(lab, pg, _healthy_lab):
 
 
 def test_primary_poweroff_loses_no_acknowledged_commit(lab, sampler):
-    old = wait_settled(lab, "n2")
-    watch = lab.nodes[(lab.nodes.index(old) + 1) % 3]
-    samp = sampler(addresses={"vip": VIP})
-    prim = PrimarySampler(lab)
     first = 1_000_000
-    client = lab.start_sql_client("sql-poweroff", VIP, first_id=first)
-    client.wait_answer(old, timeout=60, consecutive=5)
+    old, samp, prim, client = watched(lab, sampler, "sql-poweroff", first)
+    watch = lab.nodes[(lab.nodes.index(old) + 1) % 3]
     mark = last_seq(lab, watch)
     t = now_ms()
     prim.off.add(old)
@@ -176,13 +151,9 @@ def test_primary_poweroff_loses_no_acknowledged_commit(lab, sampler):
 
 
 def test_postmaster_killed_fences_and_promotes(lab, sampler):
-    old = wait_settled(lab, "n2")
-    watch = lab.nodes[(lab.nodes.index(old) + 1) % 3]
-    samp = sampler(addresses={"vip": VIP})
-    prim = PrimarySampler(lab)
     first = 2_000_000
-    client = lab.start_sql_client("sql-kill", VIP, first_id=first)
-    client.wait_answer(old, timeout=60, consecutive=5)
+    old, samp, prim, client = watched(lab, sampler, "sql-kill", first)
+    watch = lab.nodes[(lab.nodes.index(old) + 1) % 3]
     mark = last_seq(lab, watch)
     t = now_ms()
     r = lab.exec(old, ["sh", "-c", f"kill -KILL $(head -n 1 {PGDATA}/postmaster.pid)"])
@@ -209,13 +180,9 @@ def test_postmaster_killed_fences_and_promotes(lab, sampler):
 
 
 def test_switchover_with_group_promote(lab, sampler):
-    old = wait_settled(lab, "n2")
-    target = lab.nodes[(lab.nodes.index(old) + 1) % 3]
-    samp = sampler(addresses={"vip": VIP})
-    prim = PrimarySampler(lab)
     first = 3_000_000
-    client = lab.start_sql_client("sql-switch", VIP, first_id=first)
-    client.wait_answer(old, timeout=60, consecutive=5)
+    old, samp, prim, client = watched(lab, sampler, "sql-switch", first)
+    target = lab.nodes[(lab.nodes.index(old) + 1) % 3]
     mark = last_seq(lab, target)
     t = now_ms()
     vigil_ok(lab, target, "group", "promote", "pg", "--on", target, timeout=PG_TIMEOUT)

@@ -1009,8 +1009,8 @@ static void test_member_cannot_write(void **state)
     assert_int_equal(recorded_version(1, from), 2);
 }
 
-/* A node that was down while a version was applied takes it over from the lowest holder. */
-static void test_late_node_catches_up(void **state)
+/* n1 and n2 apply version 2 (WITHDB) while n3 is down; then n3 starts with BASE. */
+static void apply_while_n3_is_down(void)
 {
     char *err = NULL;
     assert_true(cfgsync_apply(&M(1)->cs, WITHDB, &err) > 0);
@@ -1020,6 +1020,12 @@ static void test_late_node_catches_up(void **state)
     deliver_all();
     assert_int_equal(M(1)->done_ok, 1);
     member_start(3, BASE, NULL);
+}
+
+/* A node that was down while a version was applied takes it over from the lowest holder. */
+static void test_late_node_catches_up(void **state)
+{
+    apply_while_n3_is_down();
     assert_int_equal(M(3)->cs.cur.version, 1);
     view(N123, 3);
     deliver_all();
@@ -1077,13 +1083,7 @@ static void set_quorate(uint32_t id, bool quorate, size_t n)
  */
 static void test_late_node_takes_a_catch_up_that_came_before_its_quorum(void **state)
 {
-    char *err = NULL;
-    assert_true(cfgsync_apply(&M(1)->cs, WITHDB, &err) > 0);
-    deliver_all();
-    cfgsync_local_ready(&M(1)->cs, true, NULL);
-    cfgsync_local_ready(&M(2)->cs, true, NULL);
-    deliver_all();
-    member_start(3, BASE, NULL);
+    apply_while_n3_is_down();
     view(N123, 3);
     set_quorate(3, false, 3);
     deliver_all();
